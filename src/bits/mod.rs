@@ -1,0 +1,1 @@
+//! BITS: the BitsInfo model and the decoders for Win10+ blobs and legacy queues.

@@ -1,0 +1,7 @@
+//! bitscope: read Windows BITS queue databases (qmgr.db as ESE, legacy qmgr0/1.dat).
+//!
+//! Data flows one way: bytes → readers ([`ese`], [`bits`]) → records with provenance → output.
+#![forbid(unsafe_code)]
+
+pub mod ese;
+pub mod util;
