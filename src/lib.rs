@@ -5,3 +5,5 @@
 
 pub mod ese;
 pub mod util;
+pub mod input;
+pub mod output;

@@ -1,1 +1,17 @@
 //! A read-only reader for ESE (JET Blue) databases. It knows nothing of BITS.
+//!
+//! One file per on-disk structure: [`header`] (file header), [`page`] (page header, tags,
+//! nodes, free space), [`catalog`] (MSysObjects), [`record`] (fixed/variable/tagged columns),
+//! [`compression`], and [`database`] which ties them together with B-tree walks and long values.
+
+pub mod catalog;
+pub mod compression;
+pub mod database;
+pub mod error;
+pub mod header;
+pub mod page;
+pub mod record;
+pub mod value;
+
+pub use database::{Database, LongValues, Row};
+pub use error::EseError;

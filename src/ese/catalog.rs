@@ -1,0 +1,139 @@
+//! The catalog (MSysObjects, rooted at page 4; its shadow copy MSysObjectsShadow at page 24).
+//!
+//! Every catalog row is a record with the fixed columns below; rows are keyed by
+//! (ObjidTable, Type, Id), so a table's row is followed by its columns, indexes and long-value tree.
+//! Type: 1 table, 2 column, 3 index, 4 long-value tree, 5 callback.
+//! For a table, index or LV tree, ColtypOrPgnoFDP is the root page; for a column, its type.
+
+use super::record::ColumnType;
+
+pub const CATALOG_ROOT: u32 = 4;
+pub const SHADOW_CATALOG_ROOT: u32 = 24;
+
+pub const SYSOBJ_TABLE: i64 = 1;
+pub const SYSOBJ_COLUMN: i64 = 2;
+pub const SYSOBJ_INDEX: i64 = 3;
+pub const SYSOBJ_LONG_VALUE: i64 = 4;
+
+/// A column definition from the catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub id: u32,
+    pub name: String,
+    pub coltype: ColumnType,
+    /// Bytes of a fixed column (SpaceUsage, or the type's natural size).
+    pub size: u32,
+    pub flags: u32,
+    /// Code page of text columns (1200 UTF-16LE, 1252 Western, 20127 ASCII).
+    pub codepage: u32,
+    /// Raw default value, used when a record stops before this column.
+    pub default: Option<Vec<u8>>,
+    /// Offset of a fixed column's value after the 4-byte record header.
+    pub fixed_offset: u32,
+}
+
+impl Column {
+    pub fn kind(&self) -> &'static str {
+        match self.id {
+            0..=127 => "fixed",
+            128..=255 => "variable",
+            _ => "tagged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    pub name: String,
+    pub root: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub objid: u32,
+    pub name: String,
+    pub root: u32,
+    pub columns: Vec<Column>,
+    pub indexes: Vec<Index>,
+    /// Root page of the table's long-value tree, if it has one.
+    pub lv_root: Option<u32>,
+}
+
+impl Table {
+    pub fn new(objid: u32, name: String, root: u32) -> Table {
+        Table {
+            objid,
+            name,
+            root,
+            columns: Vec::new(),
+            indexes: Vec::new(),
+            lv_root: None,
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Add a column, placing a fixed column after the fixed columns before it.
+    pub fn add_column(&mut self, mut column: Column) {
+        if column.id < 128 {
+            column.fixed_offset = self
+                .columns
+                .iter()
+                .filter(|c| c.id < column.id)
+                .map(|c| c.size)
+                .fold(0u32, u32::saturating_add);
+        }
+        self.columns.push(column);
+    }
+
+    /// The hard-coded definition of the catalog table itself.
+    pub fn catalog(root: u32) -> Table {
+        use ColumnType as T;
+        let defs: [(u32, &str, ColumnType); 28] = [
+            (1, "ObjidTable", T::Long),
+            (2, "Type", T::Short),
+            (3, "Id", T::Long),
+            (4, "ColtypOrPgnoFDP", T::Long),
+            (5, "SpaceUsage", T::Long),
+            (6, "Flags", T::Long),
+            (7, "PagesOrLocale", T::Long),
+            (8, "RootFlag", T::Bit),
+            (9, "RecordOffset", T::Short),
+            (10, "LCMapFlags", T::Long),
+            (11, "KeyMost", T::UnsignedShort),
+            (12, "LVChunkMax", T::Long),
+            (128, "Name", T::Text),
+            (129, "Stats", T::Binary),
+            (130, "TemplateTable", T::Text),
+            (131, "DefaultValue", T::Binary),
+            (132, "KeyFldIDs", T::Binary),
+            (133, "VarSegMac", T::Binary),
+            (134, "ConditionalColumns", T::Binary),
+            (135, "TupleLimits", T::Binary),
+            (136, "Version", T::Binary),
+            (137, "SortID", T::Binary),
+            (256, "CallbackData", T::LongBinary),
+            (257, "CallbackDependencies", T::LongBinary),
+            (258, "SeparateLV", T::LongBinary),
+            (259, "SpaceHints", T::LongBinary),
+            (260, "SpaceDeferredLVHints", T::LongBinary),
+            (261, "LocaleName", T::LongBinary),
+        ];
+        let mut t = Table::new(0, "MSysObjects".into(), root);
+        for (id, name, coltype) in defs {
+            t.add_column(Column {
+                id,
+                name: name.into(),
+                coltype,
+                size: coltype.fixed_size().unwrap_or(0),
+                flags: 0,
+                codepage: 0,
+                default: None,
+                fixed_offset: 0,
+            });
+        }
+        t
+    }
+}

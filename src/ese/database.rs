@@ -1,0 +1,506 @@
+//! An open database: header, pages, catalog, B-tree walks, records and long values.
+//!
+//! Page numbering: the file's first two pages are the header and its shadow; database page
+//! `n` (from 1) sits at file offset `(n + 1) * page_size`.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::catalog::{self, Column, Index, Table};
+use super::compression;
+use super::error::EseError;
+use super::header::FileHeader;
+use super::page::{Node, Page};
+use super::record::{
+    ColumnType, RawCell, RecordLayout, TAGFLD_COMPRESSED, TAGFLD_ENCRYPTED, TAGFLD_MULTI,
+    TAGFLD_SEPARATED, TAGFLD_TWO_VALUES,
+};
+use super::value::{typed, Value};
+use crate::util::bytes::{u16_le, u32_be, u32_le, u8_at};
+
+/// B-trees deeper than this are corrupt (a 4 KiB-page tree of depth 16 holds more than any file).
+const MAX_DEPTH: usize = 16;
+/// A value larger than this is not reassembled (bounded memory on hostile long-value sizes).
+pub const MAX_VALUE: usize = 256 << 20;
+
+pub struct Database<'a> {
+    pub data: &'a [u8],
+    pub header: FileHeader,
+    pub shadow: Option<FileHeader>,
+    pub page_size: usize,
+    /// Pages of 16 KiB and more use the large-page layout.
+    pub large: bool,
+    pub tables: Vec<Table>,
+    pub warnings: Vec<String>,
+}
+
+/// One live row: where it is and its record bytes.
+#[derive(Debug, Clone)]
+pub struct Row<'a> {
+    pub page: u32,
+    pub tag: usize,
+    pub key: Vec<u8>,
+    pub data: &'a [u8],
+    /// File offset of `data`.
+    pub offset: u64,
+}
+
+impl<'a> Database<'a> {
+    pub fn open(data: &'a [u8]) -> Result<Database<'a>, EseError> {
+        if data.len() < 668 {
+            return Err(EseError::TooSmall { len: data.len() });
+        }
+        let header = FileHeader::parse(data)?;
+        let page_size = header.page_size as usize;
+        if ![2048, 4096, 8192, 16384, 32768].contains(&page_size) {
+            return Err(EseError::BadPageSize {
+                page_size: header.page_size,
+            });
+        }
+        let mut warnings = Vec::new();
+        if !header.checksum_ok() {
+            warnings.push(format!(
+                "header checksum mismatch: stored {:#010x}, computed {:#010x} over the 4 KiB header block",
+                header.checksum, header.computed_checksum
+            ));
+        }
+        let shadow = data.get(page_size..).and_then(|b| FileHeader::parse(b).ok());
+        if shadow.is_none() {
+            warnings.push("shadow header (page 1) is missing or unreadable".into());
+        }
+        if data.len() % page_size != 0 {
+            warnings.push(format!(
+                "file size {} is not a multiple of the page size {page_size}: {} trailing bytes",
+                data.len(),
+                data.len() % page_size
+            ));
+        }
+        let mut db = Database {
+            data,
+            header,
+            shadow,
+            page_size,
+            large: page_size >= 16384,
+            tables: Vec::new(),
+            warnings,
+        };
+        db.tables = db.read_catalog(catalog::CATALOG_ROOT);
+        if db.tables.is_empty() {
+            db.warnings
+                .push("catalog (page 4) is unreadable; trying the shadow catalog (page 24)".into());
+            db.tables = db.read_catalog(catalog::SHADOW_CATALOG_ROOT);
+        }
+        Ok(db)
+    }
+
+    /// Number of database pages (header pages excluded), counting a trailing partial page.
+    pub fn page_count(&self) -> u32 {
+        let n = self.data.len().div_ceil(self.page_size).saturating_sub(2);
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    pub fn page_offset(&self, pgno: u32) -> u64 {
+        (pgno as u64 + 1) * self.page_size as u64
+    }
+
+    /// Page `pgno` (from 1). A page cut short by the end of the file is an error.
+    pub fn page(&self, pgno: u32) -> Result<Page<'a>, EseError> {
+        let out_of_range = EseError::PageOutOfRange {
+            page: pgno,
+            pages: self.page_count(),
+        };
+        if pgno == 0 {
+            return Err(out_of_range);
+        }
+        let start = usize::try_from(self.page_offset(pgno)).map_err(|_| out_of_range.clone())?;
+        let buf = crate::util::bytes::slice(self.data, start, self.page_size).ok_or(out_of_range)?;
+        Page::parse(pgno, buf, self.large).ok_or(EseError::BadPage {
+            page: pgno,
+            offset: start as u64,
+            what: "short page header".into(),
+        })
+    }
+
+    /// Every page in the file, referenced by a tree or not (for the carver).
+    pub fn pages(&self) -> impl Iterator<Item = Page<'a>> + '_ {
+        (1..=self.page_count()).filter_map(move |n| self.page(n).ok())
+    }
+
+    /// Bytes after the last whole page (a carving area).
+    pub fn trailing_bytes(&self) -> &'a [u8] {
+        let whole = (self.data.len() / self.page_size) * self.page_size;
+        self.data.get(whole..).unwrap_or(&[])
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// Visit every leaf node of the tree rooted at `root`, in key order. Guards against
+    /// pages that point to themselves or to an ancestor, and against absurd depth; what it
+    /// had to skip comes back as warnings.
+    pub fn walk_leaves(&self, root: u32, visit: &mut dyn FnMut(&Page<'a>, Node<'a>)) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let mut seen = HashSet::new();
+        self.walk(root, 0, &mut seen, visit, &mut warnings);
+        warnings
+    }
+
+    fn walk(
+        &self,
+        pgno: u32,
+        depth: usize,
+        seen: &mut HashSet<u32>,
+        visit: &mut dyn FnMut(&Page<'a>, Node<'a>),
+        warnings: &mut Vec<String>,
+    ) {
+        if depth > MAX_DEPTH {
+            warnings.push(format!("page {pgno}: B-tree deeper than {MAX_DEPTH}, not followed"));
+            return;
+        }
+        if !seen.insert(pgno) {
+            warnings.push(format!("page {pgno} is referenced twice (loop), not followed again"));
+            return;
+        }
+        let page = match self.page(pgno) {
+            Ok(p) => p,
+            Err(e) => {
+                warnings.push(e.to_string());
+                return;
+            }
+        };
+        let bad_nodes = page.node_count() - page.nodes().count();
+        if bad_nodes > 0 {
+            warnings.push(format!("page {pgno}: {bad_nodes} malformed tag(s) skipped"));
+        }
+        if page.header.is_leaf() {
+            for node in page.nodes() {
+                visit(&page, node);
+            }
+        } else {
+            for node in page.nodes() {
+                match u32_le(node.data, 0) {
+                    Some(child) => self.walk(child, depth + 1, seen, visit, warnings),
+                    None => warnings.push(format!("page {pgno}: branch node without a child page")),
+                }
+            }
+        }
+    }
+
+    /// The live rows of a tree: leaf nodes not flagged deleted.
+    pub fn rows(&self, root: u32) -> (Vec<Row<'a>>, Vec<String>) {
+        let mut rows = Vec::new();
+        let warnings = self.walk_leaves(root, &mut |page, node| {
+            if node.is_deleted() {
+                return;
+            }
+            rows.push(Row {
+                page: page.number,
+                tag: node.tag.index,
+                key: node.key(page.key_prefix()),
+                data: node.data,
+                offset: self.page_offset(page.number) + node.data_offset as u64,
+            });
+        });
+        (rows, warnings)
+    }
+
+    fn read_catalog(&mut self, root: u32) -> Vec<Table> {
+        let cat = Table::catalog(root);
+        let (rows, warnings) = self.rows(root);
+        self.warnings.extend(warnings.into_iter().map(|w| format!("catalog: {w}")));
+        let mut tables: Vec<Table> = Vec::new();
+        let empty = LongValues::default();
+        for row in &rows {
+            let Some(rec) = RecordLayout::parse(row.data, self.large) else {
+                self.warnings
+                    .push(format!("catalog: unreadable record on page {} tag {}", row.page, row.tag));
+                continue;
+            };
+            let get = |name: &str| {
+                cat.column(name)
+                    .map(|c| self.cell_value(c, &rec, &empty))
+                    .unwrap_or(Value::Null)
+            };
+            let int = |name: &str| get(name).as_i64().unwrap_or(0);
+            let objid = u32::try_from(int("ObjidTable")).unwrap_or(0);
+            let name = get("Name").as_str().unwrap_or_default().to_string();
+            let pgno_or_type = u32::try_from(int("ColtypOrPgnoFDP")).unwrap_or(0);
+            let kind = int("Type");
+            if kind == catalog::SYSOBJ_TABLE {
+                tables.push(Table::new(objid, name, pgno_or_type));
+                continue;
+            }
+            let Some(table) = tables.iter_mut().rev().find(|t| t.objid == objid) else {
+                self.warnings
+                    .push(format!("catalog: {name:?} belongs to unknown table {objid}"));
+                continue;
+            };
+            match kind {
+                catalog::SYSOBJ_COLUMN => {
+                    let coltype = ColumnType::from_u32(pgno_or_type);
+                    let space = u32::try_from(int("SpaceUsage")).unwrap_or(0);
+                    let size = if space > 0 && row_is_fixed(int("Id")) {
+                        space
+                    } else {
+                        coltype.fixed_size().unwrap_or(space)
+                    };
+                    table.add_column(Column {
+                        id: u32::try_from(int("Id")).unwrap_or(0),
+                        name,
+                        coltype,
+                        size,
+                        flags: u32::try_from(int("Flags")).unwrap_or(0),
+                        codepage: u32::try_from(int("PagesOrLocale")).unwrap_or(0),
+                        default: get("DefaultValue").as_bytes().map(<[u8]>::to_vec),
+                        fixed_offset: 0,
+                    });
+                }
+                catalog::SYSOBJ_INDEX => table.indexes.push(Index {
+                    name,
+                    root: pgno_or_type,
+                }),
+                catalog::SYSOBJ_LONG_VALUE => table.lv_root = Some(pgno_or_type),
+                _ => {}
+            }
+        }
+        tables
+    }
+
+    /// Index the long-value tree of `table` (empty when it has none).
+    pub fn long_values(&self, table: &Table) -> (LongValues<'a>, Vec<String>) {
+        let mut lv = LongValues::default();
+        let Some(root) = table.lv_root else {
+            return (lv, Vec::new());
+        };
+        let warnings = self.walk_leaves(root, &mut |page, node| {
+            lv.nodes.insert(
+                node.key(page.key_prefix()),
+                LvNode {
+                    page: page.number,
+                    data: node.data,
+                    offset: self.page_offset(page.number) + node.data_offset as u64,
+                    deleted: node.is_deleted(),
+                },
+            );
+        });
+        (lv, warnings)
+    }
+
+    /// The typed value of `column` in a record.
+    pub fn cell_value(&self, column: &Column, rec: &RecordLayout<'_>, lv: &LongValues<'_>) -> Value {
+        let cell = match column.id {
+            0..=127 => rec.fixed(column.id, column.fixed_offset, column.size),
+            128..=255 => rec.variable(column.id),
+            _ => rec.tagged(column.id),
+        };
+        match cell {
+            RawCell::Missing => match &column.default {
+                Some(d) => typed(column.coltype, column.codepage, d),
+                None => Value::Null,
+            },
+            RawCell::Null => Value::Null,
+            RawCell::Bytes { data, flags, .. } => self.bytes_value(column, data, flags, lv),
+        }
+    }
+
+    fn bytes_value(&self, column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> Value {
+        if flags & TAGFLD_ENCRYPTED != 0 {
+            return Value::Undecoded {
+                reason: "encrypted column value".into(),
+                raw: data.to_vec(),
+            };
+        }
+        if flags & (TAGFLD_MULTI | TAGFLD_TWO_VALUES) != 0 {
+            return self.multi_value(column, data, flags, lv);
+        }
+        let resolved = if flags & TAGFLD_SEPARATED != 0 {
+            lv.get(data, MAX_VALUE)
+        } else if flags & TAGFLD_COMPRESSED != 0 {
+            decompress(data)
+        } else {
+            Ok(data.to_vec())
+        };
+        match resolved {
+            Ok(b) => typed(column.coltype, column.codepage, &b),
+            Err(reason) => Value::Undecoded {
+                reason,
+                raw: data.to_vec(),
+            },
+        }
+    }
+
+    /// Multi-valued tagged data. Two values: a u8 size of the first, then both. Otherwise an
+    /// array of u16 offsets (the first one is the array's size); bit 15 of an offset marks a
+    /// value stored as a separate long value. With the compressed flag only the first value is
+    /// compressed.
+    fn multi_value(&self, column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> Value {
+        let mut parts: Vec<(Vec<u8>, bool)> = Vec::new();
+        if flags & TAGFLD_TWO_VALUES != 0 {
+            let first = u8_at(data, 0).unwrap_or(0) as usize;
+            let a = data.get(1..(1 + first).min(data.len())).unwrap_or(&[]);
+            let b = data.get((1 + first).min(data.len())..).unwrap_or(&[]);
+            parts.push((a.to_vec(), false));
+            parts.push((b.to_vec(), false));
+        } else {
+            let first = u16_le(data, 0).map_or(0, |v| (v & 0x7FFF) as usize);
+            let n = (first / 2).min(data.len() / 2);
+            for i in 0..n {
+                let raw = u16_le(data, 2 * i).unwrap_or(0);
+                let start = (raw & 0x7FFF) as usize;
+                let end = if i + 1 < n {
+                    u16_le(data, 2 * (i + 1)).map_or(data.len(), |v| (v & 0x7FFF) as usize)
+                } else {
+                    data.len()
+                };
+                let bytes = data.get(start..end.max(start).min(data.len())).unwrap_or(&[]);
+                parts.push((bytes.to_vec(), raw & 0x8000 != 0));
+            }
+        }
+        let values = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (bytes, separated))| {
+                let resolved = if separated {
+                    lv.get(&bytes, MAX_VALUE)
+                } else if i == 0 && flags & TAGFLD_COMPRESSED != 0 {
+                    decompress(&bytes)
+                } else {
+                    Ok(bytes.clone())
+                };
+                match resolved {
+                    Ok(b) => typed(column.coltype, column.codepage, &b),
+                    Err(reason) => Value::Undecoded { reason, raw: bytes },
+                }
+            })
+            .collect();
+        Value::Multi(values)
+    }
+
+    /// All values of a row, in catalog column order.
+    pub fn row_values(&self, table: &Table, row: &Row<'_>, lv: &LongValues<'_>) -> Vec<Value> {
+        match RecordLayout::parse(row.data, self.large) {
+            Some(rec) => table
+                .columns
+                .iter()
+                .map(|c| self.cell_value(c, &rec, lv))
+                .collect(),
+            None => vec![Value::Null; table.columns.len()],
+        }
+    }
+}
+
+fn row_is_fixed(id: i64) -> bool {
+    (1..128).contains(&id)
+}
+
+fn decompress(data: &[u8]) -> Result<Vec<u8>, String> {
+    compression::decompress(data, MAX_VALUE).map_err(|e| e.to_string())
+}
+
+/// A node of a long-value tree.
+#[derive(Debug, Clone, Copy)]
+pub struct LvNode<'a> {
+    pub page: u32,
+    pub data: &'a [u8],
+    pub offset: u64,
+    pub deleted: bool,
+}
+
+/// A table's long-value tree, indexed by key.
+///
+/// Keys: the long-value id big-endian (4 or 8 bytes) for the value's root node, whose data is
+/// u32 reference count and u32 total size; the id followed by the u32 big-endian byte offset
+/// for each chunk. The record holds the id little-endian, so it is reversed to look it up.
+#[derive(Debug, Default)]
+pub struct LongValues<'a> {
+    pub nodes: BTreeMap<Vec<u8>, LvNode<'a>>,
+}
+
+/// A long value's root: its id (as in the key), reference count and size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LvRoot {
+    pub id: Vec<u8>,
+    pub refcount: u32,
+    pub size: u32,
+    pub offset: u64,
+    pub page: u32,
+}
+
+impl<'a> LongValues<'a> {
+    /// Reassemble the value referenced by `reference` (the id as stored in the record).
+    pub fn get(&self, reference: &[u8], max: usize) -> Result<Vec<u8>, String> {
+        if reference.len() != 4 && reference.len() != 8 {
+            return Err(format!("long-value reference of {} bytes", reference.len()));
+        }
+        let key: Vec<u8> = reference.iter().rev().copied().collect();
+        let root = self
+            .nodes
+            .get(&key)
+            .ok_or_else(|| format!("long value {} not found", crate::util::bytes::hex(&key)))?;
+        let size = u32_le(root.data, 4).ok_or("long-value root too short")? as usize;
+        self.assemble(&key, size, max)
+    }
+
+    /// Concatenate the chunks of value `key` by their offsets. A chunk whose stored length
+    /// differs from the gap to the next offset is compressed.
+    pub fn assemble(&self, key: &[u8], size: usize, max: usize) -> Result<Vec<u8>, String> {
+        if size > max {
+            return Err(format!("long value of {size} bytes exceeds the {max}-byte limit"));
+        }
+        let chunks: Vec<(u32, &[u8])> = self
+            .nodes
+            .range(key.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(key))
+            .filter(|(k, _)| k.len() == key.len() + 4)
+            .filter_map(|(k, n)| Some((u32_be(k, key.len())?, n.data)))
+            .collect();
+        let mut out = Vec::with_capacity(size.min(self.nodes.len().saturating_mul(32 << 10)));
+        for (i, (off, chunk)) in chunks.iter().enumerate() {
+            let off = *off as usize;
+            if off != out.len() {
+                return Err(format!(
+                    "long value {}: chunk at offset {off} but {} bytes assembled",
+                    crate::util::bytes::hex(key),
+                    out.len()
+                ));
+            }
+            let next = chunks.get(i + 1).map_or(size, |(o, _)| *o as usize);
+            let want = next.saturating_sub(off);
+            if chunk.len() == want {
+                out.extend_from_slice(chunk);
+            } else {
+                let d = compression::decompress(chunk, want).map_err(|e| e.to_string())?;
+                out.extend_from_slice(&d);
+            }
+            if out.len() > size {
+                out.truncate(size);
+                break;
+            }
+        }
+        if out.len() != size {
+            return Err(format!(
+                "long value {}: {} of {size} bytes present",
+                crate::util::bytes::hex(key),
+                out.len()
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Every long value's root node.
+    pub fn roots(&self) -> Vec<LvRoot> {
+        self.nodes
+            .iter()
+            .filter(|(k, n)| (k.len() == 4 || k.len() == 8) && n.data.len() >= 8)
+            .filter_map(|(k, n)| {
+                Some(LvRoot {
+                    id: k.clone(),
+                    refcount: u32_le(n.data, 0)?,
+                    size: u32_le(n.data, 4)?,
+                    offset: n.offset,
+                    page: n.page,
+                })
+            })
+            .collect()
+    }
+}

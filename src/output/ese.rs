@@ -1,0 +1,116 @@
+//! `bitscope ese info` and `bitscope ese dump`.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::ese::header::state_name;
+use crate::ese::{Database, EseError};
+
+/// Header facts, tables with columns and row counts, and warnings, as JSON.
+pub fn info_json(db: &Database<'_>) -> Json {
+    let mut warnings = db.warnings.clone();
+    let tables: Vec<Json> = db
+        .tables
+        .iter()
+        .map(|t| {
+            let (rows, w) = db.rows(t.root);
+            warnings.extend(w.into_iter().map(|w| format!("{}: {w}", t.name)));
+            json!({
+                "name": t.name,
+                "objid": t.objid,
+                "root_page": t.root,
+                "long_value_root": t.lv_root,
+                "rows": rows.len(),
+                "columns": t.columns.iter().map(|c| json!({
+                    "id": c.id,
+                    "name": c.name,
+                    "type": c.coltype.as_u32(),
+                    "type_name": c.coltype.name(),
+                    "kind": c.kind(),
+                    "size": c.size,
+                    "codepage": c.codepage,
+                })).collect::<Vec<_>>(),
+                "indexes": t.indexes.iter().map(|i| json!({"name": i.name, "root_page": i.root})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let h = &db.header;
+    json!({
+        "format_version": format!("{:#x}", h.format_version),
+        "format_revision": format!("{:#x}", h.format_revision),
+        "file_type": h.file_type,
+        "state": state_name(h.state),
+        "state_code": h.state,
+        "page_size": db.page_size,
+        "pages": db.page_count(),
+        "header_checksum": {"stored": format!("{:#010x}", h.checksum), "computed": format!("{:#010x}", h.computed_checksum), "ok": h.checksum_ok()},
+        "shadow_header_matches": db.shadow.as_ref().map(|s| s == h),
+        "tables": tables,
+        "warnings": warnings,
+    })
+}
+
+/// The same facts for a person.
+pub fn info_text(db: &Database<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let info = info_json(db);
+    let s = |k: &str| info.get(k).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
+    writeln!(out, "format      {} revision {}", s("format_version"), s("format_revision"))?;
+    writeln!(out, "state       {}", s("state"))?;
+    writeln!(out, "page size   {} bytes, {} pages", s("page_size"), s("pages"))?;
+    let hc = &db.header;
+    writeln!(
+        out,
+        "checksum    {:#010x} ({})",
+        hc.checksum,
+        if hc.checksum_ok() { "ok" } else { "MISMATCH" }
+    )?;
+    for t in &db.tables {
+        let (rows, _) = db.rows(t.root);
+        writeln!(out, "\ntable {} (root page {}, {} rows)", t.name, t.root, rows.len())?;
+        for c in &t.columns {
+            writeln!(out, "  {:>4}  {:<28} {:<14} {}", c.id, c.name, c.coltype.name(), c.kind())?;
+        }
+    }
+    if let Some(Json::Array(w)) = info.get("warnings") {
+        for w in w {
+            writeln!(out, "warning: {}", w.as_str().unwrap_or_default())?;
+        }
+    }
+    Ok(())
+}
+
+/// One JSON object per row: `{"table": NAME, "values": {COLUMN: VALUE}}`.
+pub fn dump(db: &Database<'_>, table: Option<&str>, out: &mut dyn Write) -> Result<Vec<String>, DumpError> {
+    let mut warnings = Vec::new();
+    if let Some(name) = table {
+        if db.table(name).is_none() {
+            return Err(DumpError::Ese(EseError::NoSuchTable(name.to_string())));
+        }
+    }
+    for t in db.tables.iter().filter(|t| table.is_none_or(|n| n == t.name)) {
+        let (lv, w) = db.long_values(t);
+        warnings.extend(w.into_iter().map(|w| format!("{} long values: {w}", t.name)));
+        let (rows, w) = db.rows(t.root);
+        warnings.extend(w.into_iter().map(|w| format!("{}: {w}", t.name)));
+        for row in &rows {
+            let values = db.row_values(t, row, &lv);
+            let mut map = Map::new();
+            for (c, v) in t.columns.iter().zip(values) {
+                map.insert(c.name.clone(), v.to_json());
+            }
+            let line = json!({"table": t.name, "values": map});
+            serde_json::to_writer(&mut *out, &line).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(warnings)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    #[error(transparent)]
+    Ese(#[from] EseError),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}

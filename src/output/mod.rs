@@ -1,0 +1,2 @@
+//! Writers: ESE reports, BitsInfo as json/jsonl/csv.
+pub mod ese;
