@@ -3,7 +3,8 @@
 //! Data flows one way: bytes → readers ([`ese`], [`bits`]) → records with provenance → output.
 #![forbid(unsafe_code)]
 
+pub mod bits;
 pub mod ese;
-pub mod util;
 pub mod input;
 pub mod output;
+pub mod util;

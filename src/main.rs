@@ -75,7 +75,9 @@ fn run_ese(cmd: EseCommand) -> Result<(), String> {
             serde_json::to_writer_pretty(&mut out, &info).map_err(|e| e.to_string())?;
             writeln!(out).map_err(|e| e.to_string())?;
         }
-        EseCommand::Info { .. } => output::ese::info_text(&db, &mut out).map_err(|e| e.to_string())?,
+        EseCommand::Info { .. } => {
+            output::ese::info_text(&db, &mut out).map_err(|e| e.to_string())?
+        }
         EseCommand::Dump { table, .. } => {
             let warnings = output::ese::dump(&db, table.as_deref(), &mut out)
                 .map_err(|e| format!("{}: {e}", path.display()))?;

@@ -1,1 +1,2 @@
 //! BITS: the BitsInfo model and the decoders for Win10+ blobs and legacy queues.
+pub mod security;

@@ -63,7 +63,9 @@ impl<'a> Database<'a> {
                 header.checksum, header.computed_checksum
             ));
         }
-        let shadow = data.get(page_size..).and_then(|b| FileHeader::parse(b).ok());
+        let shadow = data
+            .get(page_size..)
+            .and_then(|b| FileHeader::parse(b).ok());
         if shadow.is_none() {
             warnings.push("shadow header (page 1) is missing or unreadable".into());
         }
@@ -112,7 +114,8 @@ impl<'a> Database<'a> {
             return Err(out_of_range);
         }
         let start = usize::try_from(self.page_offset(pgno)).map_err(|_| out_of_range.clone())?;
-        let buf = crate::util::bytes::slice(self.data, start, self.page_size).ok_or(out_of_range)?;
+        let buf =
+            crate::util::bytes::slice(self.data, start, self.page_size).ok_or(out_of_range)?;
         Page::parse(pgno, buf, self.large).ok_or(EseError::BadPage {
             page: pgno,
             offset: start as u64,
@@ -138,7 +141,11 @@ impl<'a> Database<'a> {
     /// Visit every leaf node of the tree rooted at `root`, in key order. Guards against
     /// pages that point to themselves or to an ancestor, and against absurd depth; what it
     /// had to skip comes back as warnings.
-    pub fn walk_leaves(&self, root: u32, visit: &mut dyn FnMut(&Page<'a>, Node<'a>)) -> Vec<String> {
+    pub fn walk_leaves(
+        &self,
+        root: u32,
+        visit: &mut dyn FnMut(&Page<'a>, Node<'a>),
+    ) -> Vec<String> {
         let mut warnings = Vec::new();
         let mut seen = HashSet::new();
         self.walk(root, 0, &mut seen, visit, &mut warnings);
@@ -154,11 +161,15 @@ impl<'a> Database<'a> {
         warnings: &mut Vec<String>,
     ) {
         if depth > MAX_DEPTH {
-            warnings.push(format!("page {pgno}: B-tree deeper than {MAX_DEPTH}, not followed"));
+            warnings.push(format!(
+                "page {pgno}: B-tree deeper than {MAX_DEPTH}, not followed"
+            ));
             return;
         }
         if !seen.insert(pgno) {
-            warnings.push(format!("page {pgno} is referenced twice (loop), not followed again"));
+            warnings.push(format!(
+                "page {pgno} is referenced twice (loop), not followed again"
+            ));
             return;
         }
         let page = match self.page(pgno) {
@@ -207,18 +218,21 @@ impl<'a> Database<'a> {
     fn read_catalog(&mut self, root: u32) -> Vec<Table> {
         let cat = Table::catalog(root);
         let (rows, warnings) = self.rows(root);
-        self.warnings.extend(warnings.into_iter().map(|w| format!("catalog: {w}")));
+        self.warnings
+            .extend(warnings.into_iter().map(|w| format!("catalog: {w}")));
         let mut tables: Vec<Table> = Vec::new();
         let empty = LongValues::default();
         for row in &rows {
             let Some(rec) = RecordLayout::parse(row.data, self.large) else {
-                self.warnings
-                    .push(format!("catalog: unreadable record on page {} tag {}", row.page, row.tag));
+                self.warnings.push(format!(
+                    "catalog: unreadable record on page {} tag {}",
+                    row.page, row.tag
+                ));
                 continue;
             };
             let get = |name: &str| {
                 cat.column(name)
-                    .map(|c| self.cell_value(c, &rec, &empty))
+                    .map(|c| cell_value(c, &rec, &empty))
                     .unwrap_or(Value::Null)
             };
             let int = |name: &str| get(name).as_i64().unwrap_or(0);
@@ -231,8 +245,9 @@ impl<'a> Database<'a> {
                 continue;
             }
             let Some(table) = tables.iter_mut().rev().find(|t| t.objid == objid) else {
-                self.warnings
-                    .push(format!("catalog: {name:?} belongs to unknown table {objid}"));
+                self.warnings.push(format!(
+                    "catalog: {name:?} belongs to unknown table {objid}"
+                ));
                 continue;
             };
             match kind {
@@ -286,107 +301,109 @@ impl<'a> Database<'a> {
         (lv, warnings)
     }
 
-    /// The typed value of `column` in a record.
-    pub fn cell_value(&self, column: &Column, rec: &RecordLayout<'_>, lv: &LongValues<'_>) -> Value {
-        let cell = match column.id {
-            0..=127 => rec.fixed(column.id, column.fixed_offset, column.size),
-            128..=255 => rec.variable(column.id),
-            _ => rec.tagged(column.id),
-        };
-        match cell {
-            RawCell::Missing => match &column.default {
-                Some(d) => typed(column.coltype, column.codepage, d),
-                None => Value::Null,
-            },
-            RawCell::Null => Value::Null,
-            RawCell::Bytes { data, flags, .. } => self.bytes_value(column, data, flags, lv),
-        }
-    }
-
-    fn bytes_value(&self, column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> Value {
-        if flags & TAGFLD_ENCRYPTED != 0 {
-            return Value::Undecoded {
-                reason: "encrypted column value".into(),
-                raw: data.to_vec(),
-            };
-        }
-        if flags & (TAGFLD_MULTI | TAGFLD_TWO_VALUES) != 0 {
-            return self.multi_value(column, data, flags, lv);
-        }
-        let resolved = if flags & TAGFLD_SEPARATED != 0 {
-            lv.get(data, MAX_VALUE)
-        } else if flags & TAGFLD_COMPRESSED != 0 {
-            decompress(data)
-        } else {
-            Ok(data.to_vec())
-        };
-        match resolved {
-            Ok(b) => typed(column.coltype, column.codepage, &b),
-            Err(reason) => Value::Undecoded {
-                reason,
-                raw: data.to_vec(),
-            },
-        }
-    }
-
-    /// Multi-valued tagged data. Two values: a u8 size of the first, then both. Otherwise an
-    /// array of u16 offsets (the first one is the array's size); bit 15 of an offset marks a
-    /// value stored as a separate long value. With the compressed flag only the first value is
-    /// compressed.
-    fn multi_value(&self, column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> Value {
-        let mut parts: Vec<(Vec<u8>, bool)> = Vec::new();
-        if flags & TAGFLD_TWO_VALUES != 0 {
-            let first = u8_at(data, 0).unwrap_or(0) as usize;
-            let a = data.get(1..(1 + first).min(data.len())).unwrap_or(&[]);
-            let b = data.get((1 + first).min(data.len())..).unwrap_or(&[]);
-            parts.push((a.to_vec(), false));
-            parts.push((b.to_vec(), false));
-        } else {
-            let first = u16_le(data, 0).map_or(0, |v| (v & 0x7FFF) as usize);
-            let n = (first / 2).min(data.len() / 2);
-            for i in 0..n {
-                let raw = u16_le(data, 2 * i).unwrap_or(0);
-                let start = (raw & 0x7FFF) as usize;
-                let end = if i + 1 < n {
-                    u16_le(data, 2 * (i + 1)).map_or(data.len(), |v| (v & 0x7FFF) as usize)
-                } else {
-                    data.len()
-                };
-                let bytes = data.get(start..end.max(start).min(data.len())).unwrap_or(&[]);
-                parts.push((bytes.to_vec(), raw & 0x8000 != 0));
-            }
-        }
-        let values = parts
-            .into_iter()
-            .enumerate()
-            .map(|(i, (bytes, separated))| {
-                let resolved = if separated {
-                    lv.get(&bytes, MAX_VALUE)
-                } else if i == 0 && flags & TAGFLD_COMPRESSED != 0 {
-                    decompress(&bytes)
-                } else {
-                    Ok(bytes.clone())
-                };
-                match resolved {
-                    Ok(b) => typed(column.coltype, column.codepage, &b),
-                    Err(reason) => Value::Undecoded { reason, raw: bytes },
-                }
-            })
-            .collect();
-        Value::Multi(values)
-    }
-
     /// All values of a row, in catalog column order.
     pub fn row_values(&self, table: &Table, row: &Row<'_>, lv: &LongValues<'_>) -> Vec<Value> {
         match RecordLayout::parse(row.data, self.large) {
             Some(rec) => table
                 .columns
                 .iter()
-                .map(|c| self.cell_value(c, &rec, lv))
+                .map(|c| cell_value(c, &rec, lv))
                 .collect(),
             None => vec![Value::Null; table.columns.len()],
         }
     }
+}
+
+/// The typed value of `column` in a record.
+pub fn cell_value(column: &Column, rec: &RecordLayout<'_>, lv: &LongValues<'_>) -> Value {
+    let cell = match column.id {
+        0..=127 => rec.fixed(column.id, column.fixed_offset, column.size),
+        128..=255 => rec.variable(column.id),
+        _ => rec.tagged(column.id),
+    };
+    match cell {
+        RawCell::Missing => match &column.default {
+            Some(d) => typed(column.coltype, column.codepage, d),
+            None => Value::Null,
+        },
+        RawCell::Null => Value::Null,
+        RawCell::Bytes { data, flags, .. } => bytes_value(column, data, flags, lv),
+    }
+}
+
+fn bytes_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> Value {
+    if flags & TAGFLD_ENCRYPTED != 0 {
+        return Value::Undecoded {
+            reason: "encrypted column value".into(),
+            raw: data.to_vec(),
+        };
+    }
+    if flags & (TAGFLD_MULTI | TAGFLD_TWO_VALUES) != 0 {
+        return multi_value(column, data, flags, lv);
+    }
+    let resolved = if flags & TAGFLD_SEPARATED != 0 {
+        lv.get(data, MAX_VALUE)
+    } else if flags & TAGFLD_COMPRESSED != 0 {
+        decompress(data)
+    } else {
+        Ok(data.to_vec())
+    };
+    match resolved {
+        Ok(b) => typed(column.coltype, column.codepage, &b),
+        Err(reason) => Value::Undecoded {
+            reason,
+            raw: data.to_vec(),
+        },
+    }
+}
+
+/// Multi-valued tagged data. Two values: a u8 size of the first, then both. Otherwise an
+/// array of u16 offsets (the first one is the array's size); bit 15 of an offset marks a
+/// value stored as a separate long value. With the compressed flag only the first value is
+/// compressed.
+fn multi_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> Value {
+    let mut parts: Vec<(Vec<u8>, bool)> = Vec::new();
+    if flags & TAGFLD_TWO_VALUES != 0 {
+        let first = u8_at(data, 0).unwrap_or(0) as usize;
+        let a = data.get(1..(1 + first).min(data.len())).unwrap_or(&[]);
+        let b = data.get((1 + first).min(data.len())..).unwrap_or(&[]);
+        parts.push((a.to_vec(), false));
+        parts.push((b.to_vec(), false));
+    } else {
+        let first = u16_le(data, 0).map_or(0, |v| (v & 0x7FFF) as usize);
+        let n = (first / 2).min(data.len() / 2);
+        for i in 0..n {
+            let raw = u16_le(data, 2 * i).unwrap_or(0);
+            let start = (raw & 0x7FFF) as usize;
+            let end = if i + 1 < n {
+                u16_le(data, 2 * (i + 1)).map_or(data.len(), |v| (v & 0x7FFF) as usize)
+            } else {
+                data.len()
+            };
+            let bytes = data
+                .get(start..end.max(start).min(data.len()))
+                .unwrap_or(&[]);
+            parts.push((bytes.to_vec(), raw & 0x8000 != 0));
+        }
+    }
+    let values = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (bytes, separated))| {
+            let resolved = if separated {
+                lv.get(&bytes, MAX_VALUE)
+            } else if i == 0 && flags & TAGFLD_COMPRESSED != 0 {
+                decompress(&bytes)
+            } else {
+                Ok(bytes.clone())
+            };
+            match resolved {
+                Ok(b) => typed(column.coltype, column.codepage, &b),
+                Err(reason) => Value::Undecoded { reason, raw: bytes },
+            }
+        })
+        .collect();
+    Value::Multi(values)
 }
 
 fn row_is_fixed(id: i64) -> bool {
@@ -445,7 +462,9 @@ impl<'a> LongValues<'a> {
     /// differs from the gap to the next offset is compressed.
     pub fn assemble(&self, key: &[u8], size: usize, max: usize) -> Result<Vec<u8>, String> {
         if size > max {
-            return Err(format!("long value of {size} bytes exceeds the {max}-byte limit"));
+            return Err(format!(
+                "long value of {size} bytes exceeds the {max}-byte limit"
+            ));
         }
         let chunks: Vec<(u32, &[u8])> = self
             .nodes
@@ -487,11 +506,13 @@ impl<'a> LongValues<'a> {
         Ok(out)
     }
 
-    /// Every long value's root node.
+    /// Every long value's root node. A root's key is the bare id: 4 bytes for a 32-bit id, or
+    /// 8 bytes with the top bit set for a 64-bit id (an 8-byte key without it is a chunk of a
+    /// 32-bit id).
     pub fn roots(&self) -> Vec<LvRoot> {
         self.nodes
             .iter()
-            .filter(|(k, n)| (k.len() == 4 || k.len() == 8) && n.data.len() >= 8)
+            .filter(|(k, _)| is_root_key(k))
             .filter_map(|(k, n)| {
                 Some(LvRoot {
                     id: k.clone(),
@@ -502,5 +523,26 @@ impl<'a> LongValues<'a> {
                 })
             })
             .collect()
+    }
+
+    /// Long values no record references any more (reference count 0), each reassembled as far
+    /// as its chunks allow: deleted data that ESE has not yet cleaned up, for the carver.
+    pub fn orphans(&self) -> Vec<(LvRoot, Result<Vec<u8>, String>)> {
+        self.roots()
+            .into_iter()
+            .filter(|r| r.refcount == 0)
+            .map(|r| {
+                let bytes = self.assemble(&r.id, r.size as usize, MAX_VALUE);
+                (r, bytes)
+            })
+            .collect()
+    }
+}
+
+fn is_root_key(k: &[u8]) -> bool {
+    match k.len() {
+        4 => true,
+        8 => k.first().is_some_and(|b| b & 0x80 != 0),
+        _ => false,
     }
 }

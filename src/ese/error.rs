@@ -6,7 +6,9 @@ use thiserror::Error;
 pub enum EseError {
     #[error("file is too small to be an ESE database ({len} bytes)")]
     TooSmall { len: usize },
-    #[error("not an ESE database: bad signature {found:#010x} at offset 0x4 (expected 0x89abcdef)")]
+    #[error(
+        "not an ESE database: bad signature {found:#010x} at offset 0x4 (expected 0x89abcdef)"
+    )]
     BadSignature { found: u32 },
     #[error("unsupported page size {page_size} at offset 0xec")]
     BadPageSize { page_size: u32 },

@@ -5,6 +5,7 @@
 //! [`compression`], and [`database`] which ties them together with B-tree walks and long values.
 
 pub mod catalog;
+pub mod checksum;
 pub mod compression;
 pub mod database;
 pub mod error;
@@ -13,5 +14,5 @@ pub mod page;
 pub mod record;
 pub mod value;
 
-pub use database::{Database, LongValues, Row};
+pub use database::{cell_value, Database, LongValues, Row};
 pub use error::EseError;

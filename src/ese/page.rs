@@ -14,7 +14,7 @@
 //! 0x24 u32 page flags
 //! ```
 //! Pages of 16 KiB and up add 40 bytes: three more 64-bit checksums (0x28, 0x30, 0x38),
-//! the u64 page number (0x40) and 8 unknown bytes, for an 80-byte header.
+//! the u32 page number (0x40) and 12 reserved bytes, for an 80-byte header.
 //!
 //! The tag array grows down from the end of the page, 4 bytes per tag, tag 0 last:
 //! u16 size then u16 offset (relative to the end of the header). On small pages (≤ 8 KiB) the
@@ -50,8 +50,8 @@ pub struct PageHeader {
     /// Raw itagState field; see [`PageHeader::tag_count`].
     pub tag_state: u16,
     pub flags: u32,
-    /// Stored page number (large pages only).
-    pub page_number: Option<u64>,
+    /// Stored page number (large pages only; a u32 followed by 12 reserved bytes).
+    pub page_number: Option<u32>,
 }
 
 impl PageHeader {
@@ -177,7 +177,7 @@ impl<'a> Page<'a> {
             first_free_offset: u16_le(buf, 0x20)?,
             tag_state: u16_le(buf, 0x22)?,
             flags: u32_le(buf, 0x24)?,
-            page_number: if large { u64_le(buf, 0x40) } else { None },
+            page_number: if large { u32_le(buf, 0x40) } else { None },
         };
         if buf.len() < Self::header_len(large) {
             return None;
@@ -188,6 +188,11 @@ impl<'a> Page<'a> {
             header,
             large,
         })
+    }
+
+    /// The page checksum, verified (reported, never enforced).
+    pub fn checksum(&self) -> super::checksum::ChecksumStatus {
+        super::checksum::verify_page(self.buf, self.number)
     }
 
     /// True when the page was never written (all zero), as free pages past the tree often are.
@@ -211,7 +216,11 @@ impl<'a> Page<'a> {
         let off_field = u16_le(self.buf, at + 2)?;
         let hdr = Self::header_len(self.large);
         let (size, rel, mut flags) = if self.large {
-            ((size_field & 0x7FFF) as usize, (off_field & 0x7FFF) as usize, 0u8)
+            (
+                (size_field & 0x7FFF) as usize,
+                (off_field & 0x7FFF) as usize,
+                0u8,
+            )
         } else {
             (
                 (size_field & 0x1FFF) as usize,
@@ -236,7 +245,9 @@ impl<'a> Page<'a> {
     }
 
     pub fn tag_bytes(&self, tag: &Tag) -> &'a [u8] {
-        self.buf.get(tag.offset..tag.offset + tag.size).unwrap_or(&[])
+        self.buf
+            .get(tag.offset..tag.offset + tag.size)
+            .unwrap_or(&[])
     }
 
     /// The common key prefix shared by compressed nodes: tag 0's value on non-root pages.

@@ -152,7 +152,11 @@ pub enum RawCell<'a> {
     /// Present but null.
     Null,
     /// The value bytes; `flags` is the tagged flags byte (0 for fixed/variable values).
-    Bytes { data: &'a [u8], offset: usize, flags: u8 },
+    Bytes {
+        data: &'a [u8],
+        offset: usize,
+        flags: u8,
+    },
 }
 
 /// The parsed frame of one record: enough to find any column's bytes.
@@ -241,7 +245,10 @@ impl<'a> RecordLayout<'a> {
         } else {
             u16_le(self.data, self.end_fixed + 2 * (idx - 1)).map_or(0, |v| (v & 0x7FFF) as usize)
         };
-        let (s, e) = (self.var_data_start + start, self.var_data_start + end_raw as usize);
+        let (s, e) = (
+            self.var_data_start + start,
+            self.var_data_start + end_raw as usize,
+        );
         match self.data.get(s..e) {
             Some(data) => RawCell::Bytes {
                 data,

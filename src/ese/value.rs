@@ -21,7 +21,10 @@ pub enum Value {
     Multi(Vec<Value>),
     /// Bytes the reader found but could not decode (unsupported compression, missing long
     /// value, encryption): the reason and the raw bytes, so nothing is silently dropped.
-    Undecoded { reason: String, raw: Vec<u8> },
+    Undecoded {
+        reason: String,
+        raw: Vec<u8>,
+    },
 }
 
 impl Value {

@@ -54,10 +54,24 @@ pub fn info_json(db: &Database<'_>) -> Json {
 /// The same facts for a person.
 pub fn info_text(db: &Database<'_>, out: &mut dyn Write) -> io::Result<()> {
     let info = info_json(db);
-    let s = |k: &str| info.get(k).map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or_default();
-    writeln!(out, "format      {} revision {}", s("format_version"), s("format_revision"))?;
+    let s = |k: &str| {
+        info.get(k)
+            .map(|v| v.to_string().trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    writeln!(
+        out,
+        "format      {} revision {}",
+        s("format_version"),
+        s("format_revision")
+    )?;
     writeln!(out, "state       {}", s("state"))?;
-    writeln!(out, "page size   {} bytes, {} pages", s("page_size"), s("pages"))?;
+    writeln!(
+        out,
+        "page size   {} bytes, {} pages",
+        s("page_size"),
+        s("pages")
+    )?;
     let hc = &db.header;
     writeln!(
         out,
@@ -67,9 +81,22 @@ pub fn info_text(db: &Database<'_>, out: &mut dyn Write) -> io::Result<()> {
     )?;
     for t in &db.tables {
         let (rows, _) = db.rows(t.root);
-        writeln!(out, "\ntable {} (root page {}, {} rows)", t.name, t.root, rows.len())?;
+        writeln!(
+            out,
+            "\ntable {} (root page {}, {} rows)",
+            t.name,
+            t.root,
+            rows.len()
+        )?;
         for c in &t.columns {
-            writeln!(out, "  {:>4}  {:<28} {:<14} {}", c.id, c.name, c.coltype.name(), c.kind())?;
+            writeln!(
+                out,
+                "  {:>4}  {:<28} {:<14} {}",
+                c.id,
+                c.name,
+                c.coltype.name(),
+                c.kind()
+            )?;
         }
     }
     if let Some(Json::Array(w)) = info.get("warnings") {
@@ -81,16 +108,27 @@ pub fn info_text(db: &Database<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One JSON object per row: `{"table": NAME, "values": {COLUMN: VALUE}}`.
-pub fn dump(db: &Database<'_>, table: Option<&str>, out: &mut dyn Write) -> Result<Vec<String>, DumpError> {
+pub fn dump(
+    db: &Database<'_>,
+    table: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<Vec<String>, DumpError> {
     let mut warnings = Vec::new();
     if let Some(name) = table {
         if db.table(name).is_none() {
             return Err(DumpError::Ese(EseError::NoSuchTable(name.to_string())));
         }
     }
-    for t in db.tables.iter().filter(|t| table.is_none_or(|n| n == t.name)) {
+    for t in db
+        .tables
+        .iter()
+        .filter(|t| table.is_none_or(|n| n == t.name))
+    {
         let (lv, w) = db.long_values(t);
-        warnings.extend(w.into_iter().map(|w| format!("{} long values: {w}", t.name)));
+        warnings.extend(
+            w.into_iter()
+                .map(|w| format!("{} long values: {w}", t.name)),
+        );
         let (rows, w) = db.rows(t.root);
         warnings.extend(w.into_iter().map(|w| format!("{}: {w}", t.name)));
         for row in &rows {

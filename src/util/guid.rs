@@ -53,9 +53,6 @@ mod tests {
             0xA1, 0x56, 0x09, 0xE1, 0x43, 0xAF, 0xC9, 0x42, 0x92, 0xE6, 0x6F, 0x98, 0x56, 0xEB,
             0xA7, 0xF6,
         ];
-        assert_eq!(
-            Guid(b).to_string(),
-            "e10956a1-af43-42c9-92e6-6f9856eba7f6"
-        );
+        assert_eq!(Guid(b).to_string(), "e10956a1-af43-42c9-92e6-6f9856eba7f6");
     }
 }

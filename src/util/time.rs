@@ -12,7 +12,9 @@ pub fn filetime(ft: u64) -> Option<DateTime<Utc>> {
     if ft == 0 {
         return None;
     }
-    let epoch = NaiveDate::from_ymd_opt(1601, 1, 1)?.and_hms_opt(0, 0, 0)?.and_utc();
+    let epoch = NaiveDate::from_ymd_opt(1601, 1, 1)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc();
     let secs = i64::try_from(ft / 10_000_000).ok()?;
     let nanos = i64::try_from((ft % 10_000_000) * 100).ok()?;
     epoch
@@ -36,7 +38,9 @@ pub fn ole_date(days: f64) -> Option<DateTime<Utc>> {
     // millisecond (OLE dates carry no more precision than that).
     let whole = days.trunc();
     let ms = whole * 86_400_000.0 + ((days - whole).abs() * 86_400_000.0).round();
-    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)?.and_hms_opt(0, 0, 0)?.and_utc();
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc();
     epoch.checked_add_signed(Duration::try_milliseconds(ms as i64)?)
 }
 

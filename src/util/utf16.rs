@@ -2,7 +2,9 @@
 
 /// Decode UTF-16LE, replacing unpaired surrogates, and drop trailing NULs.
 pub fn decode_utf16le(buf: &[u8]) -> String {
-    let units = buf.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let units = buf
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
     let mut s: String = char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
@@ -18,7 +20,9 @@ pub fn decode_utf16le_strict(buf: &[u8]) -> Option<String> {
     if buf.len() % 2 != 0 {
         return None;
     }
-    let units = buf.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let units = buf
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]));
     let mut s = String::with_capacity(buf.len() / 2);
     for r in char::decode_utf16(units) {
         s.push(r.ok()?);

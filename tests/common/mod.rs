@@ -1,0 +1,209 @@
+//! Shared helpers for integration tests: locating the read-only real samples, unpacking
+//! gzipped ones, and running the Python oracle (dissect.esedb) beside the real binary.
+//!
+//! Missing samples or a missing oracle make a test print `SKIP: ...` and return early on a
+//! developer's machine, but fail it when `CI=true`, so CI can never pass by skipping.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::fs::{self, File};
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+/// The crate root (where Cargo.toml lives).
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// True when running under CI (`CI=true`), where skipping is a failure.
+pub fn in_ci() -> bool {
+    std::env::var("CI")
+        .map(|v| v.eq_ignore_ascii_case("true") || v == "1")
+        .unwrap_or(false)
+}
+
+/// Report that a test cannot run: prints `SKIP: <what>` normally, panics under `CI=true`.
+pub fn skip(what: &str) {
+    if in_ci() {
+        panic!("CI=true and a test prerequisite is missing: {what}");
+    }
+    eprintln!("SKIP: {what}");
+    println!("SKIP: {what}");
+}
+
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The real-samples folder: `$BITSCOPE_SAMPLES`, else `../shared/samples` next to the crate.
+/// `None` when that folder does not exist.
+pub fn samples_dir() -> Option<PathBuf> {
+    let dir =
+        env_path("BITSCOPE_SAMPLES").unwrap_or_else(|| manifest_dir().join("../shared/samples"));
+    dir.is_dir().then_some(dir)
+}
+
+/// A sample by its path relative to the samples folder (e.g. `ese/win10/qmgr.db`).
+/// `None` (after a `SKIP: sample <rel> not found` notice) when absent; panics under `CI=true`.
+pub fn sample(rel: &str) -> Option<PathBuf> {
+    match samples_dir().map(|d| d.join(rel)) {
+        Some(p) if p.is_file() => Some(p),
+        _ => {
+            skip(&format!("sample {rel} not found"));
+            None
+        }
+    }
+}
+
+/// Where unpacked copies of gzipped samples go: `target/test-samples/` under the crate root,
+/// never the (read-only) samples folder.
+pub fn unpack_dir() -> PathBuf {
+    manifest_dir().join("target").join("test-samples")
+}
+
+/// A sample ready to open: the sample itself, or for a `.gz` sample a gunzipped copy in
+/// [`unpack_dir`], made once and reused while it is newer than the sample.
+pub fn unpacked(rel: &str) -> Option<PathBuf> {
+    let src = sample(rel)?;
+    let Some(stem) = rel.strip_suffix(".gz") else {
+        return Some(src);
+    };
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+
+    let dest = unpack_dir().join(stem);
+    if is_fresh(&dest, &src) {
+        return Some(dest);
+    }
+    let parent = dest.parent().expect("unpack destination has a parent");
+    fs::create_dir_all(parent).unwrap_or_else(|e| panic!("creating {}: {e}", parent.display()));
+    // Write to a private temporary name, then rename, so another test process never sees a
+    // half-written file.
+    let tmp = dest.with_extension(format!("tmp-{}", std::process::id()));
+    let result = (|| -> io::Result<()> {
+        let mut input = flate2::read::GzDecoder::new(io::BufReader::new(File::open(&src)?));
+        let mut output = BufWriter::new(File::create(&tmp)?);
+        io::copy(&mut input, &mut output)?;
+        output
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
+        fs::rename(&tmp, &dest)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        panic!("unpacking {} to {}: {e}", src.display(), dest.display());
+    }
+    Some(dest)
+}
+
+fn is_fresh(dest: &Path, src: &Path) -> bool {
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(dest), modified(src)) {
+        (Some(d), Some(s)) => d >= s,
+        _ => false,
+    }
+}
+
+/// The real `bitscope` binary built for this test run.
+pub fn bitscope_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_bitscope"))
+}
+
+/// Run the `bitscope` binary with `args`; returns its whole output (whatever the exit status).
+pub fn run_bitscope<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new(bitscope_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running the bitscope binary")
+}
+
+/// The oracle script (dissect.esedb based).
+pub fn oracle_script() -> PathBuf {
+    manifest_dir().join("tests/oracle/esedb_oracle.py")
+}
+
+fn python_has_dissect(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import dissect.esedb"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// A Python interpreter that can import `dissect.esedb`: `$BITSCOPE_PYTHON`, else
+/// `target/venv/bin/python` under the crate root. `None` (after a `SKIP:` notice) when there
+/// is none; panics under `CI=true`.
+pub fn oracle_python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        if let Some(py) = env_path("BITSCOPE_PYTHON") {
+            return if python_has_dissect(&py) {
+                Ok(py)
+            } else {
+                Err(format!(
+                    "oracle python $BITSCOPE_PYTHON={} cannot import dissect.esedb",
+                    py.display()
+                ))
+            };
+        }
+        let venv = manifest_dir().join("target/venv/bin/python");
+        if venv.exists() && python_has_dissect(&venv) {
+            Ok(venv)
+        } else {
+            Err(format!(
+                "oracle python not found: set BITSCOPE_PYTHON or create {} with dissect.esedb (see .ci/run)",
+                venv.display()
+            ))
+        }
+    });
+    match found {
+        Ok(py) => Some(py.clone()),
+        Err(why) => {
+            skip(why);
+            None
+        }
+    }
+}
+
+/// Run the oracle script with `args` and return its stdout. Panics when the oracle python is
+/// missing (check [`oracle_python`] first to skip instead) or when the script fails.
+pub fn run_oracle<I, S>(args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let python = oracle_python().expect("no oracle python (see the SKIP notice above)");
+    let args: Vec<_> = args
+        .into_iter()
+        .map(|a| a.as_ref().to_os_string())
+        .collect();
+    let out = Command::new(&python)
+        .arg(oracle_script())
+        .args(&args)
+        .env("PYTHONIOENCODING", "utf-8")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", python.display()));
+    if !out.status.success() {
+        panic!(
+            "oracle {:?} failed ({}):\n{}",
+            args,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8(out.stdout).expect("oracle output is UTF-8")
+}
