@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 
 use crate::ese::header::state_name;
 use crate::ese::{Database, EseError};
@@ -131,15 +131,25 @@ pub fn dump(
         );
         let (rows, w) = db.rows(t.root);
         warnings.extend(w.into_iter().map(|w| format!("{}: {w}", t.name)));
+        let table_name = serde_json::to_string(&t.name).map_err(io::Error::from)?;
+        let keys: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| serde_json::to_string(&c.name))
+            .collect::<Result<_, _>>()
+            .map_err(io::Error::from)?;
         for row in &rows {
-            let values = db.row_values(t, row, &lv);
-            let mut map = Map::new();
-            for (c, v) in t.columns.iter().zip(values) {
-                map.insert(c.name.clone(), v.to_json());
+            // Streamed rather than built as a map: tables can have thousands of columns.
+            write!(out, "{{\"table\":{table_name},\"values\":{{")?;
+            for (i, (key, v)) in keys.iter().zip(db.row_values(t, row, &lv)).enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(key.as_bytes())?;
+                out.write_all(b":")?;
+                serde_json::to_writer(&mut *out, &v.to_json()).map_err(io::Error::from)?;
             }
-            let line = json!({"table": t.name, "values": map});
-            serde_json::to_writer(&mut *out, &line).map_err(io::Error::from)?;
-            out.write_all(b"\n")?;
+            out.write_all(b"}}\n")?;
         }
     }
     Ok(warnings)

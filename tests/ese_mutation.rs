@@ -1,0 +1,183 @@
+//! Hostile input: seeded mutations of the real databases must never panic, hang or balloon.
+//!
+//! Each case mutates a copy of a sample (bit flips, truncation, zeroed pages, page-number
+//! loops, huge length fields, random headers), then runs everything the reader offers over
+//! it: open, info, a full dump of every table with long values, every page's tags, free space
+//! and checksum, and the unreferenced long values. A watchdog fails the test naming the seed
+//! if one case takes more than 10 s; a counting allocator fails it if a case's peak heap
+//! exceeds a small multiple of the file size.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use bitscope::ese::Database;
+
+/// Counts live and peak heap bytes so a case's allocation can be bounded.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only adds bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Apply one seeded mutation; returns its name for failure messages.
+fn mutate(data: &mut Vec<u8>, page_size: usize, rng: &mut Rng) -> &'static str {
+    let pages = data.len() / page_size;
+    let page_start = |rng: &mut Rng| rng.below(pages) * page_size;
+    match rng.below(8) {
+        0 => {
+            for _ in 0..1 + rng.below(32) {
+                let i = rng.below(data.len());
+                data[i] ^= 1 << rng.below(8);
+            }
+            "bit flips"
+        }
+        1 => {
+            data.truncate(rng.below(data.len()));
+            "truncation"
+        }
+        2 => {
+            let p = page_start(rng);
+            data[p..p + page_size].fill(0);
+            "zeroed page"
+        }
+        3 => {
+            // A branch node pointing at itself, at its parent, or at page 1..4.
+            let p = page_start(rng);
+            let pgno = (p / page_size).saturating_sub(1) as u32;
+            let target =
+                [pgno, pgno.saturating_sub(1), 4, 1, rng.below(pages) as u32][rng.below(5)];
+            let tag_area = p + page_size - 4 * (1 + rng.below(8));
+            let off =
+                u16::from_le_bytes([data[tag_area + 2], data[tag_area + 3]]) as usize & 0x7FFF;
+            let at = p + 80 + off + 4 + rng.below(8);
+            if at + 4 <= data.len() {
+                data[at..at + 4].copy_from_slice(&target.to_le_bytes());
+            }
+            // Also make the page claim to be a branch page.
+            data[p + 0x24] &= !0x02;
+            "page-number loop"
+        }
+        4 => {
+            // Huge length fields: a tag's size/offset, a record's offsets, a long-value size.
+            let i = rng.below(data.len().saturating_sub(4));
+            let v = [0xFFFFu16, 0x7FFF, 0x1FFF, 0x8000][rng.below(4)];
+            data[i..i + 2].copy_from_slice(&v.to_le_bytes());
+            "huge length"
+        }
+        5 => {
+            let p = page_start(rng);
+            for b in &mut data[p..p + 80] {
+                *b = rng.next() as u8;
+            }
+            "random page header"
+        }
+        6 => {
+            // Tag count field maxed (24H2 nibble included).
+            let p = page_start(rng);
+            data[p + 0x22..p + 0x24].copy_from_slice(&[0xFF, 0xFF]);
+            "tag count"
+        }
+        _ => {
+            let i = rng.below(data.len().saturating_sub(64));
+            let n = rng.below(64);
+            for b in &mut data[i..i + n] {
+                *b = rng.next() as u8;
+            }
+            "random run"
+        }
+    }
+}
+
+/// Everything the reader can be asked on a database; results are discarded.
+fn exercise(data: &[u8]) {
+    let Ok(db) = Database::open(data) else { return };
+    let _ = bitscope::output::ese::info_json(&db);
+    let _ = bitscope::output::ese::dump(&db, None, &mut std::io::sink());
+    for page in db.pages() {
+        let _ = page.free_ranges();
+        let _ = page.checksum();
+        let _ = page.nodes().count();
+    }
+    for t in &db.tables {
+        let (lv, _) = db.long_values(t);
+        let _ = lv.orphans();
+    }
+}
+
+fn run_cases(rel: &str, cases: u64, seed: u64) {
+    let Some(path) = common::sample(rel) else {
+        return;
+    };
+    let original = std::fs::read(path).unwrap();
+    let page_size = Database::open(&original).unwrap().page_size;
+    let limit = 8 * original.len() + (8 << 20);
+    let (tx, rx) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let mut rng = Rng(seed);
+        for case in 0..cases {
+            let mut data = original.clone();
+            let what = mutate(&mut data, page_size, &mut rng);
+            let base = LIVE.load(Ordering::Relaxed);
+            PEAK.store(base, Ordering::Relaxed);
+            exercise(&data);
+            let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+            tx.send((case, what, peak)).unwrap();
+        }
+    });
+    for _ in 0..cases {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok((case, what, peak)) => assert!(
+                peak <= limit,
+                "{rel} seed {seed} case {case} ({what}): peak heap {peak} > {limit}"
+            ),
+            Err(e) => panic!("{rel} seed {seed}: a case did not finish in 10 s ({e}): hang"),
+        }
+    }
+    worker.join().expect("no panic in the reader");
+}
+
+#[test]
+fn mutated_win10_never_panics_hangs_or_balloons() {
+    run_cases("ese/win10/qmgr.db", 2500, 0x5EED_0010);
+}
+
+#[test]
+fn mutated_win11_never_panics_hangs_or_balloons() {
+    run_cases("ese/win11/qmgr.db", 2500, 0x5EED_0011);
+}
