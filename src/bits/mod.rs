@@ -1,2 +1,14 @@
-//! BITS: the BitsInfo model and the decoders for Win10+ blobs and legacy queues.
+//! BITS: the decoders for Win10+ job and file blobs (`Jobs.Blob`, `Files.Blob` of qmgr.db) and for
+//! the legacy queue files (qmgr0.dat / qmgr1.dat), and the security descriptor decoder.
+//!
+//! Every decoder takes a plain byte slice, never panics on hostile bytes, reads fields in order
+//! from a marker, and keeps for each field its byte range so a hex view can annotate it. A blob cut
+//! short still decodes as far as its bytes go: the record says where and why it stopped
+//! (`stopped`), and whether its closing marker was found (`closed`).
+pub mod file;
+pub mod job;
+pub mod legacy;
 pub mod security;
+
+pub use job::DecodeError;
+pub mod model;

@@ -35,9 +35,9 @@ pub fn ole_date(days: f64) -> Option<DateTime<Utc>> {
         return None;
     }
     // Whole days keep their sign; the time of day is |fraction| of a day, rounded to the
-    // millisecond (OLE dates carry no more precision than that).
+    // millisecond, ties to even (as Python rounds; OLE dates carry no more precision).
     let whole = days.trunc();
-    let ms = whole * 86_400_000.0 + ((days - whole).abs() * 86_400_000.0).round();
+    let ms = whole * 86_400_000.0 + ((days - whole).abs() * 86_400_000.0).round_ties_even();
     let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)?
         .and_hms_opt(0, 0, 0)?
         .and_utc();

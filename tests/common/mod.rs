@@ -7,7 +7,7 @@
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -29,8 +29,9 @@ pub fn skip(what: &str) {
     if in_ci() {
         panic!("CI=true and a test prerequisite is missing: {what}");
     }
-    eprintln!("SKIP: {what}");
-    println!("SKIP: {what}");
+    // Written straight to the process's stderr, past the test harness's output capture, so
+    // the notice shows even for a passing test.
+    let _ = writeln!(io::stderr(), "SKIP: {what}");
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {

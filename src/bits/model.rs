@@ -1,0 +1,90 @@
+//! BitsInfo: the output record, one per (job, file) pair, with the seed interface's exact
+//! field names and JSON types, plus where its bytes came from.
+
+use serde::Serialize;
+
+use super::security::AccessControl;
+
+/// Where a job or file record was read from, so the hex view and the analyst can go back to
+/// the bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// The evidence file.
+    pub evidence: String,
+    /// Byte offset of the record (blob) in the evidence file, and its length.
+    pub offset: u64,
+    pub length: u64,
+    /// `live` (read through the database's own structures) or `carved`.
+    pub kind: String,
+    /// What structure held it: `ese:Jobs`, `ese:Files`, `legacy-queue`, `ese-free-space`, ...
+    pub container: String,
+    /// ESE page and tag, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<u32>,
+    /// Fields of the record with their byte ranges (offset relative to `offset`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub fields: Vec<FieldRange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldRange {
+    pub name: String,
+    pub offset: u64,
+    pub length: u64,
+}
+
+/// One BITS (job, file) row. Field names, order and JSON types follow the seed interface;
+/// the extra fields after `tmp_fullpath` carry provenance and diagnostics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BitsInfo {
+    pub job_id: String,
+    pub file_id: String,
+    pub owner_sid: String,
+    pub created: String,
+    pub modified: String,
+    pub completed: String,
+    pub expiration: String,
+    /// Bytes received so far (the file record's first u64).
+    pub bytes_downloaded: u64,
+    /// The file's total size (18446744073709551615 when BITS did not know it).
+    pub bytes_transferred: u64,
+    pub job_name: String,
+    pub job_description: String,
+    pub job_command: String,
+    pub job_arguments: String,
+    pub error_count: u32,
+    pub job_type: String,
+    pub job_state: String,
+    pub priority: String,
+    pub flags: String,
+    pub http_method: String,
+    pub full_path: String,
+    pub filename: String,
+    pub target_path: String,
+    pub volume: String,
+    pub url: String,
+    pub carved: bool,
+    pub transient_error_count: u32,
+    pub acls: Vec<AccessControl>,
+    pub timeout: u32,
+    pub retry_delay: u32,
+    pub additional_sids: Vec<String>,
+    pub drive: String,
+    pub tmp_fullpath: String,
+
+    /// Well-known name of the owner SID, when it has one.
+    pub owner_account: String,
+    /// The job's whole security descriptor in SDDL.
+    pub sddl: String,
+    /// Remote file's last-modified time (from the file record).
+    pub remote_modified: String,
+    pub job_source: Option<Source>,
+    pub file_source: Option<Source>,
+    /// For carved records: the fields that could not be recovered.
+    pub missing_fields: Vec<String>,
+    /// Copies of one job found more than once (carving) share a version group.
+    pub versions: u32,
+    pub warnings: Vec<String>,
+}
