@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use bitscope::bits::parse;
 use bitscope::ese::Database;
 use bitscope::output;
 
@@ -22,6 +23,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Decode BITS jobs and files to BitsInfo records (json, jsonl or csv).
+    ///
+    /// PATH is a qmgr.db, a qmgr0.dat/qmgr1.dat, or a folder (every qmgr.db and qmgr*.dat
+    /// under it). Warnings go to stderr, never into the data. Exit codes: 0 every input was
+    /// decoded; 1 an input could not be read or is not a BITS queue (the others are still
+    /// written); 2 bad command line.
+    Parse {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: output::bits::Format,
+        /// Write to FILE (atomically; never over an input) instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Also carve deleted records from free space.
+        #[arg(long)]
+        carve: bool,
+    },
     /// Inspect an ESE database directly (no BITS decoding).
     #[command(subcommand)]
     Ese(EseCommand),
@@ -58,7 +77,64 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Ese(cmd) => run_ese(cmd),
+        Command::Parse {
+            paths,
+            format,
+            output,
+            carve,
+        } => run_parse(&paths, format, output.as_deref(), carve),
     }
+}
+
+fn run_parse(
+    paths: &[PathBuf],
+    format: output::bits::Format,
+    output: Option<&std::path::Path>,
+    carve: bool,
+) -> Result<(), String> {
+    if carve {
+        eprintln!("bitscope: --carve: carving is not implemented yet; live records only");
+    }
+    let inputs: Vec<PathBuf> = paths.iter().flat_map(|p| parse::find_inputs(p)).collect();
+    if inputs.is_empty() {
+        return Err("no qmgr.db or qmgr*.dat found under the given paths".into());
+    }
+    let mut records = Vec::new();
+    let mut failed = 0;
+    for path in &inputs {
+        match parse::parse_file(path) {
+            Ok(parsed) => {
+                for w in &parsed.warnings {
+                    eprintln!("warning: {}: {w}", parsed.evidence);
+                }
+                records.extend(parsed.records);
+            }
+            Err(e) => {
+                eprintln!("bitscope: {e}");
+                failed += 1;
+            }
+        }
+    }
+    let mut buf = Vec::new();
+    output::bits::write(&records, format, &mut buf).map_err(|e| e.to_string())?;
+    match output {
+        Some(path) => {
+            let evidence: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+            output::write_file_atomic(path, &buf, &evidence)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        None => io::stdout()
+            .lock()
+            .write_all(&buf)
+            .map_err(|e| e.to_string())?,
+    }
+    if failed > 0 {
+        return Err(format!(
+            "{failed} of {} inputs could not be decoded",
+            inputs.len()
+        ));
+    }
+    Ok(())
 }
 
 fn run_ese(cmd: EseCommand) -> Result<(), String> {

@@ -11,4 +11,7 @@ pub mod legacy;
 pub mod security;
 
 pub use job::DecodeError;
+pub mod decoded;
 pub mod model;
+pub mod parse;
+pub mod qmgr;

@@ -23,7 +23,11 @@ pub struct Source {
     pub page: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<u32>,
-    /// Fields of the record with their byte ranges (offset relative to `offset`).
+    /// The pieces the record is stored in, when not contiguous (long-value chunks): file
+    /// offset and length of each, in record order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub extents: Vec<(u64, u64)>,
+    /// Fields of the record with their byte ranges (offset relative to the record's start).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub fields: Vec<FieldRange>,
 }

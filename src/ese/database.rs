@@ -506,6 +506,18 @@ impl<'a> LongValues<'a> {
         Ok(out)
     }
 
+    /// Where the chunks of the value referenced by `reference` lie: (page, file offset, length)
+    /// in offset order. Empty when the value is not in the tree.
+    pub fn extents(&self, reference: &[u8]) -> Vec<(u32, u64, usize)> {
+        let key: Vec<u8> = reference.iter().rev().copied().collect();
+        self.nodes
+            .range(key.clone()..)
+            .take_while(|(k, _)| k.starts_with(&key))
+            .filter(|(k, _)| k.len() == key.len() + 4)
+            .map(|(_, n)| (n.page, n.offset, n.data.len()))
+            .collect()
+    }
+
     /// Every long value's root node. A root's key is the bare id: 4 bytes for a 32-bit id, or
     /// 8 bytes with the top bit set for a 64-bit id (an 8-byte key without it is a chunk of a
     /// 32-bit id).

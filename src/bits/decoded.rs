@@ -1,0 +1,241 @@
+//! Decoded jobs and files before they are joined into BitsInfo rows, and the join.
+//!
+//! Rows: one per (job, file) the job's file list names; a job without files gives one row with
+//! empty file fields; a file no job claims gives one row with empty job fields. Legacy jobs
+//! carry their files inline, so they are joined by position.
+
+use std::collections::HashMap;
+
+use super::file::FileRecord;
+use super::job::{self, JobRecord};
+use super::model::{BitsInfo, Source};
+use super::security::{parse_security_descriptor, well_known_name};
+use crate::util::guid::Guid;
+use crate::util::time::filetime_iso;
+
+/// A decoded job with the blob it came from and where that lies.
+#[derive(Debug, Clone)]
+pub struct JobEntry {
+    pub job: JobRecord,
+    /// The job's bytes; field offsets in `job` are relative to its start.
+    pub blob: Vec<u8>,
+    pub source: Source,
+}
+
+/// A decoded file; `id` is the `Files.Id` (ESE) when known.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub id: Option<Guid>,
+    pub file: FileRecord,
+    pub source: Source,
+}
+
+/// What one evidence file yielded.
+#[derive(Debug, Clone, Default)]
+pub struct Decoded {
+    pub jobs: Vec<JobEntry>,
+    pub files: Vec<FileEntry>,
+    /// Legacy jobs with their inline files (already paired).
+    pub legacy: Vec<(JobEntry, Vec<FileEntry>)>,
+    pub warnings: Vec<String>,
+}
+
+impl Decoded {
+    /// Join jobs and files into BitsInfo rows.
+    pub fn into_rows(self) -> Vec<BitsInfo> {
+        let mut rows = Vec::new();
+        let mut by_id: HashMap<Guid, Vec<usize>> = HashMap::new();
+        for (i, f) in self.files.iter().enumerate() {
+            if let Some(id) = f.id {
+                by_id.entry(id).or_default().push(i);
+            }
+        }
+        let mut claimed = vec![false; self.files.len()];
+        for j in &self.jobs {
+            if j.job.file_ids.is_empty() {
+                rows.push(row(Some(j), None, None));
+                continue;
+            }
+            for id in &j.job.file_ids {
+                match by_id.get(id) {
+                    Some(idx) => {
+                        for &i in idx {
+                            if let Some(c) = claimed.get_mut(i) {
+                                *c = true;
+                            }
+                            rows.push(row(Some(j), self.files.get(i), Some(*id)));
+                        }
+                    }
+                    None => {
+                        let mut r = row(Some(j), None, Some(*id));
+                        r.warnings
+                            .push(format!("file {id} listed by the job was not found"));
+                        rows.push(r);
+                    }
+                }
+            }
+        }
+        for (f, c) in self.files.iter().zip(&claimed) {
+            if !c {
+                rows.push(row(None, Some(f), f.id));
+            }
+        }
+        for (j, files) in &self.legacy {
+            if files.is_empty() {
+                rows.push(row(Some(j), None, None));
+            }
+            for f in files {
+                rows.push(row(Some(j), Some(f), None));
+            }
+        }
+        rows
+    }
+}
+
+/// One BitsInfo from a job and/or a file.
+pub fn row(job: Option<&JobEntry>, file: Option<&FileEntry>, file_id: Option<Guid>) -> BitsInfo {
+    let mut r = BitsInfo {
+        file_id: file_id.map(|g| g.to_string()).unwrap_or_default(),
+        ..BitsInfo::default()
+    };
+    if let Some(j) = job {
+        fill_job(&mut r, j);
+    }
+    if let Some(f) = file {
+        fill_file(&mut r, f);
+    }
+    r.carved = job.is_some_and(|j| j.source.kind == "carved")
+        || file.is_some_and(|f| f.source.kind == "carved");
+    r
+}
+
+fn fill_job(r: &mut BitsInfo, e: &JobEntry) {
+    let j = &e.job;
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    r.job_id = j.job_id.to_string();
+    r.owner_sid = s(&j.owner_sid);
+    r.owner_account = well_known_name(&r.owner_sid)
+        .unwrap_or_default()
+        .to_string();
+    r.created = JobRecord::iso(j.created);
+    r.modified = JobRecord::iso(j.modified);
+    r.completed = JobRecord::iso(j.completed);
+    r.expiration = JobRecord::iso(j.expiration);
+    r.job_name = s(&j.name);
+    r.job_description = s(&j.description);
+    r.job_command = s(&j.notify_command);
+    r.job_arguments = s(&j.notify_arguments);
+    r.error_count = j.error_count.unwrap_or(0);
+    r.job_type = match j.job_type() {
+        Some(t) => type_name(t),
+        None => format!(
+            "{} (or {})",
+            type_name(j.type_at_28),
+            type_name(j.type_at_16)
+        ),
+    };
+    r.job_state = state_name(j.state);
+    r.priority = priority_name(j.priority);
+    r.flags = j.notify_flags.map(flag_names).unwrap_or_default();
+    r.http_method = s(&j.http_method);
+    r.target_path = s(&j.notify_program);
+    r.transient_error_count = j.transient_error_count.unwrap_or(0);
+    r.timeout = j.no_progress_timeout.unwrap_or(0);
+    r.retry_delay = j.retry_delay.unwrap_or(0);
+    r.additional_sids = j.additional_sids.clone();
+    if let Some((off, len)) = j.security_descriptor {
+        match e
+            .blob
+            .get(off..off.saturating_add(len))
+            .map(parse_security_descriptor)
+        {
+            Some(Ok(sd)) => {
+                r.sddl = sd.to_sddl();
+                // The descriptor's owner and group: the SIDs artemis reports here, cut short.
+                let extra = sd.owner.iter().chain(sd.group.iter()).cloned();
+                r.additional_sids = extra.chain(j.additional_sids.iter().cloned()).collect();
+                r.acls = sd.dacl.clone().unwrap_or_default();
+                r.warnings.extend(
+                    sd.warnings
+                        .iter()
+                        .map(|w| format!("security descriptor: {w}")),
+                );
+            }
+            Some(Err(err)) => r.warnings.push(format!("security descriptor: {err}")),
+            None => r
+                .warnings
+                .push("security descriptor range outside the blob".into()),
+        }
+    }
+    r.warnings.extend(j.warnings.iter().cloned());
+    if let Some(stop) = &j.stopped {
+        r.warnings.push(format!("job decoding stopped: {stop}"));
+    }
+    r.job_source = Some(e.source.clone());
+}
+
+fn fill_file(r: &mut BitsInfo, e: &FileEntry) {
+    let f = &e.file;
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    r.full_path = s(&f.destination);
+    r.filename = f.file_name().unwrap_or_default().to_string();
+    r.url = s(&f.url);
+    r.tmp_fullpath = s(&f.temp_path);
+    r.drive = s(&f.drive);
+    r.volume = s(&f.volume);
+    r.bytes_downloaded = f.bytes_transferred.unwrap_or(0);
+    r.bytes_transferred = f.total_bytes.unwrap_or(0);
+    r.remote_modified = f.remote_mtime.map(filetime_iso).unwrap_or_default();
+    r.warnings.extend(f.warnings.iter().cloned());
+    if let Some(stop) = &f.stopped {
+        r.warnings.push(format!("file decoding stopped: {stop}"));
+    }
+    r.file_source = Some(e.source.clone());
+}
+
+/// Names as artemis spells them (Download, Transferred, Foreground, ...).
+pub fn type_name(v: u32) -> String {
+    title(job::type_name(v), v)
+}
+pub fn state_name(v: u32) -> String {
+    title(job::state_name(v), v)
+}
+pub fn priority_name(v: u32) -> String {
+    title(job::priority_name(v), v)
+}
+
+fn title(name: &str, v: u32) -> String {
+    if name == "unknown" {
+        return format!("Unknown ({v})");
+    }
+    name.split(['-', ' '])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Every BG_NOTIFY bit by name, joined with " | " (artemis keeps only one).
+pub fn flag_names(flags: u32) -> String {
+    const NAMES: [(u32, &str); 6] = [
+        (0x01, "Transferred"),
+        (0x02, "Error"),
+        (0x04, "Disable"),
+        (0x08, "Modification"),
+        (0x10, "FileTransferred"),
+        (0x20, "FileRangesTransferred"),
+    ];
+    let mut out: Vec<String> = NAMES
+        .iter()
+        .filter(|(b, _)| flags & b != 0)
+        .map(|(_, n)| (*n).to_string())
+        .collect();
+    let unknown = flags & !0x3F;
+    if unknown != 0 {
+        out.push(format!("{unknown:#x}"));
+    }
+    out.join(" | ")
+}

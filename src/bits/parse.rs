@@ -1,0 +1,169 @@
+//! From an evidence file to BitsInfo rows: detect the format, decode, join.
+
+use std::path::{Path, PathBuf};
+
+use super::decoded::{Decoded, FileEntry, JobEntry};
+use super::legacy::{decode_legacy_job, decode_legacy_queue};
+use super::model::{BitsInfo, FieldRange, Source};
+use super::qmgr::read_qmgr_db;
+use crate::input::{read_evidence, InputError};
+
+/// What an evidence file looks like from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An ESE database (signature 0x89abcdef at offset 4).
+    Ese,
+    /// A legacy queue (FILE_HEADER + QUEUE_HEADER after a short preamble).
+    Legacy,
+    Unknown,
+}
+
+pub fn detect(data: &[u8]) -> Format {
+    if crate::util::bytes::u32_le(data, 4) == Some(crate::ese::header::SIGNATURE) {
+        return Format::Ese;
+    }
+    if decode_legacy_queue(data).is_ok() {
+        return Format::Legacy;
+    }
+    Format::Unknown
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{0}: not a BITS queue: neither an ESE database (no signature 0x89abcdef at offset 4) nor a legacy queue (no FILE_HEADER+QUEUE_HEADER in the first 64 bytes)")]
+    NotBits(String),
+    #[error("{path}: {error}")]
+    Ese {
+        path: String,
+        error: crate::ese::EseError,
+    },
+}
+
+/// The rows of one evidence file and what went wrong reading it.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub evidence: String,
+    pub records: Vec<BitsInfo>,
+    pub warnings: Vec<String>,
+}
+
+/// Decode one evidence file held in memory.
+pub fn parse_bytes(data: &[u8], evidence: &str) -> Result<Parsed, ParseError> {
+    let decoded = match detect(data) {
+        Format::Ese => read_qmgr_db(data, evidence).map_err(|error| ParseError::Ese {
+            path: evidence.to_string(),
+            error,
+        })?,
+        Format::Legacy => read_legacy(data, evidence),
+        Format::Unknown => return Err(ParseError::NotBits(evidence.to_string())),
+    };
+    let warnings = decoded.warnings.clone();
+    Ok(Parsed {
+        evidence: evidence.to_string(),
+        records: decoded.into_rows(),
+        warnings,
+    })
+}
+
+/// Read and decode one evidence file.
+pub fn parse_file(path: &Path) -> Result<Parsed, ParseError> {
+    let data = read_evidence(path)?;
+    parse_bytes(&data, &path.display().to_string())
+}
+
+/// The jobs of a legacy queue, each with its inline files.
+pub fn read_legacy(data: &[u8], evidence: &str) -> Decoded {
+    let mut out = Decoded::default();
+    let queue = match decode_legacy_queue(data) {
+        Ok(q) => q,
+        Err(e) => {
+            out.warnings.push(format!("legacy queue: {e}"));
+            return out;
+        }
+    };
+    out.warnings.extend(queue.warnings.iter().cloned());
+    for lj in &queue.jobs {
+        // Decode again from the job's own start so field offsets are relative to the job.
+        let Some(bytes) = data.get(lj.offset..lj.offset.saturating_add(lj.job.len)) else {
+            continue;
+        };
+        let Ok((job, _)) = decode_legacy_job(bytes) else {
+            continue;
+        };
+        let source = Source {
+            evidence: evidence.to_string(),
+            offset: lj.offset as u64,
+            length: bytes.len() as u64,
+            kind: "live".into(),
+            container: "legacy-queue".into(),
+            fields: job
+                .job
+                .fields
+                .iter()
+                .map(|(n, o, l)| FieldRange {
+                    name: (*n).to_string(),
+                    offset: *o as u64,
+                    length: *l as u64,
+                })
+                .collect(),
+            ..Source::default()
+        };
+        let files = job
+            .files
+            .iter()
+            .map(|f| FileEntry {
+                id: None,
+                file: f.clone(),
+                source: Source {
+                    fields: Vec::new(),
+                    ..source.clone()
+                },
+            })
+            .collect();
+        out.legacy.push((
+            JobEntry {
+                job: job.job,
+                blob: bytes.to_vec(),
+                source,
+            },
+            files,
+        ));
+    }
+    out
+}
+
+/// The evidence files under `path`: the path itself if a file, else every `qmgr.db` and
+/// `qmgr*.dat` below it (case-insensitive), sorted. Symlinked directories are not followed.
+pub fn find_inputs(path: &Path) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        return vec![path.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() && is_queue_name(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn is_queue_name(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name == "qmgr.db" || (name.starts_with("qmgr") && name.ends_with(".dat"))
+}
