@@ -11,8 +11,8 @@ use crate::ese::{cell_value, Database, EseError, LongValues};
 use crate::util::guid::Guid;
 
 use super::decoded::{Decoded, FileEntry, JobEntry};
-use super::file::decode_file_blob;
-use super::job::{decode_job_blob, Field};
+use super::file::{decode_file_blob, FileRecord};
+use super::job::{decode_job_blob, Field, JobRecord};
 use super::model::{FieldRange, Source};
 
 /// Decode every live job and file of a qmgr.db held in `data`.
@@ -46,10 +46,23 @@ pub fn read_qmgr_db(data: &[u8], evidence: &str) -> Result<Decoded, EseError> {
                             source,
                         });
                     }
-                    Err(e) => out.warnings.push(format!(
-                        "Jobs row {}: undecodable blob: {e}",
-                        id.map(|g| g.to_string()).unwrap_or_default()
-                    )),
+                    Err(e) => {
+                        let Some(id) = id else {
+                            out.warnings
+                                .push(format!("Jobs row without Id: undecodable blob: {e}"));
+                            continue;
+                        };
+                        let job = JobRecord {
+                            job_id: id,
+                            warnings: vec![format!("job blob not decodable: {e}")],
+                            ..JobRecord::default()
+                        };
+                        out.jobs.push(JobEntry {
+                            job,
+                            blob: bytes,
+                            source,
+                        });
+                    }
                 }
             } else {
                 match decode_file_blob(&bytes) {
@@ -57,10 +70,13 @@ pub fn read_qmgr_db(data: &[u8], evidence: &str) -> Result<Decoded, EseError> {
                         let source = with_fields(source, &file.fields);
                         out.files.push(FileEntry { id, file, source });
                     }
-                    Err(e) => out.warnings.push(format!(
-                        "Files row {}: undecodable blob: {e}",
-                        id.map(|g| g.to_string()).unwrap_or_default()
-                    )),
+                    Err(e) => {
+                        let file = FileRecord {
+                            warnings: vec![format!("file blob not decodable: {e}")],
+                            ..FileRecord::default()
+                        };
+                        out.files.push(FileEntry { id, file, source });
+                    }
                 }
             }
         }
@@ -111,18 +127,21 @@ fn table_blobs(
             Value::Guid(g) => Some(g),
             _ => None,
         };
-        let bytes = match cell_value(blob_col, &rec, &lv) {
-            Value::Binary(b) => b,
-            other => {
-                warnings.push(format!(
-                    "{} row {}: Blob not readable: {:?}",
-                    table.name,
-                    id.map(|g| g.to_string()).unwrap_or_default(),
-                    other.to_json()
-                ));
-                continue;
-            }
+        // A row whose blob is lost (e.g. a truncated file) still says which job or file
+        // existed: it comes back with an empty blob and the reason.
+        let (bytes, lost) = match cell_value(blob_col, &rec, &lv) {
+            Value::Binary(b) => (b, None),
+            Value::Undecoded { reason, .. } => (Vec::new(), Some(reason)),
+            Value::Null => (Vec::new(), Some("no Blob value".to_string())),
+            other => (
+                Vec::new(),
+                Some(format!("unexpected Blob value {}", other.to_json())),
+            ),
         };
+        if let Some(reason) = lost {
+            let id = id.map(|g| g.to_string()).unwrap_or_default();
+            warnings.push(format!("{} row {id}: Blob lost: {reason}", table.name));
+        }
         let source = blob_source(table, row, &rec, blob_col.id, &lv, evidence, bytes.len());
         out.push((id, bytes, source));
     }

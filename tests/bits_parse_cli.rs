@@ -1,0 +1,136 @@
+//! `bitscope parse` end to end: formats, bad input, truncated databases, and evidence safety.
+
+mod common;
+
+use common::{run_bitscope, sample};
+use serde_json::Value;
+
+fn tmpdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("bitscope-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn json_jsonl_and_csv_hold_the_same_records() {
+    let Some(db) = sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let db = db.to_str().unwrap();
+    let json = run_bitscope(["parse", db]);
+    assert!(json.status.success());
+    let arr: Vec<Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(arr.len(), 4);
+    let jsonl = run_bitscope(["parse", db, "--format", "jsonl"]);
+    let lines: Vec<Value> = String::from_utf8(jsonl.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines, arr);
+    let csv = run_bitscope(["parse", db, "--format", "csv"]);
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(text.lines().count(), 5, "header + 4 rows");
+    assert!(text.starts_with("job_id,file_id,owner_sid,owner_account,created,"));
+    assert!(text.contains("MozillaUpdate 308046B0AF4A39CB"));
+    assert!(text.contains("AccessDenied S-1-5-7 (ANONYMOUS LOGON) 0x000f003f [FileReadData,"));
+}
+
+#[test]
+fn a_folder_is_searched_for_queue_files() {
+    let Some(dir) = common::samples_dir() else {
+        common::skip("samples dir");
+        return;
+    };
+    let out = run_bitscope([
+        "parse",
+        dir.join("ese").to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n = String::from_utf8(out.stdout).unwrap().lines().count();
+    assert_eq!(n, 1 + 4, "win10 (1 row) and win11 (4 rows)");
+}
+
+#[test]
+fn not_a_bits_queue_is_a_clear_error() {
+    let d = tmpdir("notbits");
+    let f = d.join("qmgr0.dat");
+    std::fs::write(&f, vec![0x41u8; 20000]).unwrap();
+    let out = run_bitscope(["parse", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a BITS queue"), "{err}");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn a_truncated_database_yields_what_it_can_with_warnings() {
+    let Some(db) = sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let data = std::fs::read(db).unwrap();
+    let d = tmpdir("trunc");
+    let f = d.join("qmgr.db");
+    std::fs::write(&f, &data[..600_000]).unwrap();
+    let out = run_bitscope(["parse", f.to_str().unwrap(), "--format", "jsonl"]);
+    assert!(out.status.success());
+    let rows: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The four jobs and four files are still named by their Ids; their blobs are gone.
+    let jobs = rows.iter().filter(|r| r["job_id"] != "").count();
+    let files = rows.iter().filter(|r| r["file_id"] != "").count();
+    assert_eq!((jobs, files), (4, 4));
+    assert!(rows
+        .iter()
+        .all(|r| !r["warnings"].as_array().unwrap().is_empty()));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("page 36 is out of range (file has 35 pages)"),
+        "{err}"
+    );
+    assert!(err.contains("Blob lost"), "{err}");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn output_never_overwrites_an_input() {
+    let Some(db) = sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let d = tmpdir("evidence");
+    let copy = d.join("qmgr.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let out = run_bitscope([
+        "parse",
+        copy.to_str().unwrap(),
+        "-o",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refusing to overwrite the evidence file")
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+    // A normal output file is written whole.
+    let dest = d.join("out.json");
+    let out = run_bitscope([
+        "parse",
+        copy.to_str().unwrap(),
+        "-o",
+        dest.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let arr: Vec<Value> = serde_json::from_slice(&std::fs::read(&dest).unwrap()).unwrap();
+    assert_eq!(arr[0]["job_name"], "Chrome Component Updater");
+    std::fs::remove_dir_all(d).unwrap();
+}
