@@ -92,9 +92,6 @@ fn run_parse(
     output: Option<&std::path::Path>,
     carve: bool,
 ) -> Result<(), String> {
-    if carve {
-        eprintln!("bitscope: --carve: carving is not implemented yet; live records only");
-    }
     let inputs: Vec<PathBuf> = paths.iter().flat_map(|p| parse::find_inputs(p)).collect();
     if inputs.is_empty() {
         return Err("no qmgr.db or qmgr*.dat found under the given paths".into());
@@ -102,7 +99,7 @@ fn run_parse(
     let mut records = Vec::new();
     let mut failed = 0;
     for path in &inputs {
-        match parse::parse_file(path) {
+        match parse::parse_file_with(path, carve) {
             Ok(parsed) => {
                 for w in &parsed.warnings {
                     eprintln!("warning: {}: {w}", parsed.evidence);

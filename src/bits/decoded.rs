@@ -27,6 +27,8 @@ pub struct JobEntry {
 pub struct FileEntry {
     pub id: Option<Guid>,
     pub file: FileRecord,
+    /// The record's bytes (empty for files inside a legacy job, which keeps them).
+    pub blob: Vec<u8>,
     pub source: Source,
 }
 
@@ -37,10 +39,37 @@ pub struct Decoded {
     pub files: Vec<FileEntry>,
     /// Legacy jobs with their inline files (already paired).
     pub legacy: Vec<(JobEntry, Vec<FileEntry>)>,
+    /// Carved records, each with the BitsInfo fields it could not recover.
+    pub carved_jobs: Vec<(Vec<String>, JobEntry)>,
+    pub carved_files: Vec<(Vec<String>, FileEntry)>,
+    pub carved_legacy: Vec<(Vec<String>, JobEntry, Vec<FileEntry>)>,
     pub warnings: Vec<String>,
 }
 
 impl Decoded {
+    /// Add carved records, dropping those that repeat a live record or each other.
+    pub fn add_carved(&mut self, found: Vec<super::carve::Carved>) {
+        use super::carve::{dedup, missing_file_fields, missing_job_fields, Carved};
+        let live: Vec<&[u8]> = self
+            .jobs
+            .iter()
+            .map(|j| j.blob.as_slice())
+            .chain(self.files.iter().map(|f| f.blob.as_slice()))
+            .chain(self.legacy.iter().map(|(j, _)| j.blob.as_slice()))
+            .collect();
+        let kept = dedup(&live, found);
+        for c in kept {
+            match c {
+                Carved::Job(j) => self.carved_jobs.push((missing_job_fields(&j.job), j)),
+                Carved::File(f) => self.carved_files.push((missing_file_fields(&f.file), f)),
+                Carved::Legacy(j, files) => {
+                    let missing = missing_job_fields(&j.job);
+                    self.carved_legacy.push((missing, j, files));
+                }
+            }
+        }
+    }
+
     /// Join jobs and files into BitsInfo rows.
     pub fn into_rows(self) -> Vec<BitsInfo> {
         let mut rows = Vec::new();
@@ -88,6 +117,44 @@ impl Decoded {
                 rows.push(row(Some(j), Some(f), None));
             }
         }
+        // Carved jobs keep the file GUIDs they list; the files themselves carry no id, so a
+        // carved file is a row of its own.
+        for (missing, j) in &self.carved_jobs {
+            let ids: Vec<Option<Guid>> = if j.job.file_ids.is_empty() {
+                vec![None]
+            } else {
+                j.job.file_ids.iter().copied().map(Some).collect()
+            };
+            for id in ids {
+                let mut r = row(
+                    Some(j),
+                    id.and_then(|id| by_id.get(&id))
+                        .and_then(|v| v.first())
+                        .and_then(|&i| self.files.get(i)),
+                    id,
+                );
+                r.missing_fields = missing.clone();
+                rows.push(r);
+            }
+        }
+        for (missing, f) in &self.carved_files {
+            let mut r = row(None, Some(f), None);
+            r.missing_fields = missing.clone();
+            rows.push(r);
+        }
+        for (missing, j, files) in &self.carved_legacy {
+            if files.is_empty() {
+                let mut r = row(Some(j), None, None);
+                r.missing_fields = missing.clone();
+                rows.push(r);
+            }
+            for f in files {
+                let mut r = row(Some(j), Some(f), None);
+                r.missing_fields = missing.clone();
+                rows.push(r);
+            }
+        }
+        mark_versions(&mut rows);
         rows
     }
 }
@@ -238,4 +305,20 @@ pub fn flag_names(flags: u32) -> String {
         out.push(format!("{unknown:#x}"));
     }
     out.join(" | ")
+}
+
+/// Count the distinct copies (live or carved, by source offset) of each job id.
+fn mark_versions(rows: &mut [BitsInfo]) {
+    let mut copies: HashMap<String, Vec<u64>> = HashMap::new();
+    for r in rows.iter() {
+        if let (false, Some(s)) = (r.job_id.is_empty(), &r.job_source) {
+            let v = copies.entry(r.job_id.clone()).or_default();
+            if !v.contains(&s.offset) {
+                v.push(s.offset);
+            }
+        }
+    }
+    for r in rows.iter_mut() {
+        r.versions = copies.get(&r.job_id).map_or(0, |v| v.len() as u32);
+    }
 }

@@ -27,6 +27,9 @@ pub struct Source {
     /// offset and length of each, in record order.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub extents: Vec<(u64, u64)>,
+    /// Other file offsets holding a byte-identical copy (carving).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub also_at: Vec<u64>,
     /// Fields of the record with their byte ranges (offset relative to the record's start).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub fields: Vec<FieldRange>,

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::carve;
 use super::decoded::{Decoded, FileEntry, JobEntry};
 use super::legacy::{decode_legacy_job, decode_legacy_queue};
 use super::model::{BitsInfo, FieldRange, Source};
@@ -51,14 +52,33 @@ pub struct Parsed {
 
 /// Decode one evidence file held in memory.
 pub fn parse_bytes(data: &[u8], evidence: &str) -> Result<Parsed, ParseError> {
-    let decoded = match detect(data) {
+    parse_bytes_with(data, evidence, false)
+}
+
+/// Decode one evidence file held in memory, and carve it when `carve` is set. With carving,
+/// a file that is neither format is carved as raw bytes instead of refused.
+pub fn parse_bytes_with(data: &[u8], evidence: &str, carve: bool) -> Result<Parsed, ParseError> {
+    let format = detect(data);
+    let mut decoded = match format {
         Format::Ese => read_qmgr_db(data, evidence).map_err(|error| ParseError::Ese {
             path: evidence.to_string(),
             error,
         })?,
         Format::Legacy => read_legacy(data, evidence),
+        Format::Unknown if carve => Decoded::default(),
         Format::Unknown => return Err(ParseError::NotBits(evidence.to_string())),
     };
+    if carve {
+        let (found, warnings) = match format {
+            Format::Ese => carve::carve_ese(data, evidence),
+            _ => (
+                carve::carve_buffer(data, 0, evidence, &|_| (raw_container(format), None)),
+                Vec::new(),
+            ),
+        };
+        decoded.warnings.extend(warnings);
+        decoded.add_carved(found);
+    }
     let warnings = decoded.warnings.clone();
     Ok(Parsed {
         evidence: evidence.to_string(),
@@ -69,8 +89,20 @@ pub fn parse_bytes(data: &[u8], evidence: &str) -> Result<Parsed, ParseError> {
 
 /// Read and decode one evidence file.
 pub fn parse_file(path: &Path) -> Result<Parsed, ParseError> {
+    parse_file_with(path, false)
+}
+
+/// Read, decode and optionally carve one evidence file.
+pub fn parse_file_with(path: &Path, carve: bool) -> Result<Parsed, ParseError> {
     let data = read_evidence(path)?;
-    parse_bytes(&data, &path.display().to_string())
+    parse_bytes_with(&data, &path.display().to_string(), carve)
+}
+
+fn raw_container(format: Format) -> String {
+    match format {
+        Format::Legacy => "legacy queue (outside the live job list)".into(),
+        _ => "raw bytes".into(),
+    }
 }
 
 /// The jobs of a legacy queue, each with its inline files.
@@ -116,6 +148,7 @@ pub fn read_legacy(data: &[u8], evidence: &str) -> Decoded {
             .map(|f| FileEntry {
                 id: None,
                 file: f.clone(),
+                blob: Vec::new(),
                 source: Source {
                     fields: Vec::new(),
                     ..source.clone()

@@ -68,14 +68,24 @@ pub fn read_qmgr_db(data: &[u8], evidence: &str) -> Result<Decoded, EseError> {
                 match decode_file_blob(&bytes) {
                     Ok(file) => {
                         let source = with_fields(source, &file.fields);
-                        out.files.push(FileEntry { id, file, source });
+                        out.files.push(FileEntry {
+                            id,
+                            file,
+                            blob: bytes,
+                            source,
+                        });
                     }
                     Err(e) => {
                         let file = FileRecord {
                             warnings: vec![format!("file blob not decodable: {e}")],
                             ..FileRecord::default()
                         };
-                        out.files.push(FileEntry { id, file, source });
+                        out.files.push(FileEntry {
+                            id,
+                            file,
+                            blob: bytes,
+                            source,
+                        });
                     }
                 }
             }

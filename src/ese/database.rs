@@ -197,6 +197,25 @@ impl<'a> Database<'a> {
         }
     }
 
+    /// Every page some tree reaches (catalog, shadow catalog, each table, index and long-value
+    /// tree, branches included). Pages outside this set hold only what no tree references.
+    pub fn reachable_pages(&self) -> HashSet<u32> {
+        let mut roots = vec![catalog::CATALOG_ROOT, catalog::SHADOW_CATALOG_ROOT];
+        for t in &self.tables {
+            roots.push(t.root);
+            roots.extend(t.lv_root);
+            roots.extend(t.indexes.iter().map(|i| i.root));
+        }
+        let mut seen = HashSet::new();
+        let mut warnings = Vec::new();
+        for root in roots {
+            if !seen.contains(&root) {
+                self.walk(root, 0, &mut seen, &mut |_, _| {}, &mut warnings);
+            }
+        }
+        seen
+    }
+
     /// The live rows of a tree: leaf nodes not flagged deleted.
     pub fn rows(&self, root: u32) -> (Vec<Row<'a>>, Vec<String>) {
         let mut rows = Vec::new();

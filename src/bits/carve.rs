@@ -1,0 +1,448 @@
+//! The carver: BITS jobs and files that the bytes still hold but no live structure lists.
+//!
+//! Every byte range is scanned for all known markers at once (Win10+ job markers, the file
+//! marker, each legacy job delimiter on its own). Each hit is decoded as far as its bytes go,
+//! validated, and kept only if it is plausible: job id not null and not text, enums in range,
+//! timestamps between 1990 and 2100. Hits inside a record already decoded are not decoded
+//! again, so the closing marker of one blob is never read as the start of another.
+//! Copies byte-identical to a live record (or a cut-off prefix of one) are dropped; identical
+//! carved copies are reported once with the other offsets; distinct versions of one job are kept.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::decoded::{FileEntry, JobEntry};
+use super::file::{decode_file_blob, FileRecord, FILE_MARKER};
+use super::job::{decode_job_blob, JobRecord, JOB_DELIMITERS, JOB_MARKERS};
+use super::legacy::decode_legacy_job;
+use super::model::{FieldRange, Source};
+use crate::util::guid::Guid;
+
+/// The longest blob the carver decodes from one hit (real blobs are 1–10 KiB).
+pub const MAX_BLOB: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkerKind {
+    Job,
+    File,
+    LegacyJob,
+}
+
+fn searcher() -> Option<&'static (AhoCorasick, Vec<MarkerKind>)> {
+    static S: OnceLock<Option<(AhoCorasick, Vec<MarkerKind>)>> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut pats: Vec<[u8; 16]> = Vec::new();
+        let mut kinds = Vec::new();
+        for (m, _) in JOB_MARKERS.iter() {
+            pats.push(*m);
+            kinds.push(MarkerKind::Job);
+        }
+        pats.push(FILE_MARKER);
+        kinds.push(MarkerKind::File);
+        for (m, _) in JOB_DELIMITERS.iter() {
+            pats.push(*m);
+            kinds.push(MarkerKind::LegacyJob);
+        }
+        // Fixed, valid patterns: building does not fail in practice.
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(pats)
+            .ok()?;
+        Some((ac, kinds))
+    })
+    .as_ref()
+}
+
+/// Every marker in `buf`: (offset, kind), in order. Markers are 16 bytes and never overlap.
+pub fn find_markers(buf: &[u8]) -> Vec<(usize, MarkerKind)> {
+    let Some((ac, kinds)) = searcher() else {
+        return Vec::new();
+    };
+    ac.find_iter(buf)
+        .filter_map(|m| Some((m.start(), *kinds.get(m.pattern().as_usize())?)))
+        .collect()
+}
+
+/// A record the carver recovered, with its bytes (for deduplication and the hex view).
+#[derive(Debug, Clone)]
+pub enum Carved {
+    Job(JobEntry),
+    File(FileEntry),
+    /// A legacy job with its inline files.
+    Legacy(JobEntry, Vec<FileEntry>),
+}
+
+impl Carved {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Carved::Job(j) | Carved::Legacy(j, _) => &j.blob,
+            Carved::File(f) => &f.blob,
+        }
+    }
+    fn source_mut(&mut self) -> &mut Source {
+        match self {
+            Carved::Job(j) | Carved::Legacy(j, _) => &mut j.source,
+            Carved::File(f) => &mut f.source,
+        }
+    }
+}
+
+/// Describes where a file offset lies (ESE page and what part of it), for provenance.
+pub type Locator<'a> = dyn Fn(u64) -> (String, Option<u32>) + Sync + 'a;
+
+/// Carve `buf`, which sits at file offset `base` of `evidence`.
+pub fn carve_buffer(buf: &[u8], base: u64, evidence: &str, locate: &Locator<'_>) -> Vec<Carved> {
+    let mut out = Vec::new();
+    let mut covered_until = 0usize;
+    for (at, kind) in find_markers(buf) {
+        if at < covered_until {
+            continue;
+        }
+        let window = buf
+            .get(at..at.saturating_add(MAX_BLOB).min(buf.len()))
+            .unwrap_or(&[]);
+        let (container, page) = locate(base + at as u64);
+        let source = |len: usize| Source {
+            evidence: evidence.to_string(),
+            offset: base + at as u64,
+            length: len as u64,
+            kind: "carved".into(),
+            container: container.clone(),
+            page,
+            ..Source::default()
+        };
+        match kind {
+            MarkerKind::Job => {
+                let Ok(job) = decode_job_blob(window) else {
+                    continue;
+                };
+                if !plausible_job(&job) {
+                    continue;
+                }
+                let len = job.len.clamp(16, window.len());
+                covered_until = at + len;
+                let blob = window.get(..len).unwrap_or(window).to_vec();
+                let src = with_fields(source(len), &job.fields);
+                out.push(Carved::Job(JobEntry {
+                    job,
+                    blob,
+                    source: src,
+                }));
+            }
+            MarkerKind::File => {
+                let Ok(file) = decode_file_blob(window) else {
+                    continue;
+                };
+                if !plausible_file(&file) {
+                    continue;
+                }
+                let len = file.len.clamp(16, window.len());
+                covered_until = at + len;
+                let blob = window.get(..len).unwrap_or(window).to_vec();
+                let src = with_fields(source(len), &file.fields);
+                out.push(Carved::File(FileEntry {
+                    id: None,
+                    file,
+                    blob,
+                    source: src,
+                }));
+            }
+            MarkerKind::LegacyJob => {
+                let Ok((lj, len)) = decode_legacy_job(window) else {
+                    continue;
+                };
+                if !plausible_job(&lj.job) {
+                    continue;
+                }
+                let len = len.clamp(16, window.len());
+                covered_until = at + len;
+                let blob = window.get(..len).unwrap_or(window).to_vec();
+                let src = with_fields(source(len), &lj.job.fields);
+                let files = lj
+                    .files
+                    .into_iter()
+                    .map(|file| FileEntry {
+                        id: None,
+                        file,
+                        blob: Vec::new(),
+                        source: Source {
+                            fields: Vec::new(),
+                            ..src.clone()
+                        },
+                    })
+                    .collect();
+                out.push(Carved::Legacy(
+                    JobEntry {
+                        job: lj.job,
+                        blob,
+                        source: src,
+                    },
+                    files,
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn with_fields(mut s: Source, fields: &[super::job::Field]) -> Source {
+    s.fields = fields
+        .iter()
+        .map(|(n, o, l)| FieldRange {
+            name: (*n).to_string(),
+            offset: *o as u64,
+            length: *l as u64,
+        })
+        .collect();
+    s
+}
+
+/// FILETIMEs between 1990-01-01 and 2100-01-01.
+const FT_1990: u64 = 125_911_584_000_000_000;
+const FT_2100: u64 = 157_766_016_000_000_000;
+
+fn plausible_time(ft: Option<u64>) -> bool {
+    ft.is_none_or(|t| t == 0 || (FT_1990..FT_2100).contains(&t))
+}
+
+/// 16 bytes that read as UTF-16LE text (printable ASCII and NUL high bytes) are text, not a GUID.
+fn looks_like_text(g: &Guid) -> bool {
+    g.0.chunks_exact(2)
+        .all(|c| c[1] == 0 && (c[0] == 0 || (0x20..0x7f).contains(&c[0])))
+}
+
+pub fn plausible_job(j: &JobRecord) -> bool {
+    !j.job_id.is_nil()
+        && !looks_like_text(&j.job_id)
+        && j.state <= 8
+        && j.priority <= 3
+        && j.type_at_16 <= 2
+        && j.type_at_28 <= 2
+        && j.name.is_some()
+        && [
+            j.created,
+            j.modified,
+            j.modified2,
+            j.completed,
+            j.expiration,
+        ]
+        .into_iter()
+        .all(plausible_time)
+}
+
+pub fn plausible_file(f: &FileRecord) -> bool {
+    let printable = |s: &Option<String>| {
+        s.as_deref()
+            .is_some_and(|s| !s.is_empty() && s.chars().all(|c| !c.is_control()))
+    };
+    printable(&f.destination)
+        && (f.url.is_none() || printable(&f.url))
+        && plausible_time(f.remote_mtime)
+}
+
+/// The BitsInfo fields a partial job did not recover.
+pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
+    let mut m = Vec::new();
+    let mut need = |present: bool, name: &str| {
+        if !present {
+            m.push(name.to_string());
+        }
+    };
+    need(j.name.is_some(), "job_name");
+    need(j.description.is_some(), "job_description");
+    need(j.notify_command.is_some(), "job_command");
+    need(j.notify_arguments.is_some(), "job_arguments");
+    need(j.owner_sid.is_some(), "owner_sid");
+    need(j.notify_flags.is_some(), "flags");
+    need(j.security_descriptor.is_some(), "acls");
+    need(j.file_count.is_some(), "file_id");
+    need(j.error_count.is_some(), "error_count");
+    need(j.transient_error_count.is_some(), "transient_error_count");
+    need(j.retry_delay.is_some(), "retry_delay");
+    need(j.no_progress_timeout.is_some(), "timeout");
+    need(j.created.is_some(), "created");
+    need(j.modified.is_some(), "modified");
+    need(j.completed.is_some(), "completed");
+    need(j.expiration.is_some(), "expiration");
+    need(j.notify_program.is_some(), "target_path");
+    need(j.http_method.is_some(), "http_method");
+    m
+}
+
+/// The BitsInfo fields a partial file did not recover.
+pub fn missing_file_fields(f: &FileRecord) -> Vec<String> {
+    let mut m = Vec::new();
+    let mut need = |present: bool, name: &str| {
+        if !present {
+            m.push(name.to_string());
+        }
+    };
+    need(f.destination.is_some(), "full_path");
+    need(f.url.is_some(), "url");
+    need(f.temp_path.is_some(), "tmp_fullpath");
+    need(f.bytes_transferred.is_some(), "bytes_downloaded");
+    need(f.total_bytes.is_some(), "bytes_transferred");
+    need(f.drive.is_some(), "drive");
+    need(f.volume.is_some(), "volume");
+    m
+}
+
+/// Drop carved records whose bytes equal, or are a cut-off prefix of, a live record's or an
+/// earlier carved record's bytes. Identical carved copies leave their offsets in `also_at`.
+pub fn dedup(live: &[&[u8]], carved: Vec<Carved>) -> Vec<Carved> {
+    // Index by the first 48 bytes (marker, header words, job id): equal records share them.
+    let key = |b: &[u8]| b.get(..48.min(b.len())).unwrap_or(b).to_vec();
+    let mut live_by_key: HashMap<Vec<u8>, Vec<&[u8]>> = HashMap::new();
+    for b in live {
+        live_by_key.entry(key(b)).or_default().push(b);
+    }
+    let mut kept: Vec<Carved> = Vec::new();
+    let mut kept_by_key: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+    for c in carved {
+        let b = c.bytes().to_vec();
+        if b.is_empty() {
+            continue;
+        }
+        let k = key(&b);
+        if live_by_key
+            .get(&k)
+            .is_some_and(|v| v.iter().any(|l| l.starts_with(&b)))
+        {
+            continue;
+        }
+        let dup = kept_by_key.get(&k).and_then(|idx| {
+            idx.iter().copied().find(|&i| {
+                kept.get(i)
+                    .is_some_and(|x| x.bytes().starts_with(&b) || b.starts_with(x.bytes()))
+            })
+        });
+        match dup {
+            Some(i) => {
+                let offset = match &c {
+                    Carved::Job(j) | Carved::Legacy(j, _) => j.source.offset,
+                    Carved::File(f) => f.source.offset,
+                };
+                if let Some(x) = kept.get_mut(i) {
+                    // Keep the longer copy: a cut copy adds nothing the whole one lacks.
+                    if b.len() > x.bytes().len() {
+                        let mut c = c;
+                        let old = x.source_mut().offset;
+                        let mut also = std::mem::take(&mut x.source_mut().also_at);
+                        also.push(old);
+                        c.source_mut().also_at = also;
+                        *x = c;
+                    } else {
+                        x.source_mut().also_at.push(offset);
+                    }
+                }
+            }
+            None => {
+                kept_by_key.entry(k).or_default().push(kept.len());
+                kept.push(c);
+            }
+        }
+    }
+    kept
+}
+
+/// Carve a qmgr.db page-aware: unreferenced long values first (reassembled from their chunks,
+/// so a blob split across pages comes back whole), then every byte of the file, each hit
+/// labelled with its page and what part of the page holds it.
+pub fn carve_ese(data: &[u8], evidence: &str) -> (Vec<Carved>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let Ok(db) = crate::ese::Database::open(data) else {
+        warnings.push("not an ESE database: carved as raw bytes".into());
+        return (
+            carve_buffer(data, 0, evidence, &|_| ("raw".into(), None)),
+            warnings,
+        );
+    };
+    let mut found = Vec::new();
+    // Chunks of long values that reassemble whole (live or unreferenced): a raw hit inside one
+    // is already read through the tree, and reading on past the chunk's end would splice in
+    // the next node's header.
+    let mut assembled: Vec<(u64, u64)> = Vec::new();
+    for t in &db.tables {
+        let (lv, _) = db.long_values(t);
+        for root in lv.roots().into_iter().filter(|r| r.refcount > 0) {
+            let reference: Vec<u8> = root.id.iter().rev().copied().collect();
+            if lv.get(&reference, crate::ese::database::MAX_VALUE).is_ok() {
+                let ext = lv.extents(&reference);
+                assembled.extend(ext.iter().map(|(_, o, l)| (*o, *o + *l as u64)));
+            }
+        }
+        for (root, bytes) in lv.orphans() {
+            let extents = lv.extents(&root.id.iter().rev().copied().collect::<Vec<_>>());
+            let Ok(bytes) = bytes else { continue };
+            assembled.extend(extents.iter().map(|(_, o, l)| (*o, *o + *l as u64)));
+            let Some(&(page, first, _)) = extents.first() else {
+                continue;
+            };
+            let container = if extents.len() > 1 {
+                format!(
+                    "ese:{} unreferenced long value, rejoined from {} chunks",
+                    t.name,
+                    extents.len()
+                )
+            } else {
+                format!("ese:{} unreferenced long value", t.name)
+            };
+            for mut c in carve_buffer(&bytes, first, evidence, &|_| {
+                (container.clone(), Some(page))
+            }) {
+                c.source_mut().extents = extents.iter().map(|(_, o, l)| (*o, *l as u64)).collect();
+                found.push(c);
+            }
+        }
+    }
+    let reachable = db.reachable_pages();
+    let page_size = db.page_size as u64;
+    let pages = db.page_count();
+    let locate = |off: u64| -> (String, Option<u32>) {
+        let pgno = (off / page_size).checked_sub(1);
+        match pgno {
+            None | Some(0) => ("ese file header".into(), None),
+            Some(p) if p > pages as u64 || off >= (data.len() as u64 / page_size) * page_size => {
+                ("ese bytes past the last page".into(), None)
+            }
+            Some(p) => {
+                let p = p as u32;
+                let Ok(page) = db.page(p) else {
+                    return ("ese page".into(), Some(p));
+                };
+                let within = (off - db.page_offset(p)) as usize;
+                let what = if !reachable.contains(&p) {
+                    "ese unreferenced page"
+                } else if page
+                    .free_ranges()
+                    .iter()
+                    .any(|(s, e)| (*s..*e).contains(&within))
+                {
+                    "ese page free space"
+                } else if (0..page.tag_count()).filter_map(|i| page.tag(i)).any(|t| {
+                    (t.offset..t.offset + t.size).contains(&within)
+                        && t.flags & crate::ese::page::NODE_DELETED != 0
+                }) {
+                    "ese deleted tag"
+                } else {
+                    "ese page in use"
+                };
+                (what.into(), Some(p))
+            }
+        }
+    };
+    found.extend(
+        carve_buffer(data, 0, evidence, &locate)
+            .into_iter()
+            .filter(|c| {
+                let at = match c {
+                    Carved::Job(j) | Carved::Legacy(j, _) => j.source.offset,
+                    Carved::File(f) => f.source.offset,
+                };
+                !assembled.iter().any(|(s, e)| (*s..*e).contains(&at))
+            }),
+    );
+    (found, warnings)
+}
