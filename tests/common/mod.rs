@@ -208,3 +208,84 @@ where
     }
     String::from_utf8(out.stdout).expect("oracle output is UTF-8")
 }
+
+/// The bits_parser oracle script (ANSSI bits_parser, for legacy queues).
+pub fn bits_parser_script() -> PathBuf {
+    manifest_dir().join("tests/oracle/bits_parser_oracle.py")
+}
+
+/// The pinned versions the bits_parser oracle needs (as `.ci/run` installs them): bits_parser
+/// 1.0.1 only works with construct 2.8 (it uses `Embedded`, removed in later versions).
+const BITS_PARSER_CHECK: &str = "import bits, construct\n\
+from importlib.metadata import version\n\
+assert version('bits_parser') == '1.0.1', version('bits_parser')\n\
+assert version('construct') == '2.8.12', version('construct')\n";
+
+fn python_has_bits_parser(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", BITS_PARSER_CHECK])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// A Python interpreter that can `import bits` (ANSSI bits_parser 1.0.1 with construct 2.8.12):
+/// `$BITSCOPE_PYTHON`, else `target/venv/bin/python` under the crate root. `None` (after a
+/// `SKIP:` notice) when there is none; panics under `CI=true`.
+pub fn bits_parser_python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        if let Some(py) = env_path("BITSCOPE_PYTHON") {
+            return if python_has_bits_parser(&py) {
+                Ok(py)
+            } else {
+                Err(format!(
+                    "oracle python $BITSCOPE_PYTHON={} cannot import bits (bits_parser==1.0.1 with construct==2.8.12)",
+                    py.display()
+                ))
+            };
+        }
+        let venv = manifest_dir().join("target/venv/bin/python");
+        if venv.exists() && python_has_bits_parser(&venv) {
+            Ok(venv)
+        } else {
+            Err(format!(
+                "bits_parser oracle python not found: set BITSCOPE_PYTHON or create {} with bits_parser==1.0.1 and construct==2.8.12 (see .ci/run)",
+                venv.display()
+            ))
+        }
+    });
+    match found {
+        Ok(py) => Some(py.clone()),
+        Err(why) => {
+            skip(why);
+            None
+        }
+    }
+}
+
+/// Run the bits_parser oracle on a legacy queue file and return its stdout (one JSON object).
+/// Panics when the oracle python is missing (check [`bits_parser_python`] first to skip instead)
+/// or when the script fails.
+pub fn run_bits_parser_oracle(path: &Path) -> String {
+    let python = bits_parser_python().expect("no bits_parser python (see the SKIP notice above)");
+    let out = Command::new(&python)
+        .arg(bits_parser_script())
+        .arg(path)
+        .env("PYTHONIOENCODING", "utf-8")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", python.display()));
+    if !out.status.success() {
+        panic!(
+            "bits_parser oracle on {} failed ({}):\n{}",
+            path.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8(out.stdout).expect("bits_parser oracle output is UTF-8")
+}
