@@ -44,11 +44,17 @@ fn main() {
     let t = per_call(|| {
         std::hint::black_box(decode_job_blob(&job).ok());
     });
-    println!("job blob decode            {:>10.0} blobs/s", 1.0 / t.as_secs_f64());
+    println!(
+        "job blob decode            {:>10.0} blobs/s",
+        1.0 / t.as_secs_f64()
+    );
     let t = per_call(|| {
         std::hint::black_box(decode_file_blob(&file).ok());
     });
-    println!("file blob decode           {:>10.0} blobs/s", 1.0 / t.as_secs_f64());
+    println!(
+        "file blob decode           {:>10.0} blobs/s",
+        1.0 / t.as_secs_f64()
+    );
     // A whole BitsInfo record: both blobs decoded, the SD and ACLs decoded, the row built.
     let t = per_call(|| {
         let j = JobEntry {
@@ -59,13 +65,19 @@ fn main() {
         let f = FileEntry {
             id: None,
             file: decode_file_blob(&file).unwrap(),
+            blob: file.clone(),
             source: Source::default(),
         };
         std::hint::black_box(row(Some(&j), Some(&f), None));
     });
-    println!("BitsInfo records (job+file) {:>9.0} records/s", 1.0 / t.as_secs_f64());
+    println!(
+        "BitsInfo records (job+file) {:>9.0} records/s",
+        1.0 / t.as_secs_f64()
+    );
     for rel in ["ese/win10/qmgr.db", "ese/win11/qmgr.db"] {
-        let Ok(data) = std::fs::read(dir.join(rel)) else { continue };
+        let Ok(data) = std::fs::read(dir.join(rel)) else {
+            continue;
+        };
         let t = per_call(|| {
             std::hint::black_box(parse_bytes(&data, rel).unwrap());
         });

@@ -21,6 +21,8 @@ struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// The case being run, for the hang report.
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards to the system allocator unchanged; only adds bookkeeping.
 unsafe impl GlobalAlloc for Counting {
@@ -138,6 +140,8 @@ fn exercise(data: &[u8]) {
         let (lv, _) = db.long_values(t);
         let _ = lv.orphans();
     }
+    // The BITS decoding and the carver over the same mutated bytes.
+    let _ = bitscope::bits::parse::parse_bytes_with(data, "mutated", true);
 }
 
 fn run_cases(rel: &str, cases: u64, seed: u64) {
@@ -153,6 +157,14 @@ fn run_cases(rel: &str, cases: u64, seed: u64) {
         for case in 0..cases {
             let mut data = original.clone();
             let what = mutate(&mut data, page_size, &mut rng);
+            CURRENT.store(case as usize, Ordering::Relaxed);
+            // To reproduce a failure: BITSCOPE_MUTATION_DUMP=<case> writes the mutated bytes.
+            if std::env::var("BITSCOPE_MUTATION_DUMP").is_ok_and(|v| v == case.to_string()) {
+                let _ = std::fs::write(
+                    std::env::temp_dir().join("bitscope-mutation-case.bin"),
+                    &data,
+                );
+            }
             let base = LIVE.load(Ordering::Relaxed);
             PEAK.store(base, Ordering::Relaxed);
             exercise(&data);
@@ -166,7 +178,10 @@ fn run_cases(rel: &str, cases: u64, seed: u64) {
                 peak <= limit,
                 "{rel} seed {seed} case {case} ({what}): peak heap {peak} > {limit}"
             ),
-            Err(e) => panic!("{rel} seed {seed}: a case did not finish in 10 s ({e}): hang"),
+            Err(e) => panic!(
+                "{rel} seed {seed} case {}: did not finish in 10 s ({e}): hang",
+                CURRENT.load(Ordering::Relaxed)
+            ),
         }
     }
     worker.join().expect("no panic in the reader");

@@ -17,7 +17,7 @@ use super::decoded::{FileEntry, JobEntry};
 use super::file::{decode_file_blob, FileRecord, FILE_MARKER};
 use super::job::{decode_job_blob, JobRecord, JOB_DELIMITERS, JOB_MARKERS};
 use super::legacy::decode_legacy_job;
-use super::model::{FieldRange, Source};
+use super::model::Source;
 use crate::util::guid::Guid;
 
 /// The longest blob the carver decodes from one hit (real blobs are 1–10 KiB).
@@ -124,7 +124,7 @@ pub fn carve_buffer(buf: &[u8], base: u64, evidence: &str, locate: &Locator<'_>)
                 let len = job.len.clamp(16, window.len());
                 covered_until = at + len;
                 let blob = window.get(..len).unwrap_or(window).to_vec();
-                let src = with_fields(source(len), &job.fields);
+                let src = source(len).with_fields(&job.fields);
                 out.push(Carved::Job(JobEntry {
                     job,
                     blob,
@@ -141,7 +141,7 @@ pub fn carve_buffer(buf: &[u8], base: u64, evidence: &str, locate: &Locator<'_>)
                 let len = file.len.clamp(16, window.len());
                 covered_until = at + len;
                 let blob = window.get(..len).unwrap_or(window).to_vec();
-                let src = with_fields(source(len), &file.fields);
+                let src = source(len).with_fields(&file.fields);
                 out.push(Carved::File(FileEntry {
                     id: None,
                     file,
@@ -159,7 +159,7 @@ pub fn carve_buffer(buf: &[u8], base: u64, evidence: &str, locate: &Locator<'_>)
                 let len = len.clamp(16, window.len());
                 covered_until = at + len;
                 let blob = window.get(..len).unwrap_or(window).to_vec();
-                let src = with_fields(source(len), &lj.job.fields);
+                let src = source(len).with_fields(&lj.job.fields);
                 let files = lj
                     .files
                     .into_iter()
@@ -185,18 +185,6 @@ pub fn carve_buffer(buf: &[u8], base: u64, evidence: &str, locate: &Locator<'_>)
         }
     }
     out
-}
-
-fn with_fields(mut s: Source, fields: &[super::job::Field]) -> Source {
-    s.fields = fields
-        .iter()
-        .map(|(n, o, l)| FieldRange {
-            name: (*n).to_string(),
-            offset: *o as u64,
-            length: *l as u64,
-        })
-        .collect();
-    s
 }
 
 /// FILETIMEs between 1990-01-01 and 2100-01-01.
@@ -266,8 +254,10 @@ pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
     need(j.modified.is_some(), "modified");
     need(j.completed.is_some(), "completed");
     need(j.expiration.is_some(), "expiration");
-    need(j.notify_program.is_some(), "target_path");
-    need(j.http_method.is_some(), "http_method");
+    // Legacy jobs have no notify-program or HTTP-verb fields to recover.
+    let legacy = super::job::job_delimiter_label(&j.marker.0).is_some();
+    need(legacy || j.notify_program.is_some(), "target_path");
+    need(legacy || j.http_method.is_some(), "http_method");
     m
 }
 
@@ -445,4 +435,104 @@ pub fn carve_ese(data: &[u8], evidence: &str) -> (Vec<Carved>, Vec<String>) {
             }),
     );
     (found, warnings)
+}
+
+/// Bytes each worker scans at a time when streaming; records may run into the next
+/// [`MAX_BLOB`] bytes, which are read along (the overlap) but scanned by the next chunk.
+pub const CHUNK: usize = 8 << 20;
+
+/// Carve a stream of any size (a disk image, a log, unknown bytes) with bounded memory: the
+/// reader is consumed in chunks with overlap, scanned by `threads` workers, and the records
+/// merged in offset order, a record starting inside an earlier one dropped. `progress` is
+/// called with the bytes read so far.
+pub fn carve_stream(
+    mut reader: impl std::io::Read,
+    evidence: &str,
+    threads: usize,
+    progress: &mut dyn FnMut(u64),
+) -> std::io::Result<Vec<Carved>> {
+    use std::sync::mpsc;
+    let threads = threads.max(1);
+    // At most two chunks queued per worker: memory stays near (2·threads + 1) chunks.
+    let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Vec<u8>, usize)>(threads);
+    let work_rx = std::sync::Mutex::new(work_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Vec<Carved>>();
+    let result = std::thread::scope(|scope| -> std::io::Result<()> {
+        for _ in 0..threads {
+            let done_tx = done_tx.clone();
+            let work_rx = &work_rx;
+            scope.spawn(move || loop {
+                let job = match work_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((base, buf, own)) = job else { return };
+                let mut found = carve_buffer(&buf, base, evidence, &|_| ("raw bytes".into(), None));
+                found.retain(|c| start(c) < base + own as u64);
+                if done_tx.send(found).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut base = 0u64;
+        let mut carry: Vec<u8> = Vec::new();
+        loop {
+            let mut buf = std::mem::take(&mut carry);
+            let want = CHUNK + MAX_BLOB;
+            let filled = fill(&mut reader, &mut buf, want)?;
+            if buf.is_empty() {
+                break;
+            }
+            let own = buf.len().min(CHUNK);
+            if let Some(rest) = buf.get(own..) {
+                carry = rest.to_vec();
+            }
+            let len = buf.len();
+            progress(base + len as u64);
+            if work_tx.send((base, buf, own)).is_err() {
+                break;
+            }
+            base += own as u64;
+            if !filled && carry.is_empty() {
+                break;
+            }
+        }
+        drop(work_tx);
+        Ok(())
+    });
+    result?;
+    let mut all: Vec<Carved> = done_rx.into_iter().flatten().collect();
+    all.sort_by_key(start);
+    let mut merged: Vec<Carved> = Vec::with_capacity(all.len());
+    let mut covered = 0u64;
+    for c in all {
+        let s = start(&c);
+        if s < covered {
+            continue;
+        }
+        covered = s + c.bytes().len().max(16) as u64;
+        merged.push(c);
+    }
+    Ok(merged)
+}
+
+fn start(c: &Carved) -> u64 {
+    match c {
+        Carved::Job(j) | Carved::Legacy(j, _) => j.source.offset,
+        Carved::File(f) => f.source.offset,
+    }
+}
+
+/// Read until `buf` holds `want` bytes or the reader ends; false when it ended.
+fn fill(reader: &mut impl std::io::Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    let mut chunk = vec![0u8; 1 << 20];
+    while buf.len() < want {
+        let n = reader.read(&mut chunk[..(want - buf.len()).min(1 << 20)])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
+    }
+    Ok(true)
 }

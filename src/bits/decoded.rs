@@ -81,27 +81,9 @@ impl Decoded {
         }
         let mut claimed = vec![false; self.files.len()];
         for j in &self.jobs {
-            if j.job.file_ids.is_empty() {
-                rows.push(row(Some(j), None, None));
-                continue;
-            }
-            for id in &j.job.file_ids {
-                match by_id.get(id) {
-                    Some(idx) => {
-                        for &i in idx {
-                            if let Some(c) = claimed.get_mut(i) {
-                                *c = true;
-                            }
-                            rows.push(row(Some(j), self.files.get(i), Some(*id)));
-                        }
-                    }
-                    None => {
-                        let mut r = row(Some(j), None, Some(*id));
-                        r.warnings
-                            .push(format!("file {id} listed by the job was not found"));
-                        rows.push(r);
-                    }
-                }
+            let missing = join_job(j, &self.files, &by_id, &mut claimed, &mut rows);
+            if let Some(r) = missing {
+                rows.push(r);
             }
         }
         for (f, c) in self.files.iter().zip(&claimed) {
@@ -117,24 +99,15 @@ impl Decoded {
                 rows.push(row(Some(j), Some(f), None));
             }
         }
-        // Carved jobs keep the file GUIDs they list; the files themselves carry no id, so a
-        // carved file is a row of its own.
+        // Carved jobs join the live files they list; carved files carry no id of their own,
+        // so each is a row of its own.
         for (missing, j) in &self.carved_jobs {
-            let ids: Vec<Option<Guid>> = if j.job.file_ids.is_empty() {
-                vec![None]
-            } else {
-                j.job.file_ids.iter().copied().map(Some).collect()
-            };
-            for id in ids {
-                let mut r = row(
-                    Some(j),
-                    id.and_then(|id| by_id.get(&id))
-                        .and_then(|v| v.first())
-                        .and_then(|&i| self.files.get(i)),
-                    id,
-                );
-                r.missing_fields = missing.clone();
+            let first = rows.len();
+            if let Some(r) = join_job(j, &self.files, &by_id, &mut claimed, &mut rows) {
                 rows.push(r);
+            }
+            for r in rows.iter_mut().skip(first) {
+                r.missing_fields = missing.clone();
             }
         }
         for (missing, f) in &self.carved_files {
@@ -156,6 +129,54 @@ impl Decoded {
         }
         mark_versions(&mut rows);
         rows
+    }
+}
+
+/// Rows for one job: one per listed file that was found. Listed files that were not found
+/// collapse into a single row (returned) with a warning, so a job that lists thousands of
+/// absent files cannot multiply its row thousands of times.
+fn join_job(
+    j: &JobEntry,
+    files: &[FileEntry],
+    by_id: &HashMap<Guid, Vec<usize>>,
+    claimed: &mut [bool],
+    rows: &mut Vec<BitsInfo>,
+) -> Option<BitsInfo> {
+    let mut absent = Vec::new();
+    for id in &j.job.file_ids {
+        match by_id.get(id) {
+            Some(idx) => {
+                for &i in idx {
+                    if let Some(c) = claimed.get_mut(i) {
+                        *c = true;
+                    }
+                    rows.push(row(Some(j), files.get(i), Some(*id)));
+                }
+            }
+            None => absent.push(*id),
+        }
+    }
+    let any_found = absent.len() < j.job.file_ids.len();
+    match absent.as_slice() {
+        [] if any_found => None,
+        [] => Some(row(Some(j), None, None)),
+        [one] if !any_found => {
+            let mut r = row(Some(j), None, Some(*one));
+            r.warnings
+                .push(format!("file {one} listed by the job was not found"));
+            Some(r)
+        }
+        many => {
+            let shown: Vec<String> = many.iter().take(8).map(Guid::to_string).collect();
+            let more = if many.len() > 8 { ", ..." } else { "" };
+            let mut r = row(Some(j), None, None);
+            r.warnings.push(format!(
+                "{} file(s) listed by the job were not found: {}{more}",
+                many.len(),
+                shown.join(", ")
+            ));
+            Some(r)
+        }
     }
 }
 

@@ -42,6 +42,38 @@ pub struct FieldRange {
     pub length: u64,
 }
 
+impl Source {
+    /// This source with a decoder's field list attached (see [`FieldRange::from_fields`]).
+    pub fn with_fields(mut self, fields: &[(&'static str, usize, usize)]) -> Source {
+        self.fields = FieldRange::from_fields(fields);
+        self
+    }
+}
+
+impl FieldRange {
+    /// Field ranges from a decoder's (name, offset, length) list. Runs of one repeated field
+    /// (a job's file GUIDs, a file's ranges) merge into one range, so the list stays short
+    /// however many entries a record holds.
+    pub fn from_fields(fields: &[(&'static str, usize, usize)]) -> Vec<FieldRange> {
+        let mut out: Vec<FieldRange> = Vec::new();
+        for (name, offset, len) in fields {
+            let (offset, len) = (*offset as u64, *len as u64);
+            if let Some(last) = out.last_mut() {
+                if last.name == *name && last.offset + last.length == offset {
+                    last.length += len;
+                    continue;
+                }
+            }
+            out.push(FieldRange {
+                name: (*name).to_string(),
+                offset,
+                length: len,
+            });
+        }
+        out
+    }
+}
+
 /// One BITS (job, file) row. Field names, order and JSON types follow the seed interface;
 /// the extra fields after `tmp_fullpath` carry provenance and diagnostics.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

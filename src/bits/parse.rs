@@ -1,5 +1,6 @@
 //! From an evidence file to BitsInfo rows: detect the format, decode, join.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::carve;
@@ -92,10 +93,38 @@ pub fn parse_file(path: &Path) -> Result<Parsed, ParseError> {
     parse_file_with(path, false)
 }
 
-/// Read, decode and optionally carve one evidence file.
+/// Read, decode and optionally carve one evidence file. A file that is neither an ESE
+/// database nor a legacy queue is carved as a stream (never read whole), so disk images of
+/// any size work in bounded memory.
 pub fn parse_file_with(path: &Path, carve: bool) -> Result<Parsed, ParseError> {
+    let evidence = path.display().to_string();
+    if carve && !path.is_dir() {
+        let io = |source| InputError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut f = std::fs::File::open(path).map_err(io)?;
+        let mut head = Vec::new();
+        std::io::Read::by_ref(&mut f)
+            .take(64 * 1024)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+        if detect(&head) == Format::Unknown {
+            let reader = std::io::Read::chain(std::io::Cursor::new(head), f);
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let found = carve::carve_stream(reader, &evidence, threads, &mut |_| {}).map_err(io)?;
+            let mut decoded = Decoded::default();
+            decoded.add_carved(found);
+            let warnings = decoded.warnings.clone();
+            return Ok(Parsed {
+                evidence,
+                records: decoded.into_rows(),
+                warnings,
+            });
+        }
+    }
     let data = read_evidence(path)?;
-    parse_bytes_with(&data, &path.display().to_string(), carve)
+    parse_bytes_with(&data, &evidence, carve)
 }
 
 fn raw_container(format: Format) -> String {
@@ -130,16 +159,7 @@ pub fn read_legacy(data: &[u8], evidence: &str) -> Decoded {
             length: bytes.len() as u64,
             kind: "live".into(),
             container: "legacy-queue".into(),
-            fields: job
-                .job
-                .fields
-                .iter()
-                .map(|(n, o, l)| FieldRange {
-                    name: (*n).to_string(),
-                    offset: *o as u64,
-                    length: *l as u64,
-                })
-                .collect(),
+            fields: FieldRange::from_fields(&job.job.fields),
             ..Source::default()
         };
         let files = job

@@ -12,8 +12,8 @@ use crate::util::guid::Guid;
 
 use super::decoded::{Decoded, FileEntry, JobEntry};
 use super::file::{decode_file_blob, FileRecord};
-use super::job::{decode_job_blob, Field, JobRecord};
-use super::model::{FieldRange, Source};
+use super::job::{decode_job_blob, JobRecord};
+use super::model::Source;
 
 /// Decode every live job and file of a qmgr.db held in `data`.
 pub fn read_qmgr_db(data: &[u8], evidence: &str) -> Result<Decoded, EseError> {
@@ -39,7 +39,7 @@ pub fn read_qmgr_db(data: &[u8], evidence: &str) -> Result<Decoded, EseError> {
                                 job.job_id
                             ));
                         }
-                        let source = with_fields(source, &job.fields);
+                        let source = source.with_fields(&job.fields);
                         out.jobs.push(JobEntry {
                             job,
                             blob: bytes,
@@ -67,7 +67,7 @@ pub fn read_qmgr_db(data: &[u8], evidence: &str) -> Result<Decoded, EseError> {
             } else {
                 match decode_file_blob(&bytes) {
                     Ok(file) => {
-                        let source = with_fields(source, &file.fields);
+                        let source = source.with_fields(&file.fields);
                         out.files.push(FileEntry {
                             id,
                             file,
@@ -92,18 +92,6 @@ pub fn read_qmgr_db(data: &[u8], evidence: &str) -> Result<Decoded, EseError> {
         }
     }
     Ok(out)
-}
-
-fn with_fields(mut source: Source, fields: &[Field]) -> Source {
-    source.fields = fields
-        .iter()
-        .map(|(name, offset, len)| FieldRange {
-            name: (*name).to_string(),
-            offset: *offset as u64,
-            length: *len as u64,
-        })
-        .collect();
-    source
 }
 
 /// The (Id, Blob bytes, source) of every live row of a Jobs/Files-shaped table.
