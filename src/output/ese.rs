@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value as Json};
 
+use crate::ese::checksum::ChecksumStatus;
 use crate::ese::header::state_name;
 use crate::ese::{Database, EseError};
 
@@ -35,8 +36,34 @@ pub fn info_json(db: &Database<'_>) -> Json {
             })
         })
         .collect();
+    let (mut ok, mut blank, mut bad) = (0u32, 0u32, Vec::new());
+    for page in db.pages() {
+        match page.checksum() {
+            ChecksumStatus::Ok => ok += 1,
+            ChecksumStatus::Blank => blank += 1,
+            ChecksumStatus::Mismatch { .. } => bad.push(page.number),
+        }
+    }
+    if !bad.is_empty() {
+        warnings.push(format!(
+            "page checksum mismatch on {} page(s): {:?}",
+            bad.len(),
+            bad
+        ));
+    }
+    let unreferenced: Vec<Json> = db
+        .tables
+        .iter()
+        .filter_map(|t| {
+            let (lv, _) = db.long_values(t);
+            let n = lv.roots().iter().filter(|r| r.refcount == 0).count();
+            (n > 0).then(|| json!({"table": t.name, "long_values": n}))
+        })
+        .collect();
     let h = &db.header;
     json!({
+        "page_checksums": {"ok": ok, "blank": blank, "mismatch": bad},
+        "unreferenced_long_values": unreferenced,
         "format_version": format!("{:#x}", h.format_version),
         "format_revision": format!("{:#x}", h.format_revision),
         "file_type": h.file_type,
@@ -79,6 +106,17 @@ pub fn info_text(db: &Database<'_>, out: &mut dyn Write) -> io::Result<()> {
         hc.checksum,
         if hc.checksum_ok() { "ok" } else { "MISMATCH" }
     )?;
+    if let Some(c) = info.get("page_checksums") {
+        writeln!(out, "page checksums {c}")?;
+    }
+    if let Some(Json::Array(u)) = info.get("unreferenced_long_values") {
+        for x in u {
+            writeln!(
+                out,
+                "unreferenced long values (refcount 0, for carving): {x}"
+            )?;
+        }
+    }
     for t in &db.tables {
         let (rows, _) = db.rows(t.root);
         writeln!(
