@@ -5,6 +5,7 @@
 
 pub mod bits;
 pub mod ese;
+pub mod gen;
 pub mod input;
 pub mod output;
 pub mod util;

@@ -41,6 +41,11 @@ enum Command {
         #[arg(long)]
         carve: bool,
     },
+    /// Run a TOML collection (the artemis `bits` artifact format; see assets/collect-bits.toml).
+    Collect {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Inspect an ESE database directly (no BITS decoding).
     #[command(subcommand)]
     Ese(EseCommand),
@@ -77,6 +82,19 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Ese(cmd) => run_ese(cmd),
+        Command::Collect { config } => {
+            let config = output::collect::load(&config).map_err(|e| e.to_string())?;
+            let done = output::collect::run(&config).map_err(|e| e.to_string())?;
+            for f in &done.files {
+                println!("{}", f.display());
+            }
+            eprintln!(
+                "bitscope: {} records written to {}",
+                done.records,
+                done.dir.display()
+            );
+            Ok(())
+        }
         Command::Parse {
             paths,
             format,
@@ -98,8 +116,8 @@ fn run_parse(
     }
     let mut records = Vec::new();
     let mut failed = 0;
-    for path in &inputs {
-        match parse::parse_file_with(path, carve) {
+    for result in parse::parse_files(&inputs, carve) {
+        match result {
             Ok(parsed) => {
                 for w in &parsed.warnings {
                     eprintln!("warning: {}: {w}", parsed.evidence);

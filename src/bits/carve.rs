@@ -423,16 +423,12 @@ pub fn carve_ese(data: &[u8], evidence: &str) -> (Vec<Carved>, Vec<String>) {
             }
         }
     };
+    let chunks = ChunkIndex::build(&db);
     found.extend(
         carve_buffer(data, 0, evidence, &locate)
             .into_iter()
-            .filter(|c| {
-                let at = match c {
-                    Carved::Job(j) | Carved::Legacy(j, _) => j.source.offset,
-                    Carved::File(f) => f.source.offset,
-                };
-                !assembled.iter().any(|(s, e)| (*s..*e).contains(&at))
-            }),
+            .filter(|c| !assembled.iter().any(|(s, e)| (*s..*e).contains(&start(c))))
+            .map(|c| chunks.rejoin(c, evidence)),
     );
     (found, warnings)
 }
@@ -535,4 +531,120 @@ fn fill(reader: &mut impl std::io::Read, buf: &mut Vec<u8>, want: usize) -> std:
         buf.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
     }
     Ok(true)
+}
+
+/// Every long-value chunk node in the file (referenced or not, flagged deleted or not), by
+/// key: a blob whose chunks were left on pages no tree reaches can still be followed from one
+/// chunk to the next, because each chunk's key is its value id and byte offset.
+struct ChunkIndex<'a> {
+    /// key (id ‖ u32 BE offset) → every (file offset of the data, data) with that key: ids
+    /// are reused, so stale chunks of other values can share a key.
+    by_key: HashMap<Vec<u8>, Vec<(u64, &'a [u8])>>,
+    /// file offset of a chunk's data → its key
+    by_offset: HashMap<u64, Vec<u8>>,
+}
+
+impl<'a> ChunkIndex<'a> {
+    fn build(db: &crate::ese::Database<'a>) -> ChunkIndex<'a> {
+        let mut idx = ChunkIndex {
+            by_key: HashMap::new(),
+            by_offset: HashMap::new(),
+        };
+        for page in db
+            .pages()
+            .filter(|p| p.header.is_long_value() && p.header.is_leaf())
+        {
+            let prefix = page.key_prefix();
+            for node in page.nodes() {
+                let key = node.key(prefix);
+                if key.len() != 8 && key.len() != 12 {
+                    continue;
+                }
+                let at = db.page_offset(page.number) + node.data_offset as u64;
+                idx.by_offset.insert(at, key.clone());
+                idx.by_key.entry(key).or_default().push((at, node.data));
+            }
+        }
+        idx
+    }
+
+    /// A record cut short that starts a chunk: follow the chunks by key and decode the joined
+    /// bytes. The rejoined record replaces the cut one only if it then closes.
+    fn rejoin(&self, c: Carved, evidence: &str) -> Carved {
+        let closed = match &c {
+            Carved::Job(j) => j.job.closed,
+            Carved::File(f) => f.file.closed,
+            Carved::Legacy(..) => true,
+        };
+        let at = start(&c);
+        let Some(first_key) = self.by_offset.get(&at).filter(|_| !closed) else {
+            return c;
+        };
+        let Some((id, off)) = first_key
+            .split_last_chunk::<4>()
+            .map(|(id, off)| (id.to_vec(), u32::from_be_bytes(*off)))
+        else {
+            return c;
+        };
+        let mut bytes = Vec::new();
+        let mut extents: Vec<(u64, u64)> = Vec::new();
+        let mut next = off;
+        while extents.len() < 64 && bytes.len() < MAX_BLOB {
+            let mut key = id.clone();
+            key.extend_from_slice(&next.to_be_bytes());
+            // The first piece is the hit itself; each next one the nearest chunk with the
+            // right key that lies after the previous piece (else the nearest before it).
+            let prev = extents.last().map_or(at, |(o, _)| *o);
+            let Some((o, data)) = self.by_key.get(&key).and_then(|cands| {
+                if extents.is_empty() {
+                    return cands.iter().find(|(o, _)| *o == at);
+                }
+                cands
+                    .iter()
+                    .filter(|(o, _)| *o > prev)
+                    .min_by_key(|(o, _)| *o)
+                    .or_else(|| cands.iter().min_by_key(|(o, _)| prev.abs_diff(*o)))
+            }) else {
+                break;
+            };
+            bytes.extend_from_slice(data);
+            extents.push((*o, data.len() as u64));
+            let Ok(n) = u32::try_from(data.len()) else {
+                break;
+            };
+            next = next.saturating_add(n);
+            if data.is_empty() {
+                break;
+            }
+        }
+        if extents.len() < 2 {
+            return c;
+        }
+        let container = format!(
+            "ese long-value chunks, rejoined from {} pieces",
+            extents.len()
+        );
+        let mut joined = carve_buffer(&bytes, at, evidence, &|_| (container.clone(), None));
+        let whole = joined.first_mut().filter(|j| {
+            start(j) == at
+                && match j {
+                    Carved::Job(j) => j.job.closed,
+                    Carved::File(f) => f.file.closed,
+                    Carved::Legacy(..) => false,
+                }
+        });
+        match whole {
+            Some(w) => {
+                let page = match &c {
+                    Carved::Job(j) | Carved::Legacy(j, _) => j.source.page,
+                    Carved::File(f) => f.source.page,
+                };
+                let src = w.source_mut();
+                src.extents = extents;
+                src.page = page;
+                joined.swap_remove(0)
+            }
+            None => c,
+        }
+    }
 }

@@ -86,11 +86,6 @@ impl Decoded {
                 rows.push(r);
             }
         }
-        for (f, c) in self.files.iter().zip(&claimed) {
-            if !c {
-                rows.push(row(None, Some(f), f.id));
-            }
-        }
         for (j, files) in &self.legacy {
             if files.is_empty() {
                 rows.push(row(Some(j), None, None));
@@ -108,6 +103,12 @@ impl Decoded {
             }
             for r in rows.iter_mut().skip(first) {
                 r.missing_fields = missing.clone();
+            }
+        }
+        // Live files no job (live or carved) claims.
+        for (f, c) in self.files.iter().zip(&claimed) {
+            if !c {
+                rows.push(row(None, Some(f), f.id));
             }
         }
         for (missing, f) in &self.carved_files {
@@ -194,6 +195,10 @@ pub fn row(job: Option<&JobEntry>, file: Option<&FileEntry>, file_id: Option<Gui
     }
     r.carved = job.is_some_and(|j| j.source.kind == "carved")
         || file.is_some_and(|f| f.source.kind == "carved");
+    r.evidence = job
+        .map(|j| j.source.evidence.clone())
+        .or_else(|| file.map(|f| f.source.evidence.clone()))
+        .unwrap_or_default();
     r
 }
 

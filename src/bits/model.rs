@@ -113,6 +113,8 @@ pub struct BitsInfo {
     pub drive: String,
     pub tmp_fullpath: String,
 
+    /// The evidence file the record came from.
+    pub evidence: String,
     /// Well-known name of the owner SID, when it has one.
     pub owner_account: String,
     /// The job's whole security descriptor in SDDL.

@@ -127,6 +127,43 @@ pub fn parse_file_with(path: &Path, carve: bool) -> Result<Parsed, ParseError> {
     parse_bytes_with(&data, &evidence, carve)
 }
 
+/// Parse many files on all cores; results in input order.
+pub fn parse_files(paths: &[PathBuf], carve: bool) -> Vec<Result<Parsed, ParseError>> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    parse_files_with_threads(paths, carve, threads)
+}
+
+/// Parse many files with `threads` workers taking the next file as they finish.
+pub fn parse_files_with_threads(
+    paths: &[PathBuf],
+    carve: bool,
+    threads: usize,
+) -> Vec<Result<Parsed, ParseError>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<Parsed, ParseError>>>> =
+        std::sync::Mutex::new((0..paths.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads.clamp(1, paths.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(path) = paths.get(i) else { return };
+                let r = parse_file_with(path, carve);
+                if let Ok(mut v) = results.lock() {
+                    if let Some(slot) = v.get_mut(i) {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(ParseError::NotBits("worker failed".into()))))
+        .collect()
+}
+
 fn raw_container(format: Format) -> String {
     match format {
         Format::Legacy => "legacy queue (outside the live job list)".into(),

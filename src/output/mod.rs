@@ -1,6 +1,8 @@
 //! Writers: ESE reports, BitsInfo as json/jsonl/csv.
 pub mod bits;
+pub mod collect;
 pub mod ese;
+pub mod timeline;
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -1,0 +1,354 @@
+//! `bitscope collect --config FILE.toml`: the seed's TOML collection.
+//!
+//! ```toml
+//! [output]
+//! name = "bits_collection"      # folder under `directory`
+//! directory = "./tmp"
+//! format = "json"               # json | jsonl | csv
+//! compress = false              # gzip the output file
+//! endpoint_id = "..."
+//! collection_id = 1
+//! output = "local"              # the only destination supported
+//! timeline = false              # Timesketch JSONL entries instead of records
+//! [[artifacts]]
+//! artifact_name = "bits"
+//! [artifacts.bits]
+//! carve = true
+//! alt_path = "D:\\...\\qmgr.db" # optional; artemis's newer `alt_file` is accepted too
+//! ```
+//! Output goes to `directory/name/`: `bits_<id>.<ext>[.gz]` and `report_<id>.json`, `<id>`
+//! unique per run so runs never overwrite each other. Everything is written under a temporary
+//! name first and renamed at the end, so a failed run leaves nothing behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::bits::parse::{find_inputs, parse_file_with};
+use crate::output::bits::Format;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub output: OutputConfig,
+    #[serde(default)]
+    pub artifacts: Vec<Artifact>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    pub name: String,
+    pub directory: String,
+    pub format: FormatName,
+    #[serde(default)]
+    pub compress: bool,
+    #[serde(default)]
+    pub endpoint_id: String,
+    #[serde(default)]
+    pub collection_id: u64,
+    #[serde(default = "local")]
+    pub output: Destination,
+    #[serde(default)]
+    pub timeline: bool,
+    /// Accepted for compatibility with artemis's newer configs (ignored: local only).
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub api_key: Option<String>,
+    #[serde(default)]
+    pub filter_name: Option<String>,
+    #[serde(default)]
+    pub filter_script: Option<String>,
+    #[serde(default)]
+    pub logging: Option<String>,
+}
+
+fn local() -> Destination {
+    Destination::Local
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatName {
+    Json,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Destination {
+    Local,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artifact {
+    pub artifact_name: toml::Spanned<String>,
+    #[serde(default)]
+    pub bits: Option<BitsOptions>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BitsOptions {
+    #[serde(default)]
+    pub carve: bool,
+    #[serde(default, alias = "alt_file")]
+    pub alt_path: Option<toml::Spanned<String>>,
+    /// artemis's newer spelling of where to write; accepted, the `[output]` directory rules.
+    #[serde(default)]
+    pub destination: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error("{path}:{line}:{col}: {msg}")]
+    Config {
+        path: String,
+        line: usize,
+        col: usize,
+        msg: String,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Line and column (1-based) of a byte offset in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parse and check a config; errors carry the file, line and column.
+pub fn load(path: &Path) -> Result<Config, CollectError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CollectError::Other(format!("{}: {e}", path.display())))?;
+    let at = |offset: usize, msg: String| {
+        let (line, col) = line_col(&text, offset);
+        CollectError::Config {
+            path: path.display().to_string(),
+            line,
+            col,
+            msg,
+        }
+    };
+    let config: Config = toml::from_str(&text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        at(offset, e.message().trim().to_string())
+    })?;
+    for a in &config.artifacts {
+        if a.artifact_name.get_ref() != "bits" {
+            return Err(at(
+                a.artifact_name.span().start,
+                format!(
+                    "unknown artifact {:?} (bitscope collects \"bits\")",
+                    a.artifact_name.get_ref()
+                ),
+            ));
+        }
+        if let Some(p) = a.bits.as_ref().and_then(|b| b.alt_path.as_ref()) {
+            if !Path::new(p.get_ref()).exists() {
+                return Err(at(
+                    p.span().start,
+                    format!("alt_path {:?} does not exist", p.get_ref()),
+                ));
+            }
+        }
+    }
+    if config.artifacts.is_empty() {
+        return Err(at(0, "no [[artifacts]] entry".into()));
+    }
+    Ok(config)
+}
+
+/// The default qmgr.db location, where there is one.
+fn default_path() -> Result<PathBuf, CollectError> {
+    if cfg!(windows) {
+        let drive = std::env::var("SystemDrive").unwrap_or_else(|_| "C:".into());
+        Ok(PathBuf::from(format!(
+            r"{drive}\ProgramData\Microsoft\Network\Downloader"
+        )))
+    } else {
+        Err(CollectError::Other(
+            "no alt_path given, and the default location (%SystemDrive%\\ProgramData\\Microsoft\\Network\\Downloader\\qmgr.db) exists only on Windows: set alt_path".into(),
+        ))
+    }
+}
+
+/// A run id: time and process mixed through the std hasher (unique per run on one machine).
+fn run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(nanos);
+    h.write_u32(std::process::id());
+    let a = h.finish();
+    h.write_u64(a);
+    let b = h.finish();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        (b >> 48) & 0x3fff | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+fn sha256_file(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let mut h = Sha256::new();
+    if std::io::copy(&mut f, &mut h).is_err() {
+        return String::new();
+    }
+    crate::util::bytes::hex(&h.finalize())
+}
+
+/// What a run wrote.
+#[derive(Debug)]
+pub struct Outcome {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub records: usize,
+}
+
+/// Run a collection.
+pub fn run(config: &Config) -> Result<Outcome, CollectError> {
+    let start = chrono::Utc::now();
+    let id = run_id();
+    let out = &config.output;
+    let dir = Path::new(&out.directory).join(&out.name);
+    let existed = dir.exists();
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CollectError::Other(format!("{}: cannot create: {e}", dir.display())))?;
+    let result = collect_into(config, &dir, &id, start);
+    if result.is_err() && !existed {
+        // Leave nothing behind: the folder was ours and holds nothing finished.
+        let _ = std::fs::remove_dir(&dir);
+    }
+    result
+}
+
+fn collect_into(
+    config: &Config,
+    dir: &Path,
+    id: &str,
+    start: chrono::DateTime<chrono::Utc>,
+) -> Result<Outcome, CollectError> {
+    let out = &config.output;
+    let mut inputs = Vec::new();
+    let mut carve = false;
+    for a in &config.artifacts {
+        let opts = a.bits.as_ref();
+        carve |= opts.is_some_and(|o| o.carve);
+        let base = match opts.and_then(|o| o.alt_path.as_ref()) {
+            Some(p) => PathBuf::from(p.get_ref()),
+            None => default_path()?,
+        };
+        inputs.extend(find_inputs(&base));
+    }
+    let mut records = Vec::new();
+    let mut warnings = Vec::new();
+    let mut read = Vec::new();
+    for path in &inputs {
+        match parse_file_with(path, carve) {
+            Ok(p) => {
+                warnings.extend(p.warnings.iter().map(|w| format!("{}: {w}", p.evidence)));
+                read.push(json!({"path": p.evidence, "sha256": sha256_file(path), "records": p.records.len()}));
+                records.extend(p.records);
+            }
+            Err(e) => warnings.push(e.to_string()),
+        }
+    }
+    let (ext, body) = encode(&records, out)?;
+    let name = if out.compress {
+        format!("bits_{id}.{ext}.gz")
+    } else {
+        format!("bits_{id}.{ext}")
+    };
+    let bytes = if out.compress { gzip(&body)? } else { body };
+    let data_path = dir.join(&name);
+    let report_path = dir.join(format!("report_{id}.json"));
+    let report = json!({
+        "collection_id": out.collection_id,
+        "endpoint_id": out.endpoint_id,
+        "id": id,
+        "start_time": start.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "end_time": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "artifact": "bits",
+        "options": {"carve": carve, "format": ext, "compress": out.compress, "timeline": out.timeline},
+        "inputs": read,
+        "records": records.len(),
+        "warnings": warnings,
+        "output_files": [name],
+        "status": "complete",
+    });
+    let report_bytes =
+        serde_json::to_vec_pretty(&report).map_err(|e| CollectError::Other(e.to_string()))?;
+    write_new(&data_path, &bytes)?;
+    if let Err(e) = write_new(&report_path, &report_bytes) {
+        let _ = std::fs::remove_file(&data_path);
+        return Err(e);
+    }
+    Ok(Outcome {
+        dir: dir.to_path_buf(),
+        files: vec![data_path, report_path],
+        records: records.len(),
+    })
+}
+
+fn encode(
+    records: &[crate::bits::model::BitsInfo],
+    out: &OutputConfig,
+) -> Result<(&'static str, Vec<u8>), CollectError> {
+    let mut buf = Vec::new();
+    let err = |e: std::io::Error| CollectError::Other(e.to_string());
+    if out.timeline {
+        for r in records {
+            for e in crate::output::timeline::entries(r) {
+                serde_json::to_writer(&mut buf, &e)
+                    .map_err(|e| CollectError::Other(e.to_string()))?;
+                buf.push(b'\n');
+            }
+        }
+        return Ok(("jsonl", buf));
+    }
+    let (fmt, ext) = match out.format {
+        FormatName::Json => (Format::Json, "json"),
+        FormatName::Jsonl => (Format::Jsonl, "jsonl"),
+        FormatName::Csv => (Format::Csv, "csv"),
+    };
+    crate::output::bits::write(records, fmt, &mut buf).map_err(err)?;
+    Ok((ext, buf))
+}
+
+fn gzip(body: &[u8]) -> Result<Vec<u8>, CollectError> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(body)
+        .and_then(|_| enc.finish())
+        .map_err(|e| CollectError::Other(e.to_string()))
+}
+
+/// Write a new file whole: a temporary name, then a rename; never replaces an existing file.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), CollectError> {
+    let e = |e: std::io::Error| CollectError::Other(format!("{}: {e}", path.display()));
+    if path.exists() {
+        return Err(CollectError::Other(format!(
+            "{}: already exists",
+            path.display()
+        )));
+    }
+    crate::output::write_file_atomic(path, bytes, &[]).map_err(e)
+}
