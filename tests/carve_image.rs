@@ -123,3 +123,24 @@ fn planted_records_come_back_exactly() {
         .all(|r| !r.job_command.is_empty() && !r.url.is_empty()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A legacy queue whose slack holds a deleted job (fixture from the legacy generator):
+/// the live job once, the deleted one carved from the slack at its offset, with its file.
+#[test]
+fn a_deleted_job_in_legacy_slack_is_carved() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/legacy/win7-deleted.qmgr0.dat");
+    let parsed = parse_file_with(&path, true).unwrap();
+    let live: Vec<_> = parsed.records.iter().filter(|r| !r.carved).collect();
+    let carved: Vec<_> = parsed.records.iter().filter(|r| r.carved).collect();
+    assert_eq!((live.len(), carved.len()), (1, 1));
+    assert_eq!(live[0].job_name, "TTT");
+    let c = carved[0];
+    assert_eq!(c.job_name, "TTT #2");
+    assert_eq!(c.owner_sid, "S-1-5-18");
+    assert!(c.url.starts_with("http://mirror.isoc.org.il/pub/videolan/"));
+    assert!(c.missing_fields.is_empty());
+    let s = c.job_source.as_ref().unwrap();
+    assert_eq!(s.offset, 0x844);
+    assert_eq!(s.container, "legacy queue (outside the live job list)");
+}
