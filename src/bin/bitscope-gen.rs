@@ -50,11 +50,96 @@ enum Command {
         #[arg(long)]
         truth_hex: bool,
     },
+    /// A legacy queue (qmgr0.dat) of copies of a real job record, deleted ones in its slack.
+    Legacy {
+        #[arg(long, default_value_t = 3)]
+        jobs: u8,
+        #[arg(long, default_value_t = 0)]
+        deleted: u8,
+        /// win7 (0x10 preamble, Win7 delimiter) or win10 (early Windows 10, 0x18 preamble).
+        #[arg(long, default_value = "win7")]
+        variant: String,
+        /// Accepted for symmetry; copies are numbered, so the output depends on no seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        force: bool,
+        /// The samples folder holding the real pieces (default $BITSCOPE_SAMPLES or
+        /// ../shared/samples).
+        #[arg(long)]
+        samples: Option<PathBuf>,
+    },
+    /// A raw image: random then zero background with planted job, file and legacy records.
+    Image {
+        #[arg(long)]
+        size: u64,
+        #[arg(long, default_value_t = 16)]
+        plant: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        samples: Option<PathBuf>,
+    },
+}
+
+fn samples_dir(given: Option<PathBuf>) -> PathBuf {
+    given
+        .or_else(|| std::env::var_os("BITSCOPE_SAMPLES").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("../shared/samples"))
+}
+
+fn report(result: Result<serde_json::Value, gen::GenError>, out: &std::path::Path) -> ExitCode {
+    match result {
+        Ok(_) => {
+            eprintln!(
+                "bitscope-gen: wrote {} and {}",
+                out.display(),
+                gen::truth_path(out).display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bitscope-gen: {e}");
+            match e {
+                gen::GenError::Invalid(_) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Legacy {
+            jobs,
+            deleted,
+            variant,
+            seed: _,
+            out,
+            force,
+            samples,
+        } => report(
+            gen::raw::write_legacy(&samples_dir(samples), jobs, deleted, &variant, &out, force),
+            &out,
+        ),
+        Command::Image {
+            size,
+            plant,
+            seed,
+            out,
+            force,
+            samples,
+        } => report(
+            gen::raw::write_image(&samples_dir(samples), size, plant, seed, &out, force),
+            &out,
+        ),
         Command::Ese {
             jobs,
             files_per_job,

@@ -38,6 +38,7 @@
 pub mod blobs;
 pub mod ese_writer;
 pub mod qmgr_db;
+pub mod raw;
 pub mod rng;
 pub mod sha256;
 pub mod truth;
