@@ -8,4 +8,5 @@ pub mod ese;
 pub mod gen;
 pub mod input;
 pub mod output;
+pub mod tui;
 pub mod util;

@@ -16,9 +16,17 @@ use bitscope::output;
 /// 2 bad command line.
 #[derive(Parser)]
 #[command(name = "bitscope", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 struct Cli {
+    /// Open the terminal explorer on PATH: a qmgr.db, a qmgr0/1.dat, a Downloader folder, or
+    /// any file to carve. `?` in the explorer lists every key.
+    #[arg(required = true, value_name = "PATH")]
+    path: Option<PathBuf>,
+    /// Explorer: read live records only, do not carve free space.
+    #[arg(long)]
+    no_carve: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -80,7 +88,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        let path = cli.path.ok_or("no PATH given (see --help)")?;
+        let opts = bitscope::tui::Options {
+            carve: !cli.no_carve,
+        };
+        return bitscope::tui::run(path, opts);
+    };
+    match command {
         Command::Ese(cmd) => run_ese(cmd),
         Command::Collect { config } => {
             let config = output::collect::load(&config).map_err(|e| e.to_string())?;

@@ -1,0 +1,1106 @@
+//! The TUI's state and the one place it changes: [`App::update`] (keys, as actions) and
+//! [`App::apply`] (worker messages).
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use tui_input::{Input, InputRequest};
+
+use crate::bits::model::{BitsInfo, Source};
+
+use super::display;
+use super::keys::{self, Action, Ctx};
+use super::store::{Query, Store, ViewKind};
+use super::ui;
+use super::worker::{self, Envelope, Evidence, Msg, Progress, Worker};
+use super::Options;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Table,
+    Detail,
+    Hex,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    Diagnostics,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Filter,
+    Export,
+}
+
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: Input,
+    /// The filter text before the prompt opened (Esc restores it).
+    pub before: String,
+    /// The export path exists and the analyst was told; Enter again replaces it.
+    pub overwrite_ok: bool,
+}
+
+/// Side effects the run loop performs with the terminal (so tests can see them instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Put text on the clipboard (arboard, else OSC 52); `what` says what it is.
+    Copy { text: String, what: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadState {
+    pub running: bool,
+    pub progress: Option<Progress>,
+    pub failed: Option<String>,
+    pub elapsed: Option<Duration>,
+    pub started: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceSel {
+    #[default]
+    Job,
+    File,
+}
+
+/// The hex view: a window of evidence bytes around one record.
+#[derive(Debug, Clone, Default)]
+pub struct HexState {
+    pub source: SourceSel,
+    /// Which member of the selected item.
+    pub member: usize,
+    pub evidence: String,
+    /// The record's pieces in the file (offset, length), in record order.
+    pub extents: Vec<(u64, u64)>,
+    /// Annotated fields: physical (start, end) and index into `field_names`.
+    pub fields: Vec<(u64, u64, usize)>,
+    pub field_names: Vec<String>,
+    pub record_len: u64,
+    pub cursor: u64,
+    /// File offset of the first line on screen (a multiple of 16).
+    pub top: u64,
+    pub window_start: u64,
+    pub window: Vec<u8>,
+    pub file_len: u64,
+    pub error: Option<String>,
+    pub carved: bool,
+}
+
+impl HexState {
+    pub fn byte(&self, off: u64) -> Option<u8> {
+        let i = usize::try_from(off.checked_sub(self.window_start)?).ok()?;
+        self.window.get(i).copied()
+    }
+    pub fn bytes_at(&self, off: u64, len: usize) -> &[u8] {
+        let Some(i) = off
+            .checked_sub(self.window_start)
+            .and_then(|d| usize::try_from(d).ok())
+        else {
+            return &[];
+        };
+        let end = i.saturating_add(len).min(self.window.len());
+        self.window.get(i..end).unwrap_or(&[])
+    }
+    pub fn in_record(&self, off: u64) -> bool {
+        self.extents
+            .iter()
+            .any(|&(s, l)| off >= s && off < s.saturating_add(l))
+    }
+    /// The field (index into `field_names`) covering a file offset.
+    pub fn field_at(&self, off: u64) -> Option<usize> {
+        self.fields
+            .iter()
+            .find(|&&(s, e, _)| off >= s && off < e)
+            .map(|&(_, _, i)| i)
+    }
+    /// The record-relative offset of a file offset, when it lies in the record.
+    pub fn record_offset(&self, off: u64) -> Option<u64> {
+        let mut logical = 0u64;
+        for &(s, l) in &self.extents {
+            if off >= s && off < s.saturating_add(l) {
+                return Some(logical + (off - s));
+            }
+            logical = logical.saturating_add(l);
+        }
+        None
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DetailState {
+    pub member: usize,
+    pub scroll: u16,
+}
+
+pub struct App {
+    pub opts: Options,
+    pub path: Option<PathBuf>,
+    pub generation: u64,
+    worker: Option<Worker>,
+    tx: Sender<Envelope>,
+    rx: Receiver<Envelope>,
+    pub load: LoadState,
+    pub evidence: Vec<Evidence>,
+    pub diagnostics: Vec<String>,
+    pub store: Store,
+    pub view: ViewKind,
+    pub screen: Screen,
+    hex_return: Screen,
+    pub overlay: Option<Overlay>,
+    pub overlay_scroll: u16,
+    pub prompt: Option<Prompt>,
+    pub filter_text: String,
+    pub status: Option<Status>,
+    pub detail: DetailState,
+    pub hex: HexState,
+    pub width: u16,
+    pub height: u16,
+    pub effects: Vec<Effect>,
+    pub should_quit: bool,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+    /// Frames drawn while loading, for the spinner.
+    pub tick: u64,
+}
+
+impl App {
+    pub fn new(opts: Options) -> App {
+        let (tx, rx) = channel();
+        App {
+            opts,
+            path: None,
+            generation: 0,
+            worker: None,
+            tx,
+            rx,
+            load: LoadState::default(),
+            evidence: Vec::new(),
+            diagnostics: Vec::new(),
+            store: Store::default(),
+            view: ViewKind::Jobs,
+            screen: Screen::Table,
+            hex_return: Screen::Table,
+            overlay: None,
+            overlay_scroll: 0,
+            prompt: None,
+            filter_text: String::new(),
+            status: None,
+            detail: DetailState::default(),
+            hex: HexState::default(),
+            width: 120,
+            height: 40,
+            effects: Vec::new(),
+            should_quit: false,
+            dirty: true,
+            tick: 0,
+        }
+    }
+
+    /// Start loading `path` on the worker (cancelling any load in progress). Messages of the
+    /// earlier load are ignored from now on.
+    pub fn open(&mut self, path: PathBuf) {
+        if let Some(w) = self.worker.take() {
+            w.cancel();
+        }
+        self.generation += 1;
+        self.store.clear();
+        self.evidence.clear();
+        self.diagnostics.clear();
+        self.screen = Screen::Table;
+        self.load = LoadState {
+            running: true,
+            started: Some(Instant::now()),
+            ..LoadState::default()
+        };
+        self.path = Some(path.clone());
+        self.worker = Some(worker::spawn_load(
+            path,
+            self.opts.carve,
+            self.generation,
+            self.tx.clone(),
+        ));
+        self.dirty = true;
+    }
+
+    /// A sender for messages of the current generation (tests feed records through it).
+    pub fn sender(&self) -> Sender<Envelope> {
+        self.tx.clone()
+    }
+
+    /// Apply every message waiting on the channel. Returns whether any arrived.
+    /// At most this many records are taken in per pump, so a frame follows soon.
+    pub const PUMP_RECORDS: usize = 4096;
+
+    pub fn pump(&mut self) -> bool {
+        let mut msgs = Vec::new();
+        let mut records = 0;
+        while let Ok(m) = self.rx.try_recv() {
+            if let Msg::Records(r) = &m.msg {
+                records += r.len();
+            }
+            msgs.push(m);
+            if records >= Self::PUMP_RECORDS {
+                break;
+            }
+        }
+        let any = !msgs.is_empty();
+        self.apply_all(msgs);
+        any
+    }
+
+    /// Block until the current load finishes or fails (tests, benches), applying messages.
+    pub fn wait_loaded(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.load.running {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(m) => {
+                    let mut msgs = vec![m];
+                    while let Ok(m) = self.rx.try_recv() {
+                        msgs.push(m);
+                    }
+                    self.apply_all(msgs);
+                }
+                Err(RecvTimeoutError::Timeout) => return false,
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+        true
+    }
+
+    /// Apply messages in order; record batches are appended together.
+    pub fn apply_all(&mut self, msgs: Vec<Envelope>) {
+        let mut batch: Vec<BitsInfo> = Vec::new();
+        let mut end = Vec::new();
+        for env in msgs {
+            if env.generation != self.generation {
+                continue;
+            }
+            match env.msg {
+                Msg::Records(mut r) => batch.append(&mut r),
+                m @ (Msg::Finished { .. } | Msg::Failed(_)) => end.push(m),
+                m => self.apply_msg(m),
+            }
+        }
+        if !batch.is_empty() {
+            self.store.append(batch);
+            self.clamp_all();
+        }
+        for m in end {
+            self.apply_msg(m);
+        }
+        self.dirty = true;
+    }
+
+    /// Apply one message (ignored unless of the current generation).
+    pub fn apply(&mut self, env: Envelope) {
+        self.apply_all(vec![env]);
+    }
+
+    fn apply_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Opened(e) => self.evidence.push(e),
+            Msg::Progress(p) => self.load.progress = Some(p),
+            Msg::Records(r) => {
+                self.store.append(r);
+                self.clamp_all();
+            }
+            Msg::Diagnostic(d) => self.diagnostics.push(d),
+            Msg::Finished { elapsed, records } => {
+                self.load.running = false;
+                self.load.elapsed = Some(elapsed);
+                let warn = match self.diagnostics.len() {
+                    0 => String::new(),
+                    1 => ", 1 warning (W shows it)".to_string(),
+                    n => format!(", {n} warnings (W shows them)"),
+                };
+                self.set_status(
+                    format!(
+                        "done: {records} records ({} live, {} carved){warn}",
+                        self.store.live_count, self.store.carved_count
+                    ),
+                    false,
+                );
+            }
+            Msg::Failed(e) => {
+                self.load.running = false;
+                self.set_status(format!("failed: {e}"), true);
+                self.load.failed = Some(e);
+            }
+        }
+    }
+
+    pub fn set_status(&mut self, text: impl Into<String>, error: bool) {
+        self.status = Some(Status {
+            text: text.into(),
+            error,
+        });
+        self.dirty = true;
+    }
+
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.width = width;
+        self.height = height;
+        self.clamp_all();
+        if self.screen == Screen::Hex {
+            self.hex_follow();
+        }
+        self.dirty = true;
+    }
+
+    /// The context for key lookup.
+    pub fn ctx(&self) -> Ctx {
+        if self.prompt.is_some() {
+            Ctx::Prompt
+        } else if self.overlay.is_some() {
+            Ctx::Overlay
+        } else {
+            match self.screen {
+                Screen::Table => Ctx::Table,
+                Screen::Detail => Ctx::Detail,
+                Screen::Hex => Ctx::Hex,
+            }
+        }
+    }
+
+    pub fn handle_event(&mut self, ev: Event) {
+        match ev {
+            Event::Key(k) => self.handle_key(k),
+            Event::Mouse(m) => self.handle_mouse(m),
+            Event::Resize(w, h) => self.resize(w, h),
+            _ => {}
+        }
+    }
+
+    pub fn handle_key(&mut self, k: KeyEvent) {
+        if let Some(a) = keys::action_for(self.ctx(), &k) {
+            self.update(a);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Update
+    // -----------------------------------------------------------------------------------------
+
+    /// The one place state changes in answer to the analyst.
+    pub fn update(&mut self, action: Action) {
+        self.dirty = true;
+        if action == Action::Quit {
+            self.should_quit = true;
+            if let Some(w) = &self.worker {
+                w.cancel();
+            }
+            return;
+        }
+        if self.prompt.is_some() {
+            self.update_prompt(action);
+            return;
+        }
+        if let Some(ov) = self.overlay {
+            match action {
+                Action::Back => self.overlay = None,
+                Action::Help if ov == Overlay::Help => self.overlay = None,
+                Action::Help => {
+                    self.overlay = Some(Overlay::Help);
+                    self.overlay_scroll = 0;
+                }
+                Action::Up => self.overlay_scroll = self.overlay_scroll.saturating_sub(1),
+                Action::Down => self.overlay_scroll = self.overlay_scroll.saturating_add(1),
+                _ => {}
+            }
+            return;
+        }
+        match action {
+            Action::Help => {
+                self.overlay = Some(Overlay::Help);
+                self.overlay_scroll = 0;
+                return;
+            }
+            Action::Diagnostics => {
+                self.overlay = Some(Overlay::Diagnostics);
+                self.overlay_scroll = 0;
+                return;
+            }
+            Action::Export => return self.start_export(),
+            Action::Copy => return self.copy(),
+            Action::Reload => {
+                if let Some(p) = self.path.clone() {
+                    self.open(p);
+                    self.set_status("reloading", false);
+                }
+                return;
+            }
+            Action::Mark if self.screen != Screen::Table => {
+                if let Some(item) = self.selected_item() {
+                    self.store.toggle_mark(self.view, item);
+                }
+                return;
+            }
+            _ => {}
+        }
+        match self.screen {
+            Screen::Table => self.update_table(action),
+            Screen::Detail => self.update_detail(action),
+            Screen::Hex => self.update_hex(action),
+        }
+    }
+
+    fn update_table(&mut self, action: Action) {
+        let rows = ui::table_rows(self.width, self.height, self.load.running);
+        match action {
+            Action::Up => self.move_sel(-1),
+            Action::Down => self.move_sel(1),
+            Action::PageUp => self.move_sel(-(rows.max(1) as i64)),
+            Action::PageDown => self.move_sel(rows.max(1) as i64),
+            Action::Top => self.move_sel(i64::MIN / 2),
+            Action::Bottom => self.move_sel(i64::MAX / 2),
+            Action::NextView => self.view = self.view.next(),
+            Action::PrevView => self.view = self.view.prev(),
+            Action::OpenDetail if self.selected_item().is_some() => {
+                self.screen = Screen::Detail;
+                self.detail = DetailState::default();
+            }
+            Action::OpenHex => self.open_hex(Screen::Table),
+            Action::SortColumnLeft | Action::SortColumnRight => {
+                let n = self.view.columns().len();
+                let v = self.store.view_mut(self.view);
+                v.col_cursor = if action == Action::SortColumnLeft {
+                    (v.col_cursor + n - 1) % n
+                } else {
+                    (v.col_cursor + 1) % n
+                };
+            }
+            Action::Sort => {
+                let col = self.view.columns()[self.store.view(self.view).col_cursor];
+                let v = self.store.view_mut(self.view);
+                v.sort = match v.sort {
+                    Some((c, desc)) if c == col => Some((c, !desc)),
+                    _ => Some((col, false)),
+                };
+                self.store.resort(self.view);
+            }
+            Action::SortReset => {
+                self.store.view_mut(self.view).sort = None;
+                self.store.resort(self.view);
+            }
+            Action::Filter => {
+                let text = self.filter_text.clone();
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Filter,
+                    input: Input::new(text.clone()),
+                    before: text,
+                    overwrite_ok: false,
+                });
+            }
+            Action::Back
+                if !self.filter_text.is_empty()
+                    || self.store.suspicious_only
+                    || self.store.carved_filter != Default::default() =>
+            {
+                self.filter_text.clear();
+                self.store.set_query(Query::default());
+                self.store.set_toggles(Default::default(), false);
+                self.set_status("filter cleared", false);
+            }
+            Action::CycleCarved => {
+                let next = self.store.carved_filter.next();
+                let sus = self.store.suspicious_only;
+                self.store.set_toggles(next, sus);
+            }
+            Action::ToggleSuspicious => {
+                let cf = self.store.carved_filter;
+                let sus = !self.store.suspicious_only;
+                self.store.set_toggles(cf, sus);
+            }
+            Action::Mark => {
+                if let Some(item) = self.selected_item() {
+                    self.store.toggle_mark(self.view, item);
+                    self.move_sel(1);
+                }
+            }
+            Action::MarkAll => {
+                let v = self.store.view(self.view);
+                let members: Vec<u32> = v
+                    .shown
+                    .iter()
+                    .flat_map(|&i| v.items[i as usize].members.iter().copied())
+                    .collect();
+                for m in members {
+                    self.store.set_mark(m, true);
+                }
+            }
+            Action::ClearMarks => self.store.clear_marks(),
+            _ => {}
+        }
+        self.clamp_all();
+    }
+
+    fn update_detail(&mut self, action: Action) {
+        let page = ui::body_rows(self.width, self.height, self.load.running).max(1) as u16;
+        let max = (ui::detail_line_count(self) as u16).saturating_sub(1);
+        let n = self.selected_members().len().max(1);
+        let d = &mut self.detail;
+        match action {
+            Action::Up => d.scroll = d.scroll.saturating_sub(1),
+            Action::Down => d.scroll = (d.scroll + 1).min(max),
+            Action::PageUp => d.scroll = d.scroll.saturating_sub(page),
+            Action::PageDown => d.scroll = (d.scroll.saturating_add(page)).min(max),
+            Action::Top => d.scroll = 0,
+            Action::Bottom => d.scroll = max,
+            Action::Back => self.screen = Screen::Table,
+            Action::OpenHex => self.open_hex(Screen::Detail),
+            Action::PrevVersion | Action::NextVersion => {
+                d.member = if action == Action::NextVersion {
+                    (d.member + 1) % n
+                } else {
+                    (d.member + n - 1) % n
+                };
+            }
+            _ => {}
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Table selection
+    // -----------------------------------------------------------------------------------------
+
+    pub fn selected_item(&self) -> Option<u32> {
+        self.store.view(self.view).selected_item()
+    }
+
+    /// The records of the selected item.
+    pub fn selected_members(&self) -> &[u32] {
+        let v = self.store.view(self.view);
+        v.selected_item()
+            .and_then(|i| v.items.get(i as usize))
+            .map(|it| it.members.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The record the detail pane shows.
+    pub fn detail_record(&self) -> Option<u32> {
+        let m = self.selected_members();
+        m.get(self.detail.member.min(m.len().saturating_sub(1)))
+            .copied()
+    }
+
+    fn move_sel(&mut self, delta: i64) {
+        let v = self.store.view_mut(self.view);
+        let n = v.shown.len() as i64;
+        if n == 0 {
+            v.sel = 0;
+            return;
+        }
+        v.sel = (v.sel as i64).saturating_add(delta).clamp(0, n - 1) as usize;
+    }
+
+    /// Keep every view's selection in range and on screen.
+    fn clamp_all(&mut self) {
+        let rows = ui::table_rows(self.width, self.height, self.load.running).max(1);
+        for k in ViewKind::ALL {
+            let v = self.store.view_mut(k);
+            v.sel = v.sel.min(v.shown.len().saturating_sub(1));
+            if v.sel < v.offset {
+                v.offset = v.sel;
+            } else if v.sel >= v.offset + rows {
+                v.offset = v.sel + 1 - rows;
+            }
+            let max_off = v.shown.len().saturating_sub(rows);
+            v.offset = v.offset.min(max_off);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Mouse
+    // -----------------------------------------------------------------------------------------
+
+    fn handle_mouse(&mut self, m: MouseEvent) {
+        self.dirty = true;
+        let scroll = match m.kind {
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            _ => None,
+        };
+        if let Some(a) = scroll {
+            if self.prompt.is_none() {
+                for _ in 0..3 {
+                    self.update(a);
+                }
+            }
+            return;
+        }
+        if m.kind != MouseEventKind::Down(MouseButton::Left)
+            || self.prompt.is_some()
+            || self.overlay.is_some()
+            || self.screen != Screen::Table
+        {
+            return;
+        }
+        let areas = ui::areas(self.width, self.height, self.load.running);
+        let body = areas.body;
+        if m.row == areas.tabs.y {
+            // Click on a view tab.
+            if let Some(k) = ui::tab_at(self, m.column) {
+                self.view = k;
+            }
+            return;
+        }
+        if m.row < body.y || m.row >= body.y + body.height {
+            return;
+        }
+        if m.row == body.y {
+            // Header: choose that column and sort by it.
+            let widths = ui::column_widths(self.view.columns(), body.width);
+            let mut x = body.x;
+            for (i, w) in widths.iter().enumerate() {
+                if m.column >= x && m.column < x + w {
+                    self.store.view_mut(self.view).col_cursor = i;
+                    self.update_table(Action::Sort);
+                    return;
+                }
+                x += w + 1;
+            }
+            return;
+        }
+        let v = self.store.view(self.view);
+        let row = v.offset + usize::from(m.row - body.y - 1);
+        if row < v.shown.len() {
+            if row == v.sel {
+                self.update_table(Action::OpenDetail);
+            } else {
+                self.store.view_mut(self.view).sel = row;
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Prompts, export, copy
+    // -----------------------------------------------------------------------------------------
+
+    fn update_prompt(&mut self, action: Action) {
+        let Some(p) = self.prompt.as_mut() else {
+            return;
+        };
+        let req = match action {
+            Action::Insert(c) if !display::is_hidden(c) => Some(InputRequest::InsertChar(c)),
+            Action::ClearLine => Some(InputRequest::DeleteLine),
+            Action::DeletePrevChar => Some(InputRequest::DeletePrevChar),
+            Action::DeleteNextChar => Some(InputRequest::DeleteNextChar),
+            Action::DeletePrevWord => Some(InputRequest::DeletePrevWord),
+            Action::CursorLeft => Some(InputRequest::GoToPrevChar),
+            Action::CursorRight => Some(InputRequest::GoToNextChar),
+            Action::CursorStart => Some(InputRequest::GoToStart),
+            Action::CursorEnd => Some(InputRequest::GoToEnd),
+            _ => None,
+        };
+        if let Some(req) = req {
+            let changed = p.input.handle(req).is_some_and(|c| c.value);
+            if changed {
+                p.overwrite_ok = false;
+                if p.kind == PromptKind::Filter {
+                    let text = p.input.value().to_string();
+                    self.set_filter(&text);
+                }
+            }
+            return;
+        }
+        match (action, p.kind) {
+            (Action::Confirm, PromptKind::Filter) => {
+                let text = p.input.value().trim().to_string();
+                self.prompt = None;
+                self.set_filter(&text);
+                let v = self.store.view(self.view);
+                let msg = if text.is_empty() {
+                    "filter cleared".to_string()
+                } else {
+                    format!(
+                        "filter: {} of {} {} shown",
+                        v.shown.len(),
+                        v.items.len(),
+                        self.view.title().to_lowercase()
+                    )
+                };
+                self.set_status(msg, false);
+            }
+            (Action::Cancel, PromptKind::Filter) => {
+                let before = p.before.clone();
+                self.prompt = None;
+                self.set_filter(&before);
+            }
+            (Action::Confirm, PromptKind::Export) => {
+                let path = p.input.value().trim().to_string();
+                let overwrite_ok = p.overwrite_ok;
+                self.finish_export(&path, overwrite_ok);
+            }
+            (Action::Cancel, PromptKind::Export) => {
+                self.prompt = None;
+                self.set_status("export cancelled", false);
+            }
+            _ => {}
+        }
+    }
+
+    /// Filter all views by `text` (live, as it is typed).
+    pub fn set_filter(&mut self, text: &str) {
+        self.filter_text = text.to_string();
+        self.store.set_query(Query::parse(text));
+        self.clamp_all();
+    }
+
+    /// The evidence files, which nothing may ever be written over.
+    fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.evidence.iter().map(|e| e.path.clone()).collect();
+        for r in &self.store.recs {
+            for s in [&r.info.job_source, &r.info.file_source]
+                .into_iter()
+                .flatten()
+            {
+                let p = PathBuf::from(&s.evidence);
+                if !v.contains(&p) {
+                    v.push(p);
+                }
+            }
+        }
+        if let Some(p) = &self.path {
+            v.push(p.clone());
+        }
+        v
+    }
+
+    fn start_export(&mut self) {
+        let n = self.store.export_set(self.view).len();
+        if n == 0 {
+            self.set_status("nothing to export: no rows shown", true);
+            return;
+        }
+        let stem = self
+            .path
+            .as_deref()
+            .and_then(Path::file_stem)
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "bits".into());
+        let stem: String = stem
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let default = format!("bitscope-{stem}-{stamp}.json");
+        self.prompt = Some(Prompt {
+            kind: PromptKind::Export,
+            input: Input::new(default),
+            before: String::new(),
+            overwrite_ok: false,
+        });
+        let what = if self.store.mark_count > 0 {
+            "marked"
+        } else {
+            "shown"
+        };
+        self.set_status(format!("export {n} {what} records as JSON to:"), false);
+    }
+
+    fn finish_export(&mut self, path: &str, overwrite_ok: bool) {
+        if path.is_empty() {
+            self.set_status("export: type a file name (Esc cancels)", true);
+            return;
+        }
+        let target = PathBuf::from(path);
+        if target.exists() && !overwrite_ok {
+            if let Some(p) = self.prompt.as_mut() {
+                p.overwrite_ok = true;
+            }
+            self.set_status(
+                format!("{path} exists: Enter again replaces it, Esc cancels"),
+                true,
+            );
+            return;
+        }
+        let set = self.store.export_set(self.view);
+        let records: Vec<BitsInfo> = set
+            .iter()
+            .map(|&i| self.store.rec(i).info.clone())
+            .collect();
+        let mut buf = Vec::new();
+        let inputs = self.inputs();
+        let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        let result =
+            crate::output::bits::write(&records, crate::output::bits::Format::Json, &mut buf)
+                .and_then(|()| crate::output::write_file_atomic(&target, &buf, &input_refs));
+        match result {
+            Ok(()) => {
+                self.prompt = None;
+                self.set_status(
+                    format!("exported {} records to {path}", records.len()),
+                    false,
+                );
+            }
+            Err(e) => self.set_status(format!("export to {path} failed: {e}"), true),
+        }
+    }
+
+    /// JSON for the clipboard: the marked records as an array, else the record shown.
+    pub fn copy_text(&self) -> Option<(String, String)> {
+        if self.store.mark_count > 0 {
+            let set = self.store.export_set(self.view);
+            let recs: Vec<&BitsInfo> = set.iter().map(|&i| &self.store.rec(i).info).collect();
+            let text = serde_json::to_string_pretty(&recs).ok()?;
+            return Some((text, format!("{} marked records", recs.len())));
+        }
+        let rec = match self.screen {
+            Screen::Hex => self.hex_record(),
+            _ => self.detail_record(),
+        }?;
+        let text = serde_json::to_string_pretty(&self.store.rec(rec).info).ok()?;
+        Some((text, "the selected record".into()))
+    }
+
+    fn copy(&mut self) {
+        match self.copy_text() {
+            Some((text, what)) => self.effects.push(Effect::Copy { text, what }),
+            None => self.set_status("nothing to copy", true),
+        }
+    }
+
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Hex view
+    // -----------------------------------------------------------------------------------------
+
+    /// The record the hex view shows.
+    pub fn hex_record(&self) -> Option<u32> {
+        let m = self.selected_members();
+        m.get(self.hex.member.min(m.len().saturating_sub(1)))
+            .copied()
+    }
+
+    fn open_hex(&mut self, from: Screen) {
+        let member = if from == Screen::Detail {
+            self.detail.member
+        } else {
+            0
+        };
+        let Some(&rec) = self
+            .selected_members()
+            .get(member)
+            .or(self.selected_members().first())
+        else {
+            return;
+        };
+        let info = &self.store.rec(rec).info;
+        let source = match (self.view, &info.job_source, &info.file_source) {
+            (ViewKind::Files, _, Some(_)) | (_, None, Some(_)) => SourceSel::File,
+            (_, Some(_), _) => SourceSel::Job,
+            _ => {
+                self.set_status("this record has no byte range to show", true);
+                return;
+            }
+        };
+        self.hex_return = from;
+        self.screen = Screen::Hex;
+        self.hex = HexState {
+            source,
+            member,
+            ..HexState::default()
+        };
+        self.load_hex_record();
+    }
+
+    fn hex_source(&self) -> Option<&Source> {
+        let info = &self.store.rec(self.hex_record()?).info;
+        match self.hex.source {
+            SourceSel::Job => info.job_source.as_ref(),
+            SourceSel::File => info.file_source.as_ref(),
+        }
+    }
+
+    /// Set up the hex state for the current record and source, cursor at its start.
+    fn load_hex_record(&mut self) {
+        let Some(src) = self.hex_source().cloned() else {
+            self.hex.error = Some("no byte range for this record".into());
+            return;
+        };
+        let extents = if src.extents.is_empty() {
+            vec![(src.offset, src.length)]
+        } else {
+            src.extents.clone()
+        };
+        let mut fields = Vec::new();
+        let mut names = Vec::new();
+        for (fi, f) in src.fields.iter().enumerate() {
+            names.push(f.name.clone());
+            // Map the record-relative range onto the extents.
+            let (mut lstart, lend) = (f.offset, f.offset.saturating_add(f.length));
+            let mut logical = 0u64;
+            for &(s, l) in &extents {
+                let (es, ee) = (logical, logical.saturating_add(l));
+                if lstart < ee && lend > es && lstart < lend {
+                    let a = lstart.max(es);
+                    let b = lend.min(ee);
+                    fields.push((s + (a - es), s + (b - es), fi));
+                    lstart = b;
+                }
+                logical = ee;
+            }
+        }
+        let info = self.hex_record().map(|r| &self.store.rec(r).info);
+        let carved = info.is_some_and(|i| i.carved);
+        self.hex.extents = extents;
+        self.hex.fields = fields;
+        self.hex.field_names = names;
+        self.hex.record_len = src.length;
+        self.hex.evidence = src.evidence.clone();
+        self.hex.carved = carved;
+        self.hex.cursor = self.hex.extents.first().map(|e| e.0).unwrap_or(0);
+        self.hex.file_len = std::fs::metadata(&src.evidence)
+            .map(|m| m.len())
+            .unwrap_or(0);
+        self.hex.error = None;
+        // Put the record start a few lines below the top, to show what precedes it.
+        self.hex.top = (self.hex.cursor / 16 * 16).saturating_sub(16 * 2);
+        self.hex_follow();
+    }
+
+    fn record_start_end(&self) -> (u64, u64) {
+        let start = self.hex.extents.first().map(|e| e.0).unwrap_or(0);
+        let end = self
+            .hex
+            .extents
+            .last()
+            .map(|e| e.0.saturating_add(e.1))
+            .unwrap_or(start);
+        (start, end)
+    }
+
+    fn update_hex(&mut self, action: Action) {
+        let rows = ui::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
+        let len = self.hex.file_len.max(1);
+        let c = self.hex.cursor;
+        let (start, end) = self.record_start_end();
+        let new = match action {
+            Action::Left => c.saturating_sub(1),
+            Action::Right => c + 1,
+            Action::Up => c.saturating_sub(16),
+            Action::Down => c + 16,
+            Action::PageUp => c.saturating_sub(16 * rows),
+            Action::PageDown => c + 16 * rows,
+            Action::Top => start,
+            Action::Bottom => end.saturating_sub(1),
+            Action::NextField => self
+                .hex
+                .fields
+                .iter()
+                .map(|f| f.0)
+                .filter(|&s| s > c)
+                .min()
+                .unwrap_or(c),
+            Action::PrevField => self
+                .hex
+                .fields
+                .iter()
+                .map(|f| f.0)
+                .filter(|&s| s < c)
+                .max()
+                .unwrap_or(c),
+            Action::Back => {
+                self.screen = self.hex_return;
+                return;
+            }
+            Action::ToggleSource => {
+                let other = match self.hex.source {
+                    SourceSel::Job => SourceSel::File,
+                    SourceSel::File => SourceSel::Job,
+                };
+                let old = self.hex.source;
+                self.hex.source = other;
+                if self.hex_source().is_some() {
+                    self.load_hex_record();
+                } else {
+                    self.hex.source = old;
+                    self.set_status("this row has no other record", true);
+                }
+                return;
+            }
+            Action::PrevVersion | Action::NextVersion => {
+                let n = self.selected_members().len().max(1);
+                self.hex.member = if action == Action::NextVersion {
+                    (self.hex.member + 1) % n
+                } else {
+                    (self.hex.member + n - 1) % n
+                };
+                if self.hex_source().is_none() {
+                    self.hex.source = match self.hex.source {
+                        SourceSel::Job => SourceSel::File,
+                        SourceSel::File => SourceSel::Job,
+                    };
+                }
+                self.load_hex_record();
+                return;
+            }
+            _ => return,
+        };
+        self.hex.cursor = new.min(len - 1);
+        self.hex_follow();
+    }
+
+    /// Scroll so the cursor is on screen and load the bytes shown (read-only, by offset).
+    fn hex_follow(&mut self) {
+        let rows = ui::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
+        let line = self.hex.cursor / 16 * 16;
+        if line < self.hex.top {
+            self.hex.top = line;
+        } else if line >= self.hex.top + rows * 16 {
+            self.hex.top = line + 16 - rows * 16;
+        }
+        // Bytes on screen plus room for the inspector (a SID is up to 68 bytes).
+        let want = rows * 16 + 96;
+        let start = self.hex.top;
+        if start >= self.hex.window_start
+            && start + want <= self.hex.window_start + self.hex.window.len() as u64
+            && !self.hex.window.is_empty()
+        {
+            return;
+        }
+        match read_window(Path::new(&self.hex.evidence), start, want) {
+            Ok(bytes) => {
+                self.hex.window_start = start;
+                self.hex.window = bytes;
+            }
+            Err(e) => {
+                self.hex.window.clear();
+                self.hex.error = Some(format!("{}: {e}", self.hex.evidence));
+            }
+        }
+    }
+}
+
+/// Read up to `len` bytes of the evidence at `offset` (opened read-only).
+pub fn read_window(path: &Path, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut buf = Vec::new();
+    f.take(len).read_to_end(&mut buf)?;
+    Ok(buf)
+}

@@ -1,0 +1,235 @@
+//! The terminal explorer (`bitscope PATH`): ratatui + crossterm.
+//!
+//! - [`keys`]: the one binding table (keys → [`keys::Action`], footer hints, `?`, README).
+//! - [`app`]: the state and its one `update`; [`store`]: records, views, filter and sort.
+//! - [`ui`]: drawing only, over the visible slice.
+//! - [`worker`]: parsing and carving on a background thread, over one channel.
+//! - [`display`]: the one escaping layer for untrusted text.
+
+pub mod app;
+pub mod display;
+pub mod keys;
+pub mod store;
+pub mod ui;
+pub mod worker;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture};
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use crossterm::{cursor, execute};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use app::{App, Effect};
+
+/// How the TUI loads its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Carve deleted records from free space too.
+    pub carve: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { carve: true }
+    }
+}
+
+/// Is the terminal in raw mode / alternate screen (so restoring is needed)?
+static TERMINAL_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Put the terminal back as it was: main screen, cooked mode, cursor shown, mouse released.
+/// Safe to call more than once.
+pub fn restore_terminal() {
+    if TERMINAL_TAKEN.swap(false, Ordering::SeqCst) {
+        let _ = disable_raw_mode();
+        let _ = execute!(
+            io::stdout(),
+            DisableMouseCapture,
+            LeaveAlternateScreen,
+            cursor::Show
+        );
+    }
+}
+
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Install the panic hook: a panic on the UI thread restores the terminal before the error
+/// is printed; a panic on the worker thread is kept (not printed over the screen) and shown
+/// by the app as a failed load.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some(worker::THREAD_NAME) {
+            let msg = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            if let Ok(mut slot) = worker::LAST_PANIC.lock() {
+                *slot = Some(format!("{msg}{at}"));
+            }
+            return;
+        }
+        restore_terminal();
+        previous(info);
+    }));
+}
+
+/// Standard base64 (for OSC 52).
+pub fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The OSC 52 sequence that asks the terminal to put `text` on the clipboard.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+/// Put text on the clipboard: the system clipboard through arboard when reachable, else the
+/// terminal's through OSC 52 (works over SSH and in tmux). Returns what happened.
+fn copy_to_clipboard(
+    clipboard: &mut Option<arboard::Clipboard>,
+    out: &mut impl Write,
+    text: &str,
+) -> String {
+    if clipboard.is_none() {
+        *clipboard = arboard::Clipboard::new().ok();
+    }
+    if let Some(cb) = clipboard.as_mut() {
+        if cb.set_text(text.to_string()).is_ok() {
+            return "to the system clipboard".into();
+        }
+    }
+    let seq = osc52(text);
+    // tmux passes OSC 52 on when its set-clipboard option allows it.
+    match out.write_all(seq.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => "through the terminal (OSC 52: no system clipboard reachable)".into(),
+        Err(e) => format!("nowhere: no clipboard and the terminal write failed ({e})"),
+    }
+}
+
+/// Run the TUI on `path` until the analyst quits.
+pub fn run(path: PathBuf, opts: Options) -> Result<(), String> {
+    install_panic_hook();
+    let mut app = App::new(opts);
+    // The worker starts before the first frame, which then appears at once.
+    app.open(path);
+
+    enable_raw_mode().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    TERMINAL_TAKEN.store(true, Ordering::SeqCst);
+    let _guard = TerminalGuard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+        .map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))
+        .map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let size = terminal.size().map_err(|e| e.to_string())?;
+    app.resize(size.width, size.height);
+
+    let mut clipboard: Option<arboard::Clipboard> = None;
+    let result = event_loop(&mut terminal, &mut app, &mut clipboard);
+    drop(terminal);
+    restore_terminal();
+    result
+}
+
+fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<io::Stdout>>,
+    app: &mut App,
+    clipboard: &mut Option<arboard::Clipboard>,
+) -> Result<(), String> {
+    let err = |e: io::Error| format!("terminal: {e}");
+    let mut busy = false;
+    loop {
+        if app.dirty {
+            terminal.draw(|f| ui::draw(f, app)).map_err(err)?;
+            app.dirty = false;
+        }
+        if app.should_quit {
+            return Ok(());
+        }
+        let timeout = if busy {
+            Duration::ZERO
+        } else if app.load.running {
+            Duration::from_millis(40)
+        } else {
+            Duration::from_millis(500)
+        };
+        if event::poll(timeout).map_err(err)? {
+            // Take every pending event before drawing again (key repeat, paste, resize).
+            loop {
+                let ev = event::read().map_err(err)?;
+                app.handle_event(ev);
+                if app.should_quit || !event::poll(Duration::ZERO).map_err(err)? {
+                    break;
+                }
+            }
+        }
+        // Messages still waiting after a full pump: draw, then come straight back.
+        busy = app.pump();
+        if busy {
+            app.dirty = true;
+        }
+        if app.load.running {
+            app.tick = app.tick.wrapping_add(1);
+            app.dirty = true;
+        }
+        for effect in app.take_effects() {
+            match effect {
+                Effect::Copy { text, what } => {
+                    let how = copy_to_clipboard(clipboard, terminal.backend_mut(), &text);
+                    app.set_status(format!("copied {what} as JSON {how}"), false);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_known_values() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
+    }
+}

@@ -1,0 +1,496 @@
+//! The background worker: reads, hashes, parses and carves the evidence while the UI stays
+//! responsive, and talks to it over one channel of owned messages.
+//!
+//! Every message carries the generation id of the load that sent it; the app drops messages
+//! of any other generation, so a reopened file never mixes with a stale load. The worker can
+//! be cancelled (checked between chunks and phases), and a panic inside it becomes a
+//! [`Msg::Failed`] the UI shows, never a broken screen.
+
+use std::fs::File;
+use std::io::Read;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::bits::model::BitsInfo;
+use crate::bits::parse;
+
+/// The worker thread's name; the TUI's panic hook recognises it.
+pub const THREAD_NAME: &str = "bitscope-worker";
+
+/// Records per [`Msg::Records`] batch.
+pub const BATCH: usize = 512;
+
+/// Least time between two progress messages.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(50);
+
+/// What the worker is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Reading,
+    Decoding,
+    Carving,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Reading => "reading + sha256",
+            Phase::Decoding => "decoding",
+            Phase::Carving => "carving",
+        }
+    }
+}
+
+/// One evidence file, as opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub phase: Phase,
+    /// Which input (1-based) of how many.
+    pub file: usize,
+    pub files: usize,
+    /// Bytes done and total of the current phase (0/0 when it cannot say).
+    pub done: u64,
+    pub total: u64,
+    /// Records found so far, all inputs.
+    pub records: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Opened(Evidence),
+    Progress(Progress),
+    Records(Vec<BitsInfo>),
+    Diagnostic(String),
+    Finished { elapsed: Duration, records: u64 },
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub generation: u64,
+    pub msg: Msg,
+}
+
+/// The handle the app keeps: cancel it to stop the worker early.
+#[derive(Debug)]
+pub struct Worker {
+    pub generation: u64,
+    cancel: Arc<AtomicBool>,
+    handle: Option<thread::JoinHandle<()>>,
+}
+
+impl Worker {
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(|h| h.is_finished())
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// What a task uses to talk to the app.
+pub struct Reporter {
+    generation: u64,
+    tx: Sender<Envelope>,
+    cancel: Arc<AtomicBool>,
+    last_progress: Option<Instant>,
+    pub records: u64,
+}
+
+/// The task was cancelled or the app is gone: stop quietly.
+#[derive(Debug)]
+pub struct Stop;
+
+impl Reporter {
+    pub fn send(&self, msg: Msg) -> Result<(), Stop> {
+        if self.cancelled() {
+            return Err(Stop);
+        }
+        self.tx
+            .send(Envelope {
+                generation: self.generation,
+                msg,
+            })
+            .map_err(|_| Stop)
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Send progress, at most every [`PROGRESS_EVERY`] unless `force`.
+    pub fn progress(&mut self, p: Progress, force: bool) -> Result<(), Stop> {
+        if self.cancelled() {
+            return Err(Stop);
+        }
+        let now = Instant::now();
+        if !force && self.last_progress.is_some_and(|t| now - t < PROGRESS_EVERY) {
+            return Ok(());
+        }
+        self.last_progress = Some(now);
+        self.send(Msg::Progress(p))
+    }
+
+    /// Send records in batches of [`BATCH`].
+    pub fn records(&mut self, recs: Vec<BitsInfo>) -> Result<(), Stop> {
+        let mut it = recs.into_iter();
+        loop {
+            let batch: Vec<BitsInfo> = it.by_ref().take(BATCH).collect();
+            if batch.is_empty() {
+                return Ok(());
+            }
+            self.records += batch.len() as u64;
+            self.send(Msg::Records(batch))?;
+        }
+    }
+}
+
+/// Where a worker panic's message is kept for [`spawn_task`] (filled by the TUI's panic hook;
+/// without it, the payload is used).
+pub static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// Run `task` on the worker thread. It ends with exactly one `Finished` or `Failed` (unless
+/// cancelled): errors and panics become `Failed`.
+pub fn spawn_task<F>(generation: u64, tx: Sender<Envelope>, task: F) -> Worker
+where
+    F: FnOnce(&mut Reporter) -> Result<(), String> + Send + 'static,
+{
+    let cancel = Arc::new(AtomicBool::new(false));
+    let fail_tx = tx.clone();
+    let mut rep = Reporter {
+        generation,
+        tx,
+        cancel: cancel.clone(),
+        last_progress: None,
+        records: 0,
+    };
+    let handle = thread::Builder::new()
+        .name(THREAD_NAME.into())
+        .spawn(move || {
+            let start = Instant::now();
+            let result = panic::catch_unwind(AssertUnwindSafe(|| task(&mut rep)));
+            let msg = match result {
+                Ok(Ok(())) => Msg::Finished {
+                    elapsed: start.elapsed(),
+                    records: rep.records,
+                },
+                Ok(Err(e)) => Msg::Failed(e),
+                Err(payload) => {
+                    let hooked = LAST_PANIC.lock().ok().and_then(|mut g| g.take());
+                    let text = hooked.unwrap_or_else(|| panic_text(payload.as_ref()));
+                    Msg::Failed(format!("internal error: the worker panicked: {text}"))
+                }
+            };
+            if !rep.cancelled() {
+                let _ = rep.tx.send(Envelope {
+                    generation: rep.generation,
+                    msg,
+                });
+            }
+        });
+    let handle = match handle {
+        Ok(h) => Some(h),
+        Err(e) => {
+            let _ = fail_tx.send(Envelope {
+                generation,
+                msg: Msg::Failed(format!("cannot start the worker thread: {e}")),
+            });
+            None
+        }
+    };
+    Worker {
+        generation,
+        cancel,
+        handle,
+    }
+}
+
+/// Spawn the standard load: every input under `path`, read with sha256, decoded, and carved
+/// unless `carve` is false.
+pub fn spawn_load(path: PathBuf, carve: bool, generation: u64, tx: Sender<Envelope>) -> Worker {
+    spawn_task(generation, tx, move |rep| match load(&path, carve, rep) {
+        Ok(()) | Err(LoadError::Stop) => Ok(()),
+        Err(LoadError::Fatal(e)) => Err(e),
+    })
+}
+
+enum LoadError {
+    Stop,
+    Fatal(String),
+}
+
+impl From<Stop> for LoadError {
+    fn from(_: Stop) -> Self {
+        LoadError::Stop
+    }
+}
+
+const CHUNK: usize = 1 << 20;
+
+/// Read a file read-only in chunks, hashing as it goes and reporting progress.
+fn read_hashed(
+    path: &Path,
+    file: usize,
+    files: usize,
+    rep: &mut Reporter,
+) -> Result<(Vec<u8>, Evidence), LoadError> {
+    let io = |e: std::io::Error| LoadError::Fatal(format!("{}: {e}", path.display()));
+    if path.is_dir() {
+        return Err(LoadError::Fatal(format!(
+            "{}: is a directory, not a file",
+            path.display()
+        )));
+    }
+    let mut f = File::open(path).map_err(io)?;
+    let size = f.metadata().map_err(io)?.len();
+    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 30));
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        data.extend_from_slice(chunk);
+        rep.progress(
+            Progress {
+                phase: Phase::Reading,
+                file,
+                files,
+                done: data.len() as u64,
+                total: size.max(data.len() as u64),
+                records: rep.records,
+            },
+            false,
+        )?;
+    }
+    let sha256 = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((
+        data,
+        Evidence {
+            path: path.to_path_buf(),
+            size,
+            sha256,
+        },
+    ))
+}
+
+fn load(path: &Path, carve: bool, rep: &mut Reporter) -> Result<(), LoadError> {
+    let inputs = parse::find_inputs(path);
+    if inputs.is_empty() {
+        return Err(LoadError::Fatal(format!(
+            "{}: no qmgr.db or qmgr*.dat found in this folder",
+            path.display()
+        )));
+    }
+    let files = inputs.len();
+    let mut failures = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let file = i + 1;
+        let (data, evidence) = match read_hashed(input, file, files, rep) {
+            Ok(x) => x,
+            Err(LoadError::Fatal(e)) if files > 1 => {
+                rep.send(Msg::Diagnostic(e.clone()))?;
+                failures.push(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        rep.send(Msg::Opened(evidence))?;
+        if data.is_empty() {
+            let e = format!("{}: empty file (0 bytes)", input.display());
+            rep.send(Msg::Diagnostic(e.clone()))?;
+            failures.push(e);
+            continue;
+        }
+        let label = input.display().to_string();
+        let phase = |phase, rep: &Reporter| Progress {
+            phase,
+            file,
+            files,
+            done: 0,
+            total: 0,
+            records: rep.records,
+        };
+        let p = phase(Phase::Decoding, rep);
+        rep.progress(p, true)?;
+        // Live records first, so they show at once; carving (slower) follows.
+        let mut live_warnings = Vec::new();
+        let live_ok = match parse::parse_bytes_with(&data, &label, false) {
+            Ok(parsed) => {
+                for w in &parsed.warnings {
+                    rep.send(Msg::Diagnostic(format!("{label}: {w}")))?;
+                }
+                live_warnings = parsed.warnings;
+                rep.records(parsed.records)?;
+                true
+            }
+            Err(e) => {
+                rep.send(Msg::Diagnostic(e.to_string()))?;
+                if !carve {
+                    failures.push(e.to_string());
+                }
+                false
+            }
+        };
+        if carve {
+            let p = phase(Phase::Carving, rep);
+            rep.progress(p, true)?;
+            match parse::parse_bytes_with(&data, &label, true) {
+                Ok(parsed) => {
+                    // The live rows were sent already; warnings the live pass gave too are
+                    // not repeated.
+                    for w in parsed.warnings {
+                        if !live_warnings.contains(&w) {
+                            rep.send(Msg::Diagnostic(format!("{label}: {w}")))?;
+                        }
+                    }
+                    let carved: Vec<BitsInfo> = parsed
+                        .records
+                        .into_iter()
+                        .filter(|r| r.carved || !live_ok)
+                        .collect();
+                    rep.records(carved)?;
+                }
+                Err(e) => {
+                    rep.send(Msg::Diagnostic(format!("carving: {e}")))?;
+                    failures.push(e.to_string());
+                }
+            }
+        }
+        let p = Progress {
+            done: 1,
+            total: 1,
+            ..phase(
+                if carve {
+                    Phase::Carving
+                } else {
+                    Phase::Decoding
+                },
+                rep,
+            )
+        };
+        rep.progress(p, true)?;
+    }
+    if failures.len() == files {
+        return Err(LoadError::Fatal(failures.join("; ")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::channel;
+
+    fn drain(rx: &std::sync::mpsc::Receiver<Envelope>) -> Vec<Envelope> {
+        let mut out = Vec::new();
+        while let Ok(e) = rx.recv_timeout(Duration::from_secs(10)) {
+            let end = matches!(e.msg, Msg::Finished { .. } | Msg::Failed(_));
+            out.push(e);
+            if end {
+                break;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn panic_becomes_failed() {
+        let (tx, rx) = channel();
+        let _w = spawn_task(7, tx, |_| panic!("boom"));
+        let msgs = drain(&rx);
+        let last = msgs.last().expect("a message");
+        assert_eq!(last.generation, 7);
+        match &last.msg {
+            Msg::Failed(e) => assert!(e.contains("boom"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn records_are_batched_and_finished() {
+        let (tx, rx) = channel();
+        let _w = spawn_task(1, tx, |rep| {
+            rep.records(vec![BitsInfo::default(); BATCH + 3])
+                .map_err(|_| "stopped".to_string())
+        });
+        let msgs = drain(&rx);
+        let sizes: Vec<usize> = msgs
+            .iter()
+            .filter_map(|e| match &e.msg {
+                Msg::Records(r) => Some(r.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sizes, vec![BATCH, 3]);
+        assert!(matches!(
+            msgs.last().map(|e| &e.msg),
+            Some(Msg::Finished { records, .. }) if *records == (BATCH + 3) as u64
+        ));
+    }
+
+    #[test]
+    fn cancelled_worker_stops_sending() {
+        let (tx, rx) = channel();
+        let w = spawn_task(2, tx, |rep| {
+            for _ in 0..1000 {
+                if rep.cancelled() {
+                    return Ok(());
+                }
+                thread::sleep(Duration::from_millis(2));
+            }
+            Err("never cancelled".into())
+        });
+        w.cancel();
+        // Nothing at all arrives after a cancel: not even Finished.
+        assert!(rx.recv_timeout(Duration::from_secs(5)).is_err());
+    }
+
+    #[test]
+    fn missing_file_fails_with_its_name() {
+        let (tx, rx) = channel();
+        let _w = spawn_load(PathBuf::from("/nonexistent/qmgr.db"), true, 3, tx);
+        let msgs = drain(&rx);
+        match &msgs.last().expect("msg").msg {
+            Msg::Failed(e) => assert!(e.contains("/nonexistent/qmgr.db"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

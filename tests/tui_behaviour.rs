@@ -1,0 +1,419 @@
+//! The TUI's behaviour driven through key events on the app state, on the real samples:
+//! filtering, sorting, marking and exporting, and the worker protocol (generations, errors).
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bitscope::tui::app::{App, Screen};
+use bitscope::tui::store::{Col, ViewKind};
+use bitscope::tui::worker::{Envelope, Msg};
+use bitscope::tui::Options;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::Value;
+
+fn loaded(path: PathBuf, carve: bool) -> App {
+    let mut app = App::new(Options { carve });
+    app.resize(120, 40);
+    app.open(path);
+    assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
+    assert!(app.load.failed.is_none(), "{:?}", app.load.failed);
+    app
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+fn typ(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+/// The records of the rows shown in the current view.
+fn shown_urls(app: &App) -> Vec<String> {
+    let v = app.store.view(app.view);
+    v.shown
+        .iter()
+        .map(|&i| app.store.rec(v.items[i as usize].rep()).info.url.clone())
+        .collect()
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let d = common::manifest_dir()
+        .join("target/tui-tests")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+#[test]
+fn filter_url_mozilla_keeps_exactly_the_mozilla_rows() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    for carve in [false, true] {
+        let mut app = loaded(p.clone(), carve);
+        press(&mut app, KeyCode::Tab);
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.view, ViewKind::Rows);
+        let all = shown_urls(&app);
+        let expected: Vec<String> = all
+            .iter()
+            .filter(|u| u.to_lowercase().contains("mozilla"))
+            .cloned()
+            .collect();
+        assert!(!expected.is_empty());
+        assert!(
+            expected.len() < all.len() || !carve,
+            "carving adds non-Mozilla rows"
+        );
+        typ(&mut app, "/");
+        typ(&mut app, "url:mozilla");
+        // Live while typing, kept on Enter.
+        assert_eq!(shown_urls(&app), expected, "carve={carve}");
+        press(&mut app, KeyCode::Enter);
+        assert!(app.prompt.is_none());
+        assert_eq!(shown_urls(&app), expected, "carve={carve}");
+        // Esc in the table clears it again.
+        press(&mut app, KeyCode::Esc);
+        assert_eq!(shown_urls(&app), all);
+    }
+}
+
+#[test]
+fn filter_prompt_edits_like_a_shell_line() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+    let total = app.store.view(app.view).shown.len();
+    typ(&mut app, "/");
+    typ(&mut app, "qzqzqz");
+    assert_eq!(app.store.view(app.view).shown.len(), 0);
+    ctrl(&mut app, 'u');
+    assert_eq!(app.prompt.as_ref().map(|p| p.input.value()), Some(""));
+    assert_eq!(app.store.view(app.view).shown.len(), total);
+    typ(&mut app, "name:mozila"); // one l: fuzzy still finds MozillaUpdate
+    let n = app.store.view(app.view).shown.len();
+    assert!(n > 0 && n < total, "{n} of {total}");
+    press(&mut app, KeyCode::Esc); // cancel: back to no filter
+    assert!(app.prompt.is_none());
+    assert_eq!(app.filter_text, "");
+    assert_eq!(app.store.view(app.view).shown.len(), total);
+    // `q` inside a prompt is text, not quit.
+    typ(&mut app, "/q");
+    assert!(!app.should_quit);
+    press(&mut app, KeyCode::Esc);
+    typ(&mut app, "q");
+    assert!(app.should_quit);
+}
+
+#[test]
+fn toggles_live_carved_and_suspicious() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab); // rows
+    let carved = |app: &App| -> Vec<bool> {
+        let v = app.store.view(app.view);
+        v.shown
+            .iter()
+            .map(|&i| app.store.rec(v.items[i as usize].rep()).info.carved)
+            .collect()
+    };
+    typ(&mut app, "c");
+    assert!(carved(&app).iter().all(|c| !c));
+    assert_eq!(carved(&app).len(), app.store.live_count);
+    typ(&mut app, "c");
+    assert!(carved(&app).iter().all(|c| *c));
+    assert_eq!(carved(&app).len(), app.store.carved_count);
+    typ(&mut app, "c");
+    assert_eq!(carved(&app).len(), app.store.recs.len());
+    typ(&mut app, "!");
+    let v = app.store.view(app.view);
+    assert!(v
+        .shown
+        .iter()
+        .all(|&i| app.store.rec(v.items[i as usize].rep()).susp != 0));
+}
+
+#[test]
+fn sort_by_created_flips() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+    let cols = app.view.columns();
+    let created = cols
+        .iter()
+        .position(|c| *c == Col::Created)
+        .expect("column");
+    for _ in 0..created {
+        typ(&mut app, "l");
+    }
+    let created_of = |app: &App| -> Vec<String> {
+        let v = app.store.view(app.view);
+        v.shown
+            .iter()
+            .map(|&i| {
+                app.store
+                    .rec(v.items[i as usize].rep())
+                    .info
+                    .created
+                    .clone()
+            })
+            .collect()
+    };
+    let before = created_of(&app);
+    typ(&mut app, "s");
+    let asc = created_of(&app);
+    let mut sorted = before.clone();
+    sorted.sort();
+    assert_eq!(asc, sorted);
+    typ(&mut app, "s");
+    let desc = created_of(&app);
+    let mut rev = sorted.clone();
+    rev.reverse();
+    assert_eq!(desc, rev);
+    assert_ne!(asc, desc);
+    typ(&mut app, "S");
+    assert_eq!(created_of(&app), before);
+}
+
+#[test]
+fn mark_two_rows_and_export_equals_parse_output() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let dir = scratch_dir("export");
+    let out = dir.join("two.json");
+    let mut app = loaded(p.clone(), true);
+    // Jobs view, evidence order: mark the first two rows (space marks and moves down).
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.store.mark_count, 2);
+    typ(&mut app, "e");
+    let default = app.prompt.as_ref().map(|p| p.input.value().to_string());
+    assert!(
+        default
+            .as_deref()
+            .is_some_and(|d| d.starts_with("bitscope-qmgr-") && d.ends_with(".json")),
+        "{default:?}"
+    );
+    ctrl(&mut app, 'u');
+    typ(&mut app, &out.display().to_string());
+    press(&mut app, KeyCode::Enter);
+    assert!(app.prompt.is_none(), "{:?}", app.status);
+    let exported: Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("export written")).expect("json");
+    let exported = exported.as_array().expect("array").clone();
+    assert_eq!(exported.len(), 2);
+
+    // `bitscope parse` on the same file gives the same two records, field for field.
+    let run = common::run_bitscope([std::ffi::OsStr::new("parse"), p.as_os_str()]);
+    assert!(run.status.success());
+    let parsed: Value = serde_json::from_slice(&run.stdout).expect("parse json");
+    let ids: Vec<&Value> = exported.iter().map(|r| &r["job_id"]).collect();
+    let from_parse: Vec<Value> = parsed
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|r| ids.contains(&&r["job_id"]))
+        .cloned()
+        .collect();
+    assert_eq!(exported, from_parse);
+
+    // Enter on an existing file asks first; then replaces it.
+    typ(&mut app, "e");
+    ctrl(&mut app, 'u');
+    typ(&mut app, &out.display().to_string());
+    press(&mut app, KeyCode::Enter);
+    assert!(app.prompt.is_some(), "asked before replacing");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.prompt.is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn export_without_marks_takes_the_filtered_rows_and_never_overwrites_evidence() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let dir = scratch_dir("evidence");
+    // A copy, so the test can try to write over "evidence" without risk to the sample.
+    let evidence = dir.join("qmgr.db");
+    std::fs::copy(&p, &evidence).expect("copy sample");
+    let before = std::fs::read(&evidence).expect("read");
+    let mut app = loaded(evidence.clone(), false);
+    typ(&mut app, "/");
+    typ(&mut app, "'308046B0");
+    press(&mut app, KeyCode::Enter);
+    let shown = app.store.view(app.view).shown.len();
+    assert!(shown > 0);
+    typ(&mut app, "e");
+    ctrl(&mut app, 'u');
+    typ(&mut app, &evidence.display().to_string());
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter); // even when told to replace it
+    assert!(
+        app.status.as_ref().is_some_and(|s| s.error),
+        "{:?}",
+        app.status
+    );
+    assert_eq!(std::fs::read(&evidence).expect("read"), before);
+    press(&mut app, KeyCode::Esc);
+    // Filtered rows, no marks.
+    typ(&mut app, "e");
+    ctrl(&mut app, 'u');
+    let out = dir.join("filtered.json");
+    typ(&mut app, &out.display().to_string());
+    press(&mut app, KeyCode::Enter);
+    let v: Value = serde_json::from_slice(&std::fs::read(&out).expect("written")).expect("json");
+    assert_eq!(
+        v.as_array().map(Vec::len),
+        Some(app.store.export_set(app.view).len())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn detail_and_hex_navigation() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Detail);
+    typ(&mut app, "x");
+    assert_eq!(app.screen, Screen::Hex);
+    let start = app.hex.cursor;
+    assert_eq!(Some(start), app.hex.extents.first().map(|e| e.0));
+    // The bytes under the cursor are the evidence's own: the job marker.
+    assert_eq!(app.hex.byte(start), Some(0xa1));
+    typ(&mut app, "n");
+    assert!(app.hex.cursor > start);
+    typ(&mut app, "G");
+    let (s, l) = *app.hex.extents.last().expect("extent");
+    assert_eq!(app.hex.cursor, s + l - 1);
+    typ(&mut app, "t"); // to the file record
+    assert_ne!(app.hex.extents.first().map(|e| e.0), Some(start));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Detail);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Table);
+}
+
+#[test]
+fn stale_generations_are_ignored_and_failures_shown() {
+    let mut app = App::new(Options::default());
+    let g = app.generation;
+    let rec = bitscope::bits::model::BitsInfo {
+        job_id: "x".into(),
+        ..Default::default()
+    };
+    app.apply(Envelope {
+        generation: g + 5,
+        msg: Msg::Records(vec![rec.clone()]),
+    });
+    assert_eq!(app.store.recs.len(), 0);
+    app.apply(Envelope {
+        generation: g,
+        msg: Msg::Records(vec![rec]),
+    });
+    assert_eq!(app.store.recs.len(), 1);
+    app.load.running = true;
+    app.apply(Envelope {
+        generation: g,
+        msg: Msg::Failed("internal error: the worker panicked: boom".into()),
+    });
+    assert!(!app.load.running);
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.error && s.text.contains("boom")));
+}
+
+#[test]
+fn reopening_drops_the_old_load() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let mut app = App::new(Options { carve: true });
+    app.open(p.clone());
+    let first = app.generation;
+    app.open(p); // before the first load is read at all
+    assert_eq!(app.generation, first + 1);
+    assert!(app.wait_loaded(Duration::from_secs(60)));
+    // Exactly one load's records: no duplicates from the first.
+    let n = app.store.recs.len();
+    let again = loaded(app.path.clone().expect("path"), true);
+    assert_eq!(n, again.store.recs.len());
+    assert_eq!(app.evidence.len(), 1);
+}
+
+#[test]
+fn opened_reports_size_and_sha256() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let app = loaded(p, false);
+    assert_eq!(app.evidence.len(), 1);
+    assert_eq!(app.evidence[0].size, 1_310_720);
+    assert_eq!(
+        app.evidence[0].sha256,
+        "4da9320a91da0a9baabe52075ba8d76a305518cf75ba86c2d86d6f9151859c1d"
+    );
+}
+
+#[test]
+fn a_folder_opens_every_queue_in_it() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let dir = p.parent().expect("parent").to_path_buf();
+    let app = loaded(dir, false);
+    assert_eq!(app.evidence.len(), 1);
+    assert_eq!(app.store.live_count, 4);
+}
+
+#[test]
+fn readme_key_table_matches_the_bindings() {
+    // The README's key table is generated by `keys::markdown_table()`; when the README holds
+    // it (between the markers), it must be current.
+    let readme =
+        std::fs::read_to_string(common::manifest_dir().join("README.md")).unwrap_or_default();
+    let table = bitscope::tui::keys::markdown_table();
+    let (start, end) = ("<!-- keys:start -->", "<!-- keys:end -->");
+    match (readme.find(start), readme.find(end)) {
+        (Some(s), Some(e)) if s < e => {
+            let inside = readme[s + start.len()..e].trim();
+            assert_eq!(
+                inside,
+                table.trim(),
+                "README key table is stale: paste keys::markdown_table()"
+            );
+        }
+        _ => eprintln!("NOTE: README has no <!-- keys:start --> table yet"),
+    }
+}
+
+/// `cargo test --test tui_behaviour -- --ignored --nocapture print_readme_key_table` prints
+/// the README key table to paste between the markers.
+#[test]
+#[ignore]
+fn print_readme_key_table() {
+    println!(
+        "<!-- keys:start -->\n{}<!-- keys:end -->",
+        bitscope::tui::keys::markdown_table()
+    );
+}

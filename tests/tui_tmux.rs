@@ -1,0 +1,212 @@
+//! End to end: the real `bitscope PATH` in a real terminal (tmux), driven by keys — filter,
+//! select, export, quit — with the screen read back by `capture-pane`. Checks the exported
+//! file and that the terminal is restored on exit (main screen, cooked mode, cursor shown).
+//!
+//! Skips (with a notice) when tmux is missing; fails under CI=true (.ci/run installs it).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A private tmux server (its own socket), killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("running tmux")
+    }
+
+    fn capture(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    fn send(&self, keys: &[&str]) {
+        for k in keys {
+            let out = self.cmd(&["send-keys", "-t", "e2e", k]);
+            assert!(out.status.success(), "send-keys {k}: {out:?}");
+            // One key at a time, as typed: a lone Esc must not merge with what follows.
+            sleep(Duration::from_millis(80));
+        }
+    }
+
+    fn send_text(&self, text: &str) {
+        let out = self.cmd(&["send-keys", "-t", "e2e", "-l", text]);
+        assert!(out.status.success(), "send-keys -l {text}: {out:?}");
+        sleep(Duration::from_millis(80));
+    }
+
+    fn display(&self, fmt: &str) -> String {
+        String::from_utf8_lossy(
+            &self
+                .cmd(&["display-message", "-p", "-t", "e2e", fmt])
+                .stdout,
+        )
+        .trim()
+        .to_string()
+    }
+
+    /// Wait until the screen holds `needle`; returns the screen.
+    fn wait_for(&self, needle: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if screen.contains(needle) {
+                return screen;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out waiting for {needle:?}; screen:\n{screen}");
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
+}
+
+#[test]
+fn real_binary_in_tmux_filter_select_export_quit() {
+    if !tmux_available() {
+        common::skip("tmux is not installed (the end-to-end TUI test needs it)");
+        return;
+    }
+    let Some(sample) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let dir: PathBuf = common::manifest_dir()
+        .join("target/tui-tests")
+        .join(format!("tmux-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let export = dir.join("export.json");
+
+    let tmux = Tmux {
+        socket: format!("bitscope-e2e-{}", std::process::id()),
+    };
+    // After bitscope exits, the same shell prints its exit code and the terminal's mode:
+    // `stty -a` shows `icanon` and `echo` (not `-icanon`, `-echo`) once raw mode is undone.
+    let script = format!(
+        "{} {}; echo BITSCOPE-EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60",
+        shell_quote(&common::bitscope_bin()),
+        shell_quote(&sample),
+    );
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "150",
+        "-y",
+        "40",
+        "-c",
+        &dir.display().to_string(),
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+
+    // The first frame, then the finished load.
+    let screen = tmux.wait_for("bitscope", Duration::from_secs(20));
+    assert!(screen.contains("Jobs"), "{screen}");
+    let screen = tmux.wait_for("done:", Duration::from_secs(60));
+    assert!(screen.contains("MozillaUpdate"), "{screen}");
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "1",
+        "TUI runs on the alternate screen"
+    );
+
+    // Filter: rows view, URLs with "msedge" (carved file records only).
+    tmux.send(&["Tab", "Tab", "/"]);
+    tmux.send_text("url:msedge");
+    let screen = tmux.wait_for("/url:msedge", Duration::from_secs(5));
+    assert!(screen.contains("http://msedge"), "{screen}");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("filter url:msedge", Duration::from_secs(5));
+    assert!(!screen.contains("https://download-installer"), "{screen}");
+
+    // Select: mark the first two rows.
+    tmux.send(&["Space", "Space"]);
+    tmux.wait_for("2 marked", Duration::from_secs(5));
+
+    // Export to a typed path (relative to the pane's folder).
+    tmux.send(&["e"]);
+    tmux.wait_for("export to:", Duration::from_secs(5));
+    tmux.send(&["C-u"]);
+    tmux.send_text("export.json");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("exported 2 records to export.json", Duration::from_secs(10));
+
+    // Detail and hex of the selection, then back and quit.
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Provenance", Duration::from_secs(5));
+    tmux.send(&["x"]);
+    tmux.wait_for("Inspector", Duration::from_secs(5));
+    tmux.send(&["Escape"]);
+    tmux.send(&["Escape"]);
+    tmux.send(&["q"]);
+    let screen = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+    assert!(screen.contains("BITSCOPE-EXIT=0"), "{screen}");
+
+    // The terminal is restored: main screen, no TUI left on it, cooked mode with echo.
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "left the alternate screen"
+    );
+    assert_eq!(tmux.display("#{cursor_flag}"), "1", "cursor shown");
+    assert!(
+        !screen.contains("Inspector") && !screen.contains("Jobs"),
+        "{screen}"
+    );
+    let modes = tmux.wait_for("icanon", Duration::from_secs(5));
+    assert!(
+        modes.contains("icanon") && !modes.contains("-icanon"),
+        "raw mode left on:\n{modes}"
+    );
+    assert!(!modes.contains("-echo "), "echo left off:\n{modes}");
+
+    // The exported file: a JSON array of exactly the two marked msedge records.
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(&export).expect("exported file")).expect("json");
+    let arr = v.as_array().expect("array");
+    assert_eq!(arr.len(), 2);
+    for r in arr {
+        assert!(
+            r["url"].as_str().is_some_and(|u| u.contains("msedge")),
+            "{r}"
+        );
+        assert_eq!(r["carved"], true);
+    }
+    drop(tmux);
+    let _ = std::fs::remove_dir_all(&dir);
+}
