@@ -133,9 +133,10 @@ pub fn oracle_script() -> PathBuf {
     manifest_dir().join("tests/oracle/esedb_oracle.py")
 }
 
-fn python_has_dissect(python: &Path) -> bool {
+/// True when `python` runs `check` (a snippet of Python) without error.
+fn python_passes(python: &Path, check: &str) -> bool {
     Command::new(python)
-        .args(["-c", "import dissect.esedb"])
+        .args(["-c", check])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -144,32 +145,31 @@ fn python_has_dissect(python: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// A Python interpreter that can import `dissect.esedb`: `$BITSCOPE_PYTHON`, else
-/// `target/venv/bin/python` under the crate root. `None` (after a `SKIP:` notice) when there
-/// is none; panics under `CI=true`.
-pub fn oracle_python() -> Option<PathBuf> {
-    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let found = FOUND.get_or_init(|| {
-        if let Some(py) = env_path("BITSCOPE_PYTHON") {
-            return if python_has_dissect(&py) {
-                Ok(py)
-            } else {
-                Err(format!(
-                    "oracle python $BITSCOPE_PYTHON={} cannot import dissect.esedb",
-                    py.display()
-                ))
-            };
-        }
-        let venv = manifest_dir().join("target/venv/bin/python");
-        if venv.exists() && python_has_dissect(&venv) {
-            Ok(venv)
+/// `$BITSCOPE_PYTHON`, else `target/venv/bin/python`, if it passes `check`; otherwise why not.
+fn find_python(check: &str, needs: &str) -> Result<PathBuf, String> {
+    if let Some(py) = env_path("BITSCOPE_PYTHON") {
+        return if python_passes(&py, check) {
+            Ok(py)
         } else {
             Err(format!(
-                "oracle python not found: set BITSCOPE_PYTHON or create {} with dissect.esedb (see .ci/run)",
-                venv.display()
+                "oracle python $BITSCOPE_PYTHON={} lacks {needs}",
+                py.display()
             ))
-        }
-    });
+        };
+    }
+    let venv = manifest_dir().join("target/venv/bin/python");
+    if venv.exists() && python_passes(&venv, check) {
+        Ok(venv)
+    } else {
+        Err(format!(
+            "oracle python not found: set BITSCOPE_PYTHON or create {} with {needs} (see .ci/run)",
+            venv.display()
+        ))
+    }
+}
+
+/// The found python, or `None` after a `SKIP:` notice (a panic under `CI=true`).
+fn python_or_skip(found: &Result<PathBuf, String>) -> Option<PathBuf> {
     match found {
         Ok(py) => Some(py.clone()),
         Err(why) => {
@@ -177,6 +177,14 @@ pub fn oracle_python() -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// A Python interpreter that can import `dissect.esedb`: `$BITSCOPE_PYTHON`, else
+/// `target/venv/bin/python` under the crate root. `None` (after a `SKIP:` notice) when there
+/// is none; panics under `CI=true`.
+pub fn oracle_python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    python_or_skip(FOUND.get_or_init(|| find_python("import dissect.esedb", "dissect.esedb")))
 }
 
 /// Run the oracle script with `args` and return its stdout. Panics when the oracle python is
@@ -221,50 +229,17 @@ from importlib.metadata import version\n\
 assert version('bits_parser') == '1.0.1', version('bits_parser')\n\
 assert version('construct') == '2.8.12', version('construct')\n";
 
-fn python_has_bits_parser(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", BITS_PARSER_CHECK])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
 /// A Python interpreter that can `import bits` (ANSSI bits_parser 1.0.1 with construct 2.8.12):
 /// `$BITSCOPE_PYTHON`, else `target/venv/bin/python` under the crate root. `None` (after a
 /// `SKIP:` notice) when there is none; panics under `CI=true`.
 pub fn bits_parser_python() -> Option<PathBuf> {
     static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let found = FOUND.get_or_init(|| {
-        if let Some(py) = env_path("BITSCOPE_PYTHON") {
-            return if python_has_bits_parser(&py) {
-                Ok(py)
-            } else {
-                Err(format!(
-                    "oracle python $BITSCOPE_PYTHON={} cannot import bits (bits_parser==1.0.1 with construct==2.8.12)",
-                    py.display()
-                ))
-            };
-        }
-        let venv = manifest_dir().join("target/venv/bin/python");
-        if venv.exists() && python_has_bits_parser(&venv) {
-            Ok(venv)
-        } else {
-            Err(format!(
-                "bits_parser oracle python not found: set BITSCOPE_PYTHON or create {} with bits_parser==1.0.1 and construct==2.8.12 (see .ci/run)",
-                venv.display()
-            ))
-        }
-    });
-    match found {
-        Ok(py) => Some(py.clone()),
-        Err(why) => {
-            skip(why);
-            None
-        }
-    }
+    python_or_skip(FOUND.get_or_init(|| {
+        find_python(
+            BITS_PARSER_CHECK,
+            "bits_parser==1.0.1 and construct==2.8.12",
+        )
+    }))
 }
 
 /// Run the bits_parser oracle on a legacy queue file and return its stdout (one JSON object).
