@@ -22,7 +22,7 @@
 //! | 0x108 | 4+2 | notify arguments |
 //! | 0x10e | 4+92 | owner SID, as text |
 //! | 0x16e | 4 | notify flags (BG_NOTIFY bits) |
-//! | 0x172 | 20 | security area header: five u32 of unknown meaning (0, 0x20000000, 1, 1, 0x48386df2) |
+//! | 0x172 | 20 | security area header: five u32 of unknown meaning (0, 0x2000, 1, 1, 0x48386df2) |
 //! | 0x186 | 4 | security descriptor length (1,220) |
 //! | 0x18a | 1220 | self-relative security descriptor (kept as a byte range; `security.rs` decodes it) |
 //! | 0x64e | 16 | XFER marker `36DA5677…` |
