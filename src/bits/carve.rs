@@ -81,6 +81,21 @@ impl Carved {
             Carved::File(f) => &f.blob,
         }
     }
+    pub fn source(&self) -> &Source {
+        match self {
+            Carved::Job(j) | Carved::Legacy(j, _) => &j.source,
+            Carved::File(f) => &f.source,
+        }
+    }
+
+    /// The record was decoded through its closing marker (or delimiter).
+    pub fn closed(&self) -> bool {
+        match self {
+            Carved::Job(j) | Carved::Legacy(j, _) => j.job.closed,
+            Carved::File(f) => f.file.closed,
+        }
+    }
+
     fn source_mut(&mut self) -> &mut Source {
         match self {
             Carved::Job(j) | Carved::Legacy(j, _) => &mut j.source,
@@ -310,10 +325,7 @@ pub fn dedup(live: &[&[u8]], carved: Vec<Carved>) -> Vec<Carved> {
         });
         match dup {
             Some(i) => {
-                let offset = match &c {
-                    Carved::Job(j) | Carved::Legacy(j, _) => j.source.offset,
-                    Carved::File(f) => f.source.offset,
-                };
+                let offset = c.source().offset;
                 if let Some(x) = kept.get_mut(i) {
                     // Keep the longer copy: a cut copy adds nothing the whole one lacks.
                     if b.len() > x.bytes().len() {
@@ -514,10 +526,7 @@ pub fn carve_stream(
 }
 
 fn start(c: &Carved) -> u64 {
-    match c {
-        Carved::Job(j) | Carved::Legacy(j, _) => j.source.offset,
-        Carved::File(f) => f.source.offset,
-    }
+    c.source().offset
 }
 
 /// Read until `buf` holds `want` bytes or the reader ends; false when it ended.
@@ -571,13 +580,8 @@ impl<'a> ChunkIndex<'a> {
     /// A record cut short that starts a chunk: follow the chunks by key and decode the joined
     /// bytes. The rejoined record replaces the cut one only if it then closes.
     fn rejoin(&self, c: Carved, evidence: &str) -> Carved {
-        let closed = match &c {
-            Carved::Job(j) => j.job.closed,
-            Carved::File(f) => f.file.closed,
-            Carved::Legacy(..) => true,
-        };
         let at = start(&c);
-        let Some(first_key) = self.by_offset.get(&at).filter(|_| !closed) else {
+        let Some(first_key) = self.by_offset.get(&at).filter(|_| !c.closed()) else {
             return c;
         };
         let Some((id, off)) = first_key
@@ -625,20 +629,10 @@ impl<'a> ChunkIndex<'a> {
             extents.len()
         );
         let mut joined = carve_buffer(&bytes, at, evidence, &|_| (container.clone(), None));
-        let whole = joined.first_mut().filter(|j| {
-            start(j) == at
-                && match j {
-                    Carved::Job(j) => j.job.closed,
-                    Carved::File(f) => f.file.closed,
-                    Carved::Legacy(..) => false,
-                }
-        });
+        let whole = joined.first_mut().filter(|j| start(j) == at && j.closed());
         match whole {
             Some(w) => {
-                let page = match &c {
-                    Carved::Job(j) | Carved::Legacy(j, _) => j.source.page,
-                    Carved::File(f) => f.source.page,
-                };
+                let page = c.source().page;
                 let src = w.source_mut();
                 src.extents = extents;
                 src.page = page;

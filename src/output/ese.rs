@@ -117,14 +117,18 @@ pub fn info_text(db: &Database<'_>, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
-    for t in &db.tables {
-        let (rows, _) = db.rows(t.root);
+    // Row counts come from `info_json`, which already walked every tree once.
+    let counts = info.get("tables").and_then(Json::as_array);
+    for (i, t) in db.tables.iter().enumerate() {
+        let rows = counts
+            .and_then(|c| c.get(i))
+            .and_then(|t| t.get("rows"))
+            .and_then(Json::as_u64)
+            .unwrap_or(0);
         writeln!(
             out,
             "\ntable {} (root page {}, {} rows)",
-            t.name,
-            t.root,
-            rows.len()
+            t.name, t.root, rows
         )?;
         for c in &t.columns {
             writeln!(
