@@ -5,10 +5,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bitscope::bits::decoded::{row, FileEntry, JobEntry};
+use bitscope::bits::decoded::row;
 use bitscope::bits::file::decode_file_blob;
 use bitscope::bits::job::decode_job_blob;
 use bitscope::bits::model::Source;
+use bitscope::bits::model::{FileEntry, JobEntry};
 use bitscope::bits::parse::parse_bytes;
 
 fn samples() -> PathBuf {

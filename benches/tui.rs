@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use bitscope::bits::model::{BitsInfo, FieldRange, Source};
+use bitscope::bits::model::{BitsInfo, FieldRange, Source, SourceKind};
 use bitscope::bits::security::AccessControl;
 use bitscope::tui::app::App;
 use bitscope::tui::store::Col;
@@ -113,7 +113,11 @@ fn synth(n: usize) -> Vec<BitsInfo> {
                 evidence: "/evidence/qmgr.db".into(),
                 offset: off,
                 length: 2048,
-                kind: kind.into(),
+                kind: if kind == "carved" {
+                    SourceKind::Carved
+                } else {
+                    SourceKind::Live
+                },
                 container: "ese:Jobs long value".into(),
                 page: Some((off / 16384) as u32),
                 tag: None,

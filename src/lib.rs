@@ -1,12 +1,20 @@
 //! bitscope: read Windows BITS queue databases (qmgr.db as ESE, legacy qmgr0/1.dat).
 //!
-//! Data flows one way: bytes → readers ([`ese`], [`bits`]) → records with provenance → output.
-#![forbid(unsafe_code)]
+//! Data flows one way: evidence ([`input`]) → readers ([`ese`], [`bits`]) → records with
+//! provenance ([`bits::pipeline`]) → sinks ([`output`], the explorer).
+//!
+//! Features: `cli` (clap, for the binaries), `tui` (the explorer), `gen` (the test-data
+//! generator); all on by default. With `default-features = false` the library is the readers,
+//! decoders, carver, pipeline and writers alone.
+// One `unsafe` block in the crate: the read-only memory map of evidence (`input.rs`).
+#![deny(unsafe_code)]
 
 pub mod bits;
 pub mod ese;
+#[cfg(feature = "gen")]
 pub mod gen;
 pub mod input;
 pub mod output;
+#[cfg(feature = "tui")]
 pub mod tui;
 pub mod util;

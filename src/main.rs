@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use bitscope::bits::parse;
+use bitscope::bits::{parse, pipeline};
 use bitscope::ese::Database;
 use bitscope::output;
+use bitscope::util::text::escape;
 
 /// Explore Windows BITS queue databases (qmgr.db, qmgr0.dat/qmgr1.dat).
 ///
@@ -48,6 +49,11 @@ enum Command {
         /// Also carve deleted records from free space.
         #[arg(long)]
         carve: bool,
+        /// How much provenance each record carries: `record` (evidence, offset, length,
+        /// container, ESE page/tag, long-value extents, copies) or `fields` (also the byte
+        /// range of every field).
+        #[arg(long, value_enum, default_value = "record")]
+        provenance: Provenance,
     },
     /// Run a TOML collection (the artemis `bits` artifact format; see assets/collect-bits.toml).
     Collect {
@@ -57,6 +63,12 @@ enum Command {
     /// Inspect an ESE database directly (no BITS decoding).
     #[command(subcommand)]
     Ese(EseCommand),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Provenance {
+    Record,
+    Fields,
 }
 
 #[derive(Subcommand)]
@@ -81,7 +93,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("bitscope: {msg}");
+            // Messages name files and quote evidence: never raw to the terminal.
+            eprintln!("bitscope: {}", escape(&msg));
             ExitCode::from(1)
         }
     }
@@ -101,21 +114,32 @@ fn run(cli: Cli) -> Result<(), String> {
             let config = output::collect::load(&config).map_err(|e| e.to_string())?;
             let done = output::collect::run(&config).map_err(|e| e.to_string())?;
             for f in &done.files {
-                println!("{}", f.display());
+                println!("{}", escape(&f.display().to_string()));
             }
             eprintln!(
-                "bitscope: {} records written to {}",
+                "bitscope: {} records written to {} ({})",
                 done.records,
-                done.dir.display()
+                escape(&done.dir.display().to_string()),
+                done.status
             );
-            Ok(())
+            match done.status {
+                "complete" => Ok(()),
+                other => Err(format!("collection {other}: see the report's warnings")),
+            }
         }
         Command::Parse {
             paths,
             format,
             output,
             carve,
-        } => run_parse(&paths, format, output.as_deref(), carve),
+            provenance,
+        } => {
+            let opts = pipeline::Options {
+                carve,
+                field_ranges: provenance == Provenance::Fields,
+            };
+            run_parse(&paths, format, output.as_deref(), &opts)
+        }
     }
 }
 
@@ -123,46 +147,64 @@ fn run_parse(
     paths: &[PathBuf],
     format: output::bits::Format,
     output: Option<&std::path::Path>,
-    carve: bool,
+    opts: &pipeline::Options,
 ) -> Result<(), String> {
     let inputs: Vec<PathBuf> = paths.iter().flat_map(|p| parse::find_inputs(p)).collect();
     if inputs.is_empty() {
         return Err("no qmgr.db or qmgr*.dat found under the given paths".into());
     }
-    let mut records = Vec::new();
+    match output {
+        Some(path) => {
+            let evidence: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+            let protected = output::Protected::of(&evidence);
+            let show = |e: io::Error| format!("{}: {e}", path.display());
+            let file = output::AtomicFile::create(path, &protected).map_err(show)?;
+            let (file, failed) = parse_into(&inputs, format, file, opts)?;
+            // A failed input still leaves the others' records: the file is kept.
+            file.commit().map_err(show)?;
+            failure(failed, inputs.len())
+        }
+        None => {
+            let stdout = BufWriter::with_capacity(256 << 10, io::stdout().lock());
+            let (_, failed) = parse_into(&inputs, format, stdout, opts)?;
+            failure(failed, inputs.len())
+        }
+    }
+}
+
+/// Run every input through the pipeline into one writer; returns the writer, flushed, and
+/// how many inputs failed.
+fn parse_into<W: Write>(
+    inputs: &[PathBuf],
+    format: output::bits::Format,
+    out: W,
+    opts: &pipeline::Options,
+) -> Result<(W, usize), String> {
+    let writer = output::bits::RecordWriter::new(out, format).map_err(|e| e.to_string())?;
+    // The input being read, for the warnings' prefix.
+    let current = std::cell::RefCell::new(String::new());
+    let mut warn = |w: &str| eprintln!("warning: {}: {}", escape(&current.borrow()), escape(w));
     let mut failed = 0;
-    for result in parse::parse_files(&inputs, carve) {
-        match result {
-            Ok(parsed) => {
-                for w in &parsed.warnings {
-                    eprintln!("warning: {}: {w}", parsed.evidence);
-                }
-                records.extend(parsed.records);
-            }
-            Err(e) => {
+    let mut sink = output::sink::WriterSink::new(writer, &mut warn);
+    for input in inputs {
+        *current.borrow_mut() = input.display().to_string();
+        match pipeline::run_file(input, opts, &mut sink) {
+            Ok(_) => {}
+            Err(pipeline::RunError::Stopped) => break,
+            Err(pipeline::RunError::Parse(e)) => {
                 eprintln!("bitscope: {e}");
                 failed += 1;
             }
         }
     }
-    let mut buf = Vec::new();
-    output::bits::write(&records, format, &mut buf).map_err(|e| e.to_string())?;
-    match output {
-        Some(path) => {
-            let evidence: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
-            output::write_file_atomic(path, &buf, &evidence)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        None => io::stdout()
-            .lock()
-            .write_all(&buf)
-            .map_err(|e| e.to_string())?,
-    }
+    let writer = sink.into_writer().map_err(|e| e.to_string())?;
+    let out = writer.finish().map_err(|e| e.to_string())?;
+    Ok((out, failed))
+}
+
+fn failure(failed: usize, of: usize) -> Result<(), String> {
     if failed > 0 {
-        return Err(format!(
-            "{failed} of {} inputs could not be decoded",
-            inputs.len()
-        ));
+        return Err(format!("{failed} of {of} inputs could not be decoded"));
     }
     Ok(())
 }
@@ -171,7 +213,8 @@ fn run_ese(cmd: EseCommand) -> Result<(), String> {
     let path = match &cmd {
         EseCommand::Info { path, .. } | EseCommand::Dump { path, .. } => path.clone(),
     };
-    let data = bitscope::input::read_evidence(&path).map_err(|e| e.to_string())?;
+    let ev = bitscope::input::Evidence::open(&path).map_err(|e| e.to_string())?;
+    let data = ev.map().map_err(|e| e.to_string())?;
     let db = Database::open(&data).map_err(|e| format!("{}: {e}", path.display()))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

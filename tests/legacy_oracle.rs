@@ -2,7 +2,7 @@
 //! construct 2.8.12), run by `tests/oracle/bits_parser_oracle.py`.
 //!
 //! For every committed fixture in `testdata/legacy/` (built from the real pieces by
-//! `bitscope::bits::legacy_gen`, see `testdata/README.md`), bitscope's `decode_legacy_queue` and
+//! `bitscope::gen::legacy`, see `testdata/README.md`), bitscope's `decode_legacy_queue` and
 //! bits_parser read the same file; the test asserts the same job count, and for each job the
 //! same id, name, description, notify command and arguments, owner SID, type, priority, state,
 //! notify flags, error and retry counts, the five times, and each file's destination, URL,
@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use bitscope::bits::file::FileRecord;
 use bitscope::bits::job::JOB_DELIMITERS;
 use bitscope::bits::legacy::{decode_legacy_job, decode_legacy_queue, LegacyJob, LegacyQueue};
-use bitscope::bits::legacy_gen::{Fixture, FIXTURES, FIXTURE_DIR};
+use bitscope::gen::legacy::{Fixture, FIXTURES, FIXTURE_DIR};
 use serde_json::Value;
 
 fn fixture_bytes(file: &str) -> (PathBuf, Vec<u8>) {

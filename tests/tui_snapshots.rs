@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bitscope::bits::model::{BitsInfo, FieldRange, Source};
+use bitscope::bits::model::{BitsInfo, FieldRange, Source, SourceKind};
 use bitscope::bits::security::AccessControl;
 use bitscope::tui::app::App;
 use bitscope::tui::display;
@@ -210,10 +210,15 @@ fn evil_records() -> Vec<BitsInfo> {
                 evidence: format!("/nonexistent/ev\x1bil{i}.db"),
                 offset: 0x100,
                 length: 32,
-                kind: if i % 2 == 1 { "carved" } else { "live" }.into(),
+                kind: if i % 2 == 1 {
+                    SourceKind::Carved
+                } else {
+                    SourceKind::Live
+                },
                 container: format!("ese:Jobs{e}"),
                 fields: vec![FieldRange {
-                    name: format!("name{e}"),
+                    // Field names come from the decoders (fixed strings), never the evidence.
+                    name: "name",
                     offset: 0,
                     length: 8,
                 }],

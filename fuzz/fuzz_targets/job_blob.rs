@@ -1,7 +1,8 @@
 //! The Win10+ job blob decoder, then the BitsInfo row built from it (SD, ACLs, SDDL).
 #![no_main]
 
-use bitscope::bits::decoded::{row, JobEntry};
+use bitscope::bits::decoded::row;
+use bitscope::bits::model::JobEntry;
 use bitscope::bits::job::decode_job_blob;
 use bitscope::bits::model::Source;
 use libfuzzer_sys::fuzz_target;

@@ -13,11 +13,10 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use super::decoded::{FileEntry, JobEntry};
 use super::file::{decode_file_blob, FileRecord, FILE_MARKER};
 use super::job::{decode_job_blob, JobRecord, JOB_DELIMITERS, JOB_MARKERS};
 use super::legacy::decode_legacy_job;
-use super::model::Source;
+use super::model::{FileEntry, JobEntry, Source, SourceKind};
 use crate::util::guid::Guid;
 
 /// The longest blob the carver decodes from one hit (real blobs are 1–10 KiB).
@@ -96,7 +95,7 @@ impl Carved {
         }
     }
 
-    fn source_mut(&mut self) -> &mut Source {
+    pub(crate) fn source_mut(&mut self) -> &mut Source {
         match self {
             Carved::Job(j) | Carved::Legacy(j, _) => &mut j.source,
             Carved::File(f) => &mut f.source,
@@ -109,10 +108,21 @@ pub type Locator<'a> = dyn Fn(u64) -> (String, Option<u32>) + Sync + 'a;
 
 /// Carve `buf`, which sits at file offset `base` of `evidence`.
 pub fn carve_buffer(buf: &[u8], base: u64, evidence: &str, locate: &Locator<'_>) -> Vec<Carved> {
+    carve_buffer_skipping(buf, base, evidence, locate, &|_| false)
+}
+
+/// [`carve_buffer`], passing over the hits at file offsets `skip` says are already read.
+pub fn carve_buffer_skipping(
+    buf: &[u8],
+    base: u64,
+    evidence: &str,
+    locate: &Locator<'_>,
+    skip: &dyn Fn(u64) -> bool,
+) -> Vec<Carved> {
     let mut out = Vec::new();
     let mut covered_until = 0usize;
     for (at, kind) in find_markers(buf) {
-        if at < covered_until {
+        if at < covered_until || skip(base + at as u64) {
             continue;
         }
         let window = buf
@@ -123,7 +133,7 @@ pub fn carve_buffer(buf: &[u8], base: u64, evidence: &str, locate: &Locator<'_>)
             evidence: evidence.to_string(),
             offset: base + at as u64,
             length: len as u64,
-            kind: "carved".into(),
+            kind: SourceKind::Carved,
             container: container.clone(),
             page,
             ..Source::default()
@@ -245,55 +255,6 @@ pub fn plausible_file(f: &FileRecord) -> bool {
         && plausible_time(f.remote_mtime)
 }
 
-/// The BitsInfo fields a partial job did not recover.
-pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
-    let mut m = Vec::new();
-    let mut need = |present: bool, name: &str| {
-        if !present {
-            m.push(name.to_string());
-        }
-    };
-    need(j.name.is_some(), "job_name");
-    need(j.description.is_some(), "job_description");
-    need(j.notify_command.is_some(), "job_command");
-    need(j.notify_arguments.is_some(), "job_arguments");
-    need(j.owner_sid.is_some(), "owner_sid");
-    need(j.notify_flags.is_some(), "flags");
-    need(j.security_descriptor.is_some(), "acls");
-    need(j.file_count.is_some(), "file_id");
-    need(j.error_count.is_some(), "error_count");
-    need(j.transient_error_count.is_some(), "transient_error_count");
-    need(j.retry_delay.is_some(), "retry_delay");
-    need(j.no_progress_timeout.is_some(), "timeout");
-    need(j.created.is_some(), "created");
-    need(j.modified.is_some(), "modified");
-    need(j.completed.is_some(), "completed");
-    need(j.expiration.is_some(), "expiration");
-    // Legacy jobs have no notify-program or HTTP-verb fields to recover.
-    let legacy = super::job::job_delimiter_label(&j.marker.0).is_some();
-    need(legacy || j.notify_program.is_some(), "target_path");
-    need(legacy || j.http_method.is_some(), "http_method");
-    m
-}
-
-/// The BitsInfo fields a partial file did not recover.
-pub fn missing_file_fields(f: &FileRecord) -> Vec<String> {
-    let mut m = Vec::new();
-    let mut need = |present: bool, name: &str| {
-        if !present {
-            m.push(name.to_string());
-        }
-    };
-    need(f.destination.is_some(), "full_path");
-    need(f.url.is_some(), "url");
-    need(f.temp_path.is_some(), "tmp_fullpath");
-    need(f.bytes_transferred.is_some(), "bytes_downloaded");
-    need(f.total_bytes.is_some(), "bytes_transferred");
-    need(f.drive.is_some(), "drive");
-    need(f.volume.is_some(), "volume");
-    m
-}
-
 /// Drop carved records whose bytes equal, or are a cut-off prefix of, a live record's or an
 /// earlier carved record's bytes. Identical carved copies leave their offsets in `also_at`.
 pub fn dedup(live: &[&[u8]], carved: Vec<Carved>) -> Vec<Carved> {
@@ -349,36 +310,29 @@ pub fn dedup(live: &[&[u8]], carved: Vec<Carved>) -> Vec<Carved> {
     kept
 }
 
-/// Carve a qmgr.db page-aware: unreferenced long values first (reassembled from their chunks,
-/// so a blob split across pages comes back whole), then every byte of the file, each hit
-/// labelled with its page and what part of the page holds it.
-pub fn carve_ese(data: &[u8], evidence: &str) -> (Vec<Carved>, Vec<String>) {
-    let mut warnings = Vec::new();
-    let Ok(db) = crate::ese::Database::open(data) else {
-        warnings.push("not an ESE database: carved as raw bytes".into());
-        return (
-            carve_buffer(data, 0, evidence, &|_| ("raw".into(), None)),
-            warnings,
-        );
-    };
+/// Carve an open qmgr.db page-aware: unreferenced long values first (reassembled from their
+/// chunks, so a blob split across pages comes back whole), then every byte of the file, each
+/// hit labelled with its page and what part of the page holds it.
+pub fn carve_ese(db: &crate::ese::Database<'_>, evidence: &str) -> (Vec<Carved>, Vec<String>) {
+    let data = db.data;
+    let warnings = Vec::new();
     let mut found = Vec::new();
     // Chunks of long values that reassemble whole (live or unreferenced): a raw hit inside one
     // is already read through the tree, and reading on past the chunk's end would splice in
     // the next node's header.
-    let mut assembled: Vec<(u64, u64)> = Vec::new();
+    let mut assembled = Ranges::default();
     for t in &db.tables {
         let (lv, _) = db.long_values(t);
         for root in lv.roots().into_iter().filter(|r| r.refcount > 0) {
             let reference: Vec<u8> = root.id.iter().rev().copied().collect();
             if lv.get(&reference, crate::ese::database::MAX_VALUE).is_ok() {
-                let ext = lv.extents(&reference);
-                assembled.extend(ext.iter().map(|(_, o, l)| (*o, *o + *l as u64)));
+                assembled.extend(lv.extents(&reference));
             }
         }
         for (root, bytes) in lv.orphans() {
             let extents = lv.extents(&root.id.iter().rev().copied().collect::<Vec<_>>());
             let Ok(bytes) = bytes else { continue };
-            assembled.extend(extents.iter().map(|(_, o, l)| (*o, *o + *l as u64)));
+            assembled.extend(extents.clone());
             let Some(&(page, first, _)) = extents.first() else {
                 continue;
             };
@@ -399,6 +353,7 @@ pub fn carve_ese(data: &[u8], evidence: &str) -> (Vec<Carved>, Vec<String>) {
             }
         }
     }
+    assembled.sort();
     let reachable = db.reachable_pages();
     let page_size = db.page_size as u64;
     let pages = db.page_count();
@@ -435,14 +390,53 @@ pub fn carve_ese(data: &[u8], evidence: &str) -> (Vec<Carved>, Vec<String>) {
             }
         }
     };
-    let chunks = ChunkIndex::build(&db);
+    let chunks = ChunkIndex::build(db);
+    let skip = |off: u64| assembled.contains(off);
     found.extend(
-        carve_buffer(data, 0, evidence, &locate)
+        carve_buffer_skipping(data, 0, evidence, &locate, &skip)
             .into_iter()
-            .filter(|c| !assembled.iter().any(|(s, e)| (*s..*e).contains(&start(c))))
             .map(|c| chunks.rejoin(c, evidence)),
     );
     (found, warnings)
+}
+
+/// File byte ranges, sorted by start, answering "does any range hold this offset?" by binary
+/// search (a qmgr.db holds tens of thousands of long-value chunks).
+#[derive(Default)]
+struct Ranges {
+    /// (start, end), end exclusive.
+    spans: Vec<(u64, u64)>,
+    /// `reach[i]`: the greatest end among `spans[..=i]`, so overlapping spans still answer.
+    reach: Vec<u64>,
+}
+
+impl Ranges {
+    fn extend(&mut self, extents: Vec<(u32, u64, usize)>) {
+        self.spans.extend(
+            extents
+                .into_iter()
+                .map(|(_, o, l)| (o, o.saturating_add(l as u64))),
+        );
+    }
+
+    fn sort(&mut self) {
+        self.spans.sort_unstable();
+        let mut max = 0;
+        self.reach = self
+            .spans
+            .iter()
+            .map(|(_, e)| {
+                max = max.max(*e);
+                max
+            })
+            .collect();
+    }
+
+    fn contains(&self, off: u64) -> bool {
+        // The spans starting at or before `off`; the last of them reaches furthest.
+        let n = self.spans.partition_point(|(s, _)| *s <= off);
+        n > 0 && self.reach.get(n - 1).is_some_and(|e| off < *e)
+    }
 }
 
 /// Bytes each worker scans at a time when streaming; records may run into the next

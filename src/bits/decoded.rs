@@ -1,142 +1,22 @@
-//! Decoded jobs and files before they are joined into BitsInfo rows, and the join.
+//! From decoded jobs and files to BitsInfo rows.
 //!
 //! Rows: one per (job, file) the job's file list names; a job without files gives one row with
 //! empty file fields; a file no job claims gives one row with empty job fields. Legacy jobs
-//! carry their files inline, so they are joined by position.
+//! carry their files inline, so they are joined by position. The order rows are made in, and
+//! which carved copies are kept, is the pipeline's business ([`super::pipeline`]).
 
 use std::collections::HashMap;
 
-use super::file::FileRecord;
 use super::job::{self, JobRecord};
-use super::model::{BitsInfo, Source};
+use super::model::{BitsInfo, FileEntry, JobEntry, SourceKind};
 use super::security::{parse_security_descriptor, well_known_name};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
 
-/// A decoded job with the blob it came from and where that lies.
-#[derive(Debug, Clone)]
-pub struct JobEntry {
-    pub job: JobRecord,
-    /// The job's bytes; field offsets in `job` are relative to its start.
-    pub blob: Vec<u8>,
-    pub source: Source,
-}
-
-/// A decoded file; `id` is the `Files.Id` (ESE) when known.
-#[derive(Debug, Clone)]
-pub struct FileEntry {
-    pub id: Option<Guid>,
-    pub file: FileRecord,
-    /// The record's bytes (empty for files inside a legacy job, which keeps them).
-    pub blob: Vec<u8>,
-    pub source: Source,
-}
-
-/// What one evidence file yielded.
-#[derive(Debug, Clone, Default)]
-pub struct Decoded {
-    pub jobs: Vec<JobEntry>,
-    pub files: Vec<FileEntry>,
-    /// Legacy jobs with their inline files (already paired).
-    pub legacy: Vec<(JobEntry, Vec<FileEntry>)>,
-    /// Carved records, each with the BitsInfo fields it could not recover.
-    pub carved_jobs: Vec<(Vec<String>, JobEntry)>,
-    pub carved_files: Vec<(Vec<String>, FileEntry)>,
-    pub carved_legacy: Vec<(Vec<String>, JobEntry, Vec<FileEntry>)>,
-    pub warnings: Vec<String>,
-}
-
-impl Decoded {
-    /// Add carved records, dropping those that repeat a live record or each other.
-    pub fn add_carved(&mut self, found: Vec<super::carve::Carved>) {
-        use super::carve::{dedup, missing_file_fields, missing_job_fields, Carved};
-        let live: Vec<&[u8]> = self
-            .jobs
-            .iter()
-            .map(|j| j.blob.as_slice())
-            .chain(self.files.iter().map(|f| f.blob.as_slice()))
-            .chain(self.legacy.iter().map(|(j, _)| j.blob.as_slice()))
-            .collect();
-        let kept = dedup(&live, found);
-        for c in kept {
-            match c {
-                Carved::Job(j) => self.carved_jobs.push((missing_job_fields(&j.job), j)),
-                Carved::File(f) => self.carved_files.push((missing_file_fields(&f.file), f)),
-                Carved::Legacy(j, files) => {
-                    let missing = missing_job_fields(&j.job);
-                    self.carved_legacy.push((missing, j, files));
-                }
-            }
-        }
-    }
-
-    /// Join jobs and files into BitsInfo rows.
-    pub fn into_rows(self) -> Vec<BitsInfo> {
-        let mut rows = Vec::new();
-        let mut by_id: HashMap<Guid, Vec<usize>> = HashMap::new();
-        for (i, f) in self.files.iter().enumerate() {
-            if let Some(id) = f.id {
-                by_id.entry(id).or_default().push(i);
-            }
-        }
-        let mut claimed = vec![false; self.files.len()];
-        for j in &self.jobs {
-            let missing = join_job(j, &self.files, &by_id, &mut claimed, &mut rows);
-            if let Some(r) = missing {
-                rows.push(r);
-            }
-        }
-        for (j, files) in &self.legacy {
-            if files.is_empty() {
-                rows.push(row(Some(j), None, None));
-            }
-            for f in files {
-                rows.push(row(Some(j), Some(f), None));
-            }
-        }
-        // Carved jobs join the live files they list; carved files carry no id of their own,
-        // so each is a row of its own.
-        for (missing, j) in &self.carved_jobs {
-            let first = rows.len();
-            if let Some(r) = join_job(j, &self.files, &by_id, &mut claimed, &mut rows) {
-                rows.push(r);
-            }
-            for r in rows.iter_mut().skip(first) {
-                r.missing_fields = missing.clone();
-            }
-        }
-        // Live files no job (live or carved) claims.
-        for (f, c) in self.files.iter().zip(&claimed) {
-            if !c {
-                rows.push(row(None, Some(f), f.id));
-            }
-        }
-        for (missing, f) in &self.carved_files {
-            let mut r = row(None, Some(f), None);
-            r.missing_fields = missing.clone();
-            rows.push(r);
-        }
-        for (missing, j, files) in &self.carved_legacy {
-            if files.is_empty() {
-                let mut r = row(Some(j), None, None);
-                r.missing_fields = missing.clone();
-                rows.push(r);
-            }
-            for f in files {
-                let mut r = row(Some(j), Some(f), None);
-                r.missing_fields = missing.clone();
-                rows.push(r);
-            }
-        }
-        mark_versions(&mut rows);
-        rows
-    }
-}
-
 /// Rows for one job: one per listed file that was found. Listed files that were not found
 /// collapse into a single row (returned) with a warning, so a job that lists thousands of
 /// absent files cannot multiply its row thousands of times.
-fn join_job(
+pub(crate) fn join_job(
     j: &JobEntry,
     files: &[FileEntry],
     by_id: &HashMap<Guid, Vec<usize>>,
@@ -193,8 +73,8 @@ pub fn row(job: Option<&JobEntry>, file: Option<&FileEntry>, file_id: Option<Gui
     if let Some(f) = file {
         fill_file(&mut r, f);
     }
-    r.carved = job.is_some_and(|j| j.source.kind == "carved")
-        || file.is_some_and(|f| f.source.kind == "carved");
+    r.carved = job.is_some_and(|j| j.source.kind == SourceKind::Carved)
+        || file.is_some_and(|f| f.source.kind == SourceKind::Carved);
     r.evidence = job
         .map(|j| j.source.evidence.clone())
         .or_else(|| file.map(|f| f.source.evidence.clone()))
@@ -331,20 +211,4 @@ pub fn flag_names(flags: u32) -> String {
         out.push(format!("{unknown:#x}"));
     }
     out.join(" | ")
-}
-
-/// Count the distinct copies (live or carved, by source offset) of each job id.
-fn mark_versions(rows: &mut [BitsInfo]) {
-    let mut copies: HashMap<String, Vec<u64>> = HashMap::new();
-    for r in rows.iter() {
-        if let (false, Some(s)) = (r.job_id.is_empty(), &r.job_source) {
-            let v = copies.entry(r.job_id.clone()).or_default();
-            if !v.contains(&s.offset) {
-                v.push(s.offset);
-            }
-        }
-    }
-    for r in rows.iter_mut() {
-        r.versions = copies.get(&r.job_id).map_or(0, |v| v.len() as u32);
-    }
 }

@@ -287,6 +287,28 @@ impl JobRecord {
     pub fn iso(ft: Option<u64>) -> String {
         ft.map(filetime_iso).unwrap_or_default()
     }
+
+    /// Make every offset relative to `start` instead of to the buffer decoded: a job decoded
+    /// inside a whole queue file becomes the same record as one decoded from its own bytes.
+    pub fn rebase(&mut self, start: usize) {
+        let at = |o: &mut usize| *o = o.saturating_sub(start);
+        let range = |r: &mut Option<(usize, usize)>| {
+            if let Some((o, _)) = r.as_mut() {
+                *o = o.saturating_sub(start);
+            }
+        };
+        at(&mut self.marker_offset);
+        range(&mut self.security_area);
+        range(&mut self.security_descriptor);
+        range(&mut self.custom_headers);
+        range(&mut self.trailer);
+        for (o, _) in &mut self.trailer_strings {
+            at(o);
+        }
+        for (_, o, _) in &mut self.fields {
+            at(o);
+        }
+    }
 }
 
 /// Decode a Win10+ job blob (`Jobs.Blob`) that starts with a job marker.

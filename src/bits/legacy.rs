@@ -84,6 +84,16 @@ pub struct LegacyQueue {
     pub warnings: Vec<String>,
 }
 
+/// Does `head` (a file's first bytes) start like a queue file: FILE_HEADER followed by
+/// QUEUE_HEADER within the first 4096 bytes, then room for the job count? Reads nothing else,
+/// so a large file that is not a queue is told apart by its header alone.
+pub fn is_legacy_queue(head: &[u8]) -> bool {
+    let mut both = [0u8; 32];
+    both[..16].copy_from_slice(&FILE_HEADER);
+    both[16..].copy_from_slice(&QUEUE_HEADER);
+    find(head, &both, 0, HEADER_SEARCH).is_some_and(|h| head.len() >= h + 36)
+}
+
 /// Decode a legacy queue file.
 ///
 /// Errors only when FILE_HEADER followed by QUEUE_HEADER is not found near the start, or the job

@@ -8,12 +8,13 @@
 pub mod file;
 pub mod job;
 pub mod legacy;
-pub mod legacy_gen;
 pub mod security;
 
 pub use job::DecodeError;
 pub mod carve;
 pub mod decoded;
+pub mod fields;
 pub mod model;
 pub mod parse;
+pub mod pipeline;
 pub mod qmgr;

@@ -3,7 +3,54 @@
 
 use serde::Serialize;
 
+use super::file::FileRecord;
+use super::job::JobRecord;
 use super::security::AccessControl;
+use crate::util::guid::Guid;
+
+/// How a record was found: through the store's own structures, or by the carver.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    #[default]
+    Live,
+    Carved,
+}
+
+/// Compares with the JSON spelling (`"live"`, `"carved"`).
+impl PartialEq<&str> for SourceKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Live => "live",
+            SourceKind::Carved => "carved",
+        }
+    }
+}
+
+/// A decoded job with the blob it came from and where that lies.
+#[derive(Debug, Clone)]
+pub struct JobEntry {
+    pub job: JobRecord,
+    /// The job's bytes; field offsets in `job` are relative to its start.
+    pub blob: Vec<u8>,
+    pub source: Source,
+}
+
+/// A decoded file; `id` is the `Files.Id` (ESE) when known.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub id: Option<Guid>,
+    pub file: FileRecord,
+    /// The record's bytes (empty for files inside a legacy job, which keeps them).
+    pub blob: Vec<u8>,
+    pub source: Source,
+}
 
 /// Where a job or file record was read from, so the hex view and the analyst can go back to
 /// the bytes.
@@ -14,8 +61,8 @@ pub struct Source {
     /// Byte offset of the record (blob) in the evidence file, and its length.
     pub offset: u64,
     pub length: u64,
-    /// `live` (read through the database's own structures) or `carved`.
-    pub kind: String,
+    /// `live` (read through the store's own structures) or `carved`.
+    pub kind: SourceKind,
     /// What structure held it: `ese:Jobs`, `ese:Files`, `legacy-queue`, `ese-free-space`, ...
     pub container: String,
     /// ESE page and tag, when known.
@@ -37,7 +84,7 @@ pub struct Source {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldRange {
-    pub name: String,
+    pub name: &'static str,
     pub offset: u64,
     pub length: u64,
 }
@@ -59,13 +106,13 @@ impl FieldRange {
         for (name, offset, len) in fields {
             let (offset, len) = (*offset as u64, *len as u64);
             if let Some(last) = out.last_mut() {
-                if last.name == *name && last.offset + last.length == offset {
-                    last.length += len;
+                if last.name == *name && last.offset.saturating_add(last.length) == offset {
+                    last.length = last.length.saturating_add(len);
                     continue;
                 }
             }
             out.push(FieldRange {
-                name: (*name).to_string(),
+                name: *name,
                 offset,
                 length: len,
             });
@@ -128,4 +175,53 @@ pub struct BitsInfo {
     /// Copies of one job found more than once (carving) share a version group.
     pub versions: u32,
     pub warnings: Vec<String>,
+}
+
+/// The BitsInfo fields a partial job did not recover.
+pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
+    let mut m = Vec::new();
+    let mut need = |present: bool, name: &str| {
+        if !present {
+            m.push(name.to_string());
+        }
+    };
+    need(j.name.is_some(), "job_name");
+    need(j.description.is_some(), "job_description");
+    need(j.notify_command.is_some(), "job_command");
+    need(j.notify_arguments.is_some(), "job_arguments");
+    need(j.owner_sid.is_some(), "owner_sid");
+    need(j.notify_flags.is_some(), "flags");
+    need(j.security_descriptor.is_some(), "acls");
+    need(j.file_count.is_some(), "file_id");
+    need(j.error_count.is_some(), "error_count");
+    need(j.transient_error_count.is_some(), "transient_error_count");
+    need(j.retry_delay.is_some(), "retry_delay");
+    need(j.no_progress_timeout.is_some(), "timeout");
+    need(j.created.is_some(), "created");
+    need(j.modified.is_some(), "modified");
+    need(j.completed.is_some(), "completed");
+    need(j.expiration.is_some(), "expiration");
+    // Legacy jobs have no notify-program or HTTP-verb fields to recover.
+    let legacy = super::job::job_delimiter_label(&j.marker.0).is_some();
+    need(legacy || j.notify_program.is_some(), "target_path");
+    need(legacy || j.http_method.is_some(), "http_method");
+    m
+}
+
+/// The BitsInfo fields a partial file did not recover.
+pub fn missing_file_fields(f: &FileRecord) -> Vec<String> {
+    let mut m = Vec::new();
+    let mut need = |present: bool, name: &str| {
+        if !present {
+            m.push(name.to_string());
+        }
+    };
+    need(f.destination.is_some(), "full_path");
+    need(f.url.is_some(), "url");
+    need(f.temp_path.is_some(), "tmp_fullpath");
+    need(f.bytes_transferred.is_some(), "bytes_downloaded");
+    need(f.total_bytes.is_some(), "bytes_transferred");
+    need(f.drive.is_some(), "drive");
+    need(f.volume.is_some(), "volume");
+    m
 }

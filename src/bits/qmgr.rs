@@ -7,100 +7,144 @@
 use crate::ese::catalog::Table;
 use crate::ese::record::{RawCell, RecordLayout, TAGFLD_SEPARATED};
 use crate::ese::value::Value;
-use crate::ese::{cell_value, Database, EseError, LongValues};
+use crate::ese::{cell_value, Database, LongValues};
 use crate::util::guid::Guid;
 
-use super::decoded::{Decoded, FileEntry, JobEntry};
+use std::collections::HashMap;
+
 use super::file::{decode_file_blob, FileRecord};
 use super::job::{decode_job_blob, JobRecord};
-use super::model::Source;
+use super::model::{FileEntry, JobEntry, Source, SourceKind};
+use super::pipeline::Options;
 
-/// Decode every live job and file of a qmgr.db held in `data`.
-pub fn read_qmgr_db(data: &[u8], evidence: &str) -> Result<Decoded, EseError> {
-    let db = Database::open(data)?;
-    let mut out = Decoded {
-        warnings: db.warnings.clone(),
-        ..Decoded::default()
-    };
-    for (name, is_job) in [("Jobs", true), ("Files", false)] {
-        let Some(table) = db.table(name) else {
-            out.warnings.push(format!("no {name} table in the catalog"));
-            continue;
-        };
-        for blob in table_blobs(&db, table, evidence, &mut out.warnings) {
-            let (id, bytes, source) = blob;
-            if is_job {
-                match decode_job_blob(&bytes) {
-                    Ok(job) => {
-                        if id.is_some_and(|id| id != job.job_id) {
-                            out.warnings.push(format!(
-                                "Jobs row {} holds a blob for job {}",
-                                id.map(|g| g.to_string()).unwrap_or_default(),
-                                job.job_id
-                            ));
-                        }
-                        let source = source.with_fields(&job.fields);
-                        out.jobs.push(JobEntry {
-                            job,
-                            blob: bytes,
-                            source,
-                        });
-                    }
-                    Err(e) => {
-                        let Some(id) = id else {
-                            out.warnings
-                                .push(format!("Jobs row without Id: undecodable blob: {e}"));
-                            continue;
-                        };
-                        let job = JobRecord {
-                            job_id: id,
-                            warnings: vec![format!("job blob not decodable: {e}")],
-                            ..JobRecord::default()
-                        };
-                        out.jobs.push(JobEntry {
-                            job,
-                            blob: bytes,
-                            source,
-                        });
-                    }
-                }
-            } else {
-                match decode_file_blob(&bytes) {
-                    Ok(file) => {
-                        let source = source.with_fields(&file.fields);
-                        out.files.push(FileEntry {
-                            id,
-                            file,
-                            blob: bytes,
-                            source,
-                        });
-                    }
-                    Err(e) => {
-                        let file = FileRecord {
-                            warnings: vec![format!("file blob not decodable: {e}")],
-                            ..FileRecord::default()
-                        };
-                        out.files.push(FileEntry {
-                            id,
-                            file,
-                            blob: bytes,
-                            source,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
+/// Every live file of the Files table, decoded (the join needs them all before any job).
+pub fn read_files(
+    db: &Database<'_>,
+    evidence: &str,
+    opts: &Options,
+    warnings: &mut Vec<String>,
+) -> Vec<FileEntry> {
+    let mut out = Vec::new();
+    for_each_blob(
+        db,
+        "Files",
+        evidence,
+        warnings,
+        &mut |id, bytes, source, _| {
+            let file = match decode_file_blob(&bytes) {
+                Ok(file) => file,
+                Err(e) => FileRecord {
+                    warnings: vec![format!("file blob not decodable: {e}")],
+                    ..FileRecord::default()
+                },
+            };
+            let source = with_fields(source, &file.fields, opts);
+            out.push(FileEntry {
+                id,
+                file,
+                blob: bytes,
+                source,
+            });
+            true
+        },
+    );
+    out
 }
 
-/// The (Id, Blob bytes, source) of every live row of a Jobs/Files-shaped table.
-fn table_blobs(
+/// How many live Jobs rows carry each Id (more than one is rare: a copy the pipeline must
+/// hold back until all are seen). Reads only the Id column.
+pub fn job_id_counts(db: &Database<'_>) -> HashMap<Guid, u32> {
+    let mut counts = HashMap::new();
+    let Some(table) = db.table("Jobs") else {
+        return counts;
+    };
+    let Some(id_col) = table.column("Id") else {
+        return counts;
+    };
+    let lv = LongValues::default();
+    let (rows, _) = db.rows(table.root);
+    for row in &rows {
+        let Some(rec) = RecordLayout::parse(row.data, db.large) else {
+            continue;
+        };
+        if let Value::Guid(g) = cell_value(id_col, &rec, &lv) {
+            *counts.entry(g).or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// Decode the live jobs one row at a time, handing each to `f` (which returns false to stop).
+pub fn for_each_job(
     db: &Database<'_>,
-    table: &Table,
+    evidence: &str,
+    opts: &Options,
+    warnings: &mut Vec<String>,
+    f: &mut dyn FnMut(JobEntry) -> bool,
+) {
+    for_each_blob(
+        db,
+        "Jobs",
+        evidence,
+        warnings,
+        &mut |id, bytes, source, warnings| {
+            let job = match decode_job_blob(&bytes) {
+                Ok(job) => {
+                    if id.is_some_and(|id| id != job.job_id) {
+                        warnings.push(format!(
+                            "Jobs row {} holds a blob for job {}",
+                            id.map(|g| g.to_string()).unwrap_or_default(),
+                            job.job_id
+                        ));
+                    }
+                    job
+                }
+                Err(e) => {
+                    let Some(id) = id else {
+                        warnings.push(format!("Jobs row without Id: undecodable blob: {e}"));
+                        return true;
+                    };
+                    JobRecord {
+                        job_id: id,
+                        warnings: vec![format!("job blob not decodable: {e}")],
+                        ..JobRecord::default()
+                    }
+                }
+            };
+            let source = with_fields(source, &job.fields, opts);
+            f(JobEntry {
+                job,
+                blob: bytes,
+                source,
+            })
+        },
+    );
+}
+
+fn with_fields(source: Source, fields: &[crate::bits::job::Field], opts: &Options) -> Source {
+    if opts.field_ranges {
+        source.with_fields(fields)
+    } else {
+        source
+    }
+}
+
+/// A row's (Id, Blob bytes, source), and the warnings list to add to.
+type BlobFn<'f> = dyn FnMut(Option<Guid>, Vec<u8>, Source, &mut Vec<String>) -> bool + 'f;
+
+/// Hand the (Id, Blob bytes, source) of every live row of a Jobs/Files-shaped table to `f`,
+/// one row at a time; stops when `f` returns false.
+fn for_each_blob(
+    db: &Database<'_>,
+    name: &str,
     evidence: &str,
     warnings: &mut Vec<String>,
-) -> Vec<(Option<Guid>, Vec<u8>, Source)> {
+    f: &mut BlobFn<'_>,
+) {
+    let Some(table) = db.table(name) else {
+        warnings.push(format!("no {name} table in the catalog"));
+        return;
+    };
     let (lv, w) = db.long_values(table);
     warnings.extend(
         w.into_iter()
@@ -110,9 +154,8 @@ fn table_blobs(
     warnings.extend(w.into_iter().map(|w| format!("{}: {w}", table.name)));
     let (Some(id_col), Some(blob_col)) = (table.column("Id"), table.column("Blob")) else {
         warnings.push(format!("{} has no Id/Blob columns", table.name));
-        return Vec::new();
+        return;
     };
-    let mut out = Vec::new();
     for row in &rows {
         let Some(rec) = RecordLayout::parse(row.data, db.large) else {
             warnings.push(format!(
@@ -141,9 +184,10 @@ fn table_blobs(
             warnings.push(format!("{} row {id}: Blob lost: {reason}", table.name));
         }
         let source = blob_source(table, row, &rec, blob_col.id, &lv, evidence, bytes.len());
-        out.push((id, bytes, source));
+        if !f(id, bytes, source, warnings) {
+            return;
+        }
     }
-    out
 }
 
 /// Where a row's blob lies: in its long-value chunks when separated, else inside the record.
@@ -160,7 +204,7 @@ fn blob_source(
         evidence: evidence.to_string(),
         offset: row.offset,
         length: len as u64,
-        kind: "live".into(),
+        kind: SourceKind::Live,
         container: format!("ese:{}", table.name),
         page: Some(row.page),
         tag: u32::try_from(row.tag).ok(),

@@ -57,10 +57,10 @@ pub const XOR_SEED: u32 = 0x89ab_cdef;
 pub const FLAG_NEW_CHECKSUM: u32 = 0x2000;
 
 /// Offset of the page flags in the page header.
-const OFF_FLAGS: usize = 0x24;
+pub(crate) const OFF_FLAGS: usize = 0x24;
 
 /// Offsets of the four per-block checksums of a large page.
-const LARGE_SLOTS: [usize; 4] = [0x00, 0x28, 0x30, 0x38];
+pub(crate) const LARGE_SLOTS: [usize; 4] = [0x00, 0x28, 0x30, 0x38];
 
 /// Offset of the page number in the 80-byte large-page header.
 pub const OFF_LARGE_PGNO: usize = 0x40;
@@ -152,35 +152,6 @@ pub fn verify_page(page: &[u8], pgno: u32) -> ChecksumStatus {
     }
 }
 
-/// Writes the new-format checksum(s) of a page whose other bytes are final, so that
-/// [`verify_page`] returns [`ChecksumStatus::Ok`] for `pgno` (for the fixture generator).
-///
-/// Sets the new-checksum page flag; on large pages also writes `pgno` at 0x40, then the
-/// checksums of blocks 1-3 (0x28, 0x30, 0x38) and last that of block 0 (which covers them).
-/// Returns `false`, leaving the page alone, for an unsupported page size.
-pub fn write_page_checksums(page: &mut [u8], pgno: u32) -> bool {
-    let len = page.len();
-    if !matches!(len, 2048 | 4096 | 8192 | 16384 | 32768) {
-        return false;
-    }
-    let flags = read_u32(page, OFF_FLAGS) | FLAG_NEW_CHECKSUM;
-    page[OFF_FLAGS..OFF_FLAGS + 4].copy_from_slice(&flags.to_le_bytes());
-    if len > 8192 {
-        page[OFF_LARGE_PGNO..OFF_LARGE_PGNO + 4].copy_from_slice(&pgno.to_le_bytes());
-        let cb = len / 4;
-        for (i, slot) in LARGE_SLOTS.iter().enumerate().skip(1) {
-            let x = xe_block(&page[i * cb..(i + 1) * cb], pgno, false);
-            page[*slot..*slot + 8].copy_from_slice(&x.to_le_bytes());
-        }
-        let x = xe_block(&page[..cb], pgno, true);
-        page[..8].copy_from_slice(&x.to_le_bytes());
-    } else {
-        let x = xe_block(page, pgno, true);
-        page[..8].copy_from_slice(&x.to_le_bytes());
-    }
-    true
-}
-
 /// Old-format XOR: seed ^ every word except the first.
 fn old_xor(page: &[u8]) -> u32 {
     // XORing the first word in twice removes it.
@@ -198,7 +169,7 @@ fn old_xor(page: &[u8]) -> u32 {
 /// bits of `p` come from the column accumulators at the end: bit `k` is the
 /// parity of the columns whose index has bit `k` set. Everything is linear
 /// over GF(2), so this equals the word-by-word definition in the module docs.
-fn xe_block(block: &[u8], pgno: u32, header: bool) -> u64 {
+pub(crate) fn xe_block(block: &[u8], pgno: u32, header: bool) -> u64 {
     let n_words = (block.len() / 4) as u32;
     let mut cols = [0u64; 16];
     if header {
@@ -274,7 +245,7 @@ fn read_u64(b: &[u8], off: usize) -> u64 {
     b.get(off..off.saturating_add(8)).map_or(0, le_u64)
 }
 
-fn read_u32(b: &[u8], off: usize) -> u32 {
+pub(crate) fn read_u32(b: &[u8], off: usize) -> u32 {
     b.get(off..off.saturating_add(4))
         .and_then(|s| s.try_into().ok())
         .map_or(0, u32::from_le_bytes)

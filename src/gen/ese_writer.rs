@@ -26,12 +26,12 @@
 //!   the win10 sample's long-value pages hold).
 //! * **Space trees**: leaf nodes with key = last page of an extent (u32 BE), data = page count.
 
-use crate::ese::checksum::write_page_checksums;
 use crate::ese::header::{xor_checksum, HEADER_BLOCK, SIGNATURE};
 use crate::ese::page::{
     FLAG_EMPTY, FLAG_INDEX, FLAG_LEAF, FLAG_LONG_VALUE, FLAG_NEW_CHECKSUM, FLAG_NEW_RECORD_FORMAT,
     FLAG_PARENT, FLAG_ROOT, FLAG_SPACE_TREE, NODE_COMPRESSED,
 };
+use crate::gen::checksum::write_page_checksums;
 
 use super::rng::Rng;
 

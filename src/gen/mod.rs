@@ -36,7 +36,9 @@
 //! back by bitscope, dissect.esedb and libesedb in `tests/gen_ese.rs`.
 
 pub mod blobs;
+pub mod checksum;
 pub mod ese_writer;
+pub mod legacy;
 pub mod qmgr_db;
 pub mod raw;
 pub mod rng;

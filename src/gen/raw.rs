@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::rng::Rng;
 use super::{create, io_err, truth_path, GenError};
-use crate::bits::legacy_gen::{build_queue_layout, JobSpec, Pieces, Preamble, QueueSpec, Record};
+use crate::gen::legacy::{build_queue_layout, JobSpec, Pieces, Preamble, QueueSpec, Record};
 
 fn read(samples: &Path, rel: &str) -> Result<Vec<u8>, GenError> {
     let p = samples.join(rel);
@@ -64,7 +64,7 @@ pub fn write_legacy(
         jobs: &live,
         deleted: &gone,
     });
-    let placed = |v: &[crate::bits::legacy_gen::PlacedJob]| -> Vec<Value> {
+    let placed = |v: &[crate::gen::legacy::PlacedJob]| -> Vec<Value> {
         v.iter()
             .map(|p| json!({"job_id": p.job_id.to_string(), "job_name": p.name, "offset": p.offset, "length": p.len}))
             .collect()

@@ -4,27 +4,105 @@ use std::io::{self, Write};
 
 use crate::bits::model::BitsInfo;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     Json,
     Jsonl,
     Csv,
+    /// Timesketch JSONL: one line per distinct timestamp of each record.
+    Timeline,
 }
 
+impl Format {
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Jsonl | Format::Timeline => "jsonl",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// Write all `records` at once (tests, the explorer's small exports).
 pub fn write(records: &[BitsInfo], format: Format, out: &mut dyn Write) -> io::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, records)?;
-            out.write_all(b"\n")
+    let mut w = RecordWriter::new(out, format)?;
+    for r in records {
+        w.write(r)?;
+    }
+    w.finish().map(|_| ())
+}
+
+/// Writes records one at a time as they come, in any format; the JSON array is streamed too,
+/// byte for byte what `serde_json::to_writer_pretty` gives for the whole array.
+pub struct RecordWriter<W: Write> {
+    out: W,
+    format: Format,
+    count: u64,
+    scratch: Vec<u8>,
+}
+
+impl<W: Write> RecordWriter<W> {
+    /// Start the output (the CSV header; nothing else until the first record).
+    pub fn new(mut out: W, format: Format) -> io::Result<RecordWriter<W>> {
+        if format == Format::Csv {
+            csv_line(&mut out, CSV_HEADER.iter().map(|s| s.to_string()))?;
         }
-        Format::Jsonl => {
-            for r in records {
-                serde_json::to_writer(&mut *out, r)?;
-                out.write_all(b"\n")?;
+        Ok(RecordWriter {
+            out,
+            format,
+            count: 0,
+            scratch: Vec::new(),
+        })
+    }
+
+    pub fn write(&mut self, r: &BitsInfo) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                self.scratch.clear();
+                serde_json::to_writer_pretty(&mut self.scratch, r)?;
+                let sep: &[u8] = if self.count == 0 { b"[\n" } else { b",\n" };
+                self.out.write_all(sep)?;
+                // Indent the element one level: JSON strings never hold a raw line break, so
+                // every line break is the pretty printer's own.
+                for (i, line) in self.scratch.split(|b| *b == b'\n').enumerate() {
+                    if i > 0 {
+                        self.out.write_all(b"\n")?;
+                    }
+                    self.out.write_all(b"  ")?;
+                    self.out.write_all(line)?;
+                }
             }
-            Ok(())
+            Format::Jsonl => {
+                serde_json::to_writer(&mut self.out, r)?;
+                self.out.write_all(b"\n")?;
+            }
+            Format::Timeline => {
+                for e in crate::output::timeline::entries(r) {
+                    serde_json::to_writer(&mut self.out, &e)?;
+                    self.out.write_all(b"\n")?;
+                }
+            }
+            Format::Csv => csv_record(&mut self.out, r)?,
         }
-        Format::Csv => write_csv(records, out),
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Records written so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Close the output (the JSON array's end) and hand back the writer, flushed.
+    pub fn finish(mut self) -> io::Result<W> {
+        if self.format == Format::Json {
+            let end: &[u8] = if self.count == 0 { b"[]\n" } else { b"\n]\n" };
+            self.out.write_all(end)?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
     }
 }
 
@@ -73,9 +151,8 @@ const CSV_HEADER: [&str; 42] = [
     "warnings",
 ];
 
-fn write_csv(records: &[BitsInfo], out: &mut dyn Write) -> io::Result<()> {
-    csv_line(out, CSV_HEADER.iter().map(|s| s.to_string()))?;
-    for r in records {
+fn csv_record(out: &mut dyn Write, r: &BitsInfo) -> io::Result<()> {
+    {
         let evidence = r
             .job_source
             .as_ref()
@@ -152,21 +229,20 @@ fn write_csv(records: &[BitsInfo], out: &mut dyn Write) -> io::Result<()> {
             r.missing_fields.join("; "),
             r.warnings.join("; "),
         ];
-        csv_line(out, fields.into_iter())?;
+        csv_line(out, fields.into_iter())
     }
-    Ok(())
 }
 
 /// One RFC 4180 line: fields with a comma, quote or line break are quoted, quotes doubled.
-/// A field starting with `=`, `+`, `-` or `@` gets a leading `'` so spreadsheet programs do
-/// not run attacker-controlled text as a formula.
+/// A field starting with `=`, `+`, `-`, `@`, a TAB or a CR (OWASP's CSV-injection list) gets a
+/// leading `'` so spreadsheet programs do not run attacker-controlled text as a formula.
 fn csv_line(out: &mut dyn Write, fields: impl Iterator<Item = String>) -> io::Result<()> {
     let mut line = String::new();
     for (i, f) in fields.enumerate() {
         if i > 0 {
             line.push(',');
         }
-        let f = if f.starts_with(['=', '+', '-', '@']) {
+        let f = if f.starts_with(['=', '+', '-', '@', '\t', '\r']) {
             format!("'{f}")
         } else {
             f
@@ -196,13 +272,39 @@ mod tests {
                 "say \"hi\"".into(),
                 "=cmd()".into(),
                 "x\ny".into(),
+                "\tcmd".into(),
+                "\rcmd".into(),
             ]
             .into_iter(),
         )
         .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "\"a,b\",\"say \"\"hi\"\"\",'=cmd(),\"x\ny\"\r\n"
+            "\"a,b\",\"say \"\"hi\"\"\",'=cmd(),\"x\ny\",'\tcmd,\"'\rcmd\"\r\n"
         );
+    }
+
+    #[test]
+    fn streamed_json_equals_the_pretty_array() {
+        let mut a = BitsInfo {
+            job_id: "a".into(),
+            url: "http://x/\"q\"\n".into(),
+            ..BitsInfo::default()
+        };
+        a.warnings.push("w".into());
+        let b = BitsInfo {
+            job_id: "b".into(),
+            ..BitsInfo::default()
+        };
+        for records in [vec![], vec![a.clone()], vec![a, b]] {
+            let mut streamed = Vec::new();
+            write(&records, Format::Json, &mut streamed).unwrap();
+            let mut whole = serde_json::to_vec_pretty(&records).unwrap();
+            whole.push(b'\n');
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                String::from_utf8(whole).unwrap()
+            );
+        }
     }
 }

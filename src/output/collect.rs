@@ -27,8 +27,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::bits::parse::{find_inputs, parse_file_with};
-use crate::output::bits::Format;
+use crate::bits::parse::find_inputs;
+use crate::bits::pipeline::{run_evidence, RunError};
+use crate::input::Evidence;
+use crate::output::bits::{Format, RecordWriter};
+use crate::output::sink::WriterSink;
+use crate::util::text::escape;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,24 +208,14 @@ fn run_id() -> String {
     )
 }
 
-fn sha256_file(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return String::new();
-    };
-    let mut h = Sha256::new();
-    if std::io::copy(&mut f, &mut h).is_err() {
-        return String::new();
-    }
-    crate::util::bytes::hex(&h.finalize())
-}
-
 /// What a run wrote.
 #[derive(Debug)]
 pub struct Outcome {
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
     pub records: usize,
+    /// `complete` (every input read), `partial` (some failed) or `failed` (none read).
+    pub status: &'static str,
 }
 
 /// Run a collection.
@@ -259,28 +253,79 @@ fn collect_into(
         };
         inputs.extend(find_inputs(&base));
     }
-    let mut records = Vec::new();
-    let mut warnings = Vec::new();
-    let mut read = Vec::new();
-    for path in &inputs {
-        match parse_file_with(path, carve) {
-            Ok(p) => {
-                warnings.extend(p.warnings.iter().map(|w| format!("{}: {w}", p.evidence)));
-                read.push(json!({"path": p.evidence, "sha256": sha256_file(path), "records": p.records.len()}));
-                records.extend(p.records);
-            }
-            Err(e) => warnings.push(e.to_string()),
-        }
-    }
-    let (ext, body) = encode(&records, out)?;
+    let format = match (out.timeline, &out.format) {
+        (true, _) => Format::Timeline,
+        (false, FormatName::Json) => Format::Json,
+        (false, FormatName::Jsonl) => Format::Jsonl,
+        (false, FormatName::Csv) => Format::Csv,
+    };
+    let ext = format.extension();
     let name = if out.compress {
         format!("bits_{id}.{ext}.gz")
     } else {
         format!("bits_{id}.{ext}")
     };
-    let bytes = if out.compress { gzip(&body)? } else { body };
     let data_path = dir.join(&name);
     let report_path = dir.join(format!("report_{id}.json"));
+    let other = |e: std::io::Error| CollectError::Other(e.to_string());
+    let evidence: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let protected = crate::output::Protected::of(&evidence);
+    refuse_existing(&data_path)?;
+    let file = crate::output::AtomicFile::create(&data_path, &protected).map_err(|e| {
+        CollectError::Other(format!("{}: {e}", escape(&data_path.display().to_string())))
+    })?;
+    let sink_out = if out.compress {
+        DataFile::Gzip(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::default(),
+        ))
+    } else {
+        DataFile::Plain(file)
+    };
+    let opts = crate::bits::pipeline::Options {
+        carve,
+        ..Default::default()
+    };
+    let writer = RecordWriter::new(sink_out, format).map_err(other)?;
+    let mut warnings: Vec<String> = Vec::new();
+    let mut read = Vec::new();
+    let mut failed = 0usize;
+    let mut pending: Vec<String> = Vec::new();
+    let mut on_warning = |w: &str| pending.push(w.to_string());
+    let mut sink = WriterSink::new(writer, &mut on_warning);
+    for path in &inputs {
+        let label = path.display().to_string();
+        let before = sink.count();
+        let result = Evidence::open(path)
+            .map_err(crate::bits::parse::ParseError::from)
+            .map_err(RunError::from)
+            .and_then(|ev| {
+                let sha256 = sha256_evidence(&ev);
+                run_evidence(&ev, &opts, &mut sink).map(|_| sha256)
+            });
+        match result {
+            Ok(sha256) => {
+                read.push(
+                    json!({"path": label, "sha256": sha256, "records": sink.count() - before}),
+                );
+            }
+            Err(RunError::Stopped) => break,
+            Err(RunError::Parse(e)) => {
+                failed += 1;
+                warnings.push(e.to_string());
+            }
+        }
+    }
+    let writer = sink.into_writer().map_err(other)?;
+    warnings.append(&mut pending);
+    let records = writer.count();
+    let file = writer.finish().and_then(DataFile::finish).map_err(other)?;
+    let status = match (inputs.len(), failed) {
+        (0, _) => "failed",
+        (n, f) if f == n => "failed",
+        (_, 0) => "complete",
+        _ => "partial",
+    };
     let report = json!({
         "collection_id": out.collection_id,
         "endpoint_id": out.endpoint_id,
@@ -290,14 +335,15 @@ fn collect_into(
         "artifact": "bits",
         "options": {"carve": carve, "format": ext, "compress": out.compress, "timeline": out.timeline},
         "inputs": read,
-        "records": records.len(),
+        "inputs_failed": failed,
+        "records": records,
         "warnings": warnings,
         "output_files": [name],
-        "status": "complete",
+        "status": status,
     });
     let report_bytes =
         serde_json::to_vec_pretty(&report).map_err(|e| CollectError::Other(e.to_string()))?;
-    write_new(&data_path, &bytes)?;
+    file.commit().map_err(other)?;
     if let Err(e) = write_new(&report_path, &report_bytes) {
         let _ = std::fs::remove_file(&data_path);
         return Err(e);
@@ -305,40 +351,60 @@ fn collect_into(
     Ok(Outcome {
         dir: dir.to_path_buf(),
         files: vec![data_path, report_path],
-        records: records.len(),
+        records: usize::try_from(records).unwrap_or(usize::MAX),
+        status,
     })
 }
 
-fn encode(
-    records: &[crate::bits::model::BitsInfo],
-    out: &OutputConfig,
-) -> Result<(&'static str, Vec<u8>), CollectError> {
-    let mut buf = Vec::new();
-    let err = |e: std::io::Error| CollectError::Other(e.to_string());
-    if out.timeline {
-        for r in records {
-            for e in crate::output::timeline::entries(r) {
-                serde_json::to_writer(&mut buf, &e)
-                    .map_err(|e| CollectError::Other(e.to_string()))?;
-                buf.push(b'\n');
-            }
-        }
-        return Ok(("jsonl", buf));
-    }
-    let (fmt, ext) = match out.format {
-        FormatName::Json => (Format::Json, "json"),
-        FormatName::Jsonl => (Format::Jsonl, "jsonl"),
-        FormatName::Csv => (Format::Csv, "csv"),
-    };
-    crate::output::bits::write(records, fmt, &mut buf).map_err(err)?;
-    Ok((ext, buf))
+/// The data file, gzipped or not, over the atomic file it is committed as.
+enum DataFile {
+    Plain(crate::output::AtomicFile),
+    Gzip(flate2::write::GzEncoder<crate::output::AtomicFile>),
 }
 
-fn gzip(body: &[u8]) -> Result<Vec<u8>, CollectError> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(body)
-        .and_then(|_| enc.finish())
-        .map_err(|e| CollectError::Other(e.to_string()))
+impl DataFile {
+    /// End the gzip stream (if any) and hand back the file to commit.
+    fn finish(self) -> std::io::Result<crate::output::AtomicFile> {
+        match self {
+            DataFile::Plain(f) => Ok(f),
+            DataFile::Gzip(g) => g.finish(),
+        }
+    }
+}
+
+impl Write for DataFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            DataFile::Plain(f) => f.write(buf),
+            DataFile::Gzip(g) => g.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            DataFile::Plain(f) => f.flush(),
+            DataFile::Gzip(g) => g.flush(),
+        }
+    }
+}
+
+fn refuse_existing(path: &Path) -> Result<(), CollectError> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Err(CollectError::Other(format!(
+            "{}: already exists",
+            escape(&path.display().to_string())
+        )));
+    }
+    Ok(())
+}
+
+/// The data file's SHA-256, read through the already open evidence.
+fn sha256_evidence(ev: &Evidence) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    if std::io::copy(&mut ev.reader(), &mut h).is_err() {
+        return String::new();
+    }
+    crate::util::bytes::hex(&h.finalize())
 }
 
 /// Write a new file whole: a temporary name, then a rename; never replaces an existing file.

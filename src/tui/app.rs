@@ -1,8 +1,6 @@
 //! The TUI's state and the one place it changes: [`App::update`] (keys, as actions) and
 //! [`App::apply`] (worker messages).
 
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -936,6 +934,14 @@ impl App {
         }
     }
 
+    /// The open handle of the evidence file named `path` (as the records name it).
+    fn evidence_handle(&self, path: &str) -> Option<std::sync::Arc<crate::input::Evidence>> {
+        self.evidence
+            .iter()
+            .find(|e| e.path.display().to_string() == path)
+            .and_then(|e| e.handle.clone())
+    }
+
     /// Set up the hex state for the current record and source, cursor at its start.
     fn load_hex_record(&mut self) {
         let Some(src) = self.hex_source().cloned() else {
@@ -947,10 +953,22 @@ impl App {
         } else {
             src.extents.clone()
         };
+        let handle = self.evidence_handle(&src.evidence);
+        // Records carry no field ranges unless parsed with them: decode this one record again
+        // from its bytes (the extents, joined) to annotate it.
+        let ranges = if src.fields.is_empty() {
+            handle
+                .as_deref()
+                .map(|ev| record_bytes(ev, &extents, src.length))
+                .map(|b| crate::bits::fields::record_fields(&b))
+                .unwrap_or_default()
+        } else {
+            src.fields.clone()
+        };
         let mut fields = Vec::new();
         let mut names = Vec::new();
-        for (fi, f) in src.fields.iter().enumerate() {
-            names.push(f.name.clone());
+        for (fi, f) in ranges.iter().enumerate() {
+            names.push(f.name.to_string());
             // Map the record-relative range onto the extents.
             let (mut lstart, lend) = (f.offset, f.offset.saturating_add(f.length));
             let mut logical = 0u64;
@@ -974,9 +992,7 @@ impl App {
         self.hex.evidence = src.evidence.clone();
         self.hex.carved = carved;
         self.hex.cursor = self.hex.extents.first().map(|e| e.0).unwrap_or(0);
-        self.hex.file_len = std::fs::metadata(&src.evidence)
-            .map(|m| m.len())
-            .unwrap_or(0);
+        self.hex.file_len = handle.as_ref().map_or(0, |ev| ev.len());
         self.hex.error = None;
         // Put the record start a few lines below the top, to show what precedes it.
         self.hex.top = (self.hex.cursor / 16 * 16).saturating_sub(16 * 2);
@@ -1083,24 +1099,42 @@ impl App {
         {
             return;
         }
-        match read_window(Path::new(&self.hex.evidence), start, want) {
+        let handle = self.evidence_handle(&self.hex.evidence);
+        let read = match handle.as_deref() {
+            Some(ev) => read_window(ev, start, want),
+            None => Err(std::io::Error::other("the evidence file is not open")),
+        };
+        match read {
             Ok(bytes) => {
                 self.hex.window_start = start;
                 self.hex.window = bytes;
             }
             Err(e) => {
                 self.hex.window.clear();
-                self.hex.error = Some(format!("{}: {e}", self.hex.evidence));
+                self.hex.error = Some(format!("{}: {e}", display::escape(&self.hex.evidence)));
             }
         }
     }
 }
 
-/// Read up to `len` bytes of the evidence at `offset` (opened read-only).
-pub fn read_window(path: &Path, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
-    let mut f = File::open(path)?;
-    f.seek(SeekFrom::Start(offset))?;
-    let mut buf = Vec::new();
-    f.take(len).read_to_end(&mut buf)?;
+/// Read up to `len` bytes of the evidence at `offset`.
+pub fn read_window(ev: &crate::input::Evidence, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; usize::try_from(len.min(1 << 20)).unwrap_or(0)];
+    let n = ev.read_at(offset, &mut buf)?;
+    buf.truncate(n);
     Ok(buf)
+}
+
+/// A record's bytes: its extents read and joined, at most `len` (and 1 MiB) in all.
+fn record_bytes(ev: &crate::input::Evidence, extents: &[(u64, u64)], len: u64) -> Vec<u8> {
+    let cap = len.min(1 << 20);
+    let mut out = Vec::new();
+    for &(offset, l) in extents {
+        let want = l.min(cap.saturating_sub(out.len() as u64));
+        match read_window(ev, offset, want) {
+            Ok(b) => out.extend_from_slice(&b),
+            Err(_) => break,
+        }
+    }
+    out
 }

@@ -327,7 +327,7 @@ fn record_has_hidden(r: &BitsInfo) -> bool {
             .flatten()
             .any(|s| {
                 h(&s.evidence)
-                    || h(&s.kind)
+                    || h(s.kind.as_str())
                     || h(&s.container)
                     || s.fields.iter().any(|f| h(&f.name))
             })

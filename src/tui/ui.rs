@@ -14,7 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::bits::model::{BitsInfo, Source};
+use crate::bits::model::{BitsInfo, Source, SourceKind};
 use crate::bits::security::{parse_sid, well_known_name};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
@@ -665,8 +665,12 @@ fn source_lines(out: &mut Vec<Line<'static>>, what: &str, s: &Source) {
     out.push(Line::from(vec![
         label(what),
         Span::styled(
-            s.kind.clone(),
-            Style::default().fg(if s.kind == "carved" { CARVED } else { LIVE }),
+            s.kind.as_str(),
+            Style::default().fg(if s.kind == SourceKind::Carved {
+                CARVED
+            } else {
+                LIVE
+            }),
         ),
         Span::raw(" · "),
         esc(&s.container),

@@ -1,12 +1,12 @@
-//! The background worker: reads, hashes, parses and carves the evidence while the UI stays
-//! responsive, and talks to it over one channel of owned messages.
+//! The background worker: opens, hashes, parses and carves the evidence while the UI stays
+//! responsive, and talks to it over one channel of owned messages. It runs the same pipeline
+//! as `parse` ([`crate::bits::pipeline`]), so an export equals `parse`'s output.
 //!
 //! Every message carries the generation id of the load that sent it; the app drops messages
 //! of any other generation, so a reopened file never mixes with a stale load. The worker can
 //! be cancelled (checked between chunks and phases), and a panic inside it becomes a
 //! [`Msg::Failed`] the UI shows, never a broken screen.
 
-use std::fs::File;
 use std::io::Read;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bits::model::BitsInfo;
 use crate::bits::parse;
+use crate::bits::pipeline::{self, Options, RunError, Sink};
 
 /// The worker thread's name; the TUI's panic hook recognises it.
 pub const THREAD_NAME: &str = "bitscope-worker";
@@ -48,12 +49,20 @@ impl Phase {
     }
 }
 
-/// One evidence file, as opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One evidence file, as opened: the open handle is shared with the app, whose hex view reads
+/// through it (the file is never opened a second time).
+#[derive(Debug, Clone)]
 pub struct Evidence {
     pub path: PathBuf,
     pub size: u64,
     pub sha256: String,
+    pub handle: Option<Arc<crate::input::Evidence>>,
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, o: &Self) -> bool {
+        self.path == o.path && self.size == o.size && self.sha256 == o.sha256
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,58 +266,107 @@ impl From<Stop> for LoadError {
 
 const CHUNK: usize = 1 << 20;
 
-/// Read a file read-only in chunks, hashing as it goes and reporting progress.
-fn read_hashed(
-    path: &Path,
+/// Hash an open evidence file by positioned reads, reporting progress; nothing is kept.
+fn hash(
+    ev: &crate::input::Evidence,
     file: usize,
     files: usize,
     rep: &mut Reporter,
-) -> Result<(Vec<u8>, Evidence), LoadError> {
-    let io = |e: std::io::Error| LoadError::Fatal(format!("{}: {e}", path.display()));
-    if path.is_dir() {
-        return Err(LoadError::Fatal(format!(
-            "{}: is a directory, not a file",
-            path.display()
-        )));
-    }
-    let mut f = File::open(path).map_err(io)?;
-    let size = f.metadata().map_err(io)?.len();
-    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 30));
+) -> Result<String, LoadError> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
+    let mut reader = ev.reader();
+    let mut done = 0u64;
     loop {
-        let n = f.read(&mut buf).map_err(io)?;
-        if n == 0 {
+        let n = reader.read(&mut buf).map_err(|e| {
+            LoadError::Fatal(format!(
+                "{}: {e}",
+                crate::util::text::escape(&ev.path().display().to_string())
+            ))
+        })?;
+        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
             break;
-        }
-        let chunk = &buf[..n];
+        };
         hasher.update(chunk);
-        data.extend_from_slice(chunk);
+        done += n as u64;
         rep.progress(
             Progress {
                 phase: Phase::Reading,
                 file,
                 files,
-                done: data.len() as u64,
-                total: size.max(data.len() as u64),
+                done,
+                total: ev.len().max(done),
                 records: rep.records,
             },
             false,
         )?;
     }
-    let sha256 = hasher
+    Ok(hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((
-        data,
-        Evidence {
-            path: path.to_path_buf(),
-            size,
-            sha256,
-        },
-    ))
+        .collect())
+}
+
+/// The pipeline's sink in the worker: records in batches, warnings as diagnostics, progress
+/// as the gauge.
+struct ToApp<'r> {
+    rep: &'r mut Reporter,
+    label: String,
+    file: usize,
+    files: usize,
+    batch: Vec<BitsInfo>,
+}
+
+impl ToApp<'_> {
+    fn flush(&mut self) -> Result<(), Stop> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.rep.records += batch.len() as u64;
+        self.rep.send(Msg::Records(batch))
+    }
+}
+
+impl Sink for ToApp<'_> {
+    fn record(&mut self, record: BitsInfo) -> Result<(), pipeline::Stop> {
+        self.batch.push(record);
+        if self.batch.len() >= BATCH {
+            self.flush().map_err(|_| pipeline::Stop)?;
+        }
+        Ok(())
+    }
+    fn warning(&mut self, what: &str) -> Result<(), pipeline::Stop> {
+        let msg = format!("{}: {what}", self.label);
+        self.rep
+            .send(Msg::Diagnostic(msg))
+            .map_err(|_| pipeline::Stop)
+    }
+    fn progress(
+        &mut self,
+        phase: pipeline::Phase,
+        done: u64,
+        total: u64,
+    ) -> Result<(), pipeline::Stop> {
+        // Records found so far reach the table while the gauge moves.
+        self.flush().map_err(|_| pipeline::Stop)?;
+        let phase = match phase {
+            pipeline::Phase::Decoding => Phase::Decoding,
+            pipeline::Phase::Carving => Phase::Carving,
+        };
+        let p = Progress {
+            phase,
+            file: self.file,
+            files: self.files,
+            done,
+            total,
+            records: self.rep.records + self.batch.len() as u64,
+        };
+        self.rep
+            .progress(p, done == 0 || done >= total)
+            .map_err(|_| pipeline::Stop)
+    }
 }
 
 fn load(path: &Path, carve: bool, rep: &mut Reporter) -> Result<(), LoadError> {
@@ -316,95 +374,66 @@ fn load(path: &Path, carve: bool, rep: &mut Reporter) -> Result<(), LoadError> {
     if inputs.is_empty() {
         return Err(LoadError::Fatal(format!(
             "{}: no qmgr.db or qmgr*.dat found in this folder",
-            path.display()
+            crate::util::text::escape(&path.display().to_string())
         )));
     }
     let files = inputs.len();
+    let opts = Options {
+        carve,
+        ..Options::default()
+    };
     let mut failures = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let file = i + 1;
-        let (data, evidence) = match read_hashed(input, file, files, rep) {
-            Ok(x) => x,
-            Err(LoadError::Fatal(e)) if files > 1 => {
+        let opened = crate::input::Evidence::open(input).map(Arc::new);
+        let ev = match opened {
+            Ok(ev) => ev,
+            Err(e) => {
+                let e = e.to_string();
+                if files == 1 {
+                    return Err(LoadError::Fatal(e));
+                }
                 rep.send(Msg::Diagnostic(e.clone()))?;
                 failures.push(e);
                 continue;
             }
-            Err(e) => return Err(e),
         };
-        rep.send(Msg::Opened(evidence))?;
-        if data.is_empty() {
-            let e = format!("{}: empty file (0 bytes)", input.display());
-            rep.send(Msg::Diagnostic(e.clone()))?;
-            failures.push(e);
-            continue;
+        let sha256 = hash(&ev, file, files, rep)?;
+        rep.send(Msg::Opened(Evidence {
+            path: input.clone(),
+            size: ev.len(),
+            sha256,
+            handle: Some(ev.clone()),
+        }))?;
+        let mut sink = ToApp {
+            label: input.display().to_string(),
+            rep: &mut *rep,
+            file,
+            files,
+            batch: Vec::new(),
+        };
+        let result = pipeline::run_evidence(&ev, &opts, &mut sink);
+        sink.flush()?;
+        match result {
+            Ok(_) => {}
+            Err(RunError::Stopped) => return Err(LoadError::Stop),
+            Err(RunError::Parse(e)) => {
+                rep.send(Msg::Diagnostic(e.to_string()))?;
+                failures.push(e.to_string());
+            }
         }
-        let label = input.display().to_string();
-        let phase = |phase, rep: &Reporter| Progress {
+        let phase = if carve {
+            Phase::Carving
+        } else {
+            Phase::Decoding
+        };
+        let p = Progress {
             phase,
             file,
             files,
-            done: 0,
-            total: 0,
-            records: rep.records,
-        };
-        let p = phase(Phase::Decoding, rep);
-        rep.progress(p, true)?;
-        // Live records first, so they show at once; carving (slower) follows.
-        let mut live_warnings = Vec::new();
-        let live_ok = match parse::parse_bytes_with(&data, &label, false) {
-            Ok(parsed) => {
-                for w in &parsed.warnings {
-                    rep.send(Msg::Diagnostic(format!("{label}: {w}")))?;
-                }
-                live_warnings = parsed.warnings;
-                rep.records(parsed.records)?;
-                true
-            }
-            Err(e) => {
-                rep.send(Msg::Diagnostic(e.to_string()))?;
-                if !carve {
-                    failures.push(e.to_string());
-                }
-                false
-            }
-        };
-        if carve {
-            let p = phase(Phase::Carving, rep);
-            rep.progress(p, true)?;
-            match parse::parse_bytes_with(&data, &label, true) {
-                Ok(parsed) => {
-                    // The live rows were sent already; warnings the live pass gave too are
-                    // not repeated.
-                    for w in parsed.warnings {
-                        if !live_warnings.contains(&w) {
-                            rep.send(Msg::Diagnostic(format!("{label}: {w}")))?;
-                        }
-                    }
-                    let carved: Vec<BitsInfo> = parsed
-                        .records
-                        .into_iter()
-                        .filter(|r| r.carved || !live_ok)
-                        .collect();
-                    rep.records(carved)?;
-                }
-                Err(e) => {
-                    rep.send(Msg::Diagnostic(format!("carving: {e}")))?;
-                    failures.push(e.to_string());
-                }
-            }
-        }
-        let p = Progress {
             done: 1,
             total: 1,
-            ..phase(
-                if carve {
-                    Phase::Carving
-                } else {
-                    Phase::Decoding
-                },
-                rep,
-            )
+            records: rep.records,
         };
         rep.progress(p, true)?;
     }

@@ -1,5 +1,7 @@
-//! Small shared helpers: bounds-checked byte reads, UTF-16, GUIDs and timestamps.
+//! Small shared helpers: bounds-checked byte reads, UTF-16, GUIDs, timestamps, and the escaping
+//! of untrusted text for a terminal.
 pub mod bytes;
 pub mod guid;
+pub mod text;
 pub mod time;
 pub mod utf16;

@@ -1,0 +1,643 @@
+//! The one path from evidence to records. `parse`, `collect`, the explorer's worker and the
+//! demo all call [`run_file`] (or [`run_bytes`] for bytes already in memory), so the same
+//! evidence gives the same records everywhere.
+//!
+//! Each store is opened once and decoded once:
+//! - **qmgr.db**: the database is opened once. The carver runs first, on that open database,
+//!   and its finds are held as *candidates* (deleted records are few next to live ones). Then
+//!   the Files table is decoded (the join needs it) and the Jobs table is walked one row at a
+//!   time: each live job drops the candidates that merely copy it, and its rows go to the sink
+//!   at once, with their final `versions` (live copies plus surviving carved copies).
+//!   Surviving candidates, files no job claims, and carved files follow.
+//! - **legacy queue**: parsed once; the carver scans the same bytes, and the live jobs'
+//!   blobs drop the candidates that copy them, as above.
+//! - **anything else**, when carving: streamed in chunks by positioned reads (a disk image of
+//!   any size in bounded memory), never mapped whole.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::carve::{self, Carved};
+use super::decoded::{join_job, row};
+use super::legacy::{decode_legacy_queue, is_legacy_queue};
+use super::model::{missing_file_fields, missing_job_fields, BitsInfo, FieldRange};
+use super::model::{FileEntry, JobEntry, Source, SourceKind};
+use super::parse::{Format, ParseError};
+use super::qmgr;
+use crate::ese::Database;
+use crate::input::Evidence;
+use crate::util::guid::Guid;
+
+/// How much of an evidence file to read to tell its format.
+pub const HEAD: usize = 64 * 1024;
+
+/// What to produce.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Also carve deleted records.
+    pub carve: bool,
+    /// Attach each record's per-field byte ranges to its provenance (`--provenance fields`).
+    /// Off by default: the explorer decodes one record again when its hex view opens.
+    pub field_ranges: bool,
+}
+
+/// The sink wants no more records (cancelled, or its writer failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stop;
+
+/// What the pipeline is doing, for a progress gauge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Decoding,
+    Carving,
+}
+
+/// Where records go as they are made.
+pub trait Sink {
+    fn record(&mut self, record: BitsInfo) -> Result<(), Stop>;
+    /// A problem with the evidence (the record-level ones travel in `BitsInfo.warnings`).
+    fn warning(&mut self, what: &str) -> Result<(), Stop>;
+    /// `done` of `total` bytes (0/0 when it cannot say) in `phase`.
+    fn progress(&mut self, _phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
+        Ok(())
+    }
+}
+
+/// What a run did, for the caller's summary and exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub format: Format,
+    pub records: u64,
+}
+
+/// A pipeline failure: the evidence could not be read, or the sink stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("stopped")]
+    Stopped,
+}
+
+impl From<Stop> for RunError {
+    fn from(_: Stop) -> Self {
+        RunError::Stopped
+    }
+}
+
+/// What the first bytes of a file say it is. Reads only the header: never the whole file.
+pub fn detect(head: &[u8]) -> Format {
+    if crate::util::bytes::u32_le(head, 4) == Some(crate::ese::header::SIGNATURE) {
+        Format::Ese
+    } else if is_legacy_queue(head) {
+        Format::Legacy
+    } else {
+        Format::Unknown
+    }
+}
+
+/// Open one evidence file and run it through the pipeline.
+pub fn run_file(path: &Path, opts: &Options, sink: &mut dyn Sink) -> Result<Summary, RunError> {
+    let ev = Evidence::open(path).map_err(ParseError::from)?;
+    run_evidence(&ev, opts, sink)
+}
+
+/// Run an already opened evidence file through the pipeline.
+pub fn run_evidence(
+    ev: &Evidence,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Summary, RunError> {
+    let label = ev.path().display().to_string();
+    let io = |source| {
+        ParseError::Input(crate::input::InputError::Io {
+            path: ev.path().to_path_buf(),
+            source,
+        })
+    };
+    let head = ev.head(HEAD).map_err(io)?;
+    let format = detect(&head);
+    drop(head);
+    let mut counted = Counting { sink, records: 0 };
+    match format {
+        Format::Unknown if !opts.carve => return Err(ParseError::NotBits(label).into()),
+        Format::Unknown => {
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let total = ev.len();
+            let mut progress = |done: u64| {
+                // Progress is advisory: a stop is noticed at the next record.
+                let _ = counted.sink.progress(Phase::Carving, done, total);
+            };
+            let found =
+                carve::carve_stream(ev.reader(), &label, threads, &mut progress).map_err(io)?;
+            let mut join = Join::new(*opts, Vec::new());
+            join.add_candidates(found);
+            join.finish(&mut counted)?;
+        }
+        Format::Ese | Format::Legacy => {
+            let map = ev.map().map_err(ParseError::from)?;
+            run_store(&map, format, &label, opts, &mut counted)?;
+        }
+    }
+    Ok(Summary {
+        format,
+        records: counted.records,
+    })
+}
+
+/// Run bytes already in memory (tests, fuzzing, the demo) through the pipeline.
+pub fn run_bytes(
+    data: &[u8],
+    evidence: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Summary, RunError> {
+    let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(data));
+    let mut counted = Counting { sink, records: 0 };
+    match format {
+        Format::Unknown if !opts.carve => {
+            return Err(ParseError::NotBits(evidence.to_string()).into())
+        }
+        Format::Unknown => {
+            let found = carve::carve_buffer(data, 0, evidence, &|_| ("raw bytes".into(), None));
+            let mut join = Join::new(*opts, Vec::new());
+            join.add_candidates(found);
+            join.finish(&mut counted)?;
+        }
+        _ => run_store(data, format, evidence, opts, &mut counted)?,
+    }
+    Ok(Summary {
+        format,
+        records: counted.records,
+    })
+}
+
+fn run_store(
+    data: &[u8],
+    format: Format,
+    evidence: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    match format {
+        Format::Ese => run_ese(data, evidence, opts, sink),
+        _ => run_legacy(data, evidence, opts, sink),
+    }
+}
+
+/// How many databases this process has opened through the pipeline (a test checks one per
+/// evidence file).
+static DB_OPENS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// How many legacy queues this process has decoded through the pipeline.
+static QUEUE_DECODES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// (databases opened, legacy queues decoded) so far by this process.
+pub fn decode_counts() -> (usize, usize) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (DB_OPENS.load(Relaxed), QUEUE_DECODES.load(Relaxed))
+}
+
+fn run_ese(
+    data: &[u8],
+    evidence: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    DB_OPENS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let db = Database::open(data).map_err(|error| ParseError::Ese {
+        path: evidence.to_string(),
+        error,
+    })?;
+    for w in &db.warnings {
+        sink.warning(w)?;
+    }
+    let total = data.len() as u64;
+    let mut candidates = Vec::new();
+    if opts.carve {
+        sink.progress(Phase::Carving, 0, total)?;
+        let (found, warnings) = carve::carve_ese(&db, evidence);
+        for w in &warnings {
+            sink.warning(w)?;
+        }
+        candidates = found;
+    }
+    sink.progress(Phase::Decoding, 0, total)?;
+    let mut warnings = Vec::new();
+    let files = qmgr::read_files(&db, evidence, opts, &mut warnings);
+    let live_ids = qmgr::job_id_counts(&db);
+    let mut join = Join::new(*opts, files);
+    join.add_candidates(candidates);
+    join.live_counts = live_ids;
+    let mut result = Ok(());
+    qmgr::for_each_job(&db, evidence, opts, &mut warnings, &mut |job| {
+        result = join.live_job(job, sink);
+        result.is_ok()
+    });
+    for w in &warnings {
+        sink.warning(w)?;
+    }
+    result?;
+    sink.progress(Phase::Decoding, total, total)?;
+    join.finish(sink)
+}
+
+fn run_legacy(
+    data: &[u8],
+    evidence: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    QUEUE_DECODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let queue = match decode_legacy_queue(data) {
+        Ok(q) => q,
+        Err(e) => {
+            // The header said legacy; the queue itself does not decode.
+            sink.warning(&format!("legacy queue: {e}"))?;
+            Default::default()
+        }
+    };
+    for w in &queue.warnings {
+        sink.warning(w)?;
+    }
+    let mut join = Join::new(*opts, Vec::new());
+    if opts.carve {
+        let label = "legacy queue (outside the live job list)";
+        join.add_candidates(carve::carve_buffer(data, 0, evidence, &|_| {
+            (label.into(), None)
+        }));
+    }
+    let jobs: Vec<(JobEntry, Vec<FileEntry>)> = queue
+        .jobs
+        .into_iter()
+        .filter_map(|lj| legacy_entry(data, lj, evidence, opts))
+        .collect();
+    for (job, _) in &jobs {
+        *join.live_counts.entry(job.job.job_id).or_default() += 1;
+    }
+    for (job, files) in jobs {
+        join.live_legacy(job, files, sink)?;
+    }
+    join.finish(sink)
+}
+
+/// A live legacy job as an entry: its bytes, its source, and its inline files (which share
+/// the job's source: they have no record of their own).
+fn legacy_entry(
+    data: &[u8],
+    mut lj: super::legacy::LegacyJob,
+    evidence: &str,
+    opts: &Options,
+) -> Option<(JobEntry, Vec<FileEntry>)> {
+    let bytes = data.get(lj.offset..lj.offset.saturating_add(lj.job.len))?;
+    // The queue decoder's offsets are in the file; a record's start at the record.
+    lj.job.rebase(lj.offset);
+    let mut source = Source {
+        evidence: evidence.to_string(),
+        offset: lj.offset as u64,
+        length: bytes.len() as u64,
+        kind: SourceKind::Live,
+        container: "legacy-queue".into(),
+        ..Source::default()
+    };
+    let files = lj
+        .files
+        .into_iter()
+        .map(|file| FileEntry {
+            id: None,
+            file,
+            blob: Vec::new(),
+            source: source.clone(),
+        })
+        .collect();
+    if opts.field_ranges {
+        source.fields = FieldRange::from_fields(&lj.job.fields);
+    }
+    let job = JobEntry {
+        job: lj.job,
+        blob: bytes.to_vec(),
+        source,
+    };
+    Some((job, files))
+}
+
+/// Counts the records that reach the sink.
+struct Counting<'s> {
+    sink: &'s mut dyn Sink,
+    records: u64,
+}
+
+impl Sink for Counting<'_> {
+    fn record(&mut self, record: BitsInfo) -> Result<(), Stop> {
+        self.records += 1;
+        self.sink.record(record)
+    }
+    fn warning(&mut self, what: &str) -> Result<(), Stop> {
+        self.sink.warning(what)
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
+}
+
+/// A carved record with its place in the carver's output (the order rows are emitted in).
+type Candidate = (usize, Carved);
+
+/// The join of jobs and files into rows, and of live records with their carved copies.
+struct Join {
+    opts: Options,
+    files: Vec<FileEntry>,
+    by_id: HashMap<Guid, Vec<usize>>,
+    claimed: Vec<bool>,
+    /// Carved jobs (Win10+ and legacy) not yet settled, by job id.
+    pending: HashMap<Guid, Vec<Candidate>>,
+    /// Carved files, settled against the live files when added.
+    carved_files: Vec<Candidate>,
+    /// Carved jobs whose live copies have all been seen: they will be emitted.
+    settled: Vec<Candidate>,
+    /// Live jobs per id (from the table's Id column, or the queue), so a job's carved copies
+    /// are settled once its last live copy has been seen.
+    live_counts: HashMap<Guid, u32>,
+    /// Live copies seen so far per id: (offset, blob) and, for ids with several live copies,
+    /// the entries held back until the last one.
+    live_seen: HashMap<Guid, Vec<LiveCopy>>,
+}
+
+struct LiveCopy {
+    offset: u64,
+    blob: Vec<u8>,
+    held: Option<(JobEntry, Option<Vec<FileEntry>>)>,
+}
+
+impl Join {
+    fn new(opts: Options, files: Vec<FileEntry>) -> Join {
+        let mut by_id: HashMap<Guid, Vec<usize>> = HashMap::new();
+        for (i, f) in files.iter().enumerate() {
+            if let Some(id) = f.id {
+                by_id.entry(id).or_default().push(i);
+            }
+        }
+        let claimed = vec![false; files.len()];
+        Join {
+            opts,
+            files,
+            by_id,
+            claimed,
+            pending: HashMap::new(),
+            carved_files: Vec::new(),
+            settled: Vec::new(),
+            live_counts: HashMap::new(),
+            live_seen: HashMap::new(),
+        }
+    }
+
+    /// Take the carver's finds. Carved files are settled at once against the live files
+    /// (already decoded); carved jobs wait for their live copies.
+    fn add_candidates(&mut self, found: Vec<Carved>) {
+        let mut files = Vec::new();
+        for (i, mut c) in found.into_iter().enumerate() {
+            if !self.opts.field_ranges {
+                c.source_mut().fields = Vec::new();
+            }
+            match c {
+                Carved::File(_) => files.push((i, c)),
+                Carved::Job(ref j) | Carved::Legacy(ref j, _) => {
+                    let id = j.job.job_id;
+                    self.pending.entry(id).or_default().push((i, c));
+                }
+            }
+        }
+        let live: Vec<&[u8]> = self.files.iter().map(|f| f.blob.as_slice()).collect();
+        self.carved_files = dedup_indexed(&live, files);
+    }
+
+    /// A live Win10+ job: settle its carved copies and emit its rows (or hold it back while
+    /// more live copies of its id are to come).
+    fn live_job(&mut self, job: JobEntry, sink: &mut dyn Sink) -> Result<(), Stop> {
+        self.live(job, None, sink)
+    }
+
+    /// A live legacy job with its inline files.
+    fn live_legacy(
+        &mut self,
+        job: JobEntry,
+        files: Vec<FileEntry>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), Stop> {
+        self.live(job, Some(files), sink)
+    }
+
+    fn live(
+        &mut self,
+        job: JobEntry,
+        inline: Option<Vec<FileEntry>>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), Stop> {
+        let id = job.job.job_id;
+        let expected = self.live_counts.get(&id).copied().unwrap_or(1).max(1);
+        let seen = self.live_seen.entry(id).or_default();
+        let last = seen.len() + 1 >= expected as usize;
+        let copy = LiveCopy {
+            offset: job.source.offset,
+            blob: if self.pending.contains_key(&id) {
+                job.blob.clone()
+            } else {
+                Vec::new()
+            },
+            held: None,
+        };
+        if !last {
+            seen.push(LiveCopy {
+                held: Some((job, inline)),
+                ..copy
+            });
+            return Ok(());
+        }
+        seen.push(copy);
+        let versions = self.settle(id);
+        let held: Vec<_> = self
+            .live_seen
+            .get_mut(&id)
+            .map(|v| v.iter_mut().filter_map(|c| c.held.take()).collect())
+            .unwrap_or_default();
+        for (j, files) in held {
+            self.emit_job(&j, files.as_deref(), None, versions, sink)?;
+        }
+        self.emit_job(&job, inline.as_deref(), None, versions, sink)
+    }
+
+    /// All live copies of `id` are in: drop the carved candidates that copy one of them,
+    /// merge identical carved copies, and return the number of distinct copies.
+    fn settle(&mut self, id: Guid) -> u32 {
+        let copies = self.live_seen.get(&id);
+        let live: Vec<&[u8]> = copies
+            .map(|v| v.iter().map(|c| c.blob.as_slice()).collect())
+            .unwrap_or_default();
+        let mut offsets: Vec<u64> = copies
+            .map(|v| v.iter().map(|c| c.offset).collect())
+            .unwrap_or_default();
+        if let Some(group) = self.pending.remove(&id) {
+            let kept = dedup_indexed(&live, group);
+            offsets.extend(kept.iter().map(|(_, c)| c.source().offset));
+            self.settled.extend(kept);
+        }
+        // Free the blobs: only the offsets are needed from here on.
+        if let Some(v) = self.live_seen.get_mut(&id) {
+            for c in v.iter_mut() {
+                c.blob = Vec::new();
+            }
+        }
+        offsets.sort_unstable();
+        offsets.dedup();
+        u32::try_from(offsets.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The rows of one job: joined with the files it lists (Win10+) or with its inline files
+    /// (legacy).
+    fn emit_job(
+        &mut self,
+        j: &JobEntry,
+        inline: Option<&[FileEntry]>,
+        missing: Option<&[String]>,
+        versions: u32,
+        sink: &mut dyn Sink,
+    ) -> Result<(), Stop> {
+        let mut rows = Vec::new();
+        match inline {
+            Some([]) => rows.push(row(Some(j), None, None)),
+            Some(files) => rows.extend(files.iter().map(|f| row(Some(j), Some(f), None))),
+            None => {
+                if let Some(r) = join_job(j, &self.files, &self.by_id, &mut self.claimed, &mut rows)
+                {
+                    rows.push(r);
+                }
+            }
+        }
+        for mut r in rows {
+            r.versions = versions;
+            if let Some(m) = missing {
+                r.missing_fields = m.to_vec();
+            }
+            sink.record(r)?;
+        }
+        Ok(())
+    }
+
+    /// After the live records: the carved jobs, the files no job claims, the carved files,
+    /// the carved legacy jobs, each group in the carver's order.
+    fn finish(mut self, sink: &mut dyn Sink) -> Result<(), RunError> {
+        self.flush_held(sink)?;
+        let ids: Vec<Guid> = self.pending.keys().copied().collect();
+        for id in ids {
+            self.settle(id);
+        }
+        let mut settled = std::mem::take(&mut self.settled);
+        settled.sort_by_key(|(i, _)| *i);
+        let counts = self.version_counts(&settled);
+        let versions = |id: &Guid| counts.get(id).copied().unwrap_or(1);
+        let mut legacy = Vec::new();
+        for (_, c) in settled {
+            match c {
+                Carved::Job(j) => {
+                    let missing = missing_job_fields(&j.job);
+                    self.emit_job(&j, None, Some(&missing), versions(&j.job.job_id), sink)?;
+                }
+                Carved::Legacy(j, files) => legacy.push((j, files)),
+                Carved::File(_) => {}
+            }
+        }
+        let orphans: Vec<usize> = (0..self.files.len())
+            .filter(|i| !self.claimed.get(*i).copied().unwrap_or(true))
+            .collect();
+        for i in orphans {
+            if let Some(f) = self.files.get(i) {
+                sink.record(row(None, Some(f), f.id))?;
+            }
+        }
+        for (_, c) in std::mem::take(&mut self.carved_files) {
+            if let Carved::File(f) = c {
+                let mut r = row(None, Some(&f), None);
+                r.missing_fields = missing_file_fields(&f.file);
+                sink.record(r)?;
+            }
+        }
+        for (j, files) in legacy {
+            let missing = missing_job_fields(&j.job);
+            self.emit_job(
+                &j,
+                Some(&files),
+                Some(&missing),
+                versions(&j.job.job_id),
+                sink,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Live jobs held back for more copies of their id that never came (the Id column and
+    /// the blobs disagree): settle and emit them now.
+    fn flush_held(&mut self, sink: &mut dyn Sink) -> Result<(), Stop> {
+        let ids: Vec<Guid> = self
+            .live_seen
+            .iter()
+            .filter(|(_, v)| v.iter().any(|c| c.held.is_some()))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            let versions = self.settle(id);
+            let held: Vec<_> = self
+                .live_seen
+                .get_mut(&id)
+                .map(|v| v.iter_mut().filter_map(|c| c.held.take()).collect())
+                .unwrap_or_default();
+            for (j, files) in held {
+                self.emit_job(&j, files.as_deref(), None, versions, sink)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Distinct copies (live offsets and carved offsets) of each carved job's id.
+    fn version_counts(&self, settled: &[Candidate]) -> HashMap<Guid, u32> {
+        let mut offsets: HashMap<Guid, Vec<u64>> = HashMap::new();
+        for (_, c) in settled {
+            if let Carved::Job(j) | Carved::Legacy(j, _) = c {
+                offsets
+                    .entry(j.job.job_id)
+                    .or_default()
+                    .push(j.source.offset);
+            }
+        }
+        for (id, v) in offsets.iter_mut() {
+            if let Some(live) = self.live_seen.get(id) {
+                v.extend(live.iter().map(|c| c.offset));
+            }
+            v.sort_unstable();
+            v.dedup();
+        }
+        offsets
+            .into_iter()
+            .map(|(id, v)| (id, u32::try_from(v.len()).unwrap_or(u32::MAX)))
+            .collect()
+    }
+}
+
+/// [`carve::dedup`] keeping each survivor's place in the carver's output.
+fn dedup_indexed(live: &[&[u8]], group: Vec<Candidate>) -> Vec<Candidate> {
+    let (order, carved): (Vec<usize>, Vec<Carved>) = group.into_iter().unzip();
+    let first_offset: HashMap<u64, usize> = order
+        .iter()
+        .zip(&carved)
+        .map(|(i, c)| (c.source().offset, *i))
+        .collect();
+    carve::dedup(live, carved)
+        .into_iter()
+        .map(|c| {
+            // A merged copy keeps the place of whichever offset it now carries.
+            let i = first_offset
+                .get(&c.source().offset)
+                .copied()
+                .unwrap_or(usize::MAX);
+            (i, c)
+        })
+        .collect()
+}
