@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use bitscope::bits::{parse, pipeline};
 use bitscope::ese::Database;
 use bitscope::output;
-use bitscope::util::text::escape;
+use bitscope::util::text::{escape, has_hidden};
 
 /// Explore Windows BITS queue databases (qmgr.db, qmgr0.dat/qmgr1.dat).
 ///
@@ -93,8 +93,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            // Messages name files and quote evidence: never raw to the terminal.
-            eprintln!("bitscope: {}", escape(&msg));
+            // Messages name files and quote evidence: never raw to the terminal. The error
+            // types escape the names they hold; anything still hidden is escaped here.
+            let msg = if has_hidden(&msg) {
+                escape(&msg).into_owned()
+            } else {
+                msg
+            };
+            eprintln!("bitscope: {msg}");
             ExitCode::from(1)
         }
     }
@@ -157,7 +163,7 @@ fn run_parse(
         Some(path) => {
             let evidence: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
             let protected = output::Protected::of(&evidence);
-            let show = |e: io::Error| format!("{}: {e}", path.display());
+            let show = |e: io::Error| format!("{}: {e}", escape(&path.display().to_string()));
             let file = output::AtomicFile::create(path, &protected).map_err(show)?;
             let (file, failed) = parse_into(&inputs, format, file, opts)?;
             // A failed input still leaves the others' records: the file is kept.
@@ -165,16 +171,16 @@ fn run_parse(
             failure(failed, inputs.len())
         }
         None => {
-            let stdout = BufWriter::with_capacity(256 << 10, io::stdout().lock());
+            let stdout = BufWriter::with_capacity(256 << 10, io::stdout());
             let (_, failed) = parse_into(&inputs, format, stdout, opts)?;
             failure(failed, inputs.len())
         }
     }
 }
 
-/// Run every input through the pipeline into one writer; returns the writer, flushed, and
-/// how many inputs failed.
-fn parse_into<W: Write>(
+/// Run every input through the pipeline into one writer (on its own thread); returns the
+/// writer, flushed, and how many inputs failed.
+fn parse_into<W: Write + Send>(
     inputs: &[PathBuf],
     format: output::bits::Format,
     out: W,
@@ -184,20 +190,22 @@ fn parse_into<W: Write>(
     // The input being read, for the warnings' prefix.
     let current = std::cell::RefCell::new(String::new());
     let mut warn = |w: &str| eprintln!("warning: {}: {}", escape(&current.borrow()), escape(w));
-    let mut failed = 0;
-    let mut sink = output::sink::WriterSink::new(writer, &mut warn);
-    for input in inputs {
-        *current.borrow_mut() = input.display().to_string();
-        match pipeline::run_file(input, opts, &mut sink) {
-            Ok(_) => {}
-            Err(pipeline::RunError::Stopped) => break,
-            Err(pipeline::RunError::Parse(e)) => {
-                eprintln!("bitscope: {e}");
-                failed += 1;
+    let (failed, written) = output::sink::with_writer_thread(writer, &mut warn, |sink| {
+        let mut failed = 0;
+        for input in inputs {
+            *current.borrow_mut() = input.display().to_string();
+            match pipeline::run_file(input, opts, sink) {
+                Ok(_) => {}
+                Err(pipeline::RunError::Stopped) => break,
+                Err(pipeline::RunError::Parse(e)) => {
+                    eprintln!("bitscope: {e}");
+                    failed += 1;
+                }
             }
         }
-    }
-    let writer = sink.into_writer().map_err(|e| e.to_string())?;
+        failed
+    });
+    let writer = written.map_err(|e| e.to_string())?;
     let out = writer.finish().map_err(|e| e.to_string())?;
     Ok((out, failed))
 }
@@ -215,7 +223,8 @@ fn run_ese(cmd: EseCommand) -> Result<(), String> {
     };
     let ev = bitscope::input::Evidence::open(&path).map_err(|e| e.to_string())?;
     let data = ev.map().map_err(|e| e.to_string())?;
-    let db = Database::open(&data).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = escape(&path.display().to_string()).into_owned();
+    let db = Database::open(&data).map_err(|e| format!("{name}: {e}"))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match cmd {
@@ -229,9 +238,9 @@ fn run_ese(cmd: EseCommand) -> Result<(), String> {
         }
         EseCommand::Dump { table, .. } => {
             let warnings = output::ese::dump(&db, table.as_deref(), &mut out)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+                .map_err(|e| format!("{name}: {e}"))?;
             for w in warnings {
-                eprintln!("warning: {}: {w}", path.display());
+                eprintln!("warning: {name}: {}", escape(&w));
             }
         }
     }

@@ -4,6 +4,7 @@ mod common;
 
 use common::{run_bitscope, sample};
 use serde_json::Value;
+use std::os::unix::fs::FileTypeExt;
 
 fn tmpdir(tag: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("bitscope-{tag}-{}", std::process::id()));
@@ -117,10 +118,37 @@ fn output_never_overwrites_an_input() {
         copy.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("refusing to overwrite the evidence file")
+        err.contains("is one of the evidence files: refused"),
+        "{err}"
     );
     assert_eq!(std::fs::read(&copy).unwrap(), before);
+    // The evidence under another name (a hard link), a symlink and a device: all refused,
+    // none replaced.
+    let hard = d.join("hard.db");
+    std::fs::hard_link(&copy, &hard).unwrap();
+    let link = d.join("link.json");
+    std::os::unix::fs::symlink("/proc/self/fd/1", &link).unwrap();
+    for (target, why) in [
+        (hard.to_str().unwrap(), "is one of the evidence files"),
+        (link.to_str().unwrap(), "is a symlink"),
+        ("/dev/full", "is not a regular file"),
+    ] {
+        let out = run_bitscope(["parse", copy.to_str().unwrap(), "-o", target]);
+        assert_eq!(out.status.code(), Some(1), "{target}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(why), "{target}: {err}");
+    }
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::metadata("/dev/full")
+        .unwrap()
+        .file_type()
+        .is_char_device());
     // A normal output file is written whole.
     let dest = d.join("out.json");
     let out = run_bitscope([

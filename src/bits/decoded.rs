@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::job::{self, JobRecord};
 use super::model::{BitsInfo, FileEntry, JobEntry, SourceKind};
-use super::security::{parse_security_descriptor, well_known_name};
+use super::security::{parse_security_descriptor, well_known_name, AccessControl};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
 
@@ -117,22 +117,14 @@ fn fill_job(r: &mut BitsInfo, e: &JobEntry) {
     r.retry_delay = j.retry_delay.unwrap_or(0);
     r.additional_sids = j.additional_sids.clone();
     if let Some((off, len)) = j.security_descriptor {
-        match e
-            .blob
-            .get(off..off.saturating_add(len))
-            .map(parse_security_descriptor)
-        {
+        match e.blob.get(off..off.saturating_add(len)).map(descriptor) {
             Some(Ok(sd)) => {
-                r.sddl = sd.to_sddl();
+                r.sddl = sd.sddl.clone();
                 // The descriptor's owner and group: the SIDs artemis reports here, cut short.
-                let extra = sd.owner.iter().chain(sd.group.iter()).cloned();
+                let extra = sd.owner_group.iter().cloned();
                 r.additional_sids = extra.chain(j.additional_sids.iter().cloned()).collect();
-                r.acls = sd.dacl.clone().unwrap_or_default();
-                r.warnings.extend(
-                    sd.warnings
-                        .iter()
-                        .map(|w| format!("security descriptor: {w}")),
-                );
+                r.acls = sd.acls.clone();
+                r.warnings.extend(sd.warnings.iter().cloned());
             }
             Some(Err(err)) => r.warnings.push(format!("security descriptor: {err}")),
             None => r
@@ -145,6 +137,50 @@ fn fill_job(r: &mut BitsInfo, e: &JobEntry) {
         r.warnings.push(format!("job decoding stopped: {stop}"));
     }
     r.job_source = Some(e.source.clone());
+}
+
+/// What a row takes from a job's security descriptor.
+#[derive(Clone)]
+struct Descriptor {
+    sddl: String,
+    owner_group: Vec<String>,
+    acls: Vec<AccessControl>,
+    warnings: Vec<String>,
+}
+
+/// Descriptors already parsed, by their bytes: a queue holds thousands of jobs but only a
+/// handful of distinct descriptors, and parsing one (SIDs, ACEs, SDDL) costs more than the
+/// rest of a row. Bounded: cleared when it holds [`SD_CACHE`] entries.
+const SD_CACHE: usize = 256;
+
+thread_local! {
+    static DESCRIPTORS: std::cell::RefCell<HashMap<Vec<u8>, std::rc::Rc<Descriptor>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+fn descriptor(bytes: &[u8]) -> Result<std::rc::Rc<Descriptor>, String> {
+    if let Some(d) = DESCRIPTORS.with(|c| c.borrow().get(bytes).cloned()) {
+        return Ok(d);
+    }
+    let sd = parse_security_descriptor(bytes).map_err(|e| e.to_string())?;
+    let d = std::rc::Rc::new(Descriptor {
+        sddl: sd.to_sddl(),
+        owner_group: sd.owner.iter().chain(sd.group.iter()).cloned().collect(),
+        acls: sd.dacl.clone().unwrap_or_default(),
+        warnings: sd
+            .warnings
+            .iter()
+            .map(|w| format!("security descriptor: {w}"))
+            .collect(),
+    });
+    DESCRIPTORS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= SD_CACHE {
+            c.clear();
+        }
+        c.insert(bytes.to_vec(), d.clone());
+    });
+    Ok(d)
 }
 
 fn fill_file(r: &mut BitsInfo, e: &FileEntry) {

@@ -408,6 +408,10 @@ impl Join {
         }
         let live: Vec<&[u8]> = self.files.iter().map(|f| f.blob.as_slice()).collect();
         self.carved_files = dedup_indexed(&live, files);
+        // The live files' bytes were kept for this comparison only.
+        for f in &mut self.files {
+            f.blob = Vec::new();
+        }
     }
 
     /// A live Win10+ job: settle its carved copies and emit its rows (or hold it back while

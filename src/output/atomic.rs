@@ -12,8 +12,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::util::text::escape;
-
 /// Identities (device, inode) of the evidence files an output must never replace.
 #[derive(Debug, Clone, Default)]
 pub struct Protected {
@@ -44,11 +42,9 @@ fn identity(_: &Path) -> Option<(u64, u64)> {
     None
 }
 
-fn refuse(path: &Path, why: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        format!("{}: {why}: refused", escape(&path.display().to_string())),
-    )
+/// The refusal; callers name the path (escaped) in front of it.
+fn refuse(_path: &Path, why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::AlreadyExists, format!("{why}: refused"))
 }
 
 /// May `path` be replaced? Yes if it does not exist, or is a regular file (not a symlink)

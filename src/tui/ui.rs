@@ -697,12 +697,13 @@ fn source_lines(out: &mut Vec<Line<'static>>, what: &str, s: &Source) {
         let at: Vec<String> = s.also_at.iter().map(|o| format!("{o:#x}")).collect();
         out.push(kv("  also at", &at.join(", ")));
     }
-    if !s.fields.is_empty() {
-        out.push(kv(
-            "  fields",
-            &format!("{} annotated (x opens the hex view)", s.fields.len()),
-        ));
-    }
+    // Field ranges are decoded from the record's bytes when the hex view opens.
+    let fields = if s.fields.is_empty() {
+        "annotated in the hex view (x)".to_string()
+    } else {
+        format!("{} annotated (x opens the hex view)", s.fields.len())
+    };
+    out.push(kv("  fields", &fields));
 }
 
 /// Job-level fields compared between versions of one job.
