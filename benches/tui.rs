@@ -173,7 +173,8 @@ fn synth(n: usize) -> Vec<BitsInfo> {
                 acls: vec![
                     acl("S-1-5-18", "SYSTEM"),
                     acl("S-1-5-32-544", "Administrators"),
-                ],
+                ]
+                .into(),
                 additional_sids: vec![owner.clone(), owner],
                 sddl: "O:SYG:SYD:(A;;KA;;;SY)(A;;KA;;;BA)".into(),
                 job_source: Some(source(kind, 0x10000 + i as u64 * 2048)),

@@ -145,6 +145,15 @@ pub struct Mapped {
     map: memmap2::Mmap,
 }
 
+impl Mapped {
+    /// Drop the map's pages from this process's resident set (they stay in the page cache).
+    /// The bytes do not change: the next access maps the same file pages again. The readers
+    /// call this between passes, so a large store does not stay resident as a whole.
+    pub fn release(&self) {
+        release_pages(&self.map);
+    }
+}
+
 impl std::ops::Deref for Mapped {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
@@ -242,6 +251,21 @@ fn map_read_only(file: &File) -> io::Result<memmap2::Mmap> {
     // SAFETY: read-only shared map of a file opened read-only; see the note above.
     unsafe { memmap2::MmapOptions::new().map(file) }
 }
+
+/// `MADV_DONTNEED` on a shared, read-only file map: the pages leave the resident set and are
+/// refilled from the (unchanged) file on the next access.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn release_pages(map: &memmap2::Mmap) {
+    // SAFETY: memmap2 marks DontNeed unsafe because on a private or written map the bytes a
+    // live borrow sees can change. This map is shared, read-only, of a file nobody writes
+    // while it is examined (the premise of `map_read_only`), so the refilled pages hold the
+    // same bytes. A failure only means the pages stay resident.
+    let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+}
+
+#[cfg(not(unix))]
+fn release_pages(_: &memmap2::Mmap) {}
 
 /// Read a whole evidence file into memory: for small inputs that are not evidence files (a
 /// config, a single page); evidence goes through [`Evidence`].

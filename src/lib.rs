@@ -6,7 +6,7 @@
 //! Features: `cli` (clap, for the binaries), `tui` (the explorer), `gen` (the test-data
 //! generator); all on by default. With `default-features = false` the library is the readers,
 //! decoders, carver, pipeline and writers alone.
-// One `unsafe` block in the crate: the read-only memory map of evidence (`input.rs`).
+// `unsafe` only in `input.rs`: the read-only memory map of evidence and the release of its pages.
 #![deny(unsafe_code)]
 
 pub mod bits;

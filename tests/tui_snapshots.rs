@@ -202,7 +202,7 @@ fn evil_records() -> Vec<BitsInfo> {
             full_path: format!("C:\\Users\\Public\\{e}.exe"),
             filename: format!("{e}.exe"),
             target_path: e.to_string(),
-            acls: vec![acl.clone()],
+            acls: vec![acl.clone()].into(),
             additional_sids: vec![format!("S-1-5-18{e}")],
             carved: i % 2 == 1,
             warnings: vec![format!("warning {e}")],

@@ -144,7 +144,7 @@ fn fill_job(r: &mut BitsInfo, e: &JobEntry) {
 struct Descriptor {
     sddl: String,
     owner_group: Vec<String>,
-    acls: Vec<AccessControl>,
+    acls: std::sync::Arc<[AccessControl]>,
     warnings: Vec<String>,
 }
 
@@ -166,7 +166,7 @@ fn descriptor(bytes: &[u8]) -> Result<std::rc::Rc<Descriptor>, String> {
     let d = std::rc::Rc::new(Descriptor {
         sddl: sd.to_sddl(),
         owner_group: sd.owner.iter().chain(sd.group.iter()).cloned().collect(),
-        acls: sd.dacl.clone().unwrap_or_default(),
+        acls: sd.dacl.clone().unwrap_or_default().into(),
         warnings: sd
             .warnings
             .iter()

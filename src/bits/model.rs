@@ -153,7 +153,9 @@ pub struct BitsInfo {
     pub url: String,
     pub carved: bool,
     pub transient_error_count: u32,
-    pub acls: Vec<AccessControl>,
+    /// Shared between the rows of jobs with the same security descriptor (a queue holds
+    /// thousands of jobs but a handful of descriptors); serialized as a plain array.
+    pub acls: std::sync::Arc<[AccessControl]>,
     pub timeout: u32,
     pub retry_delay: u32,
     pub additional_sids: Vec<String>,

@@ -136,7 +136,8 @@ pub fn run_evidence(
         }
         Format::Ese | Format::Legacy => {
             let map = ev.map().map_err(ParseError::from)?;
-            run_store(&map, format, &label, opts, &mut counted)?;
+            let release = || map.release();
+            run_store(&map, format, &label, opts, &mut counted, &release)?;
         }
     }
     Ok(Summary {
@@ -164,7 +165,7 @@ pub fn run_bytes(
             join.add_candidates(found);
             join.finish(&mut counted)?;
         }
-        _ => run_store(data, format, evidence, opts, &mut counted)?,
+        _ => run_store(data, format, evidence, opts, &mut counted, &|| {})?,
     }
     Ok(Summary {
         format,
@@ -172,15 +173,22 @@ pub fn run_bytes(
     })
 }
 
+/// Jobs decoded between two releases of the store's mapped pages.
+const RELEASE_EVERY: usize = 2048;
+
+/// Decode (and carve) one store. `release` drops the store's mapped pages from the resident
+/// set between passes: each pass touches the whole file, and a store of hundreds of MB need
+/// not stay resident while records stream out.
 fn run_store(
     data: &[u8],
     format: Format,
     evidence: &str,
     opts: &Options,
     sink: &mut dyn Sink,
+    release: &dyn Fn(),
 ) -> Result<(), RunError> {
     match format {
-        Format::Ese => run_ese(data, evidence, opts, sink),
+        Format::Ese => run_ese(data, evidence, opts, sink, release),
         _ => run_legacy(data, evidence, opts, sink),
     }
 }
@@ -202,6 +210,7 @@ fn run_ese(
     evidence: &str,
     opts: &Options,
     sink: &mut dyn Sink,
+    release: &dyn Fn(),
 ) -> Result<(), RunError> {
     DB_OPENS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let db = Database::open(data).map_err(|error| ParseError::Ese {
@@ -220,19 +229,27 @@ fn run_ese(
             sink.warning(w)?;
         }
         candidates = found;
+        release();
     }
     sink.progress(Phase::Decoding, 0, total)?;
     let mut warnings = Vec::new();
     let files = qmgr::read_files(&db, evidence, opts, &mut warnings);
     let live_ids = qmgr::job_id_counts(&db);
+    release();
     let mut join = Join::new(*opts, files);
     join.add_candidates(candidates);
     join.live_counts = live_ids;
     let mut result = Ok(());
+    let mut done = 0usize;
     qmgr::for_each_job(&db, evidence, opts, &mut warnings, &mut |job| {
         result = join.live_job(job, sink);
+        done += 1;
+        if done % RELEASE_EVERY == 0 {
+            release();
+        }
         result.is_ok()
     });
+    release();
     for w in &warnings {
         sink.warning(w)?;
     }
