@@ -16,29 +16,68 @@ use crate::util::time::filetime_iso;
 /// Rows for one job: one per listed file that was found. Listed files that were not found
 /// collapse into a single row (returned) with a warning, so a job that lists thousands of
 /// absent files cannot multiply its row thousands of times.
+///
+/// Hostile joins are bounded: a job lists each file id once (repeats are ignored), a Files Id
+/// held by several rows (it is the table's key: corruption) joins its first row only, and a
+/// file another job already claimed joins again only while `shared_left` lasts (BITS never
+/// shares a file between jobs). Each bound that bites says so in the row's warnings.
 pub(crate) fn join_job(
     j: &JobEntry,
     files: &[FileEntry],
     by_id: &HashMap<Guid, Vec<usize>>,
     claimed: &mut [bool],
+    shared_left: &mut usize,
     rows: &mut Vec<BitsInfo>,
 ) -> Option<BitsInfo> {
+    let first = rows.len();
     let mut absent = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let (mut repeated, mut duplicate_rows, mut shared_dropped) = (0usize, 0usize, 0usize);
     for id in &j.job.file_ids {
-        match by_id.get(id) {
-            Some(idx) => {
-                for &i in idx {
-                    if let Some(c) = claimed.get_mut(i) {
-                        *c = true;
-                    }
-                    rows.push(row(Some(j), files.get(i), Some(*id)));
-                }
-            }
-            None => absent.push(*id),
+        if !seen.insert(*id) {
+            repeated += 1;
+            continue;
         }
+        let Some(idx) = by_id.get(id) else {
+            absent.push(*id);
+            continue;
+        };
+        duplicate_rows += idx.len().saturating_sub(1);
+        let Some(&i) = idx.first() else { continue };
+        let Some(c) = claimed.get_mut(i) else {
+            continue;
+        };
+        if *c {
+            if *shared_left == 0 {
+                shared_dropped += 1;
+                continue;
+            }
+            *shared_left -= 1;
+        }
+        *c = true;
+        rows.push(row(Some(j), files.get(i), Some(*id)));
     }
-    let any_found = absent.len() < j.job.file_ids.len();
-    match absent.as_slice() {
+    let bounds = [
+        (
+            repeated,
+            "file id(s) listed more than once by the job: joined once",
+        ),
+        (
+            duplicate_rows,
+            "more Files row(s) share an Id the job lists: joined the first",
+        ),
+        (
+            shared_dropped,
+            "file(s) already claimed by other jobs not joined again (bound reached)",
+        ),
+    ];
+    let warnings: Vec<String> = bounds
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    let any_found = rows.len() > first;
+    let extra = match absent.as_slice() {
         [] if any_found => None,
         [] => Some(row(Some(j), None, None)),
         [one] if !any_found => {
@@ -58,7 +97,16 @@ pub(crate) fn join_job(
             ));
             Some(r)
         }
+    };
+    if !warnings.is_empty() {
+        for r in rows.iter_mut().skip(first) {
+            r.warnings.extend(warnings.iter().cloned());
+        }
     }
+    extra.map(|mut r| {
+        r.warnings.extend(warnings);
+        r
+    })
 }
 
 /// One BitsInfo from a job and/or a file.

@@ -356,6 +356,9 @@ impl Sink for Counting<'_> {
     }
 }
 
+/// Joins of an already joined file allowed beyond one per file (see [`join_job`]).
+const SHARED_JOINS: usize = 1024;
+
 /// A carved record with its place in the carver's output (the order rows are emitted in).
 type Candidate = (usize, Carved);
 
@@ -365,6 +368,9 @@ struct Join {
     files: Vec<FileEntry>,
     by_id: HashMap<Guid, Vec<usize>>,
     claimed: Vec<bool>,
+    /// How many more times a file already joined to one job may join another (see
+    /// [`join_job`]): rows stay bounded by the records present, whatever the file lists say.
+    shared_left: usize,
     /// Carved jobs (Win10+ and legacy) not yet settled, by job id.
     pending: HashMap<Guid, Vec<Candidate>>,
     /// Carved files, settled against the live files when added.
@@ -396,6 +402,7 @@ impl Join {
         let claimed = vec![false; files.len()];
         Join {
             opts,
+            shared_left: files.len().saturating_add(SHARED_JOINS),
             files,
             by_id,
             claimed,
@@ -527,10 +534,15 @@ impl Join {
             Some([]) => rows.push(row(Some(j), None, None)),
             Some(files) => rows.extend(files.iter().map(|f| row(Some(j), Some(f), None))),
             None => {
-                if let Some(r) = join_job(j, &self.files, &self.by_id, &mut self.claimed, &mut rows)
-                {
-                    rows.push(r);
-                }
+                let extra = join_job(
+                    j,
+                    &self.files,
+                    &self.by_id,
+                    &mut self.claimed,
+                    &mut self.shared_left,
+                    &mut rows,
+                );
+                rows.extend(extra);
             }
         }
         for mut r in rows {
@@ -661,4 +673,103 @@ fn dedup_indexed(live: &[&[u8]], group: Vec<Candidate>) -> Vec<Candidate> {
             (i, c)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bits::file::FileRecord;
+    use crate::bits::job::JobRecord;
+
+    fn guid(n: u32) -> Guid {
+        let mut g = [0x11u8; 16];
+        g[..4].copy_from_slice(&n.to_le_bytes());
+        Guid(g)
+    }
+
+    fn job(n: u32, files: Vec<Guid>) -> JobEntry {
+        JobEntry {
+            job: JobRecord {
+                job_id: guid(1_000_000 + n),
+                file_ids: files,
+                ..JobRecord::default()
+            },
+            blob: Vec::new(),
+            source: Source {
+                offset: u64::from(n),
+                ..Source::default()
+            },
+        }
+    }
+
+    fn file(id: Guid, n: u64) -> FileEntry {
+        FileEntry {
+            id: Some(id),
+            file: FileRecord::default(),
+            blob: Vec::new(),
+            source: Source {
+                offset: n,
+                ..Source::default()
+            },
+        }
+    }
+
+    fn rows_of(files: Vec<FileEntry>, jobs: Vec<JobEntry>) -> Parsed {
+        let mut join = Join::new(Options::default(), files);
+        let mut out = Parsed::default();
+        for j in jobs {
+            join.live_job(j, &mut out).unwrap();
+        }
+        join.finish(&mut out).unwrap();
+        out
+    }
+
+    use crate::bits::parse::Parsed;
+
+    #[test]
+    fn one_shared_file_id_listed_over_and_over_is_joined_once_per_job() {
+        // 800 Files rows all with one Id; 200 jobs each listing that Id 800 times: once
+        // 160,000 rows, now one row per job, each saying why.
+        let id = guid(7);
+        let files = (0..800).map(|n| file(id, n)).collect();
+        let jobs = (0..200).map(|n| job(n, vec![id; 800])).collect();
+        let out = rows_of(files, jobs);
+        // 200 job rows and the 799 Files rows no job joined (they are records too).
+        assert_eq!(out.records.len(), 200 + 799);
+        let w = &out.records[0].warnings;
+        assert!(
+            w.iter()
+                .any(|w| w.starts_with("799 file id(s) listed more than once")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|w| w.starts_with("799 more Files row(s) share an Id")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn files_claimed_by_every_job_stop_at_the_bound() {
+        // 800 distinct files, 200 jobs each listing all of them: 160,000 pairs, of which
+        // the first job's 800 and then files + 1,024 shared joins are made (jobs 1 to 3);
+        // the 196 jobs after the bound still get a row each, saying so.
+        let ids: Vec<Guid> = (0..800).map(guid).collect();
+        let files = ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| file(*id, n as u64))
+            .collect();
+        let jobs = (0..200).map(|n| job(n, ids.clone())).collect();
+        let out = rows_of(files, jobs);
+        assert_eq!(out.records.len(), 800 + (800 + SHARED_JOINS) + 196);
+        let last = out.records.last().unwrap();
+        assert!(
+            last.warnings
+                .iter()
+                .any(|w| w.contains("already claimed by other jobs")),
+            "{:?}",
+            last.warnings
+        );
+    }
 }
