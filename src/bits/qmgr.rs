@@ -91,6 +91,8 @@ pub fn read_qmgr_db(data: &[u8], evidence: &str) -> Result<Decoded, EseError> {
             }
         }
     }
+    // Long values the ESE reader refused while the blobs were read (over its budget).
+    out.warnings.extend(db.value_warnings());
     Ok(out)
 }
 

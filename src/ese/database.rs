@@ -4,7 +4,9 @@
 //! `n` (from 1) sits at file offset `(n + 1) * page_size`.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
+use super::budget::{BudgetStats, LvPool};
 use super::catalog::{self, Column, Index, Table};
 use super::compression;
 use super::error::EseError;
@@ -31,6 +33,8 @@ pub struct Database<'a> {
     pub large: bool,
     pub tables: Vec<Table>,
     pub warnings: Vec<String>,
+    /// Budget and cache for long values and decompression, shared with every `LongValues`.
+    lv_pool: Arc<LvPool>,
 }
 
 /// One live row: where it is and its record bytes.
@@ -84,6 +88,7 @@ impl<'a> Database<'a> {
             large: page_size >= 16384,
             tables: Vec::new(),
             warnings,
+            lv_pool: Arc::new(LvPool::new(data.len())),
         };
         db.tables = db.read_catalog(catalog::CATALOG_ROOT);
         if db.tables.is_empty() {
@@ -92,6 +97,17 @@ impl<'a> Database<'a> {
             db.tables = db.read_catalog(catalog::SHADOW_CATALOG_ROOT);
         }
         Ok(db)
+    }
+
+    /// Bytes of long values (and compressed values) decoded so far, against the budget.
+    pub fn budget(&self) -> BudgetStats {
+        self.lv_pool.stats()
+    }
+
+    /// Warnings raised while values were read (after `open`): long values refused as over
+    /// budget. Callers add them to `warnings` when they report.
+    pub fn value_warnings(&self) -> Vec<String> {
+        self.lv_pool.warnings()
     }
 
     /// Number of database pages (header pages excluded), counting a trailing partial page.
@@ -302,10 +318,14 @@ impl<'a> Database<'a> {
 
     /// Index the long-value tree of `table` (empty when it has none).
     pub fn long_values(&self, table: &Table) -> (LongValues<'a>, Vec<String>) {
-        let mut lv = LongValues::default();
+        let mut lv = LongValues {
+            pool: Some(Arc::clone(&self.lv_pool)),
+            ..LongValues::default()
+        };
         let Some(root) = table.lv_root else {
             return (lv, Vec::new());
         };
+        lv.tree = root;
         let warnings = self.walk_leaves(root, &mut |page, node| {
             lv.nodes.insert(
                 node.key(page.key_prefix()),
@@ -363,7 +383,7 @@ fn bytes_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> 
     let resolved = if flags & TAGFLD_SEPARATED != 0 {
         lv.get(data, MAX_VALUE)
     } else if flags & TAGFLD_COMPRESSED != 0 {
-        decompress(data)
+        lv.decompress_inline(data)
     } else {
         Ok(data.to_vec())
     };
@@ -412,7 +432,7 @@ fn multi_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> 
             let resolved = if separated {
                 lv.get(&bytes, MAX_VALUE)
             } else if i == 0 && flags & TAGFLD_COMPRESSED != 0 {
-                decompress(&bytes)
+                lv.decompress_inline(&bytes)
             } else {
                 Ok(bytes.clone())
             };
@@ -447,9 +467,16 @@ pub struct LvNode<'a> {
 /// Keys: the long-value id big-endian (4 or 8 bytes) for the value's root node, whose data is
 /// u32 reference count and u32 total size; the id followed by the u32 big-endian byte offset
 /// for each chunk. The record holds the id little-endian, so it is reversed to look it up.
+///
+/// Built by [`Database::long_values`], it decodes within the database's budget and through its
+/// cache (see `budget.rs`); a `LongValues::default()` filled by hand has neither, only the
+/// per-value limit.
 #[derive(Debug, Default)]
 pub struct LongValues<'a> {
     pub nodes: BTreeMap<Vec<u8>, LvNode<'a>>,
+    pool: Option<Arc<LvPool>>,
+    /// Root page of the tree: with the long-value id, the cache key.
+    tree: u32,
 }
 
 /// A long value's root: its id (as in the key), reference count and size.
@@ -477,14 +504,74 @@ impl<'a> LongValues<'a> {
         self.assemble(&key, size, max)
     }
 
-    /// Concatenate the chunks of value `key` by their offsets. A chunk whose stored length
-    /// differs from the gap to the next offset is compressed.
+    /// The value `key` of `size` bytes: from the cache, or assembled within the budget (see
+    /// `budget.rs`); without a database, assembled under `max` alone.
     pub fn assemble(&self, key: &[u8], size: usize, max: usize) -> Result<Vec<u8>, String> {
         if size > max {
             return Err(format!(
                 "long value of {size} bytes exceeds the {max}-byte limit"
             ));
         }
+        let Some(pool) = &self.pool else {
+            let mut out = Vec::new();
+            return self.assemble_into(key, size, &mut out).map(|()| out);
+        };
+        let offset = self.nodes.get(key).map_or(0, |n| n.offset);
+        if let Some(hit) = pool.cached(self.tree, key, offset) {
+            return hit;
+        }
+        let result = self.assemble_charged(pool, key, size, offset);
+        pool.store(self.tree, key, &result);
+        result
+    }
+
+    /// Assemble a value not yet cached. Two copies are charged: the cache's and the caller's.
+    fn assemble_charged(
+        &self,
+        pool: &LvPool,
+        key: &[u8],
+        size: usize,
+        offset: u64,
+    ) -> Result<Vec<u8>, String> {
+        let what = format!(
+            "long value {} (root node at offset {offset:#x}, {size} bytes, cached and copied)",
+            crate::util::bytes::hex(key)
+        );
+        let reserved = (size as u64).saturating_mul(2);
+        pool.reserve(reserved, &what)?;
+        let mut out = Vec::new();
+        match self.assemble_into(key, size, &mut out) {
+            Ok(()) => {
+                pool.served(out.len());
+                Ok(out)
+            }
+            // What was decoded before the failure stays charged: it was work done.
+            Err(e) => {
+                pool.refund(reserved.saturating_sub(out.len() as u64));
+                Err(e)
+            }
+        }
+    }
+
+    /// Decompress an inline compressed column value, charged to the budget when there is one.
+    pub fn decompress_inline(&self, data: &[u8]) -> Result<Vec<u8>, String> {
+        let Some(pool) = &self.pool else {
+            return decompress(data);
+        };
+        // A size that cannot be read is reported by `decompress` itself.
+        let declared = compression::decompressed_len(data).unwrap_or(0) as u64;
+        pool.reserve(declared, "compressed column value")?;
+        let result = decompress(data);
+        match &result {
+            Ok(v) => pool.served(v.len()),
+            Err(_) => pool.refund(declared),
+        }
+        result
+    }
+
+    /// Concatenate the chunks of value `key` by their offsets into `out`. A chunk whose stored
+    /// length differs from the gap to the next offset is compressed.
+    fn assemble_into(&self, key: &[u8], size: usize, out: &mut Vec<u8>) -> Result<(), String> {
         let chunks: Vec<(u32, &[u8])> = self
             .nodes
             .range(key.to_vec()..)
@@ -492,7 +579,7 @@ impl<'a> LongValues<'a> {
             .filter(|(k, _)| k.len() == key.len() + 4)
             .filter_map(|(k, n)| Some((u32_be(k, key.len())?, n.data)))
             .collect();
-        let mut out = Vec::with_capacity(size.min(self.nodes.len().saturating_mul(32 << 10)));
+        out.reserve(size.min(self.nodes.len().saturating_mul(32 << 10)));
         for (i, (off, chunk)) in chunks.iter().enumerate() {
             let off = *off as usize;
             if off != out.len() {
@@ -522,7 +609,7 @@ impl<'a> LongValues<'a> {
                 out.len()
             ));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Where the chunks of the value referenced by `reference` lie: (page, file offset, length)
