@@ -19,7 +19,7 @@ use super::budget::{BudgetStats, LvPool};
 use super::catalog::{self, Column, Index, Table};
 use super::compression;
 use super::error::EseError;
-use super::header::FileHeader;
+use super::header::{self, FileHeader};
 use super::page::{Node, Page};
 use super::record::{
     ColumnType, RawCell, RecordLayout, TAGFLD_COMPRESSED, TAGFLD_ENCRYPTED, TAGFLD_MULTI,
@@ -35,8 +35,11 @@ pub const MAX_VALUE: usize = 256 << 20;
 
 pub struct Database<'a> {
     pub data: &'a [u8],
+    /// The header copy the database is read with (the primary, or the shadow when the primary
+    /// is implausible: see `header_from_shadow` and the warnings).
     pub header: FileHeader,
     pub shadow: Option<FileHeader>,
+    pub header_from_shadow: bool,
     pub page_size: usize,
     /// Pages of 16 KiB and more use the large-page layout.
     pub large: bool,
@@ -85,29 +88,12 @@ pub struct Row<'a> {
 
 impl<'a> Database<'a> {
     pub fn open(data: &'a [u8]) -> Result<Database<'a>, EseError> {
-        if data.len() < 668 {
+        if data.len() < header::MIN_HEADER {
             return Err(EseError::TooSmall { len: data.len() });
         }
-        let header = FileHeader::parse(data)?;
-        let page_size = header.page_size as usize;
-        if ![2048, 4096, 8192, 16384, 32768].contains(&page_size) {
-            return Err(EseError::BadPageSize {
-                page_size: header.page_size,
-            });
-        }
-        let mut warnings = Vec::new();
-        if !header.checksum_ok() {
-            warnings.push(format!(
-                "header checksum mismatch: stored {:#010x}, computed {:#010x} over the 4 KiB header block",
-                header.checksum, header.computed_checksum
-            ));
-        }
-        let shadow = data
-            .get(page_size..)
-            .and_then(|b| FileHeader::parse(b).ok());
-        if shadow.is_none() {
-            warnings.push("shadow header (page 1) is missing or unreadable".into());
-        }
+        let chosen = header::choose(data)?;
+        let page_size = chosen.header.page_size as usize;
+        let mut warnings = chosen.warnings;
         if data.len() % page_size != 0 {
             warnings.push(format!(
                 "file size {} is not a multiple of the page size {page_size}: {} trailing bytes",
@@ -117,8 +103,9 @@ impl<'a> Database<'a> {
         }
         let mut db = Database {
             data,
-            header,
-            shadow,
+            header: chosen.header,
+            shadow: chosen.shadow,
+            header_from_shadow: chosen.used_shadow,
             page_size,
             large: page_size >= 16384,
             tables: Vec::new(),
@@ -126,14 +113,14 @@ impl<'a> Database<'a> {
             lv_pool: Arc::new(LvPool::new(data.len())),
             owners: Vec::new(),
         };
-        db.tables = db.read_catalogs();
+        db.tables = db.read_catalogs()?;
         db.assign_owners();
         Ok(db)
     }
 
     /// The catalog's tables (from its shadow when the catalog yields none), each root claimed
-    /// once.
-    fn read_catalogs(&mut self) -> Vec<Table> {
+    /// once. No table at all is an error: the file cannot be read as a database.
+    fn read_catalogs(&mut self) -> Result<Vec<Table>, EseError> {
         let (root, shadow_root) = (catalog::CATALOG_ROOT, catalog::SHADOW_CATALOG_ROOT);
         let mut tables = self.read_catalog(root);
         if tables.is_empty() {
@@ -144,10 +131,18 @@ impl<'a> Database<'a> {
             ));
             tables = self.read_catalog(shadow_root);
         }
+        if tables.is_empty() {
+            return Err(EseError::CatalogUnreadable {
+                root,
+                offset: self.page_offset(root),
+                shadow_root,
+                shadow_offset: self.page_offset(shadow_root),
+            });
+        }
         let taken = [(root, "MSysObjects"), (shadow_root, "MSysObjectsShadow")];
         let (tables, w) = catalog::claim_roots(tables, &taken);
         self.warnings.extend(w);
-        tables
+        Ok(tables)
     }
 
     /// Every tree root the catalog names, each once: catalog, shadow catalog, then per table its
