@@ -216,3 +216,58 @@ pub fn claim_roots(tables: Vec<Table>, taken: &[(u32, &str)]) -> (Vec<Table>, Ve
 fn is_own_root(owner: &str, t: &Table) -> bool {
     owner == t.name
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(objid: u32, name: &str, root: u32, lv: Option<u32>, indexes: &[u32]) -> Table {
+        let mut t = Table::new(objid, name.into(), root);
+        t.lv_root = lv;
+        t.indexes = indexes
+            .iter()
+            .map(|&root| Index {
+                name: format!("i{root}"),
+                root,
+            })
+            .collect();
+        t
+    }
+
+    #[test]
+    fn the_first_claim_on_a_root_wins() {
+        let tables = vec![
+            table(2, "MSysObjects", 4, None, &[4, 7]),
+            table(8, "Jobs", 31, Some(36), &[31]),
+            table(9, "Files", 31, Some(40), &[32]),
+            table(10, "Other", 50, Some(36), &[7, 51]),
+        ];
+        let (kept, warnings) = claim_roots(tables, &[(4, "MSysObjects")]);
+        let names: Vec<&str> = kept.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["MSysObjects", "Jobs", "Other"]);
+        // The primary index on the table's own root is not a second claim.
+        assert_eq!(kept[0].indexes.len(), 2);
+        assert_eq!(kept[1].indexes.len(), 1);
+        // Other's long-value tree and its index on page 7 were taken; its index on 51 stays.
+        assert_eq!(kept[2].lv_root, None);
+        assert_eq!(
+            kept[2].indexes,
+            vec![Index {
+                name: "i51".into(),
+                root: 51
+            }]
+        );
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].contains("table \"Files\" (objid 9) is rooted at page 31"));
+    }
+
+    #[test]
+    fn tables_naming_the_catalog_root_are_dropped_with_a_capped_warning() {
+        let mut tables = vec![table(2, "MSysObjects", 4, None, &[])];
+        tables.extend((0..1000).map(|i| table(100 + i, &format!("T{i}"), 4, None, &[])));
+        let (kept, warnings) = claim_roots(tables, &[(4, "MSysObjects")]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(warnings.len(), MAX_CLAIM_WARNINGS + 1);
+        assert!(warnings[MAX_CLAIM_WARNINGS].starts_with("catalog: 968 more objects"));
+    }
+}

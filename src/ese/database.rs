@@ -31,6 +31,8 @@ use crate::util::bytes::{u16_le, u32_be, u32_le, u8_at};
 /// B-trees deeper than this are corrupt (a 4 KiB-page tree of depth 16 holds more than any file).
 const MAX_DEPTH: usize = 16;
 /// A value larger than this is not reassembled (bounded memory on hostile long-value sizes).
+/// This bounds one value; all values together are bounded by the database's budget
+/// (`budget.rs`).
 pub const MAX_VALUE: usize = 256 << 20;
 
 pub struct Database<'a> {

@@ -211,3 +211,65 @@ fn consistent_shadow(data: &[u8], first: Option<u32>) -> Option<(usize, FileHead
             .map(|h| (size, h))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header block with `page_size` and a valid checksum, at `offset` in `file`.
+    fn put_header(file: &mut [u8], offset: usize, page_size: u32) {
+        let h = &mut file[offset..offset + HEADER_BLOCK];
+        h[4..8].copy_from_slice(&SIGNATURE.to_le_bytes());
+        h[0xec..0xf0].copy_from_slice(&page_size.to_le_bytes());
+        let c = xor_checksum(&h[4..]);
+        h[..4].copy_from_slice(&c.to_le_bytes());
+    }
+
+    fn file(primary: u32) -> Vec<u8> {
+        let mut f = vec![0u8; 3 * 8192];
+        put_header(&mut f, 0, primary);
+        put_header(&mut f, 8192, 8192);
+        f
+    }
+
+    #[test]
+    fn a_sound_primary_is_used() {
+        let c = choose(&file(8192)).unwrap();
+        assert!(!c.used_shadow);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn an_unsupported_or_contradicted_page_size_yields_to_the_shadow() {
+        for bad in [1234, 4096, 16384] {
+            let c = choose(&file(bad)).unwrap();
+            assert!(c.used_shadow, "primary page size {bad}");
+            assert_eq!(c.header.page_size, 8192);
+            assert!(c.warnings[0].contains("using the shadow header (page 1, offset 0x2000)"));
+        }
+    }
+
+    #[test]
+    fn a_failed_checksum_yields_to_a_passing_shadow() {
+        let mut f = file(8192);
+        f[0x300] ^= 1;
+        let c = choose(&f).unwrap();
+        assert!(c.used_shadow);
+        assert!(
+            c.warnings[0].contains("checksum mismatch"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
+    fn without_a_shadow_the_primary_stands_or_falls_alone() {
+        let mut f = file(8192);
+        f[8192..8200].fill(0);
+        let c = choose(&f).unwrap();
+        assert!(!c.used_shadow);
+        assert!(c.warnings[0].contains("shadow header (page 1, offset 0x2000) is missing"));
+        put_header(&mut f, 0, 1234);
+        assert_eq!(choose(&f), Err(EseError::BadPageSize { page_size: 1234 }));
+    }
+}
