@@ -6,12 +6,16 @@
 //! and checksum, and the unreferenced long values. A watchdog fails the test naming the seed
 //! if one case takes more than 10 s; a counting allocator fails it if a case's peak heap
 //! exceeds a small multiple of the file size.
+//!
+//! Structural attacks (many rows sharing one long value, many catalog entries sharing one
+//! root, a child pointer looping to an ancestor) are crafted from a generated database and
+//! held to the same watchdog.
 
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, RwLock};
 use std::time::Duration;
 
 use bitscope::ese::Database;
@@ -23,6 +27,9 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 /// The case being run, for the hang report.
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
+/// The heap counters are shared: the mutation runs (small heaps) may overlap each other, but
+/// the structural attacks (large heaps) run alone.
+static HEAP: RwLock<()> = RwLock::new(());
 
 // SAFETY: forwards to the system allocator unchanged; only adds bookkeeping.
 unsafe impl GlobalAlloc for Counting {
@@ -148,6 +155,7 @@ fn run_cases(rel: &str, cases: u64, seed: u64) {
     let Some(path) = common::sample(rel) else {
         return;
     };
+    let _shared = HEAP.read().unwrap_or_else(|e| e.into_inner());
     let original = std::fs::read(path).unwrap();
     let page_size = Database::open(&original).unwrap().page_size;
     let limit = 8 * original.len() + (8 << 20);
@@ -185,6 +193,50 @@ fn run_cases(rel: &str, cases: u64, seed: u64) {
         }
     }
     worker.join().expect("no panic in the reader");
+}
+
+/// Structural attacks (crafted with `common::craft`, see `tests/hostile_ese.rs` for the
+/// figures) under the same watchdog; the heap allowance is the reader's long-value budget
+/// (8 × the file + 64 MB) plus room for the parse's own structures.
+fn run_structural(name: &'static str, data: Vec<u8>) {
+    let _alone = HEAP.write().unwrap_or_else(|e| e.into_inner());
+    let limit = 8 * data.len() + (80 << 20);
+    let (tx, rx) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let base = LIVE.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        exercise(&data);
+        let _ = tx.send(PEAK.load(Ordering::Relaxed).saturating_sub(base));
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(peak) => assert!(peak <= limit, "{name}: peak heap {peak} > {limit}"),
+        Err(e) => panic!("{name}: did not finish in 10 s ({e}): hang"),
+    }
+    worker.join().expect("no panic in the reader");
+}
+
+#[test]
+fn structural_attacks_never_panic_hang_or_balloon() {
+    use common::craft::{self, LID};
+    // Many rows sharing one long value: a 256 MiB bomb, then a 4 MiB value.
+    for chunks in [4096, 64] {
+        let mut data = craft::generated(1);
+        craft::with_jobs_rows(&mut data, &craft::rows_sharing(300, LID));
+        craft::with_jobs_long_values(&mut data, &craft::bomb_value(LID, 300, chunks));
+        run_structural("300 rows sharing one long value", data);
+    }
+    // Many catalog entries sharing one root: the catalog's own, then the Jobs table's.
+    for root in [4, 31] {
+        let mut data = craft::generated(1);
+        craft::with_tables_rooted_at(&mut data, 20_000, root);
+        run_structural("20,000 tables sharing one root", data);
+    }
+    // A B-tree child pointer looping back to an ancestor (the root).
+    let mut data = craft::generated(1);
+    craft::with_jobs_rows(&mut data, &craft::rows_sharing(2000, LID));
+    craft::with_jobs_long_values(&mut data, &craft::bomb_value(LID, 2000, 1));
+    craft::with_child_looping_to_root(&mut data);
+    run_structural("child pointer looping to the root", data);
 }
 
 #[test]

@@ -250,6 +250,8 @@ fn run_ese(
         result.is_ok()
     });
     release();
+    // Long values the ESE reader refused while the blobs were read (over its budget).
+    warnings.extend(db.value_warnings());
     for w in &warnings {
         sink.warning(w)?;
     }

@@ -4,6 +4,14 @@
 //! (ObjidTable, Type, Id), so a table's row is followed by its columns, indexes and long-value tree.
 //! Type: 1 table, 2 column, 3 index, 4 long-value tree, 5 callback.
 //! For a table, index or LV tree, ColtypOrPgnoFDP is the root page; for a column, its type.
+//!
+//! Every tree has a root page of its own, except a table's primary (clustered) index, which
+//! *is* the table's tree and names the table's root. Two objects naming one root is corruption
+//! (and the way a small file makes a reader walk one tree tens of thousands of times), so
+//! [`claim_roots`] keeps the first claim in catalog order and drops the others with a warning.
+//! One consequence: a database never has more tables than pages.
+
+use std::collections::HashMap;
 
 use super::record::ColumnType;
 
@@ -135,5 +143,131 @@ impl Table {
             });
         }
         t
+    }
+}
+
+/// Claim warnings kept word for word; later ones are only counted.
+const MAX_CLAIM_WARNINGS: usize = 32;
+
+/// Keep, in catalog order, only objects whose root page no earlier object took: a table whose
+/// root is taken is dropped (with its long-value tree and indexes), a long-value tree or a
+/// secondary index whose root is taken is dropped from its table. `taken` holds roots claimed
+/// before the catalog (the catalog's own, for instance), with their owners' names.
+pub fn claim_roots(tables: Vec<Table>, taken: &[(u32, &str)]) -> (Vec<Table>, Vec<String>) {
+    let mut owners: HashMap<u32, String> = taken
+        .iter()
+        .map(|(page, name)| (*page, name.to_string()))
+        .collect();
+    let mut warnings = Vec::new();
+    let mut dropped = 0usize;
+    let mut refuse = |what: String, page: u32, owner: &str| {
+        dropped += 1;
+        if warnings.len() < MAX_CLAIM_WARNINGS {
+            warnings.push(format!(
+                "catalog: {what} is rooted at page {page}, which already belongs to {owner}; not read"
+            ));
+        }
+    };
+    let mut kept = Vec::new();
+    for mut t in tables {
+        let table_name = format!("table {:?} (objid {})", t.name, t.objid);
+        if let Some(owner) = owners.get(&t.root).filter(|o| !is_own_root(o, &t)) {
+            refuse(table_name, t.root, owner);
+            continue;
+        }
+        owners.insert(t.root, table_name.clone());
+        if let Some(lv) = t.lv_root {
+            let what = format!("long-value tree of {table_name}");
+            match owners.get(&lv) {
+                Some(owner) => {
+                    refuse(what, lv, owner);
+                    t.lv_root = None;
+                }
+                None => {
+                    owners.insert(lv, what);
+                }
+            }
+        }
+        t.indexes.retain(|i| {
+            if i.root == t.root {
+                return true; // the primary index is the table's own tree
+            }
+            let what = format!("index {:?} of {table_name}", i.name);
+            if let Some(owner) = owners.get(&i.root) {
+                refuse(what, i.root, owner);
+                return false;
+            }
+            owners.insert(i.root, what);
+            true
+        });
+        kept.push(t);
+    }
+    if dropped > warnings.len() {
+        warnings.push(format!(
+            "catalog: {} more objects rooted at pages already taken; not read",
+            dropped - warnings.len()
+        ));
+    }
+    (kept, warnings)
+}
+
+/// A pre-claimed root (the catalog's, claimed under its table's bare name) met by the catalog
+/// row of that very table.
+fn is_own_root(owner: &str, t: &Table) -> bool {
+    owner == t.name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(objid: u32, name: &str, root: u32, lv: Option<u32>, indexes: &[u32]) -> Table {
+        let mut t = Table::new(objid, name.into(), root);
+        t.lv_root = lv;
+        t.indexes = indexes
+            .iter()
+            .map(|&root| Index {
+                name: format!("i{root}"),
+                root,
+            })
+            .collect();
+        t
+    }
+
+    #[test]
+    fn the_first_claim_on_a_root_wins() {
+        let tables = vec![
+            table(2, "MSysObjects", 4, None, &[4, 7]),
+            table(8, "Jobs", 31, Some(36), &[31]),
+            table(9, "Files", 31, Some(40), &[32]),
+            table(10, "Other", 50, Some(36), &[7, 51]),
+        ];
+        let (kept, warnings) = claim_roots(tables, &[(4, "MSysObjects")]);
+        let names: Vec<&str> = kept.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["MSysObjects", "Jobs", "Other"]);
+        // The primary index on the table's own root is not a second claim.
+        assert_eq!(kept[0].indexes.len(), 2);
+        assert_eq!(kept[1].indexes.len(), 1);
+        // Other's long-value tree and its index on page 7 were taken; its index on 51 stays.
+        assert_eq!(kept[2].lv_root, None);
+        assert_eq!(
+            kept[2].indexes,
+            vec![Index {
+                name: "i51".into(),
+                root: 51
+            }]
+        );
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].contains("table \"Files\" (objid 9) is rooted at page 31"));
+    }
+
+    #[test]
+    fn tables_naming_the_catalog_root_are_dropped_with_a_capped_warning() {
+        let mut tables = vec![table(2, "MSysObjects", 4, None, &[])];
+        tables.extend((0..1000).map(|i| table(100 + i, &format!("T{i}"), 4, None, &[])));
+        let (kept, warnings) = claim_roots(tables, &[(4, "MSysObjects")]);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(warnings.len(), MAX_CLAIM_WARNINGS + 1);
+        assert!(warnings[MAX_CLAIM_WARNINGS].starts_with("catalog: 968 more objects"));
     }
 }

@@ -2,13 +2,24 @@
 //!
 //! Page numbering: the file's first two pages are the header and its shadow; database page
 //! `n` (from 1) sits at file offset `(n + 1) * page_size`.
+//!
+//! Each page is read as part of one tree at most. At open, every tree the catalog names is
+//! walked once (catalog, shadow catalog, then each table's tree, long-value tree and secondary
+//! indexes in catalog order) and each page is given to the first tree that reaches it; a later
+//! walk of another tree stops at that page with a warning. So a table whose root lies inside
+//! another table's tree yields a warning and no rows, and a page shared by many trees costs one
+//! read, not one per tree. (Two catalog objects naming one root are settled earlier, by
+//! [`catalog::claim_roots`].) Walking the same tree again is the caller's choice and costs the
+//! same each time.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
+use super::budget::{BudgetStats, LvPool};
 use super::catalog::{self, Column, Index, Table};
 use super::compression;
 use super::error::EseError;
-use super::header::FileHeader;
+use super::header::{self, FileHeader};
 use super::page::{Node, Page};
 use super::record::{
     ColumnType, RawCell, RecordLayout, TAGFLD_COMPRESSED, TAGFLD_ENCRYPTED, TAGFLD_MULTI,
@@ -20,17 +31,50 @@ use crate::util::bytes::{u16_le, u32_be, u32_le, u8_at};
 /// B-trees deeper than this are corrupt (a 4 KiB-page tree of depth 16 holds more than any file).
 const MAX_DEPTH: usize = 16;
 /// A value larger than this is not reassembled (bounded memory on hostile long-value sizes).
+/// This bounds one value; all values together are bounded by the database's budget
+/// (`budget.rs`).
 pub const MAX_VALUE: usize = 256 << 20;
 
 pub struct Database<'a> {
     pub data: &'a [u8],
+    /// The header copy the database is read with (the primary, or the shadow when the primary
+    /// is implausible: see `header_from_shadow` and the warnings).
     pub header: FileHeader,
     pub shadow: Option<FileHeader>,
+    pub header_from_shadow: bool,
     pub page_size: usize,
     /// Pages of 16 KiB and more use the large-page layout.
     pub large: bool,
     pub tables: Vec<Table>,
     pub warnings: Vec<String>,
+    /// Budget and cache for long values and decompression, shared with every `LongValues`.
+    lv_pool: Arc<LvPool>,
+    /// Page number → root page of the tree it belongs to (0: none); empty until the catalog
+    /// is read.
+    owners: Vec<u32>,
+}
+
+/// State of one tree walk.
+struct Walk<'w> {
+    root: u32,
+    seen: HashSet<u32>,
+    warnings: Vec<String>,
+    /// Pages skipped because another tree owns them.
+    foreign: usize,
+    /// While owners are assigned at open: the page → root map being filled.
+    claim: Option<&'w mut Vec<u32>>,
+}
+
+impl<'w> Walk<'w> {
+    fn new(root: u32, claim: Option<&'w mut Vec<u32>>) -> Walk<'w> {
+        Walk {
+            root,
+            seen: HashSet::new(),
+            warnings: Vec::new(),
+            foreign: 0,
+            claim,
+        }
+    }
 }
 
 /// One live row: where it is and its record bytes.
@@ -46,29 +90,12 @@ pub struct Row<'a> {
 
 impl<'a> Database<'a> {
     pub fn open(data: &'a [u8]) -> Result<Database<'a>, EseError> {
-        if data.len() < 668 {
+        if data.len() < header::MIN_HEADER {
             return Err(EseError::TooSmall { len: data.len() });
         }
-        let header = FileHeader::parse(data)?;
-        let page_size = header.page_size as usize;
-        if ![2048, 4096, 8192, 16384, 32768].contains(&page_size) {
-            return Err(EseError::BadPageSize {
-                page_size: header.page_size,
-            });
-        }
-        let mut warnings = Vec::new();
-        if !header.checksum_ok() {
-            warnings.push(format!(
-                "header checksum mismatch: stored {:#010x}, computed {:#010x} over the 4 KiB header block",
-                header.checksum, header.computed_checksum
-            ));
-        }
-        let shadow = data
-            .get(page_size..)
-            .and_then(|b| FileHeader::parse(b).ok());
-        if shadow.is_none() {
-            warnings.push("shadow header (page 1) is missing or unreadable".into());
-        }
+        let chosen = header::choose(data)?;
+        let page_size = chosen.header.page_size as usize;
+        let mut warnings = chosen.warnings;
         if data.len() % page_size != 0 {
             warnings.push(format!(
                 "file size {} is not a multiple of the page size {page_size}: {} trailing bytes",
@@ -78,20 +105,88 @@ impl<'a> Database<'a> {
         }
         let mut db = Database {
             data,
-            header,
-            shadow,
+            header: chosen.header,
+            shadow: chosen.shadow,
+            header_from_shadow: chosen.used_shadow,
             page_size,
             large: page_size >= 16384,
             tables: Vec::new(),
             warnings,
+            lv_pool: Arc::new(LvPool::new(data.len())),
+            owners: Vec::new(),
         };
-        db.tables = db.read_catalog(catalog::CATALOG_ROOT);
-        if db.tables.is_empty() {
-            db.warnings
-                .push("catalog (page 4) is unreadable; trying the shadow catalog (page 24)".into());
-            db.tables = db.read_catalog(catalog::SHADOW_CATALOG_ROOT);
-        }
+        db.tables = db.read_catalogs()?;
+        db.assign_owners();
         Ok(db)
+    }
+
+    /// The catalog's tables (from its shadow when the catalog yields none), each root claimed
+    /// once. No table at all is an error: the file cannot be read as a database.
+    fn read_catalogs(&mut self) -> Result<Vec<Table>, EseError> {
+        let (root, shadow_root) = (catalog::CATALOG_ROOT, catalog::SHADOW_CATALOG_ROOT);
+        let mut tables = self.read_catalog(root);
+        if tables.is_empty() {
+            self.warnings.push(format!(
+                "catalog (page {root}, offset {:#x}) is unreadable; trying the shadow catalog (page {shadow_root}, offset {:#x})",
+                self.page_offset(root),
+                self.page_offset(shadow_root)
+            ));
+            tables = self.read_catalog(shadow_root);
+        }
+        if tables.is_empty() {
+            return Err(EseError::CatalogUnreadable {
+                root,
+                offset: self.page_offset(root),
+                shadow_root,
+                shadow_offset: self.page_offset(shadow_root),
+            });
+        }
+        let taken = [(root, "MSysObjects"), (shadow_root, "MSysObjectsShadow")];
+        let (tables, w) = catalog::claim_roots(tables, &taken);
+        self.warnings.extend(w);
+        Ok(tables)
+    }
+
+    /// Every tree root the catalog names, each once: catalog, shadow catalog, then per table its
+    /// tree, long-value tree and secondary indexes.
+    fn tree_roots(&self) -> Vec<u32> {
+        let mut roots = vec![catalog::CATALOG_ROOT, catalog::SHADOW_CATALOG_ROOT];
+        for t in &self.tables {
+            roots.push(t.root);
+            roots.extend(t.lv_root);
+            roots.extend(t.indexes.iter().map(|i| i.root));
+        }
+        let mut once = HashSet::new();
+        roots.retain(|r| once.insert(*r));
+        roots
+    }
+
+    /// Give each page to the first tree that reaches it (see the module documentation).
+    fn assign_owners(&mut self) {
+        let mut owners = vec![0u32; self.page_count() as usize + 1];
+        let mut shared = 0usize;
+        for root in self.tree_roots() {
+            let mut w = Walk::new(root, Some(&mut owners));
+            self.walk(root, 0, &mut w, &mut |_, _| {});
+            shared += w.foreign;
+        }
+        if shared > 0 {
+            self.warnings.push(format!(
+                "{shared} link(s) from one tree into a page of another (corruption); each page is read only as part of the first tree that reaches it"
+            ));
+        }
+        self.owners = owners;
+    }
+
+    /// Bytes of long values (and compressed values) decoded so far, against the budget.
+    pub fn budget(&self) -> BudgetStats {
+        self.lv_pool.stats()
+    }
+
+    /// Warnings raised while values were read (after `open`): long values refused as over
+    /// budget. Callers add them to `warnings` when they report.
+    pub fn value_warnings(&self) -> Vec<String> {
+        self.lv_pool.warnings()
     }
 
     /// Number of database pages (header pages excluded), counting a trailing partial page.
@@ -139,81 +234,100 @@ impl<'a> Database<'a> {
     }
 
     /// Visit every leaf node of the tree rooted at `root`, in key order. Guards against
-    /// pages that point to themselves or to an ancestor, and against absurd depth; what it
-    /// had to skip comes back as warnings.
+    /// pages that point to themselves or to an ancestor, against absurd depth, and against
+    /// pages of another tree; what it had to skip comes back as warnings.
     pub fn walk_leaves(
         &self,
         root: u32,
         visit: &mut dyn FnMut(&Page<'a>, Node<'a>),
     ) -> Vec<String> {
-        let mut warnings = Vec::new();
-        let mut seen = HashSet::new();
-        self.walk(root, 0, &mut seen, visit, &mut warnings);
-        warnings
+        let mut w = Walk::new(root, None);
+        self.walk(root, 0, &mut w, visit);
+        w.warnings
     }
 
     fn walk(
         &self,
         pgno: u32,
         depth: usize,
-        seen: &mut HashSet<u32>,
+        w: &mut Walk<'_>,
         visit: &mut dyn FnMut(&Page<'a>, Node<'a>),
-        warnings: &mut Vec<String>,
     ) {
         if depth > MAX_DEPTH {
-            warnings.push(format!(
+            w.warnings.push(format!(
                 "page {pgno}: B-tree deeper than {MAX_DEPTH}, not followed"
             ));
             return;
         }
-        if !seen.insert(pgno) {
-            warnings.push(format!(
+        if !w.seen.insert(pgno) {
+            w.warnings.push(format!(
                 "page {pgno} is referenced twice (loop), not followed again"
+            ));
+            return;
+        }
+        if let Some(owner) = self.foreign_owner(pgno, w) {
+            w.foreign += 1;
+            w.warnings.push(format!(
+                "page {pgno} (offset {:#x}) belongs to the tree rooted at page {owner}; not read as part of the tree rooted at page {}",
+                self.page_offset(pgno),
+                w.root
             ));
             return;
         }
         let page = match self.page(pgno) {
             Ok(p) => p,
             Err(e) => {
-                warnings.push(e.to_string());
+                w.warnings.push(e.to_string());
                 return;
             }
         };
         let bad_nodes = page.node_count() - page.nodes().count();
         if bad_nodes > 0 {
-            warnings.push(format!("page {pgno}: {bad_nodes} malformed tag(s) skipped"));
+            w.warnings
+                .push(format!("page {pgno}: {bad_nodes} malformed tag(s) skipped"));
         }
         if page.header.is_leaf() {
             for node in page.nodes() {
                 visit(&page, node);
             }
-        } else {
-            for node in page.nodes() {
-                match u32_le(node.data, 0) {
-                    Some(child) => self.walk(child, depth + 1, seen, visit, warnings),
-                    None => warnings.push(format!("page {pgno}: branch node without a child page")),
-                }
+            return;
+        }
+        for node in page.nodes() {
+            match u32_le(node.data, 0) {
+                Some(child) => self.walk(child, depth + 1, w, visit),
+                None => w
+                    .warnings
+                    .push(format!("page {pgno}: branch node without a child page")),
             }
         }
+    }
+
+    /// The root of another tree that owns `pgno`, if any. While owners are being assigned, an
+    /// unowned page is claimed for the walk's tree.
+    fn foreign_owner(&self, pgno: u32, w: &mut Walk<'_>) -> Option<u32> {
+        let root = w.root;
+        let owner = match w.claim.as_deref_mut() {
+            Some(map) => {
+                let slot = map.get_mut(pgno as usize)?;
+                if *slot == 0 {
+                    *slot = root;
+                }
+                *slot
+            }
+            None => self.owners.get(pgno as usize).copied().unwrap_or(0),
+        };
+        (owner != 0 && owner != root).then_some(owner)
     }
 
     /// Every page some tree reaches (catalog, shadow catalog, each table, index and long-value
     /// tree, branches included). Pages outside this set hold only what no tree references.
     pub fn reachable_pages(&self) -> HashSet<u32> {
-        let mut roots = vec![catalog::CATALOG_ROOT, catalog::SHADOW_CATALOG_ROOT];
-        for t in &self.tables {
-            roots.push(t.root);
-            roots.extend(t.lv_root);
-            roots.extend(t.indexes.iter().map(|i| i.root));
-        }
-        let mut seen = HashSet::new();
-        let mut warnings = Vec::new();
-        for root in roots {
-            if !seen.contains(&root) {
-                self.walk(root, 0, &mut seen, &mut |_, _| {}, &mut warnings);
-            }
-        }
-        seen
+        self.owners
+            .iter()
+            .enumerate()
+            .filter(|(_, owner)| **owner != 0)
+            .filter_map(|(page, _)| u32::try_from(page).ok())
+            .collect()
     }
 
     /// The live rows of a tree: leaf nodes not flagged deleted.
@@ -234,78 +348,90 @@ impl<'a> Database<'a> {
         (rows, warnings)
     }
 
+    /// The tables described by the catalog tree at `root`. The rows come sorted by
+    /// (ObjidTable, Type, Id), so a table's row precedes its columns, indexes and long-value
+    /// tree. There are at most as many rows as the catalog's pages hold nodes (each page is
+    /// read once), and each is handled in constant time, so a hostile catalog costs its size.
     fn read_catalog(&mut self, root: u32) -> Vec<Table> {
         let cat = Table::catalog(root);
         let (rows, warnings) = self.rows(root);
         self.warnings
             .extend(warnings.into_iter().map(|w| format!("catalog: {w}")));
         let mut tables: Vec<Table> = Vec::new();
-        let empty = LongValues::default();
+        // ObjidTable → index in `tables` of the latest table row with that id.
+        let mut by_objid: HashMap<u32, usize> = HashMap::new();
+        // (table index, column id) already added: a column id is defined once per table.
+        let mut column_ids: HashSet<(usize, u32)> = HashSet::new();
+        let mut notes = CappedWarnings::default();
         for row in &rows {
-            let Some(rec) = RecordLayout::parse(row.data, self.large) else {
-                self.warnings.push(format!(
-                    "catalog: unreadable record on page {} tag {}",
-                    row.page, row.tag
+            let Some(e) = self.catalog_entry(&cat, row) else {
+                notes.push(format!(
+                    "catalog: unreadable record on page {} tag {} (offset {:#x})",
+                    row.page, row.tag, row.offset
                 ));
                 continue;
             };
-            let get = |name: &str| {
-                cat.column(name)
-                    .map(|c| cell_value(c, &rec, &empty))
-                    .unwrap_or(Value::Null)
-            };
-            let int = |name: &str| get(name).as_i64().unwrap_or(0);
-            let objid = u32::try_from(int("ObjidTable")).unwrap_or(0);
-            let name = get("Name").as_str().unwrap_or_default().to_string();
-            let pgno_or_type = u32::try_from(int("ColtypOrPgnoFDP")).unwrap_or(0);
-            let kind = int("Type");
-            if kind == catalog::SYSOBJ_TABLE {
-                tables.push(Table::new(objid, name, pgno_or_type));
+            if e.kind == catalog::SYSOBJ_TABLE {
+                by_objid.insert(e.objid, tables.len());
+                tables.push(Table::new(e.objid, e.name, e.pgno_or_type));
                 continue;
             }
-            let Some(table) = tables.iter_mut().rev().find(|t| t.objid == objid) else {
-                self.warnings.push(format!(
-                    "catalog: {name:?} belongs to unknown table {objid}"
+            let found = by_objid.get(&e.objid).copied();
+            let Some((ti, table)) = found.and_then(|i| Some((i, tables.get_mut(i)?))) else {
+                notes.push(format!(
+                    "catalog: {:?} (offset {:#x}) belongs to unknown table {}",
+                    e.name, row.offset, e.objid
                 ));
                 continue;
             };
-            match kind {
-                catalog::SYSOBJ_COLUMN => {
-                    let coltype = ColumnType::from_u32(pgno_or_type);
-                    let space = u32::try_from(int("SpaceUsage")).unwrap_or(0);
-                    let size = if space > 0 && row_is_fixed(int("Id")) {
-                        space
-                    } else {
-                        coltype.fixed_size().unwrap_or(space)
-                    };
-                    table.add_column(Column {
-                        id: u32::try_from(int("Id")).unwrap_or(0),
-                        name,
-                        coltype,
-                        size,
-                        flags: u32::try_from(int("Flags")).unwrap_or(0),
-                        codepage: u32::try_from(int("PagesOrLocale")).unwrap_or(0),
-                        default: get("DefaultValue").as_bytes().map(<[u8]>::to_vec),
-                        fixed_offset: 0,
-                    });
-                }
-                catalog::SYSOBJ_INDEX => table.indexes.push(Index {
-                    name,
-                    root: pgno_or_type,
-                }),
-                catalog::SYSOBJ_LONG_VALUE => table.lv_root = Some(pgno_or_type),
-                _ => {}
+            if e.kind == catalog::SYSOBJ_COLUMN && !column_ids.insert((ti, e.id)) {
+                notes.push(format!(
+                    "catalog: column {:?} (offset {:#x}) repeats column id {} of table {:?}; skipped",
+                    e.name, row.offset, e.id, table.name
+                ));
+                continue;
             }
+            add_catalog_entry(table, e);
         }
+        self.warnings.extend(notes.finish("catalog rows skipped"));
         tables
+    }
+
+    /// The fields of one catalog row; `None` when its record is unreadable.
+    fn catalog_entry(&self, cat: &Table, row: &Row<'_>) -> Option<CatalogEntry> {
+        let rec = RecordLayout::parse(row.data, self.large)?;
+        let empty = LongValues::default();
+        let get = |name: &str| {
+            cat.column(name)
+                .map(|c| cell_value(c, &rec, &empty))
+                .unwrap_or(Value::Null)
+        };
+        let int = |name: &str| get(name).as_i64().unwrap_or(0);
+        let uint = |name: &str| u32::try_from(int(name)).unwrap_or(0);
+        Some(CatalogEntry {
+            objid: uint("ObjidTable"),
+            kind: int("Type"),
+            id: uint("Id"),
+            fixed: row_is_fixed(int("Id")),
+            name: get("Name").as_str().unwrap_or_default().to_string(),
+            pgno_or_type: uint("ColtypOrPgnoFDP"),
+            space: uint("SpaceUsage"),
+            flags: uint("Flags"),
+            locale: uint("PagesOrLocale"),
+            default: get("DefaultValue").as_bytes().map(<[u8]>::to_vec),
+        })
     }
 
     /// Index the long-value tree of `table` (empty when it has none).
     pub fn long_values(&self, table: &Table) -> (LongValues<'a>, Vec<String>) {
-        let mut lv = LongValues::default();
+        let mut lv = LongValues {
+            pool: Some(Arc::clone(&self.lv_pool)),
+            ..LongValues::default()
+        };
         let Some(root) = table.lv_root else {
             return (lv, Vec::new());
         };
+        lv.tree = root;
         let warnings = self.walk_leaves(root, &mut |page, node| {
             lv.nodes.insert(
                 node.key(page.key_prefix()),
@@ -363,7 +489,7 @@ fn bytes_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> 
     let resolved = if flags & TAGFLD_SEPARATED != 0 {
         lv.get(data, MAX_VALUE)
     } else if flags & TAGFLD_COMPRESSED != 0 {
-        decompress(data)
+        lv.decompress_inline(data)
     } else {
         Ok(data.to_vec())
     };
@@ -412,7 +538,7 @@ fn multi_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> 
             let resolved = if separated {
                 lv.get(&bytes, MAX_VALUE)
             } else if i == 0 && flags & TAGFLD_COMPRESSED != 0 {
-                decompress(&bytes)
+                lv.decompress_inline(&bytes)
             } else {
                 Ok(bytes.clone())
             };
@@ -423,6 +549,77 @@ fn multi_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> 
         })
         .collect();
     Value::Multi(values)
+}
+
+/// One catalog row's fields, as read from MSysObjects (see `catalog.rs` for the columns).
+struct CatalogEntry {
+    objid: u32,
+    kind: i64,
+    id: u32,
+    fixed: bool,
+    name: String,
+    pgno_or_type: u32,
+    space: u32,
+    flags: u32,
+    locale: u32,
+    default: Option<Vec<u8>>,
+}
+
+/// File a column, index or long-value row under its table.
+fn add_catalog_entry(table: &mut Table, e: CatalogEntry) {
+    match e.kind {
+        catalog::SYSOBJ_COLUMN => {
+            let coltype = ColumnType::from_u32(e.pgno_or_type);
+            let size = if e.space > 0 && e.fixed {
+                e.space
+            } else {
+                coltype.fixed_size().unwrap_or(e.space)
+            };
+            table.add_column(Column {
+                id: e.id,
+                name: e.name,
+                coltype,
+                size,
+                flags: e.flags,
+                codepage: e.locale,
+                default: e.default,
+                fixed_offset: 0,
+            });
+        }
+        catalog::SYSOBJ_INDEX => table.indexes.push(Index {
+            name: e.name,
+            root: e.pgno_or_type,
+        }),
+        catalog::SYSOBJ_LONG_VALUE => table.lv_root = Some(e.pgno_or_type),
+        _ => {}
+    }
+}
+
+/// Warnings of which only the first few are kept word for word, so a hostile file cannot
+/// make the warning list as large as itself.
+#[derive(Default)]
+struct CappedWarnings {
+    kept: Vec<String>,
+    dropped: usize,
+}
+
+impl CappedWarnings {
+    const KEEP: usize = 32;
+
+    fn push(&mut self, w: String) {
+        if self.kept.len() < Self::KEEP {
+            self.kept.push(w);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    fn finish(mut self, what: &str) -> Vec<String> {
+        if self.dropped > 0 {
+            self.kept.push(format!("{} more {what}", self.dropped));
+        }
+        self.kept
+    }
 }
 
 fn row_is_fixed(id: i64) -> bool {
@@ -447,9 +644,16 @@ pub struct LvNode<'a> {
 /// Keys: the long-value id big-endian (4 or 8 bytes) for the value's root node, whose data is
 /// u32 reference count and u32 total size; the id followed by the u32 big-endian byte offset
 /// for each chunk. The record holds the id little-endian, so it is reversed to look it up.
+///
+/// Built by [`Database::long_values`], it decodes within the database's budget and through its
+/// cache (see `budget.rs`); a `LongValues::default()` filled by hand has neither, only the
+/// per-value limit.
 #[derive(Debug, Default)]
 pub struct LongValues<'a> {
     pub nodes: BTreeMap<Vec<u8>, LvNode<'a>>,
+    pool: Option<Arc<LvPool>>,
+    /// Root page of the tree: with the long-value id, the cache key.
+    tree: u32,
 }
 
 /// A long value's root: its id (as in the key), reference count and size.
@@ -477,14 +681,74 @@ impl<'a> LongValues<'a> {
         self.assemble(&key, size, max)
     }
 
-    /// Concatenate the chunks of value `key` by their offsets. A chunk whose stored length
-    /// differs from the gap to the next offset is compressed.
+    /// The value `key` of `size` bytes: from the cache, or assembled within the budget (see
+    /// `budget.rs`); without a database, assembled under `max` alone.
     pub fn assemble(&self, key: &[u8], size: usize, max: usize) -> Result<Vec<u8>, String> {
         if size > max {
             return Err(format!(
                 "long value of {size} bytes exceeds the {max}-byte limit"
             ));
         }
+        let Some(pool) = &self.pool else {
+            let mut out = Vec::new();
+            return self.assemble_into(key, size, &mut out).map(|()| out);
+        };
+        let offset = self.nodes.get(key).map_or(0, |n| n.offset);
+        if let Some(hit) = pool.cached(self.tree, key, offset) {
+            return hit;
+        }
+        let result = self.assemble_charged(pool, key, size, offset);
+        pool.store(self.tree, key, &result);
+        result
+    }
+
+    /// Assemble a value not yet cached. Two copies are charged: the cache's and the caller's.
+    fn assemble_charged(
+        &self,
+        pool: &LvPool,
+        key: &[u8],
+        size: usize,
+        offset: u64,
+    ) -> Result<Vec<u8>, String> {
+        let what = format!(
+            "long value {} (root node at offset {offset:#x}, {size} bytes, cached and copied)",
+            crate::util::bytes::hex(key)
+        );
+        let reserved = (size as u64).saturating_mul(2);
+        pool.reserve(reserved, &what)?;
+        let mut out = Vec::new();
+        match self.assemble_into(key, size, &mut out) {
+            Ok(()) => {
+                pool.served(out.len());
+                Ok(out)
+            }
+            // What was decoded before the failure stays charged: it was work done.
+            Err(e) => {
+                pool.refund(reserved.saturating_sub(out.len() as u64));
+                Err(e)
+            }
+        }
+    }
+
+    /// Decompress an inline compressed column value, charged to the budget when there is one.
+    pub fn decompress_inline(&self, data: &[u8]) -> Result<Vec<u8>, String> {
+        let Some(pool) = &self.pool else {
+            return decompress(data);
+        };
+        // A size that cannot be read is reported by `decompress` itself.
+        let declared = compression::decompressed_len(data).unwrap_or(0) as u64;
+        pool.reserve(declared, "compressed column value")?;
+        let result = decompress(data);
+        match &result {
+            Ok(v) => pool.served(v.len()),
+            Err(_) => pool.refund(declared),
+        }
+        result
+    }
+
+    /// Concatenate the chunks of value `key` by their offsets into `out`. A chunk whose stored
+    /// length differs from the gap to the next offset is compressed.
+    fn assemble_into(&self, key: &[u8], size: usize, out: &mut Vec<u8>) -> Result<(), String> {
         let chunks: Vec<(u32, &[u8])> = self
             .nodes
             .range(key.to_vec()..)
@@ -492,7 +756,7 @@ impl<'a> LongValues<'a> {
             .filter(|(k, _)| k.len() == key.len() + 4)
             .filter_map(|(k, n)| Some((u32_be(k, key.len())?, n.data)))
             .collect();
-        let mut out = Vec::with_capacity(size.min(self.nodes.len().saturating_mul(32 << 10)));
+        out.reserve(size.min(self.nodes.len().saturating_mul(32 << 10)));
         for (i, (off, chunk)) in chunks.iter().enumerate() {
             let off = *off as usize;
             if off != out.len() {
@@ -522,7 +786,7 @@ impl<'a> LongValues<'a> {
                 out.len()
             ));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Where the chunks of the value referenced by `reference` lie: (page, file offset, length)

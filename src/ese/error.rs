@@ -22,6 +22,13 @@ pub enum EseError {
     },
     #[error("catalog: {0}")]
     Catalog(String),
+    #[error("catalog unreadable: no table in the catalog (page {root}, offset {offset:#x}) nor in its shadow (page {shadow_root}, offset {shadow_offset:#x})")]
+    CatalogUnreadable {
+        root: u32,
+        offset: u64,
+        shadow_root: u32,
+        shadow_offset: u64,
+    },
     #[error("no table named {0:?}")]
     NoSuchTable(String),
 }

@@ -2,8 +2,10 @@
 //!
 //! One file per on-disk structure: [`header`] (file header), [`page`] (page header, tags,
 //! nodes, free space), [`catalog`] (MSysObjects), [`record`] (fixed/variable/tagged columns),
-//! [`compression`], and [`database`] which ties them together with B-tree walks and long values.
+//! [`compression`], and [`database`] which ties them together with B-tree walks and long values,
+//! decoded within the database's [`budget`].
 
+pub mod budget;
 pub mod catalog;
 pub mod checksum;
 pub mod compression;

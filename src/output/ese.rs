@@ -194,6 +194,8 @@ pub fn dump(
             out.write_all(b"}}\n")?;
         }
     }
+    // Long values refused while the rows above were written (over budget).
+    warnings.extend(db.value_warnings());
     Ok(warnings)
 }
 
