@@ -155,7 +155,14 @@ fn run_parse(
     output: Option<&std::path::Path>,
     opts: &pipeline::Options,
 ) -> Result<(), String> {
-    let inputs: Vec<PathBuf> = paths.iter().flat_map(|p| parse::find_inputs(p)).collect();
+    let mut found = Vec::new();
+    let inputs: Vec<PathBuf> = paths
+        .iter()
+        .flat_map(|p| parse::find_inputs_reporting(p, &mut found))
+        .collect();
+    for w in &found {
+        eprintln!("warning: {w}");
+    }
     if inputs.is_empty() {
         return Err("no qmgr.db or qmgr*.dat found under the given paths".into());
     }

@@ -162,3 +162,42 @@ fn output_never_overwrites_an_input() {
     assert_eq!(arr[0]["job_name"], "Chrome Component Updater");
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn an_ese_database_that_is_not_bits_is_refused() {
+    // dissect.esedb's test database: a real ESE file with no Jobs or Files table.
+    let Some(db) = common::unpacked("ese/other/basic.edb.gz") else {
+        return;
+    };
+    let out = run_bitscope(["parse", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("neither a Jobs nor a Files table"), "{err}");
+    // Carving it is still allowed: it finds nothing, and says so as a warning.
+    let out = run_bitscope(["parse", "--carve", db.to_str().unwrap()]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn folder_mode_reports_what_it_passes_over() {
+    let Some(db) = sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let d = tmpdir("folders");
+    let host = d.join("host");
+    std::fs::create_dir_all(host.join("locked")).unwrap();
+    std::fs::copy(&db, host.join("qmgr.db")).unwrap();
+    // A second name for the same file and a folder loop: read once, never followed.
+    std::os::unix::fs::symlink(host.join("qmgr.db"), host.join("locked/../qmgr1.dat")).ok();
+    std::os::unix::fs::symlink(&host, host.join("loop")).unwrap();
+    let out = run_bitscope(["parse", "--format", "jsonl", host.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("symlinked folder not followed"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    std::fs::remove_dir_all(&d).unwrap();
+}

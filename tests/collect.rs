@@ -231,3 +231,90 @@ fn bad_configs_name_the_line_and_column_and_leave_nothing() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn names_outside_the_directory_and_non_utf8_configs_are_refused() {
+    let Some(db) = common::sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let dir = tmpdir("names");
+    let good = seed_toml(&dir, &db, "json", false, false);
+    for name in ["../../x", "/tmp/abs", "a/b", "..", ""] {
+        let toml = good.replace("name = \"bits_collection\"", &format!("name = {name:?}"));
+        let (out, _) = collect(&toml, &dir);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(":2:8:") && err.contains("one plain folder name"),
+            "{err}"
+        );
+    }
+    let mut bytes = good.clone().into_bytes();
+    let at = good.find("endpoint_id").unwrap();
+    bytes.insert(at + 3, 0xff);
+    std::fs::write(dir.join("bad.toml"), &bytes).unwrap();
+    let out = run_bitscope([
+        "collect",
+        "--config",
+        dir.join("bad.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(":6:4:") && err.contains("not UTF-8"), "{err}");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "only the two configs: {names:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_failed_run_removes_the_folders_it_made_and_says_partial_or_failed() {
+    let Some(db) = common::sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let dir = tmpdir("status");
+    // An input that cannot be read (a FIFO) beside a real one: partial, exit 1, records still
+    // written.
+    let inputs = dir.join("inputs");
+    std::fs::create_dir_all(&inputs).unwrap();
+    std::fs::copy(&db, inputs.join("qmgr.db")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(inputs.join("qmgr0.dat"))
+        .status();
+    if !fifo.is_ok_and(|s| s.success()) {
+        common::skip("mkfifo");
+        return;
+    }
+    let toml = seed_toml(&dir, &inputs, "jsonl", false, false);
+    let (out, files) = collect(&toml, &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let report = files
+        .iter()
+        .find(|f| f.to_string_lossy().contains("report_"))
+        .unwrap();
+    let report: Value = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    assert_eq!(report["status"], "partial");
+    assert_eq!(report["inputs_failed"], 1);
+    assert!(report["records"].as_u64().unwrap() > 0);
+    // Nothing readable at all: failed.
+    std::fs::remove_file(inputs.join("qmgr.db")).unwrap();
+    let toml = seed_toml(&dir, &inputs, "jsonl", false, false).replace("bits_collection", "second");
+    let (out, files) = collect(&toml, &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let report = files
+        .iter()
+        .find(|f| f.to_string_lossy().contains("report_"))
+        .unwrap();
+    let report: Value = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    assert_eq!(report["status"], "failed");
+    // A run that fails before writing leaves no new parent folders behind.
+    let deep = dir.join("newparent/deeper");
+    let toml = seed_toml(&deep, &inputs, "xml-is-no-format", false, false);
+    let (out, _) = collect(&toml, &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!dir.join("newparent").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -122,6 +122,8 @@ pub fn run_evidence(
     match format {
         Format::Unknown if !opts.carve => return Err(ParseError::NotBits(label).into()),
         Format::Unknown => {
+            counted
+                .warning("not a BITS queue (no ESE or legacy queue header): carved as raw bytes")?;
             let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
             let total = ev.len();
             let mut progress = |done: u64| {
@@ -219,6 +221,13 @@ fn run_ese(
     })?;
     for w in &db.warnings {
         sink.warning(w)?;
+    }
+    if db.table("Jobs").is_none() && db.table("Files").is_none() {
+        // Another program's database (SRUDB, WebCache...): nothing of BITS to read live.
+        if !opts.carve {
+            return Err(ParseError::NotBitsEse(evidence.to_string()).into());
+        }
+        sink.warning("an ESE database with neither a Jobs nor a Files table: carved only")?;
     }
     let total = data.len() as u64;
     let mut candidates = Vec::new();

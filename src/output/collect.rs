@@ -27,7 +27,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::bits::parse::find_inputs;
+use crate::bits::parse::find_inputs_reporting;
 use crate::bits::pipeline::{run_evidence, RunError};
 use crate::input::Evidence;
 use crate::output::bits::{Format, RecordWriter};
@@ -45,7 +45,7 @@ pub struct Config {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputConfig {
-    pub name: String,
+    pub name: toml::Spanned<String>,
     pub directory: String,
     pub format: FormatName,
     #[serde(default)]
@@ -132,12 +132,28 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Parse and check a config; errors carry the file, line and column.
 pub fn load(path: &Path) -> Result<Config, CollectError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CollectError::Other(format!("{}: {e}", path.display())))?;
+    let shown = escape(&path.display().to_string()).into_owned();
+    let bytes = crate::input::read_small(path, MAX_CONFIG)
+        .map_err(|e| CollectError::Other(e.to_string()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            // Point at the first byte that is not UTF-8.
+            let good = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes());
+            let (line, col) = line_col(&text, good);
+            return Err(CollectError::Config {
+                path: shown,
+                line,
+                col,
+                msg: format!("not UTF-8 (byte {good})"),
+            });
+        }
+    };
     let at = |offset: usize, msg: String| {
         let (line, col) = line_col(&text, offset);
         CollectError::Config {
-            path: path.display().to_string(),
+            path: shown.clone(),
             line,
             col,
             msg,
@@ -169,7 +185,42 @@ pub fn load(path: &Path) -> Result<Config, CollectError> {
     if config.artifacts.is_empty() {
         return Err(at(0, "no [[artifacts]] entry".into()));
     }
+    if !is_plain_name(config.output.name.get_ref()) {
+        return Err(at(
+            config.output.name.span().start,
+            format!(
+                "name {:?} must be one plain folder name (no separators, no \"..\", not absolute): output stays inside `directory`",
+                config.output.name.get_ref()
+            ),
+        ));
+    }
     Ok(config)
+}
+
+/// A config larger than this is not a config.
+const MAX_CONFIG: u64 = 1 << 20;
+
+/// One normal path component: not empty, not `.` or `..`, no separator, not absolute.
+fn is_plain_name(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    matches!(
+        (parts.next(), parts.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    ) && !name.contains(['/', '\\'])
+}
+
+/// Create `dir` and its missing parents; returns the folders created, outermost first, so a
+/// failed run can remove exactly those.
+fn create_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(p) = at.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+        missing.push(p.to_path_buf());
+        at = p.parent();
+    }
+    missing.reverse();
+    std::fs::create_dir_all(dir)?;
+    Ok(missing)
 }
 
 /// The default qmgr.db location, where there is one.
@@ -223,14 +274,19 @@ pub fn run(config: &Config) -> Result<Outcome, CollectError> {
     let start = chrono::Utc::now();
     let id = run_id();
     let out = &config.output;
-    let dir = Path::new(&out.directory).join(&out.name);
-    let existed = dir.exists();
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| CollectError::Other(format!("{}: cannot create: {e}", dir.display())))?;
+    let dir = Path::new(&out.directory).join(out.name.get_ref());
+    let created = create_dirs(&dir).map_err(|e| {
+        CollectError::Other(format!(
+            "{}: cannot create: {e}",
+            escape(&dir.display().to_string())
+        ))
+    })?;
     let result = collect_into(config, &dir, &id, start);
-    if result.is_err() && !existed {
-        // Leave nothing behind: the folder was ours and holds nothing finished.
-        let _ = std::fs::remove_dir(&dir);
+    if result.is_err() {
+        // Leave nothing behind: the folders this run made hold nothing finished.
+        for d in created.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
     }
     result
 }
@@ -243,6 +299,7 @@ fn collect_into(
 ) -> Result<Outcome, CollectError> {
     let out = &config.output;
     let mut inputs = Vec::new();
+    let mut found = Vec::new();
     let mut carve = false;
     for a in &config.artifacts {
         let opts = a.bits.as_ref();
@@ -251,7 +308,7 @@ fn collect_into(
             Some(p) => PathBuf::from(p.get_ref()),
             None => default_path()?,
         };
-        inputs.extend(find_inputs(&base));
+        inputs.extend(find_inputs_reporting(&base, &mut found));
     }
     let format = match (out.timeline, &out.format) {
         (true, _) => Format::Timeline,
@@ -287,7 +344,7 @@ fn collect_into(
         ..Default::default()
     };
     let writer = RecordWriter::new(sink_out, format).map_err(other)?;
-    let mut warnings: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = found;
     let mut read = Vec::new();
     let mut failed = 0usize;
     let mut pending: Vec<String> = Vec::new();

@@ -6,6 +6,7 @@ use serde_json::{json, Value as Json};
 
 use crate::ese::checksum::ChecksumStatus;
 use crate::ese::header::state_name;
+use crate::ese::value::Value;
 use crate::ese::{Database, EseError};
 
 /// Header facts, tables with columns and row counts, and warnings, as JSON.
@@ -156,6 +157,9 @@ pub fn dump(
     out: &mut dyn Write,
 ) -> Result<Vec<String>, DumpError> {
     let mut warnings = Vec::new();
+    // Text values that did not decode cleanly: the first SHOWN named, then a count.
+    const SHOWN: usize = 32;
+    let mut replaced = 0usize;
     if let Some(name) = table {
         if db.table(name).is_none() {
             return Err(DumpError::Ese(EseError::NoSuchTable(name.to_string())));
@@ -187,12 +191,27 @@ pub fn dump(
                 if i > 0 {
                     out.write_all(b",")?;
                 }
+                if matches!(&v, Value::Text(s) if s.contains(char::REPLACEMENT_CHARACTER)) {
+                    replaced += 1;
+                    if replaced <= SHOWN {
+                        warnings.push(format!(
+                            "{}: row on page {} tag {}, column {key}: text shown with U+FFFD (an unpaired UTF-16 surrogate or cut text)",
+                            t.name, row.page, row.tag
+                        ));
+                    }
+                }
                 out.write_all(key.as_bytes())?;
                 out.write_all(b":")?;
                 serde_json::to_writer(&mut *out, &v.to_json()).map_err(io::Error::from)?;
             }
             out.write_all(b"}}\n")?;
         }
+    }
+    if replaced > SHOWN {
+        warnings.push(format!(
+            "{} more text values shown with U+FFFD",
+            replaced - SHOWN
+        ));
     }
     // Long values refused while the rows above were written (over budget).
     warnings.extend(db.value_warnings());

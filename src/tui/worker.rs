@@ -370,7 +370,11 @@ impl Sink for ToApp<'_> {
 }
 
 fn load(path: &Path, carve: bool, rep: &mut Reporter) -> Result<(), LoadError> {
-    let inputs = parse::find_inputs(path);
+    let mut found = Vec::new();
+    let inputs = parse::find_inputs_reporting(path, &mut found);
+    for w in found {
+        rep.send(Msg::Diagnostic(w))?;
+    }
     if inputs.is_empty() {
         return Err(LoadError::Fatal(format!(
             "{}: no qmgr.db or qmgr*.dat found in this folder",
