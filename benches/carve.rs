@@ -23,14 +23,11 @@ fn make_image(path: &Path, job: &[u8]) {
     }
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rng = bitscope::util::rng::Rng::new(0x9E37_79B9_7F4A_7C15);
     let mut block = vec![0u8; 1 << 20];
     for i in 0..1024 {
         for c in block.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            c.copy_from_slice(&x.to_le_bytes());
+            c.copy_from_slice(&rng.next_u64().to_le_bytes());
         }
         if i % 64 == 0 {
             block[4099..4099 + job.len()].copy_from_slice(job);

@@ -13,6 +13,7 @@ use bitscope::tui::app::App;
 use bitscope::tui::store::Col;
 use bitscope::tui::worker::{Envelope, Msg, BATCH};
 use bitscope::tui::{ui, Options};
+use bitscope::util::rng::Rng;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -33,21 +34,12 @@ fn rss_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[(self.next() % xs.len() as u64) as usize]
-    }
+fn pick<'a>(rng: &mut Rng, xs: &[&'a str]) -> &'a str {
+    rng.pick(xs).copied().unwrap_or_default()
 }
 
 fn synth(n: usize) -> Vec<BitsInfo> {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let hosts = [
         "https://download-installer.cdn.mozilla.net/pub/firefox/releases/110.0/update/win64/en-US/firefox-{}.partial.mar",
         "http://msedge.b.tlu.dl.delivery.mp.microsoft.com/filestreamingservice/files/{}?P1=1679173333&P2=404&P3=2&P4=bLBAsKngx2SMXz592a2evJVbaHGp8eIP4bFl",
@@ -95,19 +87,19 @@ fn synth(n: usize) -> Vec<BitsInfo> {
     };
     (0..n)
         .map(|i| {
-            let id = rng.next();
-            let url = rng.pick(&hosts).replace("{}", &format!("{id:016x}"));
-            let owner = rng.pick(&owners).to_string();
-            let carved = rng.next() % 10 < 3;
-            let day = 1 + rng.next() % 28;
-            let sec = rng.next() % 86_400;
+            let id = rng.next_u64();
+            let url = pick(&mut rng, &hosts).replace("{}", &format!("{id:016x}"));
+            let owner = pick(&mut rng, &owners).to_string();
+            let carved = rng.next_u64() % 10 < 3;
+            let day = 1 + rng.next_u64() % 28;
+            let sec = rng.next_u64() % 86_400;
             let created = format!(
                 "2023-{:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-                1 + rng.next() % 12,
+                1 + rng.next_u64() % 12,
                 sec / 3600,
                 sec / 60 % 60,
                 sec % 60,
-                rng.next() % 1000
+                rng.next_u64() % 1000
             );
             let source = |kind: &str, off: u64| Source {
                 evidence: "/evidence/qmgr.db".into(),
@@ -125,19 +117,19 @@ fn synth(n: usize) -> Vec<BitsInfo> {
                 also_at: vec![],
                 fields: vec![
                     FieldRange {
-                        name: "job marker".into(),
+                        name: "job marker",
                         offset: 0,
                         length: 16,
                     },
                     FieldRange {
-                        name: "name".into(),
+                        name: "name",
                         offset: 48,
                         length: 66,
                     },
                 ],
             };
             let kind = if carved { "carved" } else { "live" };
-            let command = if rng.next() % 50 == 0 {
+            let command = if rng.next_u64() % 50 == 0 {
                 r"C:\Windows\System32\cmd.exe".to_string()
             } else {
                 String::new()
@@ -153,13 +145,13 @@ fn synth(n: usize) -> Vec<BitsInfo> {
                 modified: created.clone(),
                 completed: created.clone(),
                 expiration: created,
-                bytes_downloaded: rng.next() % 20_000_000,
+                bytes_downloaded: rng.next_u64() % 20_000_000,
                 bytes_transferred: 20_000_000,
-                job_name: format!("{} {i}", rng.pick(&names)),
+                job_name: format!("{} {i}", pick(&mut rng, &names)),
                 job_description: "Background download".into(),
                 job_command: command,
                 job_type: "Download".into(),
-                job_state: rng.pick(&states).into(),
+                job_state: pick(&mut rng, &states).into(),
                 priority: "Foreground".into(),
                 flags: "Transferred | Error".into(),
                 http_method: "GET".into(),

@@ -4,16 +4,7 @@
 mod common;
 
 use bitscope::bits::parse::parse_file_with;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use bitscope::util::rng::Rng;
 
 /// A copy of `blob` made distinct: the 16 bytes at `id_at` (the job id) get `n` mixed in.
 fn variant(blob: &[u8], id_at: usize, n: u8) -> Vec<u8> {
@@ -39,10 +30,10 @@ fn planted_records_come_back_exactly() {
     );
     let size = 20 << 20;
     let mut img = vec![0u8; size];
-    let mut rng = Rng(0x1234_5678);
+    let mut rng = Rng::new(0x1234_5678);
     // Random background in the first half, zeros after.
     for chunk in img[..size / 2].chunks_mut(8) {
-        let v = rng.next().to_le_bytes();
+        let v = rng.next_u64().to_le_bytes();
         chunk.copy_from_slice(&v[..chunk.len()]);
     }
     // (offset, bytes, kind): odd offsets, some across the 8 MiB chunk boundary and 1 MiB lines.

@@ -19,6 +19,7 @@ use std::sync::{mpsc, RwLock};
 use std::time::Duration;
 
 use bitscope::ese::Database;
+use bitscope::util::rng::Rng;
 
 /// Counts live and peak heap bytes so a case's allocation can be bounded.
 struct Counting;
@@ -50,34 +51,20 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Apply one seeded mutation; returns its name for failure messages.
 fn mutate(data: &mut Vec<u8>, page_size: usize, rng: &mut Rng) -> &'static str {
     let pages = data.len() / page_size;
-    let page_start = |rng: &mut Rng| rng.below(pages) * page_size;
-    match rng.below(8) {
+    let page_start = |rng: &mut Rng| rng.index(pages) * page_size;
+    match rng.index(8) {
         0 => {
-            for _ in 0..1 + rng.below(32) {
-                let i = rng.below(data.len());
-                data[i] ^= 1 << rng.below(8);
+            for _ in 0..1 + rng.index(32) {
+                let i = rng.index(data.len());
+                data[i] ^= 1 << rng.index(8);
             }
             "bit flips"
         }
         1 => {
-            data.truncate(rng.below(data.len()));
+            data.truncate(rng.index(data.len()));
             "truncation"
         }
         2 => {
@@ -90,11 +77,11 @@ fn mutate(data: &mut Vec<u8>, page_size: usize, rng: &mut Rng) -> &'static str {
             let p = page_start(rng);
             let pgno = (p / page_size).saturating_sub(1) as u32;
             let target =
-                [pgno, pgno.saturating_sub(1), 4, 1, rng.below(pages) as u32][rng.below(5)];
-            let tag_area = p + page_size - 4 * (1 + rng.below(8));
+                [pgno, pgno.saturating_sub(1), 4, 1, rng.index(pages) as u32][rng.index(5)];
+            let tag_area = p + page_size - 4 * (1 + rng.index(8));
             let off =
                 u16::from_le_bytes([data[tag_area + 2], data[tag_area + 3]]) as usize & 0x7FFF;
-            let at = p + 80 + off + 4 + rng.below(8);
+            let at = p + 80 + off + 4 + rng.index(8);
             if at + 4 <= data.len() {
                 data[at..at + 4].copy_from_slice(&target.to_le_bytes());
             }
@@ -104,15 +91,15 @@ fn mutate(data: &mut Vec<u8>, page_size: usize, rng: &mut Rng) -> &'static str {
         }
         4 => {
             // Huge length fields: a tag's size/offset, a record's offsets, a long-value size.
-            let i = rng.below(data.len().saturating_sub(4));
-            let v = [0xFFFFu16, 0x7FFF, 0x1FFF, 0x8000][rng.below(4)];
+            let i = rng.index(data.len().saturating_sub(4));
+            let v = [0xFFFFu16, 0x7FFF, 0x1FFF, 0x8000][rng.index(4)];
             data[i..i + 2].copy_from_slice(&v.to_le_bytes());
             "huge length"
         }
         5 => {
             let p = page_start(rng);
             for b in &mut data[p..p + 80] {
-                *b = rng.next() as u8;
+                *b = rng.next_u64() as u8;
             }
             "random page header"
         }
@@ -123,10 +110,10 @@ fn mutate(data: &mut Vec<u8>, page_size: usize, rng: &mut Rng) -> &'static str {
             "tag count"
         }
         _ => {
-            let i = rng.below(data.len().saturating_sub(64));
-            let n = rng.below(64);
+            let i = rng.index(data.len().saturating_sub(64));
+            let n = rng.index(64);
             for b in &mut data[i..i + n] {
-                *b = rng.next() as u8;
+                *b = rng.next_u64() as u8;
             }
             "random run"
         }
@@ -161,7 +148,7 @@ fn run_cases(rel: &str, cases: u64, seed: u64) {
     let limit = 8 * original.len() + (8 << 20);
     let (tx, rx) = mpsc::channel();
     let worker = std::thread::spawn(move || {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         for case in 0..cases {
             let mut data = original.clone();
             let what = mutate(&mut data, page_size, &mut rng);

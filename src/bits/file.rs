@@ -40,7 +40,7 @@
 //! Fields are read in order from the marker; BitsParser's way of finding the path (the first
 //! `:`) breaks on UNC and `\\?\` paths.
 
-use crate::bits::job::{bytes_at, note_next_marker, DecodeError, Field, Reader};
+use crate::bits::reader::{bytes_at, note_next_marker, DecodeError, Field, Reader};
 use crate::util::guid::Guid;
 
 /// The Win10+ file marker (stored bytes).
@@ -242,7 +242,7 @@ fn parse_ese_extension(r: &mut Reader<'_>, rec: &mut FileRecord) -> Result<(), D
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bits::job::test_support::{fields_in_bounds, mutate, sample, XorShift};
+    use crate::bits::job::test_support::{fields_in_bounds, mutate, sample, Rng};
     use crate::util::time::filetime_iso;
     use std::time::{Duration, Instant};
 
@@ -420,7 +420,7 @@ mod tests {
         if blobs.len() < 2 {
             return;
         }
-        let mut rng = XorShift(0x1234_5678_9abc_def1);
+        let mut rng = Rng::new(0x1234_5678_9abc_def1);
         let start = Instant::now();
         for i in 0..5000 {
             let m = mutate(&mut rng, &blobs[i % 2]);

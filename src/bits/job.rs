@@ -60,10 +60,12 @@
 //! what follows it there is kept as a trailer up to the closing job delimiter.
 
 use crate::bits::file::{self, FileRecord};
+use crate::bits::reader::{bytes_at, find, find_in_record, note_next_marker, Reader};
+pub use crate::bits::reader::{DecodeError, Field};
 use crate::util::bytes::Cursor;
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
-use crate::util::utf16::{decode_utf16le, decode_utf16le_strict};
+use crate::util::utf16::decode_utf16le_strict;
 
 /// The Win10+ job markers (stored bytes). The labels for four of them come from dissect.target's
 /// notes; the other four are known only as markers seen in the wild.
@@ -107,63 +109,19 @@ pub const JOB_DELIMITERS: [([u8; 16], &str); 5] = [
 
 /// Longest counted string accepted, in UTF-16 units. Paths and URLs stay far below it; a larger
 /// count means the bytes are not a string.
-pub const MAX_STRING_UNITS: u32 = 32 * 1024;
+pub use crate::bits::reader::MAX_STRING_UNITS;
 /// Most error entries a job can claim before the count is treated as corrupt.
 const MAX_ERRORS: u32 = 1024;
 /// Most file GUIDs (or legacy file records) a job can claim.
 const MAX_FILES: u32 = 65_536;
 /// Largest security descriptor or DPAPI blob accepted.
 const MAX_BLOB: u32 = 1 << 20;
-/// How far a closing marker or XFER marker is searched for when the layout is not where expected.
-const SEARCH_LIMIT: usize = 64 * 1024;
 /// How far past the last decoded field a trailer may run (the samples have 10 to 91 bytes): kept
 /// short so that a cut record does not take the next record's opening marker as its own end.
 const TRAILER_LIMIT: usize = 1024;
 /// FILETIMEs from 1990-01-01 to 2100-01-01: the range that decides between error-entry readings.
 const FILETIME_MIN: u64 = 122_756_256_000_000_000;
 const FILETIME_MAX: u64 = 157_469_184_000_000_000;
-
-/// A field of a decoded record: name, offset in the buffer, length in bytes.
-pub type Field = (&'static str, usize, usize);
-
-/// Why decoding stopped. Every variant carries the offset (in the buffer handed to the decoder)
-/// of the field being read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecodeError {
-    #[error("{what} at offset {offset}: needs {need} bytes, {have} present")]
-    Truncated {
-        what: &'static str,
-        offset: usize,
-        need: usize,
-        have: usize,
-    },
-    #[error("{what} at offset {offset}: not a known marker")]
-    BadMarker { what: &'static str, offset: usize },
-    #[error("{what} at offset {offset}: count {count} out of range (at most {max})")]
-    BadCount {
-        what: &'static str,
-        offset: usize,
-        count: u64,
-        max: u64,
-    },
-    #[error("{what} at offset {offset}: not UTF-16 text")]
-    BadString { what: &'static str, offset: usize },
-    #[error("{what}: not found after offset {offset}")]
-    Missing { what: &'static str, offset: usize },
-}
-
-impl DecodeError {
-    /// The offset of the field that could not be read.
-    pub fn offset(&self) -> usize {
-        match self {
-            DecodeError::Truncated { offset, .. }
-            | DecodeError::BadMarker { offset, .. }
-            | DecodeError::BadCount { offset, .. }
-            | DecodeError::BadString { offset, .. }
-            | DecodeError::Missing { offset, .. } => *offset,
-        }
-    }
-}
 
 /// Which of the two published error-entry layouts was used (FORMATS §3 item 8, *unresolved*).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -471,19 +429,6 @@ pub(crate) fn decode_job_at(
     job.fields = std::mem::take(&mut r.fields);
     job.warnings.append(&mut r.warnings);
     Ok((job, files))
-}
-
-/// After a decode that did not reach the closing marker: report where the same marker occurs
-/// next. It is not taken as the closing one, because it may as well open the next record (carved
-/// data), and `closed` must never claim a cut record complete.
-pub(crate) fn note_next_marker(r: &mut Reader<'_>, marker: &[u8; 16]) {
-    let from = r.pos();
-    if let Some(at) = find(r.buf, marker, from, SEARCH_LIMIT) {
-        r.warn(format!(
-            "the same marker follows at {at} ({} bytes on): this record's closing marker or the next record's opening one; not taken",
-            at - from
-        ));
-    }
 }
 
 /// Everything after the job id, in order; stops at the first field that cannot be read.
@@ -853,260 +798,6 @@ fn scan_trailer(r: &mut Reader<'_>, job: &mut JobRecord, from: usize, end: usize
     }
 }
 
-/// `len` bytes at `off`, or a truncation error naming `what`.
-pub(crate) fn bytes_at<'a>(
-    buf: &'a [u8],
-    off: usize,
-    len: usize,
-    what: &'static str,
-) -> Result<&'a [u8], DecodeError> {
-    crate::util::bytes::slice(buf, off, len).ok_or(DecodeError::Truncated {
-        what,
-        offset: off,
-        need: len,
-        have: buf.len().saturating_sub(off),
-    })
-}
-
-/// First offset ≥ `from` where `needle` starts, looking at most `limit` bytes past `from`.
-pub(crate) fn find(buf: &[u8], needle: &[u8], from: usize, limit: usize) -> Option<usize> {
-    let end = from
-        .saturating_add(limit)
-        .saturating_add(needle.len())
-        .min(buf.len());
-    let hay = buf.get(from..end)?;
-    if needle.is_empty() {
-        return None;
-    }
-    hay.windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
-}
-
-/// [`find`] for a structure of the record being decoded: a hit beyond the next occurrence of the
-/// record's own marker belongs to another record, and fields of two records must never be
-/// spliced together, so it is refused.
-pub(crate) fn find_in_record(
-    buf: &[u8],
-    needle: &[u8],
-    from: usize,
-    marker: &[u8; 16],
-) -> Option<usize> {
-    let hit = find(buf, needle, from, SEARCH_LIMIT)?;
-    match find(buf, marker, from, hit - from) {
-        Some(m) if m < hit => None,
-        _ => Some(hit),
-    }
-}
-
-/// A sequential reader that turns short reads into [`DecodeError`]s carrying the offset, and
-/// records every field it reads (name, offset, length) for hex views.
-pub(crate) struct Reader<'a> {
-    pub(crate) buf: &'a [u8],
-    cur: Cursor<'a>,
-    pub(crate) fields: Vec<Field>,
-    pub(crate) warnings: Vec<String>,
-}
-
-impl<'a> Reader<'a> {
-    pub(crate) fn new(buf: &'a [u8], pos: usize) -> Self {
-        Reader {
-            buf,
-            cur: Cursor::at(buf, pos),
-            fields: Vec::new(),
-            warnings: Vec::new(),
-        }
-    }
-
-    pub(crate) fn pos(&self) -> usize {
-        self.cur.pos()
-    }
-
-    pub(crate) fn seek(&mut self, pos: usize) {
-        self.cur = Cursor::at(self.buf, pos);
-    }
-
-    pub(crate) fn warn(&mut self, w: String) {
-        self.warnings.push(w);
-    }
-
-    /// True when `bytes` are next.
-    pub(crate) fn peek(&self, bytes: &[u8]) -> bool {
-        self.cur.rest().starts_with(bytes)
-    }
-
-    pub(crate) fn take(&mut self, what: &'static str, len: usize) -> Result<&'a [u8], DecodeError> {
-        let offset = self.pos();
-        let have = self.cur.remaining();
-        let b = self.cur.take(len).ok_or(DecodeError::Truncated {
-            what,
-            offset,
-            need: len,
-            have,
-        })?;
-        self.fields.push((what, offset, len));
-        Ok(b)
-    }
-
-    pub(crate) fn skip(&mut self, what: &'static str, len: usize) -> Result<(), DecodeError> {
-        self.take(what, len).map(|_| ())
-    }
-
-    pub(crate) fn array<const N: usize>(
-        &mut self,
-        what: &'static str,
-    ) -> Result<[u8; N], DecodeError> {
-        let offset = self.pos();
-        let b = self.take(what, N)?;
-        b.try_into().map_err(|_| DecodeError::Truncated {
-            what,
-            offset,
-            need: N,
-            have: b.len(),
-        })
-    }
-
-    pub(crate) fn u8(&mut self, what: &'static str) -> Result<u8, DecodeError> {
-        self.array::<1>(what).map(|b| b[0])
-    }
-
-    pub(crate) fn u32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
-        self.array(what).map(u32::from_le_bytes)
-    }
-
-    pub(crate) fn i32(&mut self, what: &'static str) -> Result<i32, DecodeError> {
-        self.array(what).map(i32::from_le_bytes)
-    }
-
-    pub(crate) fn u64(&mut self, what: &'static str) -> Result<u64, DecodeError> {
-        self.array(what).map(u64::from_le_bytes)
-    }
-
-    pub(crate) fn i64(&mut self, what: &'static str) -> Result<i64, DecodeError> {
-        self.array(what).map(i64::from_le_bytes)
-    }
-
-    /// The 16 bytes of `marker`, or `Missing`.
-    pub(crate) fn marker(
-        &mut self,
-        what: &'static str,
-        marker: &[u8; 16],
-    ) -> Result<(), DecodeError> {
-        if !self.peek(marker) {
-            return Err(DecodeError::Missing {
-                what,
-                offset: self.pos(),
-            });
-        }
-        self.skip(what, 16)
-    }
-
-    /// Reject a count above `max` or above what the remaining bytes can hold at `unit` bytes each.
-    pub(crate) fn check_count(
-        &self,
-        what: &'static str,
-        offset: usize,
-        count: u32,
-        max: u32,
-        unit: usize,
-    ) -> Result<(), DecodeError> {
-        let fits = self.cur.remaining() / unit.max(1);
-        let max = (max as usize).min(fits);
-        if count as usize > max {
-            return Err(DecodeError::BadCount {
-                what,
-                offset,
-                count: u64::from(count),
-                max: max as u64,
-            });
-        }
-        Ok(())
-    }
-
-    /// A flag byte, then two FILETIMEs when it is set.
-    pub(crate) fn time_pair(
-        &mut self,
-        what: &'static str,
-    ) -> Result<Option<(u64, u64)>, DecodeError> {
-        if self.u8(what)? == 0 {
-            return Ok(None);
-        }
-        Ok(Some((self.u64(what)?, self.u64(what)?)))
-    }
-
-    /// A counted string; N 0 reads as no string. Invalid UTF-16 or a missing NUL is kept (lossy)
-    /// with a warning.
-    pub(crate) fn opt_string(&mut self, what: &'static str) -> Result<Option<String>, DecodeError> {
-        let offset = self.pos();
-        let (raw, units) = self.counted(what)?;
-        if units == 0 {
-            return Ok(None);
-        }
-        if raw.get(raw.len().saturating_sub(2)..) != Some(&[0, 0][..]) {
-            self.warn(format!("{what} at {offset} is not NUL-terminated"));
-        }
-        Ok(Some(match decode_utf16le_strict(raw) {
-            Some(s) => s,
-            None => {
-                self.warn(format!(
-                    "{what} at {offset} is not valid UTF-16; decoded lossily"
-                ));
-                decode_utf16le(raw)
-            }
-        }))
-    }
-
-    /// A counted string (N 0 reads as empty).
-    pub(crate) fn string(&mut self, what: &'static str) -> Result<String, DecodeError> {
-        self.opt_string(what).map(Option::unwrap_or_default)
-    }
-
-    /// A counted string that must be valid, NUL-terminated UTF-16: used where the layout is least
-    /// certain, so that misaligned bytes are rejected instead of shown as text.
-    pub(crate) fn strict_string(&mut self, what: &'static str) -> Result<String, DecodeError> {
-        let offset = self.pos();
-        let (raw, units) = self.counted(what)?;
-        let nul = units > 0 && raw.get(raw.len().saturating_sub(2)..) == Some(&[0, 0][..]);
-        match decode_utf16le_strict(raw) {
-            Some(s) if nul && !s.contains('\0') => Ok(s),
-            _ => Err(DecodeError::BadString { what, offset }),
-        }
-    }
-
-    /// The count and the raw bytes of a counted string, recorded as one field.
-    fn counted(&mut self, what: &'static str) -> Result<(&'a [u8], u32), DecodeError> {
-        let offset = self.pos();
-        let units = self.cur.u32().ok_or(DecodeError::Truncated {
-            what,
-            offset,
-            need: 4,
-            have: self.cur.remaining(),
-        })?;
-        if units > MAX_STRING_UNITS {
-            self.seek(offset);
-            return Err(DecodeError::BadCount {
-                what,
-                offset,
-                count: u64::from(units),
-                max: u64::from(MAX_STRING_UNITS),
-            });
-        }
-        let len = units as usize * 2;
-        let have = self.cur.remaining();
-        let Some(raw) = self.cur.take(len) else {
-            self.seek(offset);
-            return Err(DecodeError::Truncated {
-                what,
-                offset,
-                need: 4 + len,
-                have: have + 4,
-            });
-        };
-        self.fields.push((what, offset, 4 + len));
-        Ok((raw, units))
-    }
-}
-
 /// 32 hex digits to 16 bytes, at compile time.
 const fn hex16(s: &[u8; 32]) -> [u8; 16] {
     const fn nib(c: u8) -> u8 {
@@ -1150,60 +841,40 @@ pub(crate) mod test_support {
         }
     }
 
-    /// xorshift64*: a small seeded PRNG so that fuzz runs are reproducible.
-    pub(crate) struct XorShift(pub u64);
-
-    impl XorShift {
-        pub(crate) fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            self.0 = x;
-            x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-
-        pub(crate) fn below(&mut self, n: usize) -> usize {
-            if n == 0 {
-                0
-            } else {
-                (self.next() % n as u64) as usize
-            }
-        }
-    }
+    pub(crate) use crate::util::rng::Rng;
 
     /// A copy of `base` with a few random changes: byte flips, large counts written over a u32,
     /// a cut, or a duplicated stretch.
-    pub(crate) fn mutate(rng: &mut XorShift, base: &[u8]) -> Vec<u8> {
+    pub(crate) fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
         let mut b = base.to_vec();
-        for _ in 0..1 + rng.below(4) {
+        for _ in 0..1 + rng.index(4) {
             let len = b.len();
-            match rng.below(5) {
+            match rng.index(5) {
                 0 | 1 => {
                     if len > 0 {
-                        let i = rng.below(len);
-                        b[i] = rng.next() as u8;
+                        let i = rng.index(len);
+                        b[i] = rng.next_u64() as u8;
                     }
                 }
                 2 => {
                     if len >= 4 {
-                        let i = rng.below(len - 3);
-                        let v: u32 = match rng.below(4) {
+                        let i = rng.index(len - 3);
+                        let v: u32 = match rng.index(4) {
                             0 => u32::MAX,
                             1 => 0x8000_0000,
-                            2 => rng.next() as u32 % 0x1_0000,
+                            2 => rng.next_u64() as u32 % 0x1_0000,
                             _ => 0,
                         };
                         b[i..i + 4].copy_from_slice(&v.to_le_bytes());
                     }
                 }
-                3 => b.truncate(rng.below(len + 1)),
+                3 => b.truncate(rng.index(len + 1)),
                 _ => {
                     if len > 0 {
-                        let i = rng.below(len);
-                        let n = rng.below(64).min(len - i);
+                        let i = rng.index(len);
+                        let n = rng.index(64).min(len - i);
                         let chunk = b[i..i + n].to_vec();
-                        let at = rng.below(b.len() + 1);
+                        let at = rng.index(b.len() + 1);
                         b.splice(at..at, chunk);
                     }
                 }
@@ -1222,7 +893,7 @@ pub(crate) mod test_support {
 
 #[cfg(test)]
 mod tests {
-    use super::test_support::{fields_in_bounds, mutate, sample, XorShift};
+    use super::test_support::{fields_in_bounds, mutate, sample, Rng};
     use super::*;
     use std::time::{Duration, Instant};
 
@@ -1486,7 +1157,7 @@ mod tests {
     #[test]
     fn random_mutations() {
         let Some(b) = win10_job() else { return };
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
         let start = Instant::now();
         for _ in 0..5000 {
             let m = mutate(&mut rng, &b);

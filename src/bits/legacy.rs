@@ -41,7 +41,8 @@
 //! | 0x7ac | 16 | closing job delimiter |
 
 use crate::bits::file::FileRecord;
-use crate::bits::job::{self, find, DecodeError, Flavor, JobRecord};
+use crate::bits::job::{self, Flavor, JobRecord};
+use crate::bits::reader::{find, DecodeError};
 use crate::util::guid::Guid;
 
 pub const FILE_HEADER: [u8; 16] = [
@@ -239,7 +240,7 @@ pub fn decode_legacy_job(buf: &[u8]) -> Result<(LegacyJob, usize), DecodeError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bits::job::test_support::{fields_in_bounds, mutate, sample, XorShift};
+    use crate::bits::job::test_support::{fields_in_bounds, mutate, sample, Rng};
     use std::time::{Duration, Instant};
 
     const WIN7: &str = "legacy/job-records/win7/system-notify-cmd.job";
@@ -423,7 +424,7 @@ mod tests {
             return;
         };
         let q = queue(&e, 0x18, &[&w10, &w7]);
-        let mut rng = XorShift(0xdead_beef_cafe_f00d);
+        let mut rng = Rng::new(0xdead_beef_cafe_f00d);
         let start = Instant::now();
         for i in 0..5000 {
             let t = Instant::now();

@@ -18,3 +18,4 @@ pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod qmgr;
+pub mod reader;

@@ -580,22 +580,7 @@ mod tests {
         out
     }
 
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::util::rng::Rng;
 
     /// Every valid vector: (compressed, expected plaintext).
     fn vectors() -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -741,7 +726,7 @@ mod tests {
 
     /// A test-only Plain LZ77 encoder driven by random choices, written from [MS-XCA] 2.3 and
     /// independent of the decoder: returns (ESE-framed value, plaintext).
-    fn random_xpress(rng: &mut XorShift) -> (Vec<u8>, Vec<u8>) {
+    fn random_xpress(rng: &mut Rng) -> (Vec<u8>, Vec<u8>) {
         struct Enc {
             stream: Vec<u8>,
             flag_at: Option<usize>,
@@ -775,26 +760,26 @@ mod tests {
             half_at: None,
         };
         let mut plain: Vec<u8> = Vec::new();
-        let symbols = rng.below(200);
+        let symbols = rng.index(200);
         for _ in 0..symbols {
             if plain.len() >= 65_535 {
                 break;
             }
-            if plain.is_empty() || rng.below(3) == 0 {
-                let b = b"abcd\0\xff"[rng.below(6)];
+            if plain.is_empty() || rng.index(3) == 0 {
+                let b = b"abcd\0\xff"[rng.index(6)];
                 e.symbol(false);
                 e.stream.push(b);
                 plain.push(b);
             } else {
-                let offset = 1 + rng.below(plain.len().min(8192));
-                let len = match rng.below(10) {
-                    0..=4 => 3 + rng.below(7),
-                    5..=6 => 10 + rng.below(15),
-                    7 => 25 + rng.below(260),
-                    8 => 285 + rng.below(3000),
+                let offset = 1 + rng.index(plain.len().min(8192));
+                let len = match rng.index(10) {
+                    0..=4 => 3 + rng.index(7),
+                    5..=6 => 10 + rng.index(15),
+                    7 => 25 + rng.index(260),
+                    8 => 285 + rng.index(3000),
                     // Rarely, past the u16 form into the u32 one (and past the declared size).
-                    _ if rng.below(20) == 0 => 3 + rng.below(70_000),
-                    _ => 3 + rng.below(300),
+                    _ if rng.index(20) == 0 => 3 + rng.index(70_000),
+                    _ => 3 + rng.index(300),
                 };
                 e.symbol(true);
                 let m = len - 3;
@@ -842,7 +827,7 @@ mod tests {
     }
 
     /// A test-only LZ4 block encoder driven by random choices: (ESE-framed value, plaintext).
-    fn random_lz4(rng: &mut XorShift) -> (Vec<u8>, Vec<u8>) {
+    fn random_lz4(rng: &mut Rng) -> (Vec<u8>, Vec<u8>) {
         fn length(stream: &mut Vec<u8>, mut rest: usize) {
             while rest >= 255 {
                 stream.push(255);
@@ -852,17 +837,17 @@ mod tests {
         }
         let mut stream = Vec::new();
         let mut plain: Vec<u8> = Vec::new();
-        let sequences = rng.below(40);
+        let sequences = rng.index(40);
         for i in 0..=sequences {
             let last = i == sequences || plain.len() > 60_000;
-            let lits = match rng.below(8) {
-                0 => 15 + rng.below(600),
-                _ => usize::from(i == 0) + rng.below(20),
+            let lits = match rng.index(8) {
+                0 => 15 + rng.index(600),
+                _ => usize::from(i == 0) + rng.index(20),
             };
-            let offset = 1 + rng.below((plain.len() + lits).clamp(1, 65_535));
-            let mlen = match rng.below(8) {
-                0 => 19 + rng.below(3000),
-                _ => 4 + rng.below(30),
+            let offset = 1 + rng.index((plain.len() + lits).clamp(1, 65_535));
+            let mlen = match rng.index(8) {
+                0 => 19 + rng.index(3000),
+                _ => 4 + rng.index(30),
             };
             let token_m = if last { 0 } else { (mlen - 4).min(15) };
             stream.push((lits.min(15) as u8) << 4 | token_m as u8);
@@ -870,7 +855,7 @@ mod tests {
                 length(&mut stream, lits - 15);
             }
             for _ in 0..lits {
-                let b = b"xyz\0"[rng.below(4)];
+                let b = b"xyz\0"[rng.index(4)];
                 stream.push(b);
                 plain.push(b);
             }
@@ -890,7 +875,7 @@ mod tests {
 
     #[test]
     fn random_xpress_streams_round_trip() {
-        let mut rng = XorShift(0x1234_5678_9abc_def1);
+        let mut rng = Rng::new(0x1234_5678_9abc_def1);
         for case in 0..2_000 {
             let (c, plain) = random_xpress(&mut rng);
             assert_eq!(decompress(&c, BIG), Ok(plain), "case {case}");
@@ -899,7 +884,7 @@ mod tests {
 
     #[test]
     fn random_lz4_streams_round_trip() {
-        let mut rng = XorShift(0x0fed_cba9_8765_4321);
+        let mut rng = Rng::new(0x0fed_cba9_8765_4321);
         for case in 0..2_000 {
             let (c, plain) = random_lz4(&mut rng);
             assert_eq!(decompress(&c, BIG), Ok(plain), "case {case}");
@@ -927,9 +912,9 @@ mod tests {
 
     #[test]
     fn seven_bit_round_trips() {
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
         for len in 1usize..=300 {
-            let chars: Vec<u8> = (0..len).map(|_| (rng.next() & 0x7f) as u8).collect();
+            let chars: Vec<u8> = (0..len).map(|_| (rng.next_u64() & 0x7f) as u8).collect();
             let ascii = pack7(&chars, false);
             assert_eq!(ascii.len(), (len * 7).div_ceil(8) + 1);
             assert_eq!(decompress(&ascii, BIG), Ok(chars.clone()), "ascii {len}");
@@ -1102,22 +1087,22 @@ mod tests {
 
     #[test]
     fn random_inputs_never_panic_or_exceed_max_out() {
-        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
         for case in 0..10_000 {
-            let len = rng.below(300);
-            let mut buf: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let len = rng.index(300);
+            let mut buf: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
             // Steer most cases to the decoded schemes so their paths get the coverage.
             if let Some(first) = buf.first_mut() {
-                if rng.below(4) != 0 {
-                    *first = (1 + rng.below(3) as u8) << 3 | (*first & 7);
-                    if rng.below(3) == 0 {
+                if rng.index(4) != 0 {
+                    *first = (1 + rng.index(3) as u8) << 3 | (*first & 7);
+                    if rng.index(3) == 0 {
                         *first = 7 << 3;
                     }
                 }
             }
-            let max_out = match rng.below(3) {
-                0 => rng.below(64),
-                1 => rng.below(4096),
+            let max_out = match rng.index(3) {
+                0 => rng.index(64),
+                1 => rng.index(4096),
                 _ => 70_000,
             };
             if let Ok(out) = decompress(&buf, max_out) {
@@ -1129,16 +1114,16 @@ mod tests {
 
     #[test]
     fn mutated_vectors_never_panic_or_exceed_max_out() {
-        let mut rng = XorShift(0xdead_beef_cafe_f00d);
+        let mut rng = Rng::new(0xdead_beef_cafe_f00d);
         let vs = vectors();
         for case in 0..10_000 {
-            let (c, _) = &vs[rng.below(vs.len())];
+            let (c, _) = &vs[rng.index(vs.len())];
             let mut m = c.clone();
-            for _ in 0..1 + rng.below(4) {
-                let at = rng.below(m.len());
-                m[at] ^= 1 << rng.below(8);
+            for _ in 0..1 + rng.index(4) {
+                let at = rng.index(m.len());
+                m[at] ^= 1 << rng.index(8);
             }
-            let max_out = rng.below(70_000);
+            let max_out = rng.index(70_000);
             if let Ok(out) = decompress(&m, max_out) {
                 assert!(out.len() <= max_out, "case {case}");
             }

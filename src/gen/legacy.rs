@@ -469,7 +469,7 @@ pub const FIXTURES: &[Fixture] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bits::job::test_support::{mutate, sample, XorShift};
+    use crate::bits::job::test_support::{mutate, sample, Rng};
     use crate::bits::legacy::{decode_legacy_job, decode_legacy_queue};
     use std::path::PathBuf;
 
@@ -658,7 +658,7 @@ mod tests {
         assert!(Pieces::new(&s.empty[..0x90], &s.w7, &s.w10).is_err());
         assert!(Pieces::new(&s.empty, &s.w7[..s.w7.len() - 1], &s.w10).is_err());
         assert!(Pieces::new(&[], &[], &[]).is_err());
-        let mut rng = XorShift(0x1e6a_c79e_4e00_0001);
+        let mut rng = Rng::new(0x1e6a_c79e_4e00_0001);
         for i in 0..3000 {
             let (mut e, mut a, mut b) = (s.empty.clone(), s.w7.clone(), s.w10.clone());
             match i % 3 {

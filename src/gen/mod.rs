@@ -41,7 +41,7 @@ pub mod ese_writer;
 pub mod legacy;
 pub mod qmgr_db;
 pub mod raw;
-pub mod rng;
+pub use crate::util::rng;
 pub mod sha256;
 pub mod truth;
 

@@ -87,22 +87,14 @@ mod tests {
 
     #[test]
     fn roundtrip_random() {
-        // A small xorshift so the test needs no extra crate.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rng = crate::util::rng::Rng::new(0x9e37_79b9_7f4a_7c15);
         let alphabet: Vec<char> = "\\xu{}0123456789abfAF \x1b\r\n\0\u{202e}\u{200b}\u{85}é日"
             .chars()
             .collect();
         for _ in 0..20_000 {
             let mut s = String::new();
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let len = (x % 12) as usize;
-            for _ in 0..len {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                s.push(alphabet[(x % alphabet.len() as u64) as usize]);
+            for _ in 0..rng.index(12) {
+                s.push(alphabet[rng.index(alphabet.len())]);
             }
             let e = escape(&s);
             assert!(!e.chars().any(is_hidden), "{s:?} -> {e:?}");

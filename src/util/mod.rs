@@ -2,6 +2,7 @@
 //! of untrusted text for a terminal.
 pub mod bytes;
 pub mod guid;
+pub mod rng;
 pub mod text;
 pub mod time;
 pub mod utf16;

@@ -1,4 +1,5 @@
-//! A small seeded PRNG (xorshift64*), so that a seed always yields the same file.
+//! The one small seeded PRNG (xorshift64*) of the crate, its tests and benches: a seed always
+//! yields the same file, the same mutations, the same synthetic records.
 
 /// xorshift64* over a SplitMix64-scrambled seed (a zero seed still works).
 #[derive(Debug, Clone)]
