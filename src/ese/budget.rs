@@ -8,15 +8,16 @@
 //! `BUDGET_PER_FILE_BYTE × file size + BUDGET_BASE`.
 //!
 //! What is charged (so that the cache plus every copy handed out stays under the budget):
-//! * a long value assembled for the first time: its size (that copy stays in the cache);
+//! * a shared long value (reference count above 1) assembled for the first time: its size
+//!   (that copy stays in the cache); a value no other record shares is not cached at all;
 //! * every copy of a long value handed to a caller, fresh or from the cache: its length;
 //! * an inline compressed column value: its decompressed length.
 //!
 //! Nothing is given back except the unused part of a reservation when an assembly or a
 //! decompression fails. A request the budget cannot cover is refused with a reason starting
 //! "over budget" (the caller shows it as `Value::Undecoded`) and the database records a warning.
-//! Results are cached by (long-value tree root, long-value id), errors included, so a value
-//! many rows share is assembled once and a bad value costs its work once. The cache holds only
+//! Shared values are cached by (long-value tree root, long-value id), and errors of any value,
+//! so a value many rows share is assembled once and a bad value costs its work once. The cache holds only
 //! charged bytes, so it is bounded by the same budget.
 
 use std::collections::HashMap;
@@ -139,6 +140,13 @@ impl LvPool {
     }
 
     /// Remember the result of assembling a long value; `bytes` were charged once for the cache.
+    /// Count a value assembled and handed out without being cached (not shared).
+    pub fn count_assembled(&self, len: usize) {
+        let mut s = self.lock();
+        s.stats.assembled_values += 1;
+        s.stats.assembled_bytes += len as u64;
+    }
+
     pub fn store(&self, tree: u32, id: &[u8], result: &Result<Vec<u8>, String>) {
         let mut s = self.lock();
         if let Ok(v) = result {

@@ -693,28 +693,41 @@ impl<'a> LongValues<'a> {
             let mut out = Vec::new();
             return self.assemble_into(key, size, &mut out).map(|()| out);
         };
-        let offset = self.nodes.get(key).map_or(0, |n| n.offset);
+        let root = self.nodes.get(key);
+        let offset = root.map_or(0, |n| n.offset);
+        // Only a value the database says is shared (reference count above 1) is kept: caching
+        // every value would hold a whole database's blobs while its rows stream out. A value
+        // shared but marked 1 is assembled again per row, each time within the budget.
+        let shared = root.and_then(|n| u32_le(n.data, 0)).is_some_and(|r| r > 1);
         if let Some(hit) = pool.cached(self.tree, key, offset) {
             return hit;
         }
-        let result = self.assemble_charged(pool, key, size, offset);
-        pool.store(self.tree, key, &result);
+        let result = self.assemble_charged(pool, key, size, offset, shared);
+        if shared || result.is_err() {
+            pool.store(self.tree, key, &result);
+        } else if result.is_ok() {
+            pool.count_assembled(size);
+        }
         result
     }
 
-    /// Assemble a value not yet cached. Two copies are charged: the cache's and the caller's.
+    /// Assemble a value not yet cached. Charged: the caller's copy, and the cache's when the
+    /// value is `shared` (kept).
     fn assemble_charged(
         &self,
         pool: &LvPool,
         key: &[u8],
         size: usize,
         offset: u64,
+        shared: bool,
     ) -> Result<Vec<u8>, String> {
         let what = format!(
-            "long value {} (root node at offset {offset:#x}, {size} bytes, cached and copied)",
-            crate::util::bytes::hex(key)
+            "long value {} (root node at offset {offset:#x}, {size} bytes{})",
+            crate::util::bytes::hex(key),
+            if shared { ", cached and copied" } else { "" }
         );
-        let reserved = (size as u64).saturating_mul(2);
+        let copies = if shared { 2 } else { 1 };
+        let reserved = (size as u64).saturating_mul(copies);
         pool.reserve(reserved, &what)?;
         let mut out = Vec::new();
         match self.assemble_into(key, size, &mut out) {
