@@ -325,7 +325,12 @@ pub fn carve_ese(db: &crate::ese::Database<'_>, evidence: &str) -> (Vec<Carved>,
         let (lv, _) = db.long_values(t);
         for root in lv.roots().into_iter().filter(|r| r.refcount > 0) {
             let reference: Vec<u8> = root.id.iter().rev().copied().collect();
-            if lv.get(&reference, crate::ese::database::MAX_VALUE).is_ok() {
+            // Whole and plain in its chunks: checked from the tree alone, since a compressed
+            // value shows no markers in its raw bytes anyway (and assembling every live value
+            // here would copy every blob once more).
+            if lv.is_whole(&reference)
+                || lv.get(&reference, crate::ese::database::MAX_VALUE).is_ok()
+            {
                 assembled.extend(lv.extents(&reference));
             }
         }

@@ -759,6 +759,29 @@ impl<'a> LongValues<'a> {
         result
     }
 
+    /// Does the value referenced by `reference` lie whole and uncompressed in its chunks
+    /// (offsets from 0, each chunk exactly as long as the gap to the next, up to its size)?
+    /// Reads only the tree: nothing is assembled or charged.
+    pub fn is_whole(&self, reference: &[u8]) -> bool {
+        let key: Vec<u8> = reference.iter().rev().copied().collect();
+        let Some(size) = self.nodes.get(&key).and_then(|n| u32_le(n.data, 4)) else {
+            return false;
+        };
+        let mut at = 0u64;
+        for (k, n) in self
+            .nodes
+            .range(key.clone()..)
+            .take_while(|(k, _)| k.starts_with(&key))
+            .filter(|(k, _)| k.len() == key.len() + 4)
+        {
+            if u32_be(k, key.len()).map(u64::from) != Some(at) {
+                return false;
+            }
+            at += n.data.len() as u64;
+        }
+        at == u64::from(size)
+    }
+
     /// Concatenate the chunks of value `key` by their offsets into `out`. A chunk whose stored
     /// length differs from the gap to the next offset is compressed.
     fn assemble_into(&self, key: &[u8], size: usize, out: &mut Vec<u8>) -> Result<(), String> {
