@@ -142,3 +142,22 @@ fn error_messages_escape_file_names() {
     assert_eq!(err.lines().count(), 2, "a forged line: {err:?}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Warnings about the evidence are typed and carry the offset they are about: a legacy queue
+/// cut inside its first job says where that job starts (the job list after a 0x18 preamble,
+/// FILE_HEADER, QUEUE_HEADER and the count: 0x3c).
+#[test]
+fn evidence_warnings_carry_their_offsets() {
+    let queue =
+        std::fs::read(common::manifest_dir().join("testdata/legacy/win10early-3jobs.qmgr0.dat"))
+            .expect("fixture");
+    let cut = &queue[..1000];
+    let mut parsed = bitscope::bits::parse::Parsed::default();
+    pipeline::run_bytes(cut, "cut.dat", &Options::default(), &mut parsed).expect("decodes");
+    let first = parsed.warnings.first().expect("a warning");
+    assert_eq!(first.offset, Some(0x3c), "{first}");
+    assert!(
+        first.to_string().starts_with("at offset 60 (0x3c): job 0"),
+        "{first}"
+    );
+}

@@ -42,7 +42,7 @@
 
 use crate::bits::file::FileRecord;
 use crate::bits::job::{self, Flavor, JobRecord};
-use crate::bits::reader::{find, DecodeError};
+use crate::bits::reader::{find, DecodeError, Warning};
 use crate::util::guid::Guid;
 
 pub const FILE_HEADER: [u8; 16] = [
@@ -82,7 +82,7 @@ pub struct LegacyQueue {
     pub footer: Option<(usize, usize)>,
     /// The rest of the file after the footer (deleted jobs may be there): offset, length.
     pub slack: Option<(usize, usize)>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Does `head` (a file's first bytes) start like a queue file: FILE_HEADER followed by
@@ -113,8 +113,9 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
     };
     q.header_offset = h;
     if h != 0x10 && h != 0x18 {
-        q.warnings.push(format!(
-            "preamble is {h:#x} bytes, not 0x10 (Win7) or 0x18 (early Win10)"
+        q.warnings.push(Warning::at(
+            h,
+            format!("preamble is {h:#x} bytes, not 0x10 (Win7) or 0x18 (early Win10)"),
         ));
     }
     q.preamble_guid = buf.get(..16).filter(|_| h >= 16).and_then(Guid::from_slice);
@@ -129,17 +130,22 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
     let mut pos = count_at + 4;
     let fits = buf.len().saturating_sub(pos) / MIN_JOB;
     if count as usize > fits {
-        q.warnings.push(format!(
-            "job count {count} at {count_at} is more than the {} bytes after it can hold",
-            buf.len().saturating_sub(pos)
+        q.warnings.push(Warning::at(
+            count_at,
+            format!(
+                "job count {count} is more than the {} bytes after it can hold",
+                buf.len().saturating_sub(pos)
+            ),
         ));
     }
 
     // Each job carries its own delimiter: a queue rewritten by a newer BITS may mix versions.
     for i in 0..count.min(u32::try_from(fits).unwrap_or(u32::MAX)) {
         if buf.get(pos..).is_some_and(|r| r.starts_with(&QUEUE_HEADER)) {
-            q.warnings
-                .push(format!("job list ends at {pos} after {i} of {count} jobs"));
+            q.warnings.push(Warning::at(
+                pos,
+                format!("job list ends after {i} of {count} jobs"),
+            ));
             break;
         }
         match job::decode_job_at(buf, pos, Flavor::Legacy) {
@@ -147,7 +153,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
                 let len = job.len;
                 let closed = job.closed;
                 if let Some(e) = &job.stopped {
-                    q.warnings.push(format!("job {i} at {pos}: {e}"));
+                    q.warnings.push(Warning::at(pos, format!("job {i}: {e}")));
                 }
                 q.jobs.push(LegacyJob {
                     offset: pos,
@@ -155,16 +161,19 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
                     files,
                 });
                 if !closed {
-                    q.warnings.push(format!(
-                        "job {i} at {pos} has no closing delimiter; job list abandoned"
+                    q.warnings.push(Warning::at(
+                        pos,
+                        format!("job {i} has no closing delimiter; job list abandoned"),
                     ));
                     break;
                 }
                 pos += len;
             }
             Err(e) => {
-                q.warnings
-                    .push(format!("job {i} at {pos}: {e}; job list abandoned"));
+                q.warnings.push(Warning::at(
+                    pos,
+                    format!("job {i}: {e}; job list abandoned"),
+                ));
                 break;
             }
         }
@@ -177,15 +186,16 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
     } else {
         let at = find(buf, &QUEUE_HEADER, pos, usize::MAX);
         if let Some(at) = at {
-            q.warnings.push(format!(
-                "end of the job list found by search at {at}, not at {pos}"
+            q.warnings.push(Warning::at(
+                at,
+                format!("end of the job list found by search, not at {pos}"),
             ));
         }
         at
     };
     let Some(end) = after_jobs else {
         q.warnings
-            .push("no QUEUE_HEADER after the jobs".to_string());
+            .push(Warning::at(pos, "no QUEUE_HEADER after the jobs"));
         return Ok(q);
     };
     pos = end + 16;
@@ -198,8 +208,9 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
             q.second_section_value = Some(v);
             pos += 36;
         }
-        None => q.warnings.push(format!(
-            "second section (QUEUE_HEADER u32 QUEUE_HEADER) not at {pos}"
+        None => q.warnings.push(Warning::at(
+            pos,
+            "second section (QUEUE_HEADER u32 QUEUE_HEADER) not here",
         )),
     }
     if buf.get(pos..).is_some_and(|r| r.starts_with(&FILE_HEADER)) {
@@ -207,15 +218,18 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
         let len = h.min(buf.len().saturating_sub(footer));
         q.footer = Some((footer, len));
         if q.preamble_guid.is_some() && buf.get(footer..footer + 16) != buf.get(..16) {
-            q.warnings
-                .push("footer does not repeat the preamble GUID".to_string());
+            q.warnings.push(Warning::at(
+                footer,
+                "footer does not repeat the preamble GUID",
+            ));
         }
         let slack = footer + len;
         if slack < buf.len() {
             q.slack = Some((slack, buf.len() - slack));
         }
     } else {
-        q.warnings.push(format!("closing FILE_HEADER not at {pos}"));
+        q.warnings
+            .push(Warning::at(pos, "closing FILE_HEADER not here"));
     }
     Ok(q)
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::model::BitsInfo;
-use super::pipeline::{self, Options, RunError, Sink, Stop};
+use super::pipeline::{self, Options, RunError, Sink, Stop, Warning};
 use crate::input::InputError;
 use crate::util::text::escape;
 
@@ -42,7 +42,7 @@ pub enum ParseError {
 pub struct Parsed {
     pub evidence: String,
     pub records: Vec<BitsInfo>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// A sink that keeps everything: for tests and small inputs.
@@ -51,8 +51,8 @@ impl Sink for Parsed {
         self.records.push(record);
         Ok(())
     }
-    fn warning(&mut self, what: &str) -> Result<(), Stop> {
-        self.warnings.push(what.to_string());
+    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+        self.warnings.push(warning.clone());
         Ok(())
     }
 }

@@ -24,6 +24,7 @@ use super::model::{missing_file_fields, missing_job_fields, BitsInfo, FieldRange
 use super::model::{FileEntry, JobEntry, Source, SourceKind};
 use super::parse::{Format, ParseError};
 use super::qmgr;
+pub use super::reader::Warning;
 use crate::ese::Database;
 use crate::input::Evidence;
 use crate::util::guid::Guid;
@@ -56,7 +57,7 @@ pub enum Phase {
 pub trait Sink {
     fn record(&mut self, record: BitsInfo) -> Result<(), Stop>;
     /// A problem with the evidence (the record-level ones travel in `BitsInfo.warnings`).
-    fn warning(&mut self, what: &str) -> Result<(), Stop>;
+    fn warning(&mut self, warning: &Warning) -> Result<(), Stop>;
     /// `done` of `total` bytes (0/0 when it cannot say) in `phase`.
     fn progress(&mut self, _phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
         Ok(())
@@ -122,8 +123,9 @@ pub fn run_evidence(
     match format {
         Format::Unknown if !opts.carve => return Err(ParseError::NotBits(label).into()),
         Format::Unknown => {
-            counted
-                .warning("not a BITS queue (no ESE or legacy queue header): carved as raw bytes")?;
+            counted.warning(&Warning::new(
+                "not a BITS queue (no ESE or legacy queue header): carved as raw bytes",
+            ))?;
             let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
             let total = ev.len();
             let mut progress = |done: u64| {
@@ -220,14 +222,16 @@ fn run_ese(
         error,
     })?;
     for w in &db.warnings {
-        sink.warning(w)?;
+        sink.warning(&Warning::new(w.as_str()))?;
     }
     if db.table("Jobs").is_none() && db.table("Files").is_none() {
         // Another program's database (SRUDB, WebCache...): nothing of BITS to read live.
         if !opts.carve {
             return Err(ParseError::NotBitsEse(evidence.to_string()).into());
         }
-        sink.warning("an ESE database with neither a Jobs nor a Files table: carved only")?;
+        sink.warning(&Warning::new(
+            "an ESE database with neither a Jobs nor a Files table: carved only",
+        ))?;
     }
     let total = data.len() as u64;
     let mut candidates = Vec::new();
@@ -235,7 +239,7 @@ fn run_ese(
         sink.progress(Phase::Carving, 0, total)?;
         let (found, warnings) = carve::carve_ese(&db, evidence);
         for w in &warnings {
-            sink.warning(w)?;
+            sink.warning(&Warning::new(w.as_str()))?;
         }
         candidates = found;
         release();
@@ -260,7 +264,7 @@ fn run_ese(
     });
     release();
     // Long values the ESE reader refused while the blobs were read (over its budget).
-    warnings.extend(db.value_warnings());
+    warnings.extend(db.value_warnings().into_iter().map(Warning::new));
     for w in &warnings {
         sink.warning(w)?;
     }
@@ -280,7 +284,7 @@ fn run_legacy(
         Ok(q) => q,
         Err(e) => {
             // The header said legacy; the queue itself does not decode.
-            sink.warning(&format!("legacy queue: {e}"))?;
+            sink.warning(&Warning::at(e.offset(), format!("legacy queue: {e}")))?;
             Default::default()
         }
     };
@@ -359,8 +363,8 @@ impl Sink for Counting<'_> {
         self.records += 1;
         self.sink.record(record)
     }
-    fn warning(&mut self, what: &str) -> Result<(), Stop> {
-        self.sink.warning(what)
+    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+        self.sink.warning(warning)
     }
     fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
         self.sink.progress(phase, done, total)

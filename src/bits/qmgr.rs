@@ -16,13 +16,14 @@ use super::file::{decode_file_blob, FileRecord};
 use super::job::{decode_job_blob, JobRecord};
 use super::model::{FileEntry, JobEntry, Source, SourceKind};
 use super::pipeline::Options;
+use super::reader::Warning;
 
 /// Every live file of the Files table, decoded (the join needs them all before any job).
 pub fn read_files(
     db: &Database<'_>,
     evidence: &str,
     opts: &Options,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Vec<FileEntry> {
     let mut out = Vec::new();
     for_each_blob(
@@ -79,7 +80,7 @@ pub fn for_each_job(
     db: &Database<'_>,
     evidence: &str,
     opts: &Options,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
     f: &mut dyn FnMut(JobEntry) -> bool,
 ) {
     for_each_blob(
@@ -91,17 +92,23 @@ pub fn for_each_job(
             let job = match decode_job_blob(&bytes) {
                 Ok(job) => {
                     if id.is_some_and(|id| id != job.job_id) {
-                        warnings.push(format!(
-                            "Jobs row {} holds a blob for job {}",
-                            id.map(|g| g.to_string()).unwrap_or_default(),
-                            job.job_id
+                        warnings.push(Warning::at(
+                            source.offset,
+                            format!(
+                                "Jobs row {} holds a blob for job {}",
+                                id.map(|g| g.to_string()).unwrap_or_default(),
+                                job.job_id
+                            ),
                         ));
                     }
                     job
                 }
                 Err(e) => {
                     let Some(id) = id else {
-                        warnings.push(format!("Jobs row without Id: undecodable blob: {e}"));
+                        warnings.push(Warning::at(
+                            source.offset,
+                            format!("Jobs row without Id: undecodable blob: {e}"),
+                        ));
                         return true;
                     };
                     JobRecord {
@@ -130,7 +137,7 @@ fn with_fields(source: Source, fields: &[crate::bits::job::Field], opts: &Option
 }
 
 /// A row's (Id, Blob bytes, source), and the warnings list to add to.
-type BlobFn<'f> = dyn FnMut(Option<Guid>, Vec<u8>, Source, &mut Vec<String>) -> bool + 'f;
+type BlobFn<'f> = dyn FnMut(Option<Guid>, Vec<u8>, Source, &mut Vec<Warning>) -> bool + 'f;
 
 /// Hand the (Id, Blob bytes, source) of every live row of a Jobs/Files-shaped table to `f`,
 /// one row at a time; stops when `f` returns false.
@@ -138,29 +145,38 @@ fn for_each_blob(
     db: &Database<'_>,
     name: &str,
     evidence: &str,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
     f: &mut BlobFn<'_>,
 ) {
     let Some(table) = db.table(name) else {
-        warnings.push(format!("no {name} table in the catalog"));
+        warnings.push(Warning::new(format!("no {name} table in the catalog")));
         return;
     };
     let (lv, w) = db.long_values(table);
     warnings.extend(
         w.into_iter()
-            .map(|w| format!("{} long values: {w}", table.name)),
+            .map(|w| Warning::new(format!("{} long values: {w}", table.name))),
     );
     let (rows, w) = db.rows(table.root);
-    warnings.extend(w.into_iter().map(|w| format!("{}: {w}", table.name)));
+    warnings.extend(
+        w.into_iter()
+            .map(|w| Warning::new(format!("{}: {w}", table.name))),
+    );
     let (Some(id_col), Some(blob_col)) = (table.column("Id"), table.column("Blob")) else {
-        warnings.push(format!("{} has no Id/Blob columns", table.name));
+        warnings.push(Warning::new(format!(
+            "{} has no Id/Blob columns",
+            table.name
+        )));
         return;
     };
     for row in &rows {
         let Some(rec) = RecordLayout::parse(row.data, db.large) else {
-            warnings.push(format!(
-                "{}: unreadable record on page {} tag {}",
-                table.name, row.page, row.tag
+            warnings.push(Warning::at(
+                row.offset,
+                format!(
+                    "{}: unreadable record on page {} tag {}",
+                    table.name, row.page, row.tag
+                ),
             ));
             continue;
         };
@@ -181,7 +197,10 @@ fn for_each_blob(
         };
         if let Some(reason) = lost {
             let id = id.map(|g| g.to_string()).unwrap_or_default();
-            warnings.push(format!("{} row {id}: Blob lost: {reason}", table.name));
+            warnings.push(Warning::at(
+                row.offset,
+                format!("{} row {id}: Blob lost: {reason}", table.name),
+            ));
         }
         let source = blob_source(table, row, &rec, blob_col.id, &lv, evidence, bytes.len());
         if !f(id, bytes, source, warnings) {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::bits::RecordWriter;
 use crate::bits::model::BitsInfo;
-use crate::bits::pipeline::{Sink, Stop};
+use crate::bits::pipeline::{Sink, Stop, Warning};
 
 pub struct WriterSink<'a, W: Write> {
     writer: RecordWriter<W>,
@@ -48,8 +48,8 @@ impl<W: Write> Sink for WriterSink<'_, W> {
         })
     }
 
-    fn warning(&mut self, what: &str) -> Result<(), Stop> {
-        (self.on_warning)(what);
+    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+        (self.on_warning)(&warning.to_string());
         Ok(())
     }
 }
@@ -129,8 +129,8 @@ impl Sink for Batcher<'_> {
         Ok(())
     }
 
-    fn warning(&mut self, what: &str) -> Result<(), Stop> {
-        (self.on_warning)(what);
+    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+        (self.on_warning)(&warning.to_string());
         Ok(())
     }
 }

@@ -337,8 +337,8 @@ impl Sink for ToApp<'_> {
         }
         Ok(())
     }
-    fn warning(&mut self, what: &str) -> Result<(), pipeline::Stop> {
-        let msg = format!("{}: {what}", self.label);
+    fn warning(&mut self, warning: &pipeline::Warning) -> Result<(), pipeline::Stop> {
+        let msg = format!("{}: {warning}", self.label);
         self.rep
             .send(Msg::Diagnostic(msg))
             .map_err(|_| pipeline::Stop)
