@@ -201,3 +201,53 @@ fn folder_mode_reports_what_it_passes_over() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_database_whose_catalog_is_gone_is_an_error_not_an_empty_success() {
+    // win10 has 16 KiB pages: 64 KiB holds the two headers and pages 1-2, not the catalog
+    // (page 4) nor its shadow (page 24).
+    let Some(db) = sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let data = std::fs::read(db).unwrap();
+    let d = tmpdir("nocatalog");
+    let f = d.join("qmgr.db");
+    std::fs::write(&f, &data[..64 * 1024]).unwrap();
+    for carve in [false, true] {
+        let mut args = vec!["parse", f.to_str().unwrap()];
+        if carve {
+            args.push("--carve");
+        }
+        let out = run_bitscope(&args);
+        assert_eq!(out.status.code(), Some(1), "carve {carve}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("catalog"), "{err}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+    }
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn a_primary_header_disagreeing_with_the_shadow_falls_back_to_it() {
+    // The page size field (offset 236) says 4 KiB; the shadow header at 16 KiB says 16 KiB.
+    let Some(db) = sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let mut data = std::fs::read(db).unwrap();
+    data[236..240].copy_from_slice(&4096u32.to_le_bytes());
+    let d = tmpdir("shadow");
+    let f = d.join("qmgr.db");
+    std::fs::write(&f, &data).unwrap();
+    let out = run_bitscope(["parse", "--carve", "--format", "jsonl", f.to_str().unwrap()]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("using the shadow header"), "{err}");
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let live: Vec<&Value> = rows.iter().filter(|r| r["carved"] == false).collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0]["job_name"], "Chrome Component Updater");
+    std::fs::remove_dir_all(d).unwrap();
+}
