@@ -13,7 +13,8 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use common::alloc::{LIVE, PEAK};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, RwLock};
 use std::time::Duration;
@@ -21,35 +22,15 @@ use std::time::Duration;
 use bitscope::ese::Database;
 use bitscope::util::rng::Rng;
 
-/// Counts live and peak heap bytes so a case's allocation can be bounded.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
 /// The case being run, for the hang report.
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
+
 /// The heap counters are shared: the mutation runs (small heaps) may overlap each other, but
 /// the structural attacks (large heaps) run alone.
 static HEAP: RwLock<()> = RwLock::new(());
 
-// SAFETY: forwards to the system allocator unchanged; only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::alloc::Counting = common::alloc::Counting;
 
 /// Apply one seeded mutation; returns its name for failure messages.
 fn mutate(data: &mut Vec<u8>, page_size: usize, rng: &mut Rng) -> &'static str {

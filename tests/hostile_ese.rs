@@ -9,9 +9,10 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use common::alloc::{LIVE, PEAK};
+
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,32 +20,11 @@ use bitscope::ese::budget::BudgetStats;
 use bitscope::ese::value::Value;
 use bitscope::ese::{cell_value, Database, EseError};
 use common::craft::{self, LID};
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
 /// One measured case at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-// SAFETY: forwards to the system allocator unchanged; only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::alloc::Counting = common::alloc::Counting;
 
 /// What reading a case cost.
 #[derive(Debug)]

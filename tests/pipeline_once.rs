@@ -7,13 +7,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::channel;
-use std::time::Duration;
+use std::path::PathBuf;
 
 use bitscope::bits::pipeline::{self, decode_counts, Options};
 use bitscope::input::opens;
-use bitscope::tui::worker::{spawn_load, Msg};
 use common::{manifest_dir, sample};
 
 /// (evidence opens, databases opened, legacy queues decoded) that `f` caused.
@@ -22,21 +19,6 @@ fn counted(f: impl FnOnce()) -> (usize, usize, usize) {
     f();
     let (o2, (d2, q2)) = (opens(), decode_counts());
     (o2 - o, d2 - d, q2 - q)
-}
-
-fn explorer_load(path: &Path) -> u64 {
-    let (tx, rx) = channel();
-    let _w = spawn_load(path.to_path_buf(), true, 1, tx);
-    let mut records = 0;
-    while let Ok(e) = rx.recv_timeout(Duration::from_secs(30)) {
-        match e.msg {
-            Msg::Records(r) => records += r.len() as u64,
-            Msg::Finished { .. } => return records,
-            Msg::Failed(e) => panic!("{e}"),
-            _ => {}
-        }
-    }
-    panic!("the explorer's load did not finish");
 }
 
 #[test]
@@ -58,7 +40,7 @@ fn each_input_is_opened_and_decoded_once() {
         assert_eq!(got, *want, "parse --carve of {}", path.display());
         assert!(!parsed.records.is_empty());
         let mut records = 0;
-        let got = counted(|| records = explorer_load(path));
+        let got = counted(|| records = common::explorer_load(path).len() as u64);
         assert_eq!(got, *want, "explorer load of {}", path.display());
         assert_eq!(records, parsed.records.len() as u64);
     }

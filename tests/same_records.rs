@@ -5,10 +5,7 @@
 mod common;
 
 use std::path::Path;
-use std::sync::mpsc::channel;
-use std::time::Duration;
 
-use bitscope::tui::worker::{spawn_load, Msg};
 use common::{manifest_dir, run_bitscope, sample};
 
 fn tmpdir(tag: &str) -> std::path::PathBuf {
@@ -62,20 +59,10 @@ fn by_collect(path: &Path, dir: &Path) -> Vec<serde_json::Value> {
 }
 
 fn by_explorer(path: &Path) -> Vec<serde_json::Value> {
-    let (tx, rx) = channel();
-    let _w = spawn_load(path.to_path_buf(), true, 1, tx);
-    let mut out = Vec::new();
-    while let Ok(e) = rx.recv_timeout(Duration::from_secs(30)) {
-        match e.msg {
-            Msg::Records(r) => {
-                out.extend(r.iter().map(|r| serde_json::to_value(r).unwrap()));
-            }
-            Msg::Finished { .. } => return out,
-            Msg::Failed(e) => panic!("{e}"),
-            _ => {}
-        }
-    }
-    panic!("the explorer's load did not finish");
+    common::explorer_load(path)
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect()
 }
 
 #[test]

@@ -185,19 +185,7 @@ pub fn carve_buffer_skipping(
                 covered_until = at + len;
                 let blob = window.get(..len).unwrap_or(window).to_vec();
                 let src = source(len).with_fields(&lj.job.fields);
-                let files = lj
-                    .files
-                    .into_iter()
-                    .map(|file| FileEntry {
-                        id: None,
-                        file,
-                        blob: Vec::new(),
-                        source: Source {
-                            fields: Vec::new(),
-                            ..src.clone()
-                        },
-                    })
-                    .collect();
+                let files = FileEntry::inline(lj.files, &src);
                 out.push(Carved::Legacy(
                     JobEntry {
                         job: lj.job,

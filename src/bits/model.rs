@@ -52,6 +52,25 @@ pub struct FileEntry {
     pub source: Source,
 }
 
+impl FileEntry {
+    /// The files a legacy job carries inline: no id, no bytes of their own, and the job's
+    /// source without its field ranges (the files are inside the job's bytes).
+    pub fn inline(files: Vec<FileRecord>, job: &Source) -> Vec<FileEntry> {
+        files
+            .into_iter()
+            .map(|file| FileEntry {
+                id: None,
+                file,
+                blob: Vec::new(),
+                source: Source {
+                    fields: Vec::new(),
+                    ..job.clone()
+                },
+            })
+            .collect()
+    }
+}
+
 /// Where a job or file record was read from, so the hex view and the analyst can go back to
 /// the bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -331,16 +331,7 @@ fn legacy_entry(
         container: "legacy-queue".into(),
         ..Source::default()
     };
-    let files = lj
-        .files
-        .into_iter()
-        .map(|file| FileEntry {
-            id: None,
-            file,
-            blob: Vec::new(),
-            source: source.clone(),
-        })
-        .collect();
+    let files = FileEntry::inline(lj.files, &source);
     if opts.field_ranges {
         source.fields = FieldRange::from_fields(&lj.job.fields);
     }
@@ -496,6 +487,12 @@ impl Join {
             return Ok(());
         }
         seen.push(copy);
+        let versions = self.settle_and_emit_held(id, sink)?;
+        self.emit_job(&job, inline.as_deref(), None, versions, sink)
+    }
+
+    /// Settle `id` and emit the live copies held back for it; returns its version count.
+    fn settle_and_emit_held(&mut self, id: Guid, sink: &mut dyn Sink) -> Result<u32, Stop> {
         let versions = self.settle(id);
         let held: Vec<_> = self
             .live_seen
@@ -505,7 +502,7 @@ impl Join {
         for (j, files) in held {
             self.emit_job(&j, files.as_deref(), None, versions, sink)?;
         }
-        self.emit_job(&job, inline.as_deref(), None, versions, sink)
+        Ok(versions)
     }
 
     /// All live copies of `id` are in: drop the carved candidates that copy one of them,
@@ -631,15 +628,7 @@ impl Join {
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
-            let versions = self.settle(id);
-            let held: Vec<_> = self
-                .live_seen
-                .get_mut(&id)
-                .map(|v| v.iter_mut().filter_map(|c| c.held.take()).collect())
-                .unwrap_or_default();
-            for (j, files) in held {
-                self.emit_job(&j, files.as_deref(), None, versions, sink)?;
-            }
+            self.settle_and_emit_held(id, sink)?;
         }
         Ok(())
     }

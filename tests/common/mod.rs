@@ -5,6 +5,7 @@
 //! developer's machine, but fail it when `CI=true`, so CI can never pass by skipping.
 #![allow(dead_code)]
 
+pub mod alloc;
 pub mod craft;
 
 use std::ffi::OsStr;
@@ -265,4 +266,22 @@ pub fn run_bits_parser_oracle(path: &Path) -> String {
         );
     }
     String::from_utf8(out.stdout).expect("bits_parser oracle output is UTF-8")
+}
+
+/// Every record the explorer's worker loads from `path` (carving on), in the order it sends
+/// them; panics if the load fails or does not finish within 30 s.
+pub fn explorer_load(path: &Path) -> Vec<bitscope::bits::model::BitsInfo> {
+    use bitscope::tui::worker::{spawn_load, Msg};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _w = spawn_load(path.to_path_buf(), true, 1, tx);
+    let mut out = Vec::new();
+    while let Ok(e) = rx.recv_timeout(std::time::Duration::from_secs(30)) {
+        match e.msg {
+            Msg::Records(r) => out.extend(r),
+            Msg::Finished { .. } => return out,
+            Msg::Failed(e) => panic!("{e}"),
+            _ => {}
+        }
+    }
+    panic!("the explorer's load of {} did not finish", path.display());
 }
