@@ -142,3 +142,47 @@ fn evidence_warnings_carry_their_offsets() {
         "{first}"
     );
 }
+
+/// A sink that asks to stop at its first progress report.
+struct StopAtOnce {
+    calls: u32,
+}
+
+impl pipeline::Sink for StopAtOnce {
+    fn record(&mut self, _: bitscope::bits::model::BitsInfo) -> Result<(), pipeline::Stop> {
+        Ok(())
+    }
+    fn warning(&mut self, _: &pipeline::Warning) -> Result<(), pipeline::Stop> {
+        Ok(())
+    }
+    fn progress(&mut self, _: pipeline::Phase, _: u64, _: u64) -> Result<(), pipeline::Stop> {
+        self.calls += 1;
+        Err(pipeline::Stop)
+    }
+}
+
+#[test]
+fn a_stopped_sink_ends_the_carving_of_a_large_image_at_once() {
+    // The explorer cancels (reopens, quits) in the middle of a large image: the carver stops
+    // at its next chunk instead of reading the rest.
+    let d = tmpdir("stop");
+    let big = d.join("disk.img");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(4 << 30).unwrap();
+    drop(f);
+    let opts = Options {
+        carve: true,
+        ..Options::default()
+    };
+    let mut sink = StopAtOnce { calls: 0 };
+    let start = Instant::now();
+    let r = pipeline::run_file(&big, &opts, &mut sink);
+    assert!(matches!(r, Err(RunError::Stopped)), "{r:?}");
+    assert_eq!(sink.calls, 1);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

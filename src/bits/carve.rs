@@ -441,10 +441,24 @@ pub const CHUNK: usize = 8 << 20;
 /// merged in offset order, a record starting inside an earlier one dropped. `progress` is
 /// called with the bytes read so far.
 pub fn carve_stream(
-    mut reader: impl std::io::Read,
+    reader: impl std::io::Read,
     evidence: &str,
     threads: usize,
     progress: &mut dyn FnMut(u64),
+) -> std::io::Result<Vec<Carved>> {
+    carve_stream_until(reader, evidence, threads, &mut |done| {
+        progress(done);
+        true
+    })
+}
+
+/// [`carve_stream`], stopping early (with what was found so far) when `progress` returns
+/// false: the explorer cancels a load of a large image without waiting for its end.
+pub fn carve_stream_until(
+    mut reader: impl std::io::Read,
+    evidence: &str,
+    threads: usize,
+    progress: &mut dyn FnMut(u64) -> bool,
 ) -> std::io::Result<Vec<Carved>> {
     use std::sync::mpsc;
     let threads = threads.max(1);
@@ -484,7 +498,9 @@ pub fn carve_stream(
                 carry = rest.to_vec();
             }
             let len = buf.len();
-            progress(base + len as u64);
+            if !progress(base + len as u64) {
+                break;
+            }
             if work_tx.send((base, buf, own)).is_err() {
                 break;
             }

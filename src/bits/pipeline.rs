@@ -128,12 +128,16 @@ pub fn run_evidence(
             ))?;
             let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
             let total = ev.len();
+            let mut stopped = false;
             let mut progress = |done: u64| {
-                // Progress is advisory: a stop is noticed at the next record.
-                let _ = counted.sink.progress(Phase::Carving, done, total);
+                stopped = counted.sink.progress(Phase::Carving, done, total).is_err();
+                !stopped
             };
-            let found =
-                carve::carve_stream(ev.reader(), &label, threads, &mut progress).map_err(io)?;
+            let found = carve::carve_stream_until(ev.reader(), &label, threads, &mut progress)
+                .map_err(io)?;
+            if stopped {
+                return Err(RunError::Stopped);
+            }
             let mut join = Join::new(*opts, Vec::new());
             join.add_candidates(found);
             join.finish(&mut counted)?;
@@ -164,6 +168,9 @@ pub fn run_bytes(
             return Err(ParseError::NotBits(evidence.to_string()).into())
         }
         Format::Unknown => {
+            counted.warning(&Warning::new(
+                "not a BITS queue (no ESE or legacy queue header): carved as raw bytes",
+            ))?;
             let found = carve::carve_buffer(data, 0, evidence, &|_| ("raw bytes".into(), None));
             let mut join = Join::new(*opts, Vec::new());
             join.add_candidates(found);
