@@ -125,12 +125,12 @@ fn synth(n: usize) -> Vec<BitsInfo> {
                 also_at: vec![],
                 fields: vec![
                     FieldRange {
-                        name: "job marker".into(),
+                        name: "job marker",
                         offset: 0,
                         length: 16,
                     },
                     FieldRange {
-                        name: "name".into(),
+                        name: "name",
                         offset: 48,
                         length: 66,
                     },

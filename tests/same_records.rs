@@ -25,8 +25,18 @@ fn lines(text: &str) -> Vec<serde_json::Value> {
 }
 
 fn by_parse(path: &Path) -> Vec<serde_json::Value> {
-    let out = run_bitscope(["parse", "--carve", "--format", "jsonl", path.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_bitscope([
+        "parse",
+        "--carve",
+        "--format",
+        "jsonl",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     lines(&String::from_utf8_lossy(&out.stdout))
 }
 

@@ -30,7 +30,12 @@ fn stable_sample(rel: &str) -> Option<PathBuf> {
     std::fs::create_dir_all(&dir).expect("create target/tui-samples");
     let link = dir.join(&name);
     if std::fs::canonicalize(&link).ok() != std::fs::canonicalize(&src).ok() {
-        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+        // Tests run in parallel threads: the temporary name is the thread's own.
+        let tmp = dir.join(format!(
+            ".{name}.{}.{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let _ = std::fs::remove_file(&tmp);
         std::os::unix::fs::symlink(&src, &tmp).expect("symlink sample");
         std::fs::rename(&tmp, &link).expect("rename symlink");

@@ -112,7 +112,7 @@ impl FieldRange {
                 }
             }
             out.push(FieldRange {
-                name: *name,
+                name,
                 offset,
                 length: len,
             });

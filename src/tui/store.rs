@@ -329,7 +329,7 @@ fn record_has_hidden(r: &BitsInfo) -> bool {
                 h(&s.evidence)
                     || h(s.kind.as_str())
                     || h(&s.container)
-                    || s.fields.iter().any(|f| h(&f.name))
+                    || s.fields.iter().any(|f| h(f.name))
             })
 }
 
