@@ -417,3 +417,283 @@ fn print_readme_key_table() {
         bitscope::tui::keys::markdown_table()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Property: arbitrary text in every string field never panics (issue 12, defect 1)
+// ---------------------------------------------------------------------------------------------
+
+/// xorshift64*: a seeded generator, so a failure names the seed that reproduces it.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// Text as evidence may hold it: UTF-16 decoded lossily (lone surrogates become U+FFFD),
+    /// characters from the awkward corners of Unicode, and the punctuation URL, SID and
+    /// query parsers cut at, placed so multi-byte characters land on every byte position.
+    fn text(&mut self) -> String {
+        const POOL: &[char] = &[
+            'a',
+            'Z',
+            '0',
+            '9',
+            'x',
+            'X',
+            '.',
+            ':',
+            '/',
+            '\\',
+            '@',
+            '[',
+            ']',
+            '-',
+            '\'',
+            '"',
+            ' ',
+            '!',
+            '?',
+            '#',
+            '%',
+            '\0',
+            '\x1b',
+            '\r',
+            '\n',
+            '\t',
+            '\u{7f}',
+            '\u{85}',
+            '\u{a0}',
+            '\u{ad}',
+            'é',
+            'ü',
+            'ß',
+            'İ',
+            'ı',
+            'ſ',
+            'K',
+            'а',
+            'е',
+            'о',
+            '日',
+            '本',
+            '語',
+            '한',
+            '😀',
+            '👩',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{feff}',
+            '\u{301}',
+            '\u{fe0f}',
+            '\u{e000}',
+            '\u{fffd}',
+            '\u{10ffff}',
+            '…',
+            '×',
+            '▲',
+        ];
+        const PIECES: &[&str] = &[
+            "http://",
+            "https://",
+            "HTTP://",
+            "0x",
+            "0X",
+            "S-1-5-21-",
+            "S-1-5-18",
+            ":8080",
+            ":",
+            "[::1]",
+            "user@",
+            ".exe",
+            ".PS1",
+            "T",
+            "2024-01-02T03:04:05.678Z",
+            "url:",
+            "has:hidden",
+            "\\x1b",
+            "\\u{202e}",
+        ];
+        let mut s = String::new();
+        match self.below(4) {
+            0 => {
+                let n = self.below(40);
+                let units: Vec<u16> = (0..n)
+                    .map(|_| match self.below(4) {
+                        0 => 0xd800 + self.below(0x800) as u16, // surrogates, often lone
+                        1 => self.below(0x80) as u16,
+                        _ => self.next() as u16,
+                    })
+                    .collect();
+                s = String::from_utf16_lossy(&units);
+            }
+            _ => {
+                for _ in 0..self.below(24) {
+                    if self.below(4) == 0 {
+                        s.push_str(PIECES[self.below(PIECES.len())]);
+                    } else {
+                        s.push(POOL[self.below(POOL.len())]);
+                    }
+                }
+            }
+        }
+        if self.below(8) == 0 {
+            s = s.repeat(1 + self.below(300)); // long values
+        }
+        s
+    }
+
+    fn record(&mut self, i: usize) -> bitscope::bits::model::BitsInfo {
+        use bitscope::bits::model::{BitsInfo, Source, SourceKind};
+        use bitscope::bits::security::AccessControl;
+        let acl = AccessControl {
+            ace_type: self.text(),
+            flags: vec![self.text()],
+            access_rights: vec![self.text()],
+            sid: self.text(),
+            account: self.text(),
+            object_flags: self.text(),
+            object_type_guid: self.text(),
+            inherited_object_type_guid: self.text(),
+            mask: self.next() as u32,
+            type_code: 0,
+            flag_bits: 0,
+        };
+        let source = |r: &mut Rng| Source {
+            evidence: r.text(),
+            offset: r.next() % 4096,
+            length: r.next() % 512,
+            kind: if r.below(2) == 0 {
+                SourceKind::Live
+            } else {
+                SourceKind::Carved
+            },
+            container: r.text(),
+            ..Source::default()
+        };
+        let t = |r: &mut Rng| r.text();
+        // Some records share ids so jobs group several members (versions, files).
+        let job_id = if self.below(3) == 0 {
+            format!("job-{}", i % 3)
+        } else {
+            t(self)
+        };
+        BitsInfo {
+            job_id,
+            file_id: t(self),
+            owner_sid: t(self),
+            created: t(self),
+            modified: t(self),
+            completed: t(self),
+            expiration: t(self),
+            bytes_downloaded: self.next(),
+            bytes_transferred: self.next(),
+            job_name: t(self),
+            job_description: t(self),
+            job_command: t(self),
+            job_arguments: t(self),
+            error_count: self.next() as u32,
+            job_type: t(self),
+            job_state: t(self),
+            priority: t(self),
+            flags: t(self),
+            http_method: t(self),
+            full_path: t(self),
+            filename: t(self),
+            target_path: t(self),
+            volume: t(self),
+            url: t(self),
+            carved: self.below(2) == 0,
+            acls: vec![acl].into(),
+            additional_sids: vec![t(self), t(self)],
+            drive: t(self),
+            tmp_fullpath: t(self),
+            evidence: t(self),
+            owner_account: t(self),
+            sddl: t(self),
+            remote_modified: t(self),
+            job_source: (self.below(4) != 0).then(|| source(self)),
+            file_source: (self.below(2) != 0).then(|| source(self)),
+            missing_fields: vec![t(self)],
+            versions: self.below(4) as u32,
+            warnings: vec![t(self), t(self)],
+            ..BitsInfo::default()
+        }
+    }
+}
+
+#[test]
+fn arbitrary_text_in_every_field_never_panics() {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let sizes = [(80u16, 24u16), (20, 6), (200, 50), (41, 12), (1, 1)];
+    for seed in 1..=12u64 {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x1000_0001));
+        let records: Vec<_> = (0..30).map(|i| rng.record(i)).collect();
+        let mut app = App::new(Options::default());
+        let (w, h) = sizes[seed as usize % sizes.len()];
+        app.resize(w, h);
+        let generation = app.generation;
+        app.apply(Envelope {
+            generation,
+            msg: Msg::Records(records),
+        });
+        let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        let mut draw = |app: &App| {
+            term.draw(|f| bitscope::tui::ui::draw(f, app))
+                .expect("draw");
+        };
+        for _view in 0..3 {
+            // Sort by every column, both ways.
+            for _col in 0..12 {
+                typ(&mut app, "ss");
+                draw(&app);
+                typ(&mut app, ">");
+            }
+            // Every row's detail and hex view.
+            for _row in 0..30 {
+                press(&mut app, KeyCode::Enter);
+                draw(&app);
+                typ(&mut app, "]");
+                press(&mut app, KeyCode::End);
+                draw(&app);
+                typ(&mut app, "x");
+                draw(&app);
+                press(&mut app, KeyCode::Esc);
+                press(&mut app, KeyCode::Esc);
+                press(&mut app, KeyCode::Down);
+            }
+            // Filters made of the same text, with and without scopes, quotes, negation.
+            for _ in 0..20 {
+                let prefix = [
+                    "", "url:", "name:", "'", "-", "owner:", "\"", "cmd:", "path:",
+                ][rng.below(9)];
+                let q = format!("{prefix}{}", rng.text());
+                typ(&mut app, "/");
+                for c in q.chars() {
+                    press(&mut app, KeyCode::Char(c));
+                }
+                draw(&app);
+                press(&mut app, KeyCode::Enter);
+                draw(&app);
+                press(&mut app, KeyCode::Esc);
+            }
+            typ(&mut app, "!");
+            draw(&app);
+            typ(&mut app, "!c");
+            draw(&app);
+            press(&mut app, KeyCode::Esc);
+            press(&mut app, KeyCode::Tab);
+        }
+        typ(&mut app, "W");
+        draw(&app);
+    }
+}

@@ -242,9 +242,11 @@ fn is_raw_ip(host: &str) -> bool {
     host.split('.').all(|p| {
         !p.is_empty()
             && (p.bytes().all(|b| b.is_ascii_digit())
-                || (p.len() > 2
-                    && p[..2].eq_ignore_ascii_case("0x")
-                    && p[2..].bytes().all(|b| b.is_ascii_hexdigit())))
+                // `get`, not `[..2]`: the host is untrusted text and its first two bytes
+                // may be part of one character (`bücher.de`).
+                || p.get(..2).is_some_and(|x| x.eq_ignore_ascii_case("0x"))
+                    && p.len() > 2
+                    && p.bytes().skip(2).all(|b| b.is_ascii_hexdigit()))
     })
 }
 
@@ -1740,6 +1742,19 @@ mod tests {
             ..BitsInfo::default()
         };
         assert_eq!(suspicion(&ok), 0);
+        // Non-ASCII within a host's first two bytes (a slice there once panicked).
+        for host in [
+            "http://bücher.de/katalog.zip",
+            "http://aé.example/x",
+            "http://é/",
+            "http://0é/",
+        ] {
+            let r = BitsInfo {
+                url: host.into(),
+                ..BitsInfo::default()
+            };
+            assert_eq!(suspicion(&r) & SUSP_IP, 0, "{host}");
+        }
         for ip in [
             "http://[::1]/x",
             "http://3232235777/x",
