@@ -697,3 +697,94 @@ fn arbitrary_text_in_every_field_never_panics() {
         draw(&app);
     }
 }
+
+#[test]
+fn a_path_that_cannot_be_read_is_refused_before_the_terminal_is_taken() {
+    let empty = scratch_dir("no-queue-files");
+    std::fs::write(empty.join("notes.txt"), b"not a queue").expect("write");
+    for (path, says) in [
+        (
+            PathBuf::from("/nonexistent/qmgr.db"),
+            "/nonexistent/qmgr.db",
+        ),
+        (empty.clone(), "no qmgr.db or qmgr*.dat found"),
+    ] {
+        let out = common::run_bitscope([&path]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", path.display());
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with("bitscope: ") && err.contains(says), "{err}");
+        // Nothing was sent to the terminal: no alternate screen, no raw-mode frame.
+        assert!(out.stdout.is_empty(), "{:?}", out.stdout);
+    }
+}
+
+fn synthetic_app(n: usize) -> App {
+    let mut app = App::new(Options::default());
+    app.resize(120, 40);
+    let records = (0..n)
+        .map(|i| bitscope::bits::model::BitsInfo {
+            job_id: format!("{{00000000-0000-0000-0000-{i:012}}}"),
+            job_name: format!("job {i}"),
+            url: format!("https://example.com/{i}"),
+            owner_sid: "S-1-5-18".into(),
+            ..Default::default()
+        })
+        .collect();
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(records),
+    });
+    app
+}
+
+#[test]
+fn copy_is_bounded_and_points_to_export() {
+    use bitscope::tui::app::Effect;
+    let mut app = synthetic_app(1_500);
+    typ(&mut app, "A"); // mark every shown row
+    assert_eq!(app.store.mark_count, 1_500);
+    typ(&mut app, "y");
+    assert!(app.take_effects().is_empty(), "nothing copied");
+    let status = app.status.clone().expect("a status");
+    assert!(status.error, "{}", status.text);
+    assert!(
+        status.text.contains("1,500 marked records") && status.text.contains("e exports"),
+        "{}",
+        status.text
+    );
+    // Within the bound: copied.
+    typ(&mut app, "U");
+    typ(&mut app, "  ");
+    typ(&mut app, "y");
+    let effects = app.take_effects();
+    assert!(
+        matches!(effects.as_slice(), [Effect::Copy { what, .. }] if what == "2 marked records"),
+        "{effects:?}"
+    );
+    // One record over 1 MiB is refused too.
+    typ(&mut app, "U");
+    let mut big = app.store.rec(0).info.clone();
+    big.job_id = "big".into();
+    big.job_description = "x".repeat(1 << 20);
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(vec![big]),
+    });
+    press(&mut app, KeyCode::End);
+    typ(&mut app, "y");
+    assert!(app.take_effects().is_empty());
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.error && s.text.contains("1 MiB")));
+    // Ctrl-L asks the run loop to repaint the whole screen, from any context.
+    for setup in ["", "/", "?"] {
+        typ(&mut app, setup);
+        ctrl(&mut app, 'l');
+        assert_eq!(app.take_effects(), vec![Effect::Repaint], "after {setup:?}");
+        press(&mut app, KeyCode::Esc);
+    }
+}
