@@ -266,14 +266,15 @@ fn a_path_that_cannot_be_read_is_one_line_before_the_terminal_is_taken() {
         .join("target/tui-tests")
         .join(format!("empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("scratch dir");
+    let name = PathBuf::from(empty.file_name().expect("a name"));
     for (what, path) in [
         ("missing", PathBuf::from("/nonexistent/qmgr.db")),
-        ("no queue files", empty.clone()),
+        ("no queue files", name),
     ] {
-        // The pane shows the alternate-screen flag as the shell saw it right after exit;
-        // the history (`-S -`) would show any frame drawn before.
+        // Relative to the scratch folder, so the message fits on one line of the pane.
         let script = format!(
-            "{} {}; echo BITSCOPE-EXIT=$?; sleep 60",
+            "cd {} && {} {}; echo BITSCOPE-EXIT=$?; sleep 60",
+            shell_quote(empty.parent().expect("a parent")),
             shell_quote(&common::bitscope_bin()),
             shell_quote(&path),
         );
