@@ -788,3 +788,78 @@ fn copy_is_bounded_and_points_to_export() {
         press(&mut app, KeyCode::Esc);
     }
 }
+
+fn screen(app: &App) -> String {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut t = Terminal::new(TestBackend::new(app.width, app.height)).expect("terminal");
+    t.draw(|f| bitscope::tui::ui::draw(f, app)).expect("draw");
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn warnings_are_marked_counted_and_listed_once() {
+    let mut app = synthetic_app(3);
+    let mut warned = app.store.rec(1).info.clone();
+    warned.job_id = "warned".into();
+    warned.job_name = "warned job".into();
+    warned.warnings = vec![
+        "job blob: 12 trailing bytes".into(),
+        "file 2: no URL".into(),
+        "job blob: 12 trailing bytes".into(),
+    ];
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(vec![warned]),
+    });
+    // The table marks the warned row, and only it.
+    let s = screen(&app);
+    let marked: Vec<&str> = s.lines().filter(|l| l.contains(" W ")).collect();
+    assert_eq!(marked.len(), 1, "{s}");
+    assert!(marked[0].contains("warned job"), "{s}");
+    // has:warnings keeps it.
+    typ(&mut app, "/has:warnings");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.store.view(app.view).shown.len(), 1);
+    // The detail counts distinct warnings and lists each once.
+    press(&mut app, KeyCode::Enter);
+    for _ in 0..200 {
+        press(&mut app, KeyCode::Down);
+    }
+    let s = screen(&app);
+    assert!(s.contains("Warnings (2)"), "{s}");
+    assert_eq!(s.matches("job blob: 12 trailing bytes").count(), 1, "{s}");
+    assert_eq!(s.matches("file 2: no URL").count(), 1, "{s}");
+    // W names the record warnings too, not only the load's.
+    press(&mut app, KeyCode::Esc);
+    typ(&mut app, "W");
+    let s = screen(&app);
+    assert!(s.contains("Record warnings (2)"), "{s}");
+    assert!(s.contains("2 warnings on 1 of 4 records"), "{s}");
+}
+
+#[test]
+fn detail_end_shows_the_last_page_full_with_its_position() {
+    let mut app = synthetic_app(1);
+    app.resize(80, 12);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::End);
+    let s = screen(&app);
+    // The body's last text row is the detail's last line (the Warnings header), not blank.
+    let body: Vec<&str> = s.lines().skip(3).take(7).collect();
+    assert!(body.iter().all(|l| !l.trim().is_empty()), "{s}");
+    assert!(
+        body.last().is_some_and(|l| l.contains("Warnings (0)")),
+        "{s}"
+    );
+    assert!(s.contains(" of ") && s.contains("lines "), "{s}");
+}

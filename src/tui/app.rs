@@ -573,7 +573,8 @@ impl App {
 
     fn update_detail(&mut self, action: Action) {
         let page = ui::body_rows(self.width, self.height, self.load.running).max(1) as u16;
-        let max = (ui::detail_line_count(self) as u16).saturating_sub(1);
+        // The last scroll position shows the last page full, never a blank one.
+        let max = (ui::detail_line_count(self) as u16).saturating_sub(page);
         let n = self.selected_members().len().max(1);
         let d = &mut self.detail;
         match action {

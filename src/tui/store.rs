@@ -280,11 +280,15 @@ pub fn suspicion(r: &BitsInfo) -> u8 {
     s
 }
 
-/// Short codes for the Flags column: `⚠` for hidden characters, then the suspicion codes.
-pub fn flag_codes(hidden: bool, susp: u8) -> String {
+/// Short codes for the Flags column: `⚠` for hidden characters, `W` when a record carries
+/// decoder warnings (the detail pane lists them), then the suspicion codes.
+pub fn flag_codes(hidden: bool, warned: bool, susp: u8) -> String {
     let mut parts: Vec<&str> = Vec::new();
     if hidden {
         parts.push("⚠");
+    }
+    if warned {
+        parts.push("W");
     }
     for (bit, code, _) in SUSP_REASONS {
         if susp & bit != 0 {
@@ -305,6 +309,8 @@ pub struct Rec {
     /// Some string of the record holds a control, bidi or invisible character.
     pub hidden: bool,
     pub susp: u8,
+    /// How many distinct warnings the decoders attached to the record.
+    pub warnings: u32,
     /// Where the record's search text starts in the store's text arena: the lowercased
     /// display forms of the search fields, separated by NUL (which a display form never
     /// holds); and where each field ends, relative to that start. One arena for all records
@@ -335,6 +341,18 @@ fn record_has_hidden(r: &BitsInfo) -> bool {
             })
 }
 
+/// A record's warnings, each once, in the order they were first given (a warning about a
+/// job reaches each of its file rows once, and some decoders repeat one per copy).
+pub fn distinct_warnings(r: &BitsInfo) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for w in &r.warnings {
+        if !out.contains(&w.as_str()) {
+            out.push(w);
+        }
+    }
+    out
+}
+
 /// Append the lowercased display form of `s`.
 fn push_search_form(out: &mut String, s: &str) {
     let e = display::escape(s);
@@ -360,6 +378,7 @@ impl Rec {
         Rec {
             hidden: record_has_hidden(&info),
             susp: suspicion(&info),
+            warnings: distinct_warnings(&info).len() as u32,
             info,
             hay_at,
             ends,
@@ -390,6 +409,7 @@ impl Rec {
     fn matches(&self, arena: &str, term: &Compiled) -> bool {
         match &term.kind {
             CompiledKind::HasHidden => self.hidden,
+            CompiledKind::HasWarnings => self.warnings > 0,
             CompiledKind::Any => true,
             CompiledKind::Fuzzy(m) => {
                 if term.scope == Scope::All {
@@ -527,6 +547,7 @@ fn gap_scan(bytes: &[u8], table: &[u64; 256], n: usize) -> bool {
 enum CompiledKind {
     Any,
     HasHidden,
+    HasWarnings,
     Fuzzy(FuzzyPattern),
     Exact(String),
 }
@@ -610,6 +631,8 @@ pub enum TermKind {
     Exact(String),
     /// `has:hidden`.
     HasHidden,
+    /// `has:warnings`.
+    HasWarnings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -632,10 +655,14 @@ impl Query {
         let mut terms = Vec::new();
         for word in text.split_whitespace() {
             let lower = word.to_lowercase();
-            if lower == "has:hidden" {
+            if lower == "has:hidden" || lower == "has:warnings" {
                 terms.push(Term {
                     scope: Scope::All,
-                    kind: TermKind::HasHidden,
+                    kind: if lower == "has:hidden" {
+                        TermKind::HasHidden
+                    } else {
+                        TermKind::HasWarnings
+                    },
                 });
                 continue;
             }
@@ -655,7 +682,7 @@ impl Query {
     pub fn is_empty(&self) -> bool {
         self.terms.iter().all(|t| match &t.kind {
             TermKind::Fuzzy(p) | TermKind::Exact(p) => p.is_empty(),
-            TermKind::HasHidden => false,
+            TermKind::HasHidden | TermKind::HasWarnings => false,
         })
     }
 
@@ -667,6 +694,7 @@ impl Query {
                 nt.scope == ot.scope
                     && match (&ot.kind, &nt.kind) {
                         (TermKind::HasHidden, TermKind::HasHidden) => true,
+                        (TermKind::HasWarnings, TermKind::HasWarnings) => true,
                         (TermKind::Fuzzy(o), TermKind::Fuzzy(n)) => n.starts_with(o.as_str()),
                         (TermKind::Exact(o), TermKind::Exact(n)) => n.starts_with(o.as_str()),
                         (TermKind::Fuzzy(o), TermKind::Exact(n)) => n.starts_with(o.as_str()),
@@ -683,6 +711,7 @@ impl Query {
                 scope: t.scope,
                 kind: match &t.kind {
                     TermKind::HasHidden => CompiledKind::HasHidden,
+                    TermKind::HasWarnings => CompiledKind::HasWarnings,
                     TermKind::Fuzzy(p) | TermKind::Exact(p) if p.is_empty() => CompiledKind::Any,
                     TermKind::Fuzzy(p) => CompiledKind::Fuzzy(FuzzyPattern::new(p)),
                     TermKind::Exact(p) => CompiledKind::Exact(p.clone()),
@@ -1110,9 +1139,10 @@ impl Col {
         match self {
             Col::Mark => u128::from(store.item_marked(item)),
             Col::Flags => {
-                (u128::from(r.hidden) << 16)
-                    | (u128::from(r.susp.count_ones()) << 8)
-                    | u128::from(r.susp)
+                (u128::from(r.hidden) << 48)
+                    | (u128::from(r.susp.count_ones()) << 40)
+                    | (u128::from(r.susp) << 32)
+                    | u128::from(r.warnings)
             }
             Col::Kind => (u128::from(i.carved) << 32) | u128::from(item.versions),
             Col::Files => u128::from(item.files),
@@ -1132,10 +1162,11 @@ impl Col {
         let (ia, ib) = (&ra.info, &rb.info);
         match self {
             Col::Mark => store.item_marked(a).cmp(&store.item_marked(b)),
-            Col::Flags => (ra.hidden, ra.susp.count_ones(), ra.susp).cmp(&(
+            Col::Flags => (ra.hidden, ra.susp.count_ones(), ra.susp, ra.warnings).cmp(&(
                 rb.hidden,
                 rb.susp.count_ones(),
                 rb.susp,
+                rb.warnings,
             )),
             Col::Kind => (ia.carved, a.versions).cmp(&(ib.carved, b.versions)),
             Col::State => ia.job_state.cmp(&ib.job_state),
@@ -1598,12 +1629,23 @@ impl Store {
             .collect()
     }
 
-    /// Is the item hiding characters or suspicious in any member? (hidden, suspicion bits)
-    pub fn item_flags(&self, item: &Item) -> (bool, u8) {
-        item.members.iter().fold((false, 0u8), |(h, s), &m| {
-            let r = self.rec(m);
-            (h || r.hidden, s | r.susp)
-        })
+    /// Is the item hiding characters, warned about or suspicious in any member?
+    /// (hidden, warned, suspicion bits)
+    pub fn item_flags(&self, item: &Item) -> (bool, bool, u8) {
+        item.members
+            .iter()
+            .fold((false, false, 0u8), |(h, w, s), &m| {
+                let r = self.rec(m);
+                (h || r.hidden, w || r.warnings > 0, s | r.susp)
+            })
+    }
+
+    /// (records carrying warnings, distinct warnings over them).
+    pub fn warning_counts(&self) -> (usize, usize) {
+        self.recs
+            .iter()
+            .filter(|r| r.warnings > 0)
+            .fold((0, 0), |(n, w), r| (n + 1, w + r.warnings as usize))
     }
 }
 

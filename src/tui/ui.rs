@@ -19,11 +19,12 @@ use crate::bits::security::{parse_sid, well_known_name};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
 
-use super::app::{App, Overlay, PromptKind, Screen, SourceSel};
+use super::app::{plural, App, Overlay, PromptKind, Screen, SourceSel};
 use super::display;
 use super::keys;
 use super::store::{
-    flag_codes, human_size, short_sid, Col, Item, Rec, Store, TermKind, ViewKind, SUSP_REASONS,
+    distinct_warnings, flag_codes, human_size, short_sid, Col, Item, Rec, Store, TermKind,
+    ViewKind, SUSP_REASONS,
 };
 use super::worker::Phase;
 
@@ -328,7 +329,11 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     if !app.diagnostics.is_empty() {
         spans.push(sep());
         spans.push(Span::styled(
-            format!("{} warnings (W)", app.diagnostics.len()),
+            format!(
+                "{} warning{} (W)",
+                app.diagnostics.len(),
+                plural(app.diagnostics.len())
+            ),
             Style::default().fg(CARVED),
         ));
     }
@@ -567,7 +572,7 @@ fn draw_table(f: &mut Frame, app: &App, area: Rect) {
 fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: bool) -> Row<'static> {
     let store = &app.store;
     let rep = store.rec(item.rep());
-    let (hidden, susp) = store.item_flags(item);
+    let (hidden, warned, susp) = store.item_flags(item);
     let carved = rep.info.carved;
     let base = if carved {
         Style::default().fg(CARVED).add_modifier(Modifier::ITALIC)
@@ -586,9 +591,11 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
                 }
             }
             Col::Flags => {
-                let codes = flag_codes(hidden, susp);
+                let codes = flag_codes(hidden, warned, susp);
                 let style = if hidden {
                     Style::default().fg(HIDDEN).add_modifier(Modifier::BOLD)
+                } else if susp == 0 {
+                    Style::default().fg(CARVED)
                 } else {
                     Style::default().fg(DANGER)
                 };
@@ -643,6 +650,17 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
                 members
             ),
             Style::default().fg(CARVED),
+        ));
+    }
+    // Where the view is in the record: lines first–last of all.
+    let total = detail_line_count(app);
+    let page = usize::from(area.height.saturating_sub(1));
+    if total > page {
+        let first = usize::from(app.detail.scroll).min(total.saturating_sub(1)) + 1;
+        let last = (first + page).saturating_sub(1).min(total);
+        title.push(Span::styled(
+            format!("lines {first}–{last} of {total} "),
+            Style::default().fg(DIM),
         ));
     }
     let block = Block::default()
@@ -972,8 +990,9 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
         }
     }
 
-    out.push(section(&format!("Warnings ({})", r.warnings.len())));
-    for w in &r.warnings {
+    let warnings = distinct_warnings(r);
+    out.push(section(&format!("Warnings ({})", warnings.len())));
+    for w in warnings {
         out.push(Line::from(vec![Span::raw(" • "), esc(w)]));
     }
     out
@@ -1330,10 +1349,24 @@ fn diagnostics_lines(app: &App) -> Vec<Line<'static>> {
             if app.opts.carve { "" } else { "; carving off" }
         ),
     ));
-    out.push(section(&format!("Warnings ({})", app.diagnostics.len())));
+    out.push(section(&format!(
+        "Load warnings ({})",
+        app.diagnostics.len()
+    )));
     for d in &app.diagnostics {
         out.push(Line::from(vec![Span::raw(" • "), esc(d)]));
     }
+    let (records, warnings) = app.store.warning_counts();
+    out.push(section(&format!("Record warnings ({warnings})")));
+    out.push(Line::from(if records == 0 {
+        " no record carries a warning".to_string()
+    } else {
+        format!(
+            " {warnings} warning{} on {records} of {} records: W in the Flags column marks them, the detail pane (Enter) lists them",
+            plural(warnings),
+            app.store.recs.len()
+        )
+    }));
     out
 }
 
