@@ -863,3 +863,57 @@ fn detail_end_shows_the_last_page_full_with_its_position() {
     );
     assert!(s.contains(" of ") && s.contains("lines "), "{s}");
 }
+
+#[test]
+fn narrow_screens_keep_counts_whole_and_the_url_column() {
+    use bitscope::bits::model::{BitsInfo, Source, SourceKind};
+    let mut app = App::new(Options::default());
+    // One carved job in 1,234 copies, and a live one owned by an account SID.
+    let mut records: Vec<BitsInfo> = (0..1_234u64)
+        .map(|k| BitsInfo {
+            job_id: "{AAAAAAAA-0000-0000-0000-000000000001}".into(),
+            job_name: "a carved job with a long name".into(),
+            url: "https://updates.example.com/pkg/setup.exe".into(),
+            carved: true,
+            job_source: Some(Source {
+                evidence: "qmgr.db".into(),
+                offset: 0x1000 + k * 0x100,
+                length: 0x100,
+                kind: SourceKind::Carved,
+                ..Source::default()
+            }),
+            ..BitsInfo::default()
+        })
+        .collect();
+    records.push(BitsInfo {
+        job_id: "{BBBBBBBB-0000-0000-0000-000000000002}".into(),
+        job_name: "live job".into(),
+        owner_sid: "S-1-5-21-4066115557-1486886006-1773980413-10001".into(),
+        url: "http://203.0.113.9:8080/a.exe".into(),
+        ..BitsInfo::default()
+    });
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(records),
+    });
+    for w in (40..=160).step_by(4) {
+        app.resize(w, 24);
+        let s = screen(&app);
+        let rows: Vec<&str> = s.lines().collect();
+        assert!(
+            rows[0].contains("1 live · 1234 carved"),
+            "width {w}: {}",
+            rows[0]
+        );
+        assert!(rows[2].contains("URL"), "width {w}: {}", rows[2]);
+        let body = rows[3..rows.len() - 2].join("\n");
+        if rows[2].contains("Kind") {
+            assert!(body.contains("×1234"), "width {w}:\n{s}");
+        }
+        if rows[2].contains("Owner") {
+            assert!(body.contains("-10001"), "width {w}:\n{s}");
+        }
+        assert!(body.contains("http"), "width {w}:\n{s}");
+    }
+}

@@ -498,15 +498,38 @@ impl App {
             }
             Action::OpenHex => self.open_hex(Screen::Table),
             Action::SortColumnLeft | Action::SortColumnRight => {
-                let n = self.view.columns().len();
+                // Only to columns on screen, and never the mark column (it has no title).
+                let cols = self.view.columns();
+                let widths = ui::column_widths(cols, self.width);
+                let n = cols.len();
+                let usable = |i: usize| widths[i] > 0 && cols[i] != super::store::Col::Mark;
                 let v = self.store.view_mut(self.view);
-                v.col_cursor = if action == Action::SortColumnLeft {
-                    (v.col_cursor + n - 1) % n
-                } else {
-                    (v.col_cursor + 1) % n
-                };
+                let mut c = v.col_cursor;
+                for _ in 0..n {
+                    c = if action == Action::SortColumnLeft {
+                        (c + n - 1) % n
+                    } else {
+                        (c + 1) % n
+                    };
+                    if usable(c) {
+                        break;
+                    }
+                }
+                v.col_cursor = c;
             }
             Action::Sort => {
+                // The cursor starts on the untitled mark column (or one left out at this
+                // width): sort by the first column on screen instead.
+                let cols = self.view.columns();
+                let widths = ui::column_widths(cols, self.width);
+                let cur = self.store.view(self.view).col_cursor;
+                if widths.get(cur).is_none_or(|&w| w == 0) || cols[cur] == super::store::Col::Mark {
+                    if let Some(i) = (0..cols.len())
+                        .find(|&i| widths[i] > 0 && cols[i] != super::store::Col::Mark)
+                    {
+                        self.store.view_mut(self.view).col_cursor = i;
+                    }
+                }
                 let col = self.view.columns()[self.store.view(self.view).col_cursor];
                 let v = self.store.view_mut(self.view);
                 v.sort = match v.sort {
@@ -690,6 +713,9 @@ impl App {
             let widths = ui::column_widths(self.view.columns(), body.width);
             let mut x = body.x;
             for (i, w) in widths.iter().enumerate() {
+                if *w == 0 {
+                    continue; // left out at this width
+                }
                 if m.column >= x && m.column < x + w {
                     self.store.view_mut(self.view).col_cursor = i;
                     self.update_table(Action::Sort);

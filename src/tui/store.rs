@@ -1029,17 +1029,35 @@ impl Col {
     pub fn width(self) -> (u16, u16) {
         match self {
             Col::Mark => (1, 0),
-            Col::Flags => (12, 0),
-            Col::Kind => (9, 0),
+            Col::Flags => (10, 0),
+            Col::Kind => (10, 0),
             Col::State => (11, 0),
             Col::Created => (19, 0),
             Col::Files => (5, 0),
             Col::Bytes => (16, 0),
             Col::Name => (10, 3),
-            Col::Owner => (10, 2),
-            Col::Command => (10, 2),
-            Col::Url => (12, 4),
-            Col::Path => (12, 3),
+            Col::Owner => (12, 2),
+            Col::Command => (12, 2),
+            Col::Url => (24, 4),
+            Col::Path => (16, 3),
+        }
+    }
+
+    /// When the screen is too narrow for every column, the lowest priority gives way first
+    /// (the URL and the flags stay longest).
+    pub fn priority(self) -> u8 {
+        match self {
+            Col::Mark => 100,
+            Col::Url => 90,
+            Col::Flags => 80,
+            Col::Kind => 75,
+            Col::Name | Col::Path => 70,
+            Col::Created => 60,
+            Col::Command => 55,
+            Col::Bytes => 45,
+            Col::Owner => 40,
+            Col::State => 30,
+            Col::Files => 20,
         }
     }
 
@@ -1207,7 +1225,9 @@ pub fn short_sid(sid: &str, max: usize) -> String {
         return sid.to_string();
     }
     match sid.rsplit_once('-') {
-        Some((_, rid)) => format!("S-1-5-21-…-{rid}"),
+        // The RID is a number: it is never cut, the domain part gives way first.
+        Some((_, rid)) if rid.chars().count() + 11 <= max => format!("S-1-5-21-…-{rid}"),
+        Some((_, rid)) => format!("…-{rid}"),
         None => sid.to_string(),
     }
 }

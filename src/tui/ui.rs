@@ -96,32 +96,110 @@ pub fn hex_rows(width: u16, height: u16, loading: bool) -> usize {
 }
 
 /// Column widths for a table `width` cells wide (one cell between columns).
+/// Column widths for `width` cells: each column its minimum, columns of the lowest
+/// [`Col::priority`] left out (width 0) while the minimums do not fit, then what is left
+/// shared among the flexible columns shown.
 pub fn column_widths(cols: &[Col], width: u16) -> Vec<u16> {
-    let spacing = cols.len().saturating_sub(1) as u16;
-    let fixed: u16 = cols.iter().map(|c| c.width().0).sum();
-    let weights: u16 = cols.iter().map(|c| c.width().1).sum();
-    let mut extra = width.saturating_sub(spacing + fixed);
-    let mut out: Vec<u16> = cols.iter().map(|c| c.width().0).collect();
+    let mut shown = vec![true; cols.len()];
+    loop {
+        let n = shown.iter().filter(|&&s| s).count() as u16;
+        let need: u16 = cols
+            .iter()
+            .zip(&shown)
+            .filter(|(_, &s)| s)
+            .map(|(c, _)| c.width().0)
+            .sum::<u16>()
+            + n.saturating_sub(1);
+        if need <= width || n <= 1 {
+            break;
+        }
+        // The lowest priority goes first; of equals, the rightmost.
+        let drop = (0..cols.len())
+            .filter(|&i| shown[i])
+            .min_by_key(|&i| (cols[i].priority(), usize::MAX - i));
+        match drop {
+            Some(i) => shown[i] = false,
+            None => break,
+        }
+    }
+    let n = shown.iter().filter(|&&s| s).count() as u16;
+    let spacing = n.saturating_sub(1);
+    let mut out: Vec<u16> = cols
+        .iter()
+        .zip(&shown)
+        .map(|(c, &s)| if s { c.width().0 } else { 0 })
+        .collect();
+    let fixed: u16 = out.iter().sum();
+    let flex = |i: usize| shown[i] && cols[i].width().1 > 0;
+    let weights: u16 = (0..cols.len())
+        .filter(|&i| flex(i))
+        .map(|i| cols[i].width().1)
+        .sum();
     if weights == 0 {
         return out;
     }
+    let mut extra = width.saturating_sub(spacing + fixed);
     let total_extra = extra;
-    let last_flex = cols.iter().rposition(|c| c.width().1 > 0);
-    for (i, c) in cols.iter().enumerate() {
-        let w = c.width().1;
-        if w == 0 {
+    let last_flex = (0..cols.len()).rfind(|&i| flex(i));
+    for i in 0..cols.len() {
+        if !flex(i) {
             continue;
         }
         let share = if Some(i) == last_flex {
             extra
         } else {
-            (u32::from(total_extra) * u32::from(w) / u32::from(weights)) as u16
+            (u32::from(total_extra) * u32::from(cols[i].width().1) / u32::from(weights)) as u16
         };
         let share = share.min(extra);
         out[i] += share;
         extra -= share;
     }
     out
+}
+
+/// A one-line text cut to `width` cells: whole spans while they fit, then the first that
+/// does not, cut with `…` (so a cut always shows).
+fn fit_line(spans: Vec<Span<'static>>, width: u16) -> Line<'static> {
+    let max = usize::from(width);
+    let total: usize = spans.iter().map(|s| display::width(&s.content)).sum();
+    if total <= max {
+        return Line::from(spans);
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    for s in spans {
+        let w = display::width(&s.content);
+        if used + w < max {
+            used += w;
+            out.push(s);
+            continue;
+        }
+        let cut = display::truncate(&s.content, max - used).into_owned();
+        out.push(Span::styled(cut, s.style));
+        break;
+    }
+    Line::from(out)
+}
+
+/// The Kind cell: `live`, `carved`, with `×N` copies when more than one; words shrink
+/// before the count does (a count is never cut while it fits at all).
+fn kind_cell(carved: bool, versions: u32, w: u16) -> String {
+    let kind = if carved { "carved" } else { "live" };
+    if versions <= 1 {
+        return cell(kind, w);
+    }
+    let w = usize::from(w);
+    let forms = [
+        format!("{kind} ×{versions}"),
+        format!("{kind}×{versions}"),
+        format!("{}×{versions}", &kind[..1]),
+        format!("×{versions}"),
+    ];
+    forms
+        .iter()
+        .find(|f| display::width(f) <= w)
+        .cloned()
+        .unwrap_or_else(|| forms[3].clone())
 }
 
 /// Which view tab is at column `x` of the tabs line.
@@ -288,32 +366,8 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
             .add_modifier(Modifier::BOLD),
     )];
     let sep = || Span::styled(" │ ", Style::default().fg(DIM));
-    if let Some(p) = &app.path {
-        spans.push(Span::raw(" "));
-        spans.push(esc(&p.display().to_string()));
-    }
-    match app.evidence.as_slice() {
-        [] => {}
-        [e] => {
-            spans.push(sep());
-            spans.push(Span::raw(human_size(e.size)));
-            spans.push(sep());
-            spans.push(Span::styled(
-                format!("sha256 {}…", e.sha256.get(..16).unwrap_or(&e.sha256)),
-                Style::default().fg(DIM),
-            ));
-        }
-        many => {
-            spans.push(sep());
-            let total: u64 = many.iter().map(|e| e.size).sum();
-            spans.push(Span::raw(format!(
-                "{} files, {}",
-                many.len(),
-                human_size(total)
-            )));
-        }
-    }
-    spans.push(sep());
+    // Counts first (they are never cut), then the path, size and hash (cut with `…`).
+    spans.push(Span::raw(" "));
     spans.push(Span::styled(
         format!("{} live", app.store.live_count),
         Style::default().fg(LIVE),
@@ -337,7 +391,32 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
             Style::default().fg(CARVED),
         ));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    if let Some(p) = &app.path {
+        spans.push(sep());
+        spans.push(esc(&p.display().to_string()));
+    }
+    match app.evidence.as_slice() {
+        [] => {}
+        [e] => {
+            spans.push(sep());
+            spans.push(Span::raw(human_size(e.size)));
+            spans.push(sep());
+            spans.push(Span::styled(
+                format!("sha256 {}…", e.sha256.get(..16).unwrap_or(&e.sha256)),
+                Style::default().fg(DIM),
+            ));
+        }
+        many => {
+            spans.push(sep());
+            let total: u64 = many.iter().map(|e| e.size).sum();
+            spans.push(Span::raw(format!(
+                "{} files, {}",
+                many.len(),
+                human_size(total)
+            )));
+        }
+    }
+    f.render_widget(Paragraph::new(fit_line(spans, area.width)), area);
 }
 
 fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
@@ -389,7 +468,7 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::raw("   "));
         spans.extend(right);
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Paragraph::new(fit_line(spans, area.width)), area);
 }
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -489,7 +568,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
             } else {
                 Style::default()
             };
-            Line::from(esc_styled(&s.text, style))
+            fit_line(vec![esc_styled(&s.text, style)], area.width)
         }
         None => Line::from(""),
     };
@@ -497,8 +576,16 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
 }
 
 fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
+    // Whole hints only: those that do not fit are left out (`?` lists every key).
     let mut spans = Vec::new();
+    let mut used = 0usize;
     for (i, (key, word)) in keys::hints(app.ctx()).into_iter().enumerate() {
+        let gap = if i > 0 { 2 } else { 0 };
+        let w = gap + display::width(&key) + 1 + display::width(word);
+        if used + w > usize::from(area.width) {
+            break;
+        }
+        used += w;
         if i > 0 {
             spans.push(Span::raw("  "));
         }
@@ -517,11 +604,17 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
 
 fn draw_table(f: &mut Frame, app: &App, area: Rect) {
     let view = app.store.view(app.view);
-    let cols = app.view.columns();
-    let widths = column_widths(cols, area.width);
-    let header = Row::new(cols.iter().enumerate().map(|(i, c)| {
+    let all_cols = app.view.columns();
+    let all_widths = column_widths(all_cols, area.width);
+    // Only the columns that fit (see column_widths); `i` stays the index into all columns.
+    let on: Vec<usize> = (0..all_cols.len()).filter(|&i| all_widths[i] > 0).collect();
+    let cols: Vec<Col> = on.iter().map(|&i| all_cols[i]).collect();
+    let widths: Vec<u16> = on.iter().map(|&i| all_widths[i]).collect();
+    let cols = cols.as_slice();
+    let header = Row::new(on.iter().map(|&i| {
+        let c = all_cols[i];
         let arrow = match view.sort {
-            Some((sc, desc)) if sc == *c => {
+            Some((sc, desc)) if sc == c => {
                 if desc {
                     "▼"
                 } else {
@@ -534,7 +627,10 @@ fn draw_table(f: &mut Frame, app: &App, area: Rect) {
         if i == view.col_cursor {
             style = style.fg(Color::Black).bg(ACCENT);
         }
-        Line::from(Span::styled(format!("{}{arrow}", c.title()), style))
+        // The arrow is kept whole; the title gives way.
+        let room = usize::from(all_widths[i]).saturating_sub(display::width(arrow));
+        let title = display::truncate(c.title(), room);
+        Line::from(Span::styled(format!("{title}{arrow}"), style))
     }))
     .style(Style::default().add_modifier(Modifier::UNDERLINED));
     let rows_on_screen = usize::from(area.height.saturating_sub(1));
@@ -607,7 +703,7 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
                 } else {
                     Style::default().fg(LIVE)
                 };
-                Line::from(Span::styled(cell(&c.text(store, item), w), style))
+                Line::from(Span::styled(kind_cell(carved, item.versions, w), style))
             }
             Col::Owner => {
                 let text = short_sid(&c.text(store, item), usize::from(w));
