@@ -917,3 +917,70 @@ fn narrow_screens_keep_counts_whole_and_the_url_column() {
         assert!(body.contains("http"), "width {w}:\n{s}");
     }
 }
+
+#[test]
+fn filter_identifiers_negation_phrases_scopes_and_errors() {
+    let Some(p) = common::sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+    // The rows view: one record per row, so a row matches when its record does.
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    let shown = |app: &App| -> Vec<u32> {
+        let v = app.store.view(app.view);
+        v.shown.iter().map(|&i| v.items[i as usize].rep()).collect()
+    };
+    let filter = |app: &mut App, q: &str| {
+        app.set_filter(q);
+        shown(app)
+    };
+    let all = shown(&app);
+    let owner = |app: &App, r: u32| app.store.rec(r).info.owner_sid.clone();
+    // An identifier matches exactly or by prefix, never fuzzily.
+    let system: Vec<u32> = all
+        .iter()
+        .copied()
+        .filter(|&r| owner(&app, r) == "S-1-5-18")
+        .collect();
+    assert!(!system.is_empty() && system.len() < all.len());
+    assert_eq!(filter(&mut app, "owner:S-1-5-18"), system);
+    let accounts = filter(&mut app, "owner:S-1-5-21");
+    assert!(accounts
+        .iter()
+        .all(|&r| owner(&app, r).starts_with("S-1-5-21")));
+    assert!(!accounts.is_empty());
+    // Scopes ignore case; a negated term keeps exactly the rest.
+    let gvt1 = filter(&mut app, "url:gvt1");
+    assert!(!gvt1.is_empty());
+    assert_eq!(filter(&mut app, "URL:gvt1"), gvt1);
+    let not: Vec<u32> = all.iter().copied().filter(|r| !gvt1.contains(r)).collect();
+    assert_eq!(filter(&mut app, "-url:gvt1"), not);
+    assert_eq!(filter(&mut app, "!url:gvt1"), not);
+    // A phrase is one substring, spaces included.
+    let name0 = app.store.rec(all[0]).info.job_name.clone();
+    let words: Vec<&str> = name0.split_whitespace().take(2).collect();
+    if words.len() == 2 {
+        let phrase = format!("\"{} {}\"", words[0], words[1]);
+        let got = filter(&mut app, &format!("name:{phrase}"));
+        assert!(got.contains(&all[0]), "{phrase}");
+        assert!(got.iter().all(|&r| app
+            .store
+            .rec(r)
+            .info
+            .job_name
+            .to_lowercase()
+            .contains(&format!("{} {}", words[0], words[1]).to_lowercase())));
+    }
+    // An unknown scope is an error in the prompt, not a silent empty table.
+    app.set_filter("");
+    typ(&mut app, "/foo:bar");
+    assert!(app.store.query.error.is_some());
+    let s = screen(&app);
+    assert!(s.contains("unknown scope foo:"), "{s}");
+    press(&mut app, KeyCode::Enter);
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.error && s.text.contains("unknown scope")));
+}

@@ -267,10 +267,13 @@ fn a_path_that_cannot_be_read_is_one_line_before_the_terminal_is_taken() {
         .join(format!("empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("scratch dir");
     let name = PathBuf::from(empty.file_name().expect("a name"));
-    for (what, path) in [
+    for (k, (what, path)) in [
         ("missing", PathBuf::from("/nonexistent/qmgr.db")),
         ("no queue files", name),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         // Relative to the scratch folder, so the message fits on one line of the pane.
         let script = format!(
             "cd {} && {} {}; echo BITSCOPE-EXIT=$?; sleep 60",
@@ -278,7 +281,8 @@ fn a_path_that_cannot_be_read_is_one_line_before_the_terminal_is_taken() {
             shell_quote(&common::bitscope_bin()),
             shell_quote(&path),
         );
-        let Some(tmux) = session("badpath", &script) else {
+        // A server of its own each time: the last one may still be shutting down.
+        let Some(tmux) = session(&format!("badpath{k}"), &script) else {
             return;
         };
         let screen = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));

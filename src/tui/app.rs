@@ -773,6 +773,10 @@ impl App {
                 self.prompt = None;
                 self.set_filter(&text);
                 let v = self.store.view(self.view);
+                if let Some(e) = self.store.query.error.clone() {
+                    self.set_status(format!("filter: {e}"), true);
+                    return;
+                }
                 let msg = if text.is_empty() {
                     "filter cleared".to_string()
                 } else {

@@ -106,7 +106,8 @@ impl Field {
     }
 }
 
-/// A filter scope: `url:`, `cmd:`, `name:`, `owner:`, `path:`, or none (every text field).
+/// A filter scope: `url:`, `cmd:`, `name:`, `owner:`, `path:`, `id:`, or none (every text
+/// field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     All,
@@ -115,6 +116,7 @@ pub enum Scope {
     Name,
     Owner,
     Path,
+    Id,
 }
 
 impl Scope {
@@ -126,16 +128,46 @@ impl Scope {
             Scope::Name => &[Field::Name],
             Scope::Owner => &[Field::OwnerSid, Field::OwnerAccount],
             Scope::Path => &[Field::FullPath, Field::Filename, Field::Target, Field::Tmp],
+            Scope::Id => &[Field::JobId, Field::FileId],
         }
     }
 
-    const PREFIXES: [(&'static str, Scope); 5] = [
-        ("url:", Scope::Url),
-        ("cmd:", Scope::Cmd),
-        ("name:", Scope::Name),
-        ("owner:", Scope::Owner),
-        ("path:", Scope::Path),
+    /// The scope names the filter knows (matched without regard to case).
+    pub const NAMES: [(&'static str, Scope); 6] = [
+        ("url", Scope::Url),
+        ("cmd", Scope::Cmd),
+        ("name", Scope::Name),
+        ("owner", Scope::Owner),
+        ("path", Scope::Path),
+        ("id", Scope::Id),
     ];
+}
+
+impl Field {
+    /// Identifiers (GUIDs, SIDs) match exactly or by prefix, never fuzzily.
+    pub fn is_identifier(self) -> bool {
+        matches!(self, Field::JobId | Field::FileId | Field::OwnerSid)
+    }
+}
+
+/// Does a (lowercase) pattern look like an identifier: a SID (`s-1-…`), a GUID or its
+/// start (`{…`, or eight or more hex digits and dashes starting with eight hex digits)?
+pub fn is_identifier_pattern(p: &str) -> bool {
+    let p = p.strip_prefix('{').unwrap_or(p);
+    if p.starts_with("s-1-") {
+        return true;
+    }
+    p.len() >= 8
+        && p.bytes().take(8).all(|b| b.is_ascii_hexdigit())
+        && p.bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'-' || b == b'}')
+}
+
+/// An identifier field (lowercase display form) starts with the pattern, braces aside.
+fn id_prefix(field: &str, pat: &str) -> bool {
+    let f = field.strip_prefix('{').unwrap_or(field);
+    let p = pat.strip_prefix('{').unwrap_or(pat);
+    !p.is_empty() && f.starts_with(p)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,9 +436,15 @@ impl Rec {
             .unwrap_or("")
     }
 
-    /// Does the record match one term? An unscoped term searches the whole NUL-separated
-    /// text at once; a scoped one, its fields.
+    /// Does the record match one term? An unscoped fuzzy or exact term searches the whole
+    /// NUL-separated text at once; a scoped one, its fields; an identifier, the identifier
+    /// fields by prefix and the others by substring. A negated term inverts the answer.
     fn matches(&self, arena: &str, term: &Compiled) -> bool {
+        self.matches_positive(arena, term) != term.negate
+    }
+
+    fn matches_positive(&self, arena: &str, term: &Compiled) -> bool {
+        let fields = term.scope.fields();
         match &term.kind {
             CompiledKind::HasHidden => self.hidden,
             CompiledKind::HasWarnings => self.warnings > 0,
@@ -415,22 +453,26 @@ impl Rec {
                 if term.scope == Scope::All {
                     m.matches(self.hay(arena))
                 } else {
-                    term.scope
-                        .fields()
-                        .iter()
-                        .any(|f| m.matches(self.field_text(arena, *f)))
+                    fields.iter().any(|f| m.matches(self.field_text(arena, *f)))
                 }
             }
             CompiledKind::Exact(p) => {
                 if term.scope == Scope::All {
                     self.hay(arena).contains(p.as_str())
                 } else {
-                    term.scope
-                        .fields()
+                    fields
                         .iter()
                         .any(|f| self.field_text(arena, *f).contains(p.as_str()))
                 }
             }
+            CompiledKind::Ident(p) => fields.iter().any(|f| {
+                let t = self.field_text(arena, *f);
+                if f.is_identifier() {
+                    id_prefix(t, p)
+                } else {
+                    t.contains(p.as_str())
+                }
+            }),
         }
     }
 }
@@ -550,6 +592,8 @@ enum CompiledKind {
     HasWarnings,
     Fuzzy(FuzzyPattern),
     Exact(String),
+    /// An identifier: prefix of an identifier field, substring of any other.
+    Ident(String),
 }
 
 /// A query term ready to test.
@@ -557,6 +601,7 @@ enum CompiledKind {
 pub struct Compiled {
     scope: Scope,
     kind: CompiledKind,
+    negate: bool,
 }
 
 /// Is `pat` a subsequence of `hay`? (Both lowercase.)
@@ -627,7 +672,7 @@ fn gap_match<T: PartialEq>(hay: &[T], pat: &[T]) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TermKind {
     Fuzzy(String),
-    /// `'text`: a plain substring.
+    /// `'text` or `"a phrase"`: a plain substring.
     Exact(String),
     /// `has:hidden`.
     HasHidden,
@@ -639,44 +684,106 @@ pub enum TermKind {
 pub struct Term {
     pub scope: Scope,
     pub kind: TermKind,
+    /// `-term`: rows that do not match.
+    pub negate: bool,
 }
 
 /// A parsed filter: every term must match (in some member record of an item).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     pub terms: Vec<Term>,
+    /// What the filter line got wrong (an unknown `scope:`), for the prompt; the faulty
+    /// term is left out of the match.
+    pub error: Option<String>,
+}
+
+/// Split the filter line into words; a `"` starts a phrase that runs, spaces included, to
+/// the next `"` (or the end).
+fn split_terms(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 impl Query {
-    /// Parse the filter line: whitespace-separated terms, each optionally `scope:`-prefixed
-    /// and `'`-prefixed for an exact substring; `has:hidden` selects records holding hidden
-    /// characters. Matching ignores case. An unknown `word:` is just text (URLs hold colons).
+    /// Parse the filter line: terms separated by spaces, each optionally `-`-prefixed to
+    /// negate, `scope:`-prefixed (any case), and `'`-prefixed for an exact substring or
+    /// `"quoted"` for a phrase; `has:hidden` and `has:warnings` select records. Matching
+    /// ignores case. A `word:` that is not a scope is an error (shown in the prompt), unless
+    /// it is a URL scheme (`http://`) or a drive letter (`c:\`).
     pub fn parse(text: &str) -> Query {
         let mut terms = Vec::new();
-        for word in text.split_whitespace() {
+        let mut error = None;
+        for word in split_terms(text) {
             let lower = word.to_lowercase();
-            if lower == "has:hidden" || lower == "has:warnings" {
+            let (negate, body) = match lower.strip_prefix(['-', '!']) {
+                Some(rest) if !rest.is_empty() => (true, rest),
+                _ => (false, lower.as_str()),
+            };
+            if body == "has:hidden" || body == "has:warnings" {
                 terms.push(Term {
                     scope: Scope::All,
-                    kind: if lower == "has:hidden" {
+                    kind: if body == "has:hidden" {
                         TermKind::HasHidden
                     } else {
                         TermKind::HasWarnings
                     },
+                    negate,
                 });
                 continue;
             }
-            let (scope, rest) = Scope::PREFIXES
-                .iter()
-                .find_map(|(p, s)| lower.strip_prefix(p).map(|r| (*s, r)))
-                .unwrap_or((Scope::All, lower.as_str()));
-            let kind = match rest.strip_prefix('\'') {
-                Some(e) => TermKind::Exact(e.to_string()),
-                None => TermKind::Fuzzy(rest.to_string()),
+            let mut scope = Scope::All;
+            let mut rest = body;
+            if let Some((name, after)) = body.split_once(':') {
+                if let Some((_, s)) = Scope::NAMES.iter().find(|(n, _)| *n == name) {
+                    scope = *s;
+                    rest = after;
+                } else if name.len() >= 2
+                    && name.bytes().all(|b| b.is_ascii_alphabetic())
+                    && !after.starts_with("//")
+                {
+                    let names: Vec<&str> = Scope::NAMES.iter().map(|(n, _)| *n).collect();
+                    error.get_or_insert_with(|| {
+                        format!(
+                            "unknown scope {name}: (scopes: {}: has:hidden has:warnings)",
+                            names.join(": ")
+                        )
+                    });
+                    continue;
+                }
+            }
+            let kind = if let Some(e) = rest.strip_prefix('\'') {
+                TermKind::Exact(e.to_string())
+            } else if let Some(p) = rest.strip_prefix('"') {
+                TermKind::Exact(p.strip_suffix('"').unwrap_or(p).to_string())
+            } else {
+                TermKind::Fuzzy(rest.to_string())
             };
-            terms.push(Term { scope, kind });
+            terms.push(Term {
+                scope,
+                kind,
+                negate,
+            });
         }
-        Query { terms }
+        Query { terms, error }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -687,19 +794,29 @@ impl Query {
     }
 
     /// True when every record matching `self` also matches `old`: then only the records that
-    /// matched `old` need testing (typing one more character narrows the search).
+    /// matched `old` need testing (typing one more character narrows the search). A negated
+    /// term narrows only when kept as it was; identifiers (prefix matches) narrow too.
     pub fn narrows(&self, old: &Query) -> bool {
         old.terms.iter().all(|ot| {
             self.terms.iter().any(|nt| {
-                nt.scope == ot.scope
-                    && match (&ot.kind, &nt.kind) {
-                        (TermKind::HasHidden, TermKind::HasHidden) => true,
-                        (TermKind::HasWarnings, TermKind::HasWarnings) => true,
-                        (TermKind::Fuzzy(o), TermKind::Fuzzy(n)) => n.starts_with(o.as_str()),
-                        (TermKind::Exact(o), TermKind::Exact(n)) => n.starts_with(o.as_str()),
-                        (TermKind::Fuzzy(o), TermKind::Exact(n)) => n.starts_with(o.as_str()),
-                        _ => false,
+                if nt.scope != ot.scope || nt.negate != ot.negate {
+                    return false;
+                }
+                if ot.negate {
+                    return nt.kind == ot.kind;
+                }
+                match (&ot.kind, &nt.kind) {
+                    (TermKind::HasHidden, TermKind::HasHidden) => true,
+                    (TermKind::HasWarnings, TermKind::HasWarnings) => true,
+                    (TermKind::Exact(o), TermKind::Exact(n)) => n.starts_with(o.as_str()),
+                    // A fuzzy pattern turns into an identifier (prefix) as it grows, and a
+                    // prefix match is also a fuzzy match: both narrow.
+                    (TermKind::Fuzzy(o), TermKind::Fuzzy(n) | TermKind::Exact(n)) => {
+                        n.starts_with(o.as_str())
+                            && (is_identifier_pattern(n) || !is_identifier_pattern(o))
                     }
+                    _ => false,
+                }
             })
         })
     }
@@ -709,16 +826,100 @@ impl Query {
             .iter()
             .map(|t| Compiled {
                 scope: t.scope,
+                negate: t.negate,
                 kind: match &t.kind {
                     TermKind::HasHidden => CompiledKind::HasHidden,
                     TermKind::HasWarnings => CompiledKind::HasWarnings,
                     TermKind::Fuzzy(p) | TermKind::Exact(p) if p.is_empty() => CompiledKind::Any,
+                    TermKind::Fuzzy(p) if is_identifier_pattern(p) => {
+                        CompiledKind::Ident(p.clone())
+                    }
                     TermKind::Fuzzy(p) => CompiledKind::Fuzzy(FuzzyPattern::new(p)),
                     TermKind::Exact(p) => CompiledKind::Exact(p.clone()),
                 },
             })
             .collect()
     }
+}
+
+/// The characters of `text` (a cell as displayed) that a filter term matches in it, by the
+/// same rules as the filter: for highlighting, so the letters lit are the ones that matched.
+/// `None` when the term does not match this text (or is negated: nothing to light).
+pub fn term_positions(text: &str, term: &Term, fields: &[Field]) -> Option<Vec<usize>> {
+    if term.negate {
+        return None;
+    }
+    // One lowercase character per character, so positions line up with `text`.
+    let hay: Vec<char> = text
+        .chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
+        .collect();
+    let substring = |p: &str| -> Option<Vec<usize>> {
+        let pat: Vec<char> = p.chars().collect();
+        if pat.is_empty() || pat.len() > hay.len() {
+            return None;
+        }
+        (0..=hay.len() - pat.len())
+            .find(|&s| hay[s..s + pat.len()] == pat[..])
+            .map(|s| (s..s + pat.len()).collect())
+    };
+    match &term.kind {
+        TermKind::HasHidden | TermKind::HasWarnings => None,
+        TermKind::Exact(p) => substring(p),
+        TermKind::Fuzzy(p) if p.is_empty() => None,
+        TermKind::Fuzzy(p) if is_identifier_pattern(p) => {
+            if fields.iter().any(|f| f.is_identifier()) {
+                let lead = usize::from(hay.first() == Some(&'{') && !p.starts_with('{'));
+                let pat: Vec<char> = p.chars().collect();
+                let end = lead + pat.len();
+                (hay.len() >= end && hay[lead..end] == pat[..]).then(|| (lead..end).collect())
+            } else {
+                substring(p)
+            }
+        }
+        TermKind::Fuzzy(p) => {
+            let pat: Vec<char> = p.chars().collect();
+            gap_positions(&hay, &pat)
+        }
+    }
+}
+
+/// [`gap_match`] that also says where: the positions of one match of `pat` in `hay`.
+fn gap_positions(hay: &[char], pat: &[char]) -> Option<Vec<usize>> {
+    let n = pat.len();
+    if n == 0 {
+        return None;
+    }
+    let mut last: Vec<Option<usize>> = vec![None; n];
+    // For each pattern position, (where it matched, where the previous one did).
+    let mut chain: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+    for (q, c) in hay.iter().enumerate() {
+        for k in (0..n).rev() {
+            if pat[k] != *c {
+                continue;
+            }
+            let prev = if k == 0 {
+                Some(q)
+            } else {
+                last[k - 1].filter(|&r| q - r <= MAX_GAP)
+            };
+            let Some(prev) = prev else { continue };
+            chain[k].push((q, prev));
+            if k == n - 1 {
+                let mut out = vec![q];
+                let mut want = prev;
+                for kk in (0..n - 1).rev() {
+                    let &(at, p) = chain[kk].iter().rev().find(|(at, _)| *at == want)?;
+                    out.push(at);
+                    want = p;
+                }
+                out.reverse();
+                return Some(out);
+            }
+            last[k] = Some(q);
+        }
+    }
+    None
 }
 
 fn matches_all(arena: &str, terms: &[Compiled], r: &Rec) -> bool {
@@ -1772,16 +1973,80 @@ mod tests {
 
     #[test]
     fn query_parsing_and_narrowing() {
-        let q = Query::parse("url:moz 'exe has:hidden Foo:bar");
-        assert_eq!(q.terms.len(), 4);
+        let q = Query::parse("URL:moz 'exe has:hidden -cmd:x \"two words\" http://a c:\\x");
+        assert_eq!(q.error, None);
+        assert_eq!(q.terms.len(), 7);
         assert_eq!(q.terms[0].scope, Scope::Url);
         assert_eq!(q.terms[1].kind, TermKind::Exact("exe".into()));
         assert_eq!(q.terms[2].kind, TermKind::HasHidden);
-        assert_eq!(q.terms[3].kind, TermKind::Fuzzy("foo:bar".into()));
+        assert!(q.terms[3].negate && q.terms[3].scope == Scope::Cmd);
+        assert_eq!(q.terms[4].kind, TermKind::Exact("two words".into()));
+        assert_eq!(q.terms[5].kind, TermKind::Fuzzy("http://a".into()));
+        assert_eq!(q.terms[6].kind, TermKind::Fuzzy("c:\\x".into()));
+        let bad = Query::parse("foo:bar moz");
+        assert!(bad
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("unknown scope foo:")));
+        assert_eq!(bad.terms.len(), 1);
         assert!(Query::parse("url:mozi").narrows(&Query::parse("url:moz")));
         assert!(!Query::parse("url:").narrows(&Query::parse("url")));
         assert!(Query::parse("a b").narrows(&Query::parse("a")));
         assert!(!Query::parse("a").narrows(&Query::parse("a b")));
+        // A negated term widens as it grows.
+        assert!(!Query::parse("-mozi").narrows(&Query::parse("-moz")));
+        assert!(Query::parse("-moz x").narrows(&Query::parse("-moz")));
+        // A GUID start stops being an identifier when a non-hex letter follows.
+        assert!(!Query::parse("308046b0z").narrows(&Query::parse("308046b0")));
+        assert!(Query::parse("308046b0").narrows(&Query::parse("308046b")));
+    }
+
+    #[test]
+    fn identifiers_match_by_prefix_and_highlight_what_matched() {
+        let mut arena = String::new();
+        let sys = Rec::new(
+            BitsInfo {
+                owner_sid: "S-1-5-18".into(),
+                job_id: "{4F2C1A0B-0000-0000-0000-000000000001}".into(),
+                ..BitsInfo::default()
+            },
+            &mut arena,
+        );
+        let user = Rec::new(
+            BitsInfo {
+                owner_sid: "S-1-5-21-1-2-3-1001".into(),
+                job_name: "s 1 5 18 fuzzy bait".into(),
+                ..BitsInfo::default()
+            },
+            &mut arena,
+        );
+        let hit = |q: &str, r: &Rec| matches_all(&arena, &Query::parse(q).compile(), r);
+        assert!(hit("owner:S-1-5-18", &sys));
+        assert!(!hit("owner:S-1-5-18", &user));
+        assert!(hit("owner:s-1-5-21", &user));
+        assert!(hit("-owner:S-1-5-18", &user));
+        assert!(!hit("-owner:S-1-5-18", &sys));
+        assert!(hit("id:4f2c1a0b", &sys) && hit("{4f2c1a0b-0000", &sys));
+        assert!(!hit("id:2c1a0b00", &sys));
+        // Highlight: the same rules light the same letters.
+        let t = |q: &str| Query::parse(q).terms.remove(0);
+        let id = [Field::JobId];
+        assert_eq!(
+            term_positions("{4F2C1A0B-0000…", &t("4f2c1a0b"), &id),
+            Some((1..9).collect())
+        );
+        assert_eq!(
+            term_positions("MozillaUpdate", &t("mzup"), &[Field::Name]),
+            Some(vec![0, 2, 7, 8])
+        );
+        assert_eq!(
+            term_positions("MozillaUpdate", &t("-moz"), &[Field::Name]),
+            None
+        );
+        assert_eq!(
+            term_positions("a two words b", &t("\"two words\""), &[Field::Name]),
+            Some((2..11).collect())
+        );
     }
 
     #[test]

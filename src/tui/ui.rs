@@ -4,10 +4,6 @@
 //! Every string that comes from the evidence (or from the analyst) reaches a widget through
 //! [`display`]: [`esc`] for whole values, [`cell`] for table cells.
 
-use std::sync::OnceLock;
-
-use fuzzy_matcher::skim::SkimMatcherV2;
-use fuzzy_matcher::FuzzyMatcher;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -23,7 +19,7 @@ use super::app::{plural, App, Overlay, PromptKind, Screen, SourceSel};
 use super::display;
 use super::keys;
 use super::store::{
-    distinct_warnings, flag_codes, human_size, short_sid, Col, Item, Rec, Store, TermKind,
+    self, distinct_warnings, flag_codes, human_size, short_sid, Col, Field, Item, Rec, Store,
     ViewKind, SUSP_REASONS,
 };
 use super::worker::Phase;
@@ -264,44 +260,30 @@ fn section(title: &str) -> Line<'static> {
     ))
 }
 
-fn matcher() -> &'static SkimMatcherV2 {
-    static M: OnceLock<SkimMatcherV2> = OnceLock::new();
-    M.get_or_init(|| SkimMatcherV2::default().ignore_case())
-}
-
-/// Split a display string into spans, the characters matching the filter highlighted.
+/// Split a display string into spans, the characters matching the filter highlighted (by
+/// the filter's own rules: [`store::term_positions`]).
 fn highlighted(text: String, col: Col, store: &Store, base: Style) -> Line<'static> {
     let fields = col.fields();
     let mut marks = vec![false; text.chars().count()];
     let mut any = false;
     for t in &store.query.terms {
-        if !t.scope.fields().iter().any(|f| fields.contains(f)) {
+        let scoped: Vec<Field> = t
+            .scope
+            .fields()
+            .iter()
+            .copied()
+            .filter(|f| fields.contains(f))
+            .collect();
+        if scoped.is_empty() {
             continue;
         }
-        match &t.kind {
-            TermKind::Fuzzy(p) if !p.is_empty() => {
-                if let Some((_, idx)) = matcher().fuzzy_indices(&text, p) {
-                    for i in idx {
-                        if let Some(m) = marks.get_mut(i) {
-                            *m = true;
-                            any = true;
-                        }
-                    }
+        if let Some(pos) = store::term_positions(&text, t, &scoped) {
+            for i in pos {
+                if let Some(m) = marks.get_mut(i) {
+                    *m = true;
+                    any = true;
                 }
             }
-            TermKind::Exact(p) if !p.is_empty() => {
-                let lower: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
-                let pat: Vec<char> = p.chars().collect();
-                if lower.len() == marks.len() && pat.len() <= lower.len() {
-                    for s in 0..=(lower.len() - pat.len()) {
-                        if lower[s..s + pat.len()] == pat[..] {
-                            marks[s..s + pat.len()].iter_mut().for_each(|m| *m = true);
-                            any = true;
-                        }
-                    }
-                }
-            }
-            _ => {}
         }
     }
     if !any {
@@ -524,9 +506,16 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         };
         let prefix_w = display::width(prefix) as u16;
         let mut after = String::new();
+        let mut after_style = Style::default().fg(DIM);
         if p.kind == PromptKind::Filter {
             let v = app.store.view(app.view);
-            after = format!("   {} of {} shown", v.shown.len(), v.items.len());
+            after = match &app.store.query.error {
+                Some(e) => {
+                    after_style = Style::default().fg(DANGER).add_modifier(Modifier::BOLD);
+                    format!("   {e}")
+                }
+                None => format!("   {} of {} shown", v.shown.len(), v.items.len()),
+            };
         } else if let Some(s) = &app.status {
             after = format!("   {}", s.text);
         }
@@ -553,7 +542,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         f.render_widget(
             Paragraph::new(Span::styled(
                 display::escape(&after).into_owned(),
-                Style::default().fg(DIM),
+                after_style,
             )),
             after_area,
         );
@@ -1387,8 +1376,10 @@ pub fn help_lines() -> Vec<Line<'static>> {
     out.push(section("Filter"));
     for l in [
         " words are fuzzy (letters in order), all must match, case ignored",
-        " url:  cmd:  name:  owner:  path:   limit a word to those fields",
-        " 'word   exact substring          has:hidden   rows holding hidden characters",
+        " url:  cmd:  name:  owner:  path:  id:   limit a word to those fields",
+        " 'word or \"a phrase\"   exact substring     -word  -url:x   rows NOT matching",
+        " SIDs and GUIDs (S-1-5-18, {4f2c…, 4f2c1a0b…) match ids exactly or by prefix",
+        " has:hidden  has:warnings   rows holding hidden characters / decoder warnings",
     ] {
         out.push(Line::from(l));
     }
