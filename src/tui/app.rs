@@ -236,6 +236,13 @@ impl App {
         }
         self.generation += 1;
         self.store.clear();
+        // Evidence is shown relative to the folder opened (or the file's own folder).
+        let root = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        self.store.root = root.display().to_string();
         self.evidence.clear();
         self.diagnostics.clear();
         self.screen = Screen::Table;

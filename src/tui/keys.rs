@@ -368,7 +368,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('/')],
         action: Action::Filter,
         hint: "filter",
-        help: "filter (fuzzy): url: cmd: name: owner: path: id: 'exact \"phrase\" -not has:hidden",
+        help: "filter (fuzzy): url: cmd: name: owner: path: id: ev: 'exact \"phrase\" -not has:hidden",
     },
     Binding {
         ctxs: TABLE,

@@ -44,9 +44,11 @@ pub enum Field {
     Volume,
     Drive,
     Url,
+    /// The evidence file the record came from.
+    Evidence,
 }
 
-pub const FIELD_COUNT: usize = 24;
+pub const FIELD_COUNT: usize = 25;
 
 impl Field {
     pub const ALL: [Field; FIELD_COUNT] = [
@@ -74,6 +76,7 @@ impl Field {
         Field::Volume,
         Field::Drive,
         Field::Url,
+        Field::Evidence,
     ];
 
     pub fn get(self, r: &BitsInfo) -> &str {
@@ -102,6 +105,7 @@ impl Field {
             Field::Volume => &r.volume,
             Field::Drive => &r.drive,
             Field::Url => &r.url,
+            Field::Evidence => &r.evidence,
         }
     }
 }
@@ -117,6 +121,7 @@ pub enum Scope {
     Owner,
     Path,
     Id,
+    Ev,
 }
 
 impl Scope {
@@ -129,17 +134,19 @@ impl Scope {
             Scope::Owner => &[Field::OwnerSid, Field::OwnerAccount],
             Scope::Path => &[Field::FullPath, Field::Filename, Field::Target, Field::Tmp],
             Scope::Id => &[Field::JobId, Field::FileId],
+            Scope::Ev => &[Field::Evidence],
         }
     }
 
     /// The scope names the filter knows (matched without regard to case).
-    pub const NAMES: [(&'static str, Scope); 6] = [
+    pub const NAMES: [(&'static str, Scope); 7] = [
         ("url", Scope::Url),
         ("cmd", Scope::Cmd),
         ("name", Scope::Name),
         ("owner", Scope::Owner),
         ("path", Scope::Path),
         ("id", Scope::Id),
+        ("ev", Scope::Ev),
     ];
 }
 
@@ -1163,6 +1170,7 @@ impl ViewKind {
                 Col::Files,
                 Col::Command,
                 Col::Url,
+                Col::Evidence,
             ],
             ViewKind::Files => &[
                 Col::Mark,
@@ -1174,6 +1182,7 @@ impl ViewKind {
                 Col::Name,
                 Col::State,
                 Col::Created,
+                Col::Evidence,
             ],
             ViewKind::Rows => &[
                 Col::Mark,
@@ -1186,6 +1195,7 @@ impl ViewKind {
                 Col::Url,
                 Col::Path,
                 Col::Command,
+                Col::Evidence,
             ],
         }
     }
@@ -1206,6 +1216,7 @@ pub enum Col {
     Url,
     Path,
     Bytes,
+    Evidence,
 }
 
 impl Col {
@@ -1223,6 +1234,7 @@ impl Col {
             Col::Url => "URL",
             Col::Path => "Local path",
             Col::Bytes => "Bytes",
+            Col::Evidence => "Evidence",
         }
     }
 
@@ -1241,6 +1253,7 @@ impl Col {
             Col::Command => (12, 2),
             Col::Url => (24, 4),
             Col::Path => (16, 3),
+            Col::Evidence => (16, 1),
         }
     }
 
@@ -1254,6 +1267,7 @@ impl Col {
             Col::Kind => 75,
             Col::Name | Col::Path => 70,
             Col::Created => 60,
+            Col::Evidence => 50,
             Col::Command => 55,
             Col::Bytes => 45,
             Col::Owner => 40,
@@ -1272,6 +1286,7 @@ impl Col {
             Col::Command => &[Field::Command, Field::Arguments],
             Col::Url => &[Field::Url],
             Col::Path => &[Field::FullPath, Field::Filename],
+            Col::Evidence => &[Field::Evidence],
             _ => &[],
         }
     }
@@ -1302,6 +1317,7 @@ impl Col {
                 }
             }
             Col::Url => r.url.clone(),
+            Col::Evidence => store.evidence_label(&r.evidence).to_string(),
             Col::Path => {
                 if r.full_path.is_empty() {
                     r.filename.clone()
@@ -1334,6 +1350,7 @@ impl Col {
             Col::Command => (&i.job_command, &i.job_arguments),
             Col::Url => (&i.url, ""),
             Col::Path => (&i.full_path, &i.filename),
+            Col::Evidence => (&i.evidence, ""),
             _ => return None,
         })
     }
@@ -1348,6 +1365,7 @@ impl Col {
                 | Col::Command
                 | Col::Url
                 | Col::Path
+                | Col::Evidence
         )
     }
 
@@ -1398,6 +1416,7 @@ impl Col {
             }
             Col::Url => ia.url.cmp(&ib.url),
             Col::Path => (&ia.full_path, &ia.filename).cmp(&(&ib.full_path, &ib.filename)),
+            Col::Evidence => ia.evidence.cmp(&ib.evidence),
             Col::Bytes => (ia.bytes_downloaded, ia.bytes_transferred)
                 .cmp(&(ib.bytes_downloaded, ib.bytes_transferred)),
         }
@@ -1519,6 +1538,9 @@ pub struct Store {
     pub suspicious_only: bool,
     pub live_count: usize,
     pub carved_count: usize,
+    /// The folder evidence paths are shown relative to (the opened folder, or the opened
+    /// file's own folder).
+    pub root: String,
 }
 
 impl Store {
@@ -1531,6 +1553,18 @@ impl Store {
     }
     pub fn view_mut(&mut self, k: ViewKind) -> &mut View {
         &mut self.views[k.index()]
+    }
+
+    /// An evidence path as the Evidence column shows it: relative to [`Store::root`].
+    pub fn evidence_label<'a>(&self, evidence: &'a str) -> &'a str {
+        if self.root.is_empty() {
+            return evidence;
+        }
+        evidence
+            .strip_prefix(self.root.as_str())
+            .map(|rest| rest.trim_start_matches(std::path::MAIN_SEPARATOR))
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(evidence)
     }
 
     pub fn clear(&mut self) {

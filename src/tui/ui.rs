@@ -1376,7 +1376,7 @@ pub fn help_lines() -> Vec<Line<'static>> {
     out.push(section("Filter"));
     for l in [
         " words are fuzzy (letters in order), all must match, case ignored",
-        " url:  cmd:  name:  owner:  path:  id:   limit a word to those fields",
+        " url:  cmd:  name:  owner:  path:  id:  ev:   limit a word to those fields",
         " 'word or \"a phrase\"   exact substring     -word  -url:x   rows NOT matching",
         " SIDs and GUIDs (S-1-5-18, {4f2c…, 4f2c1a0b…) match ids exactly or by prefix",
         " has:hidden  has:warnings   rows holding hidden characters / decoder warnings",
