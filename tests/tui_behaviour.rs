@@ -158,9 +158,14 @@ fn sort_by_created_flips() {
         .iter()
         .position(|c| *c == Col::Created)
         .expect("column");
-    for _ in 0..created {
+    // `l` steps over the columns on screen (some give way at this width).
+    for _ in 0..cols.len() {
+        if app.store.view(app.view).col_cursor == created {
+            break;
+        }
         typ(&mut app, "l");
     }
+    assert_eq!(app.store.view(app.view).col_cursor, created);
     let created_of = |app: &App| -> Vec<String> {
         let v = app.store.view(app.view);
         v.shown
@@ -416,4 +421,606 @@ fn print_readme_key_table() {
         "<!-- keys:start -->\n{}<!-- keys:end -->",
         bitscope::tui::keys::markdown_table()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property: arbitrary text in every string field never panics (issue 12, defect 1)
+// ---------------------------------------------------------------------------------------------
+
+/// xorshift64*: a seeded generator, so a failure names the seed that reproduces it.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// Text as evidence may hold it: UTF-16 decoded lossily (lone surrogates become U+FFFD),
+    /// characters from the awkward corners of Unicode, and the punctuation URL, SID and
+    /// query parsers cut at, placed so multi-byte characters land on every byte position.
+    fn text(&mut self) -> String {
+        const POOL: &[char] = &[
+            'a',
+            'Z',
+            '0',
+            '9',
+            'x',
+            'X',
+            '.',
+            ':',
+            '/',
+            '\\',
+            '@',
+            '[',
+            ']',
+            '-',
+            '\'',
+            '"',
+            ' ',
+            '!',
+            '?',
+            '#',
+            '%',
+            '\0',
+            '\x1b',
+            '\r',
+            '\n',
+            '\t',
+            '\u{7f}',
+            '\u{85}',
+            '\u{a0}',
+            '\u{ad}',
+            'é',
+            'ü',
+            'ß',
+            'İ',
+            'ı',
+            'ſ',
+            'K',
+            'а',
+            'е',
+            'о',
+            '日',
+            '本',
+            '語',
+            '한',
+            '😀',
+            '👩',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{feff}',
+            '\u{301}',
+            '\u{fe0f}',
+            '\u{e000}',
+            '\u{fffd}',
+            '\u{10ffff}',
+            '…',
+            '×',
+            '▲',
+        ];
+        const PIECES: &[&str] = &[
+            "http://",
+            "https://",
+            "HTTP://",
+            "0x",
+            "0X",
+            "S-1-5-21-",
+            "S-1-5-18",
+            ":8080",
+            ":",
+            "[::1]",
+            "user@",
+            ".exe",
+            ".PS1",
+            "T",
+            "2024-01-02T03:04:05.678Z",
+            "url:",
+            "has:hidden",
+            "\\x1b",
+            "\\u{202e}",
+        ];
+        let mut s = String::new();
+        match self.below(4) {
+            0 => {
+                let n = self.below(40);
+                let units: Vec<u16> = (0..n)
+                    .map(|_| match self.below(4) {
+                        0 => 0xd800 + self.below(0x800) as u16, // surrogates, often lone
+                        1 => self.below(0x80) as u16,
+                        _ => self.next() as u16,
+                    })
+                    .collect();
+                s = String::from_utf16_lossy(&units);
+            }
+            _ => {
+                for _ in 0..self.below(24) {
+                    if self.below(4) == 0 {
+                        s.push_str(PIECES[self.below(PIECES.len())]);
+                    } else {
+                        s.push(POOL[self.below(POOL.len())]);
+                    }
+                }
+            }
+        }
+        if self.below(8) == 0 {
+            s = s.repeat(1 + self.below(300)); // long values
+        }
+        s
+    }
+
+    fn record(&mut self, i: usize) -> bitscope::bits::model::BitsInfo {
+        use bitscope::bits::model::{BitsInfo, Source, SourceKind};
+        use bitscope::bits::security::AccessControl;
+        let acl = AccessControl {
+            ace_type: self.text(),
+            flags: vec![self.text()],
+            access_rights: vec![self.text()],
+            sid: self.text(),
+            account: self.text(),
+            object_flags: self.text(),
+            object_type_guid: self.text(),
+            inherited_object_type_guid: self.text(),
+            mask: self.next() as u32,
+            type_code: 0,
+            flag_bits: 0,
+        };
+        let source = |r: &mut Rng| Source {
+            evidence: r.text(),
+            offset: r.next() % 4096,
+            length: r.next() % 512,
+            kind: if r.below(2) == 0 {
+                SourceKind::Live
+            } else {
+                SourceKind::Carved
+            },
+            container: r.text(),
+            ..Source::default()
+        };
+        let t = |r: &mut Rng| r.text();
+        // Some records share ids so jobs group several members (versions, files).
+        let job_id = if self.below(3) == 0 {
+            format!("job-{}", i % 3)
+        } else {
+            t(self)
+        };
+        BitsInfo {
+            job_id,
+            file_id: t(self),
+            owner_sid: t(self),
+            created: t(self),
+            modified: t(self),
+            completed: t(self),
+            expiration: t(self),
+            bytes_downloaded: self.next(),
+            bytes_transferred: self.next(),
+            job_name: t(self),
+            job_description: t(self),
+            job_command: t(self),
+            job_arguments: t(self),
+            error_count: self.next() as u32,
+            job_type: t(self),
+            job_state: t(self),
+            priority: t(self),
+            flags: t(self),
+            http_method: t(self),
+            full_path: t(self),
+            filename: t(self),
+            target_path: t(self),
+            volume: t(self),
+            url: t(self),
+            carved: self.below(2) == 0,
+            acls: vec![acl].into(),
+            additional_sids: vec![t(self), t(self)],
+            drive: t(self),
+            tmp_fullpath: t(self),
+            evidence: t(self),
+            owner_account: t(self),
+            sddl: t(self),
+            remote_modified: t(self),
+            job_source: (self.below(4) != 0).then(|| source(self)),
+            file_source: (self.below(2) != 0).then(|| source(self)),
+            missing_fields: vec![t(self)],
+            versions: self.below(4) as u32,
+            warnings: vec![t(self), t(self)],
+            ..BitsInfo::default()
+        }
+    }
+}
+
+#[test]
+fn arbitrary_text_in_every_field_never_panics() {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let sizes = [(80u16, 24u16), (20, 6), (200, 50), (41, 12), (1, 1)];
+    for seed in 1..=12u64 {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x1000_0001));
+        let records: Vec<_> = (0..30).map(|i| rng.record(i)).collect();
+        let mut app = App::new(Options::default());
+        let (w, h) = sizes[seed as usize % sizes.len()];
+        app.resize(w, h);
+        let generation = app.generation;
+        app.apply(Envelope {
+            generation,
+            msg: Msg::Records(records),
+        });
+        let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        let mut draw = |app: &App| {
+            term.draw(|f| bitscope::tui::ui::draw(f, app))
+                .expect("draw");
+        };
+        for _view in 0..3 {
+            // Sort by every column, both ways.
+            for _col in 0..12 {
+                typ(&mut app, "ss");
+                draw(&app);
+                typ(&mut app, ">");
+            }
+            // Every row's detail and hex view.
+            for _row in 0..30 {
+                press(&mut app, KeyCode::Enter);
+                draw(&app);
+                typ(&mut app, "]");
+                press(&mut app, KeyCode::End);
+                draw(&app);
+                typ(&mut app, "x");
+                draw(&app);
+                press(&mut app, KeyCode::Esc);
+                press(&mut app, KeyCode::Esc);
+                press(&mut app, KeyCode::Down);
+            }
+            // Filters made of the same text, with and without scopes, quotes, negation.
+            for _ in 0..20 {
+                let prefix = [
+                    "", "url:", "name:", "'", "-", "owner:", "\"", "cmd:", "path:",
+                ][rng.below(9)];
+                let q = format!("{prefix}{}", rng.text());
+                typ(&mut app, "/");
+                for c in q.chars() {
+                    press(&mut app, KeyCode::Char(c));
+                }
+                draw(&app);
+                press(&mut app, KeyCode::Enter);
+                draw(&app);
+                press(&mut app, KeyCode::Esc);
+            }
+            typ(&mut app, "!");
+            draw(&app);
+            typ(&mut app, "!c");
+            draw(&app);
+            press(&mut app, KeyCode::Esc);
+            press(&mut app, KeyCode::Tab);
+        }
+        typ(&mut app, "W");
+        draw(&app);
+    }
+}
+
+#[test]
+fn a_path_that_cannot_be_read_is_refused_before_the_terminal_is_taken() {
+    let empty = scratch_dir("no-queue-files");
+    std::fs::write(empty.join("notes.txt"), b"not a queue").expect("write");
+    for (path, says) in [
+        (
+            PathBuf::from("/nonexistent/qmgr.db"),
+            "/nonexistent/qmgr.db",
+        ),
+        (empty.clone(), "no qmgr.db or qmgr*.dat found"),
+    ] {
+        let out = common::run_bitscope([&path]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", path.display());
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with("bitscope: ") && err.contains(says), "{err}");
+        // Nothing was sent to the terminal: no alternate screen, no raw-mode frame.
+        assert!(out.stdout.is_empty(), "{:?}", out.stdout);
+    }
+}
+
+fn synthetic_app(n: usize) -> App {
+    let mut app = App::new(Options::default());
+    app.resize(120, 40);
+    let records = (0..n)
+        .map(|i| bitscope::bits::model::BitsInfo {
+            job_id: format!("{{00000000-0000-0000-0000-{i:012}}}"),
+            job_name: format!("job {i}"),
+            url: format!("https://example.com/{i}"),
+            owner_sid: "S-1-5-18".into(),
+            ..Default::default()
+        })
+        .collect();
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(records),
+    });
+    app
+}
+
+#[test]
+fn copy_is_bounded_and_points_to_export() {
+    use bitscope::tui::app::Effect;
+    let mut app = synthetic_app(1_500);
+    typ(&mut app, "A"); // mark every shown row
+    assert_eq!(app.store.mark_count, 1_500);
+    typ(&mut app, "y");
+    assert!(app.take_effects().is_empty(), "nothing copied");
+    let status = app.status.clone().expect("a status");
+    assert!(status.error, "{}", status.text);
+    assert!(
+        status.text.contains("1,500 marked records") && status.text.contains("e exports"),
+        "{}",
+        status.text
+    );
+    // Within the bound: copied.
+    typ(&mut app, "U");
+    typ(&mut app, "  ");
+    typ(&mut app, "y");
+    let effects = app.take_effects();
+    assert!(
+        matches!(effects.as_slice(), [Effect::Copy { what, .. }] if what == "2 marked records"),
+        "{effects:?}"
+    );
+    // One record over 1 MiB is refused too.
+    typ(&mut app, "U");
+    let mut big = app.store.rec(0).info.clone();
+    big.job_id = "big".into();
+    big.job_description = "x".repeat(1 << 20);
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(vec![big]),
+    });
+    press(&mut app, KeyCode::End);
+    typ(&mut app, "y");
+    assert!(app.take_effects().is_empty());
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.error && s.text.contains("1 MiB")));
+    // Ctrl-L asks the run loop to repaint the whole screen, from any context.
+    for setup in ["", "/", "?"] {
+        typ(&mut app, setup);
+        ctrl(&mut app, 'l');
+        assert_eq!(app.take_effects(), vec![Effect::Repaint], "after {setup:?}");
+        press(&mut app, KeyCode::Esc);
+    }
+}
+
+fn screen(app: &App) -> String {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut t = Terminal::new(TestBackend::new(app.width, app.height)).expect("terminal");
+    t.draw(|f| bitscope::tui::ui::draw(f, app)).expect("draw");
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn warnings_are_marked_counted_and_listed_once() {
+    let mut app = synthetic_app(3);
+    let mut warned = app.store.rec(1).info.clone();
+    warned.job_id = "warned".into();
+    warned.job_name = "warned job".into();
+    warned.warnings = vec![
+        "job blob: 12 trailing bytes".into(),
+        "file 2: no URL".into(),
+        "job blob: 12 trailing bytes".into(),
+    ];
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(vec![warned]),
+    });
+    // The table marks the warned row, and only it.
+    let s = screen(&app);
+    let marked: Vec<&str> = s.lines().filter(|l| l.contains(" W ")).collect();
+    assert_eq!(marked.len(), 1, "{s}");
+    assert!(marked[0].contains("warned job"), "{s}");
+    // has:warnings keeps it.
+    typ(&mut app, "/has:warnings");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.store.view(app.view).shown.len(), 1);
+    // The detail counts distinct warnings and lists each once.
+    press(&mut app, KeyCode::Enter);
+    for _ in 0..200 {
+        press(&mut app, KeyCode::Down);
+    }
+    let s = screen(&app);
+    assert!(s.contains("Warnings (2)"), "{s}");
+    assert_eq!(s.matches("job blob: 12 trailing bytes").count(), 1, "{s}");
+    assert_eq!(s.matches("file 2: no URL").count(), 1, "{s}");
+    // W names the record warnings too, not only the load's.
+    press(&mut app, KeyCode::Esc);
+    typ(&mut app, "W");
+    let s = screen(&app);
+    assert!(s.contains("Record warnings (2)"), "{s}");
+    assert!(s.contains("2 warnings on 1 of 4 records"), "{s}");
+}
+
+#[test]
+fn detail_end_shows_the_last_page_full_with_its_position() {
+    let mut app = synthetic_app(1);
+    app.resize(80, 12);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::End);
+    let s = screen(&app);
+    // The body's last text row is the detail's last line (the Warnings header), not blank.
+    let body: Vec<&str> = s.lines().skip(3).take(7).collect();
+    assert!(body.iter().all(|l| !l.trim().is_empty()), "{s}");
+    assert!(
+        body.last().is_some_and(|l| l.contains("Warnings (0)")),
+        "{s}"
+    );
+    assert!(s.contains(" of ") && s.contains("lines "), "{s}");
+}
+
+#[test]
+fn narrow_screens_keep_counts_whole_and_the_url_column() {
+    use bitscope::bits::model::{BitsInfo, Source, SourceKind};
+    let mut app = App::new(Options::default());
+    // One carved job in 1,234 copies, and a live one owned by an account SID.
+    let mut records: Vec<BitsInfo> = (0..1_234u64)
+        .map(|k| BitsInfo {
+            job_id: "{AAAAAAAA-0000-0000-0000-000000000001}".into(),
+            job_name: "a carved job with a long name".into(),
+            url: "https://updates.example.com/pkg/setup.exe".into(),
+            carved: true,
+            job_source: Some(Source {
+                evidence: "qmgr.db".into(),
+                offset: 0x1000 + k * 0x100,
+                length: 0x100,
+                kind: SourceKind::Carved,
+                ..Source::default()
+            }),
+            ..BitsInfo::default()
+        })
+        .collect();
+    records.push(BitsInfo {
+        job_id: "{BBBBBBBB-0000-0000-0000-000000000002}".into(),
+        job_name: "live job".into(),
+        owner_sid: "S-1-5-21-4066115557-1486886006-1773980413-10001".into(),
+        url: "http://203.0.113.9:8080/a.exe".into(),
+        ..BitsInfo::default()
+    });
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(records),
+    });
+    for w in (40..=160).step_by(4) {
+        app.resize(w, 24);
+        let s = screen(&app);
+        let rows: Vec<&str> = s.lines().collect();
+        assert!(
+            rows[0].contains("1 live · 1234 carved"),
+            "width {w}: {}",
+            rows[0]
+        );
+        assert!(rows[2].contains("URL"), "width {w}: {}", rows[2]);
+        let body = rows[3..rows.len() - 2].join("\n");
+        if rows[2].contains("Kind") {
+            assert!(body.contains("×1234"), "width {w}:\n{s}");
+        }
+        if rows[2].contains("Owner") {
+            assert!(body.contains("-10001"), "width {w}:\n{s}");
+        }
+        assert!(body.contains("http"), "width {w}:\n{s}");
+    }
+}
+
+#[test]
+fn filter_identifiers_negation_phrases_scopes_and_errors() {
+    let Some(p) = common::sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+    // The rows view: one record per row, so a row matches when its record does.
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    let shown = |app: &App| -> Vec<u32> {
+        let v = app.store.view(app.view);
+        v.shown.iter().map(|&i| v.items[i as usize].rep()).collect()
+    };
+    let filter = |app: &mut App, q: &str| {
+        app.set_filter(q);
+        shown(app)
+    };
+    let all = shown(&app);
+    let owner = |app: &App, r: u32| app.store.rec(r).info.owner_sid.clone();
+    // An identifier matches exactly or by prefix, never fuzzily.
+    let system: Vec<u32> = all
+        .iter()
+        .copied()
+        .filter(|&r| owner(&app, r) == "S-1-5-18")
+        .collect();
+    assert!(!system.is_empty() && system.len() < all.len());
+    assert_eq!(filter(&mut app, "owner:S-1-5-18"), system);
+    let accounts = filter(&mut app, "owner:S-1-5-21");
+    assert!(accounts
+        .iter()
+        .all(|&r| owner(&app, r).starts_with("S-1-5-21")));
+    assert!(!accounts.is_empty());
+    // Scopes ignore case; a negated term keeps exactly the rest.
+    let gvt1 = filter(&mut app, "url:gvt1");
+    assert!(!gvt1.is_empty());
+    assert_eq!(filter(&mut app, "URL:gvt1"), gvt1);
+    let not: Vec<u32> = all.iter().copied().filter(|r| !gvt1.contains(r)).collect();
+    assert_eq!(filter(&mut app, "-url:gvt1"), not);
+    assert_eq!(filter(&mut app, "!url:gvt1"), not);
+    // A phrase is one substring, spaces included.
+    let name0 = app.store.rec(all[0]).info.job_name.clone();
+    let words: Vec<&str> = name0.split_whitespace().take(2).collect();
+    if words.len() == 2 {
+        let phrase = format!("\"{} {}\"", words[0], words[1]);
+        let got = filter(&mut app, &format!("name:{phrase}"));
+        assert!(got.contains(&all[0]), "{phrase}");
+        assert!(got.iter().all(|&r| app
+            .store
+            .rec(r)
+            .info
+            .job_name
+            .to_lowercase()
+            .contains(&format!("{} {}", words[0], words[1]).to_lowercase())));
+    }
+    // An unknown scope is an error in the prompt, not a silent empty table.
+    app.set_filter("");
+    typ(&mut app, "/foo:bar");
+    assert!(app.store.query.error.is_some());
+    let s = screen(&app);
+    assert!(s.contains("unknown scope foo:"), "{s}");
+    press(&mut app, KeyCode::Enter);
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.error && s.text.contains("unknown scope")));
+}
+
+#[test]
+fn evidence_column_and_ev_scope_tell_hosts_apart() {
+    let src = common::manifest_dir().join("testdata/legacy/win7-deleted.qmgr0.dat");
+    let dir = scratch_dir("two-hosts");
+    for host in ["hostA", "hostB"] {
+        std::fs::create_dir_all(dir.join(host)).expect("mkdir");
+        std::fs::copy(&src, dir.join(host).join("qmgr0.dat")).expect("copy");
+    }
+    let mut app = loaded(dir.clone(), true);
+    assert_eq!(app.evidence.len(), 2);
+    app.resize(160, 30);
+    let total = app.store.view(app.view).shown.len();
+    // Each job appears once per host, its Evidence cell naming the file relative to the
+    // folder opened.
+    let s = screen(&app);
+    let a = format!("hostA{}qmgr0.dat", std::path::MAIN_SEPARATOR);
+    let b = format!("hostB{}qmgr0.dat", std::path::MAIN_SEPARATOR);
+    assert!(
+        s.lines().nth(2).is_some_and(|h| h.contains("Evidence")),
+        "{s}"
+    );
+    assert_eq!(s.matches(&a).count(), total / 2, "{s}");
+    assert_eq!(s.matches(&b).count(), total / 2, "{s}");
+    let body: String = s.lines().skip(3).collect();
+    assert!(!body.contains(&dir.display().to_string()), "relative: {s}");
+    // ev: keeps one host's rows (scope names ignore case).
+    app.set_filter("EV:hosta");
+    assert_eq!(app.store.view(app.view).shown.len(), total / 2);
+    let s = screen(&app);
+    assert!(s.contains(&a) && !s.contains(&b), "{s}");
+    app.set_filter("-ev:hosta");
+    let s = screen(&app);
+    assert!(!s.contains(&a) && s.contains(&b), "{s}");
 }

@@ -30,7 +30,12 @@ fn stable_sample(rel: &str) -> Option<PathBuf> {
     std::fs::create_dir_all(&dir).expect("create target/tui-samples");
     let link = dir.join(&name);
     if std::fs::canonicalize(&link).ok() != std::fs::canonicalize(&src).ok() {
-        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+        // Tests run in parallel threads: the temporary name is the thread's own.
+        let tmp = dir.join(format!(
+            ".{name}.{}.{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let _ = std::fs::remove_file(&tmp);
         std::os::unix::fs::symlink(&src, &tmp).expect("symlink sample");
         std::fs::rename(&tmp, &link).expect("rename symlink");
@@ -345,4 +350,38 @@ fn copy_keeps_raw_values() {
     let v: serde_json::Value = serde_json::from_str(text).expect("json");
     assert_eq!(v["job_name"], format!("job {}", EVIL[0]));
     assert!(text.contains("\\u001b[2J"), "{text}");
+}
+
+/// Every cell of the drawn screen, row by row (trailing spaces kept).
+fn screen_rows(backend: &TestBackend) -> Vec<String> {
+    let buf = backend.buffer();
+    (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
+        .collect()
+}
+
+#[test]
+fn jobs_table_win10_at_80x24() {
+    let Some(p) = stable_sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+    app.resize(80, 24);
+    let backend = render(&app);
+    insta::assert_snapshot!("jobs_table_win10_80x24", backend);
+    let rows = screen_rows(&backend);
+    // The URL column is there, wide enough to read a host.
+    assert!(rows[2].contains("URL"), "{rows:#?}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("https://") || r.contains("http://")),
+        "{rows:#?}"
+    );
+    // Counts are whole: the header names both totals, the Kind column every ×N.
+    let header = &rows[0];
+    let (live, carved) = (app.store.live_count, app.store.carved_count);
+    assert!(
+        header.contains(&format!("{live} live")) && header.contains(&format!("{carved} carved")),
+        "{header}"
+    );
 }

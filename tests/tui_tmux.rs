@@ -138,7 +138,8 @@ fn real_binary_in_tmux_filter_select_export_quit() {
     let screen = tmux.wait_for("bitscope", Duration::from_secs(20));
     assert!(screen.contains("Jobs"), "{screen}");
     let screen = tmux.wait_for("done:", Duration::from_secs(60));
-    assert!(screen.contains("MozillaUpdate"), "{screen}");
+    // The job name column is cut (with …) once the evidence column takes its share of 150.
+    assert!(screen.contains("MozillaUpda"), "{screen}");
     assert_eq!(
         tmux.display("#{alternate_on}"),
         "1",
@@ -209,4 +210,92 @@ fn real_binary_in_tmux_filter_select_export_quit() {
     }
     drop(tmux);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Start `script` (sh) in a 100x30 tmux pane of a private server; the caller checks the
+/// pane. Returns None (after a notice) without tmux.
+fn session(name: &str, script: &str) -> Option<Tmux> {
+    if !tmux_available() {
+        common::skip("tmux is not installed (the end-to-end TUI test needs it)");
+        return None;
+    }
+    let tmux = Tmux {
+        socket: format!("bitscope-{name}-{}", std::process::id()),
+    };
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+    Some(tmux)
+}
+
+#[test]
+fn ctrl_c_exits_130_and_restores_the_terminal() {
+    let sample = common::manifest_dir().join("testdata/legacy/win7-deleted.qmgr0.dat");
+    let script = format!(
+        "{} {}; echo BITSCOPE-EXIT=$?; sleep 60",
+        shell_quote(&common::bitscope_bin()),
+        shell_quote(&sample),
+    );
+    let Some(tmux) = session("ctrlc", &script) else {
+        return;
+    };
+    tmux.wait_for("done:", Duration::from_secs(30));
+    tmux.send(&["C-c"]);
+    let screen = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+    assert!(screen.contains("BITSCOPE-EXIT=130"), "{screen}");
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "left the alternate screen"
+    );
+}
+
+#[test]
+fn a_path_that_cannot_be_read_is_one_line_before_the_terminal_is_taken() {
+    let empty = common::manifest_dir()
+        .join("target/tui-tests")
+        .join(format!("empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).expect("scratch dir");
+    let name = PathBuf::from(empty.file_name().expect("a name"));
+    for (k, (what, path)) in [
+        ("missing", PathBuf::from("/nonexistent/qmgr.db")),
+        ("no queue files", name),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Relative to the scratch folder, so the message fits on one line of the pane.
+        let script = format!(
+            "cd {} && {} {}; echo BITSCOPE-EXIT=$?; sleep 60",
+            shell_quote(empty.parent().expect("a parent")),
+            shell_quote(&common::bitscope_bin()),
+            shell_quote(&path),
+        );
+        // A server of its own each time: the last one may still be shutting down.
+        let Some(tmux) = session(&format!("badpath{k}"), &script) else {
+            return;
+        };
+        let screen = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+        assert!(screen.contains("BITSCOPE-EXIT=1"), "{what}: {screen}");
+        let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            lines.len(),
+            2,
+            "{what}: one error line, then the exit: {screen}"
+        );
+        assert!(lines[0].starts_with("bitscope: "), "{what}: {screen}");
+        assert!(!screen.contains("Jobs"), "{what}: no frame drawn: {screen}");
+    }
+    let _ = std::fs::remove_dir_all(&empty);
 }

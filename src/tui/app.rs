@@ -51,7 +51,14 @@ pub struct Prompt {
 pub enum Effect {
     /// Put text on the clipboard (arboard, else OSC 52); `what` says what it is.
     Copy { text: String, what: String },
+    /// Clear the terminal and draw every cell again (Ctrl-L).
+    Repaint,
 }
+
+/// The most `y` puts on the clipboard: more would stall the terminal (OSC 52 is one escape
+/// sequence the terminal must take whole) and belongs in a file (`e`).
+pub const COPY_MAX_RECORDS: usize = 1_000;
+pub const COPY_MAX_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 pub struct Status {
@@ -169,6 +176,8 @@ pub struct App {
     pub height: u16,
     pub effects: Vec<Effect>,
     pub should_quit: bool,
+    /// Quit by Ctrl-C: the process exits 130.
+    pub interrupted: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
     /// Frames drawn while loading, for the spinner.
@@ -203,6 +212,7 @@ impl App {
             height: 40,
             effects: Vec::new(),
             should_quit: false,
+            interrupted: false,
             dirty: true,
             tick: 0,
         }
@@ -211,11 +221,28 @@ impl App {
     /// Start loading `path` on the worker (cancelling any load in progress). Messages of the
     /// earlier load are ignored from now on.
     pub fn open(&mut self, path: PathBuf) {
+        self.start_load(path, None);
+    }
+
+    /// [`App::open`] on inputs the caller has already opened (`bitscope PATH` opens them
+    /// before it takes the terminal, so a path that cannot be read is refused at once).
+    pub fn open_inputs(&mut self, path: PathBuf, inputs: worker::Inputs) {
+        self.start_load(path, Some(inputs));
+    }
+
+    fn start_load(&mut self, path: PathBuf, inputs: Option<worker::Inputs>) {
         if let Some(w) = self.worker.take() {
             w.cancel();
         }
         self.generation += 1;
         self.store.clear();
+        // Evidence is shown relative to the folder opened (or the file's own folder).
+        let root = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        self.store.root = root.display().to_string();
         self.evidence.clear();
         self.diagnostics.clear();
         self.screen = Screen::Table;
@@ -225,12 +252,11 @@ impl App {
             ..LoadState::default()
         };
         self.path = Some(path.clone());
-        self.worker = Some(worker::spawn_load(
-            path,
-            self.opts.carve,
-            self.generation,
-            self.tx.clone(),
-        ));
+        let (carve, generation, tx) = (self.opts.carve, self.generation, self.tx.clone());
+        self.worker = Some(match inputs {
+            Some(inputs) => worker::spawn_load_opened(inputs, carve, generation, tx),
+            None => worker::spawn_load(path, carve, generation, tx),
+        });
         self.dirty = true;
     }
 
@@ -397,8 +423,13 @@ impl App {
     /// The one place state changes in answer to the analyst.
     pub fn update(&mut self, action: Action) {
         self.dirty = true;
-        if action == Action::Quit {
+        if action == Action::Repaint {
+            self.effects.push(Effect::Repaint);
+            return;
+        }
+        if matches!(action, Action::Quit | Action::Interrupt) {
             self.should_quit = true;
+            self.interrupted = action == Action::Interrupt;
             if let Some(w) = &self.worker {
                 w.cancel();
             }
@@ -474,15 +505,38 @@ impl App {
             }
             Action::OpenHex => self.open_hex(Screen::Table),
             Action::SortColumnLeft | Action::SortColumnRight => {
-                let n = self.view.columns().len();
+                // Only to columns on screen, and never the mark column (it has no title).
+                let cols = self.view.columns();
+                let widths = ui::column_widths(cols, self.width);
+                let n = cols.len();
+                let usable = |i: usize| widths[i] > 0 && cols[i] != super::store::Col::Mark;
                 let v = self.store.view_mut(self.view);
-                v.col_cursor = if action == Action::SortColumnLeft {
-                    (v.col_cursor + n - 1) % n
-                } else {
-                    (v.col_cursor + 1) % n
-                };
+                let mut c = v.col_cursor;
+                for _ in 0..n {
+                    c = if action == Action::SortColumnLeft {
+                        (c + n - 1) % n
+                    } else {
+                        (c + 1) % n
+                    };
+                    if usable(c) {
+                        break;
+                    }
+                }
+                v.col_cursor = c;
             }
             Action::Sort => {
+                // The cursor starts on the untitled mark column (or one left out at this
+                // width): sort by the first column on screen instead.
+                let cols = self.view.columns();
+                let widths = ui::column_widths(cols, self.width);
+                let cur = self.store.view(self.view).col_cursor;
+                if widths.get(cur).is_none_or(|&w| w == 0) || cols[cur] == super::store::Col::Mark {
+                    if let Some(i) = (0..cols.len())
+                        .find(|&i| widths[i] > 0 && cols[i] != super::store::Col::Mark)
+                    {
+                        self.store.view_mut(self.view).col_cursor = i;
+                    }
+                }
                 let col = self.view.columns()[self.store.view(self.view).col_cursor];
                 let v = self.store.view_mut(self.view);
                 v.sort = match v.sort {
@@ -549,7 +603,8 @@ impl App {
 
     fn update_detail(&mut self, action: Action) {
         let page = ui::body_rows(self.width, self.height, self.load.running).max(1) as u16;
-        let max = (ui::detail_line_count(self) as u16).saturating_sub(1);
+        // The last scroll position shows the last page full, never a blank one.
+        let max = (ui::detail_line_count(self) as u16).saturating_sub(page);
         let n = self.selected_members().len().max(1);
         let d = &mut self.detail;
         match action {
@@ -665,6 +720,9 @@ impl App {
             let widths = ui::column_widths(self.view.columns(), body.width);
             let mut x = body.x;
             for (i, w) in widths.iter().enumerate() {
+                if *w == 0 {
+                    continue; // left out at this width
+                }
                 if m.column >= x && m.column < x + w {
                     self.store.view_mut(self.view).col_cursor = i;
                     self.update_table(Action::Sort);
@@ -722,6 +780,10 @@ impl App {
                 self.prompt = None;
                 self.set_filter(&text);
                 let v = self.store.view(self.view);
+                if let Some(e) = self.store.query.error.clone() {
+                    self.set_status(format!("filter: {e}"), true);
+                    return;
+                }
                 let msg = if text.is_empty() {
                     "filter cleared".to_string()
                 } else {
@@ -856,26 +918,40 @@ impl App {
         }
     }
 
-    /// JSON for the clipboard: the marked records as an array, else the record shown.
-    pub fn copy_text(&self) -> Option<(String, String)> {
+    /// JSON for the clipboard: the marked records as an array, else the record shown. An
+    /// error (for the status line) when that is more than `y` copies.
+    pub fn copy_text(&self) -> Result<(String, String), String> {
+        let too_big = |what: &str| {
+            format!(
+                "{what}: y copies at most {} records or 1 MiB; e exports them to a file",
+                thousands(COPY_MAX_RECORDS)
+            )
+        };
         if self.store.mark_count > 0 {
+            let n = self.store.mark_count;
+            let label = format!("{} marked record{}", thousands(n), plural(n));
+            if n > COPY_MAX_RECORDS {
+                return Err(too_big(&label));
+            }
             let set = self.store.export_set(self.view);
             let recs: Vec<&BitsInfo> = set.iter().map(|&i| &self.store.rec(i).info).collect();
-            let text = serde_json::to_string_pretty(&recs).ok()?;
-            return Some((text, format!("{} marked records", recs.len())));
+            let text = json_at_most(&recs, COPY_MAX_BYTES).ok_or_else(|| too_big(&label))?;
+            return Ok((text, label));
         }
         let rec = match self.screen {
             Screen::Hex => self.hex_record(),
             _ => self.detail_record(),
-        }?;
-        let text = serde_json::to_string_pretty(&self.store.rec(rec).info).ok()?;
-        Some((text, "the selected record".into()))
+        }
+        .ok_or_else(|| "nothing to copy".to_string())?;
+        let text = json_at_most(&self.store.rec(rec).info, COPY_MAX_BYTES)
+            .ok_or_else(|| too_big("the selected record"))?;
+        Ok((text, "the selected record".into()))
     }
 
     fn copy(&mut self) {
         match self.copy_text() {
-            Some((text, what)) => self.effects.push(Effect::Copy { text, what }),
-            None => self.set_status("nothing to copy", true),
+            Ok((text, what)) => self.effects.push(Effect::Copy { text, what }),
+            Err(e) => self.set_status(e, true),
         }
     }
 
@@ -1137,4 +1213,52 @@ fn record_bytes(ev: &crate::input::Evidence, extents: &[(u64, u64)], len: u64) -
         }
     }
     out
+}
+
+/// Pretty JSON of `v`, or `None` when it would pass `max` bytes (serializing stops there).
+fn json_at_most<T: serde::Serialize + ?Sized>(v: &T, max: usize) -> Option<String> {
+    struct Capped {
+        buf: Vec<u8>,
+        max: usize,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            if self.buf.len() + b.len() > self.max {
+                return Err(std::io::Error::other("too large"));
+            }
+            self.buf.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = Capped {
+        buf: Vec::new(),
+        max,
+    };
+    serde_json::to_writer_pretty(&mut w, v).ok()?;
+    String::from_utf8(w.buf).ok()
+}
+
+/// `40000` as `40,000`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "" for one, "s" otherwise.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }

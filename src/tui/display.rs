@@ -32,6 +32,16 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
         out.push(c);
         used += w;
     }
+    // Never end inside an escape (`\u{20…` reads as a different character): cut before it.
+    if let Some(at) = out.rfind('\\') {
+        let tail = &out[at..];
+        let open = (tail.starts_with("\\x") && tail.len() < 4)
+            || (tail.starts_with("\\u") && !tail.contains('}'))
+            || tail == "\\";
+        if open {
+            out.truncate(at);
+        }
+    }
     out.push('…');
     Cow::Owned(out)
 }
@@ -108,5 +118,11 @@ mod tests {
         assert_eq!(truncate("abc", 3), "abc");
         assert_eq!(truncate("日本語", 4), "日…");
         assert_eq!(truncate("abc", 0), "");
+        // An escape is kept whole or left out, never cut in the middle.
+        assert_eq!(truncate("zero\\u{200b}width", 10), "zero…");
+        assert_eq!(truncate("zero\\u{200b}width", 13), "zero\\u{200b}…");
+        assert_eq!(truncate("a\\x1bb", 4), "a…");
+        assert_eq!(truncate("a\\x1bbc", 6), "a\\x1b…");
+        assert_eq!(truncate(r"C:\Users\x", 4), "C:…");
     }
 }

@@ -37,6 +37,10 @@ impl Ctx {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Quit,
+    /// Ctrl-C: quit at once, exit status 130 (as a shell reports an interrupted command).
+    Interrupt,
+    /// Ctrl-L: clear and draw the whole screen again.
+    Repaint,
     Help,
     Diagnostics,
     Back,
@@ -192,9 +196,16 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         ctxs: &[Table, Detail, Hex, Prompt, Overlay],
         keys: &[ctrl('c')],
-        action: Action::Quit,
+        action: Action::Interrupt,
         hint: "",
-        help: "quit at once (also while parsing)",
+        help: "quit at once (also while parsing), exit status 130",
+    },
+    Binding {
+        ctxs: &[Table, Detail, Hex, Prompt, Overlay],
+        keys: &[ctrl('l')],
+        action: Action::Repaint,
+        hint: "",
+        help: "repaint the whole screen (after other output spilled over it)",
     },
     Binding {
         ctxs: ALL_BUT_PROMPT,
@@ -357,7 +368,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('/')],
         action: Action::Filter,
         hint: "filter",
-        help: "filter: fuzzy over all text; scopes url: cmd: name: owner: path:, has:hidden, 'exact",
+        help: "filter (fuzzy): url: cmd: name: owner: path: id: ev: 'exact \"phrase\" -not has:hidden",
     },
     Binding {
         ctxs: TABLE,
@@ -671,7 +682,7 @@ mod tests {
         );
         assert_eq!(
             action_for(Prompt, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Action::Quit)
+            Some(Action::Interrupt)
         );
         assert_eq!(
             action_for(Table, &ev(KeyCode::Char('q'), none)),

@@ -145,10 +145,12 @@ fn copy_to_clipboard(
 
 /// Run the TUI on `path` until the analyst quits.
 pub fn run(path: PathBuf, opts: Options) -> Result<(), String> {
+    // A path that cannot be read is one line on stderr, before the terminal is taken.
+    let inputs = worker::Inputs::open(&path)?;
     install_panic_hook();
     let mut app = App::new(opts);
     // The worker starts before the first frame, which then appears at once.
-    app.open(path);
+    app.open_inputs(path, inputs);
 
     enable_raw_mode().map_err(|e| format!("cannot set up the terminal: {e}"))?;
     TERMINAL_TAKEN.store(true, Ordering::SeqCst);
@@ -164,6 +166,11 @@ pub fn run(path: PathBuf, opts: Options) -> Result<(), String> {
     let result = event_loop(&mut terminal, &mut app, &mut clipboard);
     drop(terminal);
     restore_terminal();
+    if result.is_ok() && app.interrupted {
+        // Ctrl-C: the status a shell gives an interrupted command (128 + SIGINT). The
+        // terminal is restored; the worker, cancelled, needs no waiting for.
+        std::process::exit(130);
+    }
     result
 }
 
@@ -213,6 +220,10 @@ fn event_loop(
                 Effect::Copy { text, what } => {
                     let how = copy_to_clipboard(clipboard, terminal.backend_mut(), &text);
                     app.set_status(format!("copied {what} as JSON {how}"), false);
+                }
+                Effect::Repaint => {
+                    terminal.clear().map_err(err)?;
+                    app.dirty = true;
                 }
             }
         }

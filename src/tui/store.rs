@@ -44,9 +44,11 @@ pub enum Field {
     Volume,
     Drive,
     Url,
+    /// The evidence file the record came from.
+    Evidence,
 }
 
-pub const FIELD_COUNT: usize = 24;
+pub const FIELD_COUNT: usize = 25;
 
 impl Field {
     pub const ALL: [Field; FIELD_COUNT] = [
@@ -74,6 +76,7 @@ impl Field {
         Field::Volume,
         Field::Drive,
         Field::Url,
+        Field::Evidence,
     ];
 
     pub fn get(self, r: &BitsInfo) -> &str {
@@ -102,11 +105,13 @@ impl Field {
             Field::Volume => &r.volume,
             Field::Drive => &r.drive,
             Field::Url => &r.url,
+            Field::Evidence => &r.evidence,
         }
     }
 }
 
-/// A filter scope: `url:`, `cmd:`, `name:`, `owner:`, `path:`, or none (every text field).
+/// A filter scope: `url:`, `cmd:`, `name:`, `owner:`, `path:`, `id:`, or none (every text
+/// field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     All,
@@ -115,6 +120,8 @@ pub enum Scope {
     Name,
     Owner,
     Path,
+    Id,
+    Ev,
 }
 
 impl Scope {
@@ -126,16 +133,48 @@ impl Scope {
             Scope::Name => &[Field::Name],
             Scope::Owner => &[Field::OwnerSid, Field::OwnerAccount],
             Scope::Path => &[Field::FullPath, Field::Filename, Field::Target, Field::Tmp],
+            Scope::Id => &[Field::JobId, Field::FileId],
+            Scope::Ev => &[Field::Evidence],
         }
     }
 
-    const PREFIXES: [(&'static str, Scope); 5] = [
-        ("url:", Scope::Url),
-        ("cmd:", Scope::Cmd),
-        ("name:", Scope::Name),
-        ("owner:", Scope::Owner),
-        ("path:", Scope::Path),
+    /// The scope names the filter knows (matched without regard to case).
+    pub const NAMES: [(&'static str, Scope); 7] = [
+        ("url", Scope::Url),
+        ("cmd", Scope::Cmd),
+        ("name", Scope::Name),
+        ("owner", Scope::Owner),
+        ("path", Scope::Path),
+        ("id", Scope::Id),
+        ("ev", Scope::Ev),
     ];
+}
+
+impl Field {
+    /// Identifiers (GUIDs, SIDs) match exactly or by prefix, never fuzzily.
+    pub fn is_identifier(self) -> bool {
+        matches!(self, Field::JobId | Field::FileId | Field::OwnerSid)
+    }
+}
+
+/// Does a (lowercase) pattern look like an identifier: a SID (`s-1-…`), a GUID or its
+/// start (`{…`, or eight or more hex digits and dashes starting with eight hex digits)?
+pub fn is_identifier_pattern(p: &str) -> bool {
+    let p = p.strip_prefix('{').unwrap_or(p);
+    if p.starts_with("s-1-") {
+        return true;
+    }
+    p.len() >= 8
+        && p.bytes().take(8).all(|b| b.is_ascii_hexdigit())
+        && p.bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b'-' || b == b'}')
+}
+
+/// An identifier field (lowercase display form) starts with the pattern, braces aside.
+fn id_prefix(field: &str, pat: &str) -> bool {
+    let f = field.strip_prefix('{').unwrap_or(field);
+    let p = pat.strip_prefix('{').unwrap_or(pat);
+    !p.is_empty() && f.starts_with(p)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,9 +281,11 @@ fn is_raw_ip(host: &str) -> bool {
     host.split('.').all(|p| {
         !p.is_empty()
             && (p.bytes().all(|b| b.is_ascii_digit())
-                || (p.len() > 2
-                    && p[..2].eq_ignore_ascii_case("0x")
-                    && p[2..].bytes().all(|b| b.is_ascii_hexdigit())))
+                // `get`, not `[..2]`: the host is untrusted text and its first two bytes
+                // may be part of one character (`bücher.de`).
+                || p.get(..2).is_some_and(|x| x.eq_ignore_ascii_case("0x"))
+                    && p.len() > 2
+                    && p.bytes().skip(2).all(|b| b.is_ascii_hexdigit()))
     })
 }
 
@@ -278,11 +319,15 @@ pub fn suspicion(r: &BitsInfo) -> u8 {
     s
 }
 
-/// Short codes for the Flags column: `⚠` for hidden characters, then the suspicion codes.
-pub fn flag_codes(hidden: bool, susp: u8) -> String {
+/// Short codes for the Flags column: `⚠` for hidden characters, `W` when a record carries
+/// decoder warnings (the detail pane lists them), then the suspicion codes.
+pub fn flag_codes(hidden: bool, warned: bool, susp: u8) -> String {
     let mut parts: Vec<&str> = Vec::new();
     if hidden {
         parts.push("⚠");
+    }
+    if warned {
+        parts.push("W");
     }
     for (bit, code, _) in SUSP_REASONS {
         if susp & bit != 0 {
@@ -303,6 +348,8 @@ pub struct Rec {
     /// Some string of the record holds a control, bidi or invisible character.
     pub hidden: bool,
     pub susp: u8,
+    /// How many distinct warnings the decoders attached to the record.
+    pub warnings: u32,
     /// Where the record's search text starts in the store's text arena: the lowercased
     /// display forms of the search fields, separated by NUL (which a display form never
     /// holds); and where each field ends, relative to that start. One arena for all records
@@ -333,6 +380,18 @@ fn record_has_hidden(r: &BitsInfo) -> bool {
             })
 }
 
+/// A record's warnings, each once, in the order they were first given (a warning about a
+/// job reaches each of its file rows once, and some decoders repeat one per copy).
+pub fn distinct_warnings(r: &BitsInfo) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for w in &r.warnings {
+        if !out.contains(&w.as_str()) {
+            out.push(w);
+        }
+    }
+    out
+}
+
 /// Append the lowercased display form of `s`.
 fn push_search_form(out: &mut String, s: &str) {
     let e = display::escape(s);
@@ -358,6 +417,7 @@ impl Rec {
         Rec {
             hidden: record_has_hidden(&info),
             susp: suspicion(&info),
+            warnings: distinct_warnings(&info).len() as u32,
             info,
             hay_at,
             ends,
@@ -383,32 +443,43 @@ impl Rec {
             .unwrap_or("")
     }
 
-    /// Does the record match one term? An unscoped term searches the whole NUL-separated
-    /// text at once; a scoped one, its fields.
+    /// Does the record match one term? An unscoped fuzzy or exact term searches the whole
+    /// NUL-separated text at once; a scoped one, its fields; an identifier, the identifier
+    /// fields by prefix and the others by substring. A negated term inverts the answer.
     fn matches(&self, arena: &str, term: &Compiled) -> bool {
+        self.matches_positive(arena, term) != term.negate
+    }
+
+    fn matches_positive(&self, arena: &str, term: &Compiled) -> bool {
+        let fields = term.scope.fields();
         match &term.kind {
             CompiledKind::HasHidden => self.hidden,
+            CompiledKind::HasWarnings => self.warnings > 0,
             CompiledKind::Any => true,
             CompiledKind::Fuzzy(m) => {
                 if term.scope == Scope::All {
                     m.matches(self.hay(arena))
                 } else {
-                    term.scope
-                        .fields()
-                        .iter()
-                        .any(|f| m.matches(self.field_text(arena, *f)))
+                    fields.iter().any(|f| m.matches(self.field_text(arena, *f)))
                 }
             }
             CompiledKind::Exact(p) => {
                 if term.scope == Scope::All {
                     self.hay(arena).contains(p.as_str())
                 } else {
-                    term.scope
-                        .fields()
+                    fields
                         .iter()
                         .any(|f| self.field_text(arena, *f).contains(p.as_str()))
                 }
             }
+            CompiledKind::Ident(p) => fields.iter().any(|f| {
+                let t = self.field_text(arena, *f);
+                if f.is_identifier() {
+                    id_prefix(t, p)
+                } else {
+                    t.contains(p.as_str())
+                }
+            }),
         }
     }
 }
@@ -525,8 +596,11 @@ fn gap_scan(bytes: &[u8], table: &[u64; 256], n: usize) -> bool {
 enum CompiledKind {
     Any,
     HasHidden,
+    HasWarnings,
     Fuzzy(FuzzyPattern),
     Exact(String),
+    /// An identifier: prefix of an identifier field, substring of any other.
+    Ident(String),
 }
 
 /// A query term ready to test.
@@ -534,6 +608,7 @@ enum CompiledKind {
 pub struct Compiled {
     scope: Scope,
     kind: CompiledKind,
+    negate: bool,
 }
 
 /// Is `pat` a subsequence of `hay`? (Both lowercase.)
@@ -604,72 +679,151 @@ fn gap_match<T: PartialEq>(hay: &[T], pat: &[T]) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TermKind {
     Fuzzy(String),
-    /// `'text`: a plain substring.
+    /// `'text` or `"a phrase"`: a plain substring.
     Exact(String),
     /// `has:hidden`.
     HasHidden,
+    /// `has:warnings`.
+    HasWarnings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     pub scope: Scope,
     pub kind: TermKind,
+    /// `-term`: rows that do not match.
+    pub negate: bool,
 }
 
 /// A parsed filter: every term must match (in some member record of an item).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     pub terms: Vec<Term>,
+    /// What the filter line got wrong (an unknown `scope:`), for the prompt; the faulty
+    /// term is left out of the match.
+    pub error: Option<String>,
+}
+
+/// Split the filter line into words; a `"` starts a phrase that runs, spaces included, to
+/// the next `"` (or the end).
+fn split_terms(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 impl Query {
-    /// Parse the filter line: whitespace-separated terms, each optionally `scope:`-prefixed
-    /// and `'`-prefixed for an exact substring; `has:hidden` selects records holding hidden
-    /// characters. Matching ignores case. An unknown `word:` is just text (URLs hold colons).
+    /// Parse the filter line: terms separated by spaces, each optionally `-`-prefixed to
+    /// negate, `scope:`-prefixed (any case), and `'`-prefixed for an exact substring or
+    /// `"quoted"` for a phrase; `has:hidden` and `has:warnings` select records. Matching
+    /// ignores case. A `word:` that is not a scope is an error (shown in the prompt), unless
+    /// it is a URL scheme (`http://`) or a drive letter (`c:\`).
     pub fn parse(text: &str) -> Query {
         let mut terms = Vec::new();
-        for word in text.split_whitespace() {
+        let mut error = None;
+        for word in split_terms(text) {
             let lower = word.to_lowercase();
-            if lower == "has:hidden" {
+            let (negate, body) = match lower.strip_prefix(['-', '!']) {
+                Some(rest) if !rest.is_empty() => (true, rest),
+                _ => (false, lower.as_str()),
+            };
+            if body == "has:hidden" || body == "has:warnings" {
                 terms.push(Term {
                     scope: Scope::All,
-                    kind: TermKind::HasHidden,
+                    kind: if body == "has:hidden" {
+                        TermKind::HasHidden
+                    } else {
+                        TermKind::HasWarnings
+                    },
+                    negate,
                 });
                 continue;
             }
-            let (scope, rest) = Scope::PREFIXES
-                .iter()
-                .find_map(|(p, s)| lower.strip_prefix(p).map(|r| (*s, r)))
-                .unwrap_or((Scope::All, lower.as_str()));
-            let kind = match rest.strip_prefix('\'') {
-                Some(e) => TermKind::Exact(e.to_string()),
-                None => TermKind::Fuzzy(rest.to_string()),
+            let mut scope = Scope::All;
+            let mut rest = body;
+            if let Some((name, after)) = body.split_once(':') {
+                if let Some((_, s)) = Scope::NAMES.iter().find(|(n, _)| *n == name) {
+                    scope = *s;
+                    rest = after;
+                } else if name.len() >= 2
+                    && name.bytes().all(|b| b.is_ascii_alphabetic())
+                    && !after.starts_with("//")
+                {
+                    let names: Vec<&str> = Scope::NAMES.iter().map(|(n, _)| *n).collect();
+                    error.get_or_insert_with(|| {
+                        format!(
+                            "unknown scope {name}: (scopes: {}: has:hidden has:warnings)",
+                            names.join(": ")
+                        )
+                    });
+                    continue;
+                }
+            }
+            let kind = if let Some(e) = rest.strip_prefix('\'') {
+                TermKind::Exact(e.to_string())
+            } else if let Some(p) = rest.strip_prefix('"') {
+                TermKind::Exact(p.strip_suffix('"').unwrap_or(p).to_string())
+            } else {
+                TermKind::Fuzzy(rest.to_string())
             };
-            terms.push(Term { scope, kind });
+            terms.push(Term {
+                scope,
+                kind,
+                negate,
+            });
         }
-        Query { terms }
+        Query { terms, error }
     }
 
     pub fn is_empty(&self) -> bool {
         self.terms.iter().all(|t| match &t.kind {
             TermKind::Fuzzy(p) | TermKind::Exact(p) => p.is_empty(),
-            TermKind::HasHidden => false,
+            TermKind::HasHidden | TermKind::HasWarnings => false,
         })
     }
 
     /// True when every record matching `self` also matches `old`: then only the records that
-    /// matched `old` need testing (typing one more character narrows the search).
+    /// matched `old` need testing (typing one more character narrows the search). A negated
+    /// term narrows only when kept as it was; identifiers (prefix matches) narrow too.
     pub fn narrows(&self, old: &Query) -> bool {
         old.terms.iter().all(|ot| {
             self.terms.iter().any(|nt| {
-                nt.scope == ot.scope
-                    && match (&ot.kind, &nt.kind) {
-                        (TermKind::HasHidden, TermKind::HasHidden) => true,
-                        (TermKind::Fuzzy(o), TermKind::Fuzzy(n)) => n.starts_with(o.as_str()),
-                        (TermKind::Exact(o), TermKind::Exact(n)) => n.starts_with(o.as_str()),
-                        (TermKind::Fuzzy(o), TermKind::Exact(n)) => n.starts_with(o.as_str()),
-                        _ => false,
+                if nt.scope != ot.scope || nt.negate != ot.negate {
+                    return false;
+                }
+                if ot.negate {
+                    return nt.kind == ot.kind;
+                }
+                match (&ot.kind, &nt.kind) {
+                    (TermKind::HasHidden, TermKind::HasHidden) => true,
+                    (TermKind::HasWarnings, TermKind::HasWarnings) => true,
+                    (TermKind::Exact(o), TermKind::Exact(n)) => n.starts_with(o.as_str()),
+                    // A fuzzy pattern turns into an identifier (prefix) as it grows, and a
+                    // prefix match is also a fuzzy match: both narrow.
+                    (TermKind::Fuzzy(o), TermKind::Fuzzy(n) | TermKind::Exact(n)) => {
+                        n.starts_with(o.as_str())
+                            && (is_identifier_pattern(n) || !is_identifier_pattern(o))
                     }
+                    _ => false,
+                }
             })
         })
     }
@@ -679,15 +833,100 @@ impl Query {
             .iter()
             .map(|t| Compiled {
                 scope: t.scope,
+                negate: t.negate,
                 kind: match &t.kind {
                     TermKind::HasHidden => CompiledKind::HasHidden,
+                    TermKind::HasWarnings => CompiledKind::HasWarnings,
                     TermKind::Fuzzy(p) | TermKind::Exact(p) if p.is_empty() => CompiledKind::Any,
+                    TermKind::Fuzzy(p) if is_identifier_pattern(p) => {
+                        CompiledKind::Ident(p.clone())
+                    }
                     TermKind::Fuzzy(p) => CompiledKind::Fuzzy(FuzzyPattern::new(p)),
                     TermKind::Exact(p) => CompiledKind::Exact(p.clone()),
                 },
             })
             .collect()
     }
+}
+
+/// The characters of `text` (a cell as displayed) that a filter term matches in it, by the
+/// same rules as the filter: for highlighting, so the letters lit are the ones that matched.
+/// `None` when the term does not match this text (or is negated: nothing to light).
+pub fn term_positions(text: &str, term: &Term, fields: &[Field]) -> Option<Vec<usize>> {
+    if term.negate {
+        return None;
+    }
+    // One lowercase character per character, so positions line up with `text`.
+    let hay: Vec<char> = text
+        .chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
+        .collect();
+    let substring = |p: &str| -> Option<Vec<usize>> {
+        let pat: Vec<char> = p.chars().collect();
+        if pat.is_empty() || pat.len() > hay.len() {
+            return None;
+        }
+        (0..=hay.len() - pat.len())
+            .find(|&s| hay[s..s + pat.len()] == pat[..])
+            .map(|s| (s..s + pat.len()).collect())
+    };
+    match &term.kind {
+        TermKind::HasHidden | TermKind::HasWarnings => None,
+        TermKind::Exact(p) => substring(p),
+        TermKind::Fuzzy(p) if p.is_empty() => None,
+        TermKind::Fuzzy(p) if is_identifier_pattern(p) => {
+            if fields.iter().any(|f| f.is_identifier()) {
+                let lead = usize::from(hay.first() == Some(&'{') && !p.starts_with('{'));
+                let pat: Vec<char> = p.chars().collect();
+                let end = lead + pat.len();
+                (hay.len() >= end && hay[lead..end] == pat[..]).then(|| (lead..end).collect())
+            } else {
+                substring(p)
+            }
+        }
+        TermKind::Fuzzy(p) => {
+            let pat: Vec<char> = p.chars().collect();
+            gap_positions(&hay, &pat)
+        }
+    }
+}
+
+/// [`gap_match`] that also says where: the positions of one match of `pat` in `hay`.
+fn gap_positions(hay: &[char], pat: &[char]) -> Option<Vec<usize>> {
+    let n = pat.len();
+    if n == 0 {
+        return None;
+    }
+    let mut last: Vec<Option<usize>> = vec![None; n];
+    // For each pattern position, (where it matched, where the previous one did).
+    let mut chain: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+    for (q, c) in hay.iter().enumerate() {
+        for k in (0..n).rev() {
+            if pat[k] != *c {
+                continue;
+            }
+            let prev = if k == 0 {
+                Some(q)
+            } else {
+                last[k - 1].filter(|&r| q - r <= MAX_GAP)
+            };
+            let Some(prev) = prev else { continue };
+            chain[k].push((q, prev));
+            if k == n - 1 {
+                let mut out = vec![q];
+                let mut want = prev;
+                for kk in (0..n - 1).rev() {
+                    let &(at, p) = chain[kk].iter().rev().find(|(at, _)| *at == want)?;
+                    out.push(at);
+                    want = p;
+                }
+                out.reverse();
+                return Some(out);
+            }
+            last[k] = Some(q);
+        }
+    }
+    None
 }
 
 fn matches_all(arena: &str, terms: &[Compiled], r: &Rec) -> bool {
@@ -931,6 +1170,7 @@ impl ViewKind {
                 Col::Files,
                 Col::Command,
                 Col::Url,
+                Col::Evidence,
             ],
             ViewKind::Files => &[
                 Col::Mark,
@@ -942,6 +1182,7 @@ impl ViewKind {
                 Col::Name,
                 Col::State,
                 Col::Created,
+                Col::Evidence,
             ],
             ViewKind::Rows => &[
                 Col::Mark,
@@ -954,6 +1195,7 @@ impl ViewKind {
                 Col::Url,
                 Col::Path,
                 Col::Command,
+                Col::Evidence,
             ],
         }
     }
@@ -974,6 +1216,7 @@ pub enum Col {
     Url,
     Path,
     Bytes,
+    Evidence,
 }
 
 impl Col {
@@ -991,6 +1234,7 @@ impl Col {
             Col::Url => "URL",
             Col::Path => "Local path",
             Col::Bytes => "Bytes",
+            Col::Evidence => "Evidence",
         }
     }
 
@@ -998,17 +1242,37 @@ impl Col {
     pub fn width(self) -> (u16, u16) {
         match self {
             Col::Mark => (1, 0),
-            Col::Flags => (12, 0),
-            Col::Kind => (9, 0),
+            Col::Flags => (10, 0),
+            Col::Kind => (10, 0),
             Col::State => (11, 0),
             Col::Created => (19, 0),
             Col::Files => (5, 0),
             Col::Bytes => (16, 0),
             Col::Name => (10, 3),
-            Col::Owner => (10, 2),
-            Col::Command => (10, 2),
-            Col::Url => (12, 4),
-            Col::Path => (12, 3),
+            Col::Owner => (12, 2),
+            Col::Command => (12, 2),
+            Col::Url => (24, 4),
+            Col::Path => (16, 3),
+            Col::Evidence => (16, 1),
+        }
+    }
+
+    /// When the screen is too narrow for every column, the lowest priority gives way first
+    /// (the URL and the flags stay longest).
+    pub fn priority(self) -> u8 {
+        match self {
+            Col::Mark => 100,
+            Col::Url => 90,
+            Col::Flags => 80,
+            Col::Kind => 75,
+            Col::Name | Col::Path => 70,
+            Col::Created => 60,
+            Col::Evidence => 50,
+            Col::Command => 55,
+            Col::Bytes => 45,
+            Col::Owner => 40,
+            Col::State => 30,
+            Col::Files => 20,
         }
     }
 
@@ -1022,6 +1286,7 @@ impl Col {
             Col::Command => &[Field::Command, Field::Arguments],
             Col::Url => &[Field::Url],
             Col::Path => &[Field::FullPath, Field::Filename],
+            Col::Evidence => &[Field::Evidence],
             _ => &[],
         }
     }
@@ -1052,6 +1317,7 @@ impl Col {
                 }
             }
             Col::Url => r.url.clone(),
+            Col::Evidence => store.evidence_label(&r.evidence).to_string(),
             Col::Path => {
                 if r.full_path.is_empty() {
                     r.filename.clone()
@@ -1084,6 +1350,7 @@ impl Col {
             Col::Command => (&i.job_command, &i.job_arguments),
             Col::Url => (&i.url, ""),
             Col::Path => (&i.full_path, &i.filename),
+            Col::Evidence => (&i.evidence, ""),
             _ => return None,
         })
     }
@@ -1098,6 +1365,7 @@ impl Col {
                 | Col::Command
                 | Col::Url
                 | Col::Path
+                | Col::Evidence
         )
     }
 
@@ -1108,9 +1376,10 @@ impl Col {
         match self {
             Col::Mark => u128::from(store.item_marked(item)),
             Col::Flags => {
-                (u128::from(r.hidden) << 16)
-                    | (u128::from(r.susp.count_ones()) << 8)
-                    | u128::from(r.susp)
+                (u128::from(r.hidden) << 48)
+                    | (u128::from(r.susp.count_ones()) << 40)
+                    | (u128::from(r.susp) << 32)
+                    | u128::from(r.warnings)
             }
             Col::Kind => (u128::from(i.carved) << 32) | u128::from(item.versions),
             Col::Files => u128::from(item.files),
@@ -1130,10 +1399,11 @@ impl Col {
         let (ia, ib) = (&ra.info, &rb.info);
         match self {
             Col::Mark => store.item_marked(a).cmp(&store.item_marked(b)),
-            Col::Flags => (ra.hidden, ra.susp.count_ones(), ra.susp).cmp(&(
+            Col::Flags => (ra.hidden, ra.susp.count_ones(), ra.susp, ra.warnings).cmp(&(
                 rb.hidden,
                 rb.susp.count_ones(),
                 rb.susp,
+                rb.warnings,
             )),
             Col::Kind => (ia.carved, a.versions).cmp(&(ib.carved, b.versions)),
             Col::State => ia.job_state.cmp(&ib.job_state),
@@ -1146,6 +1416,7 @@ impl Col {
             }
             Col::Url => ia.url.cmp(&ib.url),
             Col::Path => (&ia.full_path, &ia.filename).cmp(&(&ib.full_path, &ib.filename)),
+            Col::Evidence => ia.evidence.cmp(&ib.evidence),
             Col::Bytes => (ia.bytes_downloaded, ia.bytes_transferred)
                 .cmp(&(ib.bytes_downloaded, ib.bytes_transferred)),
         }
@@ -1174,7 +1445,9 @@ pub fn short_sid(sid: &str, max: usize) -> String {
         return sid.to_string();
     }
     match sid.rsplit_once('-') {
-        Some((_, rid)) => format!("S-1-5-21-…-{rid}"),
+        // The RID is a number: it is never cut, the domain part gives way first.
+        Some((_, rid)) if rid.chars().count() + 11 <= max => format!("S-1-5-21-…-{rid}"),
+        Some((_, rid)) => format!("…-{rid}"),
         None => sid.to_string(),
     }
 }
@@ -1265,6 +1538,9 @@ pub struct Store {
     pub suspicious_only: bool,
     pub live_count: usize,
     pub carved_count: usize,
+    /// The folder evidence paths are shown relative to (the opened folder, or the opened
+    /// file's own folder).
+    pub root: String,
 }
 
 impl Store {
@@ -1277,6 +1553,18 @@ impl Store {
     }
     pub fn view_mut(&mut self, k: ViewKind) -> &mut View {
         &mut self.views[k.index()]
+    }
+
+    /// An evidence path as the Evidence column shows it: relative to [`Store::root`].
+    pub fn evidence_label<'a>(&self, evidence: &'a str) -> &'a str {
+        if self.root.is_empty() {
+            return evidence;
+        }
+        evidence
+            .strip_prefix(self.root.as_str())
+            .map(|rest| rest.trim_start_matches(std::path::MAIN_SEPARATOR))
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(evidence)
     }
 
     pub fn clear(&mut self) {
@@ -1596,12 +1884,23 @@ impl Store {
             .collect()
     }
 
-    /// Is the item hiding characters or suspicious in any member? (hidden, suspicion bits)
-    pub fn item_flags(&self, item: &Item) -> (bool, u8) {
-        item.members.iter().fold((false, 0u8), |(h, s), &m| {
-            let r = self.rec(m);
-            (h || r.hidden, s | r.susp)
-        })
+    /// Is the item hiding characters, warned about or suspicious in any member?
+    /// (hidden, warned, suspicion bits)
+    pub fn item_flags(&self, item: &Item) -> (bool, bool, u8) {
+        item.members
+            .iter()
+            .fold((false, false, 0u8), |(h, w, s), &m| {
+                let r = self.rec(m);
+                (h || r.hidden, w || r.warnings > 0, s | r.susp)
+            })
+    }
+
+    /// (records carrying warnings, distinct warnings over them).
+    pub fn warning_counts(&self) -> (usize, usize) {
+        self.recs
+            .iter()
+            .filter(|r| r.warnings > 0)
+            .fold((0, 0), |(n, w), r| (n + 1, w + r.warnings as usize))
     }
 }
 
@@ -1708,16 +2007,80 @@ mod tests {
 
     #[test]
     fn query_parsing_and_narrowing() {
-        let q = Query::parse("url:moz 'exe has:hidden Foo:bar");
-        assert_eq!(q.terms.len(), 4);
+        let q = Query::parse("URL:moz 'exe has:hidden -cmd:x \"two words\" http://a c:\\x");
+        assert_eq!(q.error, None);
+        assert_eq!(q.terms.len(), 7);
         assert_eq!(q.terms[0].scope, Scope::Url);
         assert_eq!(q.terms[1].kind, TermKind::Exact("exe".into()));
         assert_eq!(q.terms[2].kind, TermKind::HasHidden);
-        assert_eq!(q.terms[3].kind, TermKind::Fuzzy("foo:bar".into()));
+        assert!(q.terms[3].negate && q.terms[3].scope == Scope::Cmd);
+        assert_eq!(q.terms[4].kind, TermKind::Exact("two words".into()));
+        assert_eq!(q.terms[5].kind, TermKind::Fuzzy("http://a".into()));
+        assert_eq!(q.terms[6].kind, TermKind::Fuzzy("c:\\x".into()));
+        let bad = Query::parse("foo:bar moz");
+        assert!(bad
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("unknown scope foo:")));
+        assert_eq!(bad.terms.len(), 1);
         assert!(Query::parse("url:mozi").narrows(&Query::parse("url:moz")));
         assert!(!Query::parse("url:").narrows(&Query::parse("url")));
         assert!(Query::parse("a b").narrows(&Query::parse("a")));
         assert!(!Query::parse("a").narrows(&Query::parse("a b")));
+        // A negated term widens as it grows.
+        assert!(!Query::parse("-mozi").narrows(&Query::parse("-moz")));
+        assert!(Query::parse("-moz x").narrows(&Query::parse("-moz")));
+        // A GUID start stops being an identifier when a non-hex letter follows.
+        assert!(!Query::parse("308046b0z").narrows(&Query::parse("308046b0")));
+        assert!(Query::parse("308046b0").narrows(&Query::parse("308046b")));
+    }
+
+    #[test]
+    fn identifiers_match_by_prefix_and_highlight_what_matched() {
+        let mut arena = String::new();
+        let sys = Rec::new(
+            BitsInfo {
+                owner_sid: "S-1-5-18".into(),
+                job_id: "{4F2C1A0B-0000-0000-0000-000000000001}".into(),
+                ..BitsInfo::default()
+            },
+            &mut arena,
+        );
+        let user = Rec::new(
+            BitsInfo {
+                owner_sid: "S-1-5-21-1-2-3-1001".into(),
+                job_name: "s 1 5 18 fuzzy bait".into(),
+                ..BitsInfo::default()
+            },
+            &mut arena,
+        );
+        let hit = |q: &str, r: &Rec| matches_all(&arena, &Query::parse(q).compile(), r);
+        assert!(hit("owner:S-1-5-18", &sys));
+        assert!(!hit("owner:S-1-5-18", &user));
+        assert!(hit("owner:s-1-5-21", &user));
+        assert!(hit("-owner:S-1-5-18", &user));
+        assert!(!hit("-owner:S-1-5-18", &sys));
+        assert!(hit("id:4f2c1a0b", &sys) && hit("{4f2c1a0b-0000", &sys));
+        assert!(!hit("id:2c1a0b00", &sys));
+        // Highlight: the same rules light the same letters.
+        let t = |q: &str| Query::parse(q).terms.remove(0);
+        let id = [Field::JobId];
+        assert_eq!(
+            term_positions("{4F2C1A0B-0000…", &t("4f2c1a0b"), &id),
+            Some((1..9).collect())
+        );
+        assert_eq!(
+            term_positions("MozillaUpdate", &t("mzup"), &[Field::Name]),
+            Some(vec![0, 2, 7, 8])
+        );
+        assert_eq!(
+            term_positions("MozillaUpdate", &t("-moz"), &[Field::Name]),
+            None
+        );
+        assert_eq!(
+            term_positions("a two words b", &t("\"two words\""), &[Field::Name]),
+            Some((2..11).collect())
+        );
     }
 
     #[test]
@@ -1740,6 +2103,19 @@ mod tests {
             ..BitsInfo::default()
         };
         assert_eq!(suspicion(&ok), 0);
+        // Non-ASCII within a host's first two bytes (a slice there once panicked).
+        for host in [
+            "http://bücher.de/katalog.zip",
+            "http://aé.example/x",
+            "http://é/",
+            "http://0é/",
+        ] {
+            let r = BitsInfo {
+                url: host.into(),
+                ..BitsInfo::default()
+            };
+            assert_eq!(suspicion(&r) & SUSP_IP, 0, "{host}");
+        }
         for ip in [
             "http://[::1]/x",
             "http://3232235777/x",

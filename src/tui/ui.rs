@@ -4,10 +4,6 @@
 //! Every string that comes from the evidence (or from the analyst) reaches a widget through
 //! [`display`]: [`esc`] for whole values, [`cell`] for table cells.
 
-use std::sync::OnceLock;
-
-use fuzzy_matcher::skim::SkimMatcherV2;
-use fuzzy_matcher::FuzzyMatcher;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -19,11 +15,12 @@ use crate::bits::security::{parse_sid, well_known_name};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
 
-use super::app::{App, Overlay, PromptKind, Screen, SourceSel};
+use super::app::{plural, App, Overlay, PromptKind, Screen, SourceSel};
 use super::display;
 use super::keys;
 use super::store::{
-    flag_codes, human_size, short_sid, Col, Item, Rec, Store, TermKind, ViewKind, SUSP_REASONS,
+    self, distinct_warnings, flag_codes, human_size, short_sid, Col, Field, Item, Rec, Store,
+    ViewKind, SUSP_REASONS,
 };
 use super::worker::Phase;
 
@@ -95,32 +92,110 @@ pub fn hex_rows(width: u16, height: u16, loading: bool) -> usize {
 }
 
 /// Column widths for a table `width` cells wide (one cell between columns).
+/// Column widths for `width` cells: each column its minimum, columns of the lowest
+/// [`Col::priority`] left out (width 0) while the minimums do not fit, then what is left
+/// shared among the flexible columns shown.
 pub fn column_widths(cols: &[Col], width: u16) -> Vec<u16> {
-    let spacing = cols.len().saturating_sub(1) as u16;
-    let fixed: u16 = cols.iter().map(|c| c.width().0).sum();
-    let weights: u16 = cols.iter().map(|c| c.width().1).sum();
-    let mut extra = width.saturating_sub(spacing + fixed);
-    let mut out: Vec<u16> = cols.iter().map(|c| c.width().0).collect();
+    let mut shown = vec![true; cols.len()];
+    loop {
+        let n = shown.iter().filter(|&&s| s).count() as u16;
+        let need: u16 = cols
+            .iter()
+            .zip(&shown)
+            .filter(|(_, &s)| s)
+            .map(|(c, _)| c.width().0)
+            .sum::<u16>()
+            + n.saturating_sub(1);
+        if need <= width || n <= 1 {
+            break;
+        }
+        // The lowest priority goes first; of equals, the rightmost.
+        let drop = (0..cols.len())
+            .filter(|&i| shown[i])
+            .min_by_key(|&i| (cols[i].priority(), usize::MAX - i));
+        match drop {
+            Some(i) => shown[i] = false,
+            None => break,
+        }
+    }
+    let n = shown.iter().filter(|&&s| s).count() as u16;
+    let spacing = n.saturating_sub(1);
+    let mut out: Vec<u16> = cols
+        .iter()
+        .zip(&shown)
+        .map(|(c, &s)| if s { c.width().0 } else { 0 })
+        .collect();
+    let fixed: u16 = out.iter().sum();
+    let flex = |i: usize| shown[i] && cols[i].width().1 > 0;
+    let weights: u16 = (0..cols.len())
+        .filter(|&i| flex(i))
+        .map(|i| cols[i].width().1)
+        .sum();
     if weights == 0 {
         return out;
     }
+    let mut extra = width.saturating_sub(spacing + fixed);
     let total_extra = extra;
-    let last_flex = cols.iter().rposition(|c| c.width().1 > 0);
-    for (i, c) in cols.iter().enumerate() {
-        let w = c.width().1;
-        if w == 0 {
+    let last_flex = (0..cols.len()).rfind(|&i| flex(i));
+    for i in 0..cols.len() {
+        if !flex(i) {
             continue;
         }
         let share = if Some(i) == last_flex {
             extra
         } else {
-            (u32::from(total_extra) * u32::from(w) / u32::from(weights)) as u16
+            (u32::from(total_extra) * u32::from(cols[i].width().1) / u32::from(weights)) as u16
         };
         let share = share.min(extra);
         out[i] += share;
         extra -= share;
     }
     out
+}
+
+/// A one-line text cut to `width` cells: whole spans while they fit, then the first that
+/// does not, cut with `…` (so a cut always shows).
+fn fit_line(spans: Vec<Span<'static>>, width: u16) -> Line<'static> {
+    let max = usize::from(width);
+    let total: usize = spans.iter().map(|s| display::width(&s.content)).sum();
+    if total <= max {
+        return Line::from(spans);
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    for s in spans {
+        let w = display::width(&s.content);
+        if used + w < max {
+            used += w;
+            out.push(s);
+            continue;
+        }
+        let cut = display::truncate(&s.content, max - used).into_owned();
+        out.push(Span::styled(cut, s.style));
+        break;
+    }
+    Line::from(out)
+}
+
+/// The Kind cell: `live`, `carved`, with `×N` copies when more than one; words shrink
+/// before the count does (a count is never cut while it fits at all).
+fn kind_cell(carved: bool, versions: u32, w: u16) -> String {
+    let kind = if carved { "carved" } else { "live" };
+    if versions <= 1 {
+        return cell(kind, w);
+    }
+    let w = usize::from(w);
+    let forms = [
+        format!("{kind} ×{versions}"),
+        format!("{kind}×{versions}"),
+        format!("{}×{versions}", &kind[..1]),
+        format!("×{versions}"),
+    ];
+    forms
+        .iter()
+        .find(|f| display::width(f) <= w)
+        .cloned()
+        .unwrap_or_else(|| forms[3].clone())
 }
 
 /// Which view tab is at column `x` of the tabs line.
@@ -185,44 +260,30 @@ fn section(title: &str) -> Line<'static> {
     ))
 }
 
-fn matcher() -> &'static SkimMatcherV2 {
-    static M: OnceLock<SkimMatcherV2> = OnceLock::new();
-    M.get_or_init(|| SkimMatcherV2::default().ignore_case())
-}
-
-/// Split a display string into spans, the characters matching the filter highlighted.
+/// Split a display string into spans, the characters matching the filter highlighted (by
+/// the filter's own rules: [`store::term_positions`]).
 fn highlighted(text: String, col: Col, store: &Store, base: Style) -> Line<'static> {
     let fields = col.fields();
     let mut marks = vec![false; text.chars().count()];
     let mut any = false;
     for t in &store.query.terms {
-        if !t.scope.fields().iter().any(|f| fields.contains(f)) {
+        let scoped: Vec<Field> = t
+            .scope
+            .fields()
+            .iter()
+            .copied()
+            .filter(|f| fields.contains(f))
+            .collect();
+        if scoped.is_empty() {
             continue;
         }
-        match &t.kind {
-            TermKind::Fuzzy(p) if !p.is_empty() => {
-                if let Some((_, idx)) = matcher().fuzzy_indices(&text, p) {
-                    for i in idx {
-                        if let Some(m) = marks.get_mut(i) {
-                            *m = true;
-                            any = true;
-                        }
-                    }
+        if let Some(pos) = store::term_positions(&text, t, &scoped) {
+            for i in pos {
+                if let Some(m) = marks.get_mut(i) {
+                    *m = true;
+                    any = true;
                 }
             }
-            TermKind::Exact(p) if !p.is_empty() => {
-                let lower: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
-                let pat: Vec<char> = p.chars().collect();
-                if lower.len() == marks.len() && pat.len() <= lower.len() {
-                    for s in 0..=(lower.len() - pat.len()) {
-                        if lower[s..s + pat.len()] == pat[..] {
-                            marks[s..s + pat.len()].iter_mut().for_each(|m| *m = true);
-                            any = true;
-                        }
-                    }
-                }
-            }
-            _ => {}
         }
     }
     if !any {
@@ -287,8 +348,33 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
             .add_modifier(Modifier::BOLD),
     )];
     let sep = || Span::styled(" │ ", Style::default().fg(DIM));
+    // Counts first (they are never cut), then the path, size and hash (cut with `…`).
+    spans.push(Span::raw(" "));
+    spans.push(Span::styled(
+        format!("{} live", app.store.live_count),
+        Style::default().fg(LIVE),
+    ));
+    spans.push(Span::raw(" · "));
+    spans.push(Span::styled(
+        format!("{} carved", app.store.carved_count),
+        Style::default().fg(CARVED),
+    ));
+    if !app.opts.carve {
+        spans.push(Span::styled(" (no carving)", Style::default().fg(DIM)));
+    }
+    if !app.diagnostics.is_empty() {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!(
+                "{} warning{} (W)",
+                app.diagnostics.len(),
+                plural(app.diagnostics.len())
+            ),
+            Style::default().fg(CARVED),
+        ));
+    }
     if let Some(p) = &app.path {
-        spans.push(Span::raw(" "));
+        spans.push(sep());
         spans.push(esc(&p.display().to_string()));
     }
     match app.evidence.as_slice() {
@@ -312,27 +398,7 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
             )));
         }
     }
-    spans.push(sep());
-    spans.push(Span::styled(
-        format!("{} live", app.store.live_count),
-        Style::default().fg(LIVE),
-    ));
-    spans.push(Span::raw(" · "));
-    spans.push(Span::styled(
-        format!("{} carved", app.store.carved_count),
-        Style::default().fg(CARVED),
-    ));
-    if !app.opts.carve {
-        spans.push(Span::styled(" (no carving)", Style::default().fg(DIM)));
-    }
-    if !app.diagnostics.is_empty() {
-        spans.push(sep());
-        spans.push(Span::styled(
-            format!("{} warnings (W)", app.diagnostics.len()),
-            Style::default().fg(CARVED),
-        ));
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Paragraph::new(fit_line(spans, area.width)), area);
 }
 
 fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
@@ -384,7 +450,7 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::raw("   "));
         spans.extend(right);
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+    f.render_widget(Paragraph::new(fit_line(spans, area.width)), area);
 }
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -440,9 +506,16 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         };
         let prefix_w = display::width(prefix) as u16;
         let mut after = String::new();
+        let mut after_style = Style::default().fg(DIM);
         if p.kind == PromptKind::Filter {
             let v = app.store.view(app.view);
-            after = format!("   {} of {} shown", v.shown.len(), v.items.len());
+            after = match &app.store.query.error {
+                Some(e) => {
+                    after_style = Style::default().fg(DANGER).add_modifier(Modifier::BOLD);
+                    format!("   {e}")
+                }
+                None => format!("   {} of {} shown", v.shown.len(), v.items.len()),
+            };
         } else if let Some(s) = &app.status {
             after = format!("   {}", s.text);
         }
@@ -469,7 +542,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         f.render_widget(
             Paragraph::new(Span::styled(
                 display::escape(&after).into_owned(),
-                Style::default().fg(DIM),
+                after_style,
             )),
             after_area,
         );
@@ -484,7 +557,7 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
             } else {
                 Style::default()
             };
-            Line::from(esc_styled(&s.text, style))
+            fit_line(vec![esc_styled(&s.text, style)], area.width)
         }
         None => Line::from(""),
     };
@@ -492,8 +565,16 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
 }
 
 fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
+    // Whole hints only: those that do not fit are left out (`?` lists every key).
     let mut spans = Vec::new();
+    let mut used = 0usize;
     for (i, (key, word)) in keys::hints(app.ctx()).into_iter().enumerate() {
+        let gap = if i > 0 { 2 } else { 0 };
+        let w = gap + display::width(&key) + 1 + display::width(word);
+        if used + w > usize::from(area.width) {
+            break;
+        }
+        used += w;
         if i > 0 {
             spans.push(Span::raw("  "));
         }
@@ -512,11 +593,17 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
 
 fn draw_table(f: &mut Frame, app: &App, area: Rect) {
     let view = app.store.view(app.view);
-    let cols = app.view.columns();
-    let widths = column_widths(cols, area.width);
-    let header = Row::new(cols.iter().enumerate().map(|(i, c)| {
+    let all_cols = app.view.columns();
+    let all_widths = column_widths(all_cols, area.width);
+    // Only the columns that fit (see column_widths); `i` stays the index into all columns.
+    let on: Vec<usize> = (0..all_cols.len()).filter(|&i| all_widths[i] > 0).collect();
+    let cols: Vec<Col> = on.iter().map(|&i| all_cols[i]).collect();
+    let widths: Vec<u16> = on.iter().map(|&i| all_widths[i]).collect();
+    let cols = cols.as_slice();
+    let header = Row::new(on.iter().map(|&i| {
+        let c = all_cols[i];
         let arrow = match view.sort {
-            Some((sc, desc)) if sc == *c => {
+            Some((sc, desc)) if sc == c => {
                 if desc {
                     "▼"
                 } else {
@@ -529,7 +616,10 @@ fn draw_table(f: &mut Frame, app: &App, area: Rect) {
         if i == view.col_cursor {
             style = style.fg(Color::Black).bg(ACCENT);
         }
-        Line::from(Span::styled(format!("{}{arrow}", c.title()), style))
+        // The arrow is kept whole; the title gives way.
+        let room = usize::from(all_widths[i]).saturating_sub(display::width(arrow));
+        let title = display::truncate(c.title(), room);
+        Line::from(Span::styled(format!("{title}{arrow}"), style))
     }))
     .style(Style::default().add_modifier(Modifier::UNDERLINED));
     let rows_on_screen = usize::from(area.height.saturating_sub(1));
@@ -567,7 +657,7 @@ fn draw_table(f: &mut Frame, app: &App, area: Rect) {
 fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: bool) -> Row<'static> {
     let store = &app.store;
     let rep = store.rec(item.rep());
-    let (hidden, susp) = store.item_flags(item);
+    let (hidden, warned, susp) = store.item_flags(item);
     let carved = rep.info.carved;
     let base = if carved {
         Style::default().fg(CARVED).add_modifier(Modifier::ITALIC)
@@ -586,9 +676,11 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
                 }
             }
             Col::Flags => {
-                let codes = flag_codes(hidden, susp);
+                let codes = flag_codes(hidden, warned, susp);
                 let style = if hidden {
                     Style::default().fg(HIDDEN).add_modifier(Modifier::BOLD)
+                } else if susp == 0 {
+                    Style::default().fg(CARVED)
                 } else {
                     Style::default().fg(DANGER)
                 };
@@ -600,7 +692,7 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
                 } else {
                     Style::default().fg(LIVE)
                 };
-                Line::from(Span::styled(cell(&c.text(store, item), w), style))
+                Line::from(Span::styled(kind_cell(carved, item.versions, w), style))
             }
             Col::Owner => {
                 let text = short_sid(&c.text(store, item), usize::from(w));
@@ -643,6 +735,17 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
                 members
             ),
             Style::default().fg(CARVED),
+        ));
+    }
+    // Where the view is in the record: lines first–last of all.
+    let total = detail_line_count(app);
+    let page = usize::from(area.height.saturating_sub(1));
+    if total > page {
+        let first = usize::from(app.detail.scroll).min(total.saturating_sub(1)) + 1;
+        let last = (first + page).saturating_sub(1).min(total);
+        title.push(Span::styled(
+            format!("lines {first}–{last} of {total} "),
+            Style::default().fg(DIM),
         ));
     }
     let block = Block::default()
@@ -972,8 +1075,9 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
         }
     }
 
-    out.push(section(&format!("Warnings ({})", r.warnings.len())));
-    for w in &r.warnings {
+    let warnings = distinct_warnings(r);
+    out.push(section(&format!("Warnings ({})", warnings.len())));
+    for w in warnings {
         out.push(Line::from(vec![Span::raw(" • "), esc(w)]));
     }
     out
@@ -1272,8 +1376,10 @@ pub fn help_lines() -> Vec<Line<'static>> {
     out.push(section("Filter"));
     for l in [
         " words are fuzzy (letters in order), all must match, case ignored",
-        " url:  cmd:  name:  owner:  path:   limit a word to those fields",
-        " 'word   exact substring          has:hidden   rows holding hidden characters",
+        " url:  cmd:  name:  owner:  path:  id:  ev:   limit a word to those fields",
+        " 'word or \"a phrase\"   exact substring     -word  -url:x   rows NOT matching",
+        " SIDs and GUIDs (S-1-5-18, {4f2c…, 4f2c1a0b…) match ids exactly or by prefix",
+        " has:hidden  has:warnings   rows holding hidden characters / decoder warnings",
     ] {
         out.push(Line::from(l));
     }
@@ -1330,10 +1436,24 @@ fn diagnostics_lines(app: &App) -> Vec<Line<'static>> {
             if app.opts.carve { "" } else { "; carving off" }
         ),
     ));
-    out.push(section(&format!("Warnings ({})", app.diagnostics.len())));
+    out.push(section(&format!(
+        "Load warnings ({})",
+        app.diagnostics.len()
+    )));
     for d in &app.diagnostics {
         out.push(Line::from(vec![Span::raw(" • "), esc(d)]));
     }
+    let (records, warnings) = app.store.warning_counts();
+    out.push(section(&format!("Record warnings ({warnings})")));
+    out.push(Line::from(if records == 0 {
+        " no record carries a warning".to_string()
+    } else {
+        format!(
+            " {warnings} warning{} on {records} of {} records: W in the Flags column marks them, the detail pane (Enter) lists them",
+            plural(warnings),
+            app.store.recs.len()
+        )
+    }));
     out
 }
 

@@ -244,10 +244,70 @@ where
     }
 }
 
+/// The inputs under a path, each opened (read-only) or the reason it could not be.
+///
+/// Made before the worker starts so that `bitscope PATH` can refuse a path that cannot be
+/// read before it takes the terminal; the worker then reads through these handles (each
+/// file is still opened once).
+#[derive(Debug)]
+pub struct Inputs {
+    pub files: Vec<(PathBuf, Result<Arc<crate::input::Evidence>, String>)>,
+    /// What finding them passed over (unreadable subfolders, symlinked folders).
+    pub warnings: Vec<String>,
+}
+
+impl Inputs {
+    /// Find the queue files under `path` (as `parse` does) and open each. An error when none
+    /// is found or none opens: one line, the evidence names escaped.
+    pub fn open(path: &Path) -> Result<Inputs, String> {
+        let mut warnings = Vec::new();
+        let found = parse::find_inputs_reporting(path, &mut warnings);
+        if found.is_empty() {
+            return Err(format!(
+                "{}: no qmgr.db or qmgr*.dat found in this folder",
+                crate::util::text::escape(&path.display().to_string())
+            ));
+        }
+        let files: Vec<_> = found
+            .into_iter()
+            .map(|p| {
+                let ev = crate::input::Evidence::open(&p)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string());
+                (p, ev)
+            })
+            .collect();
+        if files.iter().all(|(_, r)| r.is_err()) {
+            let errs: Vec<String> = files
+                .iter()
+                .filter_map(|(_, r)| r.as_ref().err().cloned())
+                .collect();
+            return Err(errs.join("; "));
+        }
+        Ok(Inputs { files, warnings })
+    }
+}
+
 /// Spawn the standard load: every input under `path`, read with sha256, decoded, and carved
 /// unless `carve` is false.
 pub fn spawn_load(path: PathBuf, carve: bool, generation: u64, tx: Sender<Envelope>) -> Worker {
-    spawn_task(generation, tx, move |rep| match load(&path, carve, rep) {
+    spawn_task(generation, tx, move |rep| {
+        let inputs = Inputs::open(&path)?;
+        match load(inputs, carve, rep) {
+            Ok(()) | Err(LoadError::Stop) => Ok(()),
+            Err(LoadError::Fatal(e)) => Err(e),
+        }
+    })
+}
+
+/// [`spawn_load`] on inputs already opened.
+pub fn spawn_load_opened(
+    inputs: Inputs,
+    carve: bool,
+    generation: u64,
+    tx: Sender<Envelope>,
+) -> Worker {
+    spawn_task(generation, tx, move |rep| match load(inputs, carve, rep) {
         Ok(()) | Err(LoadError::Stop) => Ok(()),
         Err(LoadError::Fatal(e)) => Err(e),
     })
@@ -369,31 +429,21 @@ impl Sink for ToApp<'_> {
     }
 }
 
-fn load(path: &Path, carve: bool, rep: &mut Reporter) -> Result<(), LoadError> {
-    let mut found = Vec::new();
-    let inputs = parse::find_inputs_reporting(path, &mut found);
-    for w in found {
+fn load(inputs: Inputs, carve: bool, rep: &mut Reporter) -> Result<(), LoadError> {
+    for w in inputs.warnings {
         rep.send(Msg::Diagnostic(w))?;
     }
-    if inputs.is_empty() {
-        return Err(LoadError::Fatal(format!(
-            "{}: no qmgr.db or qmgr*.dat found in this folder",
-            crate::util::text::escape(&path.display().to_string())
-        )));
-    }
-    let files = inputs.len();
+    let files = inputs.files.len();
     let opts = Options {
         carve,
         ..Options::default()
     };
     let mut failures = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
+    for (i, (input, opened)) in inputs.files.into_iter().enumerate() {
         let file = i + 1;
-        let opened = crate::input::Evidence::open(input).map(Arc::new);
         let ev = match opened {
             Ok(ev) => ev,
             Err(e) => {
-                let e = e.to_string();
                 if files == 1 {
                     return Err(LoadError::Fatal(e));
                 }
