@@ -1,0 +1,179 @@
+//! Containers: from an evidence file to the byte ranges of the named stores inside it.
+//!
+//! A disk image holds partitions (MBR, with extended partitions, or GPT), a partition holds a
+//! file system (NTFS), and the file system holds files by name. This layer walks that chain
+//! and hands back every file whose name is a BITS store's (`qmgr.db`, `qmgr0.dat`,
+//! `qmgr1.dat`, compared case-insensitively), live or deleted, as a list of byte ranges of
+//! the image. It knows nothing of ESE or BITS: what the bytes mean is the readers' business.
+//!
+//! Everything is read by position ([`ReadAt`]), never whole, and everything is bounded:
+//! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
+//! caps, and a corrupt structure is a warning, never a panic or a hang.
+
+mod ntfs;
+mod partition;
+
+use std::io;
+
+use crate::input::Evidence;
+
+pub use partition::{Partition, Scheme};
+
+/// Positioned reads of an image: the evidence file itself (raw images) or, later, a
+/// translation layer (E01, VHDX).
+pub trait ReadAt: Sync {
+    /// The image's size in bytes.
+    fn size(&self) -> u64;
+    /// Read up to `buf.len()` bytes at `offset`; fewer only at the end.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+impl ReadAt for Evidence {
+    fn size(&self) -> u64 {
+        self.len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        Evidence::read_at(self, offset, buf)
+    }
+}
+
+/// Bytes in memory (tests, fuzzing).
+impl ReadAt for Vec<u8> {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.len());
+        let src = self.get(start..).unwrap_or_default();
+        let n = src.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), src.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        Ok(n)
+    }
+}
+
+/// The names of the BITS stores looked for (compared case-insensitively).
+pub const STORE_NAMES: [&str; 3] = ["qmgr.db", "qmgr0.dat", "qmgr1.dat"];
+
+/// Whether `name` is one of [`STORE_NAMES`].
+pub fn is_store_name(name: &str) -> bool {
+    STORE_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// A run of a store's bytes: `len` bytes at `offset` in the image, or zeros (a sparse run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extent {
+    /// Offset in the image, `None` for a sparse run (reads as zeros).
+    pub offset: Option<u64>,
+    pub len: u64,
+}
+
+/// Where a store's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreData {
+    /// Runs of the image, in file order; their lengths add up to the store's size.
+    Extents(Vec<Extent>),
+    /// Bytes kept inside the file system's own record (an NTFS resident $DATA).
+    Resident(Vec<u8>),
+}
+
+/// A store found inside a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    /// The containers from the image down to the file, outermost first, e.g.
+    /// `["raw image", "partition 1 (MBR, offset 1048576)", "NTFS", "\\...\\qmgr.db (MFT entry 76)"]`.
+    pub chain: Vec<String>,
+    /// The file's path in its volume (`\`-separated, from the root); `?` for a parent directory
+    /// whose name is gone.
+    pub path: String,
+    /// The file's name (one of [`STORE_NAMES`], as spelled on disk).
+    pub name: String,
+    /// The MFT entry (file record number).
+    pub mft_entry: u64,
+    /// The MFT entry is not in use: the file was deleted and its data runs may or may not
+    /// still hold its bytes.
+    pub deleted: bool,
+    /// The file's size in bytes.
+    pub size: u64,
+    pub data: StoreData,
+}
+
+/// What the container layer found in an image.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// What the image is (`raw image`), then what was recognized in it.
+    pub partitions: Vec<Partition>,
+    /// File systems recognized (their chain labels).
+    pub volumes: Vec<String>,
+    pub stores: Vec<Store>,
+    /// Problems with the containers, each with the offset it is about.
+    pub warnings: Vec<String>,
+}
+
+/// The largest store read back into memory (see [`read_store`]).
+pub const MAX_STORE: u64 = 512 * 1024 * 1024;
+
+/// Look for containers in `image`: a partition table (MBR, GPT) or a bare NTFS volume.
+/// `None` when nothing is recognized (the caller's other paths apply).
+pub fn open(image: &dyn ReadAt) -> Option<Found> {
+    let mut found = Found::default();
+    let kind = "raw image".to_string();
+    if ntfs::is_ntfs(image, 0) {
+        found.volumes.push("NTFS".into());
+        let base = vec![kind];
+        ntfs::find_stores(image, 0, image.size(), &base, &mut found);
+        return Some(found);
+    }
+    let parts = partition::read_table(image, &mut found.warnings)?;
+    for p in &parts {
+        if !ntfs::is_ntfs(image, p.offset) {
+            continue;
+        }
+        let base = vec![kind.clone(), p.label()];
+        found.volumes.push(format!("{} NTFS", p.label()));
+        ntfs::find_stores(image, p.offset, p.len, &base, &mut found);
+    }
+    found.partitions = parts;
+    Some(found)
+}
+
+/// A store's bytes, read back by positioned reads (sparse runs as zeros). Stores larger than
+/// `limit` are refused: a qmgr.db is a few MB, and the readers want the whole store as one
+/// slice; a store past the limit is a corrupt size or not worth holding in memory.
+pub fn read_store(image: &dyn ReadAt, store: &Store, limit: u64) -> io::Result<Vec<u8>> {
+    if store.size > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} bytes, more than the {limit} read back", store.size),
+        ));
+    }
+    match &store.data {
+        StoreData::Resident(bytes) => Ok(bytes.clone()),
+        StoreData::Extents(extents) => {
+            let size = usize::try_from(store.size).unwrap_or(usize::MAX);
+            let mut out = vec![0u8; size];
+            let mut at = 0usize;
+            for e in extents {
+                let len = usize::try_from(e.len).unwrap_or(usize::MAX).min(size - at);
+                if let Some(off) = e.offset {
+                    let dst = out.get_mut(at..at + len).unwrap_or_default();
+                    let got = image.read_at(off, dst)?;
+                    if got < len {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("run at image offset {off} ends past the image"),
+                        ));
+                    }
+                }
+                at += len;
+                if at >= size {
+                    break;
+                }
+            }
+            Ok(out)
+        }
+    }
+}

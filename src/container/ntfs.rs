@@ -1,0 +1,475 @@
+//! NTFS volumes: find the BITS stores by name in the MFT, live and deleted.
+//!
+//! The `ntfs` crate (Colin Finck's, read-only, pure Rust) parses the boot sector, file records,
+//! attributes and data runs; it reads the volume through [`Window`], a `Read + Seek` over
+//! positioned reads of the image limited to the volume's byte range.
+//!
+//! The MFT is walked entry by entry, deleted (not-in-use) entries included. Each entry's raw
+//! bytes are read once here and only entries whose bytes hold a store name (UTF-16,
+//! case-insensitive `qmgr`) are handed to the crate, so most of a large MFT never reaches it.
+//! Every call into the crate is bounded (the record count, attribute and run counts, store
+//! sizes are capped here) and guarded: an error is a warning with the entry and its offset, and
+//! a panic inside the crate on a corrupt record is caught and reported as a warning as well.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use ntfs::structured_values::{NtfsFileName, NtfsFileNamespace};
+use ntfs::{Ntfs, NtfsAttributeType, NtfsFile, NtfsFileFlags};
+
+use super::{is_store_name, Extent, Found, ReadAt, Store, StoreData, MAX_STORE};
+
+/// MFT entries walked in one volume (16 Mi entries: a 16 GiB MFT at 1 KiB records).
+const MAX_MFT_ENTRIES: u64 = 1 << 24;
+/// Attributes looked at in one file record.
+const MAX_ATTRIBUTES: usize = 512;
+/// Data runs followed for one file.
+const MAX_RUNS: usize = 1 << 16;
+/// Parent directories followed when building a path.
+const MAX_DEPTH: usize = 64;
+/// Warnings kept per volume (the rest are counted).
+const MAX_WARNINGS: usize = 64;
+/// The root directory's MFT entry.
+const ROOT: u64 = 5;
+
+/// Whether an NTFS boot sector starts at `offset`.
+pub fn is_ntfs(image: &dyn ReadAt, offset: u64) -> bool {
+    let mut b = [0u8; 11];
+    matches!(image.read_at(offset, &mut b), Ok(11)) && &b[3..11] == b"NTFS    "
+}
+
+/// `Read + Seek` over `len` bytes of an image from `start`, by positioned reads.
+pub struct Window<'a> {
+    image: &'a dyn ReadAt,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl<'a> Window<'a> {
+    pub fn new(image: &'a dyn ReadAt, start: u64, len: u64) -> Window<'a> {
+        let len = len.min(image.size().saturating_sub(start));
+        Window {
+            image,
+            start,
+            len,
+            pos: 0,
+        }
+    }
+}
+
+impl Read for Window<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos);
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        let got = self
+            .image
+            .read_at(self.start + self.pos, buf.get_mut(..n).unwrap_or_default())?;
+        self.pos += got as u64;
+        Ok(got)
+    }
+}
+
+impl Seek for Window<'_> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let new = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+        };
+        let Some(new) = new else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the volume's start",
+            ));
+        };
+        self.pos = new;
+        Ok(new)
+    }
+}
+
+/// Per-volume state of the walk.
+struct Walk<'a, 'n> {
+    image: &'a dyn ReadAt,
+    fs: Window<'a>,
+    ntfs: &'n Ntfs,
+    /// The volume's offset in the image.
+    base: u64,
+    /// Directory entries already resolved: name and parent, or `None` when unreadable.
+    dirs: HashMap<u64, Option<(String, u64)>>,
+    warnings: Vec<String>,
+    dropped: usize,
+}
+
+impl Walk<'_, '_> {
+    fn warn(&mut self, w: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(w);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// Find the stores in the NTFS volume of `len` bytes at `offset`; `chain` is the containers
+/// above it (`raw image`, `partition 1 (...)`).
+pub fn find_stores(image: &dyn ReadAt, offset: u64, len: u64, chain: &[String], found: &mut Found) {
+    let mut fs = Window::new(image, offset, len);
+    let ntfs = match guard(|| Ntfs::new(&mut fs)) {
+        Ok(Ok(n)) => n,
+        Ok(Err(e)) => {
+            found
+                .warnings
+                .push(format!("NTFS volume at offset {offset}: boot sector: {e}"));
+            return;
+        }
+        Err(p) => {
+            found.warnings.push(format!(
+                "NTFS volume at offset {offset}: boot sector: the NTFS reader failed ({p})"
+            ));
+            return;
+        }
+    };
+    let mut walk = Walk {
+        image,
+        fs,
+        ntfs: &ntfs,
+        base: offset,
+        dirs: HashMap::new(),
+        warnings: Vec::new(),
+        dropped: 0,
+    };
+    let mut chain = chain.to_vec();
+    chain.push("NTFS".into());
+    walk_mft(&mut walk, &chain, &mut found.stores);
+    found.warnings.append(&mut walk.warnings);
+    if walk.dropped > 0 {
+        found.warnings.push(format!(
+            "NTFS volume at offset {offset}: {} more warnings not shown",
+            walk.dropped
+        ));
+    }
+}
+
+/// Run `f`, turning a panic inside the NTFS crate into an error text.
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into())
+    })
+}
+
+/// The MFT's own data runs, as (offset in the volume, length) pairs, and its size.
+fn mft_runs(w: &mut Walk) -> Result<(Vec<(Option<u64>, u64)>, u64), String> {
+    let mft = w.ntfs.file(&mut w.fs, 0).map_err(|e| e.to_string())?;
+    let item = mft
+        .data(&mut w.fs, "")
+        .ok_or("the MFT has no $DATA attribute")?
+        .map_err(|e| e.to_string())?;
+    let attr = item.to_attribute().map_err(|e| e.to_string())?;
+    let value = attr.value(&mut w.fs).map_err(|e| e.to_string())?;
+    let size = value.len();
+    let ntfs::attribute_value::NtfsAttributeValue::NonResident(v) = value else {
+        return Err("the MFT's $DATA is not a plain non-resident attribute".into());
+    };
+    let mut runs = Vec::new();
+    let mut total = 0u64;
+    for run in v.data_runs().take(MAX_RUNS) {
+        let run = run.map_err(|e| e.to_string())?;
+        let at = run.data_position().value().map(|p| p.get());
+        runs.push((at, run.allocated_size()));
+        total = total.saturating_add(run.allocated_size());
+        if total >= size {
+            break;
+        }
+    }
+    Ok((runs, size))
+}
+
+/// The volume offset of MFT entry `n`, when the whole record lies in one run.
+fn record_offset(runs: &[(Option<u64>, u64)], n: u64, size: u64) -> Option<u64> {
+    let mut at = n.checked_mul(size)?;
+    for (pos, len) in runs {
+        if at < *len {
+            return if at + size <= *len {
+                pos.map(|p| p + at)
+            } else {
+                None
+            };
+        }
+        at -= len;
+    }
+    None
+}
+
+/// Apply a file record's update-sequence fixups in place; false when they do not match.
+fn fixup(rec: &mut [u8], sector: usize) -> bool {
+    let usa = u16::from_le_bytes([rec[4], rec[5]]) as usize;
+    let count = u16::from_le_bytes([rec[6], rec[7]]) as usize;
+    if count < 2 || sector < 2 || usa + 2 * count > rec.len() || (count - 1) * sector > rec.len() {
+        return false;
+    }
+    let usn = [rec[usa], rec[usa + 1]];
+    for i in 1..count {
+        let end = i * sector;
+        if rec[end - 2..end] != usn {
+            return false;
+        }
+        rec[end - 2] = rec[usa + 2 * i];
+        rec[end - 1] = rec[usa + 2 * i + 1];
+    }
+    true
+}
+
+/// Whether the record's bytes hold `qmgr` in UTF-16LE, any case.
+fn mentions_qmgr(rec: &[u8]) -> bool {
+    rec.windows(8).any(|w| {
+        w[1] == 0
+            && w[3] == 0
+            && w[5] == 0
+            && w[7] == 0
+            && w[0].eq_ignore_ascii_case(&b'q')
+            && w[2].eq_ignore_ascii_case(&b'm')
+            && w[4].eq_ignore_ascii_case(&b'g')
+            && w[6].eq_ignore_ascii_case(&b'r')
+    })
+}
+
+fn walk_mft(w: &mut Walk, chain: &[String], stores: &mut Vec<Store>) {
+    let base = w.base;
+    let (runs, mft_size) = match guard(|| mft_runs(w)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) | Err(e) => {
+            w.warn(format!(
+                "NTFS volume at offset {base}: the MFT cannot be read: {e}"
+            ));
+            return;
+        }
+    };
+    let rs = u64::from(w.ntfs.file_record_size());
+    let mut entries = mft_size / rs.max(1);
+    if entries > MAX_MFT_ENTRIES {
+        w.warn(format!(
+            "NTFS volume at offset {base}: the MFT claims {entries} entries; only the first {MAX_MFT_ENTRIES} are read"
+        ));
+        entries = MAX_MFT_ENTRIES;
+    }
+    let sector = usize::from(w.ntfs.sector_size());
+    let mut rec = vec![0u8; rs as usize];
+    for n in 0..entries {
+        let Some(at) = record_offset(&runs, n, rs) else {
+            continue;
+        };
+        match w.image.read_at(base.saturating_add(at), &mut rec) {
+            Ok(got) if got == rec.len() => {}
+            _ => {
+                w.warn(format!(
+                    "MFT entry {n} at offset {} lies past the image's end",
+                    base.saturating_add(at)
+                ));
+                break;
+            }
+        }
+        if rec.get(..4) != Some(b"FILE") || !fixup(&mut rec, sector) || !mentions_qmgr(&rec) {
+            continue;
+        }
+        let at = base.saturating_add(at);
+        match guard(|| entry_stores(w, n, chain)) {
+            Ok(Ok(mut found)) => stores.append(&mut found),
+            Ok(Err(e)) => w.warn(format!("MFT entry {n} at offset {at}: {e}")),
+            Err(p) => w.warn(format!(
+                "MFT entry {n} at offset {at}: the NTFS reader failed on this record ({p})"
+            )),
+        }
+    }
+}
+
+/// The $FILE_NAME attributes of a file record (bounded).
+fn file_names(w: &mut Walk, file: &NtfsFile) -> Result<Vec<NtfsFileName>, String> {
+    let mut names = Vec::new();
+    let mut attrs = file.attributes();
+    let mut seen = 0;
+    while let Some(item) = attrs.next(&mut w.fs) {
+        seen += 1;
+        if seen > MAX_ATTRIBUTES {
+            return Err(format!("more than {MAX_ATTRIBUTES} attributes"));
+        }
+        let item = item.map_err(|e| e.to_string())?;
+        let attr = item.to_attribute().map_err(|e| e.to_string())?;
+        if attr.ty().ok() != Some(NtfsAttributeType::FileName) {
+            continue;
+        }
+        if let Ok(name) = attr.structured_value::<_, NtfsFileName>(&mut w.fs) {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// The stores one MFT entry is (one per distinct store name and parent: hard links).
+fn entry_stores(w: &mut Walk, n: u64, chain: &[String]) -> Result<Vec<Store>, String> {
+    let file = w.ntfs.file(&mut w.fs, n).map_err(|e| e.to_string())?;
+    if file.is_directory() {
+        return Ok(Vec::new());
+    }
+    let deleted = !file.flags().contains(NtfsFileFlags::IN_USE);
+    let mut seen = HashSet::new();
+    let mut named = Vec::new();
+    for name in file_names(w, &file)? {
+        let text = name.name().to_string_lossy();
+        if !is_store_name(&text) {
+            continue;
+        }
+        let parent = name.parent_directory_reference().file_record_number();
+        // A DOS name and a long name of the same link: keep the first (long names come first).
+        let dos = name.namespace() == NtfsFileNamespace::Dos;
+        if seen.insert(parent) || !dos {
+            if dos && named.iter().any(|(_, p)| *p == parent) {
+                continue;
+            }
+            named.push((text, parent));
+        }
+    }
+    if named.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (size, data) = file_data(w, &file, n)?;
+    let mut out = Vec::new();
+    for (name, parent) in named {
+        let path = format!("{}\\{name}", dir_path(w, parent));
+        let state = if deleted { ", deleted" } else { "" };
+        let mut chain = chain.to_vec();
+        chain.push(format!("{path} (MFT entry {n}{state})"));
+        out.push(Store {
+            chain,
+            path,
+            name,
+            mft_entry: n,
+            deleted,
+            size,
+            data: data.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// A file's unnamed $DATA: its size and where its bytes are.
+fn file_data(w: &mut Walk, file: &NtfsFile, n: u64) -> Result<(u64, StoreData), String> {
+    use ntfs::attribute_value::NtfsAttributeValue as V;
+    let item = file
+        .data(&mut w.fs, "")
+        .ok_or("no $DATA attribute")?
+        .map_err(|e| e.to_string())?;
+    let attr = item.to_attribute().map_err(|e| e.to_string())?;
+    let value = attr.value(&mut w.fs).map_err(|e| e.to_string())?;
+    let size = value.len();
+    if size > MAX_STORE {
+        return Err(format!(
+            "$DATA of {size} bytes, more than the {MAX_STORE} a store is read to"
+        ));
+    }
+    match value {
+        V::Resident(v) => Ok((size, StoreData::Resident(v.data().to_vec()))),
+        V::NonResident(v) => {
+            let vol = w.fs.len;
+            let mut extents = Vec::new();
+            let mut total = 0u64;
+            for (i, run) in v.data_runs().enumerate() {
+                if total >= size {
+                    break;
+                }
+                if i >= MAX_RUNS {
+                    return Err(format!("more than {MAX_RUNS} data runs"));
+                }
+                let run = run.map_err(|e| e.to_string())?;
+                let len = run.allocated_size().min(size - total);
+                let at = run.data_position().value().map(|p| p.get());
+                if let Some(at) = at {
+                    if at.saturating_add(len) > vol {
+                        return Err(format!(
+                            "data run at volume offset {at} ({len} bytes) ends past the volume's end"
+                        ));
+                    }
+                }
+                extents.push(Extent {
+                    offset: at.map(|a| a + w.base),
+                    len,
+                });
+                total += len;
+            }
+            if total < size {
+                return Err(format!(
+                    "data runs cover {total} of the file's {size} bytes (MFT entry {n})"
+                ));
+            }
+            Ok((size, StoreData::Extents(extents)))
+        }
+        other => {
+            // Spread over several records (an attribute list): read through the crate.
+            let mut bytes = Vec::new();
+            other
+                .attach(&mut w.fs)
+                .take(MAX_STORE)
+                .read_to_end(&mut bytes)
+                .map_err(|e| e.to_string())?;
+            Ok((size, StoreData::Resident(bytes)))
+        }
+    }
+}
+
+/// The path of directory `n` from the root (`""` for the root itself, `?` for a component
+/// whose name cannot be read).
+fn dir_path(w: &mut Walk, mut n: u64) -> String {
+    let mut parts = Vec::new();
+    let mut seen = HashSet::new();
+    while n != ROOT {
+        if parts.len() >= MAX_DEPTH || !seen.insert(n) {
+            parts.push("?".to_string());
+            break;
+        }
+        let entry = match w.dirs.get(&n) {
+            Some(e) => e.clone(),
+            None => {
+                let e = guard(|| dir_entry(w, n)).ok().flatten();
+                w.dirs.insert(n, e.clone());
+                e
+            }
+        };
+        match entry {
+            Some((name, parent)) => {
+                parts.push(name);
+                n = parent;
+            }
+            None => {
+                parts.push("?".to_string());
+                break;
+            }
+        }
+    }
+    parts.reverse();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("\\{}", parts.join("\\"))
+    }
+}
+
+/// A directory's long name and parent.
+fn dir_entry(w: &mut Walk, n: u64) -> Option<(String, u64)> {
+    let file = w.ntfs.file(&mut w.fs, n).ok()?;
+    let names = file_names(w, &file).ok()?;
+    let name = names
+        .iter()
+        .find(|f| f.namespace() != NtfsFileNamespace::Dos)
+        .or(names.first())?;
+    Some((
+        name.name().to_string_lossy(),
+        name.parent_directory_reference().file_record_number(),
+    ))
+}
