@@ -119,6 +119,13 @@ pub fn run_evidence(
     let format = detect(&head);
     drop(head);
     let mut counted = Counting { sink, records: 0 };
+    #[cfg(feature = "images")]
+    if format == Format::Unknown && run_container(ev, &label, opts, &mut counted)? {
+        return Ok(Summary {
+            format,
+            records: counted.records,
+        });
+    }
     match format {
         Format::Unknown if !opts.carve => return Err(ParseError::NotBits(label).into()),
         Format::Unknown => {
@@ -144,6 +151,89 @@ pub fn run_evidence(
         format,
         records: counted.records,
     })
+}
+
+/// A disk or volume image: run every BITS store the container layer finds in it through the
+/// store path, each record's provenance carrying the container chain. False when no container
+/// is recognized or no store is found in it (the caller's other paths apply).
+///
+/// Each store is read into memory by positioned reads (the readers walk one slice; a qmgr.db
+/// is a few MB, and [`crate::container::MAX_STORE`] caps it), never the image.
+#[cfg(feature = "images")]
+fn run_container(
+    ev: &Evidence,
+    label: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<bool, RunError> {
+    use crate::container;
+    let Some(found) = container::open(ev) else {
+        return Ok(false);
+    };
+    for w in &found.warnings {
+        sink.warning(w)?;
+    }
+    if found.stores.is_empty() {
+        return Ok(false);
+    }
+    for store in &found.stores {
+        let what = store.chain.join(" > ");
+        let data = match container::read_store(ev, store, container::MAX_STORE) {
+            Ok(d) => d,
+            Err(e) => {
+                sink.warning(&format!("{what}: {e}"))?;
+                continue;
+            }
+        };
+        let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
+        if format == Format::Unknown {
+            let why = if store.deleted {
+                "its clusters no longer hold a BITS store (reused since the deletion?)"
+            } else {
+                "not a BITS store"
+            };
+            sink.warning(&format!("{what}: {why}"))?;
+            continue;
+        }
+        let mut chained = Chained {
+            sink: &mut *sink,
+            chain: &store.chain,
+            what: &what,
+        };
+        match run_store(&data, format, label, opts, &mut chained, &|| {}) {
+            Err(RunError::Parse(e)) => sink.warning(&format!("{what}: {e}"))?,
+            other => other?,
+        }
+    }
+    Ok(true)
+}
+
+/// Puts a store's container chain into the provenance of its records (and its path into its
+/// warnings).
+#[cfg(feature = "images")]
+struct Chained<'s> {
+    sink: &'s mut dyn Sink,
+    chain: &'s [String],
+    what: &'s str,
+}
+
+#[cfg(feature = "images")]
+impl Sink for Chained<'_> {
+    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
+        for s in [&mut record.job_source, &mut record.file_source]
+            .into_iter()
+            .flatten()
+        {
+            s.container_chain = self.chain.to_vec();
+        }
+        self.sink.record(record)
+    }
+    fn warning(&mut self, what: &str) -> Result<(), Stop> {
+        self.sink.warning(&format!("{}: {what}", self.what))
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
 }
 
 /// Run bytes already in memory (tests, fuzzing, the demo) through the pipeline.
