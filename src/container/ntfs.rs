@@ -166,7 +166,10 @@ fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// The MFT's own data runs, as (offset in the volume, length) pairs, and its size.
-fn mft_runs(w: &mut Walk) -> Result<(Vec<(Option<u64>, u64)>, u64), String> {
+/// Runs of the MFT: (offset in the volume or `None` when sparse, length).
+type Runs = Vec<(Option<u64>, u64)>;
+
+fn mft_runs(w: &mut Walk) -> Result<(Runs, u64), String> {
     let mft = w.ntfs.file(&mut w.fs, 0).map_err(|e| e.to_string())?;
     let item = mft
         .data(&mut w.fs, "")
@@ -472,4 +475,67 @@ fn dir_entry(w: &mut Walk, n: u64) -> Option<(String, u64)> {
         name.name().to_string_lossy(),
         name.parent_directory_reference().file_record_number(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixups_restore_sector_ends_and_reject_mismatches() {
+        let mut rec = vec![0u8; 1024];
+        rec[..4].copy_from_slice(b"FILE");
+        rec[4] = 0x30; // update sequence array at 0x30
+        rec[6] = 3; // USN + 2 sectors
+        rec[0x30..0x36].copy_from_slice(&[0xaa, 0xbb, 1, 2, 3, 4]);
+        rec[510..512].copy_from_slice(&[0xaa, 0xbb]);
+        rec[1022..1024].copy_from_slice(&[0xaa, 0xbb]);
+        let mut ok = rec.clone();
+        assert!(fixup(&mut ok, 512));
+        assert_eq!(&ok[510..512], &[1, 2]);
+        assert_eq!(&ok[1022..1024], &[3, 4]);
+        rec[1023] = 0;
+        assert!(!fixup(&mut rec, 512));
+        // An array past the record, or a count past the sectors, is refused.
+        let mut bad = ok.clone();
+        bad[4] = 0xff;
+        bad[5] = 0x03;
+        assert!(!fixup(&mut bad, 512));
+        let mut bad = ok;
+        bad[6] = 0xff;
+        assert!(!fixup(&mut bad, 512));
+    }
+
+    #[test]
+    fn record_offsets_follow_the_mft_runs() {
+        let runs = [(Some(4096), 2048), (None, 1024), (Some(100_000), 1536)];
+        assert_eq!(record_offset(&runs, 0, 1024), Some(4096));
+        assert_eq!(record_offset(&runs, 1, 1024), Some(5120));
+        assert_eq!(record_offset(&runs, 2, 1024), None); // sparse
+        assert_eq!(record_offset(&runs, 3, 1024), Some(100_000));
+        assert_eq!(record_offset(&runs, 4, 1024), None); // straddles the end
+        assert_eq!(record_offset(&runs, u64::MAX, 1024), None);
+    }
+
+    #[test]
+    fn names_are_found_in_any_case() {
+        let utf16 = |s: &str| {
+            s.encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>()
+        };
+        assert!(mentions_qmgr(&utf16("xxQMGR0.DAT")));
+        assert!(mentions_qmgr(&utf16("qmgr.db")));
+        assert!(!mentions_qmgr(b"qmgr.db"));
+        assert!(is_store_name("QMgr1.dat") && !is_store_name("qmgr2.dat"));
+    }
+
+    #[test]
+    fn garbage_volume_is_a_warning() {
+        let mut img = vec![0u8; 1 << 20];
+        img[3..11].copy_from_slice(b"NTFS    ");
+        let found = super::super::open(&img).expect("a bare NTFS volume");
+        assert!(found.stores.is_empty());
+        assert_eq!(found.warnings.len(), 1, "{:?}", found.warnings);
+    }
 }
