@@ -192,6 +192,94 @@ fn store_bytes_equal_icat_and_fls_lists_the_same_stores() {
     }
 }
 
+/// The records of `parse IMAGE`, without the evidence name and the chain's first element
+/// (what the file is), with the rest of the chain.
+fn records_below_the_disk(path: &Path) -> Vec<Value> {
+    let (records, _) = parse_jsonl(path);
+    records
+        .into_iter()
+        .map(|r| {
+            let chain = chain_of(&r);
+            let mut r = without_evidence(r);
+            r["chain_below_disk"] = Value::from(chain.get(1..).unwrap_or_default().to_vec());
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn vhd_and_vhdx_forms_give_the_same_stores_and_records() {
+    let Some(img) = disk_image() else { return };
+    if Command::new("qemu-img").arg("--version").output().is_err() {
+        common::skip("qemu-img not installed (Debian: qemu-utils)");
+        return;
+    }
+    let raw_records = records_below_the_disk(&img.path);
+    let raw_ev = Evidence::open(&img.path).unwrap();
+    let raw = container::open(&raw_ev).unwrap();
+    let raw_bytes: Vec<Vec<u8>> = raw
+        .stores
+        .iter()
+        .map(|s| raw.read_store(s, container::MAX_STORE).unwrap())
+        .collect();
+    let forms = [
+        (
+            "vpc",
+            "subformat=dynamic,force_size=on",
+            "dynamic.vhd",
+            "VHD (dynamic)",
+        ),
+        (
+            "vpc",
+            "subformat=fixed,force_size=on",
+            "fixed.vhd",
+            "VHD (fixed)",
+        ),
+        (
+            "vhdx",
+            "subformat=dynamic",
+            "dynamic.vhdx",
+            "VHDX (dynamic)",
+        ),
+        ("vhdx", "subformat=fixed", "fixed.vhdx", "VHDX (fixed)"),
+    ];
+    for (format, options, name, kind) in forms {
+        let out = img.path.with_file_name(name);
+        let status = Command::new("qemu-img")
+            .args(["convert", "-f", "raw", "-O", format, "-o", options])
+            .arg(&img.path)
+            .arg(&out)
+            .status()
+            .expect("qemu-img");
+        assert!(status.success(), "qemu-img convert to {name}");
+        let ev = Evidence::open(&out).unwrap();
+        let found = container::open(&ev).expect("a disk format");
+        assert_eq!(found.kind, kind);
+        assert!(found.warnings.is_empty(), "{name}: {:?}", found.warnings);
+        assert_eq!(found.stores.len(), raw.stores.len(), "{name}");
+        for ((s, want), r) in found.stores.iter().zip(&raw_bytes).zip(&raw.stores) {
+            assert_eq!(s.chain[0], kind);
+            assert_eq!(s.chain[1..], r.chain[1..], "{name}");
+            let got = found.read_store(s, container::MAX_STORE).unwrap();
+            assert!(
+                &got == want,
+                "{name}: {} bytes differ from the raw image's",
+                s.path
+            );
+        }
+        let records = records_below_the_disk(&out);
+        let (first, _) = parse_jsonl(&out);
+        assert!(first.iter().all(|r| chain_of(r)[0] == kind));
+        assert_eq!(
+            records, raw_records,
+            "{name}: records differ from the raw image's"
+        );
+        drop(found);
+        drop(ev);
+        let _ = std::fs::remove_file(&out);
+    }
+}
+
 /// The image with some bytes changed, read by position.
 struct Mutated<'a> {
     ev: &'a Evidence,

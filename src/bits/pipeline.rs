@@ -178,7 +178,7 @@ fn run_container(
     }
     for store in &found.stores {
         let what = store.chain.join(" > ");
-        let data = match container::read_store(ev, store, container::MAX_STORE) {
+        let data = match found.read_store(store, container::MAX_STORE) {
             Ok(d) => d,
             Err(e) => {
                 sink.warning(&format!("{what}: {e}"))?;

@@ -12,6 +12,8 @@
 
 mod ntfs;
 mod partition;
+mod vhd;
+mod vhdx;
 
 use std::io;
 
@@ -26,6 +28,15 @@ pub trait ReadAt: Sync {
     fn size(&self) -> u64;
     /// Read up to `buf.len()` bytes at `offset`; fewer only at the end.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for &T {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read_at(offset, buf)
+    }
 }
 
 impl ReadAt for Evidence {
@@ -102,9 +113,12 @@ pub struct Store {
 }
 
 /// What the container layer found in an image.
-#[derive(Debug, Default)]
-pub struct Found {
-    /// What the image is (`raw image`), then what was recognized in it.
+pub struct Found<'a> {
+    /// The disk inside the evidence file (the file itself for a raw image); store extents
+    /// are offsets in it.
+    pub disk: Box<dyn ReadAt + 'a>,
+    /// What the evidence file is: `raw image`, `VHD (dynamic)`, `VHDX`, ...
+    pub kind: String,
     pub partitions: Vec<Partition>,
     /// File systems recognized (their chain labels).
     pub volumes: Vec<String>,
@@ -113,28 +127,71 @@ pub struct Found {
     pub warnings: Vec<String>,
 }
 
+impl Found<'_> {
+    /// A store's bytes, read from the disk (see [`read_store`]).
+    pub fn read_store(&self, store: &Store, limit: u64) -> io::Result<Vec<u8>> {
+        read_store(&*self.disk, store, limit)
+    }
+}
+
 /// The largest store read back into memory (see [`read_store`]).
 pub const MAX_STORE: u64 = 512 * 1024 * 1024;
 
-/// Look for containers in `image`: a partition table (MBR, GPT) or a bare NTFS volume.
-/// `None` when nothing is recognized (the caller's other paths apply).
-pub fn open(image: &dyn ReadAt) -> Option<Found> {
-    let mut found = Found::default();
-    let kind = "raw image".to_string();
-    if ntfs::is_ntfs(image, 0) {
+/// Look for containers in `file`: a disk format (VHDX, VHD) or a raw image, then a partition
+/// table (MBR, GPT) or a bare NTFS volume. `None` when nothing is recognized (the caller's
+/// other paths apply).
+pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
+    let mut warnings = Vec::new();
+    let (kind, disk): (String, Box<dyn ReadAt + 'a>) =
+        if let Some((kind, d)) = vhdx::open(file, &mut warnings) {
+            (kind, Box::new(d))
+        } else if let Some((kind, d)) = vhd::open(file, &mut warnings) {
+            (kind, Box::new(d))
+        } else {
+            ("raw image".into(), Box::new(file))
+        };
+    let mut found = Found {
+        disk,
+        kind,
+        partitions: Vec::new(),
+        volumes: Vec::new(),
+        stores: Vec::new(),
+        warnings,
+    };
+    let disk: &dyn ReadAt = &*found.disk;
+    if ntfs::is_ntfs(disk, 0) {
         found.volumes.push("NTFS".into());
-        let base = vec![kind];
-        ntfs::find_stores(image, 0, image.size(), &base, &mut found);
+        let base = vec![found.kind.clone()];
+        let mut stores = Vec::new();
+        ntfs::find_stores(
+            disk,
+            0,
+            disk.size(),
+            &base,
+            &mut stores,
+            &mut found.warnings,
+        );
+        found.stores = stores;
         return Some(found);
     }
-    let parts = partition::read_table(image, &mut found.warnings)?;
+    let Some(parts) = partition::read_table(disk, &mut found.warnings) else {
+        // A disk format with nothing recognized inside is still a container.
+        return (found.kind != "raw image").then_some(found);
+    };
     for p in &parts {
-        if !ntfs::is_ntfs(image, p.offset) {
+        if !ntfs::is_ntfs(disk, p.offset) {
             continue;
         }
-        let base = vec![kind.clone(), p.label()];
+        let base = vec![found.kind.clone(), p.label()];
         found.volumes.push(format!("{} NTFS", p.label()));
-        ntfs::find_stores(image, p.offset, p.len, &base, &mut found);
+        ntfs::find_stores(
+            disk,
+            p.offset,
+            p.len,
+            &base,
+            &mut found.stores,
+            &mut found.warnings,
+        );
     }
     found.partitions = parts;
     Some(found)

@@ -18,7 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use ntfs::structured_values::{NtfsFileName, NtfsFileNamespace};
 use ntfs::{Ntfs, NtfsAttributeType, NtfsFile, NtfsFileFlags};
 
-use super::{is_store_name, Extent, Found, ReadAt, Store, StoreData, MAX_STORE};
+use super::{is_store_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
 
 /// MFT entries walked in one volume (16 Mi entries: a 16 GiB MFT at 1 KiB records).
 const MAX_MFT_ENTRIES: u64 = 1 << 24;
@@ -117,18 +117,23 @@ impl Walk<'_, '_> {
 
 /// Find the stores in the NTFS volume of `len` bytes at `offset`; `chain` is the containers
 /// above it (`raw image`, `partition 1 (...)`).
-pub fn find_stores(image: &dyn ReadAt, offset: u64, len: u64, chain: &[String], found: &mut Found) {
+pub fn find_stores(
+    image: &dyn ReadAt,
+    offset: u64,
+    len: u64,
+    chain: &[String],
+    stores: &mut Vec<Store>,
+    warnings: &mut Vec<String>,
+) {
     let mut fs = Window::new(image, offset, len);
     let ntfs = match guard(|| Ntfs::new(&mut fs)) {
         Ok(Ok(n)) => n,
         Ok(Err(e)) => {
-            found
-                .warnings
-                .push(format!("NTFS volume at offset {offset}: boot sector: {e}"));
+            warnings.push(format!("NTFS volume at offset {offset}: boot sector: {e}"));
             return;
         }
         Err(p) => {
-            found.warnings.push(format!(
+            warnings.push(format!(
                 "NTFS volume at offset {offset}: boot sector: the NTFS reader failed ({p})"
             ));
             return;
@@ -145,10 +150,10 @@ pub fn find_stores(image: &dyn ReadAt, offset: u64, len: u64, chain: &[String], 
     };
     let mut chain = chain.to_vec();
     chain.push("NTFS".into());
-    walk_mft(&mut walk, &chain, &mut found.stores);
-    found.warnings.append(&mut walk.warnings);
+    walk_mft(&mut walk, &chain, stores);
+    warnings.append(&mut walk.warnings);
     if walk.dropped > 0 {
-        found.warnings.push(format!(
+        warnings.push(format!(
             "NTFS volume at offset {offset}: {} more warnings not shown",
             walk.dropped
         ));
