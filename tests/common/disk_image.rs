@@ -121,9 +121,7 @@ fn make() -> Option<DiskImage> {
         ));
         return None;
     }
-    let Some(mut daemon) = mount(&vol, &mnt) else {
-        return None;
-    };
+    let mut daemon = mount(&vol, &mnt)?;
     let copied = (|| -> std::io::Result<()> {
         for p in &files {
             let dest = mnt.join(p.path);
