@@ -208,7 +208,7 @@ fn records_below_the_disk(path: &Path) -> Vec<Value> {
 }
 
 #[test]
-fn vhd_and_vhdx_forms_give_the_same_stores_and_records() {
+fn e01_vhd_and_vhdx_forms_give_the_same_stores_and_records() {
     let Some(img) = disk_image() else { return };
     if Command::new("qemu-img").arg("--version").output().is_err() {
         common::skip("qemu-img not installed (Debian: qemu-utils)");
@@ -222,36 +222,60 @@ fn vhd_and_vhdx_forms_give_the_same_stores_and_records() {
         .iter()
         .map(|s| raw.read_store(s, container::MAX_STORE).unwrap())
         .collect();
-    let forms = [
+    let qemu = |format: &'static str, options: &'static str| {
+        move |src: &Path, out: &Path| {
+            Command::new("qemu-img")
+                .args(["convert", "-f", "raw", "-O", format, "-o", options])
+                .arg(src)
+                .arg(out)
+                .status()
+                .is_ok_and(|s| s.success())
+        }
+    };
+    let ewf = |compression: &'static str| {
+        move |src: &Path, out: &Path| {
+            let _ = std::fs::remove_file(out);
+            Command::new("ewfacquire")
+                .args(["-u", "-q", "-c", compression, "-f", "encase6", "-t"])
+                .arg(out.with_extension(""))
+                .arg(src)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        }
+    };
+    type Make = Box<dyn Fn(&Path, &Path) -> bool>;
+    let mut forms: Vec<(&str, &str, Make)> = vec![
         (
-            "vpc",
-            "subformat=dynamic,force_size=on",
             "dynamic.vhd",
             "VHD (dynamic)",
+            Box::new(qemu("vpc", "subformat=dynamic,force_size=on")),
         ),
         (
-            "vpc",
-            "subformat=fixed,force_size=on",
             "fixed.vhd",
             "VHD (fixed)",
+            Box::new(qemu("vpc", "subformat=fixed,force_size=on")),
         ),
         (
-            "vhdx",
-            "subformat=dynamic",
             "dynamic.vhdx",
             "VHDX (dynamic)",
+            Box::new(qemu("vhdx", "subformat=dynamic")),
         ),
-        ("vhdx", "subformat=fixed", "fixed.vhdx", "VHDX (fixed)"),
+        (
+            "fixed.vhdx",
+            "VHDX (fixed)",
+            Box::new(qemu("vhdx", "subformat=fixed")),
+        ),
     ];
-    for (format, options, name, kind) in forms {
+    if Command::new("ewfacquire").arg("-V").output().is_ok() {
+        forms.push(("plain.E01", "E01", Box::new(ewf("none"))));
+        forms.push(("deflate.E01", "E01", Box::new(ewf("deflate:best"))));
+    } else {
+        common::skip("ewfacquire not installed (Debian: ewf-tools): no E01 forms");
+    }
+    for (name, kind, make) in forms {
         let out = img.path.with_file_name(name);
-        let status = Command::new("qemu-img")
-            .args(["convert", "-f", "raw", "-O", format, "-o", options])
-            .arg(&img.path)
-            .arg(&out)
-            .status()
-            .expect("qemu-img");
-        assert!(status.success(), "qemu-img convert to {name}");
+        assert!(make(&img.path, &out), "making {name}");
         let ev = Evidence::open(&out).unwrap();
         let found = container::open(&ev).expect("a disk format");
         assert_eq!(found.kind, kind);

@@ -10,6 +10,7 @@
 //! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
+mod ewf;
 mod ntfs;
 mod partition;
 mod vhd;
@@ -137,13 +138,15 @@ impl Found<'_> {
 /// The largest store read back into memory (see [`read_store`]).
 pub const MAX_STORE: u64 = 512 * 1024 * 1024;
 
-/// Look for containers in `file`: a disk format (VHDX, VHD) or a raw image, then a partition
+/// Look for containers in `file`: a disk format (E01, VHDX, VHD) or a raw image, then a partition
 /// table (MBR, GPT) or a bare NTFS volume. `None` when nothing is recognized (the caller's
 /// other paths apply).
 pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
     let mut warnings = Vec::new();
     let (kind, disk): (String, Box<dyn ReadAt + 'a>) =
-        if let Some((kind, d)) = vhdx::open(file, &mut warnings) {
+        if let Some((kind, d)) = ewf::open(file, &mut warnings) {
+            (kind, Box::new(d))
+        } else if let Some((kind, d)) = vhdx::open(file, &mut warnings) {
             (kind, Box::new(d))
         } else if let Some((kind, d)) = vhd::open(file, &mut warnings) {
             (kind, Box::new(d))
