@@ -170,14 +170,14 @@ fn store_bytes_equal_icat_and_fls_lists_the_same_stores() {
     let ours: BTreeSet<(u64, String, bool)> = found
         .stores
         .iter()
-        .map(|s| (s.mft_entry, s.path.clone(), s.deleted))
+        .map(|s| (s.mft_entry.unwrap(), s.path.clone(), s.deleted))
         .collect();
     let theirs = fls_stores(&img.path).expect("fls");
     assert_eq!(ours, theirs, "the stores we find vs fls");
     assert_eq!(ours.len(), img.files.len());
     for s in &found.stores {
         let bytes = container::read_store(&ev, s, container::MAX_STORE).unwrap();
-        let oracle = icat(&img.path, s.mft_entry);
+        let oracle = icat(&img.path, s.mft_entry.unwrap());
         assert!(bytes == oracle, "{}: bytes differ from icat's", s.path);
         let placed = img
             .files
@@ -354,7 +354,7 @@ fn mutated_images_are_warnings_never_panics() {
         regions.push((mft + n * 1024, 1024));
     }
     for s in &clean.stores {
-        regions.push((mft + s.mft_entry * 1024, 1024));
+        regions.push((mft + s.mft_entry.unwrap() * 1024, 1024));
     }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut caught = 0usize;
@@ -398,4 +398,136 @@ fn mutated_images_are_warnings_never_panics() {
          {caught} failures of the NTFS crate caught as warnings",
         start.elapsed()
     );
+}
+
+/// A zip archive of `files` (name, bytes, deflate?), written by hand: local headers, data,
+/// central directory, end record.
+fn zip_of(files: &[(&str, Vec<u8>, bool)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    let mut dir = Vec::new();
+    for (name, data, deflate) in files {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let packed = if *deflate {
+            let mut z =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(data).unwrap();
+            z.finish().unwrap()
+        } else {
+            data.clone()
+        };
+        let method: u16 = if *deflate { 8 } else { 0 };
+        let local = out.len() as u32;
+        let fields = |sig: &[u8], central: bool| {
+            let mut h = sig.to_vec();
+            if central {
+                h.extend_from_slice(&20u16.to_le_bytes());
+            }
+            h.extend_from_slice(&20u16.to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes());
+            h.extend_from_slice(&method.to_le_bytes());
+            h.extend_from_slice(&[0; 4]);
+            h.extend_from_slice(&crc.sum().to_le_bytes());
+            h.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+            h.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            h.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes());
+            if central {
+                h.extend_from_slice(&[0; 10]);
+                h.extend_from_slice(&local.to_le_bytes());
+            }
+            h.extend_from_slice(name.as_bytes());
+            h
+        };
+        out.extend(fields(b"PK\x03\x04", false));
+        out.extend_from_slice(&packed);
+        dir.extend(fields(b"PK\x01\x02", true));
+    }
+    let dir_at = out.len() as u32;
+    out.extend_from_slice(&dir);
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(dir.len() as u32).to_le_bytes());
+    out.extend_from_slice(&dir_at.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+#[test]
+fn a_zip_of_collected_files_gives_each_stores_records() {
+    let (Some(win11), Some(win10)) = (
+        common::sample("ese/win11/qmgr.db"),
+        common::sample("ese/win10/qmgr.db"),
+    ) else {
+        return;
+    };
+    let legacy = common::manifest_dir().join("testdata/legacy/win7-1job.qmgr0.dat");
+    let placed = [
+        (
+            "C/ProgramData/Microsoft/Network/Downloader/qmgr.db",
+            &win11,
+            true,
+        ),
+        (
+            "C/Windows.old/ProgramData/Microsoft/Network/Downloader/qmgr.db",
+            &win10,
+            false,
+        ),
+        (
+            "C/Windows.old/ProgramData/Microsoft/Network/Downloader/QMGR0.DAT",
+            &legacy,
+            true,
+        ),
+    ];
+    let files: Vec<(&str, Vec<u8>, bool)> = placed
+        .iter()
+        .map(|(n, p, d)| (*n, std::fs::read(p).unwrap(), *d))
+        .collect();
+    let dir = common::manifest_dir().join("target/test-images");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("collected-{}.zip", std::process::id()));
+    let zip = zip_of(&files);
+    std::fs::write(&path, &zip).unwrap();
+    let (records, stderr) = parse_jsonl(&path);
+    let _ = std::fs::remove_file(&path);
+    let mut by_store: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for r in records {
+        let chain = chain_of(&r);
+        assert_eq!(chain.len(), 2, "{chain:?}");
+        assert_eq!(chain[0], "zip");
+        by_store.entry(chain[1].clone()).or_default().push(r);
+    }
+    assert_eq!(
+        by_store.len(),
+        placed.len(),
+        "{:?}\n{stderr}",
+        by_store.keys()
+    );
+    for (name, source, _) in placed {
+        let got: Vec<Value> = by_store[name]
+            .iter()
+            .cloned()
+            .map(without_evidence)
+            .collect();
+        let (alone, _) = parse_jsonl(source);
+        let alone: Vec<Value> = alone.into_iter().map(without_evidence).collect();
+        assert_eq!(got, alone, "{name}");
+    }
+    // Mutations of the central directory and end record: warnings, never a panic.
+    let dir_at = zip.len() - 22 - 3 * 46 - placed.iter().map(|p| p.0.len()).sum::<usize>();
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for _ in 0..500 {
+        let mut m = zip.clone();
+        for _ in 0..1 + rng.below(6) {
+            let at = dir_at + rng.below((zip.len() - dir_at) as u64) as usize;
+            m[at] = rng.next() as u8;
+        }
+        let found = container::open(&m);
+        for s in found.iter().flat_map(|f| &f.stores) {
+            let _ = container::read_store(&m, s, container::MAX_STORE);
+        }
+        drop(found);
+    }
 }

@@ -15,6 +15,7 @@ mod ntfs;
 mod partition;
 mod vhd;
 mod vhdx;
+mod zip;
 
 use std::io;
 
@@ -103,8 +104,8 @@ pub struct Store {
     pub path: String,
     /// The file's name (one of [`STORE_NAMES`], as spelled on disk).
     pub name: String,
-    /// The MFT entry (file record number).
-    pub mft_entry: u64,
+    /// The MFT entry (file record number), for a file in an NTFS volume.
+    pub mft_entry: Option<u64>,
     /// The MFT entry is not in use: the file was deleted and its data runs may or may not
     /// still hold its bytes.
     pub deleted: bool,
@@ -138,11 +139,28 @@ impl Found<'_> {
 /// The largest store read back into memory (see [`read_store`]).
 pub const MAX_STORE: u64 = 512 * 1024 * 1024;
 
-/// Look for containers in `file`: a disk format (E01, VHDX, VHD) or a raw image, then a partition
+/// Look for containers in `file`: a zip of collected files, or a disk format (E01, VHDX, VHD) or a raw image, then a partition
 /// table (MBR, GPT) or a bare NTFS volume. `None` when nothing is recognized (the caller's
 /// other paths apply).
 pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
     let mut warnings = Vec::new();
+    if zip::is_zip(file) {
+        let mut found = Found {
+            disk: Box::new(file),
+            kind: "zip".into(),
+            partitions: Vec::new(),
+            volumes: Vec::new(),
+            stores: Vec::new(),
+            warnings,
+        };
+        zip::find_stores(
+            file,
+            &["zip".into()],
+            &mut found.stores,
+            &mut found.warnings,
+        );
+        return Some(found);
+    }
     let (kind, disk): (String, Box<dyn ReadAt + 'a>) =
         if let Some((kind, d)) = ewf::open(file, &mut warnings) {
             (kind, Box::new(d))

@@ -358,7 +358,7 @@ fn entry_stores(w: &mut Walk, n: u64, chain: &[String]) -> Result<Vec<Store>, St
             chain,
             path,
             name,
-            mft_entry: n,
+            mft_entry: Some(n),
             deleted,
             size,
             data: data.clone(),
