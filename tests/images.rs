@@ -531,3 +531,84 @@ fn a_zip_of_collected_files_gives_each_stores_records() {
         drop(found);
     }
 }
+
+#[test]
+fn carve_adds_the_unallocated_clusters_with_their_offsets_and_the_deleted_file() {
+    let Some(img) = disk_image() else { return };
+    let out = run_bitscope([
+        "parse",
+        "--carve",
+        "--format",
+        "jsonl",
+        img.path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deleted = img.files.iter().find(|p| p.deleted).unwrap();
+    let deleted_bytes = std::fs::read(&deleted.source).unwrap();
+    let image = std::fs::read(&img.path).unwrap();
+    let mut ids = BTreeSet::new();
+    let mut unallocated = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let r: Value = serde_json::from_str(line).unwrap();
+        let chain = chain_of(&r);
+        let last = chain.last().unwrap();
+        if !last.starts_with("unallocated cluster ") {
+            continue;
+        }
+        unallocated += 1;
+        assert_eq!(r["carved"], true);
+        assert_eq!(
+            chain[..3],
+            [
+                "raw image".to_string(),
+                format!("partition 1 (MBR, offset {PART_OFFSET})"),
+                "NTFS".into()
+            ]
+        );
+        let src = if r["job_source"].is_object() {
+            &r["job_source"]
+        } else {
+            &r["file_source"]
+        };
+        let (offset, length) = (
+            src["offset"].as_u64().unwrap() as usize,
+            src["length"].as_u64().unwrap() as usize,
+        );
+        // The cluster and volume offset agree with the disk offset.
+        let within = offset - PART_OFFSET as usize;
+        assert!(
+            last.contains(&format!(
+                "unallocated cluster {} (volume offset {within})",
+                within / 4096
+            )),
+            "{last}"
+        );
+        // In the deleted copy's freed clusters: the same bytes at the file offset it names.
+        let needle = ntfs_path(deleted.path);
+        let Some(rest) = last
+            .split_once(&format!("inside {needle} (MFT entry "))
+            .map(|x| x.1)
+        else {
+            panic!("{last}: not inside the deleted copy");
+        };
+        assert!(rest.contains(", deleted) at file offset "), "{last}");
+        let file_at: usize = rest.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(
+            image[offset..offset + length] == deleted_bytes[file_at..file_at + length],
+            "{last}: bytes at disk offset {offset} differ from the file's at {file_at}"
+        );
+        if let Some(id) = r["job_id"].as_str().filter(|s| !s.is_empty()) {
+            ids.insert(id.to_string());
+        }
+    }
+    assert!(unallocated > 0);
+    assert!(
+        ids.len() >= 23,
+        "{} distinct job ids from unallocated clusters",
+        ids.len()
+    );
+}

@@ -205,7 +205,196 @@ fn run_container(
             other => other?,
         }
     }
+    if opts.carve {
+        for vol in &found.volumes {
+            let mut warnings = Vec::new();
+            let free = found.unallocated(vol, &mut warnings);
+            for w in &warnings {
+                sink.warning(w)?;
+            }
+            carve_unallocated(&found, vol, &free, label, opts, sink)?;
+        }
+    }
     Ok(true)
+}
+
+/// Carve a volume's unallocated clusters: streamed (in volume order, on all cores) as the raw
+/// carver streams an image, each record placed back at its disk offset and cluster, and in
+/// the deleted store whose bytes it lies in, when one does.
+#[cfg(feature = "images")]
+fn carve_unallocated(
+    found: &crate::container::Found,
+    vol: &crate::container::Volume,
+    free: &crate::container::Unallocated,
+    label: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    use crate::container::StoreData;
+    if free.runs.is_empty() {
+        return Ok(());
+    }
+    let total: u64 = free.runs.iter().map(|r| r.1).sum();
+    let reader = RunsReader {
+        disk: &*found.disk,
+        runs: &free.runs,
+        run: 0,
+        within: 0,
+    };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let carved = {
+        let mut progress = |done: u64| {
+            let _ = sink.progress(Phase::Carving, done, total);
+        };
+        carve::carve_stream(reader, label, threads, &mut progress).map_err(|source| {
+            ParseError::Input(crate::input::InputError::Io {
+                path: label.into(),
+                source,
+            })
+        })?
+    };
+    // Stream offset → disk offset: the runs' starts in the stream.
+    let mut starts = Vec::with_capacity(free.runs.len());
+    let mut at = 0u64;
+    for (disk, len) in &free.runs {
+        starts.push((at, *disk, *len));
+        at += len;
+    }
+    // The deleted stores' bytes in this volume: (disk offset, length, file offset, store).
+    let mut known = Vec::new();
+    for s in &found.stores {
+        if !s.chain.starts_with(&vol.chain) {
+            continue;
+        }
+        if let StoreData::Extents(extents) = &s.data {
+            let mut file_at = 0u64;
+            for e in extents {
+                if let Some(d) = e.offset {
+                    known.push((
+                        d,
+                        e.len,
+                        file_at,
+                        s.chain.last().cloned().unwrap_or_default(),
+                    ));
+                }
+                file_at += e.len;
+            }
+        }
+    }
+    let mut placed = Placed {
+        sink,
+        starts,
+        known,
+        vol,
+        cluster: free.cluster.max(1),
+    };
+    let mut join = Join::new(*opts, Vec::new());
+    join.add_candidates(carved);
+    join.finish(&mut placed)
+}
+
+/// The free runs of a volume read one after the other, by positioned reads of the disk.
+#[cfg(feature = "images")]
+struct RunsReader<'a> {
+    disk: &'a dyn crate::container::ReadAt,
+    runs: &'a [(u64, u64)],
+    run: usize,
+    within: u64,
+}
+
+#[cfg(feature = "images")]
+impl std::io::Read for RunsReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some((at, len)) = self.runs.get(self.run) {
+            if self.within >= *len {
+                self.run += 1;
+                self.within = 0;
+                continue;
+            }
+            let n = usize::try_from(len - self.within)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            let got = self.disk.read_at(at + self.within, &mut buf[..n])?;
+            if got == 0 {
+                // The disk ends inside the run: skip the rest of it.
+                self.within = *len;
+                continue;
+            }
+            self.within += got as u64;
+            return Ok(got);
+        }
+        Ok(0)
+    }
+}
+
+/// Puts records carved from a volume's unallocated clusters back at their disk offsets, with
+/// the volume, cluster and (when they lie in a known file's bytes) the file in the chain.
+#[cfg(feature = "images")]
+struct Placed<'s> {
+    sink: &'s mut dyn Sink,
+    /// (stream offset, disk offset, length) of each free run.
+    starts: Vec<(u64, u64, u64)>,
+    known: Vec<(u64, u64, u64, String)>,
+    vol: &'s crate::container::Volume,
+    cluster: u64,
+}
+
+#[cfg(feature = "images")]
+impl Placed<'_> {
+    fn disk(&self, stream: u64) -> u64 {
+        let i = self.starts.partition_point(|(s, _, _)| *s <= stream);
+        match i.checked_sub(1).and_then(|i| self.starts.get(i)) {
+            Some((s, d, _)) => d + (stream - s),
+            None => stream,
+        }
+    }
+
+    fn place(&self, src: &mut Source) {
+        let disk = self.disk(src.offset);
+        src.offset = disk;
+        for e in &mut src.extents {
+            e.0 = self.disk(e.0);
+        }
+        for a in &mut src.also_at {
+            *a = self.disk(*a);
+        }
+        let within = disk.saturating_sub(self.vol.offset);
+        let mut what = format!(
+            "unallocated cluster {} (volume offset {within})",
+            within / self.cluster
+        );
+        if let Some((d, _, f, name)) = self
+            .known
+            .iter()
+            .find(|(d, l, _, _)| (*d..d + l).contains(&disk))
+        {
+            what.push_str(&format!(
+                ", inside {name} at file offset {}",
+                f + (disk - d)
+            ));
+        }
+        src.container_chain = self.vol.chain.clone();
+        src.container_chain.push(what);
+    }
+}
+
+#[cfg(feature = "images")]
+impl Sink for Placed<'_> {
+    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
+        if let Some(s) = record.job_source.as_mut() {
+            self.place(s);
+        }
+        if let Some(s) = record.file_source.as_mut() {
+            self.place(s);
+        }
+        self.sink.record(record)
+    }
+    fn warning(&mut self, what: &str) -> Result<(), Stop> {
+        self.sink.warning(what)
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
 }
 
 /// Puts a store's container chain into the provenance of its records (and its path into its

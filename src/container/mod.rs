@@ -122,17 +122,40 @@ pub struct Found<'a> {
     /// What the evidence file is: `raw image`, `VHD (dynamic)`, `VHDX`, ...
     pub kind: String,
     pub partitions: Vec<Partition>,
-    /// File systems recognized (their chain labels).
-    pub volumes: Vec<String>,
+    /// File systems recognized.
+    pub volumes: Vec<Volume>,
     pub stores: Vec<Store>,
     /// Problems with the containers, each with the offset it is about.
     pub warnings: Vec<String>,
+}
+
+/// A file system in the disk: its chain (down to `NTFS`) and byte range in the disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    pub chain: Vec<String>,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// The unallocated clusters of a volume: the cluster size and the free runs as (offset in the
+/// disk, length), in volume order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unallocated {
+    pub cluster: u64,
+    pub runs: Vec<(u64, u64)>,
 }
 
 impl Found<'_> {
     /// A store's bytes, read from the disk (see [`read_store`]).
     pub fn read_store(&self, store: &Store, limit: u64) -> io::Result<Vec<u8>> {
         read_store(&*self.disk, store, limit)
+    }
+
+    /// The unallocated clusters of `volume` (from its allocation bitmap); problems are added
+    /// to `warnings`.
+    pub fn unallocated(&self, volume: &Volume, warnings: &mut Vec<String>) -> Unallocated {
+        let (cluster, runs) = ntfs::unallocated(&*self.disk, volume.offset, volume.len, warnings);
+        Unallocated { cluster, runs }
     }
 }
 
@@ -181,8 +204,12 @@ pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
     };
     let disk: &dyn ReadAt = &*found.disk;
     if ntfs::is_ntfs(disk, 0) {
-        found.volumes.push("NTFS".into());
         let base = vec![found.kind.clone()];
+        found.volumes.push(Volume {
+            chain: vec![found.kind.clone(), "NTFS".into()],
+            offset: 0,
+            len: disk.size(),
+        });
         let mut stores = Vec::new();
         ntfs::find_stores(
             disk,
@@ -204,7 +231,11 @@ pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
             continue;
         }
         let base = vec![found.kind.clone(), p.label()];
-        found.volumes.push(format!("{} NTFS", p.label()));
+        found.volumes.push(Volume {
+            chain: vec![found.kind.clone(), p.label(), "NTFS".into()],
+            offset: p.offset,
+            len: p.len,
+        });
         ntfs::find_stores(
             disk,
             p.offset,

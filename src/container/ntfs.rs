@@ -431,6 +431,80 @@ fn file_data(w: &mut Walk, file: &NtfsFile, n: u64) -> Result<(u64, StoreData), 
     }
 }
 
+/// Free-cluster runs listed at most (the rest are dropped with a warning).
+const MAX_FREE_RUNS: usize = 1 << 20;
+
+/// The unallocated clusters of the NTFS volume of `len` bytes at `offset`, from its $Bitmap:
+/// the cluster size and the free runs as (offset in the image, length), in volume order.
+pub fn unallocated(
+    image: &dyn ReadAt,
+    offset: u64,
+    len: u64,
+    warnings: &mut Vec<String>,
+) -> (u64, Vec<(u64, u64)>) {
+    let mut fs = Window::new(image, offset, len);
+    let result = guard(|| -> Result<(u64, Vec<(u64, u64)>, bool), String> {
+        let ntfs = Ntfs::new(&mut fs).map_err(|e| e.to_string())?;
+        let cluster = u64::from(ntfs.cluster_size());
+        let clusters = fs.len / cluster.max(1);
+        let file = ntfs.file(&mut fs, 6).map_err(|e| e.to_string())?;
+        let item = file
+            .data(&mut fs, "")
+            .ok_or("$Bitmap has no $DATA")?
+            .map_err(|e| e.to_string())?;
+        let attr = item.to_attribute().map_err(|e| e.to_string())?;
+        let value = attr.value(&mut fs).map_err(|e| e.to_string())?;
+        let mut reader = value.attach(&mut fs).take(clusters.div_ceil(8));
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut c = 0u64;
+        let mut truncated = false;
+        'read: loop {
+            let n = reader.read(&mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            for byte in &buf[..n] {
+                for bit in 0..8 {
+                    if c >= clusters {
+                        break 'read;
+                    }
+                    if byte >> bit & 1 == 0 {
+                        let at = offset + c * cluster;
+                        let full = runs.len() >= MAX_FREE_RUNS;
+                        match runs.last_mut() {
+                            Some((start, l)) if *start + *l == at => *l += cluster,
+                            _ if full => {
+                                truncated = true;
+                                break 'read;
+                            }
+                            _ => runs.push((at, cluster)),
+                        }
+                    }
+                    c += 1;
+                }
+            }
+        }
+        Ok((cluster, runs, truncated))
+    });
+    match result {
+        Ok(Ok((cluster, runs, truncated))) => {
+            if truncated {
+                warnings.push(format!(
+                    "NTFS volume at offset {offset}: more than {MAX_FREE_RUNS} runs of free clusters; the rest are not carved"
+                ));
+            }
+            (cluster, runs)
+        }
+        Ok(Err(e)) | Err(e) => {
+            warnings.push(format!(
+                "NTFS volume at offset {offset}: unallocated clusters: {e}"
+            ));
+            (0, Vec::new())
+        }
+    }
+}
+
 /// The path of directory `n` from the root (`""` for the root itself, `?` for a component
 /// whose name cannot be read).
 fn dir_path(w: &mut Walk, mut n: u64) -> String {
