@@ -431,6 +431,9 @@ fn file_data(w: &mut Walk, file: &NtfsFile, n: u64) -> Result<(u64, StoreData), 
     }
 }
 
+/// Free runs: (offset in the image, length).
+type FreeRuns = Vec<(u64, u64)>;
+
 /// Free-cluster runs listed at most (the rest are dropped with a warning).
 const MAX_FREE_RUNS: usize = 1 << 20;
 
@@ -441,9 +444,9 @@ pub fn unallocated(
     offset: u64,
     len: u64,
     warnings: &mut Vec<String>,
-) -> (u64, Vec<(u64, u64)>) {
+) -> (u64, FreeRuns) {
     let mut fs = Window::new(image, offset, len);
-    let result = guard(|| -> Result<(u64, Vec<(u64, u64)>, bool), String> {
+    let result = guard(|| -> Result<(u64, FreeRuns, bool), String> {
         let ntfs = Ntfs::new(&mut fs).map_err(|e| e.to_string())?;
         let cluster = u64::from(ntfs.cluster_size());
         let clusters = fs.len / cluster.max(1);
