@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")"
 secs=${1:-600}
-for t in ${TARGETS:-ese_reader job_blob file_blob legacy_queue}; do
+for t in ${TARGETS:-ese_reader job_blob file_blob legacy_queue containers}; do
     mkdir -p corpus/$t
     RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" corpus/$t -- -max_total_time="$secs" -max_len=131072 \
         -rss_limit_mb=2048 -timeout=10 -detect_leaks=0 > "/tmp/fuzz-$t.log" 2>&1

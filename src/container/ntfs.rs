@@ -33,10 +33,13 @@ const MAX_WARNINGS: usize = 64;
 /// The root directory's MFT entry.
 const ROOT: u64 = 5;
 
-/// Whether an NTFS boot sector starts at `offset`.
+/// Whether a whole NTFS boot sector starts at `offset`.
+///
+/// The whole sector must be there: the `ntfs` crate panics (an `unreachable!` on a binrw
+/// error) when the boot sector it parses is cut short, which the fuzz target found.
 pub fn is_ntfs(image: &dyn ReadAt, offset: u64) -> bool {
-    let mut b = [0u8; 11];
-    matches!(image.read_at(offset, &mut b), Ok(11)) && &b[3..11] == b"NTFS    "
+    let mut b = [0u8; 512];
+    matches!(image.read_at(offset, &mut b), Ok(512)) && &b[3..11] == b"NTFS    "
 }
 
 /// `Read + Seek` over `len` bytes of an image from `start`, by positioned reads.
@@ -126,6 +129,13 @@ pub fn find_stores(
     warnings: &mut Vec<String>,
 ) {
     let mut fs = Window::new(image, offset, len);
+    if fs.len < 512 {
+        warnings.push(format!(
+            "NTFS volume at offset {offset}: {} bytes, less than a boot sector",
+            fs.len
+        ));
+        return;
+    }
     let ntfs = match guard(|| Ntfs::new(&mut fs)) {
         Ok(Ok(n)) => n,
         Ok(Err(e)) => {
@@ -446,6 +456,9 @@ pub fn unallocated(
     warnings: &mut Vec<String>,
 ) -> (u64, FreeRuns) {
     let mut fs = Window::new(image, offset, len);
+    if fs.len < 512 {
+        return (0, Vec::new());
+    }
     let result = guard(|| -> Result<(u64, FreeRuns, bool), String> {
         let ntfs = Ntfs::new(&mut fs).map_err(|e| e.to_string())?;
         let cluster = u64::from(ntfs.cluster_size());
@@ -610,6 +623,21 @@ mod tests {
         assert!(mentions_qmgr(&utf16("qmgr.db")));
         assert!(!mentions_qmgr(b"qmgr.db"));
         assert!(is_store_name("QMgr1.dat") && !is_store_name("qmgr2.dat"));
+    }
+
+    #[test]
+    fn a_cut_short_boot_sector_never_reaches_the_crate() {
+        // The fuzz target's first find: 395 bytes starting like an NTFS boot sector made the
+        // crate's boot sector parser panic (unreachable! on a binrw error).
+        let mut img = vec![0u8; 395];
+        img[..11].copy_from_slice(b"\xebR\x90NTFS    ");
+        assert!(!is_ntfs(&img, 0));
+        assert!(super::super::open(&img).is_none());
+        let mut stores = Vec::new();
+        let mut warnings = Vec::new();
+        find_stores(&img, 0, 395, &[], &mut stores, &mut warnings);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("less than a boot sector"));
     }
 
     #[test]
