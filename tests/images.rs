@@ -232,11 +232,21 @@ fn e01_vhd_and_vhdx_forms_give_the_same_stores_and_records() {
                 .is_ok_and(|s| s.success())
         }
     };
-    let ewf = |compression: &'static str| {
+    let ewf = |compression: &'static str, segment: &'static str| {
         move |src: &Path, out: &Path| {
             let _ = std::fs::remove_file(out);
             Command::new("ewfacquire")
-                .args(["-u", "-q", "-c", compression, "-f", "encase6", "-t"])
+                .args([
+                    "-u",
+                    "-q",
+                    "-c",
+                    compression,
+                    "-S",
+                    segment,
+                    "-f",
+                    "encase6",
+                    "-t",
+                ])
                 .arg(out.with_extension(""))
                 .arg(src)
                 .stdout(std::process::Stdio::null())
@@ -268,8 +278,10 @@ fn e01_vhd_and_vhdx_forms_give_the_same_stores_and_records() {
         ),
     ];
     if Command::new("ewfacquire").arg("-V").output().is_ok() {
-        forms.push(("plain.E01", "E01", Box::new(ewf("none"))));
-        forms.push(("deflate.E01", "E01", Box::new(ewf("deflate:best"))));
+        forms.push(("plain.E01", "E01", Box::new(ewf("none", "1GiB"))));
+        forms.push(("deflate.E01", "E01", Box::new(ewf("deflate:best", "1GiB"))));
+        // Three segment files: .E01, .E02, .E03.
+        forms.push(("segmented.E01", "E01", Box::new(ewf("none", "100MiB"))));
     } else {
         common::skip("ewfacquire not installed (Debian: ewf-tools): no E01 forms");
     }
@@ -277,7 +289,11 @@ fn e01_vhd_and_vhdx_forms_give_the_same_stores_and_records() {
         let out = img.path.with_file_name(name);
         assert!(make(&img.path, &out), "making {name}");
         let ev = Evidence::open(&out).unwrap();
-        let found = container::open(&ev).expect("a disk format");
+        let more = |n: u32| -> Option<Box<dyn ReadAt>> {
+            let seg = Evidence::open(&out.with_extension(format!("E{n:02}"))).ok()?;
+            Some(Box::new(seg))
+        };
+        let found = container::open_with(&ev, &more).expect("a disk format");
         assert_eq!(found.kind, kind);
         assert!(found.warnings.is_empty(), "{name}: {:?}", found.warnings);
         assert_eq!(found.stores.len(), raw.stores.len(), "{name}");
@@ -301,6 +317,9 @@ fn e01_vhd_and_vhdx_forms_give_the_same_stores_and_records() {
         drop(found);
         drop(ev);
         let _ = std::fs::remove_file(&out);
+        for n in 2..10 {
+            let _ = std::fs::remove_file(out.with_extension(format!("E{n:02}")));
+        }
     }
 }
 

@@ -167,7 +167,15 @@ fn run_container(
     sink: &mut dyn Sink,
 ) -> Result<bool, RunError> {
     use crate::container;
-    let Some(found) = container::open(ev) else {
+    // Further segment files (E01: .E02, .E03, ...) beside the evidence, same case.
+    let more = |n: u32| -> Option<Box<dyn container::ReadAt>> {
+        let ext = ev.path().extension()?.to_str()?;
+        let letter = if ext.starts_with('e') { 'e' } else { 'E' };
+        let path = ev.path().with_extension(format!("{letter}{n:02}"));
+        let seg = Evidence::open(&path).ok()?;
+        Some(Box::new(seg))
+    };
+    let Some(found) = container::open_with(ev, &more) else {
         return Ok(false);
     };
     for w in &found.warnings {

@@ -4,8 +4,9 @@
 //! `volume` (or `disk`) section gives the geometry (sectors per chunk, bytes per sector, sector
 //! count); each `table` section lists its chunks' offsets (relative to its base offset; the top
 //! bit marks a zlib-compressed chunk). An uncompressed chunk is followed by its Adler-32 (not
-//! checked here). Backup tables (`table2`) are not read. A segmented image (`next` section) is
-//! read from its first segment only, with a warning: the other chunks read as errors.
+//! checked here). Backup tables (`table2`) are not read. A segmented image (`next` section)
+//! goes on in the next segment file (.E02, ...), opened by the caller's `more`; a missing
+//! segment is a warning and its chunks read as errors.
 
 use std::io::{self, Read};
 use std::sync::Mutex;
@@ -40,71 +41,97 @@ const MISSING: u64 = u64::MAX;
 /// The media inside an E01 file, by positioned reads (chunks decompressed on demand; the last
 /// one is kept).
 pub struct Ewf<'a> {
-    file: &'a dyn ReadAt,
+    /// The segment files, in order (.E01, .E02, ...).
+    segments: Vec<Box<dyn ReadAt + 'a>>,
     size: u64,
     chunk: u64,
-    /// File offset of each chunk, [`COMPRESSED`] set for a compressed one, [`MISSING`] if absent.
+    /// File offset of each chunk, its segment's index in bits 48-62, [`COMPRESSED`] set for a
+    /// compressed one, [`MISSING`] if absent.
     chunks: Vec<u64>,
     last: Mutex<Option<(usize, Vec<u8>)>>,
 }
 
-pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(String, Ewf<'a>)> {
+/// Segments followed (.E01 to .E99).
+const MAX_SEGMENTS: u32 = 99;
+/// Offsets in a segment file stay below this (bits 48 and up hold the segment index).
+const OFFSET_BITS: u64 = (1 << 48) - 1;
+
+/// The next segment file (number 2, 3, ...), when there is one.
+pub type NextSegment<'a> = dyn Fn(u32) -> Option<Box<dyn ReadAt + 'a>> + 'a;
+
+/// What one segment file adds: its chunk entries (offsets in that file), and whether it says
+/// another segment follows.
+fn walk_segment(
+    file: &dyn ReadAt,
+    number: u32,
+    geometry: &mut Option<(u64, u64)>,
+    chunks: &mut Vec<u64>,
+    warnings: &mut Vec<String>,
+) -> Option<bool> {
     let mut head = [0u8; 13];
     if file.read_at(0, &mut head).ok()? != 13 || &head[..8] != SIGNATURE {
+        if number > 1 {
+            warnings.push(format!("E01: segment {number} has no EVF signature"));
+        }
         return None;
     }
     let len = file.size();
+    let seg = u64::from(number - 1) << 48;
     let mut at = 13u64;
-    let mut geometry = None;
-    let mut chunks: Vec<u64> = Vec::new();
-    let mut segmented = false;
     for _ in 0..MAX_SECTIONS {
         let mut d = [0u8; 76];
         if file.read_at(at, &mut d).ok()? != 76 {
-            warnings.push(format!("E01: section at offset {at} is cut off"));
-            break;
+            warnings.push(format!(
+                "E01: segment {number}: section at offset {at} is cut off"
+            ));
+            return Some(false);
         }
         let kind: Vec<u8> = d[..16].iter().copied().take_while(|b| *b != 0).collect();
         let next = le64(&d, 16);
-        let size = le64(&d, 24);
         match kind.as_slice() {
-            b"volume" | b"disk" => {
+            b"volume" | b"disk" if geometry.is_none() => {
                 let mut v = [0u8; 24];
                 if file.read_at(at + 76, &mut v).ok()? == 24 {
                     let spc = u64::from(le32(&v, 8));
                     let bps = u64::from(le32(&v, 12));
                     let sectors = le64(&v, 16);
-                    geometry = Some((spc * bps, sectors.saturating_mul(bps)));
+                    *geometry = Some((spc * bps, sectors.saturating_mul(bps)));
                 }
             }
             b"table" => {
-                let Some((chunk, media)) = geometry else {
+                let Some((chunk, media)) = *geometry else {
                     warnings.push(format!(
-                        "E01: table at offset {at} before the volume section"
+                        "E01: segment {number}: table at offset {at} before the volume section"
                     ));
                     return None;
                 };
                 let mut t = [0u8; 24];
                 if file.read_at(at + 76, &mut t).ok()? != 24 {
-                    break;
+                    return Some(false);
                 }
                 let count = u64::from(le32(&t, 0));
                 let base = le64(&t, 8);
                 let want = media.div_ceil(chunk.max(1));
                 if chunks.len() as u64 + count > want.min(MAX_CHUNKS) {
                     warnings.push(format!(
-                        "E01: table at offset {at} lists more chunks than the media holds"
+                        "E01: segment {number}: table at offset {at} lists more chunks than the media holds"
                     ));
                     return None;
                 }
                 let mut raw = vec![0u8; count as usize * 4];
                 if file.read_at(at + 100, &mut raw).ok()? != raw.len() {
-                    warnings.push(format!("E01: table at offset {at} is cut off"));
+                    warnings.push(format!(
+                        "E01: segment {number}: table at offset {at} is cut off"
+                    ));
                     return None;
                 }
                 chunks.extend(raw.chunks_exact(4).map(|e| {
                     let e = le32(e, 0);
                     let off = base.saturating_add(u64::from(e & 0x7fff_ffff));
+                    if off > OFFSET_BITS {
+                        return MISSING;
+                    }
+                    let off = off | seg;
                     if e & 0x8000_0000 != 0 {
                         off | COMPRESSED
                     } else {
@@ -112,17 +139,46 @@ pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(Str
                     }
                 }));
             }
-            b"next" => {
-                segmented = true;
-                break;
-            }
-            b"done" => break,
+            b"next" => return Some(true),
+            b"done" => return Some(false),
             _ => {}
         }
-        if next <= at || next >= len || size == 0 && next == at {
-            break;
+        if next <= at || next >= len {
+            return Some(false);
         }
         at = next;
+    }
+    Some(false)
+}
+
+/// The media inside an E01 file; `more` opens its further segments (.E02, ...) when it says
+/// it has some.
+pub fn open<'a>(
+    file: &'a dyn ReadAt,
+    more: &NextSegment<'a>,
+    warnings: &mut Vec<String>,
+) -> Option<(String, Ewf<'a>)> {
+    let mut geometry = None;
+    let mut chunks: Vec<u64> = Vec::new();
+    let mut segments: Vec<Box<dyn ReadAt + 'a>> = vec![Box::new(file)];
+    let mut segmented = walk_segment(file, 1, &mut geometry, &mut chunks, warnings)?;
+    while segmented {
+        let number = segments.len() as u32 + 1;
+        if number > MAX_SEGMENTS {
+            warnings.push(format!(
+                "E01: more than {MAX_SEGMENTS} segments; the rest are not read"
+            ));
+            break;
+        }
+        let Some(next) = more(number) else {
+            warnings.push(format!(
+                "E01: segment {number} (.E{number:02}) cannot be opened; its chunks cannot be read"
+            ));
+            break;
+        };
+        segmented =
+            walk_segment(&*next, number, &mut geometry, &mut chunks, warnings).unwrap_or(false);
+        segments.push(next);
     }
     let (chunk, media) = geometry.or_else(|| {
         warnings.push("E01: no volume section".into());
@@ -140,23 +196,16 @@ pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(Str
         return None;
     }
     if (chunks.len() as u64) < want {
-        if segmented {
-            warnings.push(format!(
-                "E01: a segmented image: only this segment is read ({} of {want} chunks); open the whole set is not supported yet",
-                chunks.len()
-            ));
-        } else {
-            warnings.push(format!(
-                "E01: the tables list {} of the media's {want} chunks; the rest cannot be read",
-                chunks.len()
-            ));
-        }
+        warnings.push(format!(
+            "E01: the tables list {} of the media's {want} chunks; the rest cannot be read",
+            chunks.len()
+        ));
         chunks.resize(want as usize, MISSING);
     }
     Some((
         "E01".into(),
         Ewf {
-            file,
+            segments,
             size: media,
             chunk,
             chunks,
@@ -176,20 +225,25 @@ impl Ewf<'_> {
         if entry == MISSING {
             return Err(bad(format!("E01: chunk {i} is not in this segment")));
         }
-        let at = entry & !COMPRESSED;
+        let at = entry & OFFSET_BITS;
+        let seg = ((entry & !COMPRESSED) >> 48) as usize;
+        let file = self
+            .segments
+            .get(seg)
+            .ok_or_else(|| bad(format!("E01: chunk {i} is in a segment not opened")))?;
         let len = self
             .chunk
             .min(self.size.saturating_sub(i as u64 * self.chunk)) as usize;
         if entry & COMPRESSED == 0 {
             let mut out = vec![0u8; len];
-            if self.file.read_at(at, &mut out)? != len {
+            if file.read_at(at, &mut out)? != len {
                 return Err(bad(format!("E01: chunk {i} at offset {at} is cut off")));
             }
             return Ok(out);
         }
         // A zlib stream ends itself: read a little more than a chunk can grow to.
         let mut packed = vec![0u8; len + len / 8 + 1024];
-        let got = self.file.read_at(at, &mut packed)?;
+        let got = file.read_at(at, &mut packed)?;
         packed.truncate(got);
         let mut out = Vec::with_capacity(len);
         flate2::read::ZlibDecoder::new(packed.as_slice())
@@ -292,7 +346,7 @@ mod tests {
     fn stored_and_compressed_chunks_read_back() {
         let f = image(2, &zlib(&[b'B'; 4096]));
         let mut w = Vec::new();
-        let (_, e) = open(&f, &mut w).unwrap();
+        let (_, e) = open(&f, &|_| None, &mut w).unwrap();
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(e.size(), 8192);
         let mut buf = vec![0u8; 8192];
@@ -308,19 +362,19 @@ mod tests {
     fn hostile_tables_and_chunks_are_errors_not_panics() {
         // More entries than the media holds: refused.
         let mut w = Vec::new();
-        assert!(open(&image(u32::MAX, &zlib(&[0; 4096])), &mut w).is_none());
+        assert!(open(&image(u32::MAX, &zlib(&[0; 4096])), &|_| None, &mut w).is_none());
         assert_eq!(w.len(), 1, "{w:?}");
         // A compressed chunk that is not zlib: a read error for that chunk only.
         let f = image(2, &[0xff; 64]);
         let mut w = Vec::new();
-        let (_, e) = open(&f, &mut w).unwrap();
+        let (_, e) = open(&f, &|_| None, &mut w).unwrap();
         let mut buf = vec![0u8; 4096];
         assert!(e.read_at(0, &mut buf).is_ok());
         assert!(e.read_at(4096, &mut buf).is_err());
         // Fewer entries than chunks: a warning, the missing chunk an error.
         let f = image(1, &[]);
         let mut w = Vec::new();
-        let (_, e) = open(&f, &mut w).unwrap();
+        let (_, e) = open(&f, &|_| None, &mut w).unwrap();
         assert_eq!(w.len(), 1, "{w:?}");
         assert!(e.read_at(4096, &mut buf).is_err());
     }

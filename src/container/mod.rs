@@ -10,7 +10,7 @@
 //! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
-mod ewf;
+pub mod ewf;
 mod ntfs;
 mod partition;
 mod vhd;
@@ -166,6 +166,12 @@ pub const MAX_STORE: u64 = 512 * 1024 * 1024;
 /// table (MBR, GPT) or a bare NTFS volume. `None` when nothing is recognized (the caller's
 /// other paths apply).
 pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
+    open_with(file, &|_| None)
+}
+
+/// [`open`], with `more` opening the further segment files of a segmented image (E01: number
+/// 2 is `.E02`).
+pub fn open_with<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Option<Found<'a>> {
     let mut warnings = Vec::new();
     if zip::is_zip(file) {
         let mut found = Found {
@@ -185,7 +191,7 @@ pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
         return Some(found);
     }
     let (kind, disk): (String, Box<dyn ReadAt + 'a>) =
-        if let Some((kind, d)) = ewf::open(file, &mut warnings) {
+        if let Some((kind, d)) = ewf::open(file, more, &mut warnings) {
             (kind, Box::new(d))
         } else if let Some((kind, d)) = vhdx::open(file, &mut warnings) {
             (kind, Box::new(d))
