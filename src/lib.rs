@@ -10,6 +10,8 @@
 #![deny(unsafe_code)]
 
 pub mod bits;
+#[cfg(feature = "images")]
+pub mod container;
 pub mod ese;
 #[cfg(feature = "gen")]
 pub mod gen;

@@ -99,6 +99,12 @@ pub struct Source {
     /// Fields of the record with their byte ranges (offset relative to the record's start).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub fields: Vec<FieldRange>,
+    /// The containers the store was found in, outermost first, when the evidence is an image:
+    /// `["raw image", "partition 1 (MBR, offset 1048576)", "NTFS",
+    /// "\\ProgramData\\...\\qmgr.db (MFT entry 76)"]` (", deleted" in the last one for a
+    /// deleted file). `offset` is then the offset in that file. Empty for a bare store.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub container_chain: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -29,6 +29,11 @@ use crate::ese::Database;
 use crate::input::Evidence;
 use crate::util::guid::Guid;
 
+/// Disk images, volumes and archives: the stores the container layer finds, run through
+/// [`run_store`].
+#[cfg(feature = "images")]
+mod images;
+
 /// How much of an evidence file to read to tell its format.
 pub const HEAD: usize = 64 * 1024;
 
@@ -120,6 +125,13 @@ pub fn run_evidence(
     let format = detect(&head);
     drop(head);
     let mut counted = Counting { sink, records: 0 };
+    #[cfg(feature = "images")]
+    if format == Format::Unknown && images::run_container(ev, &label, opts, &mut counted)? {
+        return Ok(Summary {
+            format,
+            records: counted.records,
+        });
+    }
     match format {
         Format::Unknown if !opts.carve => return Err(ParseError::NotBits(label).into()),
         Format::Unknown => {

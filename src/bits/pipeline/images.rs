@@ -1,0 +1,284 @@
+//! The pipeline's way into images (feature `images`): an evidence file whose header is not a
+//! store goes to the container layer; every store it finds runs the store path with the
+//! container chain in its records' provenance, and with `--carve` each NTFS volume's
+//! unallocated clusters are carved, streamed, and placed back at their disk offsets.
+
+use super::{carve, detect, run_store, Join, Options, Phase, RunError, Sink, Stop, Warning, HEAD};
+use crate::bits::model::{BitsInfo, Source};
+use crate::bits::parse::{Format, ParseError};
+use crate::container;
+use crate::input::Evidence;
+
+/// A disk or volume image: run every BITS store the container layer finds in it through the
+/// store path, each record's provenance carrying the container chain. False when no container
+/// is recognized or no store is found in it (the caller's other paths apply).
+///
+/// Each store is read into memory by positioned reads (the readers walk one slice; a qmgr.db
+/// is a few MB, and [`crate::container::MAX_STORE`] caps it), never the image.
+pub(super) fn run_container(
+    ev: &Evidence,
+    label: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<bool, RunError> {
+    // Further segment files (E01: .E02, .E03, ...) beside the evidence, same case.
+    let more = |n: u32| -> Option<Box<dyn container::ReadAt>> {
+        let ext = ev.path().extension()?.to_str()?;
+        let letter = if ext.starts_with('e') { 'e' } else { 'E' };
+        let path = ev.path().with_extension(format!("{letter}{n:02}"));
+        let seg = Evidence::open(&path).ok()?;
+        Some(Box::new(seg))
+    };
+    let Some(found) = container::open_with(ev, &more) else {
+        return Ok(false);
+    };
+    for w in &found.warnings {
+        sink.warning(&Warning::new(w.as_str()))?;
+    }
+    if found.stores.is_empty() {
+        return Ok(false);
+    }
+    for store in &found.stores {
+        let what = store.chain.join(" > ");
+        let data = match found.read_store(store, container::MAX_STORE) {
+            Ok(d) => d,
+            Err(e) => {
+                sink.warning(&Warning::new(format!("{what}: {e}")))?;
+                continue;
+            }
+        };
+        let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
+        if format == Format::Unknown {
+            let why = if store.deleted {
+                "its clusters no longer hold a BITS store (reused since the deletion?)"
+            } else {
+                "not a BITS store"
+            };
+            sink.warning(&Warning::new(format!("{what}: {why}")))?;
+            continue;
+        }
+        let mut chained = Chained {
+            sink: &mut *sink,
+            chain: &store.chain,
+            what: &what,
+        };
+        match run_store(&data, format, label, opts, &mut chained, &|| {}) {
+            Err(RunError::Parse(e)) => sink.warning(&Warning::new(format!("{what}: {e}")))?,
+            other => other?,
+        }
+    }
+    if opts.carve {
+        for vol in &found.volumes {
+            let mut warnings = Vec::new();
+            let free = found.unallocated(vol, &mut warnings);
+            for w in &warnings {
+                sink.warning(&Warning::new(w.as_str()))?;
+            }
+            carve_unallocated(&found, vol, &free, label, opts, sink)?;
+        }
+    }
+    Ok(true)
+}
+
+/// Carve a volume's unallocated clusters: streamed (in volume order, on all cores) as the raw
+/// carver streams an image, each record placed back at its disk offset and cluster, and in
+/// the deleted store whose bytes it lies in, when one does.
+fn carve_unallocated(
+    found: &container::Found,
+    vol: &container::Volume,
+    free: &container::Unallocated,
+    label: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    use container::StoreData;
+    if free.runs.is_empty() {
+        return Ok(());
+    }
+    let total: u64 = free.runs.iter().map(|r| r.1).sum();
+    let reader = RunsReader {
+        disk: &*found.disk,
+        runs: &free.runs,
+        run: 0,
+        within: 0,
+    };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let carved = {
+        let mut progress = |done: u64| {
+            let _ = sink.progress(Phase::Carving, done, total);
+        };
+        carve::carve_stream(reader, label, threads, &mut progress).map_err(|source| {
+            ParseError::Input(crate::input::InputError::Io {
+                path: label.into(),
+                source,
+            })
+        })?
+    };
+    // Stream offset → disk offset: the runs' starts in the stream.
+    let mut starts = Vec::with_capacity(free.runs.len());
+    let mut at = 0u64;
+    for (disk, len) in &free.runs {
+        starts.push((at, *disk, *len));
+        at += len;
+    }
+    // The deleted stores' bytes in this volume: (disk offset, length, file offset, store).
+    let mut known = Vec::new();
+    for s in &found.stores {
+        if !s.chain.starts_with(&vol.chain) {
+            continue;
+        }
+        if let StoreData::Extents(extents) = &s.data {
+            let mut file_at = 0u64;
+            for e in extents {
+                if let Some(d) = e.offset {
+                    known.push((
+                        d,
+                        e.len,
+                        file_at,
+                        s.chain.last().cloned().unwrap_or_default(),
+                    ));
+                }
+                file_at += e.len;
+            }
+        }
+    }
+    let mut placed = Placed {
+        sink,
+        starts,
+        known,
+        vol,
+        cluster: free.cluster.max(1),
+    };
+    let mut join = Join::new(*opts, Vec::new());
+    join.add_candidates(carved);
+    join.finish(&mut placed)
+}
+
+/// The free runs of a volume read one after the other, by positioned reads of the disk.
+struct RunsReader<'a> {
+    disk: &'a dyn container::ReadAt,
+    runs: &'a [(u64, u64)],
+    run: usize,
+    within: u64,
+}
+
+impl std::io::Read for RunsReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some((at, len)) = self.runs.get(self.run) {
+            if self.within >= *len {
+                self.run += 1;
+                self.within = 0;
+                continue;
+            }
+            let n = usize::try_from(len - self.within)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            let got = self.disk.read_at(at + self.within, &mut buf[..n])?;
+            if got == 0 {
+                // The disk ends inside the run: skip the rest of it.
+                self.within = *len;
+                continue;
+            }
+            self.within += got as u64;
+            return Ok(got);
+        }
+        Ok(0)
+    }
+}
+
+/// Puts records carved from a volume's unallocated clusters back at their disk offsets, with
+/// the volume, cluster and (when they lie in a known file's bytes) the file in the chain.
+struct Placed<'s> {
+    sink: &'s mut dyn Sink,
+    /// (stream offset, disk offset, length) of each free run.
+    starts: Vec<(u64, u64, u64)>,
+    known: Vec<(u64, u64, u64, String)>,
+    vol: &'s container::Volume,
+    cluster: u64,
+}
+
+impl Placed<'_> {
+    fn disk(&self, stream: u64) -> u64 {
+        let i = self.starts.partition_point(|(s, _, _)| *s <= stream);
+        match i.checked_sub(1).and_then(|i| self.starts.get(i)) {
+            Some((s, d, _)) => d + (stream - s),
+            None => stream,
+        }
+    }
+
+    fn place(&self, src: &mut Source) {
+        let disk = self.disk(src.offset);
+        src.offset = disk;
+        for e in &mut src.extents {
+            e.0 = self.disk(e.0);
+        }
+        for a in &mut src.also_at {
+            *a = self.disk(*a);
+        }
+        let within = disk.saturating_sub(self.vol.offset);
+        let mut what = format!(
+            "unallocated cluster {} (volume offset {within})",
+            within / self.cluster
+        );
+        if let Some((d, _, f, name)) = self
+            .known
+            .iter()
+            .find(|(d, l, _, _)| (*d..d + l).contains(&disk))
+        {
+            what.push_str(&format!(
+                ", inside {name} at file offset {}",
+                f + (disk - d)
+            ));
+        }
+        src.container_chain = self.vol.chain.clone();
+        src.container_chain.push(what);
+    }
+}
+
+impl Sink for Placed<'_> {
+    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
+        if let Some(s) = record.job_source.as_mut() {
+            self.place(s);
+        }
+        if let Some(s) = record.file_source.as_mut() {
+            self.place(s);
+        }
+        self.sink.record(record)
+    }
+    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+        self.sink.warning(warning)
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
+}
+
+/// Puts a store's container chain into the provenance of its records (and its path into its
+/// warnings).
+struct Chained<'s> {
+    sink: &'s mut dyn Sink,
+    chain: &'s [String],
+    what: &'s str,
+}
+
+impl Sink for Chained<'_> {
+    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
+        for s in [&mut record.job_source, &mut record.file_source]
+            .into_iter()
+            .flatten()
+        {
+            s.container_chain = self.chain.to_vec();
+        }
+        self.sink.record(record)
+    }
+    /// The store's path goes in front; an offset stays the store's own (inside the file).
+    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+        self.sink.warning(&Warning {
+            offset: warning.offset,
+            what: format!("{}: {}", self.what, warning.what),
+        })
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
+}

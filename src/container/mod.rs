@@ -1,0 +1,294 @@
+//! Containers: from an evidence file to the byte ranges of the named stores inside it.
+//!
+//! A disk image holds partitions (MBR, with extended partitions, or GPT), a partition holds a
+//! file system (NTFS), and the file system holds files by name. This layer walks that chain
+//! and hands back every file whose name is a BITS store's (`qmgr.db`, `qmgr0.dat`,
+//! `qmgr1.dat`, compared case-insensitively), live or deleted, as a list of byte ranges of
+//! the image. It knows nothing of ESE or BITS: what the bytes mean is the readers' business.
+//!
+//! Everything is read by position ([`ReadAt`]), never whole, and everything is bounded:
+//! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
+//! caps, and a corrupt structure is a warning, never a panic or a hang.
+
+pub mod ewf;
+mod ntfs;
+mod partition;
+mod vhd;
+mod vhdx;
+mod zip;
+
+use std::io;
+
+use crate::input::Evidence;
+
+pub use partition::{Partition, Scheme};
+
+/// Positioned reads of an image: the evidence file itself (raw images) or, later, a
+/// translation layer (E01, VHDX).
+pub trait ReadAt: Sync {
+    /// The image's size in bytes.
+    fn size(&self) -> u64;
+    /// Read up to `buf.len()` bytes at `offset`; fewer only at the end.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for &T {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read_at(offset, buf)
+    }
+}
+
+impl ReadAt for Evidence {
+    fn size(&self) -> u64 {
+        self.len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        Evidence::read_at(self, offset, buf)
+    }
+}
+
+/// Bytes in memory (tests, fuzzing).
+impl ReadAt for Vec<u8> {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.len());
+        let src = self.get(start..).unwrap_or_default();
+        let n = src.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), src.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        Ok(n)
+    }
+}
+
+/// The names of the BITS stores looked for (compared case-insensitively).
+pub const STORE_NAMES: [&str; 3] = ["qmgr.db", "qmgr0.dat", "qmgr1.dat"];
+
+/// Whether `name` is one of [`STORE_NAMES`].
+pub fn is_store_name(name: &str) -> bool {
+    STORE_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// A run of a store's bytes: `len` bytes at `offset` in the image, or zeros (a sparse run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extent {
+    /// Offset in the image, `None` for a sparse run (reads as zeros).
+    pub offset: Option<u64>,
+    pub len: u64,
+}
+
+/// Where a store's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreData {
+    /// Runs of the image, in file order; their lengths add up to the store's size.
+    Extents(Vec<Extent>),
+    /// Bytes kept inside the file system's own record (an NTFS resident $DATA).
+    Resident(Vec<u8>),
+}
+
+/// A store found inside a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Store {
+    /// The containers from the image down to the file, outermost first, e.g.
+    /// `["raw image", "partition 1 (MBR, offset 1048576)", "NTFS", "\\...\\qmgr.db (MFT entry 76)"]`.
+    pub chain: Vec<String>,
+    /// The file's path in its volume (`\`-separated, from the root); `?` for a parent directory
+    /// whose name is gone.
+    pub path: String,
+    /// The file's name (one of [`STORE_NAMES`], as spelled on disk).
+    pub name: String,
+    /// The MFT entry (file record number), for a file in an NTFS volume.
+    pub mft_entry: Option<u64>,
+    /// The MFT entry is not in use: the file was deleted and its data runs may or may not
+    /// still hold its bytes.
+    pub deleted: bool,
+    /// The file's size in bytes.
+    pub size: u64,
+    pub data: StoreData,
+}
+
+/// What the container layer found in an image.
+pub struct Found<'a> {
+    /// The disk inside the evidence file (the file itself for a raw image); store extents
+    /// are offsets in it.
+    pub disk: Box<dyn ReadAt + 'a>,
+    /// What the evidence file is: `raw image`, `VHD (dynamic)`, `VHDX`, ...
+    pub kind: String,
+    pub partitions: Vec<Partition>,
+    /// File systems recognized.
+    pub volumes: Vec<Volume>,
+    pub stores: Vec<Store>,
+    /// Problems with the containers, each with the offset it is about.
+    pub warnings: Vec<String>,
+}
+
+/// A file system in the disk: its chain (down to `NTFS`) and byte range in the disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    pub chain: Vec<String>,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// The unallocated clusters of a volume: the cluster size and the free runs as (offset in the
+/// disk, length), in volume order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unallocated {
+    pub cluster: u64,
+    pub runs: Vec<(u64, u64)>,
+}
+
+impl Found<'_> {
+    /// A store's bytes, read from the disk (see [`read_store`]).
+    pub fn read_store(&self, store: &Store, limit: u64) -> io::Result<Vec<u8>> {
+        read_store(&*self.disk, store, limit)
+    }
+
+    /// The unallocated clusters of `volume` (from its allocation bitmap); problems are added
+    /// to `warnings`.
+    pub fn unallocated(&self, volume: &Volume, warnings: &mut Vec<String>) -> Unallocated {
+        let (cluster, runs) = ntfs::unallocated(&*self.disk, volume.offset, volume.len, warnings);
+        Unallocated { cluster, runs }
+    }
+}
+
+/// The largest store read back into memory (see [`read_store`]).
+pub const MAX_STORE: u64 = 512 * 1024 * 1024;
+
+/// Look for containers in `file`: a zip of collected files, or a disk format (E01, VHDX, VHD) or a raw image, then a partition
+/// table (MBR, GPT) or a bare NTFS volume. `None` when nothing is recognized (the caller's
+/// other paths apply).
+pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
+    open_with(file, &|_| None)
+}
+
+/// [`open`], with `more` opening the further segment files of a segmented image (E01: number
+/// 2 is `.E02`).
+pub fn open_with<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Option<Found<'a>> {
+    let mut warnings = Vec::new();
+    if zip::is_zip(file) {
+        let mut found = Found {
+            disk: Box::new(file),
+            kind: "zip".into(),
+            partitions: Vec::new(),
+            volumes: Vec::new(),
+            stores: Vec::new(),
+            warnings,
+        };
+        zip::find_stores(
+            file,
+            &["zip".into()],
+            &mut found.stores,
+            &mut found.warnings,
+        );
+        return Some(found);
+    }
+    let (kind, disk): (String, Box<dyn ReadAt + 'a>) =
+        if let Some((kind, d)) = ewf::open(file, more, &mut warnings) {
+            (kind, Box::new(d))
+        } else if let Some((kind, d)) = vhdx::open(file, &mut warnings) {
+            (kind, Box::new(d))
+        } else if let Some((kind, d)) = vhd::open(file, &mut warnings) {
+            (kind, Box::new(d))
+        } else {
+            ("raw image".into(), Box::new(file))
+        };
+    let mut found = Found {
+        disk,
+        kind,
+        partitions: Vec::new(),
+        volumes: Vec::new(),
+        stores: Vec::new(),
+        warnings,
+    };
+    let disk: &dyn ReadAt = &*found.disk;
+    if ntfs::is_ntfs(disk, 0) {
+        let base = vec![found.kind.clone()];
+        found.volumes.push(Volume {
+            chain: vec![found.kind.clone(), "NTFS".into()],
+            offset: 0,
+            len: disk.size(),
+        });
+        let mut stores = Vec::new();
+        ntfs::find_stores(
+            disk,
+            0,
+            disk.size(),
+            &base,
+            &mut stores,
+            &mut found.warnings,
+        );
+        found.stores = stores;
+        return Some(found);
+    }
+    let Some(parts) = partition::read_table(disk, &mut found.warnings) else {
+        // A disk format with nothing recognized inside is still a container.
+        return (found.kind != "raw image").then_some(found);
+    };
+    for p in &parts {
+        if !ntfs::is_ntfs(disk, p.offset) {
+            continue;
+        }
+        let base = vec![found.kind.clone(), p.label()];
+        found.volumes.push(Volume {
+            chain: vec![found.kind.clone(), p.label(), "NTFS".into()],
+            offset: p.offset,
+            len: p.len,
+        });
+        ntfs::find_stores(
+            disk,
+            p.offset,
+            p.len,
+            &base,
+            &mut found.stores,
+            &mut found.warnings,
+        );
+    }
+    found.partitions = parts;
+    Some(found)
+}
+
+/// A store's bytes, read back by positioned reads (sparse runs as zeros). Stores larger than
+/// `limit` are refused: a qmgr.db is a few MB, and the readers want the whole store as one
+/// slice; a store past the limit is a corrupt size or not worth holding in memory.
+pub fn read_store(image: &dyn ReadAt, store: &Store, limit: u64) -> io::Result<Vec<u8>> {
+    if store.size > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} bytes, more than the {limit} read back", store.size),
+        ));
+    }
+    match &store.data {
+        StoreData::Resident(bytes) => Ok(bytes.clone()),
+        StoreData::Extents(extents) => {
+            let size = usize::try_from(store.size).unwrap_or(usize::MAX);
+            let mut out = vec![0u8; size];
+            let mut at = 0usize;
+            for e in extents {
+                let len = usize::try_from(e.len).unwrap_or(usize::MAX).min(size - at);
+                if let Some(off) = e.offset {
+                    let dst = out.get_mut(at..at + len).unwrap_or_default();
+                    let got = image.read_at(off, dst)?;
+                    if got < len {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("run at image offset {off} ends past the image"),
+                        ));
+                    }
+                }
+                at += len;
+                if at >= size {
+                    break;
+                }
+            }
+            Ok(out)
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! A raw disk image made on this machine: a 256 MiB disk with an MBR and one NTFS partition at
+//! 1 MiB, holding real BITS stores at known paths, one of them deleted.
+//!
+//! Made with `mkntfs -F -Q` on a file and `ntfs-3g` (FUSE) to write into it; the MBR is a few
+//! lines of Rust. `None` (after a SKIP notice, a failure under CI) when mkntfs, ntfs-3g or
+//! /dev/fuse are missing, or the mount does not work.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::common;
+
+/// The disk's size and the partition's offset (sector 2048).
+pub const DISK: u64 = 256 * 1024 * 1024;
+pub const PART_SECTOR: u64 = 2048;
+pub const PART_OFFSET: u64 = PART_SECTOR * 512;
+
+/// A file put in the volume: its path (from the volume's root, `/`-separated), the file it is
+/// a copy of, and whether it is deleted after the copy.
+pub struct Placed {
+    pub path: &'static str,
+    pub source: PathBuf,
+    pub deleted: bool,
+}
+
+pub struct DiskImage {
+    pub path: PathBuf,
+    pub files: Vec<Placed>,
+}
+
+/// The layout: win11 live at the usual place, win10 live under Windows.old with a legacy queue
+/// beside it, and a copy of win10 (upper-case name) deleted from a user's temp folder.
+fn layout() -> Option<Vec<Placed>> {
+    let win11 = common::sample("ese/win11/qmgr.db")?;
+    let win10 = common::sample("ese/win10/qmgr.db")?;
+    let legacy = common::manifest_dir().join("testdata/legacy/win7-1job.qmgr0.dat");
+    Some(vec![
+        Placed {
+            path: "ProgramData/Microsoft/Network/Downloader/qmgr.db",
+            source: win11,
+            deleted: false,
+        },
+        Placed {
+            path: "Windows.old/ProgramData/Microsoft/Network/Downloader/qmgr.db",
+            source: win10.clone(),
+            deleted: false,
+        },
+        Placed {
+            path: "Windows.old/ProgramData/Microsoft/Network/Downloader/qmgr0.dat",
+            source: legacy,
+            deleted: false,
+        },
+        Placed {
+            path: "Users/analyst/AppData/Local/Temp/QMGR.DB",
+            source: win10,
+            deleted: true,
+        },
+    ])
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// The image, made once per test process (under `target/test-images/`).
+pub fn disk_image() -> Option<&'static DiskImage> {
+    static IMAGE: OnceLock<Option<DiskImage>> = OnceLock::new();
+    IMAGE.get_or_init(make).as_ref()
+}
+
+fn make() -> Option<DiskImage> {
+    for tool in ["mkntfs", "ntfs-3g"] {
+        if !have(tool) {
+            common::skip(&format!("{tool} not installed (Debian: ntfs-3g)"));
+            return None;
+        }
+    }
+    if !Path::new("/dev/fuse").exists() {
+        common::skip("/dev/fuse missing: cannot mount an NTFS image with ntfs-3g");
+        return None;
+    }
+    let files = layout()?;
+    let root = common::manifest_dir().join("target/test-images");
+    remove_stale(&root);
+    let dir = root.join(format!("disk-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("creating target/test-images");
+    let vol = dir.join("volume.ntfs");
+    let mnt = dir.join("mnt");
+    fs::create_dir_all(&mnt).expect("mount point");
+    let f = fs::File::create(&vol).expect("volume file");
+    f.set_len(DISK - PART_OFFSET).expect("sizing the volume");
+    drop(f);
+    let out = Command::new("mkntfs")
+        .args([
+            "-F",
+            "-Q",
+            "-q",
+            "-s",
+            "512",
+            "-p",
+            &PART_SECTOR.to_string(),
+        ])
+        .arg(&vol)
+        .output()
+        .expect("running mkntfs");
+    if !out.status.success() {
+        common::skip(&format!(
+            "mkntfs failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+        return None;
+    }
+    let mut daemon = mount(&vol, &mnt)?;
+    let copied = (|| -> std::io::Result<()> {
+        for p in &files {
+            let dest = mnt.join(p.path);
+            fs::create_dir_all(dest.parent().expect("parent"))?;
+            fs::copy(&p.source, &dest)?;
+        }
+        // Delete last, so nothing written afterwards reuses the freed clusters or MFT entry.
+        for p in files.iter().filter(|p| p.deleted) {
+            fs::File::open(mnt.join(p.path))?.sync_all()?;
+            fs::remove_file(mnt.join(p.path))?;
+        }
+        Ok(())
+    })();
+    unmount(&mnt, &mut daemon);
+    copied.expect("copying the samples into the mounted volume");
+
+    // The disk: an MBR with one NTFS partition (type 0x07) at sector 2048, then the volume.
+    let image = dir.join("disk.raw");
+    let mut mbr = [0u8; 512];
+    let sectors = u32::try_from((DISK - PART_OFFSET) / 512).expect("sector count");
+    mbr[446 + 4] = 0x07;
+    mbr[446 + 8..446 + 12].copy_from_slice(&(PART_SECTOR as u32).to_le_bytes());
+    mbr[446 + 12..446 + 16].copy_from_slice(&sectors.to_le_bytes());
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    let mut out = fs::File::create(&image).expect("disk image");
+    out.write_all(&mbr).expect("writing the MBR");
+    out.set_len(PART_OFFSET).expect("padding");
+    drop(out);
+    let mut out = fs::OpenOptions::new()
+        .append(true)
+        .open(&image)
+        .expect("disk image");
+    std::io::copy(&mut fs::File::open(&vol).expect("volume"), &mut out).expect("volume copy");
+    drop(out);
+    let _ = fs::remove_file(&vol);
+    assert_eq!(fs::metadata(&image).expect("image").len(), DISK);
+    Some(DiskImage { path: image, files })
+}
+
+/// Images left by earlier test processes (256 MiB each) whose process is gone.
+fn remove_stale(root: &Path) {
+    let Ok(dirs) = fs::read_dir(root) else { return };
+    for d in dirs.flatten() {
+        let name = d.file_name().to_string_lossy().to_string();
+        let Some(pid) = name.strip_prefix("disk-") else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir_all(d.path());
+        }
+    }
+}
+
+fn mounted(mnt: &Path) -> bool {
+    let Ok(m) = fs::read_to_string("/proc/mounts") else {
+        return false;
+    };
+    let want = mnt.display().to_string();
+    m.lines()
+        .any(|l| l.split(' ').nth(1) == Some(want.as_str()))
+}
+
+/// Mount with ntfs-3g kept in the foreground (`no_detach`), so unmounting can wait for it to
+/// finish writing.
+fn mount(vol: &Path, mnt: &Path) -> Option<Child> {
+    let mut child = Command::new("ntfs-3g")
+        .args(["-o", "no_detach"])
+        .arg(vol)
+        .arg(mnt)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let start = Instant::now();
+    while !mounted(mnt) {
+        if let Ok(Some(status)) = child.try_wait() {
+            common::skip(&format!("ntfs-3g could not mount a file image ({status})"));
+            return None;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            common::skip("ntfs-3g did not mount the image within 20 s");
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(child)
+}
+
+fn unmount(mnt: &Path, daemon: &mut Child) {
+    let ok = Command::new("umount")
+        .arg(mnt)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        let _ = Command::new("fusermount").arg("-u").arg(mnt).status();
+    }
+    let _ = daemon.wait();
+}

@@ -1,0 +1,633 @@
+//! Disk images: a raw disk (MBR, NTFS at 1 MiB) made on this machine with mkntfs and ntfs-3g,
+//! holding real stores live and deleted (see `common/disk_image.rs`).
+//!
+//! - `bitscope parse IMAGE` gives exactly the records of each store parsed on its own, with
+//!   the store's NTFS path in the provenance, the deleted one marked.
+//! - The bytes the container layer reads for each store equal The Sleuth Kit's `icat` for the
+//!   same MFT entry (live and deleted), and `fls` lists the same stores.
+//! - Mutated images (boot sector, MFT entries, partition table) end in warnings, never a
+//!   panic or a hang.
+
+mod common;
+#[path = "common/disk_image.rs"]
+mod disk_image;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::Path;
+use std::process::Command;
+
+use bitscope::container::{self, ReadAt};
+use bitscope::input::Evidence;
+use common::run_bitscope;
+use disk_image::{disk_image, PART_OFFSET, PART_SECTOR};
+use serde_json::Value;
+
+fn parse_jsonl(path: &Path) -> (Vec<Value>, String) {
+    let out = run_bitscope(["parse", "--format", "jsonl", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "parse {}: {stderr}", path.display());
+    let records = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    (records, stderr)
+}
+
+/// A record without what depends on where it was read from: the evidence name and the
+/// container chain.
+fn without_evidence(mut r: Value) -> Value {
+    r["evidence"] = Value::Null;
+    for s in ["job_source", "file_source"] {
+        if let Some(src) = r.get_mut(s).and_then(|v| v.as_object_mut()) {
+            src.remove("evidence");
+            src.remove("container_chain");
+        }
+    }
+    r
+}
+
+fn chain_of(r: &Value) -> Vec<String> {
+    let src = if r["job_source"].is_object() {
+        &r["job_source"]
+    } else {
+        &r["file_source"]
+    };
+    src["container_chain"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// `\Windows.old\...\qmgr0.dat` from `Windows.old/.../qmgr0.dat`.
+fn ntfs_path(p: &str) -> String {
+    format!("\\{}", p.replace('/', "\\"))
+}
+
+#[test]
+fn parse_image_gives_each_stores_records_with_its_path() {
+    let Some(img) = disk_image() else { return };
+    let (records, stderr) = parse_jsonl(&img.path);
+    let image_name = img.path.display().to_string();
+    let mut by_store: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for r in records {
+        assert_eq!(r["evidence"], image_name.as_str());
+        let chain = chain_of(&r);
+        assert_eq!(chain.len(), 4, "{chain:?}");
+        assert_eq!(chain[0], "raw image");
+        assert_eq!(chain[1], format!("partition 1 (MBR, offset {PART_OFFSET})"));
+        assert_eq!(chain[2], "NTFS");
+        by_store.entry(chain[3].clone()).or_default().push(r);
+    }
+    assert_eq!(
+        by_store.len(),
+        img.files.len(),
+        "stores: {:?}\n{stderr}",
+        by_store.keys()
+    );
+    for placed in &img.files {
+        let path = ntfs_path(placed.path);
+        let (label, got) = by_store
+            .iter()
+            .find(|(k, _)| k.starts_with(&format!("{path} (MFT entry ")))
+            .unwrap_or_else(|| panic!("no records from {path}: {:?}", by_store.keys()));
+        assert_eq!(
+            label.ends_with(", deleted)"),
+            placed.deleted,
+            "{label}: deleted mark"
+        );
+        let (alone, _) = parse_jsonl(&placed.source);
+        assert!(!alone.is_empty(), "{}: no records", placed.source.display());
+        let got: Vec<Value> = got.iter().cloned().map(without_evidence).collect();
+        let alone: Vec<Value> = alone.into_iter().map(without_evidence).collect();
+        assert_eq!(
+            got, alone,
+            "{label}: records differ from the store parsed alone"
+        );
+    }
+}
+
+/// MFT entry, path and deleted flag of each store `fls` lists in the partition.
+fn fls_stores(image: &Path) -> Option<BTreeSet<(u64, String, bool)>> {
+    let out = Command::new("fls")
+        .args(["-r", "-p", "-o", &PART_SECTOR.to_string()])
+        .arg(image)
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut set = BTreeSet::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        // `r/r 76-128-2:\tpath` or `-/r * 77-128-2:\tpath`
+        let Some((head, path)) = line.split_once(":\t") else {
+            continue;
+        };
+        let name = path.rsplit('/').next().unwrap_or("");
+        if !container::is_store_name(name) {
+            continue;
+        }
+        let deleted = head.contains(" * ");
+        let inode = head
+            .split_whitespace()
+            .last()
+            .and_then(|t| t.split('-').next())
+            .and_then(|t| t.parse().ok())
+            .expect("inode");
+        set.insert((inode, ntfs_path(path), deleted));
+    }
+    Some(set)
+}
+
+fn icat(image: &Path, inode: u64) -> Vec<u8> {
+    let out = Command::new("icat")
+        .args(["-o", &PART_SECTOR.to_string()])
+        .arg(image)
+        .arg(inode.to_string())
+        .output()
+        .expect("running icat");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn store_bytes_equal_icat_and_fls_lists_the_same_stores() {
+    let Some(img) = disk_image() else { return };
+    if Command::new("icat").arg("-V").output().is_err() {
+        common::skip("icat (sleuthkit) not installed");
+        return;
+    }
+    let ev = Evidence::open(&img.path).unwrap();
+    let found = container::open(&ev).expect("an MBR");
+    assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+    assert_eq!(found.partitions.len(), 1);
+    let ours: BTreeSet<(u64, String, bool)> = found
+        .stores
+        .iter()
+        .map(|s| (s.mft_entry.unwrap(), s.path.clone(), s.deleted))
+        .collect();
+    let theirs = fls_stores(&img.path).expect("fls");
+    assert_eq!(ours, theirs, "the stores we find vs fls");
+    assert_eq!(ours.len(), img.files.len());
+    for s in &found.stores {
+        let bytes = container::read_store(&ev, s, container::MAX_STORE).unwrap();
+        let oracle = icat(&img.path, s.mft_entry.unwrap());
+        assert!(bytes == oracle, "{}: bytes differ from icat's", s.path);
+        let placed = img
+            .files
+            .iter()
+            .find(|p| ntfs_path(p.path) == s.path)
+            .unwrap();
+        assert!(
+            bytes == std::fs::read(&placed.source).unwrap(),
+            "{}: bytes differ from the sample",
+            s.path
+        );
+    }
+}
+
+/// The records of `parse IMAGE`, without the evidence name and the chain's first element
+/// (what the file is), with the rest of the chain.
+fn records_below_the_disk(path: &Path) -> Vec<Value> {
+    let (records, _) = parse_jsonl(path);
+    records
+        .into_iter()
+        .map(|r| {
+            let chain = chain_of(&r);
+            let mut r = without_evidence(r);
+            r["chain_below_disk"] = Value::from(chain.get(1..).unwrap_or_default().to_vec());
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn e01_vhd_and_vhdx_forms_give_the_same_stores_and_records() {
+    let Some(img) = disk_image() else { return };
+    if Command::new("qemu-img").arg("--version").output().is_err() {
+        common::skip("qemu-img not installed (Debian: qemu-utils)");
+        return;
+    }
+    let raw_records = records_below_the_disk(&img.path);
+    let raw_ev = Evidence::open(&img.path).unwrap();
+    let raw = container::open(&raw_ev).unwrap();
+    let raw_bytes: Vec<Vec<u8>> = raw
+        .stores
+        .iter()
+        .map(|s| raw.read_store(s, container::MAX_STORE).unwrap())
+        .collect();
+    let qemu = |format: &'static str, options: &'static str| {
+        move |src: &Path, out: &Path| {
+            Command::new("qemu-img")
+                .args(["convert", "-f", "raw", "-O", format, "-o", options])
+                .arg(src)
+                .arg(out)
+                .status()
+                .is_ok_and(|s| s.success())
+        }
+    };
+    let ewf = |compression: &'static str, segment: &'static str| {
+        move |src: &Path, out: &Path| {
+            let _ = std::fs::remove_file(out);
+            Command::new("ewfacquire")
+                .args([
+                    "-u",
+                    "-q",
+                    "-c",
+                    compression,
+                    "-S",
+                    segment,
+                    "-f",
+                    "encase6",
+                    "-t",
+                ])
+                .arg(out.with_extension(""))
+                .arg(src)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        }
+    };
+    type Make = Box<dyn Fn(&Path, &Path) -> bool>;
+    let mut forms: Vec<(&str, &str, Make)> = vec![
+        (
+            "dynamic.vhd",
+            "VHD (dynamic)",
+            Box::new(qemu("vpc", "subformat=dynamic,force_size=on")),
+        ),
+        (
+            "fixed.vhd",
+            "VHD (fixed)",
+            Box::new(qemu("vpc", "subformat=fixed,force_size=on")),
+        ),
+        (
+            "dynamic.vhdx",
+            "VHDX (dynamic)",
+            Box::new(qemu("vhdx", "subformat=dynamic")),
+        ),
+        (
+            "fixed.vhdx",
+            "VHDX (fixed)",
+            Box::new(qemu("vhdx", "subformat=fixed")),
+        ),
+    ];
+    if Command::new("ewfacquire").arg("-V").output().is_ok() {
+        forms.push(("plain.E01", "E01", Box::new(ewf("none", "1GiB"))));
+        forms.push(("deflate.E01", "E01", Box::new(ewf("deflate:best", "1GiB"))));
+        // Three segment files: .E01, .E02, .E03.
+        forms.push(("segmented.E01", "E01", Box::new(ewf("none", "100MiB"))));
+    } else {
+        common::skip("ewfacquire not installed (Debian: ewf-tools): no E01 forms");
+    }
+    for (name, kind, make) in forms {
+        let out = img.path.with_file_name(name);
+        assert!(make(&img.path, &out), "making {name}");
+        let ev = Evidence::open(&out).unwrap();
+        let more = |n: u32| -> Option<Box<dyn ReadAt>> {
+            let seg = Evidence::open(&out.with_extension(format!("E{n:02}"))).ok()?;
+            Some(Box::new(seg))
+        };
+        let found = container::open_with(&ev, &more).expect("a disk format");
+        assert_eq!(found.kind, kind);
+        assert!(found.warnings.is_empty(), "{name}: {:?}", found.warnings);
+        assert_eq!(found.stores.len(), raw.stores.len(), "{name}");
+        for ((s, want), r) in found.stores.iter().zip(&raw_bytes).zip(&raw.stores) {
+            assert_eq!(s.chain[0], kind);
+            assert_eq!(s.chain[1..], r.chain[1..], "{name}");
+            let got = found.read_store(s, container::MAX_STORE).unwrap();
+            assert!(
+                &got == want,
+                "{name}: {} bytes differ from the raw image's",
+                s.path
+            );
+        }
+        let records = records_below_the_disk(&out);
+        let (first, _) = parse_jsonl(&out);
+        assert!(first.iter().all(|r| chain_of(r)[0] == kind));
+        assert_eq!(
+            records, raw_records,
+            "{name}: records differ from the raw image's"
+        );
+        drop(found);
+        drop(ev);
+        let _ = std::fs::remove_file(&out);
+        for n in 2..10 {
+            let _ = std::fs::remove_file(out.with_extension(format!("E{n:02}")));
+        }
+    }
+}
+
+/// The image with some bytes changed, read by position.
+struct Mutated<'a> {
+    ev: &'a Evidence,
+    patch: BTreeMap<u64, u8>,
+}
+
+impl ReadAt for Mutated<'_> {
+    fn size(&self) -> u64 {
+        self.ev.len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.ev.read_at(offset, buf)?;
+        let end = offset + n as u64;
+        for (at, b) in self.patch.range(offset..end) {
+            buf[(at - offset) as usize] = *b;
+        }
+        Ok(n)
+    }
+}
+
+/// A small deterministic generator (xorshift).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+#[test]
+fn mutated_images_are_warnings_never_panics() {
+    let Some(img) = disk_image() else { return };
+    let ev = Evidence::open(&img.path).unwrap();
+    let clean = container::open(&ev).expect("an MBR");
+    // Where the interesting structures are: the MBR, the boot sector, and the MFT entries
+    // of the stores, of the MFT itself and of the root.
+    let mut boot = [0u8; 512];
+    ev.read_at(PART_OFFSET, &mut boot).unwrap();
+    let cluster = u64::from(u16::from_le_bytes([boot[11], boot[12]])) * u64::from(boot[13]);
+    let mft = PART_OFFSET + u64::from_le_bytes(boot[0x30..0x38].try_into().unwrap()) * cluster;
+    let mut regions: Vec<(u64, u64)> = vec![(0, 512), (PART_OFFSET, 512)];
+    for n in [0u64, 5] {
+        regions.push((mft + n * 1024, 1024));
+    }
+    for s in &clean.stores {
+        regions.push((mft + s.mft_entry.unwrap() * 1024, 1024));
+    }
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut caught = 0usize;
+    let mut warned = 0usize;
+    let mut changed = 0usize;
+    let start = std::time::Instant::now();
+    for round in 0..400 {
+        let mut patch = BTreeMap::new();
+        let (at, len) = regions[rng.below(regions.len() as u64) as usize];
+        for _ in 0..1 + rng.below(8) {
+            let value = match rng.below(4) {
+                0 => 0,
+                1 => 0xff,
+                _ => rng.next() as u8,
+            };
+            patch.insert(at + rng.below(len), value);
+        }
+        let m = Mutated { ev: &ev, patch };
+        let t = std::time::Instant::now();
+        let found = container::open(&m);
+        assert!(
+            t.elapsed().as_secs() < 10,
+            "round {round}: {:?} to open a mutated image",
+            t.elapsed()
+        );
+        if let Some(found) = found {
+            warned += usize::from(!found.warnings.is_empty());
+            changed += usize::from(found.stores != clean.stores);
+            caught += found
+                .warnings
+                .iter()
+                .filter(|w| w.contains("reader failed"))
+                .count();
+            for s in &found.stores {
+                let _ = container::read_store(&m, s, container::MAX_STORE);
+            }
+        }
+    }
+    eprintln!(
+        "mutations: 400 rounds in {:?}: {warned} with warnings, {changed} with other stores; \
+         {caught} failures of the NTFS crate caught as warnings",
+        start.elapsed()
+    );
+}
+
+/// A zip archive of `files` (name, bytes, deflate?), written by hand: local headers, data,
+/// central directory, end record.
+fn zip_of(files: &[(&str, Vec<u8>, bool)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    let mut dir = Vec::new();
+    for (name, data, deflate) in files {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let packed = if *deflate {
+            let mut z =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(data).unwrap();
+            z.finish().unwrap()
+        } else {
+            data.clone()
+        };
+        let method: u16 = if *deflate { 8 } else { 0 };
+        let local = out.len() as u32;
+        let fields = |sig: &[u8], central: bool| {
+            let mut h = sig.to_vec();
+            if central {
+                h.extend_from_slice(&20u16.to_le_bytes());
+            }
+            h.extend_from_slice(&20u16.to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes());
+            h.extend_from_slice(&method.to_le_bytes());
+            h.extend_from_slice(&[0; 4]);
+            h.extend_from_slice(&crc.sum().to_le_bytes());
+            h.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+            h.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            h.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes());
+            if central {
+                h.extend_from_slice(&[0; 10]);
+                h.extend_from_slice(&local.to_le_bytes());
+            }
+            h.extend_from_slice(name.as_bytes());
+            h
+        };
+        out.extend(fields(b"PK\x03\x04", false));
+        out.extend_from_slice(&packed);
+        dir.extend(fields(b"PK\x01\x02", true));
+    }
+    let dir_at = out.len() as u32;
+    out.extend_from_slice(&dir);
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(dir.len() as u32).to_le_bytes());
+    out.extend_from_slice(&dir_at.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+#[test]
+fn a_zip_of_collected_files_gives_each_stores_records() {
+    let (Some(win11), Some(win10)) = (
+        common::sample("ese/win11/qmgr.db"),
+        common::sample("ese/win10/qmgr.db"),
+    ) else {
+        return;
+    };
+    let legacy = common::manifest_dir().join("testdata/legacy/win7-1job.qmgr0.dat");
+    let placed = [
+        (
+            "C/ProgramData/Microsoft/Network/Downloader/qmgr.db",
+            &win11,
+            true,
+        ),
+        (
+            "C/Windows.old/ProgramData/Microsoft/Network/Downloader/qmgr.db",
+            &win10,
+            false,
+        ),
+        (
+            "C/Windows.old/ProgramData/Microsoft/Network/Downloader/QMGR0.DAT",
+            &legacy,
+            true,
+        ),
+    ];
+    let files: Vec<(&str, Vec<u8>, bool)> = placed
+        .iter()
+        .map(|(n, p, d)| (*n, std::fs::read(p).unwrap(), *d))
+        .collect();
+    let dir = common::manifest_dir().join("target/test-images");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("collected-{}.zip", std::process::id()));
+    let zip = zip_of(&files);
+    std::fs::write(&path, &zip).unwrap();
+    let (records, stderr) = parse_jsonl(&path);
+    let _ = std::fs::remove_file(&path);
+    let mut by_store: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for r in records {
+        let chain = chain_of(&r);
+        assert_eq!(chain.len(), 2, "{chain:?}");
+        assert_eq!(chain[0], "zip");
+        by_store.entry(chain[1].clone()).or_default().push(r);
+    }
+    assert_eq!(
+        by_store.len(),
+        placed.len(),
+        "{:?}\n{stderr}",
+        by_store.keys()
+    );
+    for (name, source, _) in placed {
+        let got: Vec<Value> = by_store[name]
+            .iter()
+            .cloned()
+            .map(without_evidence)
+            .collect();
+        let (alone, _) = parse_jsonl(source);
+        let alone: Vec<Value> = alone.into_iter().map(without_evidence).collect();
+        assert_eq!(got, alone, "{name}");
+    }
+    // Mutations of the central directory and end record: warnings, never a panic.
+    let dir_at = zip.len() - 22 - 3 * 46 - placed.iter().map(|p| p.0.len()).sum::<usize>();
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    for _ in 0..500 {
+        let mut m = zip.clone();
+        for _ in 0..1 + rng.below(6) {
+            let at = dir_at + rng.below((zip.len() - dir_at) as u64) as usize;
+            m[at] = rng.next() as u8;
+        }
+        let found = container::open(&m);
+        for s in found.iter().flat_map(|f| &f.stores) {
+            let _ = container::read_store(&m, s, container::MAX_STORE);
+        }
+        drop(found);
+    }
+}
+
+#[test]
+fn carve_adds_the_unallocated_clusters_with_their_offsets_and_the_deleted_file() {
+    let Some(img) = disk_image() else { return };
+    let out = run_bitscope([
+        "parse",
+        "--carve",
+        "--format",
+        "jsonl",
+        img.path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deleted = img.files.iter().find(|p| p.deleted).unwrap();
+    let deleted_bytes = std::fs::read(&deleted.source).unwrap();
+    let image = std::fs::read(&img.path).unwrap();
+    let mut ids = BTreeSet::new();
+    let mut unallocated = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let r: Value = serde_json::from_str(line).unwrap();
+        let chain = chain_of(&r);
+        let last = chain.last().unwrap();
+        if !last.starts_with("unallocated cluster ") {
+            continue;
+        }
+        unallocated += 1;
+        assert_eq!(r["carved"], true);
+        assert_eq!(
+            chain[..3],
+            [
+                "raw image".to_string(),
+                format!("partition 1 (MBR, offset {PART_OFFSET})"),
+                "NTFS".into()
+            ]
+        );
+        let src = if r["job_source"].is_object() {
+            &r["job_source"]
+        } else {
+            &r["file_source"]
+        };
+        let (offset, length) = (
+            src["offset"].as_u64().unwrap() as usize,
+            src["length"].as_u64().unwrap() as usize,
+        );
+        // The cluster and volume offset agree with the disk offset.
+        let within = offset - PART_OFFSET as usize;
+        assert!(
+            last.contains(&format!(
+                "unallocated cluster {} (volume offset {within})",
+                within / 4096
+            )),
+            "{last}"
+        );
+        // In the deleted copy's freed clusters: the same bytes at the file offset it names.
+        let needle = ntfs_path(deleted.path);
+        let Some(rest) = last
+            .split_once(&format!("inside {needle} (MFT entry "))
+            .map(|x| x.1)
+        else {
+            panic!("{last}: not inside the deleted copy");
+        };
+        assert!(rest.contains(", deleted) at file offset "), "{last}");
+        let file_at: usize = rest.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(
+            image[offset..offset + length] == deleted_bytes[file_at..file_at + length],
+            "{last}: bytes at disk offset {offset} differ from the file's at {file_at}"
+        );
+        if let Some(id) = r["job_id"].as_str().filter(|s| !s.is_empty()) {
+            ids.insert(id.to_string());
+        }
+    }
+    assert!(unallocated > 0);
+    assert!(
+        ids.len() >= 23,
+        "{} distinct job ids from unallocated clusters",
+        ids.len()
+    );
+}
