@@ -19,7 +19,9 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            let now = LIVE
+                .fetch_add(layout.size(), Ordering::Relaxed)
+                .wrapping_add(layout.size());
             PEAK.fetch_max(now, Ordering::Relaxed);
         }
         p
