@@ -1024,3 +1024,101 @@ fn evidence_column_and_ev_scope_tell_hosts_apart() {
     let s = screen(&app);
     assert!(!s.contains(&a) && s.contains(&b), "{s}");
 }
+
+#[test]
+fn marks_and_exports_act_on_what_is_shown_and_messages_stay_current() {
+    use bitscope::bits::model::{BitsInfo, Source, SourceKind};
+    let mut app = App::new(Options::default());
+    app.resize(140, 30);
+    // One job in four carved copies, and a single live job.
+    let mut records: Vec<BitsInfo> = (0..4u64)
+        .map(|k| BitsInfo {
+            job_id: "{AAAAAAAA-0000-0000-0000-000000000001}".into(),
+            job_name: format!("copy {k}"),
+            carved: true,
+            job_source: Some(Source {
+                evidence: "qmgr.db".into(),
+                offset: 0x1000 + k * 0x100,
+                length: 0x100,
+                kind: SourceKind::Carved,
+                ..Source::default()
+            }),
+            ..BitsInfo::default()
+        })
+        .collect();
+    records.push(BitsInfo {
+        job_id: "{BBBBBBBB-0000-0000-0000-000000000002}".into(),
+        job_name: "single".into(),
+        job_command: "cmd.exe".into(),
+        ..BitsInfo::default()
+    });
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(records),
+    });
+    // Space in the detail marks the one record viewed, not its row's four.
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.selected_members().len(), 4);
+    typ(&mut app, "] ");
+    assert_eq!(app.store.mark_count, 1);
+    assert!(app.store.marks[1]);
+    typ(&mut app, " ");
+    assert_eq!(app.store.mark_count, 0);
+    // e in the detail exports the record viewed.
+    let dir = scratch_dir("export-viewed");
+    let out = dir.join("one.json");
+    typ(&mut app, "e");
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("1 viewed record")),
+        "{:?}",
+        app.status
+    );
+    ctrl(&mut app, 'u');
+    typ(&mut app, &out.display().to_string());
+    press(&mut app, KeyCode::Enter);
+    let v: Value = serde_json::from_slice(&std::fs::read(&out).expect("exported")).expect("json");
+    assert_eq!(v.as_array().map(Vec::len), Some(1));
+    assert_eq!(v[0]["job_name"], "copy 1");
+    let status = app.status.clone().expect("status").text;
+    assert!(status.contains(&out.display().to_string()), "{status}");
+    press(&mut app, KeyCode::Esc);
+    // Two rows marked in the table say so, with their record count.
+    typ(&mut app, "  ");
+    let s = screen(&app);
+    assert!(s.contains("2 rows marked (5 records)"), "{s}");
+    typ(&mut app, "U");
+    // Toggles replace an earlier message with what they did.
+    typ(&mut app, "/x");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some("filter cleared")
+    );
+    typ(&mut app, "!");
+    let st = app.status.clone().expect("status").text;
+    assert!(st.starts_with("suspicious only: 1 of 2"), "{st}");
+    typ(&mut app, "!c");
+    let st = app.status.clone().expect("status").text;
+    assert!(st.starts_with("live only"), "{st}");
+    // The versions hint only where a row has versions.
+    typ(&mut app, "c");
+    typ(&mut app, "c");
+    let single = app
+        .store
+        .view(app.view)
+        .shown
+        .iter()
+        .position(|&i| app.store.view(app.view).items[i as usize].members.len() == 1)
+        .expect("the single job");
+    app.store.view_mut(app.view).sel = single;
+    press(&mut app, KeyCode::Enter);
+    assert!(!screen(&app).contains("] versions"));
+    press(&mut app, KeyCode::Esc);
+    app.store.view_mut(app.view).sel = 1 - single;
+    press(&mut app, KeyCode::Enter);
+    assert!(screen(&app).contains("] versions"));
+}

@@ -165,7 +165,11 @@ fn real_binary_in_tmux_filter_select_export_quit() {
     tmux.send(&["C-u"]);
     tmux.send_text("export.json");
     tmux.send(&["Enter"]);
-    tmux.wait_for("exported 2 records to export.json", Duration::from_secs(10));
+    // The message names the full path, not the one typed.
+    tmux.wait_for(
+        &format!("exported 2 records to {}", export.display()),
+        Duration::from_secs(10),
+    );
 
     // Detail and hex of the selection, then back and quit.
     tmux.send(&["Enter"]);

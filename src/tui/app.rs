@@ -474,8 +474,23 @@ impl App {
                 return;
             }
             Action::Mark if self.screen != Screen::Table => {
-                if let Some(item) = self.selected_item() {
-                    self.store.toggle_mark(self.view, item);
+                // The detail and hex views show one record: Space marks that one only.
+                let rec = match self.screen {
+                    Screen::Hex => self.hex_record(),
+                    _ => self.detail_record(),
+                };
+                if let Some(r) = rec {
+                    let on = !self.store.marks.get(r as usize).copied().unwrap_or(false);
+                    self.store.set_mark(r, on);
+                    let n = self.store.mark_count;
+                    self.set_status(
+                        format!(
+                            "{} this record; {n} record{} marked",
+                            if on { "marked" } else { "unmarked" },
+                            plural(n)
+                        ),
+                        false,
+                    );
                 }
                 return;
             }
@@ -572,11 +587,21 @@ impl App {
                 let next = self.store.carved_filter.next();
                 let sus = self.store.suspicious_only;
                 self.store.set_toggles(next, sus);
+                let what = match next.label() {
+                    "" => "live and carved".to_string(),
+                    l => l.to_string(),
+                };
+                self.say_shown(&what);
             }
             Action::ToggleSuspicious => {
                 let cf = self.store.carved_filter;
                 let sus = !self.store.suspicious_only;
                 self.store.set_toggles(cf, sus);
+                self.say_shown(if sus {
+                    "suspicious only"
+                } else {
+                    "all rows, suspicious or not"
+                });
             }
             Action::Mark => {
                 if let Some(item) = self.selected_item() {
@@ -599,6 +624,18 @@ impl App {
             _ => {}
         }
         self.clamp_all();
+    }
+
+    /// Replace the status with what a toggle did and how many rows it left.
+    fn say_shown(&mut self, what: &str) {
+        let v = self.store.view(self.view);
+        let msg = format!(
+            "{what}: {} of {} {} shown",
+            v.shown.len(),
+            v.items.len(),
+            self.view.title().to_lowercase()
+        );
+        self.set_status(msg, false);
     }
 
     fn update_detail(&mut self, action: Action) {
@@ -841,8 +878,24 @@ impl App {
         v
     }
 
+    /// The records `e` exports: the marked ones; else, in the detail or hex view, the one
+    /// record shown; else every record of the rows shown.
+    fn export_records(&self) -> Vec<u32> {
+        if self.store.mark_count == 0 {
+            let one = match self.screen {
+                Screen::Table => None,
+                Screen::Detail => self.detail_record(),
+                Screen::Hex => self.hex_record(),
+            };
+            if let Some(r) = one {
+                return vec![r];
+            }
+        }
+        self.store.export_set(self.view)
+    }
+
     fn start_export(&mut self) {
-        let n = self.store.export_set(self.view).len();
+        let n = self.export_records().len();
         if n == 0 {
             self.set_status("nothing to export: no rows shown", true);
             return;
@@ -873,10 +926,15 @@ impl App {
         });
         let what = if self.store.mark_count > 0 {
             "marked"
+        } else if self.screen != Screen::Table {
+            "viewed"
         } else {
             "shown"
         };
-        self.set_status(format!("export {n} {what} records as JSON to:"), false);
+        self.set_status(
+            format!("export {n} {what} record{} as JSON to:", plural(n)),
+            false,
+        );
     }
 
     fn finish_export(&mut self, path: &str, overwrite_ok: bool) {
@@ -895,7 +953,7 @@ impl App {
             );
             return;
         }
-        let set = self.store.export_set(self.view);
+        let set = self.export_records();
         let records: Vec<BitsInfo> = set
             .iter()
             .map(|&i| self.store.rec(i).info.clone())
@@ -909,8 +967,15 @@ impl App {
         match result {
             Ok(()) => {
                 self.prompt = None;
+                // The full path: a relative one depends on where bitscope was started.
+                let full = std::path::absolute(&target).unwrap_or(target);
                 self.set_status(
-                    format!("exported {} records to {path}", records.len()),
+                    format!(
+                        "exported {} record{} to {}",
+                        records.len(),
+                        plural(records.len()),
+                        display::escape(&full.display().to_string())
+                    ),
                     false,
                 );
             }

@@ -153,6 +153,23 @@ pub fn column_widths(cols: &[Col], width: u16) -> Vec<u16> {
     out
 }
 
+/// `  2 rows marked (3 records)`: rows of this view whose records are all marked, and the
+/// records (what e and y take) when they differ.
+fn marked_label(app: &App) -> String {
+    let v = app.store.view(app.view);
+    let rows = v.items.iter().filter(|i| app.store.item_marked(i)).count();
+    let recs = app.store.mark_count;
+    if rows == recs {
+        format!("  {recs} marked")
+    } else {
+        format!(
+            "  {rows} row{} marked ({recs} record{})",
+            plural(rows),
+            plural(recs)
+        )
+    }
+}
+
 /// A one-line text cut to `width` cells: whole spans while they fit, then the first that
 /// does not, cut with `…` (so a cut always shows).
 fn fit_line(spans: Vec<Span<'static>>, width: u16) -> Line<'static> {
@@ -442,7 +459,7 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
     }
     if app.store.mark_count > 0 {
         right.push(Span::styled(
-            format!("  {} marked", app.store.mark_count),
+            marked_label(app),
             Style::default().add_modifier(Modifier::BOLD),
         ));
     }
@@ -568,7 +585,12 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
     // Whole hints only: those that do not fit are left out (`?` lists every key).
     let mut spans = Vec::new();
     let mut used = 0usize;
-    for (i, (key, word)) in keys::hints(app.ctx()).into_iter().enumerate() {
+    let single = app.selected_members().len() <= 1;
+    let hints = keys::hints(app.ctx())
+        .into_iter()
+        // `[`/`]` switch versions: no hint where there is only one.
+        .filter(|(_, word)| !(single && *word == "versions"));
+    for (i, (key, word)) in hints.enumerate() {
         let gap = if i > 0 { 2 } else { 0 };
         let w = gap + display::width(&key) + 1 + display::width(word);
         if used + w > usize::from(area.width) {
