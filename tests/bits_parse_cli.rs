@@ -251,3 +251,26 @@ fn a_primary_header_disagreeing_with_the_shadow_falls_back_to_it() {
     assert_eq!(live[0]["job_name"], "Chrome Component Updater");
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn a_wiped_primary_header_is_read_through_the_shadow() {
+    let Some(db) = sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let mut data = std::fs::read(db).unwrap();
+    data[..4096].fill(0);
+    let d = tmpdir("wiped");
+    let f = d.join("qmgr.db");
+    std::fs::write(&f, &data).unwrap();
+    let out = run_bitscope(["parse", "--format", "jsonl", f.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("shadow header"), "{err}");
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["job_name"], "Chrome Component Updater");
+    std::fs::remove_dir_all(d).unwrap();
+}

@@ -92,8 +92,14 @@ impl From<Stop> for RunError {
 }
 
 /// What the first bytes of a file say it is. Reads only the header: never the whole file.
+///
+/// An ESE database is known by its signature in the header at 0 or, when that header is
+/// wiped, in the shadow header one page further (at 2, 4, 8, 16 or 32 KiB: all within
+/// [`HEAD`]); the reader then falls back to the shadow.
 pub fn detect(head: &[u8]) -> Format {
-    if crate::util::bytes::u32_le(head, 4) == Some(crate::ese::header::SIGNATURE) {
+    let ese_at =
+        |at: usize| crate::util::bytes::u32_le(head, at + 4) == Some(crate::ese::header::SIGNATURE);
+    if [0, 2048, 4096, 8192, 16384, 32768].into_iter().any(ese_at) {
         Format::Ese
     } else if is_legacy_queue(head) {
         Format::Legacy
