@@ -11,6 +11,7 @@
 use std::io::{self, Read};
 use std::sync::Mutex;
 
+use super::field::{le32, le64};
 use super::ReadAt;
 
 const SIGNATURE: &[u8; 8] = b"EVF\x09\x0d\x0a\xff\x00";
@@ -20,18 +21,6 @@ const MAX_SECTIONS: usize = 1 << 16;
 const MAX_CHUNKS: u64 = 1 << 25;
 /// The largest chunk accepted.
 const MAX_CHUNK: u64 = 16 << 20;
-
-fn le32(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u32::from_le_bytes)
-}
-
-fn le64(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
-}
 
 /// Chunk offset with this bit set: zlib-compressed.
 const COMPRESSED: u64 = 1 << 63;

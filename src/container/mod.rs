@@ -292,3 +292,25 @@ pub fn read_store(image: &dyn ReadAt, store: &Store, limit: u64) -> io::Result<V
         }
     }
 }
+
+/// Field readers for the container formats' headers: a field past the end of the bytes read
+/// reads as 0, which every format's checks then refuse (a zero size, count or signature).
+pub(crate) mod field {
+    use crate::util::bytes;
+
+    pub fn le16(b: &[u8], at: usize) -> u16 {
+        bytes::u16_le(b, at).unwrap_or(0)
+    }
+    pub fn le32(b: &[u8], at: usize) -> u32 {
+        bytes::u32_le(b, at).unwrap_or(0)
+    }
+    pub fn le64(b: &[u8], at: usize) -> u64 {
+        bytes::u64_le(b, at).unwrap_or(0)
+    }
+    pub fn be32(b: &[u8], at: usize) -> u32 {
+        bytes::u32_be(b, at).unwrap_or(0)
+    }
+    pub fn be64(b: &[u8], at: usize) -> u64 {
+        bytes::u64_be(b, at).unwrap_or(0)
+    }
+}

@@ -8,22 +8,11 @@
 
 use std::io;
 
+use super::field::{be32, be64};
 use super::ReadAt;
 
 /// BAT entries accepted (a 2 TiB disk at 2 MiB blocks has 1 Mi entries).
 const MAX_BAT: u32 = 1 << 22;
-
-fn be32(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u32::from_be_bytes)
-}
-
-fn be64(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u64::from_be_bytes)
-}
 
 /// A VHD's disk, by positioned reads of the file.
 pub struct Vhd<'a> {

@@ -10,27 +10,11 @@
 
 use std::io;
 
+use super::field::{le16, le32, le64};
 use super::ReadAt;
 
 /// BAT entries accepted (a 64 TiB disk at 32 MiB blocks).
 const MAX_BAT: u64 = 1 << 22;
-
-fn le16(b: &[u8], at: usize) -> u16 {
-    b.get(at..at + 2)
-        .map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
-}
-
-fn le32(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u32::from_le_bytes)
-}
-
-fn le64(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
-}
 
 /// A GUID's bytes as stored (first three groups little-endian).
 fn guid(text: &str) -> [u8; 16] {

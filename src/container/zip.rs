@@ -8,29 +8,13 @@
 
 use std::io::Read;
 
+use super::field::{le16, le32, le64};
 use super::{is_store_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
 
 /// Central directory entries looked at.
 const MAX_ENTRIES: u64 = 1 << 20;
 /// The largest central directory read.
 const MAX_DIRECTORY: u64 = 256 << 20;
-
-fn le16(b: &[u8], at: usize) -> u16 {
-    b.get(at..at + 2)
-        .map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
-}
-
-fn le32(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u32::from_le_bytes)
-}
-
-fn le64(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
-}
 
 fn read(file: &dyn ReadAt, at: u64, len: usize) -> Option<Vec<u8>> {
     let mut b = vec![0u8; len];

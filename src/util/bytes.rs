@@ -39,6 +39,10 @@ pub fn u32_be(buf: &[u8], off: usize) -> Option<u32> {
     array(buf, off).map(u32::from_be_bytes)
 }
 
+pub fn u64_be(buf: &[u8], off: usize) -> Option<u64> {
+    array(buf, off).map(u64::from_be_bytes)
+}
+
 /// A forward-only reader over a slice that remembers its position, for fields read in order.
 #[derive(Debug, Clone)]
 pub struct Cursor<'a> {
