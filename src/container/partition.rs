@@ -212,24 +212,9 @@ fn read_extended(
     ));
 }
 
+/// A GPT GUID (mixed-endian, as every Windows GUID) in canonical form; empty when cut short.
 fn guid_text(b: &[u8]) -> String {
-    if b.len() < 16 {
-        return String::new();
-    }
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-        u32_at(b, 0),
-        u16_at(b, 4),
-        u16_at(b, 6),
-        b[8],
-        b[9],
-        b[10],
-        b[11],
-        b[12],
-        b[13],
-        b[14],
-        b[15]
-    )
+    crate::util::guid::Guid::from_slice(b).map_or_else(String::new, |g| g.to_string())
 }
 
 /// The GPT's partitions, from the header at LBA 1 (512- or 4096-byte sectors).
