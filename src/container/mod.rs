@@ -314,3 +314,39 @@ pub(crate) mod field {
         bytes::u64_be(b, at).unwrap_or(0)
     }
 }
+
+/// Read `buf` at `offset` of a disk stored in fixed-size blocks (VHD and VHDX dynamic disks):
+/// block `i` lies at `blocks[i]` in the container file, read through `read`; an absent block
+/// reads as zeros, as does a block cut short by the file's end. `want` bytes are read in all.
+pub(crate) fn read_blocks(
+    read: &dyn Fn(u64, &mut [u8]) -> io::Result<usize>,
+    blocks: &[Option<u64>],
+    block: u64,
+    offset: u64,
+    buf: &mut [u8],
+    want: usize,
+) -> io::Result<usize> {
+    let mut done = 0;
+    while done < want && block > 0 {
+        let at = offset.saturating_add(done as u64);
+        let i = usize::try_from(at / block).unwrap_or(usize::MAX);
+        let within = at % block;
+        let n = usize::try_from(block - within)
+            .unwrap_or(usize::MAX)
+            .min(want - done);
+        let Some(dst) = buf.get_mut(done..done + n) else {
+            break;
+        };
+        match blocks.get(i).copied().flatten() {
+            Some(data) => {
+                let got = read(data.saturating_add(within), dst)?;
+                if let Some(rest) = dst.get_mut(got..) {
+                    rest.fill(0);
+                }
+            }
+            None => dst.fill(0),
+        }
+        done += n;
+    }
+    Ok(done)
+}

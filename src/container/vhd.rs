@@ -145,27 +145,8 @@ impl ReadAt for Vhd<'_> {
         let Some((block, blocks)) = &self.blocks else {
             return self.file.read_at(offset, &mut buf[..want]);
         };
-        let mut done = 0;
-        while done < want {
-            let at = offset + done as u64;
-            let i = usize::try_from(at / block).unwrap_or(usize::MAX);
-            let within = at % block;
-            let n = usize::try_from(block - within)
-                .unwrap_or(usize::MAX)
-                .min(want - done);
-            let dst = &mut buf[done..done + n];
-            match blocks.get(i).copied().flatten() {
-                Some(data) => {
-                    let got = self.file.read_at(data + within, dst)?;
-                    if got < n {
-                        dst[got..].fill(0);
-                    }
-                }
-                None => dst.fill(0),
-            }
-            done += n;
-        }
-        Ok(done)
+        let read = |at: u64, dst: &mut [u8]| self.file.read_at(at, dst);
+        super::read_blocks(&read, blocks, *block, offset, buf, want)
     }
 }
 

@@ -201,27 +201,8 @@ impl ReadAt for Vhdx<'_> {
         let want = usize::try_from(self.size.saturating_sub(offset))
             .unwrap_or(usize::MAX)
             .min(buf.len());
-        let mut done = 0;
-        while done < want {
-            let at = offset + done as u64;
-            let i = usize::try_from(at / self.block).unwrap_or(usize::MAX);
-            let within = at % self.block;
-            let n = usize::try_from(self.block - within)
-                .unwrap_or(usize::MAX)
-                .min(want - done);
-            let dst = &mut buf[done..done + n];
-            match self.blocks.get(i).copied().flatten() {
-                Some(data) => {
-                    let got = self.file.read_at(data + within, dst)?;
-                    if got < n {
-                        dst[got..].fill(0);
-                    }
-                }
-                None => dst.fill(0),
-            }
-            done += n;
-        }
-        Ok(done)
+        let read = |at: u64, dst: &mut [u8]| self.file.read_at(at, dst);
+        super::read_blocks(&read, &self.blocks, self.block, offset, buf, want)
     }
 }
 
