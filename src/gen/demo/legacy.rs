@@ -73,3 +73,31 @@ pub fn queues() -> Option<(Vec<u8>, Vec<u8>)> {
     });
     Some((current, older))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pieces_rebuild_the_fixture_they_come_from() {
+        let (empty, win7, win10) = pieces().expect("pieces");
+        let pieces = Pieces::new(&empty, win7, win10).expect("valid pieces");
+        let rebuilt = build_queue(&QueueSpec {
+            pieces,
+            preamble: Preamble::EarlyWin10,
+            jobs: &[
+                JobSpec::real(Record::EarlyWin10),
+                JobSpec::real(Record::Win7),
+            ],
+            deleted: &[],
+        });
+        assert!(
+            rebuilt == FIXTURE,
+            "the fixture is not rebuilt byte for byte"
+        );
+        // The empty queue is the real one's 0x98 bytes: headers at 0x18, 0x70, footer at 0x80.
+        assert_eq!(empty.len(), 0x98);
+        let (current, older) = queues().expect("queues");
+        assert_eq!((current.len(), older.len()), (16 * 1024, 16 * 1024));
+    }
+}
