@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use bitscope::bits::{parse, pipeline};
 use bitscope::ese::Database;
+use bitscope::gen::demo;
 use bitscope::output;
 use bitscope::util::text::{escape, has_hidden};
 
@@ -59,6 +60,16 @@ enum Command {
     Collect {
         #[arg(long)]
         config: PathBuf,
+    },
+    /// Open the explorer on built-in demo evidence: two hosts, a T1197 persistence job,
+    /// deleted jobs to carve, a job with hostile text and a legacy queue (made at start, the
+    /// same bytes every run; nothing is downloaded).
+    ///
+    /// With --write DIR, write those files into DIR instead (never over an existing file) to
+    /// try the other commands on. A folder named `demo` opens as `bitscope ./demo`.
+    Demo {
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
     },
     /// Inspect an ESE database directly (no BITS decoding).
     #[command(subcommand)]
@@ -116,6 +127,8 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     match command {
         Command::Ese(cmd) => run_ese(cmd),
+        Command::Demo { write: Some(dir) } => write_demo(&dir),
+        Command::Demo { write: None } => run_demo(cli.no_carve),
         Command::Collect { config } => {
             let config = output::collect::load(&config).map_err(|e| e.to_string())?;
             let done = output::collect::run(&config).map_err(|e| e.to_string())?;
@@ -146,6 +159,46 @@ fn run(cli: Cli) -> Result<(), String> {
             };
             run_parse(&paths, format, output.as_deref(), &opts)
         }
+    }
+}
+
+/// `bitscope demo`: the evidence in a private temporary folder, removed when the explorer
+/// ends (by `q`, Ctrl-C or an error).
+fn run_demo(no_carve: bool) -> Result<(), String> {
+    let dir = demo::TempDir::new().map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+    demo::write_into(dir.path()).map_err(|e| e.to_string())?;
+    let opts = bitscope::tui::Options { carve: !no_carve };
+    let ended = bitscope::tui::explore(dir.path().to_path_buf(), opts);
+    drop(dir);
+    if ended? == bitscope::tui::Ended::Interrupted {
+        std::process::exit(130);
+    }
+    Ok(())
+}
+
+/// `bitscope demo --write DIR`: the files, and what to try on them.
+fn write_demo(dir: &std::path::Path) -> Result<(), String> {
+    let written = demo::write_into(dir).map_err(|e| e.to_string())?;
+    for p in &written {
+        println!("{}", escape(&p.display().to_string()));
+    }
+    let quoted = shell_quote(&dir.display().to_string());
+    println!();
+    println!("Try:");
+    println!("  bitscope {quoted}");
+    println!("  bitscope parse --carve {quoted} --format jsonl");
+    Ok(())
+}
+
+/// A path as a POSIX shell word (single quotes unless it is plain), escaped for the terminal.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        escape(&format!("'{}'", s.replace('\'', r"'\''"))).into_owned()
     }
 }
 

@@ -303,3 +303,131 @@ fn a_path_that_cannot_be_read_is_one_line_before_the_terminal_is_taken() {
     }
     let _ = std::fs::remove_dir_all(&empty);
 }
+
+#[test]
+fn demo_opens_shows_the_persistence_job_and_cleans_up() {
+    if !tmux_available() {
+        common::skip("tmux is not installed (the end-to-end TUI test needs it)");
+        return;
+    }
+    // The demo's private folder goes under TMPDIR: a scratch folder, to see it come and go.
+    let tmp = common::manifest_dir()
+        .join("target/tui-tests")
+        .join(format!("demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("scratch dir");
+    let tmux = Tmux {
+        socket: format!("bitscope-demo-{}", std::process::id()),
+    };
+    // An interactive shell with a known prompt: after `q` the prompt must come back.
+    let shell = format!("env PS1='demo-prompt$ ' TMPDIR={} sh -i", shell_quote(&tmp));
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "150",
+        "-y",
+        "40",
+        &shell,
+    ]);
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+    tmux.wait_for("demo-prompt$", Duration::from_secs(10));
+    tmux.send_text(&format!(
+        "{} demo; echo BITSCOPE-EXIT=$?",
+        shell_quote(&common::bitscope_bin())
+    ));
+    tmux.send(&["Enter"]);
+
+    // Both hosts' records, told apart by the evidence column.
+    let screen = tmux.wait_for("done:", Duration::from_secs(20));
+    assert!(
+        screen.contains("done: 22 records (15 live, 7 carved)"),
+        "{screen}"
+    );
+    for host in ["WKS-FINANCE-07/", "SRV-FILE-01/"] {
+        assert!(screen.contains(host), "{host}: {screen}");
+    }
+    assert!(screen.contains("MicrosoftEd"), "{screen}");
+    // The evidence sits in one private folder while the explorer runs.
+    let inside: Vec<PathBuf> = std::fs::read_dir(&tmp)
+        .expect("tmp")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(inside.len(), 1, "{inside:?}");
+    let name = inside[0].file_name().expect("name").to_string_lossy();
+    assert!(name.starts_with("bitscope-demo-"), "{name}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&inside[0])
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    // `!`: the persistence job (raw IP, odd port, notify command) stays, the stock Edge
+    // updater goes.
+    tmux.send(&["!"]);
+    let screen = tmux.wait_for("http://203.0.113.7:8080/", Duration::from_secs(5));
+    assert!(screen.contains("Windows Upd"), "{screen}");
+    assert!(!screen.contains("MicrosoftEd"), "{screen}");
+
+    tmux.send(&["q"]);
+    let screen = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+    assert!(screen.contains("BITSCOPE-EXIT=0"), "{screen}");
+    // The terminal is back: main screen, cursor shown, no frame left, the prompt again.
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "left the alternate screen"
+    );
+    assert_eq!(tmux.display("#{cursor_flag}"), "1", "cursor shown");
+    assert!(!screen.contains("Jobs"), "{screen}");
+    let start = Instant::now();
+    loop {
+        let screen = tmux.capture();
+        let last = screen.lines().rev().find(|l| !l.trim().is_empty());
+        if last.is_some_and(|l| l.starts_with("demo-prompt$")) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no prompt: {screen}"
+        );
+        sleep(Duration::from_millis(100));
+    }
+    // And the temporary evidence is gone.
+    let left: Vec<_> = std::fs::read_dir(&tmp).expect("tmp").collect();
+    assert!(left.is_empty(), "{left:?}");
+    drop(tmux);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn demo_interrupted_exits_130_and_still_cleans_up() {
+    let tmp = common::manifest_dir()
+        .join("target/tui-tests")
+        .join(format!("demo-ctrlc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("scratch dir");
+    let script = format!(
+        "TMPDIR={} {} demo; echo BITSCOPE-EXIT=$?; sleep 60",
+        shell_quote(&tmp),
+        shell_quote(&common::bitscope_bin()),
+    );
+    let Some(tmux) = session("democtrlc", &script) else {
+        return;
+    };
+    tmux.wait_for("done:", Duration::from_secs(30));
+    assert_eq!(std::fs::read_dir(&tmp).expect("tmp").count(), 1);
+    tmux.send(&["C-c"]);
+    let screen = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+    assert!(screen.contains("BITSCOPE-EXIT=130"), "{screen}");
+    let left: Vec<_> = std::fs::read_dir(&tmp).expect("tmp").collect();
+    assert!(left.is_empty(), "{left:?}");
+    drop(tmux);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

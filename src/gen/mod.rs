@@ -37,6 +37,7 @@
 
 pub mod blobs;
 pub mod checksum;
+pub mod demo;
 pub mod ese_writer;
 pub mod legacy;
 pub mod qmgr_db;
@@ -49,7 +50,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub use qmgr_db::{generate, EseOptions, Generated};
+pub use qmgr_db::{generate, generate_jobs, EseOptions, Generated};
 
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]

@@ -18,7 +18,8 @@
 use std::collections::HashSet;
 
 use super::blobs::{
-    encode_file, encode_job, enlarge_file, enlarge_job, random_job, JobWithFiles, Machine, FT_DAY,
+    encode_file, encode_job, enlarge_file, enlarge_job, random_job, FileSpec, JobSpec,
+    JobWithFiles, Machine, FT_DAY,
 };
 use super::ese_writer::{
     blob_row, build_tree, catalog_entries, catalog_index_entries, catalog_rows, encode_node,
@@ -350,26 +351,8 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
     let mut live_files: Vec<Blob> = Vec::with_capacity(o.jobs * o.files_per_job);
     for _ in 0..o.jobs {
         let JobWithFiles { job, files } = random_job(&mut job_rng, &machine, o.files_per_job);
-        let bytes = encode_job(&job)
-            .ok_or_else(|| GenError::Internal(format!("bad owner SID {}", job.owner_sid)))?;
-        for f in &files {
-            live_files.push(Blob {
-                table: Table::Files,
-                id: f.id,
-                bytes: encode_file(f),
-                values: Values::File(FileValues::of(f, &job.id)),
-                lid: 0,
-                versioned: false,
-            });
-        }
-        live_jobs.push(Blob {
-            table: Table::Jobs,
-            id: job.id,
-            values: Values::Job(JobValues::of(&job)),
-            bytes,
-            lid: 0,
-            versioned: false,
-        });
+        live_files.extend(files.iter().map(|f| file_blob(f, &job.id)));
+        live_jobs.push(job_blob(&job)?);
     }
 
     // Deleted jobs and files: pairs (a job, then its file), kinds in turn.
@@ -388,16 +371,7 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
             if kind == Kind::SplitPages {
                 enlarge_job(&mut del_rng, &mut p.job, LV_CHUNK + 100);
             }
-            let bytes =
-                encode_job(&p.job).ok_or_else(|| GenError::Internal("bad owner SID".into()))?;
-            Blob {
-                table: Table::Jobs,
-                id: p.job.id,
-                bytes,
-                values: Values::Job(JobValues::of(&p.job)),
-                lid: 0,
-                versioned: false,
-            }
+            job_blob(&p.job)?
         } else {
             let job_id = p.job.id;
             let Some(f) = p.files.first_mut() else {
@@ -406,14 +380,7 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
             if kind == Kind::SplitPages {
                 enlarge_file(&mut del_rng, f, LV_CHUNK + 100);
             }
-            Blob {
-                table: Table::Files,
-                id: f.id,
-                bytes: encode_file(f),
-                values: Values::File(FileValues::of(f, &job_id)),
-                lid: 0,
-                versioned: false,
-            }
+            file_blob(f, &job_id)
         };
         deleted.push(Deleted {
             kind,
@@ -421,7 +388,102 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
             group: Vec::new(),
         });
     }
+    assemble(o, machine.now, rng, live_jobs, live_files, deleted)
+}
 
+/// The kinds a chosen deleted record is left as, in turn: every kind whose blob fits one
+/// long-value chunk (`split_pages` needs a blob of two).
+const SINGLE_CHUNK_KINDS: [Kind; 6] = [
+    Kind::OrphanLv,
+    Kind::DeletedLv,
+    Kind::PageSlack,
+    Kind::PageHole,
+    Kind::FreedPage,
+    Kind::StalePage,
+];
+
+/// Generate a qmgr.db holding exactly the given jobs: `live` as `Jobs`/`Files` rows, and
+/// `deleted` left where Windows leaves deleted records (each job's blob, then its files'
+/// blobs, as `orphan_lv`, `deleted_lv`, `page_slack`, `page_hole`, `freed_page` and
+/// `stale_page` in turn). The layout (long-value ids, page fill, page times) comes from
+/// `seed`; the header's times from `now` (FILETIME). Same arguments, same bytes.
+pub fn generate_jobs(
+    seed: u64,
+    now: u64,
+    live: &[JobWithFiles],
+    deleted: &[JobWithFiles],
+) -> Result<Generated, GenError> {
+    let mut live_jobs = Vec::with_capacity(live.len());
+    let mut live_files = Vec::new();
+    for j in live {
+        live_files.extend(j.files.iter().map(|f| file_blob(f, &j.job.id)));
+        live_jobs.push(job_blob(&j.job)?);
+    }
+    let mut old = Vec::new();
+    for j in deleted {
+        old.push(job_blob(&j.job)?);
+        old.extend(j.files.iter().map(|f| file_blob(f, &j.job.id)));
+    }
+    let deleted: Vec<Deleted> = old
+        .into_iter()
+        .zip(SINGLE_CHUNK_KINDS.iter().cycle())
+        .map(|(blob, &kind)| Deleted {
+            kind,
+            blob,
+            group: Vec::new(),
+        })
+        .collect();
+    let o = EseOptions {
+        jobs: live.len(),
+        files_per_job: live.iter().map(|j| j.files.len()).max().unwrap_or(0),
+        deleted: deleted.len(),
+        seed,
+        win11_header: false,
+        truth_hex: false,
+    };
+    validate(&o)?;
+    if deleted.iter().any(|d| d.blob.bytes.len() > LV_CHUNK) {
+        return Err(GenError::Invalid(
+            "a deleted record does not fit one long-value chunk".into(),
+        ));
+    }
+    assemble(&o, now, Rng::new(seed), live_jobs, live_files, deleted)
+}
+
+fn job_blob(job: &JobSpec) -> Result<Blob, GenError> {
+    let bytes = encode_job(job)
+        .ok_or_else(|| GenError::Internal(format!("bad owner SID {}", job.owner_sid)))?;
+    Ok(Blob {
+        table: Table::Jobs,
+        id: job.id,
+        values: Values::Job(JobValues::of(job)),
+        bytes,
+        lid: 0,
+        versioned: false,
+    })
+}
+
+fn file_blob(f: &FileSpec, job_id: &[u8; 16]) -> Blob {
+    Blob {
+        table: Table::Files,
+        id: f.id,
+        bytes: encode_file(f),
+        values: Values::File(FileValues::of(f, job_id)),
+        lid: 0,
+        versioned: false,
+    }
+}
+
+/// Lay out the live and deleted blobs as a whole database (`rng` continues the caller's
+/// stream, so that [`generate`] stays the same for a seed), with its truth.
+fn assemble(
+    o: &EseOptions,
+    now: u64,
+    mut rng: Rng,
+    mut live_jobs: Vec<Blob>,
+    mut live_files: Vec<Blob>,
+    mut deleted: Vec<Deleted>,
+) -> Result<Generated, GenError> {
     // Long-value ids in creation order (live and deleted interleaved), per table.
     let mut lid_rng = rng.fork(4);
     for table in [Table::Jobs, Table::Files] {
@@ -899,10 +961,8 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
         db_time: max_time + 1 + build_rng.below(64),
         signature_random: build_rng.next_u32(),
         log_signature_random: build_rng.next_u32(),
-        created: machine
-            .now
-            .saturating_sub(180 * FT_DAY + build_rng.below(400 * FT_DAY)),
-        attached: machine.now.saturating_sub(build_rng.below(FT_DAY)),
+        created: now.saturating_sub(180 * FT_DAY + build_rng.below(400 * FT_DAY)),
+        attached: now.saturating_sub(build_rng.below(FT_DAY)),
         format_revision: 0xc8,
         build: 22000,
         log_generation: 1 + build_rng.below(0x40) as u32,

@@ -143,8 +143,27 @@ fn copy_to_clipboard(
     }
 }
 
-/// Run the TUI on `path` until the analyst quits.
+/// Run the TUI on `path` until the analyst quits; Ctrl-C exits the process with status 130.
 pub fn run(path: PathBuf, opts: Options) -> Result<(), String> {
+    if explore(path, opts)? == Ended::Interrupted {
+        // The status a shell gives an interrupted command (128 + SIGINT). The terminal is
+        // restored; the worker, cancelled, needs no waiting for.
+        std::process::exit(130);
+    }
+    Ok(())
+}
+
+/// How the explorer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Quit,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// [`run`] without the exit on Ctrl-C, for callers with something to clean up first
+/// (`bitscope demo` removes its temporary evidence).
+pub fn explore(path: PathBuf, opts: Options) -> Result<Ended, String> {
     // A path that cannot be read is one line on stderr, before the terminal is taken.
     let inputs = worker::Inputs::open(&path)?;
     install_panic_hook();
@@ -166,12 +185,12 @@ pub fn run(path: PathBuf, opts: Options) -> Result<(), String> {
     let result = event_loop(&mut terminal, &mut app, &mut clipboard);
     drop(terminal);
     restore_terminal();
-    if result.is_ok() && app.interrupted {
-        // Ctrl-C: the status a shell gives an interrupted command (128 + SIGINT). The
-        // terminal is restored; the worker, cancelled, needs no waiting for.
-        std::process::exit(130);
-    }
-    result
+    result?;
+    Ok(if app.interrupted {
+        Ended::Interrupted
+    } else {
+        Ended::Quit
+    })
 }
 
 fn event_loop(
