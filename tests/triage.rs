@@ -217,8 +217,21 @@ fn hidden_characters_fire_with_the_first_one_named() {
     assert_eq!(f.value, "invoice\u{202e}fdp.exe", "raw: the caller escapes");
     let zw = rec(|r| r.url = "https://pay\u{200b}pal.com/x".into());
     assert_eq!(fired(&zw, Rule::Hidden).expect("zw").note, "U+200B");
-    let ctl = rec(|r| r.job_name = "a\x1b[31mb".into());
-    assert_eq!(fired(&ctl, Rule::Hidden).expect("esc").field, "job_name");
+    // One finding for the rule, naming the other fields that hold some too.
+    let ctl = rec(|r| {
+        r.job_name = "a\x1b[31mb".into();
+        r.url = "http://x.example/\x00".into();
+        r.job_command = "c\u{2066}".into();
+    });
+    let all: Vec<Finding> = assess(&ctl)
+        .into_iter()
+        .filter(|f| f.rule == Rule::Hidden)
+        .collect();
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].field, all[0].note.as_str()),
+        ("job_name", "U+001B; also in url, job_command")
+    );
     assert_eq!(fired(&rec(|_| {}), Rule::Hidden), None);
 }
 

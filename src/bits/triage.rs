@@ -14,7 +14,7 @@ use unicode_security::mixed_script::AugmentedScriptSet;
 use unicode_security::{skeleton, MixedScript};
 
 use super::model::BitsInfo;
-use crate::util::text::{has_hidden, is_hidden};
+use crate::util::text::is_hidden;
 
 /// The characters of one field the text rules look at: more than any real name, path or URL.
 pub const MAX_SCAN: usize = 4096;
@@ -41,14 +41,16 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// In the order the Flags column lists their codes: a deleted persistence job first,
+    /// since a narrow column keeps only the first code whole.
     pub const ALL: [Rule; 7] = [
-        Rule::Command,
         Rule::DeletedCommand,
+        Rule::Command,
         Rule::RawIp,
         Rule::OddPort,
         Rule::Executable,
-        Rule::Hidden,
         Rule::LookAlike,
+        Rule::Hidden,
     ];
 
     /// The short code of the explorer's Flags column.
@@ -409,16 +411,36 @@ fn text_fields(r: &BitsInfo) -> [(&'static str, &str); 9] {
     ]
 }
 
+/// One finding per rule: the first field it fires on, the note naming the others (a hostile
+/// value is often copied into every field, and one line says it).
 fn text_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
+    let mut hidden: Option<Finding> = None;
+    let mut look: Option<Finding> = None;
+    let (mut hidden_also, mut look_also) = (Vec::new(), Vec::new());
     for (field, value) in text_fields(r) {
         let text = bounded(value);
-        if has_hidden(text) {
-            let first = text.chars().find(|&c| is_hidden(c)).unwrap_or('\0');
-            let note = format!("U+{:04X}", first as u32);
-            out.push(Finding::new(Rule::Hidden, field, value, note));
+        if let Some(c) = text.chars().find(|&c| is_hidden(c)) {
+            match hidden {
+                None => {
+                    let note = format!("U+{:04X}", c as u32);
+                    hidden = Some(Finding::new(Rule::Hidden, field, value, note));
+                }
+                Some(_) => hidden_also.push(field),
+            }
         }
         if let Some((word, note)) = words(text).find_map(|w| look_alike(w).map(|n| (w, n))) {
-            out.push(Finding::new(Rule::LookAlike, field, word, note));
+            match look {
+                None => look = Some(Finding::new(Rule::LookAlike, field, word, note)),
+                Some(_) => look_also.push(field),
+            }
+        }
+    }
+    for (finding, others) in [(hidden, hidden_also), (look, look_also)] {
+        if let Some(mut f) = finding {
+            if !others.is_empty() {
+                f.note = format!("{}; also in {}", f.note, others.join(", "));
+            }
+            out.push(f);
         }
     }
 }
