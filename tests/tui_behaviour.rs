@@ -651,6 +651,15 @@ fn arbitrary_text_in_every_field_never_panics() {
             generation,
             msg: Msg::Records(records),
         });
+        // Suspicion is the triage rules of the record (`del` also depends on live copies).
+        let del = bitscope::bits::triage::Rule::DeletedCommand.bit();
+        for r in &app.store.recs {
+            let found = bitscope::bits::triage::assess(&r.info);
+            assert_eq!(
+                r.susp & !del,
+                bitscope::bits::triage::rule_bits(&found) & !del
+            );
+        }
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         let mut draw = |app: &App| {
             term.draw(|f| bitscope::tui::ui::draw(f, app))
