@@ -361,6 +361,24 @@ fn hits(records: &[BitsInfo]) -> (usize, usize, BTreeMap<&'static str, usize>) {
     (records.len(), flagged, by_rule)
 }
 
+/// The flagged records, each as its file name after the `{GUID}-` updaters put first, once;
+/// all of them carved files that no surviving job claims (no job id).
+fn flagged_files(records: &[BitsInfo]) -> Vec<&str> {
+    let mut names: Vec<&str> = records
+        .iter()
+        .filter(|r| !assess(r).is_empty())
+        .inspect(|r| assert!(r.carved && r.job_id.is_empty(), "{r:#?}"))
+        .map(|r| {
+            r.filename
+                .split_once("}-")
+                .map_or(r.filename.as_str(), |(_, n)| n)
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 #[test]
 fn win10_updaters_fire_only_for_the_executables_they_download() {
     let Some(p) = common::sample("ese/win10/qmgr.db") else {
@@ -374,6 +392,15 @@ fn win10_updaters_fire_only_for_the_executables_they_download() {
     // MicrosoftEdgeUpdateSetup_X86_….exe): an executable download, nothing else.
     assert_eq!((n, flagged), (115, 8));
     assert_eq!(by_rule, BTreeMap::from([("exe", 8)]));
+    assert_eq!(
+        flagged_files(&records),
+        [
+            "110.0.5481.77_chrome_installer.exe",
+            "84.0.4147.89_83.0.4103.116_chrome_updater.exe",
+            "GoogleUpdateSetup.exe",
+            "MicrosoftEdgeUpdateSetup_X86_1.3.139.59.exe",
+        ]
+    );
     let users = records
         .iter()
         .filter(|r| r.owner_sid.starts_with("S-1-5-21-"));
@@ -399,6 +426,14 @@ fn win11_mozilla_and_edge_updaters_fire_only_for_edge_installers() {
     // Edge update files (MicrosoftEdge_X64_….exe, MicrosoftEdgeUpdateSetup_X86_….exe) fire exe.
     assert_eq!((n, flagged), (24, 7));
     assert_eq!(by_rule, BTreeMap::from([("exe", 7)]));
+    assert_eq!(
+        flagged_files(&records),
+        [
+            "MicrosoftEdgeUpdateSetup_X86_1.3.173.49.exe",
+            "MicrosoftEdge_X64_110.0.1587.63_110.0.1587.46.exe",
+            "MicrosoftEdge_X64_110.0.1587.69_110.0.1587.50.exe",
+        ]
+    );
     assert!(records
         .iter()
         .filter(|r| !r.carved)
