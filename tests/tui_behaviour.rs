@@ -619,6 +619,15 @@ fn arbitrary_text_in_every_field_never_panics() {
             generation,
             msg: Msg::Records(records),
         });
+        // Suspicion is the triage rules of the record (`del` also depends on live copies).
+        let del = bitscope::bits::triage::Rule::DeletedCommand.bit();
+        for r in &app.store.recs {
+            let found = bitscope::bits::triage::assess(&r.info);
+            assert_eq!(
+                r.susp & !del,
+                bitscope::bits::triage::rule_bits(&found) & !del
+            );
+        }
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         let mut draw = |app: &App| {
             term.draw(|f| bitscope::tui::ui::draw(f, app))
@@ -1089,4 +1098,39 @@ fn marks_and_exports_act_on_what_is_shown_and_messages_stay_current() {
     app.store.view_mut(app.view).sel = 1 - single;
     press(&mut app, KeyCode::Enter);
     assert!(screen(&app).contains("] versions"));
+}
+
+#[test]
+fn suspicious_only_keeps_what_a_triage_rule_fired_on_not_user_owned_updaters() {
+    // Issue 12 defect 5: `!` once kept 16 of win10's 23 jobs, every user-owned updater.
+    let Some(p) = common::sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+    assert_eq!(app.view, ViewKind::Jobs);
+    assert_eq!(app.store.view(ViewKind::Jobs).items.len(), 23);
+    typ(&mut app, "!");
+    // No job of the queue runs a command, and none downloads an executable itself: the
+    // executables are in files no surviving job claims (the Rows view below).
+    assert_eq!(app.store.view(ViewKind::Jobs).shown.len(), 0);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, ViewKind::Rows);
+    let v = app.store.view(ViewKind::Rows);
+    let exe = bitscope::bits::triage::Rule::Executable.bit();
+    let susp: Vec<u8> = v
+        .shown
+        .iter()
+        .map(|&i| app.store.rec(v.items[i as usize].rep()).susp)
+        .collect();
+    assert_eq!(susp, vec![exe; 8]);
+    // Their detail names the rule and the value: the installer's path.
+    press(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(
+        s.contains("suspicious [exe] executable download: full_path")
+            && s.contains("chrome_updater.exe")
+            && s.contains("(.exe in the URL path)"),
+        "{s}"
+    );
 }

@@ -19,3 +19,4 @@ pub mod parse;
 pub mod pipeline;
 pub mod qmgr;
 pub mod reader;
+pub mod triage;

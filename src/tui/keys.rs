@@ -389,7 +389,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('!')],
         action: Action::ToggleSuspicious,
         hint: "suspicious",
-        help: "only suspicious rows: notify command, raw-IP URL or odd port, executable download, unusual owner",
+        help: "only rows a triage rule fired on: notify command, deleted job with one, IP-address URL or odd port, executable download, hidden or look-alike characters",
     },
     Binding {
         ctxs: TABLE_DETAIL,

@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use crate::bits::model::BitsInfo;
+use crate::bits::triage::{self, Finding, Rule};
 
 use super::display;
 
@@ -178,149 +179,26 @@ fn id_prefix(field: &str, pat: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Suspicion
+// Suspicion: the Flags column's view of the triage rules (`bits::triage`)
 // ---------------------------------------------------------------------------------------------
 
-/// Why a record looks suspicious (bits of [`Rec::susp`]).
-pub const SUSP_CMD: u8 = 1;
-pub const SUSP_IP: u8 = 2;
-pub const SUSP_PORT: u8 = 4;
-pub const SUSP_EXE: u8 = 8;
-pub const SUSP_OWNER: u8 = 16;
-
-/// (bit, short code for the Flags column, explanation).
-pub const SUSP_REASONS: [(u8, &str, &str); 5] = [
-    (
-        SUSP_CMD,
-        "cmd",
-        "a notify command is set (runs when the job ends: T1197 persistence)",
-    ),
-    (SUSP_IP, "ip", "the URL names a raw IP address"),
-    (SUSP_PORT, "port", "the URL uses a non-standard port"),
-    (
-        SUSP_EXE,
-        "exe",
-        "the download lands as an executable or script",
-    ),
-    (
-        SUSP_OWNER,
-        "own",
-        "the owner is not one of the usual service accounts (SYSTEM, LOCAL SERVICE, NETWORK SERVICE)",
-    ),
-];
-
-const EXEC_EXT: &[&str] = &[
-    "exe",
-    "dll",
-    "scr",
-    "com",
-    "pif",
-    "cpl",
-    "sys",
-    "msi",
-    "msp",
-    "msc",
-    "bat",
-    "cmd",
-    "ps1",
-    "psm1",
-    "psd1",
-    "vbs",
-    "vbe",
-    "js",
-    "jse",
-    "wsf",
-    "wsh",
-    "hta",
-    "lnk",
-    "jar",
-    "py",
-    "sct",
-    "inf",
-    "reg",
-    "application",
-    "appref-ms",
-    "xll",
-];
-
-const SERVICE_ACCOUNTS: &[&str] = &["S-1-5-18", "S-1-5-19", "S-1-5-20"];
-
-fn has_exec_ext(path: &str) -> bool {
-    let name = path.rsplit(['\\', '/']).next().unwrap_or(path);
-    let Some((_, ext)) = name.rsplit_once('.') else {
-        return false;
-    };
-    let ext = ext.trim_end_matches([' ', '.']).to_ascii_lowercase();
-    EXEC_EXT.contains(&ext.as_str())
-}
-
-/// The host and explicit port of a URL (`scheme://[user@]host[:port]/...`).
-fn url_host_port(url: &str) -> Option<(&str, Option<&str>, &str)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let hostport = authority.rsplit('@').next().unwrap_or(authority);
-    if let Some(v6) = hostport.strip_prefix('[') {
-        let (host, after) = v6.split_once(']')?;
-        let port = after.strip_prefix(':');
-        return Some((host, port, scheme));
-    }
-    match hostport.rsplit_once(':') {
-        Some((h, p)) => Some((h, Some(p), scheme)),
-        None => Some((hostport, None, scheme)),
-    }
-}
-
-fn is_raw_ip(host: &str) -> bool {
-    if host.contains(':') {
-        return true; // IPv6 literal
-    }
-    if host.is_empty() {
-        return false;
-    }
-    // Dotted IPv4 and the decimal, octal or hex single-number forms (http://3232235777/).
-    host.split('.').all(|p| {
-        !p.is_empty()
-            && (p.bytes().all(|b| b.is_ascii_digit())
-                // `get`, not `[..2]`: the host is untrusted text and its first two bytes
-                // may be part of one character (`bücher.de`).
-                || p.get(..2).is_some_and(|x| x.eq_ignore_ascii_case("0x"))
-                    && p.len() > 2
-                    && p.bytes().skip(2).all(|b| b.is_ascii_hexdigit()))
-    })
-}
-
-/// The suspicion bits of one record.
+/// The triage rules that fired on one record, as a bit set of [`Rule::bit`] ([`Rec::susp`]).
+/// A carved record is taken as having no live copy here; [`Store::settle_deleted_command`]
+/// clears `del` when the store holds one.
 pub fn suspicion(r: &BitsInfo) -> u8 {
-    let mut s = 0;
-    if !r.job_command.trim().is_empty() || !r.job_arguments.trim().is_empty() {
-        s |= SUSP_CMD;
-    }
-    if let Some((host, port, scheme)) = url_host_port(&r.url) {
-        if is_raw_ip(host) {
-            s |= SUSP_IP;
-        }
-        if let Some(p) = port {
-            let standard = match scheme.to_ascii_lowercase().as_str() {
-                "http" => p == "80",
-                "https" => p == "443",
-                _ => p == "80" || p == "443",
-            };
-            if !standard {
-                s |= SUSP_PORT;
-            }
-        }
-    }
-    if has_exec_ext(&r.full_path) || has_exec_ext(&r.filename) {
-        s |= SUSP_EXE;
-    }
-    if !r.owner_sid.is_empty() && !SERVICE_ACCOUNTS.contains(&r.owner_sid.as_str()) {
-        s |= SUSP_OWNER;
-    }
-    s
+    triage::rule_bits(&triage::assess(r))
+}
+
+/// What fired on a record, for the detail pane: its findings, limited to the rules of its
+/// Flags bits (so a carved older version of a live job does not show `del`).
+pub fn findings(rec: &Rec) -> Vec<Finding> {
+    let mut out = triage::assess(&rec.info);
+    out.retain(|f| rec.susp & f.rule.bit() != 0);
+    out
 }
 
 /// Short codes for the Flags column: `⚠` for hidden characters, `W` when a record carries
-/// decoder warnings (the detail pane lists them), then the suspicion codes.
+/// decoder warnings (the detail pane lists them), then the codes of the rules that fired.
 pub fn flag_codes(hidden: bool, warned: bool, susp: u8) -> String {
     let mut parts: Vec<&str> = Vec::new();
     if hidden {
@@ -329,12 +207,39 @@ pub fn flag_codes(hidden: bool, warned: bool, susp: u8) -> String {
     if warned {
         parts.push("W");
     }
-    for (bit, code, _) in SUSP_REASONS {
-        if susp & bit != 0 {
-            parts.push(code);
+    for rule in Rule::ALL {
+        if susp & rule.bit() != 0 {
+            parts.push(rule.code());
         }
     }
     parts.join(" ")
+}
+
+impl Store {
+    /// A carved job with a notify command is a deleted persistence job only when no live
+    /// record of that job (same evidence, same id) is in the store: the pipeline sends live
+    /// records before carved ones, so by now any live copy has been grouped.
+    fn settle_deleted_command(&mut self, i: u32) {
+        let del = Rule::DeletedCommand.bit();
+        let r = &self.recs[i as usize];
+        if r.susp & del == 0 || r.info.job_id.is_empty() {
+            return;
+        }
+        let key = GroupKey {
+            evidence: r
+                .info
+                .job_source
+                .as_ref()
+                .map(|s| s.evidence.clone())
+                .unwrap_or_default(),
+            carved: false,
+            id: r.info.job_id.clone(),
+            extra: String::new(),
+        };
+        if self.views[ViewKind::Jobs.index()].groups.contains_key(&key) {
+            self.recs[i as usize].susp &= !del;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1608,6 +1513,7 @@ impl Store {
         }
         for i in first..self.recs.len() {
             let i = i as u32;
+            self.settle_deleted_command(i);
             self.group(ViewKind::Jobs, i);
             self.group(ViewKind::Files, i);
             let versions = self.rec(i).info.versions.max(1);
@@ -2084,48 +1990,44 @@ mod tests {
     }
 
     #[test]
-    fn suspicion_rules() {
-        let r = BitsInfo {
-            url: "http://10.0.0.5:8080/a.ps1".into(),
-            full_path: r"C:\Users\Public\a.ps1".into(),
+    fn suspicion_is_the_triage_rules_and_del_only_without_a_live_copy() {
+        let cmd = |carved: bool| BitsInfo {
+            job_id: "{J}".into(),
             job_command: r"C:\Windows\System32\cmd.exe".into(),
+            url: "http://10.0.0.5:8080/a.ps1".into(),
+            owner_sid: "S-1-5-21-1-2-3-1001".into(),
+            carved,
+            ..BitsInfo::default()
+        };
+        let all = Rule::Command.bit() | Rule::RawIp.bit() | Rule::OddPort.bit();
+        let exe = Rule::Executable.bit();
+        assert_eq!(suspicion(&cmd(false)), all | exe);
+        assert_eq!(
+            flag_codes(false, true, suspicion(&cmd(false))),
+            "W cmd ip port exe"
+        );
+        // A user-owned updater is not suspicious for its owner.
+        let updater = BitsInfo {
+            url: "https://download.mozilla.org/update.mar".into(),
             owner_sid: "S-1-5-21-1-2-3-1001".into(),
             ..BitsInfo::default()
         };
+        assert_eq!(suspicion(&updater), 0);
+        // Carved alone: a deleted persistence job. Carved beside its live job: not.
+        let del = Rule::DeletedCommand.bit();
+        let mut alone = Store::default();
+        alone.append(vec![cmd(true)]);
+        assert_eq!(alone.rec(0).susp, all | exe | del);
+        assert!(findings(alone.rec(0))
+            .iter()
+            .any(|f| f.rule == Rule::DeletedCommand));
+        let mut both = Store::default();
+        both.append(vec![cmd(false), cmd(true)]);
+        assert_eq!(both.rec(1).susp, all | exe);
+        let shown: Vec<Rule> = findings(both.rec(1)).iter().map(|f| f.rule).collect();
         assert_eq!(
-            suspicion(&r),
-            SUSP_CMD | SUSP_IP | SUSP_PORT | SUSP_EXE | SUSP_OWNER
+            shown,
+            [Rule::Command, Rule::RawIp, Rule::OddPort, Rule::Executable]
         );
-        let ok = BitsInfo {
-            url: "https://download.mozilla.org:443/update.mar".into(),
-            full_path: r"C:\ProgramData\x\update.mar".into(),
-            owner_sid: "S-1-5-18".into(),
-            ..BitsInfo::default()
-        };
-        assert_eq!(suspicion(&ok), 0);
-        // Non-ASCII within a host's first two bytes (a slice there once panicked).
-        for host in [
-            "http://bücher.de/katalog.zip",
-            "http://aé.example/x",
-            "http://é/",
-            "http://0é/",
-        ] {
-            let r = BitsInfo {
-                url: host.into(),
-                ..BitsInfo::default()
-            };
-            assert_eq!(suspicion(&r) & SUSP_IP, 0, "{host}");
-        }
-        for ip in [
-            "http://[::1]/x",
-            "http://3232235777/x",
-            "http://0x7f.0.0.1/",
-        ] {
-            let r = BitsInfo {
-                url: ip.into(),
-                ..BitsInfo::default()
-            };
-            assert_eq!(suspicion(&r) & SUSP_IP, SUSP_IP, "{ip}");
-        }
     }
 }

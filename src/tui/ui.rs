@@ -12,6 +12,7 @@ use ratatui::Frame;
 
 use crate::bits::model::{BitsInfo, Source, SourceKind};
 use crate::bits::security::{parse_sid, well_known_name};
+use crate::bits::triage::{Finding, Rule};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
 
@@ -19,8 +20,8 @@ use super::app::{plural, App, Overlay, PromptKind, Screen, SourceSel};
 use super::display;
 use super::keys;
 use super::store::{
-    self, distinct_warnings, flag_codes, human_size, short_sid, Col, Field, Item, Rec, Store,
-    ViewKind, SUSP_REASONS,
+    self, distinct_warnings, findings, flag_codes, human_size, short_sid, Col, Field, Item, Rec,
+    Store, ViewKind,
 };
 use super::worker::Phase;
 
@@ -880,6 +881,27 @@ fn versions_of(store: &Store, rec: &Rec) -> Vec<(u32, u64, bool)> {
     out
 }
 
+/// One triage finding: the rule, then the field and the value that fired it (escaped, whole
+/// like every value of the pane: a path's end is what fired), then why when the value alone
+/// does not say.
+fn finding_line(f: &Finding) -> Line<'static> {
+    let mut spans = vec![
+        Span::styled(
+            format!("suspicious [{}] {}: ", f.rule.code(), f.rule.name()),
+            Style::default().fg(DANGER),
+        ),
+        Span::styled(format!("{} ", f.field), Style::default().fg(ACCENT)),
+        esc(&f.value),
+    ];
+    if !f.note.is_empty() {
+        spans.push(Span::styled(
+            format!(" ({})", display::escape(&f.note)),
+            Style::default().fg(DIM),
+        ));
+    }
+    Line::from(spans)
+}
+
 pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
     let Some(ri) = app.detail_record() else {
         return vec![Line::from("no record selected")];
@@ -907,14 +929,7 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
             Style::default().fg(HIDDEN).add_modifier(Modifier::BOLD),
         )));
     }
-    for (bit, code, why) in SUSP_REASONS {
-        if rec.susp & bit != 0 {
-            out.push(Line::from(vec![
-                Span::styled(format!("suspicious [{code}] "), Style::default().fg(DANGER)),
-                Span::raw(why),
-            ]));
-        }
-    }
+    out.extend(findings(rec).iter().map(finding_line));
 
     out.push(section("Job"));
     out.push(kv("job id", &r.job_id));
@@ -1410,10 +1425,10 @@ pub fn help_lines() -> Vec<Line<'static>> {
         Span::styled(" ⚠     ", Style::default().fg(HIDDEN)),
         Span::raw("control, bidi or invisible characters, shown as \\xHH or \\u{…}"),
     ]));
-    for (_, code, why) in SUSP_REASONS {
+    for rule in Rule::ALL {
         out.push(Line::from(vec![
-            Span::styled(format!(" {code:<6}"), Style::default().fg(DANGER)),
-            Span::raw(why),
+            Span::styled(format!(" {:<6}", rule.code()), Style::default().fg(DANGER)),
+            Span::raw(rule.explanation()),
         ]));
     }
     out.push(section("Rows"));

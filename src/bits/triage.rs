@@ -1,0 +1,534 @@
+//! Triage: which records deserve an analyst's attention, and why.
+//!
+//! Each [`Rule`] looks at the record's own fields only and says which field and value fired
+//! it ([`Finding`]). The rules are for what stock jobs (browser, Office and OS updaters) do not
+//! do: run a command when the job ends (T1197), fetch from a bare IP address or an odd port,
+//! land an executable, or hide or disguise characters. Who owns a job is not a rule: most
+//! updaters run as the user.
+//!
+//! Everything here reads untrusted text: no indexing, slicing only at char boundaries, and
+//! each field is scanned only up to [`MAX_SCAN`] characters. Values are returned raw; the
+//! caller escapes them for display.
+
+use unicode_security::mixed_script::AugmentedScriptSet;
+use unicode_security::{skeleton, MixedScript};
+
+use super::model::BitsInfo;
+use crate::util::text::is_hidden;
+
+/// The characters of one field the text rules look at: more than any real name, path or URL.
+pub const MAX_SCAN: usize = 4096;
+
+/// Why a record deserves attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// A notify command is set: BITS runs it when the job ends (MITRE ATT&CK T1197).
+    Command,
+    /// The URL's host is an IP address (any form), not a name.
+    RawIp,
+    /// The URL names a port other than its scheme's own.
+    OddPort,
+    /// The download is an executable or script, by its local name or by its URL.
+    Executable,
+    /// Controls, bidi overrides or invisible characters in a name, path, URL or command.
+    Hidden,
+    /// A word mixing scripts (a Cyrillic `а` among Latin letters), or a non-Latin word that
+    /// reads as a Latin one (Unicode TR39).
+    LookAlike,
+    /// A carved record with a notify command and no live copy of its job: a deleted
+    /// persistence job.
+    DeletedCommand,
+}
+
+impl Rule {
+    /// In the order the Flags column lists their codes: a deleted persistence job first,
+    /// since a narrow column keeps only the first code whole.
+    pub const ALL: [Rule; 7] = [
+        Rule::DeletedCommand,
+        Rule::Command,
+        Rule::RawIp,
+        Rule::OddPort,
+        Rule::Executable,
+        Rule::LookAlike,
+        Rule::Hidden,
+    ];
+
+    /// The short code of the explorer's Flags column.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::Command => "cmd",
+            Rule::RawIp => "ip",
+            Rule::OddPort => "port",
+            Rule::Executable => "exe",
+            Rule::Hidden => "hid",
+            Rule::LookAlike => "mix",
+            Rule::DeletedCommand => "del",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Command => "notify command",
+            Rule::RawIp => "URL by IP address",
+            Rule::OddPort => "non-standard port",
+            Rule::Executable => "executable download",
+            Rule::Hidden => "hidden characters",
+            Rule::LookAlike => "look-alike characters",
+            Rule::DeletedCommand => "deleted job with a notify command",
+        }
+    }
+
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Rule::Command => {
+                "a notify command is set: BITS runs it when the job ends (T1197 persistence)"
+            }
+            Rule::RawIp => "the URL names an IP address (dotted, single-number, octal, hex or IPv6)",
+            Rule::OddPort => "the URL names a port other than its scheme's own (80 for http, 443 for https)",
+            Rule::Executable => {
+                "the download is an executable or script, by its local name or by its URL"
+            }
+            Rule::Hidden => {
+                "a name, path, URL or command holds control, bidi or invisible characters"
+            }
+            Rule::LookAlike => {
+                "a word mixes scripts, or reads as a Latin word in another script (TR39 look-alikes)"
+            }
+            Rule::DeletedCommand => {
+                "carved with a notify command and no live copy: a deleted persistence job"
+            }
+        }
+    }
+
+    /// This rule's bit in a small set of rules (`u8`: there are seven).
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// The rules that fired, as a bit set of [`Rule::bit`].
+pub fn rule_bits(findings: &[Finding]) -> u8 {
+    findings.iter().fold(0, |s, f| s | f.rule.bit())
+}
+
+/// One rule that fired: on which field (its `parse` output name), what value fired it (raw,
+/// escape it to show it), and a short note when the value alone does not say why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: Rule,
+    pub field: &'static str,
+    pub value: String,
+    pub note: String,
+}
+
+impl Finding {
+    fn new(rule: Rule, field: &'static str, value: &str, note: String) -> Finding {
+        Finding {
+            rule,
+            field,
+            value: value.to_string(),
+            note,
+        }
+    }
+}
+
+/// Every rule that fires on one record, a carved record taken as having no live copy (see
+/// [`assess_with`] for a caller that knows the queue).
+pub fn assess(r: &BitsInfo) -> Vec<Finding> {
+    assess_with(r, false)
+}
+
+/// Every rule that fires on one record; `live_copy`: a live record of the same job exists,
+/// so a carved copy is an older version rather than a deleted job.
+pub fn assess_with(r: &BitsInfo, live_copy: bool) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some((field, value)) = notify_command(r) {
+        out.push(Finding::new(Rule::Command, field, value, String::new()));
+        if r.carved && !live_copy {
+            out.push(Finding::new(
+                Rule::DeletedCommand,
+                field,
+                value,
+                String::new(),
+            ));
+        }
+    }
+    url_rules(&r.url, &mut out);
+    executable_rules(r, &mut out);
+    text_rules(r, &mut out);
+    out
+}
+
+/// The notify command, or its arguments when only they are set.
+fn notify_command(r: &BitsInfo) -> Option<(&'static str, &str)> {
+    [
+        ("job_command", r.job_command.as_str()),
+        ("job_arguments", r.job_arguments.as_str()),
+    ]
+    .into_iter()
+    .find(|(_, v)| !v.trim().is_empty())
+}
+
+// ---------------------------------------------------------------------------------------------
+// URL: host and port
+// ---------------------------------------------------------------------------------------------
+
+/// The parts of a URL the rules need; `\\host\share\…` (SMB, which BITS also takes) too.
+#[derive(Debug, PartialEq, Eq)]
+struct UrlParts<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: Option<&'a str>,
+    /// The path, without query or fragment.
+    path: &'a str,
+}
+
+fn split_url(url: &str) -> Option<UrlParts<'_>> {
+    let url = url.trim();
+    if let Some(rest) = url.strip_prefix("\\\\") {
+        let (host, path) = rest.split_once(['\\', '/']).unwrap_or((rest, ""));
+        return Some(UrlParts {
+            scheme: "smb",
+            host,
+            port: None,
+            path,
+        });
+    }
+    let (scheme, rest) = url.split_once("://")?;
+    let (authority, path) = match rest.find(['/', '?', '#', '\\']) {
+        Some(i) => (rest.get(..i)?, rest.get(i..)?),
+        None => (rest, ""),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let hostport = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    Some(UrlParts {
+        scheme,
+        host,
+        port,
+        path,
+    })
+}
+
+fn url_rules(url: &str, out: &mut Vec<Finding>) {
+    let Some(u) = split_url(url) else {
+        return;
+    };
+    if let Some(form) = ip_form(u.host) {
+        out.push(Finding::new(Rule::RawIp, "url", u.host, form.to_string()));
+    }
+    if let Some(port) = u.port.filter(|p| !standard_port(u.scheme, p)) {
+        out.push(Finding::new(
+            Rule::OddPort,
+            "url",
+            port,
+            format!("port {port} for {}", u.scheme),
+        ));
+    }
+}
+
+/// An empty port means the scheme's own; BITS speaks http and https (and SMB, with no port).
+fn standard_port(scheme: &str, port: &str) -> bool {
+    let Ok(n) = port.parse::<u32>() else {
+        return port.is_empty();
+    };
+    if scheme.eq_ignore_ascii_case("http") {
+        n == 80
+    } else if scheme.eq_ignore_ascii_case("https") {
+        n == 443
+    } else {
+        n == 80 || n == 443
+    }
+}
+
+/// How a host names an IP address, if it does: an IPv6 literal, dotted IPv4, or one of the
+/// numeric forms URL parsers still accept (`3232235777`, `0xC0A80101`, `0300.0250.1.1`,
+/// `127.1`).
+fn ip_form(host: &str) -> Option<&'static str> {
+    let h = host.strip_suffix('.').unwrap_or(host);
+    if h.contains(':') {
+        return Some("IPv6 literal");
+    }
+    let parts = h.split('.').count();
+    if h.is_empty() || parts > 4 || !h.split('.').all(ip_number) {
+        return None;
+    }
+    let plain =
+        |p: &str| p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
+    Some(if parts == 4 && h.split('.').all(plain) {
+        "dotted IPv4"
+    } else if parts == 1 {
+        "IPv4 as one number"
+    } else {
+        "IPv4 in octal, hex or short form"
+    })
+}
+
+/// One part of a numeric IPv4 host: decimal, octal (leading 0) or hex (`0x`).
+fn ip_number(p: &str) -> bool {
+    // `get`, not `[..2]`: the host is untrusted text and its first two bytes may be part of
+    // one character (`bücher.de`).
+    match p.get(..2) {
+        Some(x) if x.eq_ignore_ascii_case("0x") => p.bytes().skip(2).all(|b| b.is_ascii_hexdigit()),
+        _ => !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Executable downloads
+// ---------------------------------------------------------------------------------------------
+
+/// Extensions Windows runs, installs or opens as code.
+const EXEC_EXT: &[&str] = &[
+    "exe",
+    "dll",
+    "scr",
+    "com",
+    "pif",
+    "cpl",
+    "sys",
+    "msi",
+    "msp",
+    "msc",
+    "msix",
+    "msixbundle",
+    "appx",
+    "appxbundle",
+    "bat",
+    "cmd",
+    "ps1",
+    "psm1",
+    "psd1",
+    "vbs",
+    "vbe",
+    "js",
+    "jse",
+    "wsf",
+    "wsh",
+    "hta",
+    "lnk",
+    "jar",
+    "py",
+    "sct",
+    "inf",
+    "reg",
+    "application",
+    "appref-ms",
+    "xll",
+];
+
+/// The executable extension of the last component of a path or URL path, if it has one.
+/// Windows drops trailing dots and spaces from a name, so `a.exe. ` is an `.exe`.
+fn exec_ext(path: &str) -> Option<String> {
+    let name = path.rsplit(['\\', '/']).next().unwrap_or(path);
+    let (_, ext) = name.trim_end_matches([' ', '.']).rsplit_once('.')?;
+    let ext = ext.to_ascii_lowercase();
+    EXEC_EXT.contains(&ext.as_str()).then_some(ext)
+}
+
+/// The local destination (full path, else file name) and the URL's path, each on its own:
+/// `https://x/a.ps1` saved as `a.tmp` fires by its URL. (`target_path` is not looked at: it
+/// is the program that made the job, an .exe for every job.)
+fn executable_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
+    let local = [("full_path", &r.full_path), ("filename", &r.filename)]
+        .into_iter()
+        .find_map(|(field, v)| Some((field, v, exec_ext(bounded(v))?)));
+    if let Some((field, value, ext)) = local {
+        out.push(Finding::new(
+            Rule::Executable,
+            field,
+            value,
+            format!(".{ext}"),
+        ));
+    }
+    let url_path = split_url(bounded(&r.url)).map(|u| percent_decoded(u.path));
+    if let Some(ext) = url_path.as_deref().and_then(exec_ext) {
+        out.push(Finding::new(
+            Rule::Executable,
+            "url",
+            &r.url,
+            format!(".{ext} in the URL path"),
+        ));
+    }
+}
+
+/// `%XX` escapes decoded (the path `/a%2Eexe` names `a.exe`); invalid UTF-8 replaced.
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (c, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hidden and look-alike characters
+// ---------------------------------------------------------------------------------------------
+
+/// The first [`MAX_SCAN`] characters of a field (whole when shorter).
+fn bounded(s: &str) -> &str {
+    match s.char_indices().nth(MAX_SCAN) {
+        Some((i, _)) => s.get(..i).unwrap_or(s),
+        None => s,
+    }
+}
+
+/// The fields a person reads to judge a job: its names, paths, URL and command.
+fn text_fields(r: &BitsInfo) -> [(&'static str, &str); 9] {
+    [
+        ("job_name", &r.job_name),
+        ("job_description", &r.job_description),
+        ("url", &r.url),
+        ("full_path", &r.full_path),
+        ("filename", &r.filename),
+        ("tmp_fullpath", &r.tmp_fullpath),
+        ("target_path", &r.target_path),
+        ("job_command", &r.job_command),
+        ("job_arguments", &r.job_arguments),
+    ]
+}
+
+/// One finding per rule: the first field it fires on, the note naming the others (a hostile
+/// value is often copied into every field, and one line says it).
+fn text_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
+    let mut hidden: Option<Finding> = None;
+    let mut look: Option<Finding> = None;
+    let (mut hidden_also, mut look_also) = (Vec::new(), Vec::new());
+    for (field, value) in text_fields(r) {
+        let text = bounded(value);
+        if let Some(c) = text.chars().find(|&c| is_hidden(c)) {
+            match hidden {
+                None => {
+                    let note = format!("U+{:04X}", c as u32);
+                    hidden = Some(Finding::new(Rule::Hidden, field, value, note));
+                }
+                Some(_) => hidden_also.push(field),
+            }
+        }
+        if let Some((word, note)) = words(text).find_map(|w| look_alike(w).map(|n| (w, n))) {
+            match look {
+                None => look = Some(Finding::new(Rule::LookAlike, field, word, note)),
+                Some(_) => look_also.push(field),
+            }
+        }
+    }
+    for (finding, others) in [(hidden, hidden_also), (look, look_also)] {
+        if let Some(mut f) = finding {
+            if !others.is_empty() {
+                f.note = format!("{}; also in {}", f.note, others.join(", "));
+            }
+            out.push(f);
+        }
+    }
+}
+
+/// The words of a text: runs of letters, digits and combining marks (so `pаypal.com` gives
+/// `pаypal` and `com`, and a decomposed `é` stays in its word).
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || is_combining(c)))
+        .filter(|w| !w.is_empty())
+}
+
+/// The combining diacritical mark blocks (enough to keep decomposed Latin, Greek and
+/// Cyrillic letters whole; other marks only split a word, which hides no mix).
+fn is_combining(c: char) -> bool {
+    matches!(c as u32, 0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// Why a word is a look-alike, if it is: it mixes scripts (TR39 mixed-script detection, with
+/// Japanese and Korean script sets), or it is written wholly in a non-Latin script yet its
+/// TR39 confusable skeleton is plain ASCII letters, so it reads as a Latin word (`аррӏе`).
+/// A word in one non-Latin script that does not read as Latin (`москва`, `日本語`) is fine.
+fn look_alike(word: &str) -> Option<String> {
+    if word.is_ascii() {
+        return None;
+    }
+    if !word.is_single_script() {
+        return Some(format!("mixes {}", scripts(word)));
+    }
+    let mut latin = word.resolve_script_set();
+    latin.intersect_with(AugmentedScriptSet::for_char('a'));
+    if !latin.is_empty() {
+        return None;
+    }
+    let skel: String = skeleton(word).take(MAX_SCAN).collect();
+    let reads_latin = skel.bytes().any(|b| b.is_ascii_alphabetic())
+        && skel.bytes().all(|b| b.is_ascii_alphanumeric());
+    reads_latin.then(|| format!("{} that reads as the Latin \"{skel}\"", scripts(word)))
+}
+
+/// The scripts of a word's letters, in order of first use: `Latin + Cyrillic`.
+fn scripts(word: &str) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for c in word.chars() {
+        let set = AugmentedScriptSet::for_char(c);
+        if set.is_all() {
+            continue;
+        }
+        let name = set.base.to_string();
+        if !names.contains(&name) && names.len() < 4 {
+            names.push(name);
+        }
+    }
+    names.join(" + ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_parts() {
+        let u = split_url("https://user@[fe80::1]:8443/a/b.exe?x=1#f").unwrap();
+        assert_eq!(
+            u,
+            UrlParts {
+                scheme: "https",
+                host: "fe80::1",
+                port: Some("8443"),
+                path: "/a/b.exe"
+            }
+        );
+        let u = split_url("\\\\10.0.0.5\\share\\x.exe").unwrap();
+        assert_eq!((u.host, u.path), ("10.0.0.5", "share\\x.exe"));
+        assert_eq!(split_url("no scheme here"), None);
+    }
+
+    #[test]
+    fn percent_escapes_decode_and_bad_ones_stay() {
+        assert_eq!(percent_decoded("/a%2Eexe"), "/a.exe");
+        assert_eq!(percent_decoded("/a%2"), "/a%2");
+        assert_eq!(percent_decoded("%zz%é"), "%zz%é");
+        assert_eq!(percent_decoded("%ff"), "\u{fffd}");
+    }
+
+    #[test]
+    fn bounded_cuts_on_a_char_boundary() {
+        let s = "é".repeat(MAX_SCAN + 10);
+        assert_eq!(bounded(&s).chars().count(), MAX_SCAN);
+        assert_eq!(bounded("abc"), "abc");
+    }
+}

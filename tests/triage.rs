@@ -1,0 +1,555 @@
+//! Triage rules (`bits::triage`, issue 12 defect 5): each rule on its own, positive and
+//! negative; the real samples, where the stock updater jobs fire only the rules their fields
+//! truly meet (never for being owned by a user); and arbitrary text in every string field.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use bitscope::bits::model::BitsInfo;
+use bitscope::bits::pipeline::{self, Options};
+use bitscope::bits::triage::{assess, assess_with, rule_bits, Finding, Rule};
+use bitscope::util::rng::Rng;
+
+fn rec(f: impl FnOnce(&mut BitsInfo)) -> BitsInfo {
+    let mut r = BitsInfo {
+        owner_sid: "S-1-5-21-1-2-3-1001".into(),
+        job_name: "Chrome Component Updater".into(),
+        url: "https://dl.google.com/x/update.crx3".into(),
+        full_path: "C:\\Users\\bob\\AppData\\Local\\Temp\\update.crx3".into(),
+        filename: "update.crx3".into(),
+        target_path: "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe".into(),
+        ..BitsInfo::default()
+    };
+    f(&mut r);
+    r
+}
+
+fn rules(r: &BitsInfo) -> Vec<Rule> {
+    assess(r).iter().map(|f| f.rule).collect()
+}
+
+fn fired(r: &BitsInfo, rule: Rule) -> Option<Finding> {
+    assess(r).into_iter().find(|f| f.rule == rule)
+}
+
+fn with_url(url: &str) -> BitsInfo {
+    rec(|r| r.url = url.into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each rule
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_plain_user_owned_updater_fires_nothing() {
+    // User-owned, an .exe as its program (target_path): neither is a rule.
+    assert_eq!(rules(&rec(|_| {})), vec![]);
+}
+
+#[test]
+fn notify_command_fires_cmd_and_names_its_field() {
+    let r = rec(|r| r.job_command = "C:\\Windows\\System32\\cmd.exe".into());
+    let f = fired(&r, Rule::Command).expect("cmd");
+    assert_eq!(
+        (f.field, f.value.as_str()),
+        ("job_command", "C:\\Windows\\System32\\cmd.exe")
+    );
+    // Arguments alone still name what runs.
+    let r = rec(|r| r.job_arguments = "/c calc".into());
+    assert_eq!(
+        fired(&r, Rule::Command).expect("args").field,
+        "job_arguments"
+    );
+    // Blank is not set.
+    assert_eq!(rules(&rec(|r| r.job_command = "  ".into())), vec![]);
+}
+
+#[test]
+fn a_carved_command_without_a_live_copy_is_a_deleted_persistence_job() {
+    let r = rec(|r| {
+        r.carved = true;
+        r.job_command = "C:\\x\\evil.exe".into();
+    });
+    assert_eq!(rules(&r), vec![Rule::Command, Rule::DeletedCommand]);
+    // A live copy of the job exists: an older version, not a deleted job.
+    let known: Vec<Rule> = assess_with(&r, true).iter().map(|f| f.rule).collect();
+    assert_eq!(known, vec![Rule::Command]);
+    // Live with a command, carved without one: not this rule.
+    let live = rec(|r| r.job_command = "x.exe".into());
+    assert_eq!(rules(&live), vec![Rule::Command]);
+    assert_eq!(rules(&rec(|r| r.carved = true)), vec![]);
+}
+
+#[test]
+fn raw_ip_hosts_in_every_form_fire_and_names_do_not() {
+    for (url, host, form) in [
+        ("http://10.0.0.5/a.zip", "10.0.0.5", "dotted IPv4"),
+        ("http://10.0.0.5./a.zip", "10.0.0.5.", "dotted IPv4"),
+        ("http://3232235777/", "3232235777", "IPv4 as one number"),
+        ("http://0xC0A80101/", "0xC0A80101", "IPv4 as one number"),
+        (
+            "http://0300.0250.01.01/",
+            "0300.0250.01.01",
+            "IPv4 in octal, hex or short form",
+        ),
+        (
+            "http://0xc0.0xa8.1.1/",
+            "0xc0.0xa8.1.1",
+            "IPv4 in octal, hex or short form",
+        ),
+        ("http://127.1/", "127.1", "IPv4 in octal, hex or short form"),
+        // WHATWG URL parsing reads a bare `0x` as 0.
+        ("http://0x/", "0x", "IPv4 as one number"),
+        ("https://[2001:db8::1]/x", "2001:db8::1", "IPv6 literal"),
+        (
+            "https://[::ffff:10.0.0.1]:443/x",
+            "::ffff:10.0.0.1",
+            "IPv6 literal",
+        ),
+        (
+            "http://user:pw@192.168.1.1:80/x",
+            "192.168.1.1",
+            "dotted IPv4",
+        ),
+        (
+            "\\\\192.168.1.9\\share\\a.zip",
+            "192.168.1.9",
+            "dotted IPv4",
+        ),
+    ] {
+        let f = fired(&with_url(url), Rule::RawIp).unwrap_or_else(|| panic!("{url}"));
+        assert_eq!(
+            (f.field, f.value.as_str(), f.note.as_str()),
+            ("url", host, form),
+            "{url}"
+        );
+    }
+    for url in [
+        "http://edgedl.me.gvt1.com/edgedl/x.crx3",
+        "http://1e100.net/",
+        "http://1.2.3.4.5/",
+        "http://a1.2.3.4/",
+        "http://bücher.de/katalog.zip",
+        "http://aé.example/x",
+        "http://é/",
+        "http:///nohost",
+        "not a url",
+        "",
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::RawIp), None, "{url}");
+    }
+}
+
+#[test]
+fn odd_ports_fire_and_the_scheme_default_does_not() {
+    for (url, port) in [
+        ("http://example.com:8080/x", "8080"),
+        ("https://example.com:80/x", "80"),
+        ("http://example.com:443/x", "443"),
+        ("https://example.com:0443x/x", "0443x"),
+        ("http://[::1]:81/", "81"),
+    ] {
+        let f = fired(&with_url(url), Rule::OddPort).unwrap_or_else(|| panic!("{url}"));
+        assert_eq!(f.value, port, "{url}");
+    }
+    for url in [
+        "http://example.com:80/x",
+        "HTTPS://example.com:443/x",
+        "http://example.com:/x",
+        "https://example.com/x:8080",
+        "https://example.com/?p=:8080",
+        "http://bücher.de:80/",
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::OddPort), None, "{url}");
+    }
+}
+
+#[test]
+fn executables_fire_by_local_name_and_by_url_path() {
+    let by_path = rec(|r| {
+        r.full_path = "C:\\Users\\bob\\AppData\\Local\\Temp\\setup.EXE".into();
+        r.filename = "setup.EXE".into();
+    });
+    let f = fired(&by_path, Rule::Executable).expect("path");
+    assert_eq!((f.field, f.note.as_str()), ("full_path", ".exe"));
+    // Windows drops trailing dots and spaces: `a.ps1. ` is a script.
+    let trailing = rec(|r| r.full_path = "C:\\t\\a.ps1. ".into());
+    assert!(fired(&trailing, Rule::Executable).is_some());
+    // A script by its URL, landing as .tmp.
+    let by_url = rec(|r| {
+        r.url = "https://x.example/a.ps1?v=2#top".into();
+        r.full_path = "C:\\t\\BIT12.tmp".into();
+        r.filename = "BIT12.tmp".into();
+    });
+    let f = fired(&by_url, Rule::Executable).expect("url");
+    assert_eq!((f.field, f.note.as_str()), ("url", ".ps1 in the URL path"));
+    // Percent-escaped dot.
+    assert!(fired(&with_url("https://x.example/a%2Eexe"), Rule::Executable).is_some());
+    for name in [
+        "update.mar",
+        "a.crx3",
+        "diff646.tm_",
+        "x.exe.zip",
+        "exe",
+        "GUR1B59.tmp\\a.crx3",
+    ] {
+        let r = rec(|r| {
+            r.full_path = format!("C:\\t\\{name}");
+            r.filename = name.into();
+        });
+        assert_eq!(fired(&r, Rule::Executable), None, "{name}");
+    }
+    // The query is not the path; the program that made the job (target_path) is not a target.
+    assert_eq!(
+        fired(&with_url("https://x.example/get?f=a.exe"), Rule::Executable),
+        None
+    );
+}
+
+#[test]
+fn hidden_characters_fire_with_the_first_one_named() {
+    // RLO in a file name: `invoice\u{202e}fdp.exe` shows as `invoiceexe.pdf`.
+    let r = rec(|r| r.filename = "invoice\u{202e}fdp.exe".into());
+    let f = fired(&r, Rule::Hidden).expect("rlo");
+    assert_eq!((f.field, f.note.as_str()), ("filename", "U+202E"));
+    assert_eq!(f.value, "invoice\u{202e}fdp.exe", "raw: the caller escapes");
+    let zw = rec(|r| r.url = "https://pay\u{200b}pal.com/x".into());
+    assert_eq!(fired(&zw, Rule::Hidden).expect("zw").note, "U+200B");
+    // One finding for the rule, naming the other fields that hold some too.
+    let ctl = rec(|r| {
+        r.job_name = "a\x1b[31mb".into();
+        r.url = "http://x.example/\x00".into();
+        r.job_command = "c\u{2066}".into();
+    });
+    let all: Vec<Finding> = assess(&ctl)
+        .into_iter()
+        .filter(|f| f.rule == Rule::Hidden)
+        .collect();
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].field, all[0].note.as_str()),
+        ("job_name", "U+001B; also in url, job_command")
+    );
+    assert_eq!(fired(&rec(|_| {}), Rule::Hidden), None);
+}
+
+#[test]
+fn look_alikes_fire_on_mixed_script_and_latin_readers_only() {
+    // Cyrillic а (U+0430) inside a Latin word.
+    let f = fired(&with_url("https://p\u{430}ypal.com/login"), Rule::LookAlike).expect("mix");
+    assert_eq!(
+        (f.field, f.value.as_str(), f.note.as_str()),
+        ("url", "p\u{430}ypal", "mixes Latin + Cyrillic")
+    );
+    let name = rec(|r| r.job_name = "Micr\u{43e}soft Update".into());
+    assert_eq!(
+        fired(&name, Rule::LookAlike).expect("name").value,
+        "Micr\u{43e}soft"
+    );
+    let path = rec(|r| r.full_path = "C:\\Users\\bob\\Downloads\\s\u{435}tup.zip".into());
+    assert_eq!(
+        fired(&path, Rule::LookAlike).expect("path").field,
+        "full_path"
+    );
+    // All Cyrillic, yet it reads as the Latin "apple".
+    let whole = fired(
+        &with_url("https://\u{430}\u{440}\u{440}\u{4cf}\u{435}.com/"),
+        Rule::LookAlike,
+    )
+    .expect("whole-script");
+    assert!(
+        whole.note.contains("reads as the Latin \"apple\""),
+        "{}",
+        whole.note
+    );
+    // IDN hosts and single-script non-Latin text are not look-alikes.
+    for url in [
+        "http://bücher.de/katalog.zip",
+        "http://aé.example/x",
+        "http://ae\u{301}.example/x",
+        "http://москва.рф/файл",
+        "https://例え.jp/日本語/ファイル",
+        "https://한국.kr/x",
+        "http://xn--bcher-kva.de/",
+        "https://straße.de/",
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::LookAlike), None, "{url}");
+        assert_eq!(rules(&with_url(url)), vec![], "{url}");
+    }
+    let words = rec(|r| r.job_name = "Обновление Chrome 日本語 update".into());
+    assert_eq!(fired(&words, Rule::LookAlike), None);
+}
+
+#[test]
+fn codes_names_and_bits_are_distinct() {
+    let codes: HashSet<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
+    assert_eq!(codes.len(), Rule::ALL.len());
+    let bits = Rule::ALL.iter().fold(0u8, |s, r| {
+        assert_eq!(s & r.bit(), 0);
+        s | r.bit()
+    });
+    assert_eq!(bits.count_ones() as usize, Rule::ALL.len());
+    assert!(Rule::ALL
+        .iter()
+        .all(|r| !r.name().is_empty() && !r.explanation().is_empty()));
+    assert!(!codes.contains("own"), "the owner rule is gone");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real samples
+// ---------------------------------------------------------------------------------------------
+
+fn parsed(path: &Path) -> Vec<BitsInfo> {
+    let mut sink = bitscope::bits::parse::Parsed::default();
+    let opts = Options {
+        carve: true,
+        ..Options::default()
+    };
+    pipeline::run_file(path, &opts, &mut sink).expect("decodes");
+    sink.records
+}
+
+/// What the rules must say of a sample record, computed from its fields here: a notify
+/// command (none in these samples), an executable destination by name or URL; nothing else
+/// (no sample URL uses an IP, a port, hidden or mixed-script text).
+fn expected(r: &BitsInfo, live_copy: bool) -> u8 {
+    let exe = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        let s = s.split(['?', '#']).next().unwrap_or("");
+        [
+            ".exe", ".msi", ".ps1", ".dll", ".bat", ".cmd", ".js", ".vbs",
+        ]
+        .iter()
+        .any(|e| s.ends_with(e))
+    };
+    let cmd = !r.job_command.trim().is_empty() || !r.job_arguments.trim().is_empty();
+    let mut bits = 0;
+    if cmd {
+        bits |= Rule::Command.bit();
+    }
+    if cmd && r.carved && !live_copy {
+        bits |= Rule::DeletedCommand.bit();
+    }
+    if exe(&r.full_path) || exe(&r.filename) || exe(&r.url) {
+        bits |= Rule::Executable.bit();
+    }
+    bits
+}
+
+/// (records, flagged records, per rule code: records fired) over a sample.
+fn hits(records: &[BitsInfo]) -> (usize, usize, BTreeMap<&'static str, usize>) {
+    let live: HashSet<&str> = records
+        .iter()
+        .filter(|r| !r.carved && !r.job_id.is_empty())
+        .map(|r| r.job_id.as_str())
+        .collect();
+    let mut by_rule = BTreeMap::new();
+    let mut flagged = 0;
+    for r in records {
+        let live_copy = live.contains(r.job_id.as_str());
+        let got = rule_bits(&assess_with(r, live_copy));
+        assert_eq!(got, expected(r, live_copy), "{r:#?}");
+        flagged += usize::from(got != 0);
+        for rule in Rule::ALL {
+            if got & rule.bit() != 0 {
+                *by_rule.entry(rule.code()).or_insert(0) += 1;
+            }
+        }
+    }
+    (records.len(), flagged, by_rule)
+}
+
+/// The flagged records, each as its file name after the `{GUID}-` updaters put first, once;
+/// all of them carved files that no surviving job claims (no job id).
+fn flagged_files(records: &[BitsInfo]) -> Vec<&str> {
+    let mut names: Vec<&str> = records
+        .iter()
+        .filter(|r| !assess(r).is_empty())
+        .inspect(|r| assert!(r.carved && r.job_id.is_empty(), "{r:#?}"))
+        .map(|r| {
+            r.filename
+                .split_once("}-")
+                .map_or(r.filename.as_str(), |(_, n)| n)
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+#[test]
+fn win10_updaters_fire_only_for_the_executables_they_download() {
+    let Some(p) = common::sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let records = parsed(&p);
+    let (n, flagged, by_rule) = hits(&records);
+    eprintln!("win10: {n} records, {flagged} flagged, {by_rule:?}");
+    // The flagged ones are Google and Edge updaters fetching their installers
+    // (chrome_updater.exe, chrome_installer.exe, GoogleUpdateSetup.exe,
+    // MicrosoftEdgeUpdateSetup_X86_….exe): an executable download, nothing else.
+    assert_eq!((n, flagged), (115, 8));
+    assert_eq!(by_rule, BTreeMap::from([("exe", 8)]));
+    assert_eq!(
+        flagged_files(&records),
+        [
+            "110.0.5481.77_chrome_installer.exe",
+            "84.0.4147.89_83.0.4103.116_chrome_updater.exe",
+            "GoogleUpdateSetup.exe",
+            "MicrosoftEdgeUpdateSetup_X86_1.3.139.59.exe",
+        ]
+    );
+    let users = records
+        .iter()
+        .filter(|r| r.owner_sid.starts_with("S-1-5-21-"));
+    let (user_n, user_flagged) = users.fold((0, 0), |(n, f), r| {
+        (n + 1, f + usize::from(!assess(r).is_empty()))
+    });
+    assert_eq!(user_n, 36);
+    assert_eq!(
+        user_flagged, 0,
+        "no user-owned job record is flagged for its owner"
+    );
+}
+
+#[test]
+fn win11_mozilla_and_edge_updaters_fire_only_for_edge_installers() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let records = parsed(&p);
+    let (n, flagged, by_rule) = hits(&records);
+    eprintln!("win11: {n} records, {flagged} flagged, {by_rule:?}");
+    // The four live MozillaUpdate rows (update.mar, user-owned) fire nothing; the carved
+    // Edge update files (MicrosoftEdge_X64_….exe, MicrosoftEdgeUpdateSetup_X86_….exe) fire exe.
+    assert_eq!((n, flagged), (24, 7));
+    assert_eq!(by_rule, BTreeMap::from([("exe", 7)]));
+    assert_eq!(
+        flagged_files(&records),
+        [
+            "MicrosoftEdgeUpdateSetup_X86_1.3.173.49.exe",
+            "MicrosoftEdge_X64_110.0.1587.63_110.0.1587.46.exe",
+            "MicrosoftEdge_X64_110.0.1587.69_110.0.1587.50.exe",
+        ]
+    );
+    assert!(records
+        .iter()
+        .filter(|r| !r.carved)
+        .all(|r| r.job_name.starts_with("MozillaUpdate") && assess(r).is_empty()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property: arbitrary text never panics
+// ---------------------------------------------------------------------------------------------
+
+/// Text as hostile evidence may hold it: UTF-16 units decoded lossily (lone surrogates
+/// become U+FFFD), or arbitrary scalar values mixed with the pieces URL and path parsing cut
+/// at, so that multi-byte characters land on every byte position.
+fn text(rng: &mut Rng) -> String {
+    const PIECES: &[&str] = &[
+        "http://",
+        "https://",
+        "\\\\",
+        "://",
+        "[",
+        "]",
+        ":",
+        "@",
+        "/",
+        "\\",
+        ".",
+        "%",
+        "%2E",
+        "0x",
+        "0X",
+        ".exe",
+        ".PS1",
+        "?",
+        "#",
+        " ",
+        "\u{430}",
+        "é",
+        "\u{301}",
+        "\u{202e}",
+        "\u{200b}",
+        "日本",
+        "xn--",
+        ":8080",
+        "[::1]",
+        "3232235777",
+    ];
+    let mut s = String::new();
+    if rng.chance(1, 3) {
+        let units: Vec<u16> = (0..rng.below(48)).map(|_| rng.next_u32() as u16).collect();
+        s = String::from_utf16_lossy(&units);
+    } else {
+        for _ in 0..rng.below(32) {
+            if rng.chance(1, 2) {
+                s.push_str(rng.pick(PIECES).copied().unwrap_or(""));
+            } else {
+                let c = match rng.below(3) {
+                    0 => char::from_u32(rng.below(0x80) as u32),
+                    1 => char::from_u32(rng.below(0x3000) as u32),
+                    _ => char::from_u32(rng.below(0x11_0000) as u32),
+                };
+                s.push(c.unwrap_or('\u{fffd}'));
+            }
+        }
+    }
+    if rng.chance(1, 16) {
+        s = s.repeat(1 + rng.index(400)); // longer than MAX_SCAN
+    }
+    s
+}
+
+#[test]
+fn arbitrary_text_in_every_string_field_never_panics() {
+    let mut rng = Rng::new(0x7269_6167_6531_3132);
+    let mut fired = 0u8;
+    for _ in 0..5000 {
+        let mut t = || text(&mut rng);
+        let r = BitsInfo {
+            job_id: t(),
+            file_id: t(),
+            owner_sid: t(),
+            created: t(),
+            modified: t(),
+            completed: t(),
+            expiration: t(),
+            job_name: t(),
+            job_description: t(),
+            job_command: t(),
+            job_arguments: t(),
+            job_type: t(),
+            job_state: t(),
+            priority: t(),
+            flags: t(),
+            http_method: t(),
+            full_path: t(),
+            filename: t(),
+            target_path: t(),
+            volume: t(),
+            url: t(),
+            drive: t(),
+            tmp_fullpath: t(),
+            evidence: t(),
+            owner_account: t(),
+            sddl: t(),
+            remote_modified: t(),
+            additional_sids: vec![t()],
+            missing_fields: vec![t()],
+            warnings: vec![t()],
+            carved: rng.chance(1, 2),
+            ..BitsInfo::default()
+        };
+        let found = assess(&r);
+        for f in &found {
+            assert!(!f.value.is_empty(), "{f:?}");
+        }
+        fired |= rule_bits(&found);
+    }
+    // The generator reaches every rule, so each rule's code ran on hostile text.
+    assert_eq!(fired.count_ones() as usize, Rule::ALL.len(), "{fired:#b}");
+}
