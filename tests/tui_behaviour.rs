@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bitscope::tui::app::{App, Screen};
-use bitscope::tui::store::{Col, ViewKind};
+use bitscope::tui::columns::Col;
+use bitscope::tui::store::ViewKind;
 use bitscope::tui::worker::{Envelope, Msg};
 use bitscope::tui::Options;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -653,8 +654,10 @@ fn arbitrary_text_in_every_field_never_panics() {
         });
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         let mut draw = |app: &App| {
-            term.draw(|f| bitscope::tui::ui::draw(f, app))
-                .expect("draw");
+            term.draw(|f| {
+                bitscope::tui::ui::draw(f, app);
+            })
+            .expect("draw");
         };
         for _view in 0..3 {
             // Sort by every column, both ways.
@@ -798,7 +801,10 @@ fn screen(app: &App) -> String {
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
     let mut t = Terminal::new(TestBackend::new(app.width, app.height)).expect("terminal");
-    t.draw(|f| bitscope::tui::ui::draw(f, app)).expect("draw");
+    t.draw(|f| {
+        bitscope::tui::ui::draw(f, app);
+    })
+    .expect("draw");
     let buf = t.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..buf.area.height {

@@ -10,10 +10,12 @@ use tui_input::{Input, InputRequest};
 
 use crate::bits::model::{BitsInfo, Source};
 
+use super::columns::Col;
 use super::display;
 use super::keys::{self, Action, Ctx};
-use super::store::{Query, Store, ViewKind};
-use super::ui;
+use super::layout::{self, Rendered};
+use super::query::Query;
+use super::store::{Store, ViewKind};
 use super::worker::{self, Envelope, Evidence, Msg, Progress, Worker};
 use super::Options;
 
@@ -182,6 +184,8 @@ pub struct App {
     pub dirty: bool,
     /// Frames drawn while loading, for the spinner.
     pub tick: u64,
+    /// What the last frame drew (text lengths, tab places), for paging and clicks.
+    pub rendered: Rendered,
 }
 
 impl App {
@@ -215,6 +219,7 @@ impl App {
             interrupted: false,
             dirty: true,
             tick: 0,
+            rendered: Rendered::default(),
         }
     }
 
@@ -504,7 +509,7 @@ impl App {
     }
 
     fn update_table(&mut self, action: Action) {
-        let rows = ui::table_rows(self.width, self.height, self.load.running);
+        let rows = layout::table_rows(self.width, self.height, self.load.running);
         match action {
             Action::Up => self.move_sel(-1),
             Action::Down => self.move_sel(1),
@@ -522,9 +527,9 @@ impl App {
             Action::SortColumnLeft | Action::SortColumnRight => {
                 // Only to columns on screen, and never the mark column (it has no title).
                 let cols = self.view.columns();
-                let widths = ui::column_widths(cols, self.width);
+                let widths = layout::column_widths(cols, self.width);
                 let n = cols.len();
-                let usable = |i: usize| widths[i] > 0 && cols[i] != super::store::Col::Mark;
+                let usable = |i: usize| widths[i] > 0 && cols[i] != Col::Mark;
                 let v = self.store.view_mut(self.view);
                 let mut c = v.col_cursor;
                 for _ in 0..n {
@@ -543,11 +548,11 @@ impl App {
                 // The cursor starts on the untitled mark column (or one left out at this
                 // width): sort by the first column on screen instead.
                 let cols = self.view.columns();
-                let widths = ui::column_widths(cols, self.width);
+                let widths = layout::column_widths(cols, self.width);
                 let cur = self.store.view(self.view).col_cursor;
-                if widths.get(cur).is_none_or(|&w| w == 0) || cols[cur] == super::store::Col::Mark {
-                    if let Some(i) = (0..cols.len())
-                        .find(|&i| widths[i] > 0 && cols[i] != super::store::Col::Mark)
+                if widths.get(cur).is_none_or(|&w| w == 0) || cols[cur] == Col::Mark {
+                    if let Some(i) =
+                        (0..cols.len()).find(|&i| widths[i] > 0 && cols[i] != Col::Mark)
                     {
                         self.store.view_mut(self.view).col_cursor = i;
                     }
@@ -639,9 +644,14 @@ impl App {
     }
 
     fn update_detail(&mut self, action: Action) {
-        let page = ui::body_rows(self.width, self.height, self.load.running).max(1) as u16;
-        // The last scroll position shows the last page full, never a blank one.
-        let max = (ui::detail_line_count(self) as u16).saturating_sub(page);
+        let page = layout::body_rows(self.width, self.height, self.load.running).max(1) as u16;
+        // The last frame says how far the text goes (the last page full, never a blank one);
+        // before any frame, the drawing keeps the scroll in range.
+        let max = self
+            .rendered
+            .detail
+            .map_or(u16::MAX, |s| u16::try_from(s.max_top()).unwrap_or(u16::MAX));
+        self.detail.scroll = self.detail.scroll.min(max);
         let n = self.selected_members().len().max(1);
         let d = &mut self.detail;
         match action {
@@ -700,7 +710,7 @@ impl App {
 
     /// Keep every view's selection in range and on screen.
     fn clamp_all(&mut self) {
-        let rows = ui::table_rows(self.width, self.height, self.load.running).max(1);
+        let rows = layout::table_rows(self.width, self.height, self.load.running).max(1);
         for k in ViewKind::ALL {
             let v = self.store.view_mut(k);
             v.sel = v.sel.min(v.shown.len().saturating_sub(1));
@@ -740,11 +750,12 @@ impl App {
         {
             return;
         }
-        let areas = ui::areas(self.width, self.height, self.load.running);
+        let areas = layout::areas(self.width, self.height, self.load.running);
         let body = areas.body;
         if m.row == areas.tabs.y {
             // Click on a view tab.
-            if let Some(k) = ui::tab_at(self, m.column) {
+            let tab = layout::tab_at(&self.rendered.tabs, m.column);
+            if let Some(&k) = tab.and_then(|i| ViewKind::ALL.get(i)) {
                 self.view = k;
             }
             return;
@@ -754,18 +765,10 @@ impl App {
         }
         if m.row == body.y {
             // Header: choose that column and sort by it.
-            let widths = ui::column_widths(self.view.columns(), body.width);
-            let mut x = body.x;
-            for (i, w) in widths.iter().enumerate() {
-                if *w == 0 {
-                    continue; // left out at this width
-                }
-                if m.column >= x && m.column < x + w {
-                    self.store.view_mut(self.view).col_cursor = i;
-                    self.update_table(Action::Sort);
-                    return;
-                }
-                x += w + 1;
+            let widths = layout::column_widths(self.view.columns(), body.width);
+            if let Some(i) = layout::column_at(&widths, body.x, m.column) {
+                self.store.view_mut(self.view).col_cursor = i;
+                self.update_table(Action::Sort);
             }
             return;
         }
@@ -1152,7 +1155,7 @@ impl App {
     }
 
     fn update_hex(&mut self, action: Action) {
-        let rows = ui::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
+        let rows = layout::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
         let len = self.hex.file_len.max(1);
         let c = self.hex.cursor;
         let (start, end) = self.record_start_end();
@@ -1224,7 +1227,7 @@ impl App {
 
     /// Scroll so the cursor is on screen and load the bytes shown (read-only, by offset).
     fn hex_follow(&mut self) {
-        let rows = ui::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
+        let rows = layout::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
         let line = self.hex.cursor / 16 * 16;
         if line < self.hex.top {
             self.hex.top = line;

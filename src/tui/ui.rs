@@ -16,142 +16,14 @@ use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
 
 use super::app::{plural, App, Overlay, PromptKind, Screen, SourceSel};
+use super::columns::{human_size, short_sid, Col};
 use super::display;
 use super::keys;
-use super::store::{
-    self, distinct_warnings, flag_codes, human_size, short_sid, Col, Field, Item, Rec, Store,
-    ViewKind, SUSP_REASONS,
-};
+use super::layout::{self, areas, column_widths, hex_split, Rendered, Scroll};
+use super::matcher;
+use super::query::Field;
+use super::store::{distinct_warnings, flag_codes, Item, Rec, Store, ViewKind, SUSP_REASONS};
 use super::worker::Phase;
-
-// ---------------------------------------------------------------------------------------------
-// Layout (pure: the app uses it too, for paging and mouse hits)
-// ---------------------------------------------------------------------------------------------
-
-pub struct Areas {
-    pub header: Rect,
-    pub tabs: Rect,
-    pub gauge: Option<Rect>,
-    pub body: Rect,
-    pub status: Rect,
-    pub footer: Rect,
-}
-
-pub fn areas(width: u16, height: u16, loading: bool) -> Areas {
-    let row = |y: u16| {
-        Rect::new(
-            0,
-            y.min(height.saturating_sub(1)),
-            width,
-            u16::from(y < height),
-        )
-    };
-    let top = if loading { 3 } else { 2 };
-    let body_h = height.saturating_sub(top + 2);
-    Areas {
-        header: row(0),
-        tabs: row(1),
-        gauge: loading.then(|| row(2)),
-        body: Rect::new(0, top.min(height), width, body_h),
-        status: row(height.saturating_sub(2)),
-        footer: row(height.saturating_sub(1)),
-    }
-}
-
-/// Table rows on screen (the body less its header row).
-pub fn table_rows(width: u16, height: u16, loading: bool) -> usize {
-    usize::from(areas(width, height, loading).body.height.saturating_sub(1))
-}
-
-/// Text rows of the detail pane.
-pub fn body_rows(width: u16, height: u16, loading: bool) -> usize {
-    table_rows(width, height, loading)
-}
-
-const HEX_LINE_WIDTH: u16 = 86;
-const INSPECTOR_WIDTH: u16 = 46;
-const INSPECTOR_HEIGHT: u16 = 10;
-
-fn hex_split(body: Rect) -> (Rect, Rect) {
-    if body.width >= HEX_LINE_WIDTH + INSPECTOR_WIDTH {
-        let left = Rect::new(body.x, body.y, body.width - INSPECTOR_WIDTH, body.height);
-        let right = Rect::new(body.x + left.width, body.y, INSPECTOR_WIDTH, body.height);
-        (left, right)
-    } else {
-        let ih = INSPECTOR_HEIGHT.min(body.height / 2);
-        let top = Rect::new(body.x, body.y, body.width, body.height - ih);
-        let bottom = Rect::new(body.x, body.y + top.height, body.width, ih);
-        (top, bottom)
-    }
-}
-
-/// Lines of bytes the hex view shows.
-pub fn hex_rows(width: u16, height: u16, loading: bool) -> usize {
-    let (hex, _) = hex_split(areas(width, height, loading).body);
-    usize::from(hex.height.saturating_sub(1))
-}
-
-/// Column widths for a table `width` cells wide (one cell between columns).
-/// Column widths for `width` cells: each column its minimum, columns of the lowest
-/// [`Col::priority`] left out (width 0) while the minimums do not fit, then what is left
-/// shared among the flexible columns shown.
-pub fn column_widths(cols: &[Col], width: u16) -> Vec<u16> {
-    let mut shown = vec![true; cols.len()];
-    loop {
-        let n = shown.iter().filter(|&&s| s).count() as u16;
-        let need: u16 = cols
-            .iter()
-            .zip(&shown)
-            .filter(|(_, &s)| s)
-            .map(|(c, _)| c.width().0)
-            .sum::<u16>()
-            + n.saturating_sub(1);
-        if need <= width || n <= 1 {
-            break;
-        }
-        // The lowest priority goes first; of equals, the rightmost.
-        let drop = (0..cols.len())
-            .filter(|&i| shown[i])
-            .min_by_key(|&i| (cols[i].priority(), usize::MAX - i));
-        match drop {
-            Some(i) => shown[i] = false,
-            None => break,
-        }
-    }
-    let n = shown.iter().filter(|&&s| s).count() as u16;
-    let spacing = n.saturating_sub(1);
-    let mut out: Vec<u16> = cols
-        .iter()
-        .zip(&shown)
-        .map(|(c, &s)| if s { c.width().0 } else { 0 })
-        .collect();
-    let fixed: u16 = out.iter().sum();
-    let flex = |i: usize| shown[i] && cols[i].width().1 > 0;
-    let weights: u16 = (0..cols.len())
-        .filter(|&i| flex(i))
-        .map(|i| cols[i].width().1)
-        .sum();
-    if weights == 0 {
-        return out;
-    }
-    let mut extra = width.saturating_sub(spacing + fixed);
-    let total_extra = extra;
-    let last_flex = (0..cols.len()).rfind(|&i| flex(i));
-    for i in 0..cols.len() {
-        if !flex(i) {
-            continue;
-        }
-        let share = if Some(i) == last_flex {
-            extra
-        } else {
-            (u32::from(total_extra) * u32::from(cols[i].width().1) / u32::from(weights)) as u16
-        };
-        let share = share.min(extra);
-        out[i] += share;
-        extra -= share;
-    }
-    out
-}
 
 /// `  2 rows marked (3 records)`: rows of this view whose records are all marked, and the
 /// records (what e and y take) when they differ.
@@ -215,19 +87,6 @@ fn kind_cell(carved: bool, versions: u32, w: u16) -> String {
         .unwrap_or_else(|| forms[3].clone())
 }
 
-/// Which view tab is at column `x` of the tabs line.
-pub fn tab_at(app: &App, x: u16) -> Option<ViewKind> {
-    let mut pos = 0u16;
-    for k in ViewKind::ALL {
-        let w = display::width(&tab_label(app, k)) as u16;
-        if x >= pos && x < pos + w {
-            return Some(k);
-        }
-        pos += w + 1;
-    }
-    None
-}
-
 fn tab_label(app: &App, k: ViewKind) -> String {
     let v = app.store.view(k);
     if v.shown.len() == v.items.len() {
@@ -278,7 +137,7 @@ fn section(title: &str) -> Line<'static> {
 }
 
 /// Split a display string into spans, the characters matching the filter highlighted (by
-/// the filter's own rules: [`store::term_positions`]).
+/// the filter's own rules: [`matcher::term_positions`]).
 fn highlighted(text: String, col: Col, store: &Store, base: Style) -> Line<'static> {
     let fields = col.fields();
     let mut marks = vec![false; text.chars().count()];
@@ -294,7 +153,7 @@ fn highlighted(text: String, col: Col, store: &Store, base: Style) -> Line<'stat
         if scoped.is_empty() {
             continue;
         }
-        if let Some(pos) = store::term_positions(&text, t, &scoped) {
+        if let Some(pos) = matcher::term_positions(&text, t, &scoped) {
             for i in pos {
                 if let Some(m) = marks.get_mut(i) {
                     *m = true;
@@ -332,28 +191,34 @@ fn highlighted(text: String, col: Col, store: &Store, base: Style) -> Line<'stat
 // Frame
 // ---------------------------------------------------------------------------------------------
 
-pub fn draw(f: &mut Frame, app: &App) {
+/// Draw the whole screen, and hand back what the app needs of this frame (see [`Rendered`]).
+pub fn draw(f: &mut Frame, app: &App) -> Rendered {
+    let mut out = Rendered::default();
     let size = f.area();
     let a = areas(size.width, size.height, app.load.running);
     draw_header(f, app, a.header);
-    draw_tabs(f, app, a.tabs);
+    out.tabs = draw_tabs(f, app, a.tabs);
     if let Some(g) = a.gauge {
         draw_gauge(f, app, g);
     }
     match app.screen {
         Screen::Table => draw_table(f, app, a.body),
-        Screen::Detail => draw_detail(f, app, a.body),
+        Screen::Detail => out.detail = Some(draw_detail(f, app, a.body)),
         Screen::Hex => draw_hex(f, app, a.body),
     }
     draw_status(f, app, a.status);
     draw_footer(f, app, a.footer);
-    match app.overlay {
-        Some(Overlay::Help) => draw_overlay(f, app, "Keys (? or Esc closes)", help_lines()),
-        Some(Overlay::Diagnostics) => {
-            draw_overlay(f, app, "Diagnostics (Esc closes)", diagnostics_lines(app))
-        }
-        None => {}
-    }
+    out.overlay = match app.overlay {
+        Some(Overlay::Help) => Some(draw_overlay(f, app, "Keys (? or Esc closes)", help_lines())),
+        Some(Overlay::Diagnostics) => Some(draw_overlay(
+            f,
+            app,
+            "Diagnostics (Esc closes)",
+            diagnostics_lines(app),
+        )),
+        None => None,
+    };
+    out
 }
 
 fn draw_header(f: &mut Frame, app: &App, area: Rect) {
@@ -418,7 +283,10 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(fit_line(spans, area.width)), area);
 }
 
-fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
+/// Draw the view tabs (and the filter and marks beside them); returns where the tabs went.
+fn draw_tabs(f: &mut Frame, app: &App, area: Rect) -> Vec<(u16, u16)> {
+    let labels: Vec<String> = ViewKind::ALL.iter().map(|&k| tab_label(app, k)).collect();
+    let tabs = layout::tab_spans(labels.iter().map(|l| display::width(l) as u16));
     let mut spans = Vec::new();
     for (i, k) in ViewKind::ALL.iter().enumerate() {
         if i > 0 {
@@ -434,7 +302,7 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
         } else {
             Style::default()
         };
-        spans.push(Span::styled(tab_label(app, *k), style));
+        spans.push(Span::styled(labels[i].clone(), style));
     }
     let mut right = Vec::new();
     if !app.filter_text.is_empty() {
@@ -468,6 +336,7 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
         spans.extend(right);
     }
     f.render_widget(Paragraph::new(fit_line(spans, area.width)), area);
+    tabs
 }
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -717,10 +586,10 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
                 Line::from(Span::styled(kind_cell(carved, item.versions, w), style))
             }
             Col::Owner => {
-                let text = short_sid(&c.text(store, item), usize::from(w));
+                let text = short_sid(&store.cell_text(*c, item), usize::from(w));
                 highlighted(cell(&text, w), *c, store, base)
             }
-            _ => highlighted(cell(&c.text(store, item), w), *c, store, base),
+            _ => highlighted(cell(&store.cell_text(*c, item), w), *c, store, base),
         })
         .collect();
     let mut row = Row::new(cells);
@@ -734,16 +603,9 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
 // Detail
 // ---------------------------------------------------------------------------------------------
 
-/// How many screen lines the detail pane needs (wrapped at the current width), for scrolling.
-pub fn detail_line_count(app: &App) -> usize {
-    let w = usize::from(app.width.max(1));
-    detail_lines(app)
-        .iter()
-        .map(|l| l.width().div_ceil(w).max(1))
-        .sum()
-}
-
-fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
+/// Draw the detail pane; returns the window of its text shown (the scroll kept so the last
+/// page is full, never blank).
+fn draw_detail(f: &mut Frame, app: &App, area: Rect) -> Scroll {
     let members = app.selected_members().len();
     let mut title = vec![Span::styled(
         " Detail ",
@@ -759,25 +621,25 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
             Style::default().fg(CARVED),
         ));
     }
+    let p = Paragraph::new(detail_lines(app)).wrap(Wrap { trim: false });
+    let scroll = Scroll::new(
+        usize::from(app.detail.scroll),
+        usize::from(area.height.saturating_sub(1)),
+        p.line_count(area.width),
+    );
     // Where the view is in the record: lines first–last of all.
-    let total = detail_line_count(app);
-    let page = usize::from(area.height.saturating_sub(1));
-    if total > page {
-        let first = usize::from(app.detail.scroll).min(total.saturating_sub(1)) + 1;
-        let last = (first + page).saturating_sub(1).min(total);
+    if let Some(pos) = scroll.position() {
         title.push(Span::styled(
-            format!("lines {first}–{last} of {total} "),
+            format!("lines {pos} "),
             Style::default().fg(DIM),
         ));
     }
     let block = Block::default()
         .borders(Borders::TOP)
         .title(Line::from(title));
-    let p = Paragraph::new(detail_lines(app))
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.detail.scroll, 0));
-    f.render_widget(p, area);
+    let top = u16::try_from(scroll.top).unwrap_or(u16::MAX);
+    f.render_widget(p.block(block).scroll((top, 0)), area);
+    scroll
 }
 
 fn short_ace_type(t: &str) -> &str {
@@ -1479,46 +1341,28 @@ fn diagnostics_lines(app: &App) -> Vec<Line<'static>> {
     out
 }
 
-fn draw_overlay(f: &mut Frame, app: &App, title: &str, lines: Vec<Line<'static>>) {
-    let area = f.area();
-    let w = area.width.saturating_sub(4).min(110);
-    let h = area.height.saturating_sub(2);
-    let r = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
+/// Draw an overlay box; returns the window of its text shown (kept so the last page is
+/// full), its position in the bottom border.
+fn draw_overlay(f: &mut Frame, app: &App, title: &str, lines: Vec<Line<'static>>) -> Scroll {
+    let r = layout::overlay_area(f.area());
     f.render_widget(Clear, r);
-    let block = Block::default()
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let scroll = Scroll::new(
+        usize::from(app.overlay_scroll),
+        usize::from(r.height.saturating_sub(2)),
+        p.line_count(r.width.saturating_sub(2)),
+    );
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(ACCENT))
         .title(Span::styled(
             format!(" {title} "),
             Style::default().add_modifier(Modifier::BOLD),
         ));
-    let p = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.overlay_scroll, 0));
-    f.render_widget(p, r);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn widths_fill_the_line() {
-        for view in ViewKind::ALL {
-            for w in [80u16, 120, 200] {
-                let ws = column_widths(view.columns(), w);
-                let total: u16 = ws.iter().sum::<u16>() + ws.len() as u16 - 1;
-                assert!(total <= w.max(total), "{view:?} {w}");
-                if w >= 160 {
-                    assert_eq!(total, w, "{view:?} {w}");
-                }
-            }
-        }
+    if let Some(pos) = scroll.position() {
+        block = block.title_bottom(Line::from(format!(" lines {pos} ")).right_aligned());
     }
+    let top = u16::try_from(scroll.top).unwrap_or(u16::MAX);
+    f.render_widget(p.block(block).scroll((top, 0)), r);
+    scroll
 }
