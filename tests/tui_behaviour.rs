@@ -1128,3 +1128,99 @@ fn marks_and_exports_act_on_what_is_shown_and_messages_stay_current() {
     press(&mut app, KeyCode::Enter);
     assert!(screen(&app).contains("] versions"));
 }
+
+#[test]
+fn export_formats_follow_the_extension_or_tab_and_equal_parse_output() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let dir = scratch_dir("export-formats");
+    // Live records only, all of them: the explorer exports what `parse` prints, byte for byte.
+    let mut app = loaded(p.clone(), false);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, ViewKind::Rows);
+    for (ext, format) in [("json", "json"), ("jsonl", "jsonl"), ("csv", "csv")] {
+        let out = dir.join(format!("all.{ext}"));
+        typ(&mut app, "e");
+        ctrl(&mut app, 'u');
+        typ(&mut app, &out.display().to_string());
+        press(&mut app, KeyCode::Enter);
+        assert!(app.prompt.is_none(), "{:?}", app.status);
+        let run = common::run_bitscope([
+            std::ffi::OsStr::new("parse"),
+            std::ffi::OsStr::new("--format"),
+            std::ffi::OsStr::new(format),
+            p.as_os_str(),
+        ]);
+        assert!(run.status.success());
+        let exported = std::fs::read(&out).expect("export written");
+        assert!(exported.len() > 1000, "{ext}");
+        assert!(
+            exported == run.stdout,
+            "{ext} export differs from parse -f {format}"
+        );
+    }
+    // Tab in the prompt cycles the format, and the extension with it.
+    typ(&mut app, "e");
+    ctrl(&mut app, 'u');
+    typ(&mut app, "x.json");
+    let value = |app: &App| app.prompt.as_ref().map(|p| p.input.value().to_string());
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(value(&app).as_deref(), Some("x.jsonl"));
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("as JSON Lines")));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(value(&app).as_deref(), Some("x.csv"));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(value(&app).as_deref(), Some("x.json"));
+    ctrl(&mut app, 'u');
+    typ(&mut app, "notes.txt");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(value(&app).as_deref(), Some("notes.txt.jsonl"));
+    press(&mut app, KeyCode::Esc);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn export_refuses_evidence_devices_and_symlinks_at_the_first_enter() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let dir = scratch_dir("export-refused");
+    let evidence = dir.join("qmgr.db");
+    std::fs::copy(&p, &evidence).expect("copy sample");
+    let before = std::fs::read(&evidence).expect("read");
+    let link = dir.join("link.json");
+    let aside = dir.join("aside.json");
+    std::fs::write(&aside, b"kept").expect("write");
+    std::os::unix::fs::symlink(&aside, &link).expect("symlink");
+    let mut app = loaded(evidence.clone(), false);
+    for (target, why) in [
+        (evidence.clone(), "is one of the evidence files"),
+        (PathBuf::from("/dev/null"), "not a regular file"),
+        (link.clone(), "is a symlink"),
+    ] {
+        typ(&mut app, "e");
+        ctrl(&mut app, 'u');
+        typ(&mut app, &target.display().to_string());
+        press(&mut app, KeyCode::Enter);
+        let st = app.status.clone().expect("status");
+        assert!(st.error && st.text.contains(why), "{target:?}: {}", st.text);
+        assert!(!st.text.contains("Enter again"), "{}", st.text);
+        // A second Enter is refused the same way; nothing is written.
+        press(&mut app, KeyCode::Enter);
+        assert!(app.prompt.is_some());
+        press(&mut app, KeyCode::Esc);
+    }
+    assert_eq!(std::fs::read(&evidence).expect("read"), before);
+    assert_eq!(std::fs::read(&aside).expect("read"), b"kept");
+    assert!(std::fs::symlink_metadata(&link)
+        .expect("link")
+        .file_type()
+        .is_symlink());
+    let _ = std::fs::remove_dir_all(&dir);
+}

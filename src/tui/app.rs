@@ -9,6 +9,8 @@ use crossterm::event::{Event, KeyEvent, MouseButton, MouseEvent, MouseEventKind}
 use tui_input::{Input, InputRequest};
 
 use crate::bits::model::{BitsInfo, Source};
+use crate::output::bits::{Format, RecordWriter};
+use crate::output::{AtomicFile, Protected};
 
 use super::columns::Col;
 use super::display;
@@ -46,6 +48,50 @@ pub struct Prompt {
     pub before: String,
     /// The export path exists and the analyst was told; Enter again replaces it.
     pub overwrite_ok: bool,
+}
+
+/// The formats `e` writes, in the order Tab cycles them (those of `bitscope parse -f`).
+pub const EXPORT_FORMATS: [Format; 3] = [Format::Json, Format::Jsonl, Format::Csv];
+
+/// The export format a path asks for by its extension (JSON when it names none of them).
+pub fn export_format(path: &str) -> Format {
+    let ext = Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    EXPORT_FORMATS
+        .into_iter()
+        .find(|f| ext.as_deref() == Some(f.extension()))
+        .unwrap_or(Format::Json)
+}
+
+/// `path` with its extension replaced by the one of the next export format.
+fn with_next_format(path: &str) -> String {
+    let now = export_format(path);
+    let i = EXPORT_FORMATS.iter().position(|&f| f == now).unwrap_or(0);
+    let next = EXPORT_FORMATS[(i + 1) % EXPORT_FORMATS.len()];
+    let p = Path::new(path);
+    let known = p.extension().is_some_and(|e| {
+        EXPORT_FORMATS
+            .iter()
+            .any(|f| e.eq_ignore_ascii_case(f.extension()))
+    });
+    let stem = if known {
+        path.get(..path.len() - p.extension().map_or(0, |e| e.len() + 1))
+            .unwrap_or(path)
+    } else {
+        path
+    };
+    format!("{stem}.{}", next.extension())
+}
+
+/// A format's name as the status line says it.
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Json => "JSON",
+        Format::Jsonl => "JSON Lines",
+        Format::Csv => "CSV",
+        Format::Timeline => "timeline JSONL",
+    }
 }
 
 /// Side effects the run loop performs with the terminal (so tests can see them instead).
@@ -846,6 +892,12 @@ impl App {
                 let overwrite_ok = p.overwrite_ok;
                 self.finish_export(&path, overwrite_ok);
             }
+            (Action::CycleFormat, PromptKind::Export) => {
+                let next = with_next_format(p.input.value());
+                p.input = Input::new(next);
+                p.overwrite_ok = false;
+                self.say_export_target();
+            }
             (Action::Cancel, PromptKind::Export) => {
                 self.prompt = None;
                 self.set_status("export cancelled", false);
@@ -927,6 +979,12 @@ impl App {
             before: String::new(),
             overwrite_ok: false,
         });
+        self.say_export_target();
+    }
+
+    /// What the export prompt will write: how many records, which, and in which format.
+    fn say_export_target(&mut self) {
+        let n = self.export_records().len();
         let what = if self.store.mark_count > 0 {
             "marked"
         } else if self.screen != Screen::Table {
@@ -934,8 +992,16 @@ impl App {
         } else {
             "shown"
         };
+        let format = self
+            .prompt
+            .as_ref()
+            .map_or(Format::Json, |p| export_format(p.input.value()));
         self.set_status(
-            format!("export {n} {what} record{} as JSON to:", plural(n)),
+            format!(
+                "export {n} {what} record{} as {} (Tab: JSON, JSONL, CSV) to:",
+                plural(n),
+                format_name(format)
+            ),
             false,
         );
     }
@@ -946,27 +1012,37 @@ impl App {
             return;
         }
         let target = PathBuf::from(path);
+        let inputs = self.inputs();
+        let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        let protected = Protected::of(&input_refs);
+        let shown = display::escape(path).into_owned();
+        // A path the export may never replace (evidence, device, FIFO, symlink) is refused at
+        // once, not offered for replacing.
+        if let Err(e) = crate::output::atomic::check_target(&target, &protected) {
+            self.set_status(format!("export to {shown}: {e}; type another path"), true);
+            return;
+        }
         if target.exists() && !overwrite_ok {
             if let Some(p) = self.prompt.as_mut() {
                 p.overwrite_ok = true;
             }
             self.set_status(
-                format!("{path} exists: Enter again replaces it, Esc cancels"),
+                format!("{shown} exists: Enter again replaces it, Esc cancels"),
                 true,
             );
             return;
         }
         let set = self.export_records();
-        let records: Vec<BitsInfo> = set
-            .iter()
-            .map(|&i| self.store.rec(i).info.clone())
-            .collect();
-        let mut buf = Vec::new();
-        let inputs = self.inputs();
-        let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-        let result =
-            crate::output::bits::write(&records, crate::output::bits::Format::Json, &mut buf)
-                .and_then(|()| crate::output::write_file_atomic(&target, &buf, &input_refs));
+        let format = export_format(path);
+        // The same writer as `bitscope parse -o`: a temporary file renamed into place, the
+        // evidence checked again just before.
+        let result = AtomicFile::create(&target, &protected).and_then(|file| {
+            let mut w = RecordWriter::new(file, format)?;
+            for &i in &set {
+                w.write(&self.store.rec(i).info)?;
+            }
+            w.finish()?.commit()
+        });
         match result {
             Ok(()) => {
                 self.prompt = None;
@@ -974,15 +1050,16 @@ impl App {
                 let full = std::path::absolute(&target).unwrap_or(target);
                 self.set_status(
                     format!(
-                        "exported {} record{} to {}",
-                        records.len(),
-                        plural(records.len()),
+                        "exported {} record{} as {} to {}",
+                        set.len(),
+                        plural(set.len()),
+                        format_name(format),
                         display::escape(&full.display().to_string())
                     ),
                     false,
                 );
             }
-            Err(e) => self.set_status(format!("export to {path} failed: {e}"), true),
+            Err(e) => self.set_status(format!("export to {shown} failed: {e}"), true),
         }
     }
 

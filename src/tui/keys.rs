@@ -74,6 +74,8 @@ pub enum Action {
     ToggleSource,
     NextField,
     PrevField,
+    /// The export prompt's next format (the path's extension follows).
+    CycleFormat,
     // Prompt editing.
     Confirm,
     Cancel,
@@ -417,7 +419,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('e')],
         action: Action::Export,
         hint: "export",
-        help: "export the marked rows (or all rows shown) as a JSON array of BitsInfo",
+        help: "export the marked rows (or the record viewed, or all rows shown) as JSON, JSONL or CSV, as `bitscope parse` writes them",
     },
     Binding {
         ctxs: VIEWS,
@@ -490,6 +492,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Cancel,
         hint: "cancel",
         help: "cancel (the filter goes back to what it was)",
+    },
+    Binding {
+        ctxs: PROMPT,
+        keys: &[code(KeyCode::Tab)],
+        action: Action::CycleFormat,
+        hint: "",
+        help: "export: next format, JSON → JSONL → CSV (the extension follows; a typed .json, .jsonl or .csv chooses too)",
     },
     Binding {
         ctxs: PROMPT,
