@@ -1224,3 +1224,77 @@ fn export_refuses_evidence_devices_and_symlinks_at_the_first_enter() {
         .is_symlink());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Draw a frame as the run loop does (the app keeps what was drawn), and return it as text.
+fn frame(app: &mut App) -> String {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut t = Terminal::new(TestBackend::new(app.width, app.height)).expect("terminal");
+    let mut rendered = Default::default();
+    t.draw(|f| rendered = bitscope::tui::ui::draw(f, app))
+        .expect("draw");
+    app.rendered = rendered;
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn help_pages_stop_at_the_last_full_page_and_say_where() {
+    let mut app = synthetic_app(1);
+    app.resize(80, 24);
+    typ(&mut app, "?");
+    let first = frame(&mut app);
+    // 22 rows, 20 of text inside the border: the position shows in the bottom border.
+    let total = app.rendered.overlay.expect("overlay drawn").total;
+    assert!(total > 40, "{total}");
+    assert!(first.contains(&format!("lines 1–20 of {total}")), "{first}");
+    for _ in 0..50 {
+        press(&mut app, KeyCode::PageDown);
+        frame(&mut app);
+    }
+    let last = frame(&mut app);
+    assert!(
+        last.contains(&format!("lines {}–{total} of {total}", total - 19)),
+        "{last}"
+    );
+    // The last page is full: the box's last text row holds the help's last line.
+    let rows: Vec<&str> = last.lines().collect();
+    let inside = |r: &str| r.trim().trim_matches('│').trim().to_string();
+    assert!(!inside(rows[21]).is_empty(), "{last}");
+    // One PgUp goes back exactly one page from there (no hidden overshoot).
+    press(&mut app, KeyCode::PageUp);
+    let up = frame(&mut app);
+    assert!(
+        up.contains(&format!("lines {}–{} of {total}", total - 39, total - 20)),
+        "{up}"
+    );
+    press(&mut app, KeyCode::End);
+    assert!(frame(&mut app).contains(&format!("of {total}")));
+    assert_eq!(usize::from(app.overlay_scroll), total - 20);
+    press(&mut app, KeyCode::Home);
+    assert!(frame(&mut app).contains(&format!("lines 1–20 of {total}")));
+}
+
+#[test]
+fn detail_scrolls_back_from_its_end_at_once() {
+    let mut app = synthetic_app(1);
+    app.resize(80, 12);
+    press(&mut app, KeyCode::Enter);
+    frame(&mut app);
+    press(&mut app, KeyCode::End);
+    let end = frame(&mut app);
+    let s = app.rendered.detail.expect("detail drawn");
+    assert_eq!(s.top, s.max_top());
+    assert!(end.contains(&format!("of {}", s.total)), "{end}");
+    // One step up from the end moves the text one line (G did not overshoot).
+    press(&mut app, KeyCode::Up);
+    frame(&mut app);
+    assert_eq!(app.rendered.detail.map(|d| d.top), Some(s.max_top() - 1));
+}

@@ -498,8 +498,12 @@ impl App {
                     self.overlay = Some(Overlay::Help);
                     self.overlay_scroll = 0;
                 }
-                Action::Up => self.overlay_scroll = self.overlay_scroll.saturating_sub(1),
-                Action::Down => self.overlay_scroll = self.overlay_scroll.saturating_add(1),
+                Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom => self.scroll_overlay(action),
                 _ => {}
             }
             return;
@@ -675,6 +679,23 @@ impl App {
             _ => {}
         }
         self.clamp_all();
+    }
+
+    /// Scroll the overlay's text, never past its last page (as the last frame measured it).
+    fn scroll_overlay(&mut self, action: Action) {
+        let shown = self.rendered.overlay;
+        let page = shown.map_or(1, |s| s.page.max(1));
+        let max = shown.map_or(usize::MAX, |s| s.max_top());
+        let top = usize::from(self.overlay_scroll).min(max);
+        let top = match action {
+            Action::Up => top.saturating_sub(1),
+            Action::Down => top.saturating_add(1),
+            Action::PageUp => top.saturating_sub(page),
+            Action::PageDown => top.saturating_add(page),
+            Action::Top => 0,
+            _ => max,
+        };
+        self.overlay_scroll = u16::try_from(top.min(max)).unwrap_or(u16::MAX);
     }
 
     /// Replace the status with what a toggle did and how many rows it left.
