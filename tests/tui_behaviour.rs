@@ -1298,3 +1298,46 @@ fn detail_scrolls_back_from_its_end_at_once() {
     frame(&mut app);
     assert_eq!(app.rendered.detail.map(|d| d.top), Some(s.max_top() - 1));
 }
+
+#[test]
+fn an_orphan_files_detail_shows_no_job_values() {
+    use bitscope::bits::model::{BitsInfo, Source, SourceKind};
+    let mut app = App::new(Options::default());
+    app.resize(120, 60);
+    let orphan = BitsInfo {
+        file_id: "{CCCCCCCC-0000-0000-0000-000000000003}".into(),
+        url: "https://example.com/orphan.bin".into(),
+        full_path: r"C:\Temp\orphan.bin".into(),
+        file_source: Some(Source {
+            evidence: "qmgr.db".into(),
+            offset: 0x2000,
+            length: 0x80,
+            kind: SourceKind::Live,
+            ..Source::default()
+        }),
+        ..BitsInfo::default()
+    };
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(vec![orphan]),
+    });
+    press(&mut app, KeyCode::Tab); // the files view holds it
+    press(&mut app, KeyCode::Enter);
+    let s = frame(&mut app);
+    assert!(s.contains("orphan file record"), "{s}");
+    let line = |label: &str| {
+        s.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert!(line("errors").trim_end().ends_with('—'), "{s}");
+    assert!(line("type/state").trim_end().ends_with('—'), "{s}");
+    assert!(!s.contains("timeout 0 s"), "{s}");
+    // The file's own values stay.
+    assert!(
+        line("url").contains("https://example.com/orphan.bin"),
+        "{s}"
+    );
+}

@@ -779,14 +779,27 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
     }
 
     out.push(section("Job"));
-    out.push(kv("job id", &r.job_id));
-    out.push(kv("name", &r.job_name));
-    out.push(kv("description", &r.job_description));
+    // A file record no job claims (an orphan) has no job values: each shows `—`, never a
+    // default such as `errors 0 · timeout 0 s` that reads like evidence.
+    let no_job = r.job_source.is_none() && r.job_id.is_empty();
+    if no_job {
+        out.push(Line::from(Span::styled(
+            "no job record holds this file (an orphan file record)",
+            Style::default().fg(CARVED),
+        )));
+    }
+    let job = |v: String| if no_job { "—".to_string() } else { v };
+    out.push(kv("job id", &job(r.job_id.clone())));
+    out.push(kv("name", &job(r.job_name.clone())));
+    out.push(kv("description", &job(r.job_description.clone())));
     out.push(kv(
         "type/state",
-        &format!("{} · {} · priority {}", r.job_type, r.job_state, r.priority),
+        &job(format!(
+            "{} · {} · priority {}",
+            r.job_type, r.job_state, r.priority
+        )),
     ));
-    out.push(kv("notify flags", &r.flags));
+    out.push(kv("notify flags", &job(r.flags.clone())));
     let cmd_style = if r.job_command.is_empty() {
         Style::default()
     } else {
@@ -794,25 +807,25 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
     };
     out.push(Line::from(vec![
         label("notify command"),
-        esc_styled(&r.job_command, cmd_style),
+        esc_styled(&job(r.job_command.clone()), cmd_style),
     ]));
     out.push(Line::from(vec![
         label("notify args"),
-        esc_styled(&r.job_arguments, cmd_style),
+        esc_styled(&job(r.job_arguments.clone()), cmd_style),
     ]));
-    out.push(kv("notify program", &r.target_path));
-    out.push(kv("created", &r.created));
-    out.push(kv("modified", &r.modified));
-    out.push(kv("completed", &r.completed));
-    out.push(kv("expiration", &r.expiration));
+    out.push(kv("notify program", &job(r.target_path.clone())));
+    out.push(kv("created", &job(r.created.clone())));
+    out.push(kv("modified", &job(r.modified.clone())));
+    out.push(kv("completed", &job(r.completed.clone())));
+    out.push(kv("expiration", &job(r.expiration.clone())));
     out.push(kv(
         "errors",
-        &format!(
+        &job(format!(
             "{} · transient {} · timeout {} s · retry delay {} s",
             r.error_count, r.transient_error_count, r.timeout, r.retry_delay
-        ),
+        )),
     ));
-    out.push(kv("http method", &r.http_method));
+    out.push(kv("http method", &job(r.http_method.clone())));
 
     out.push(section("File"));
     out.push(kv("file id", &r.file_id));
