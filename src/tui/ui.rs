@@ -1005,6 +1005,28 @@ fn utf16_char(lo: u8, hi: u8) -> char {
     }
 }
 
+/// The inspector's UTF-16 reading of the bytes at the cursor, one cell per code unit: ASCII
+/// and the letters of the Latin, Greek and Cyrillic blocks as themselves, anything else `·`
+/// (the bytes are beside it). Bytes that are not text read as CJK, combining marks or
+/// unassigned code points, whose width terminals disagree on: one such character at the
+/// right edge shifted the line and left a stale `"` there.
+fn utf16_preview(units: &[u16]) -> String {
+    char::decode_utf16(units.iter().copied())
+        .map(|c| match c.map(|c| (c, c as u32)) {
+            Ok((
+                c,
+                0x20..=0x7E
+                | 0xC0..=0x24F
+                | 0x391..=0x3A1
+                | 0x3A3..=0x3A9
+                | 0x3B1..=0x3C9
+                | 0x400..=0x45F,
+            )) if c != '\u{D7}' && c != '\u{F7}' => c,
+            _ => '·',
+        })
+        .collect()
+}
+
 fn draw_hex(f: &mut Frame, app: &App, area: Rect) {
     let (hex_area, insp_area) = hex_split(area);
     let h = &app.hex;
@@ -1190,7 +1212,7 @@ fn inspector_lines(app: &App) -> Vec<Line<'static>> {
                 .take_while(|&u| u != 0)
                 .take(16)
                 .collect();
-            format!("\"{}\"", String::from_utf16_lossy(&units))
+            format!("\"{}\"", utf16_preview(&units))
         }),
     ];
     for (k, v) in kvs {
@@ -1378,4 +1400,24 @@ fn draw_overlay(f: &mut Frame, app: &App, title: &str, lines: Vec<Line<'static>>
     let top = u16::try_from(scroll.top).unwrap_or(u16::MAX);
     f.render_widget(p.block(block).scroll((top, 0)), r);
     scroll
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_preview_is_one_narrow_cell_per_unit() {
+        // Every code unit, alone and after a high surrogate: one cell each, no combining
+        // mark, no wide or hidden character.
+        for u in 0..=u16::MAX {
+            for units in [vec![u], vec![0xD800, u]] {
+                let p = utf16_preview(&units);
+                assert_eq!(display::width(&p), p.chars().count(), "{units:x?}");
+                assert!(!display::has_hidden(&p), "{units:x?}");
+                assert!(p.chars().count() <= units.len(), "{units:x?}");
+            }
+        }
+        assert_eq!(utf16_preview(&[0x41, 0xE9, 0x0301, 0x4E2D, 0x416]), "Aé··Ж");
+    }
 }
