@@ -1341,3 +1341,112 @@ fn an_orphan_files_detail_shows_no_job_values() {
         "{s}"
     );
 }
+
+#[test]
+fn column_chooser_hides_and_reorders_and_the_table_scrolls_sideways() {
+    let mut app = synthetic_app(3);
+    app.resize(160, 30);
+    let header = |app: &mut App| frame(app).lines().nth(2).unwrap_or_default().to_string();
+    let h = header(&mut app);
+    assert!(h.contains("URL") && h.contains("Owner"), "{h}");
+    // C opens the chooser on this table's columns; Space hides the one under the cursor.
+    typ(&mut app, "C");
+    let s = frame(&mut app);
+    assert!(s.contains("[x] Flags") && s.contains("[x] URL"), "{s}");
+    let choice = app.store.column_choice(app.view);
+    let owner = choice
+        .iter()
+        .position(|&(c, _)| c == Col::Owner)
+        .expect("owner column");
+    for _ in 0..owner {
+        press(&mut app, KeyCode::Down);
+    }
+    typ(&mut app, " ");
+    assert!(frame(&mut app).contains("[ ] Owner"));
+    // K moves the column under the cursor up: URL before Job name.
+    let url = choice
+        .iter()
+        .position(|&(c, _)| c == Col::Url)
+        .expect("url");
+    let name = choice
+        .iter()
+        .position(|&(c, _)| c == Col::Name)
+        .expect("name");
+    assert!(name < url);
+    press(&mut app, KeyCode::Home);
+    for _ in 0..url {
+        press(&mut app, KeyCode::Down);
+    }
+    for _ in 0..(url - name) {
+        typ(&mut app, "K");
+    }
+    press(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none());
+    let h = header(&mut app);
+    assert!(!h.contains("Owner"), "{h}");
+    let (u, n) = (
+        h.find("URL").expect("URL"),
+        h.find("Job name").expect("name"),
+    );
+    assert!(u < n, "{h}");
+    assert_eq!(
+        app.store
+            .columns(app.view)
+            .iter()
+            .position(|&c| c == Col::Url),
+        Some(name + 1)
+    );
+    // Hiding every column is refused.
+    typ(&mut app, "C");
+    let n = app.store.column_choice(app.view).len();
+    for i in 0..n {
+        press(&mut app, KeyCode::Home);
+        for _ in 0..i {
+            press(&mut app, KeyCode::Down);
+        }
+        if app.store.column_choice(app.view)[i].1 {
+            typ(&mut app, " ");
+        }
+    }
+    assert_eq!(
+        app.store.columns(app.view).len(),
+        2,
+        "the mark column and one more"
+    );
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("one column")));
+    press(&mut app, KeyCode::Esc);
+
+    // Sideways: at 60 columns some give way, ▶ says so; > scrolls, ◀ says columns lie left.
+    let mut app = synthetic_app(3);
+    app.resize(60, 24);
+    let h = header(&mut app);
+    assert!(h.ends_with('▶'), "{h}");
+    assert!(h.contains("Flags"), "{h}");
+    let mut steps = 0;
+    while app.table_columns().1.iter().filter(|&&w| w == 0).count() > 0 && steps < 20 {
+        typ(&mut app, ">");
+        steps += 1;
+        let (cols, widths) = app.table_columns();
+        let first = app.store.view(app.view).first_col;
+        if !bitscope::tui::layout::columns_off_screen(&cols, first, &widths).1 {
+            break;
+        }
+    }
+    let h = header(&mut app);
+    assert!(h.starts_with('◀'), "{h}");
+    assert!(!h.contains("Flags"), "{h}");
+    assert!(h.contains("Evidence"), "the last column is reached: {h}");
+    assert!(!h.ends_with('▶'), "{h}");
+    // > stops once nothing lies right; < goes back to the start.
+    let first = app.store.view(app.view).first_col;
+    typ(&mut app, ">");
+    assert_eq!(app.store.view(app.view).first_col, first);
+    for _ in 0..first {
+        typ(&mut app, "<");
+    }
+    let h = header(&mut app);
+    assert!(h.contains("Flags") && !h.starts_with('◀'), "{h}");
+}

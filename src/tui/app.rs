@@ -32,6 +32,8 @@ pub enum Screen {
 pub enum Overlay {
     Help,
     Diagnostics,
+    /// The column chooser of the current table.
+    Columns,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,6 +217,8 @@ pub struct App {
     hex_return: Screen,
     pub overlay: Option<Overlay>,
     pub overlay_scroll: u16,
+    /// The column chooser's cursor (index into the view's column choice).
+    pub chooser: usize,
     pub prompt: Option<Prompt>,
     pub filter_text: String,
     pub status: Option<Status>,
@@ -253,6 +257,7 @@ impl App {
             hex_return: Screen::Table,
             overlay: None,
             overlay_scroll: 0,
+            chooser: 0,
             prompt: None,
             filter_text: String::new(),
             status: None,
@@ -491,6 +496,10 @@ impl App {
             return;
         }
         if let Some(ov) = self.overlay {
+            if ov == Overlay::Columns && action != Action::Back && action != Action::Help {
+                self.update_chooser(action);
+                return;
+            }
             match action {
                 Action::Back => self.overlay = None,
                 Action::Help if ov == Overlay::Help => self.overlay = None,
@@ -576,8 +585,7 @@ impl App {
             Action::OpenHex => self.open_hex(Screen::Table),
             Action::SortColumnLeft | Action::SortColumnRight => {
                 // Only to columns on screen, and never the mark column (it has no title).
-                let cols = self.view.columns();
-                let widths = layout::column_widths(cols, self.width);
+                let (cols, widths) = self.table_columns();
                 let n = cols.len();
                 let usable = |i: usize| widths[i] > 0 && cols[i] != Col::Mark;
                 let v = self.store.view_mut(self.view);
@@ -597,8 +605,7 @@ impl App {
             Action::Sort => {
                 // The cursor starts on the untitled mark column (or one left out at this
                 // width): sort by the first column on screen instead.
-                let cols = self.view.columns();
-                let widths = layout::column_widths(cols, self.width);
+                let (cols, widths) = self.table_columns();
                 let cur = self.store.view(self.view).col_cursor;
                 if widths.get(cur).is_none_or(|&w| w == 0) || cols[cur] == Col::Mark {
                     if let Some(i) =
@@ -607,13 +614,32 @@ impl App {
                         self.store.view_mut(self.view).col_cursor = i;
                     }
                 }
-                let col = self.view.columns()[self.store.view(self.view).col_cursor];
+                let cur = self.store.view(self.view).col_cursor;
+                let Some(&col) = cols.get(cur) else {
+                    return;
+                };
                 let v = self.store.view_mut(self.view);
                 v.sort = match v.sort {
                     Some((c, desc)) if c == col => Some((c, !desc)),
                     _ => Some((col, false)),
                 };
                 self.store.resort(self.view);
+            }
+            Action::ScrollLeft => {
+                let v = self.store.view_mut(self.view);
+                v.first_col = v.first_col.saturating_sub(1);
+            }
+            Action::ScrollRight => {
+                // Only while something lies off screen to the right.
+                let (cols, widths) = self.table_columns();
+                let first = self.store.view(self.view).first_col;
+                if layout::columns_off_screen(&cols, first, &widths).1 {
+                    self.store.view_mut(self.view).first_col = first + 1;
+                }
+            }
+            Action::Columns => {
+                self.overlay = Some(Overlay::Columns);
+                self.chooser = 0;
             }
             Action::SortReset => {
                 self.store.view_mut(self.view).sort = None;
@@ -696,6 +722,50 @@ impl App {
             _ => max,
         };
         self.overlay_scroll = u16::try_from(top.min(max)).unwrap_or(u16::MAX);
+    }
+
+    /// The current table's columns and their widths on screen (0: off screen).
+    pub fn table_columns(&self) -> (Vec<Col>, Vec<u16>) {
+        let cols = self.store.columns(self.view);
+        let first = self.store.view(self.view).first_col;
+        let widths = layout::scrolled_widths(&cols, first, self.width);
+        (cols, widths)
+    }
+
+    /// The column chooser: move its cursor, show or hide the column under it, or move that
+    /// column up or down the order.
+    fn update_chooser(&mut self, action: Action) {
+        let mut choice = self.store.column_choice(self.view);
+        let n = choice.len();
+        let i = self.chooser.min(n.saturating_sub(1));
+        match action {
+            Action::Up => self.chooser = i.saturating_sub(1),
+            Action::Down => self.chooser = (i + 1).min(n.saturating_sub(1)),
+            Action::Top => self.chooser = 0,
+            Action::Bottom => self.chooser = n.saturating_sub(1),
+            Action::ToggleColumn => {
+                if let Some(c) = choice.get_mut(i) {
+                    c.1 = !c.1;
+                }
+                if !self.store.set_column_choice(self.view, choice) {
+                    self.set_status("one column at least stays shown", true);
+                }
+            }
+            Action::MoveColumnUp | Action::MoveColumnDown => {
+                let j = if action == Action::MoveColumnUp {
+                    i.checked_sub(1)
+                } else {
+                    Some(i + 1).filter(|&j| j < n)
+                };
+                if let Some(j) = j {
+                    choice.swap(i, j);
+                    self.store.set_column_choice(self.view, choice);
+                    self.chooser = j;
+                }
+            }
+            _ => {}
+        }
+        self.clamp_all();
     }
 
     /// Replace the status with what a toggle did and how many rows it left.
@@ -832,7 +902,7 @@ impl App {
         }
         if m.row == body.y {
             // Header: choose that column and sort by it.
-            let widths = layout::column_widths(self.view.columns(), body.width);
+            let (_, widths) = self.table_columns();
             if let Some(i) = layout::column_at(&widths, body.x, m.column) {
                 self.store.view_mut(self.view).col_cursor = i;
                 self.update_table(Action::Sort);

@@ -74,6 +74,16 @@ pub enum Action {
     ToggleSource,
     NextField,
     PrevField,
+    /// Scroll the table one column left / right (columns wider than the screen).
+    ScrollLeft,
+    ScrollRight,
+    /// Open the column chooser.
+    Columns,
+    /// Column chooser: show or hide the column under the cursor.
+    ToggleColumn,
+    /// Column chooser: move the column under the cursor up / down the order.
+    MoveColumnUp,
+    MoveColumnDown,
     /// The export prompt's next format (the path's extension follows).
     CycleFormat,
     // Prompt editing.
@@ -235,14 +245,35 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[code(KeyCode::Up), k('k')],
         action: Action::Up,
         hint: "",
-        help: "scroll up",
+        help: "scroll up (column chooser: previous column)",
     },
     Binding {
         ctxs: &[Overlay],
         keys: &[code(KeyCode::Down), k('j')],
         action: Action::Down,
         hint: "",
-        help: "scroll down",
+        help: "scroll down (column chooser: next column)",
+    },
+    Binding {
+        ctxs: &[Overlay],
+        keys: &[k(' ')],
+        action: Action::ToggleColumn,
+        hint: "",
+        help: "column chooser: show or hide the column",
+    },
+    Binding {
+        ctxs: &[Overlay],
+        keys: &[k('K')],
+        action: Action::MoveColumnUp,
+        hint: "",
+        help: "column chooser: move the column up (left in the table)",
+    },
+    Binding {
+        ctxs: &[Overlay],
+        keys: &[k('J')],
+        action: Action::MoveColumnDown,
+        hint: "",
+        help: "column chooser: move the column down (right in the table)",
     },
     Binding {
         ctxs: VIEWS,
@@ -339,17 +370,38 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         ctxs: TABLE,
-        keys: &[code(KeyCode::Left), k('h'), k('<')],
+        keys: &[code(KeyCode::Left), k('h')],
         action: Action::SortColumnLeft,
         hint: "",
         help: "choose the column to the left (for sorting)",
     },
     Binding {
         ctxs: TABLE,
-        keys: &[code(KeyCode::Right), k('l'), k('>')],
+        keys: &[code(KeyCode::Right), k('l')],
         action: Action::SortColumnRight,
         hint: "",
         help: "choose the column to the right (for sorting)",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('<')],
+        action: Action::ScrollLeft,
+        hint: "",
+        help: "scroll the table one column left (◀ in the header: columns lie left)",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('>')],
+        action: Action::ScrollRight,
+        hint: "",
+        help: "scroll the table one column right (▶ in the header: columns lie right or gave way)",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('C')],
+        action: Action::Columns,
+        hint: "",
+        help: "column chooser: show, hide and reorder this table's columns",
     },
     Binding {
         ctxs: TABLE,

@@ -148,6 +148,37 @@ pub fn column_widths(cols: &[Col], width: u16) -> Vec<u16> {
     out
 }
 
+/// Column widths with the table scrolled `first` columns to the right: the mark column
+/// stays (it is pinned), the `first` columns after it are left out (width 0), and the rest
+/// share the line as [`column_widths`] shares it.
+pub fn scrolled_widths(cols: &[Col], first: usize, width: u16) -> Vec<u16> {
+    let on: Vec<usize> = scrollable(cols).skip(first).collect();
+    let pinned: Vec<usize> = (0..cols.len()).filter(|&i| cols[i] == Col::Mark).collect();
+    let mut keep: Vec<usize> = pinned.into_iter().chain(on).collect();
+    keep.sort_unstable();
+    let sub: Vec<Col> = keep.iter().map(|&i| cols[i]).collect();
+    let mut out = vec![0u16; cols.len()];
+    for (&i, w) in keep.iter().zip(column_widths(&sub, width)) {
+        out[i] = w;
+    }
+    out
+}
+
+/// Indices of the columns that scroll (all but the mark column).
+fn scrollable(cols: &[Col]) -> impl Iterator<Item = usize> + '_ {
+    (0..cols.len()).filter(|&i| cols[i] != Col::Mark)
+}
+
+/// Do columns lie off screen (left, right) with these widths from [`scrolled_widths`]?
+/// Left: the table is scrolled. Right: a column past the scroll has no room (it gives way by
+/// priority, wherever it stands, and scrolling right makes room for it).
+pub fn columns_off_screen(cols: &[Col], first: usize, widths: &[u16]) -> (bool, bool) {
+    let right = scrollable(cols)
+        .skip(first)
+        .any(|i| widths.get(i).is_none_or(|&w| w == 0));
+    (first > 0, right)
+}
+
 /// The column whose cells span `x`, given the widths drawn from `left` (one cell between
 /// columns; a width of 0 is a column left out).
 pub fn column_at(widths: &[u16], left: u16, x: u16) -> Option<usize> {
@@ -263,6 +294,23 @@ mod tests {
         assert_eq!(column_at(&ws, 0, 2), Some(1));
         assert_eq!(column_at(&ws, 0, 13), Some(3));
         assert_eq!(column_at(&ws, 0, 37), None);
+    }
+
+    #[test]
+    fn scrolling_pins_the_mark_column_and_says_what_lies_off_screen() {
+        let cols = [Col::Mark, Col::Flags, Col::Kind, Col::Url, Col::Evidence];
+        // 1 + 10 + 10 + 24 + 16 + 4 spaces = 65: everything fits at 80.
+        let ws = scrolled_widths(&cols, 0, 80);
+        assert_eq!(ws.iter().filter(|&&w| w > 0).count(), 5);
+        assert_eq!(columns_off_screen(&cols, 0, &ws), (false, false));
+        // At 50, Evidence (priority 50) gives way; the URL (90) stays and takes what is left.
+        let ws = scrolled_widths(&cols, 0, 50);
+        assert_eq!(ws, vec![1, 10, 10, 26, 0]);
+        assert_eq!(columns_off_screen(&cols, 0, &ws), (false, true));
+        // Scrolled two columns: Flags and Kind are off to the left, the rest fit.
+        let ws = scrolled_widths(&cols, 2, 50);
+        assert_eq!(ws, vec![1, 0, 0, 29, 18]);
+        assert_eq!(columns_off_screen(&cols, 2, &ws), (true, false));
     }
 
     #[test]

@@ -457,6 +457,12 @@ pub struct View {
     pub sort: Option<(Col, bool)>,
     /// The column chosen for sorting (index into the view's columns).
     pub col_cursor: usize,
+    /// The columns the analyst chose (column chooser): every column the view offers but the
+    /// mark column, in order, shown or not; `None` keeps the view's own.
+    pub chosen: Option<Vec<(Col, bool)>>,
+    /// Horizontal scroll: how many of the columns shown (the mark column aside) lie off
+    /// screen to the left.
+    pub first_col: usize,
     /// The last ascending order computed: (column, item count then, order).
     asc_cache: Option<(Col, usize, Vec<u32>)>,
     /// Selected position in `shown`, and the first row on screen.
@@ -467,6 +473,53 @@ pub struct View {
 impl View {
     pub fn selected_item(&self) -> Option<u32> {
         self.shown.get(self.sel).copied()
+    }
+}
+
+/// The mark column stays first and on; the chooser orders and hides the others.
+impl Store {
+    /// The columns a view shows, in order: the mark column, then those chosen.
+    pub fn columns(&self, k: ViewKind) -> Vec<Col> {
+        let mut out = vec![Col::Mark];
+        out.extend(
+            self.column_choice(k)
+                .into_iter()
+                .filter(|&(_, on)| on)
+                .map(|(c, _)| c),
+        );
+        out
+    }
+
+    /// Every column a view offers but the mark column, in the chosen order, shown or not.
+    pub fn column_choice(&self, k: ViewKind) -> Vec<(Col, bool)> {
+        match &self.view(k).chosen {
+            Some(c) => c.clone(),
+            None => k
+                .columns()
+                .iter()
+                .filter(|&&c| c != Col::Mark)
+                .map(|&c| (c, true))
+                .collect(),
+        }
+    }
+
+    /// Apply a new column choice, keeping the sort cursor on the column it was on (or the
+    /// first) and the horizontal scroll within the columns shown. At least one column
+    /// stays shown: a choice hiding every one is refused (false).
+    pub fn set_column_choice(&mut self, k: ViewKind, choice: Vec<(Col, bool)>) -> bool {
+        if !choice.iter().any(|&(_, on)| on) {
+            return false;
+        }
+        let before = self.columns(k);
+        let at = before.get(self.view(k).col_cursor).copied();
+        self.view_mut(k).chosen = Some(choice);
+        let after = self.columns(k);
+        let v = self.view_mut(k);
+        v.col_cursor = at
+            .and_then(|c| after.iter().position(|&x| x == c))
+            .unwrap_or(0);
+        v.first_col = v.first_col.min(after.len().saturating_sub(2));
+        true
     }
 }
 
@@ -519,16 +572,22 @@ impl Store {
     pub fn clear(&mut self) {
         let query = std::mem::take(&mut self.query);
         let (cf, so) = (self.carved_filter, self.suspicious_only);
-        let cursors: Vec<(Option<(Col, bool)>, usize)> =
-            self.views.iter().map(|v| (v.sort, v.col_cursor)).collect();
+        type Kept = (Option<(Col, bool)>, usize, Option<Vec<(Col, bool)>>, usize);
+        let kept: Vec<Kept> = self
+            .views
+            .iter_mut()
+            .map(|v| (v.sort, v.col_cursor, v.chosen.take(), v.first_col))
+            .collect();
         *self = Store::default();
         self.compiled = compile(&query);
         self.query = query;
         self.carved_filter = cf;
         self.suspicious_only = so;
-        for (v, (sort, cc)) in self.views.iter_mut().zip(cursors) {
+        for (v, (sort, cc, chosen, first)) in self.views.iter_mut().zip(kept) {
             v.sort = sort;
             v.col_cursor = cc;
+            v.chosen = chosen;
+            v.first_col = first;
         }
     }
 

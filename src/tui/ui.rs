@@ -19,7 +19,7 @@ use super::app::{plural, App, Overlay, PromptKind, Screen, SourceSel};
 use super::columns::{human_size, short_sid, Col};
 use super::display;
 use super::keys;
-use super::layout::{self, areas, column_widths, hex_split, Rendered, Scroll};
+use super::layout::{self, areas, hex_split, Rendered, Scroll};
 use super::matcher;
 use super::query::Field;
 use super::store::{distinct_warnings, flag_codes, Item, Rec, Store, ViewKind, SUSP_REASONS};
@@ -210,6 +210,12 @@ pub fn draw(f: &mut Frame, app: &App) -> Rendered {
     draw_footer(f, app, a.footer);
     out.overlay = match app.overlay {
         Some(Overlay::Help) => Some(draw_overlay(f, app, "Keys (? or Esc closes)", help_lines())),
+        Some(Overlay::Columns) => Some(draw_overlay(
+            f,
+            app,
+            "Columns (Space show/hide · K/J move · Esc closes)",
+            chooser_lines(app),
+        )),
         Some(Overlay::Diagnostics) => Some(draw_overlay(
             f,
             app,
@@ -484,8 +490,8 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
 
 fn draw_table(f: &mut Frame, app: &App, area: Rect) {
     let view = app.store.view(app.view);
-    let all_cols = app.view.columns();
-    let all_widths = column_widths(all_cols, area.width);
+    let (all_cols, all_widths) = app.table_columns();
+    let (left, right) = layout::columns_off_screen(&all_cols, view.first_col, &all_widths);
     // Only the columns that fit (see column_widths); `i` stays the index into all columns.
     let on: Vec<usize> = (0..all_cols.len()).filter(|&i| all_widths[i] > 0).collect();
     let cols: Vec<Col> = on.iter().map(|&i| all_cols[i]).collect();
@@ -504,6 +510,10 @@ fn draw_table(f: &mut Frame, app: &App, area: Rect) {
             _ => "",
         };
         let mut style = Style::default().add_modifier(Modifier::BOLD);
+        if c == Col::Mark && left {
+            // Columns lie off screen to the left (< scrolls back).
+            return Line::from(Span::styled("◀", style.fg(ACCENT)));
+        }
         if i == view.col_cursor {
             style = style.fg(Color::Black).bg(ACCENT);
         }
@@ -530,6 +540,12 @@ fn draw_table(f: &mut Frame, app: &App, area: Rect) {
         .header(header)
         .column_spacing(1);
     f.render_widget(table, area);
+    if right && area.width > 0 && area.height > 0 {
+        // Columns lie off screen to the right, or gave way (> scrolls to them).
+        let at = Rect::new(area.x + area.width - 1, area.y, 1, 1);
+        let style = Style::default().fg(ACCENT).add_modifier(Modifier::BOLD);
+        f.render_widget(Paragraph::new(Span::styled("▶", style)), at);
+    }
     if empty && area.height > 2 {
         let msg = if app.load.running {
             "loading…"
@@ -1323,6 +1339,27 @@ pub fn help_lines() -> Vec<Line<'static>> {
         ),
         Span::raw(" recovered from free space (×N: copies)"),
     ]));
+    out
+}
+
+/// The column chooser: each column of this table, shown or not, in order.
+fn chooser_lines(app: &App) -> Vec<Line<'static>> {
+    let mut out = vec![section(&format!("{} table", app.view.title()))];
+    for (i, (c, on)) in app.store.column_choice(app.view).into_iter().enumerate() {
+        let mut style = if on {
+            Style::default().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(DIM)
+        };
+        if i == app.chooser {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        let mark = if on { "[x]" } else { "[ ]" };
+        out.push(Line::from(Span::styled(
+            format!(" {mark} {}", c.title()),
+            style,
+        )));
+    }
     out
 }
 
