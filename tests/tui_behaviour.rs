@@ -1450,3 +1450,69 @@ fn column_chooser_hides_and_reorders_and_the_table_scrolls_sideways() {
     let h = header(&mut app);
     assert!(h.contains("Flags") && !h.starts_with('◀'), "{h}");
 }
+
+#[test]
+fn column_keys_skip_what_is_off_screen_and_the_sort_arrow_stays() {
+    for width in [40u16, 60, 80, 120] {
+        let mut app = synthetic_app(3);
+        app.resize(width, 24);
+        let on_screen = |app: &App, i: usize| {
+            let (cols, widths) = app.table_columns();
+            cols[i] != Col::Mark && widths[i] > 0
+        };
+        for key in ["l", "h"] {
+            for _ in 0..30 {
+                typ(&mut app, key);
+                let c = app.store.view(app.view).col_cursor;
+                assert!(
+                    on_screen(&app, c),
+                    "width {width}: {key} reached column {c}"
+                );
+            }
+        }
+        // s sorts by the column under the cursor, and its header shows the arrow whole.
+        let c = app.store.view(app.view).col_cursor;
+        typ(&mut app, "s");
+        let col = app.table_columns().0[c];
+        assert_eq!(app.store.view(app.view).sort, Some((col, false)));
+        let header = frame(&mut app)
+            .lines()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(header.matches('▲').count(), 1, "width {width}: {header}");
+        typ(&mut app, "s");
+        let header = frame(&mut app)
+            .lines()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(header.matches('▼').count(), 1, "width {width}: {header}");
+    }
+    // Straight after opening the cursor is on the untitled mark column: s sorts by the first
+    // column on screen instead, and the arrow is on that column.
+    let mut app = synthetic_app(3);
+    app.resize(80, 24);
+    typ(&mut app, "s");
+    let (cols, _) = app.table_columns();
+    let c = app.store.view(app.view).col_cursor;
+    assert_ne!(cols[c], Col::Mark);
+    assert_eq!(app.store.view(app.view).sort, Some((cols[c], false)));
+}
+
+#[test]
+fn one_load_warning_is_one_warning() {
+    let mut app = App::new(Options::default());
+    let generation = app.generation;
+    for msg in [
+        Msg::Diagnostic("qmgr.db: page 7: bad checksum".into()),
+        Msg::Finished {
+            elapsed: Duration::from_millis(5),
+            records: 0,
+        },
+    ] {
+        app.apply(Envelope { generation, msg });
+    }
+    let st = app.status.clone().expect("status").text;
+    assert!(st.ends_with(", 1 warning (W shows it)"), "{st}");
+}
