@@ -14,6 +14,7 @@ use crate::output::{AtomicFile, Protected};
 
 use super::columns::Col;
 use super::display;
+use super::export::{export_format, format_name, with_next_format};
 use super::keys::{self, Action, Ctx};
 use super::layout::{self, Rendered};
 use super::query::Query;
@@ -50,50 +51,6 @@ pub struct Prompt {
     pub before: String,
     /// The export path exists and the analyst was told; Enter again replaces it.
     pub overwrite_ok: bool,
-}
-
-/// The formats `e` writes, in the order Tab cycles them (those of `bitscope parse -f`).
-pub const EXPORT_FORMATS: [Format; 3] = [Format::Json, Format::Jsonl, Format::Csv];
-
-/// The export format a path asks for by its extension (JSON when it names none of them).
-pub fn export_format(path: &str) -> Format {
-    let ext = Path::new(path)
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    EXPORT_FORMATS
-        .into_iter()
-        .find(|f| ext.as_deref() == Some(f.extension()))
-        .unwrap_or(Format::Json)
-}
-
-/// `path` with its extension replaced by the one of the next export format.
-fn with_next_format(path: &str) -> String {
-    let now = export_format(path);
-    let i = EXPORT_FORMATS.iter().position(|&f| f == now).unwrap_or(0);
-    let next = EXPORT_FORMATS[(i + 1) % EXPORT_FORMATS.len()];
-    let p = Path::new(path);
-    let known = p.extension().is_some_and(|e| {
-        EXPORT_FORMATS
-            .iter()
-            .any(|f| e.eq_ignore_ascii_case(f.extension()))
-    });
-    let stem = if known {
-        path.get(..path.len() - p.extension().map_or(0, |e| e.len() + 1))
-            .unwrap_or(path)
-    } else {
-        path
-    };
-    format!("{stem}.{}", next.extension())
-}
-
-/// A format's name as the status line says it.
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Json => "JSON",
-        Format::Jsonl => "JSON Lines",
-        Format::Csv => "CSV",
-        Format::Timeline => "timeline JSONL",
-    }
 }
 
 /// Side effects the run loop performs with the terminal (so tests can see them instead).

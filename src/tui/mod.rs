@@ -9,10 +9,12 @@
 //!   ([`layout::Rendered`]) for the next key or click.
 //! - [`worker`]: parsing and carving on a background thread, over one channel.
 //! - [`display`]: the one escaping layer for untrusted text.
+//! - [`export`]: the export formats (`e`) by extension or Tab.
 
 pub mod app;
 pub mod columns;
 pub mod display;
+pub mod export;
 pub mod keys;
 pub mod layout;
 pub mod matcher;
