@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bitscope::bits::model::{BitsInfo, FieldRange, Source, SourceKind};
 use bitscope::bits::security::AccessControl;
 use bitscope::tui::app::App;
-use bitscope::tui::store::Col;
+use bitscope::tui::columns::Col;
 use bitscope::tui::worker::{Envelope, Msg, BATCH};
 use bitscope::tui::{ui, Options};
 use bitscope::util::rng::Rng;
@@ -201,7 +201,10 @@ fn main() {
 
     let mut term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
     let mut draw = |app: &App| {
-        term.draw(|f| ui::draw(f, app)).expect("draw");
+        term.draw(|f| {
+            ui::draw(f, app);
+        })
+        .expect("draw");
     };
 
     // Time to first frame: the app and its first (empty) frame, before any record.

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bitscope::tui::app::{App, Screen};
-use bitscope::tui::store::{Col, ViewKind};
+use bitscope::tui::columns::Col;
+use bitscope::tui::store::ViewKind;
 use bitscope::tui::worker::{Envelope, Msg};
 use bitscope::tui::Options;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -630,8 +631,10 @@ fn arbitrary_text_in_every_field_never_panics() {
         }
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         let mut draw = |app: &App| {
-            term.draw(|f| bitscope::tui::ui::draw(f, app))
-                .expect("draw");
+            term.draw(|f| {
+                bitscope::tui::ui::draw(f, app);
+            })
+            .expect("draw");
         };
         for _view in 0..3 {
             // Sort by every column, both ways.
@@ -775,7 +778,10 @@ fn screen(app: &App) -> String {
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
     let mut t = Terminal::new(TestBackend::new(app.width, app.height)).expect("terminal");
-    t.draw(|f| bitscope::tui::ui::draw(f, app)).expect("draw");
+    t.draw(|f| {
+        bitscope::tui::ui::draw(f, app);
+    })
+    .expect("draw");
     let buf = t.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..buf.area.height {
@@ -1133,4 +1139,392 @@ fn suspicious_only_keeps_what_a_triage_rule_fired_on_not_user_owned_updaters() {
             && s.contains("(.exe in the URL path)"),
         "{s}"
     );
+}
+
+#[test]
+fn export_formats_follow_the_extension_or_tab_and_equal_parse_output() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let dir = scratch_dir("export-formats");
+    // Live records only, all of them: the explorer exports what `parse` prints, byte for byte.
+    let mut app = loaded(p.clone(), false);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, ViewKind::Rows);
+    for (ext, format) in [("json", "json"), ("jsonl", "jsonl"), ("csv", "csv")] {
+        let out = dir.join(format!("all.{ext}"));
+        typ(&mut app, "e");
+        ctrl(&mut app, 'u');
+        typ(&mut app, &out.display().to_string());
+        press(&mut app, KeyCode::Enter);
+        assert!(app.prompt.is_none(), "{:?}", app.status);
+        let run = common::run_bitscope([
+            std::ffi::OsStr::new("parse"),
+            std::ffi::OsStr::new("--format"),
+            std::ffi::OsStr::new(format),
+            p.as_os_str(),
+        ]);
+        assert!(run.status.success());
+        let exported = std::fs::read(&out).expect("export written");
+        assert!(exported.len() > 1000, "{ext}");
+        assert!(
+            exported == run.stdout,
+            "{ext} export differs from parse -f {format}"
+        );
+    }
+    // Tab in the prompt cycles the format, and the extension with it.
+    typ(&mut app, "e");
+    ctrl(&mut app, 'u');
+    typ(&mut app, "x.json");
+    let value = |app: &App| app.prompt.as_ref().map(|p| p.input.value().to_string());
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(value(&app).as_deref(), Some("x.jsonl"));
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("as JSON Lines")));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(value(&app).as_deref(), Some("x.csv"));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(value(&app).as_deref(), Some("x.json"));
+    ctrl(&mut app, 'u');
+    typ(&mut app, "notes.txt");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(value(&app).as_deref(), Some("notes.txt.jsonl"));
+    press(&mut app, KeyCode::Esc);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn export_refuses_evidence_devices_and_symlinks_at_the_first_enter() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let dir = scratch_dir("export-refused");
+    let evidence = dir.join("qmgr.db");
+    std::fs::copy(&p, &evidence).expect("copy sample");
+    let before = std::fs::read(&evidence).expect("read");
+    let link = dir.join("link.json");
+    let aside = dir.join("aside.json");
+    std::fs::write(&aside, b"kept").expect("write");
+    std::os::unix::fs::symlink(&aside, &link).expect("symlink");
+    let mut app = loaded(evidence.clone(), false);
+    for (target, why) in [
+        (evidence.clone(), "is one of the evidence files"),
+        (PathBuf::from("/dev/null"), "not a regular file"),
+        (link.clone(), "is a symlink"),
+    ] {
+        typ(&mut app, "e");
+        ctrl(&mut app, 'u');
+        typ(&mut app, &target.display().to_string());
+        press(&mut app, KeyCode::Enter);
+        let st = app.status.clone().expect("status");
+        assert!(st.error && st.text.contains(why), "{target:?}: {}", st.text);
+        assert!(!st.text.contains("Enter again"), "{}", st.text);
+        // A second Enter is refused the same way; nothing is written.
+        press(&mut app, KeyCode::Enter);
+        assert!(app.prompt.is_some());
+        press(&mut app, KeyCode::Esc);
+    }
+    assert_eq!(std::fs::read(&evidence).expect("read"), before);
+    assert_eq!(std::fs::read(&aside).expect("read"), b"kept");
+    assert!(std::fs::symlink_metadata(&link)
+        .expect("link")
+        .file_type()
+        .is_symlink());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Draw a frame as the run loop does (the app keeps what was drawn), and return it as text.
+fn frame(app: &mut App) -> String {
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut t = Terminal::new(TestBackend::new(app.width, app.height)).expect("terminal");
+    let mut rendered = Default::default();
+    t.draw(|f| rendered = bitscope::tui::ui::draw(f, app))
+        .expect("draw");
+    app.rendered = rendered;
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn help_pages_stop_at_the_last_full_page_and_say_where() {
+    let mut app = synthetic_app(1);
+    app.resize(80, 24);
+    typ(&mut app, "?");
+    let first = frame(&mut app);
+    // 22 rows, 20 of text inside the border: the position shows in the bottom border.
+    let total = app.rendered.overlay.expect("overlay drawn").total;
+    assert!(total > 40, "{total}");
+    assert!(first.contains(&format!("lines 1–20 of {total}")), "{first}");
+    for _ in 0..50 {
+        press(&mut app, KeyCode::PageDown);
+        frame(&mut app);
+    }
+    let last = frame(&mut app);
+    assert!(
+        last.contains(&format!("lines {}–{total} of {total}", total - 19)),
+        "{last}"
+    );
+    // The last page is full: the box's last text row holds the help's last line.
+    let rows: Vec<&str> = last.lines().collect();
+    let inside = |r: &str| r.trim().trim_matches('│').trim().to_string();
+    assert!(!inside(rows[21]).is_empty(), "{last}");
+    // One PgUp goes back exactly one page from there (no hidden overshoot).
+    press(&mut app, KeyCode::PageUp);
+    let up = frame(&mut app);
+    assert!(
+        up.contains(&format!("lines {}–{} of {total}", total - 39, total - 20)),
+        "{up}"
+    );
+    press(&mut app, KeyCode::End);
+    assert!(frame(&mut app).contains(&format!("of {total}")));
+    assert_eq!(usize::from(app.overlay_scroll), total - 20);
+    press(&mut app, KeyCode::Home);
+    assert!(frame(&mut app).contains(&format!("lines 1–20 of {total}")));
+}
+
+#[test]
+fn detail_scrolls_back_from_its_end_at_once() {
+    let mut app = synthetic_app(1);
+    app.resize(80, 12);
+    press(&mut app, KeyCode::Enter);
+    frame(&mut app);
+    press(&mut app, KeyCode::End);
+    let end = frame(&mut app);
+    let s = app.rendered.detail.expect("detail drawn");
+    assert_eq!(s.top, s.max_top());
+    assert!(end.contains(&format!("of {}", s.total)), "{end}");
+    // One step up from the end moves the text one line (G did not overshoot).
+    press(&mut app, KeyCode::Up);
+    frame(&mut app);
+    assert_eq!(app.rendered.detail.map(|d| d.top), Some(s.max_top() - 1));
+}
+
+#[test]
+fn an_orphan_files_detail_shows_no_job_values() {
+    use bitscope::bits::model::{BitsInfo, Source, SourceKind};
+    let mut app = App::new(Options::default());
+    app.resize(120, 60);
+    let orphan = BitsInfo {
+        file_id: "{CCCCCCCC-0000-0000-0000-000000000003}".into(),
+        url: "https://example.com/orphan.bin".into(),
+        full_path: r"C:\Temp\orphan.bin".into(),
+        file_source: Some(Source {
+            evidence: "qmgr.db".into(),
+            offset: 0x2000,
+            length: 0x80,
+            kind: SourceKind::Live,
+            ..Source::default()
+        }),
+        ..BitsInfo::default()
+    };
+    let generation = app.generation;
+    app.apply(Envelope {
+        generation,
+        msg: Msg::Records(vec![orphan]),
+    });
+    press(&mut app, KeyCode::Tab); // the files view holds it
+    press(&mut app, KeyCode::Enter);
+    let s = frame(&mut app);
+    assert!(s.contains("orphan file record"), "{s}");
+    let line = |label: &str| {
+        s.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert!(line("errors").trim_end().ends_with('—'), "{s}");
+    assert!(line("type/state").trim_end().ends_with('—'), "{s}");
+    assert!(!s.contains("timeout 0 s"), "{s}");
+    // The file's own values stay.
+    assert!(
+        line("url").contains("https://example.com/orphan.bin"),
+        "{s}"
+    );
+}
+
+#[test]
+fn column_chooser_hides_and_reorders_and_the_table_scrolls_sideways() {
+    let mut app = synthetic_app(3);
+    app.resize(160, 30);
+    let header = |app: &mut App| frame(app).lines().nth(2).unwrap_or_default().to_string();
+    let h = header(&mut app);
+    assert!(h.contains("URL") && h.contains("Owner"), "{h}");
+    // C opens the chooser on this table's columns; Space hides the one under the cursor.
+    typ(&mut app, "C");
+    let s = frame(&mut app);
+    assert!(s.contains("[x] Flags") && s.contains("[x] URL"), "{s}");
+    let choice = app.store.column_choice(app.view);
+    let owner = choice
+        .iter()
+        .position(|&(c, _)| c == Col::Owner)
+        .expect("owner column");
+    for _ in 0..owner {
+        press(&mut app, KeyCode::Down);
+    }
+    typ(&mut app, " ");
+    assert!(frame(&mut app).contains("[ ] Owner"));
+    // K moves the column under the cursor up: URL before Job name.
+    let url = choice
+        .iter()
+        .position(|&(c, _)| c == Col::Url)
+        .expect("url");
+    let name = choice
+        .iter()
+        .position(|&(c, _)| c == Col::Name)
+        .expect("name");
+    assert!(name < url);
+    press(&mut app, KeyCode::Home);
+    for _ in 0..url {
+        press(&mut app, KeyCode::Down);
+    }
+    for _ in 0..(url - name) {
+        typ(&mut app, "K");
+    }
+    press(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none());
+    let h = header(&mut app);
+    assert!(!h.contains("Owner"), "{h}");
+    let (u, n) = (
+        h.find("URL").expect("URL"),
+        h.find("Job name").expect("name"),
+    );
+    assert!(u < n, "{h}");
+    assert_eq!(
+        app.store
+            .columns(app.view)
+            .iter()
+            .position(|&c| c == Col::Url),
+        Some(name + 1)
+    );
+    // Hiding every column is refused.
+    typ(&mut app, "C");
+    let n = app.store.column_choice(app.view).len();
+    for i in 0..n {
+        press(&mut app, KeyCode::Home);
+        for _ in 0..i {
+            press(&mut app, KeyCode::Down);
+        }
+        if app.store.column_choice(app.view)[i].1 {
+            typ(&mut app, " ");
+        }
+    }
+    assert_eq!(
+        app.store.columns(app.view).len(),
+        2,
+        "the mark column and one more"
+    );
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("one column")));
+    press(&mut app, KeyCode::Esc);
+
+    // Sideways: at 60 columns some give way, ▶ says so; > scrolls, ◀ says columns lie left.
+    let mut app = synthetic_app(3);
+    app.resize(60, 24);
+    let h = header(&mut app);
+    assert!(h.ends_with('▶'), "{h}");
+    assert!(h.contains("Flags"), "{h}");
+    let mut steps = 0;
+    while app.table_columns().1.iter().filter(|&&w| w == 0).count() > 0 && steps < 20 {
+        typ(&mut app, ">");
+        steps += 1;
+        let (cols, widths) = app.table_columns();
+        let first = app.store.view(app.view).first_col;
+        if !bitscope::tui::layout::columns_off_screen(&cols, first, &widths).1 {
+            break;
+        }
+    }
+    let h = header(&mut app);
+    assert!(h.starts_with('◀'), "{h}");
+    assert!(!h.contains("Flags"), "{h}");
+    assert!(h.contains("Evidence"), "the last column is reached: {h}");
+    assert!(!h.ends_with('▶'), "{h}");
+    // > stops once nothing lies right; < goes back to the start.
+    let first = app.store.view(app.view).first_col;
+    typ(&mut app, ">");
+    assert_eq!(app.store.view(app.view).first_col, first);
+    for _ in 0..first {
+        typ(&mut app, "<");
+    }
+    let h = header(&mut app);
+    assert!(h.contains("Flags") && !h.starts_with('◀'), "{h}");
+}
+
+#[test]
+fn column_keys_skip_what_is_off_screen_and_the_sort_arrow_stays() {
+    for width in [40u16, 60, 80, 120] {
+        let mut app = synthetic_app(3);
+        app.resize(width, 24);
+        let on_screen = |app: &App, i: usize| {
+            let (cols, widths) = app.table_columns();
+            cols[i] != Col::Mark && widths[i] > 0
+        };
+        for key in ["l", "h"] {
+            for _ in 0..30 {
+                typ(&mut app, key);
+                let c = app.store.view(app.view).col_cursor;
+                assert!(
+                    on_screen(&app, c),
+                    "width {width}: {key} reached column {c}"
+                );
+            }
+        }
+        // s sorts by the column under the cursor, and its header shows the arrow whole.
+        let c = app.store.view(app.view).col_cursor;
+        typ(&mut app, "s");
+        let col = app.table_columns().0[c];
+        assert_eq!(app.store.view(app.view).sort, Some((col, false)));
+        let header = frame(&mut app)
+            .lines()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(header.matches('▲').count(), 1, "width {width}: {header}");
+        typ(&mut app, "s");
+        let header = frame(&mut app)
+            .lines()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(header.matches('▼').count(), 1, "width {width}: {header}");
+    }
+    // Straight after opening the cursor is on the untitled mark column: s sorts by the first
+    // column on screen instead, and the arrow is on that column.
+    let mut app = synthetic_app(3);
+    app.resize(80, 24);
+    typ(&mut app, "s");
+    let (cols, _) = app.table_columns();
+    let c = app.store.view(app.view).col_cursor;
+    assert_ne!(cols[c], Col::Mark);
+    assert_eq!(app.store.view(app.view).sort, Some((cols[c], false)));
+}
+
+#[test]
+fn one_load_warning_is_one_warning() {
+    let mut app = App::new(Options::default());
+    let generation = app.generation;
+    for msg in [
+        Msg::Diagnostic("qmgr.db: page 7: bad checksum".into()),
+        Msg::Finished {
+            elapsed: Duration::from_millis(5),
+            records: 0,
+        },
+    ] {
+        app.apply(Envelope { generation, msg });
+    }
+    let st = app.status.clone().expect("status").text;
+    assert!(st.ends_with(", 1 warning (W shows it)"), "{st}");
 }

@@ -59,7 +59,10 @@ fn loaded(path: PathBuf, carve: bool) -> App {
 
 fn render(app: &App) -> TestBackend {
     let mut t = Terminal::new(TestBackend::new(app.width, app.height)).expect("terminal");
-    t.draw(|f| ui::draw(f, app)).expect("draw");
+    t.draw(|f| {
+        ui::draw(f, app);
+    })
+    .expect("draw");
     t.backend().clone()
 }
 

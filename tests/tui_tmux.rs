@@ -167,7 +167,7 @@ fn real_binary_in_tmux_filter_select_export_quit() {
     tmux.send(&["Enter"]);
     // The message names the full path, not the one typed.
     tmux.wait_for(
-        &format!("exported 2 records to {}", export.display()),
+        &format!("exported 2 records as JSON to {}", export.display()),
         Duration::from_secs(10),
     );
 

@@ -9,11 +9,16 @@ use crossterm::event::{Event, KeyEvent, MouseButton, MouseEvent, MouseEventKind}
 use tui_input::{Input, InputRequest};
 
 use crate::bits::model::{BitsInfo, Source};
+use crate::output::bits::{Format, RecordWriter};
+use crate::output::{AtomicFile, Protected};
 
+use super::columns::Col;
 use super::display;
+use super::export::{export_format, format_name, with_next_format};
 use super::keys::{self, Action, Ctx};
-use super::store::{Query, Store, ViewKind};
-use super::ui;
+use super::layout::{self, Rendered};
+use super::query::Query;
+use super::store::{Store, ViewKind};
 use super::worker::{self, Envelope, Evidence, Msg, Progress, Worker};
 use super::Options;
 
@@ -28,6 +33,8 @@ pub enum Screen {
 pub enum Overlay {
     Help,
     Diagnostics,
+    /// The column chooser of the current table.
+    Columns,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +174,8 @@ pub struct App {
     hex_return: Screen,
     pub overlay: Option<Overlay>,
     pub overlay_scroll: u16,
+    /// The column chooser's cursor (index into the view's column choice).
+    pub chooser: usize,
     pub prompt: Option<Prompt>,
     pub filter_text: String,
     pub status: Option<Status>,
@@ -182,6 +191,8 @@ pub struct App {
     pub dirty: bool,
     /// Frames drawn while loading, for the spinner.
     pub tick: u64,
+    /// What the last frame drew (text lengths, tab places), for paging and clicks.
+    pub rendered: Rendered,
 }
 
 impl App {
@@ -203,6 +214,7 @@ impl App {
             hex_return: Screen::Table,
             overlay: None,
             overlay_scroll: 0,
+            chooser: 0,
             prompt: None,
             filter_text: String::new(),
             status: None,
@@ -215,6 +227,7 @@ impl App {
             interrupted: false,
             dirty: true,
             tick: 0,
+            rendered: Rendered::default(),
         }
     }
 
@@ -440,6 +453,10 @@ impl App {
             return;
         }
         if let Some(ov) = self.overlay {
+            if ov == Overlay::Columns && action != Action::Back && action != Action::Help {
+                self.update_chooser(action);
+                return;
+            }
             match action {
                 Action::Back => self.overlay = None,
                 Action::Help if ov == Overlay::Help => self.overlay = None,
@@ -447,8 +464,12 @@ impl App {
                     self.overlay = Some(Overlay::Help);
                     self.overlay_scroll = 0;
                 }
-                Action::Up => self.overlay_scroll = self.overlay_scroll.saturating_sub(1),
-                Action::Down => self.overlay_scroll = self.overlay_scroll.saturating_add(1),
+                Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom => self.scroll_overlay(action),
                 _ => {}
             }
             return;
@@ -504,7 +525,7 @@ impl App {
     }
 
     fn update_table(&mut self, action: Action) {
-        let rows = ui::table_rows(self.width, self.height, self.load.running);
+        let rows = layout::table_rows(self.width, self.height, self.load.running);
         match action {
             Action::Up => self.move_sel(-1),
             Action::Down => self.move_sel(1),
@@ -521,10 +542,9 @@ impl App {
             Action::OpenHex => self.open_hex(Screen::Table),
             Action::SortColumnLeft | Action::SortColumnRight => {
                 // Only to columns on screen, and never the mark column (it has no title).
-                let cols = self.view.columns();
-                let widths = ui::column_widths(cols, self.width);
+                let (cols, widths) = self.table_columns();
                 let n = cols.len();
-                let usable = |i: usize| widths[i] > 0 && cols[i] != super::store::Col::Mark;
+                let usable = |i: usize| widths[i] > 0 && cols[i] != Col::Mark;
                 let v = self.store.view_mut(self.view);
                 let mut c = v.col_cursor;
                 for _ in 0..n {
@@ -542,23 +562,41 @@ impl App {
             Action::Sort => {
                 // The cursor starts on the untitled mark column (or one left out at this
                 // width): sort by the first column on screen instead.
-                let cols = self.view.columns();
-                let widths = ui::column_widths(cols, self.width);
+                let (cols, widths) = self.table_columns();
                 let cur = self.store.view(self.view).col_cursor;
-                if widths.get(cur).is_none_or(|&w| w == 0) || cols[cur] == super::store::Col::Mark {
-                    if let Some(i) = (0..cols.len())
-                        .find(|&i| widths[i] > 0 && cols[i] != super::store::Col::Mark)
+                if widths.get(cur).is_none_or(|&w| w == 0) || cols[cur] == Col::Mark {
+                    if let Some(i) =
+                        (0..cols.len()).find(|&i| widths[i] > 0 && cols[i] != Col::Mark)
                     {
                         self.store.view_mut(self.view).col_cursor = i;
                     }
                 }
-                let col = self.view.columns()[self.store.view(self.view).col_cursor];
+                let cur = self.store.view(self.view).col_cursor;
+                let Some(&col) = cols.get(cur) else {
+                    return;
+                };
                 let v = self.store.view_mut(self.view);
                 v.sort = match v.sort {
                     Some((c, desc)) if c == col => Some((c, !desc)),
                     _ => Some((col, false)),
                 };
                 self.store.resort(self.view);
+            }
+            Action::ScrollLeft => {
+                let v = self.store.view_mut(self.view);
+                v.first_col = v.first_col.saturating_sub(1);
+            }
+            Action::ScrollRight => {
+                // Only while something lies off screen to the right.
+                let (cols, widths) = self.table_columns();
+                let first = self.store.view(self.view).first_col;
+                if layout::columns_off_screen(&cols, first, &widths).1 {
+                    self.store.view_mut(self.view).first_col = first + 1;
+                }
+            }
+            Action::Columns => {
+                self.overlay = Some(Overlay::Columns);
+                self.chooser = 0;
             }
             Action::SortReset => {
                 self.store.view_mut(self.view).sort = None;
@@ -626,6 +664,67 @@ impl App {
         self.clamp_all();
     }
 
+    /// Scroll the overlay's text, never past its last page (as the last frame measured it).
+    fn scroll_overlay(&mut self, action: Action) {
+        let shown = self.rendered.overlay;
+        let page = shown.map_or(1, |s| s.page.max(1));
+        let max = shown.map_or(usize::MAX, |s| s.max_top());
+        let top = usize::from(self.overlay_scroll).min(max);
+        let top = match action {
+            Action::Up => top.saturating_sub(1),
+            Action::Down => top.saturating_add(1),
+            Action::PageUp => top.saturating_sub(page),
+            Action::PageDown => top.saturating_add(page),
+            Action::Top => 0,
+            _ => max,
+        };
+        self.overlay_scroll = u16::try_from(top.min(max)).unwrap_or(u16::MAX);
+    }
+
+    /// The current table's columns and their widths on screen (0: off screen).
+    pub fn table_columns(&self) -> (Vec<Col>, Vec<u16>) {
+        let cols = self.store.columns(self.view);
+        let first = self.store.view(self.view).first_col;
+        let widths = layout::scrolled_widths(&cols, first, self.width);
+        (cols, widths)
+    }
+
+    /// The column chooser: move its cursor, show or hide the column under it, or move that
+    /// column up or down the order.
+    fn update_chooser(&mut self, action: Action) {
+        let mut choice = self.store.column_choice(self.view);
+        let n = choice.len();
+        let i = self.chooser.min(n.saturating_sub(1));
+        match action {
+            Action::Up => self.chooser = i.saturating_sub(1),
+            Action::Down => self.chooser = (i + 1).min(n.saturating_sub(1)),
+            Action::Top => self.chooser = 0,
+            Action::Bottom => self.chooser = n.saturating_sub(1),
+            Action::ToggleColumn => {
+                if let Some(c) = choice.get_mut(i) {
+                    c.1 = !c.1;
+                }
+                if !self.store.set_column_choice(self.view, choice) {
+                    self.set_status("one column at least stays shown", true);
+                }
+            }
+            Action::MoveColumnUp | Action::MoveColumnDown => {
+                let j = if action == Action::MoveColumnUp {
+                    i.checked_sub(1)
+                } else {
+                    Some(i + 1).filter(|&j| j < n)
+                };
+                if let Some(j) = j {
+                    choice.swap(i, j);
+                    self.store.set_column_choice(self.view, choice);
+                    self.chooser = j;
+                }
+            }
+            _ => {}
+        }
+        self.clamp_all();
+    }
+
     /// Replace the status with what a toggle did and how many rows it left.
     fn say_shown(&mut self, what: &str) {
         let v = self.store.view(self.view);
@@ -639,9 +738,14 @@ impl App {
     }
 
     fn update_detail(&mut self, action: Action) {
-        let page = ui::body_rows(self.width, self.height, self.load.running).max(1) as u16;
-        // The last scroll position shows the last page full, never a blank one.
-        let max = (ui::detail_line_count(self) as u16).saturating_sub(page);
+        let page = layout::body_rows(self.width, self.height, self.load.running).max(1) as u16;
+        // The last frame says how far the text goes (the last page full, never a blank one);
+        // before any frame, the drawing keeps the scroll in range.
+        let max = self
+            .rendered
+            .detail
+            .map_or(u16::MAX, |s| u16::try_from(s.max_top()).unwrap_or(u16::MAX));
+        self.detail.scroll = self.detail.scroll.min(max);
         let n = self.selected_members().len().max(1);
         let d = &mut self.detail;
         match action {
@@ -700,7 +804,7 @@ impl App {
 
     /// Keep every view's selection in range and on screen.
     fn clamp_all(&mut self) {
-        let rows = ui::table_rows(self.width, self.height, self.load.running).max(1);
+        let rows = layout::table_rows(self.width, self.height, self.load.running).max(1);
         for k in ViewKind::ALL {
             let v = self.store.view_mut(k);
             v.sel = v.sel.min(v.shown.len().saturating_sub(1));
@@ -740,11 +844,12 @@ impl App {
         {
             return;
         }
-        let areas = ui::areas(self.width, self.height, self.load.running);
+        let areas = layout::areas(self.width, self.height, self.load.running);
         let body = areas.body;
         if m.row == areas.tabs.y {
             // Click on a view tab.
-            if let Some(k) = ui::tab_at(self, m.column) {
+            let tab = layout::tab_at(&self.rendered.tabs, m.column);
+            if let Some(&k) = tab.and_then(|i| ViewKind::ALL.get(i)) {
                 self.view = k;
             }
             return;
@@ -754,18 +859,10 @@ impl App {
         }
         if m.row == body.y {
             // Header: choose that column and sort by it.
-            let widths = ui::column_widths(self.view.columns(), body.width);
-            let mut x = body.x;
-            for (i, w) in widths.iter().enumerate() {
-                if *w == 0 {
-                    continue; // left out at this width
-                }
-                if m.column >= x && m.column < x + w {
-                    self.store.view_mut(self.view).col_cursor = i;
-                    self.update_table(Action::Sort);
-                    return;
-                }
-                x += w + 1;
+            let (_, widths) = self.table_columns();
+            if let Some(i) = layout::column_at(&widths, body.x, m.column) {
+                self.store.view_mut(self.view).col_cursor = i;
+                self.update_table(Action::Sort);
             }
             return;
         }
@@ -842,6 +939,12 @@ impl App {
                 let path = p.input.value().trim().to_string();
                 let overwrite_ok = p.overwrite_ok;
                 self.finish_export(&path, overwrite_ok);
+            }
+            (Action::CycleFormat, PromptKind::Export) => {
+                let next = with_next_format(p.input.value());
+                p.input = Input::new(next);
+                p.overwrite_ok = false;
+                self.say_export_target();
             }
             (Action::Cancel, PromptKind::Export) => {
                 self.prompt = None;
@@ -924,6 +1027,12 @@ impl App {
             before: String::new(),
             overwrite_ok: false,
         });
+        self.say_export_target();
+    }
+
+    /// What the export prompt will write: how many records, which, and in which format.
+    fn say_export_target(&mut self) {
+        let n = self.export_records().len();
         let what = if self.store.mark_count > 0 {
             "marked"
         } else if self.screen != Screen::Table {
@@ -931,8 +1040,16 @@ impl App {
         } else {
             "shown"
         };
+        let format = self
+            .prompt
+            .as_ref()
+            .map_or(Format::Json, |p| export_format(p.input.value()));
         self.set_status(
-            format!("export {n} {what} record{} as JSON to:", plural(n)),
+            format!(
+                "export {n} {what} record{} as {} (Tab: JSON, JSONL, CSV) to:",
+                plural(n),
+                format_name(format)
+            ),
             false,
         );
     }
@@ -943,27 +1060,37 @@ impl App {
             return;
         }
         let target = PathBuf::from(path);
+        let inputs = self.inputs();
+        let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        let protected = Protected::of(&input_refs);
+        let shown = display::escape(path).into_owned();
+        // A path the export may never replace (evidence, device, FIFO, symlink) is refused at
+        // once, not offered for replacing.
+        if let Err(e) = crate::output::atomic::check_target(&target, &protected) {
+            self.set_status(format!("export to {shown}: {e}; type another path"), true);
+            return;
+        }
         if target.exists() && !overwrite_ok {
             if let Some(p) = self.prompt.as_mut() {
                 p.overwrite_ok = true;
             }
             self.set_status(
-                format!("{path} exists: Enter again replaces it, Esc cancels"),
+                format!("{shown} exists: Enter again replaces it, Esc cancels"),
                 true,
             );
             return;
         }
         let set = self.export_records();
-        let records: Vec<BitsInfo> = set
-            .iter()
-            .map(|&i| self.store.rec(i).info.clone())
-            .collect();
-        let mut buf = Vec::new();
-        let inputs = self.inputs();
-        let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-        let result =
-            crate::output::bits::write(&records, crate::output::bits::Format::Json, &mut buf)
-                .and_then(|()| crate::output::write_file_atomic(&target, &buf, &input_refs));
+        let format = export_format(path);
+        // The same writer as `bitscope parse -o`: a temporary file renamed into place, the
+        // evidence checked again just before.
+        let result = AtomicFile::create(&target, &protected).and_then(|file| {
+            let mut w = RecordWriter::new(file, format)?;
+            for &i in &set {
+                w.write(&self.store.rec(i).info)?;
+            }
+            w.finish()?.commit()
+        });
         match result {
             Ok(()) => {
                 self.prompt = None;
@@ -971,15 +1098,16 @@ impl App {
                 let full = std::path::absolute(&target).unwrap_or(target);
                 self.set_status(
                     format!(
-                        "exported {} record{} to {}",
-                        records.len(),
-                        plural(records.len()),
+                        "exported {} record{} as {} to {}",
+                        set.len(),
+                        plural(set.len()),
+                        format_name(format),
                         display::escape(&full.display().to_string())
                     ),
                     false,
                 );
             }
-            Err(e) => self.set_status(format!("export to {path} failed: {e}"), true),
+            Err(e) => self.set_status(format!("export to {shown} failed: {e}"), true),
         }
     }
 
@@ -1152,7 +1280,7 @@ impl App {
     }
 
     fn update_hex(&mut self, action: Action) {
-        let rows = ui::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
+        let rows = layout::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
         let len = self.hex.file_len.max(1);
         let c = self.hex.cursor;
         let (start, end) = self.record_start_end();
@@ -1224,7 +1352,7 @@ impl App {
 
     /// Scroll so the cursor is on screen and load the bytes shown (read-only, by offset).
     fn hex_follow(&mut self) {
-        let rows = ui::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
+        let rows = layout::hex_rows(self.width, self.height, self.load.running).max(1) as u64;
         let line = self.hex.cursor / 16 * 16;
         if line < self.hex.top {
             self.hex.top = line;

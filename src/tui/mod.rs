@@ -1,14 +1,25 @@
 //! The terminal explorer (`bitscope PATH`): ratatui + crossterm.
 //!
 //! - [`keys`]: the one binding table (keys → [`keys::Action`], footer hints, `?`, README).
-//! - [`app`]: the state and its one `update`; [`store`]: records, views, filter and sort.
-//! - [`ui`]: drawing only, over the visible slice.
+//! - [`app`]: the state and its one `update`; [`store`]: records and the views over them,
+//!   [`query`] the filter line parsed, [`matcher`] what it matches, [`sort`] the orders,
+//!   [`columns`] the table columns.
+//! - [`layout`]: the geometry both the app and the drawing use (plain numbers).
+//! - [`ui`]: drawing only, over the visible slice; it hands back what it drew
+//!   ([`layout::Rendered`]) for the next key or click.
 //! - [`worker`]: parsing and carving on a background thread, over one channel.
 //! - [`display`]: the one escaping layer for untrusted text.
+//! - [`export`]: the export formats (`e`) by extension or Tab.
 
 pub mod app;
+pub mod columns;
 pub mod display;
+pub mod export;
 pub mod keys;
+pub mod layout;
+pub mod matcher;
+pub mod query;
+pub mod sort;
 pub mod store;
 pub mod ui;
 pub mod worker;
@@ -202,7 +213,11 @@ fn event_loop(
     let mut busy = false;
     loop {
         if app.dirty {
-            terminal.draw(|f| ui::draw(f, app)).map_err(err)?;
+            let mut rendered = layout::Rendered::default();
+            terminal
+                .draw(|f| rendered = ui::draw(f, app))
+                .map_err(err)?;
+            app.rendered = rendered;
             app.dirty = false;
         }
         if app.should_quit {

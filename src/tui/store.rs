@@ -10,173 +10,11 @@ use std::collections::HashMap;
 use crate::bits::model::BitsInfo;
 use crate::bits::triage::{self, Finding, Rule};
 
+use super::columns::{human_size, owner_label, Col};
 use super::display;
-
-// ---------------------------------------------------------------------------------------------
-// Search fields
-// ---------------------------------------------------------------------------------------------
-
-/// The text fields searched by the filter, in the order they are stored in a record's
-/// search text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Field {
-    JobId,
-    FileId,
-    OwnerSid,
-    OwnerAccount,
-    Created,
-    Modified,
-    Completed,
-    Expiration,
-    Name,
-    Description,
-    Command,
-    Arguments,
-    Type,
-    State,
-    Priority,
-    Flags,
-    Method,
-    FullPath,
-    Filename,
-    Target,
-    Tmp,
-    Volume,
-    Drive,
-    Url,
-    /// The evidence file the record came from.
-    Evidence,
-}
-
-pub const FIELD_COUNT: usize = 25;
-
-impl Field {
-    pub const ALL: [Field; FIELD_COUNT] = [
-        Field::JobId,
-        Field::FileId,
-        Field::OwnerSid,
-        Field::OwnerAccount,
-        Field::Created,
-        Field::Modified,
-        Field::Completed,
-        Field::Expiration,
-        Field::Name,
-        Field::Description,
-        Field::Command,
-        Field::Arguments,
-        Field::Type,
-        Field::State,
-        Field::Priority,
-        Field::Flags,
-        Field::Method,
-        Field::FullPath,
-        Field::Filename,
-        Field::Target,
-        Field::Tmp,
-        Field::Volume,
-        Field::Drive,
-        Field::Url,
-        Field::Evidence,
-    ];
-
-    pub fn get(self, r: &BitsInfo) -> &str {
-        match self {
-            Field::JobId => &r.job_id,
-            Field::FileId => &r.file_id,
-            Field::OwnerSid => &r.owner_sid,
-            Field::OwnerAccount => &r.owner_account,
-            Field::Created => &r.created,
-            Field::Modified => &r.modified,
-            Field::Completed => &r.completed,
-            Field::Expiration => &r.expiration,
-            Field::Name => &r.job_name,
-            Field::Description => &r.job_description,
-            Field::Command => &r.job_command,
-            Field::Arguments => &r.job_arguments,
-            Field::Type => &r.job_type,
-            Field::State => &r.job_state,
-            Field::Priority => &r.priority,
-            Field::Flags => &r.flags,
-            Field::Method => &r.http_method,
-            Field::FullPath => &r.full_path,
-            Field::Filename => &r.filename,
-            Field::Target => &r.target_path,
-            Field::Tmp => &r.tmp_fullpath,
-            Field::Volume => &r.volume,
-            Field::Drive => &r.drive,
-            Field::Url => &r.url,
-            Field::Evidence => &r.evidence,
-        }
-    }
-}
-
-/// A filter scope: `url:`, `cmd:`, `name:`, `owner:`, `path:`, `id:`, or none (every text
-/// field).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    Url,
-    Cmd,
-    Name,
-    Owner,
-    Path,
-    Id,
-    Ev,
-}
-
-impl Scope {
-    pub fn fields(self) -> &'static [Field] {
-        match self {
-            Scope::All => &Field::ALL,
-            Scope::Url => &[Field::Url],
-            Scope::Cmd => &[Field::Command, Field::Arguments],
-            Scope::Name => &[Field::Name],
-            Scope::Owner => &[Field::OwnerSid, Field::OwnerAccount],
-            Scope::Path => &[Field::FullPath, Field::Filename, Field::Target, Field::Tmp],
-            Scope::Id => &[Field::JobId, Field::FileId],
-            Scope::Ev => &[Field::Evidence],
-        }
-    }
-
-    /// The scope names the filter knows (matched without regard to case).
-    pub const NAMES: [(&'static str, Scope); 7] = [
-        ("url", Scope::Url),
-        ("cmd", Scope::Cmd),
-        ("name", Scope::Name),
-        ("owner", Scope::Owner),
-        ("path", Scope::Path),
-        ("id", Scope::Id),
-        ("ev", Scope::Ev),
-    ];
-}
-
-impl Field {
-    /// Identifiers (GUIDs, SIDs) match exactly or by prefix, never fuzzily.
-    pub fn is_identifier(self) -> bool {
-        matches!(self, Field::JobId | Field::FileId | Field::OwnerSid)
-    }
-}
-
-/// Does a (lowercase) pattern look like an identifier: a SID (`s-1-…`), a GUID or its
-/// start (`{…`, or eight or more hex digits and dashes starting with eight hex digits)?
-pub fn is_identifier_pattern(p: &str) -> bool {
-    let p = p.strip_prefix('{').unwrap_or(p);
-    if p.starts_with("s-1-") {
-        return true;
-    }
-    p.len() >= 8
-        && p.bytes().take(8).all(|b| b.is_ascii_hexdigit())
-        && p.bytes()
-            .all(|b| b.is_ascii_hexdigit() || b == b'-' || b == b'}')
-}
-
-/// An identifier field (lowercase display form) starts with the pattern, braces aside.
-fn id_prefix(field: &str, pat: &str) -> bool {
-    let f = field.strip_prefix('{').unwrap_or(field);
-    let p = pat.strip_prefix('{').unwrap_or(pat);
-    !p.is_empty() && f.starts_with(p)
-}
+use super::matcher::{compile, matches_all, Compiled, Hay};
+use super::query::{Field, Query, FIELD_COUNT};
+use super::sort::sort_texts;
 
 // ---------------------------------------------------------------------------------------------
 // Suspicion: the Flags column's view of the triage rules (`bits::triage`)
@@ -329,513 +167,21 @@ impl Rec {
         }
     }
 
-    /// The record's whole search text.
-    fn hay<'a>(&self, arena: &'a str) -> &'a str {
+    /// The record's search text as the matcher reads it.
+    pub fn hay<'a>(&'a self, arena: &'a str) -> Hay<'a> {
         let end = self.hay_at + self.ends[FIELD_COUNT - 1] as usize;
-        arena.get(self.hay_at..end).unwrap_or("")
+        Hay {
+            text: arena.get(self.hay_at..end).unwrap_or(""),
+            ends: &self.ends,
+            hidden: self.hidden,
+            warned: self.warnings > 0,
+        }
     }
 
     /// The lowercased display form of one search field.
-    pub fn field_text<'a>(&self, arena: &'a str, f: Field) -> &'a str {
-        let i = f as usize;
-        let start = if i == 0 {
-            0
-        } else {
-            self.ends[i - 1] as usize + 1
-        };
-        arena
-            .get(self.hay_at + start..self.hay_at + self.ends[i] as usize)
-            .unwrap_or("")
+    pub fn field_text<'a>(&'a self, arena: &'a str, f: Field) -> &'a str {
+        self.hay(arena).field(f)
     }
-
-    /// Does the record match one term? An unscoped fuzzy or exact term searches the whole
-    /// NUL-separated text at once; a scoped one, its fields; an identifier, the identifier
-    /// fields by prefix and the others by substring. A negated term inverts the answer.
-    fn matches(&self, arena: &str, term: &Compiled) -> bool {
-        self.matches_positive(arena, term) != term.negate
-    }
-
-    fn matches_positive(&self, arena: &str, term: &Compiled) -> bool {
-        let fields = term.scope.fields();
-        match &term.kind {
-            CompiledKind::HasHidden => self.hidden,
-            CompiledKind::HasWarnings => self.warnings > 0,
-            CompiledKind::Any => true,
-            CompiledKind::Fuzzy(m) => {
-                if term.scope == Scope::All {
-                    m.matches(self.hay(arena))
-                } else {
-                    fields.iter().any(|f| m.matches(self.field_text(arena, *f)))
-                }
-            }
-            CompiledKind::Exact(p) => {
-                if term.scope == Scope::All {
-                    self.hay(arena).contains(p.as_str())
-                } else {
-                    fields
-                        .iter()
-                        .any(|f| self.field_text(arena, *f).contains(p.as_str()))
-                }
-            }
-            CompiledKind::Ident(p) => fields.iter().any(|f| {
-                let t = self.field_text(arena, *f);
-                if f.is_identifier() {
-                    id_prefix(t, p)
-                } else {
-                    t.contains(p.as_str())
-                }
-            }),
-        }
-    }
-}
-
-/// A fuzzy pattern ready to test: for ASCII patterns, a table of which pattern positions
-/// each byte value fills, and the letter to search for first.
-#[derive(Debug, Clone)]
-pub struct FuzzyPattern {
-    pat: String,
-    table: Option<Box<[u64; 256]>>,
-    /// Position in the pattern of its rarest byte (by a fixed guess of what is common in
-    /// paths, URLs, GUIDs and times), found with memchr before anything else is looked at.
-    anchor: usize,
-}
-
-/// How common a byte is in search text (higher: more common).
-fn commonness(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' | b'a'..=b'f' | b'-' | b'.' | b'/' | b'\\' | b':' | b' ' | b'\0' => 3,
-        b't' | b'o' | b'i' | b'n' | b's' | b'r' | b'l' | b'p' | b'm' | b'u' => 2,
-        b'g'..=b'z' => 1,
-        _ => 0,
-    }
-}
-
-impl FuzzyPattern {
-    pub fn new(pat: &str) -> FuzzyPattern {
-        let table = (pat.is_ascii() && !pat.is_empty() && pat.len() <= 64).then(|| {
-            let mut t = Box::new([0u64; 256]);
-            for (k, b) in pat.bytes().enumerate() {
-                t[usize::from(b)] |= 1 << k;
-            }
-            t
-        });
-        let anchor = pat
-            .bytes()
-            .enumerate()
-            .min_by_key(|&(k, b)| (commonness(b), usize::MAX - k))
-            .map(|(k, _)| k)
-            .unwrap_or(0);
-        FuzzyPattern {
-            pat: pat.to_string(),
-            table,
-            anchor,
-        }
-    }
-
-    /// [`fuzzy_match`] on `hay`, where a NUL ends one field and starts the next (no match
-    /// spans two fields).
-    ///
-    /// A match holds the anchor byte with the rest of the pattern at most `MAX_GAP` apart,
-    /// so only windows around the anchor's occurrences (found with memchr) are examined.
-    pub fn matches(&self, hay: &str) -> bool {
-        let Some(table) = &self.table else {
-            return hay.split('\0').any(|f| fuzzy_match(f, &self.pat));
-        };
-        let bytes = hay.as_bytes();
-        let n = self.pat.len();
-        let Some(&anchor) = self.pat.as_bytes().get(self.anchor) else {
-            return true;
-        };
-        let before = MAX_GAP * self.anchor;
-        let after = MAX_GAP * (n - 1 - self.anchor);
-        // Windows around successive anchors are merged when they overlap, so no byte is
-        // scanned twice.
-        let mut cur: Option<(usize, usize)> = None;
-        for q in memchr::memchr_iter(anchor, bytes) {
-            let lo = q.saturating_sub(before);
-            let hi = (q + after + 1).min(bytes.len());
-            cur = match cur {
-                Some((clo, chi)) if lo <= chi => Some((clo, hi.max(chi))),
-                Some((clo, chi)) => {
-                    if gap_scan(&bytes[clo..chi], table, n) {
-                        return true;
-                    }
-                    Some((lo, hi))
-                }
-                None => Some((lo, hi)),
-            };
-        }
-        cur.is_some_and(|(lo, hi)| gap_scan(&bytes[lo..hi], table, n))
-    }
-}
-
-/// The bounded-gap scan over bytes with the position table; NUL resets (field barrier).
-fn gap_scan(bytes: &[u8], table: &[u64; 256], n: usize) -> bool {
-    const NONE: usize = usize::MAX;
-    let mut last = [NONE; 64];
-    for (q, &c) in bytes.iter().enumerate() {
-        let mut m = table[usize::from(c)];
-        if m == 0 {
-            if c == 0 {
-                last[..n].iter_mut().for_each(|l| *l = NONE);
-            }
-            continue;
-        }
-        // Highest position first, so one byte never fills two positions.
-        while m != 0 {
-            let k = 63 - m.leading_zeros() as usize;
-            m &= !(1u64 << k);
-            let ok = k == 0 || (last[k - 1] != NONE && q - last[k - 1] <= MAX_GAP);
-            if ok {
-                if k == n - 1 {
-                    return true;
-                }
-                last[k] = q;
-            }
-        }
-    }
-    false
-}
-
-#[derive(Debug, Clone)]
-enum CompiledKind {
-    Any,
-    HasHidden,
-    HasWarnings,
-    Fuzzy(FuzzyPattern),
-    Exact(String),
-    /// An identifier: prefix of an identifier field, substring of any other.
-    Ident(String),
-}
-
-/// A query term ready to test.
-#[derive(Debug, Clone)]
-pub struct Compiled {
-    scope: Scope,
-    kind: CompiledKind,
-    negate: bool,
-}
-
-/// Is `pat` a subsequence of `hay`? (Both lowercase.)
-pub fn is_subsequence(hay: &str, pat: &str) -> bool {
-    if pat.is_ascii() {
-        // ASCII bytes never occur inside a multi-byte UTF-8 sequence, so bytes suffice.
-        let mut h = hay.as_bytes().iter();
-        return pat.as_bytes().iter().all(|p| h.any(|c| c == p));
-    }
-    let mut h = hay.chars();
-    pat.chars().all(|p| h.any(|c| c == p))
-}
-
-/// The most a fuzzy match may skip between two matched characters, plus one.
-pub const MAX_GAP: usize = 8;
-
-/// The filter's fuzzy test: the letters of `pat` appear in `hay` in order, each at most
-/// [`MAX_GAP`] characters after the previous one (both lowercase).
-///
-/// A bare subsequence test accepts noise: `mozilla` is a subsequence of a 200-character
-/// Microsoft CDN URL full of base64. The skim matcher (fuzzy-matcher) scores such matches low,
-/// but costs ~5 µs a call, too slow for 100,000 records per keystroke; this test keeps the
-/// matches it scores well (abbreviations such as `mzup` for `MozillaUpdate`, `ffx` for
-/// `firefox`) in linear time, and stays monotone: a pattern that matches implies every prefix
-/// of it matches, so typing one more character only needs the previous matches re-tested.
-/// The skim matcher then highlights the matched characters of the cells on screen.
-pub fn fuzzy_match(hay: &str, pat: &str) -> bool {
-    if pat.is_empty() {
-        return true;
-    }
-    if !is_subsequence(hay, pat) {
-        return false;
-    }
-    if pat.is_ascii() {
-        gap_match(hay.as_bytes(), pat.as_bytes())
-    } else {
-        let h: Vec<char> = hay.chars().collect();
-        let p: Vec<char> = pat.chars().collect();
-        gap_match(&h, &p)
-    }
-}
-
-fn gap_match<T: PartialEq>(hay: &[T], pat: &[T]) -> bool {
-    let n = pat.len();
-    // last[k]: the latest position where pat[..=k] ends with every gap within bounds.
-    let mut last: Vec<Option<usize>> = vec![None; n];
-    for (q, c) in hay.iter().enumerate() {
-        for k in (0..n).rev() {
-            if pat[k] != *c {
-                continue;
-            }
-            let ok = k == 0 || last[k - 1].is_some_and(|r| q - r <= MAX_GAP);
-            if ok {
-                if k == n - 1 {
-                    return true;
-                }
-                last[k] = Some(q);
-            }
-        }
-    }
-    false
-}
-
-// ---------------------------------------------------------------------------------------------
-// Query
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TermKind {
-    Fuzzy(String),
-    /// `'text` or `"a phrase"`: a plain substring.
-    Exact(String),
-    /// `has:hidden`.
-    HasHidden,
-    /// `has:warnings`.
-    HasWarnings,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Term {
-    pub scope: Scope,
-    pub kind: TermKind,
-    /// `-term`: rows that do not match.
-    pub negate: bool,
-}
-
-/// A parsed filter: every term must match (in some member record of an item).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Query {
-    pub terms: Vec<Term>,
-    /// What the filter line got wrong (an unknown `scope:`), for the prompt; the faulty
-    /// term is left out of the match.
-    pub error: Option<String>,
-}
-
-/// Split the filter line into words; a `"` starts a phrase that runs, spaces included, to
-/// the next `"` (or the end).
-fn split_terms(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in text.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                cur.push(c);
-            }
-            c if c.is_whitespace() && !quoted => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-impl Query {
-    /// Parse the filter line: terms separated by spaces, each optionally `-`-prefixed to
-    /// negate, `scope:`-prefixed (any case), and `'`-prefixed for an exact substring or
-    /// `"quoted"` for a phrase; `has:hidden` and `has:warnings` select records. Matching
-    /// ignores case. A `word:` that is not a scope is an error (shown in the prompt), unless
-    /// it is a URL scheme (`http://`) or a drive letter (`c:\`).
-    pub fn parse(text: &str) -> Query {
-        let mut terms = Vec::new();
-        let mut error = None;
-        for word in split_terms(text) {
-            let lower = word.to_lowercase();
-            let (negate, body) = match lower.strip_prefix(['-', '!']) {
-                Some(rest) if !rest.is_empty() => (true, rest),
-                _ => (false, lower.as_str()),
-            };
-            if body == "has:hidden" || body == "has:warnings" {
-                terms.push(Term {
-                    scope: Scope::All,
-                    kind: if body == "has:hidden" {
-                        TermKind::HasHidden
-                    } else {
-                        TermKind::HasWarnings
-                    },
-                    negate,
-                });
-                continue;
-            }
-            let mut scope = Scope::All;
-            let mut rest = body;
-            if let Some((name, after)) = body.split_once(':') {
-                if let Some((_, s)) = Scope::NAMES.iter().find(|(n, _)| *n == name) {
-                    scope = *s;
-                    rest = after;
-                } else if name.len() >= 2
-                    && name.bytes().all(|b| b.is_ascii_alphabetic())
-                    && !after.starts_with("//")
-                {
-                    let names: Vec<&str> = Scope::NAMES.iter().map(|(n, _)| *n).collect();
-                    error.get_or_insert_with(|| {
-                        format!(
-                            "unknown scope {name}: (scopes: {}: has:hidden has:warnings)",
-                            names.join(": ")
-                        )
-                    });
-                    continue;
-                }
-            }
-            let kind = if let Some(e) = rest.strip_prefix('\'') {
-                TermKind::Exact(e.to_string())
-            } else if let Some(p) = rest.strip_prefix('"') {
-                TermKind::Exact(p.strip_suffix('"').unwrap_or(p).to_string())
-            } else {
-                TermKind::Fuzzy(rest.to_string())
-            };
-            terms.push(Term {
-                scope,
-                kind,
-                negate,
-            });
-        }
-        Query { terms, error }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.terms.iter().all(|t| match &t.kind {
-            TermKind::Fuzzy(p) | TermKind::Exact(p) => p.is_empty(),
-            TermKind::HasHidden | TermKind::HasWarnings => false,
-        })
-    }
-
-    /// True when every record matching `self` also matches `old`: then only the records that
-    /// matched `old` need testing (typing one more character narrows the search). A negated
-    /// term narrows only when kept as it was; identifiers (prefix matches) narrow too.
-    pub fn narrows(&self, old: &Query) -> bool {
-        old.terms.iter().all(|ot| {
-            self.terms.iter().any(|nt| {
-                if nt.scope != ot.scope || nt.negate != ot.negate {
-                    return false;
-                }
-                if ot.negate {
-                    return nt.kind == ot.kind;
-                }
-                match (&ot.kind, &nt.kind) {
-                    (TermKind::HasHidden, TermKind::HasHidden) => true,
-                    (TermKind::HasWarnings, TermKind::HasWarnings) => true,
-                    (TermKind::Exact(o), TermKind::Exact(n)) => n.starts_with(o.as_str()),
-                    // A fuzzy pattern turns into an identifier (prefix) as it grows, and a
-                    // prefix match is also a fuzzy match: both narrow.
-                    (TermKind::Fuzzy(o), TermKind::Fuzzy(n) | TermKind::Exact(n)) => {
-                        n.starts_with(o.as_str())
-                            && (is_identifier_pattern(n) || !is_identifier_pattern(o))
-                    }
-                    _ => false,
-                }
-            })
-        })
-    }
-
-    pub fn compile(&self) -> Vec<Compiled> {
-        self.terms
-            .iter()
-            .map(|t| Compiled {
-                scope: t.scope,
-                negate: t.negate,
-                kind: match &t.kind {
-                    TermKind::HasHidden => CompiledKind::HasHidden,
-                    TermKind::HasWarnings => CompiledKind::HasWarnings,
-                    TermKind::Fuzzy(p) | TermKind::Exact(p) if p.is_empty() => CompiledKind::Any,
-                    TermKind::Fuzzy(p) if is_identifier_pattern(p) => {
-                        CompiledKind::Ident(p.clone())
-                    }
-                    TermKind::Fuzzy(p) => CompiledKind::Fuzzy(FuzzyPattern::new(p)),
-                    TermKind::Exact(p) => CompiledKind::Exact(p.clone()),
-                },
-            })
-            .collect()
-    }
-}
-
-/// The characters of `text` (a cell as displayed) that a filter term matches in it, by the
-/// same rules as the filter: for highlighting, so the letters lit are the ones that matched.
-/// `None` when the term does not match this text (or is negated: nothing to light).
-pub fn term_positions(text: &str, term: &Term, fields: &[Field]) -> Option<Vec<usize>> {
-    if term.negate {
-        return None;
-    }
-    // One lowercase character per character, so positions line up with `text`.
-    let hay: Vec<char> = text
-        .chars()
-        .map(|c| c.to_lowercase().next().unwrap_or(c))
-        .collect();
-    let substring = |p: &str| -> Option<Vec<usize>> {
-        let pat: Vec<char> = p.chars().collect();
-        if pat.is_empty() || pat.len() > hay.len() {
-            return None;
-        }
-        (0..=hay.len() - pat.len())
-            .find(|&s| hay[s..s + pat.len()] == pat[..])
-            .map(|s| (s..s + pat.len()).collect())
-    };
-    match &term.kind {
-        TermKind::HasHidden | TermKind::HasWarnings => None,
-        TermKind::Exact(p) => substring(p),
-        TermKind::Fuzzy(p) if p.is_empty() => None,
-        TermKind::Fuzzy(p) if is_identifier_pattern(p) => {
-            if fields.iter().any(|f| f.is_identifier()) {
-                let lead = usize::from(hay.first() == Some(&'{') && !p.starts_with('{'));
-                let pat: Vec<char> = p.chars().collect();
-                let end = lead + pat.len();
-                (hay.len() >= end && hay[lead..end] == pat[..]).then(|| (lead..end).collect())
-            } else {
-                substring(p)
-            }
-        }
-        TermKind::Fuzzy(p) => {
-            let pat: Vec<char> = p.chars().collect();
-            gap_positions(&hay, &pat)
-        }
-    }
-}
-
-/// [`gap_match`] that also says where: the positions of one match of `pat` in `hay`.
-fn gap_positions(hay: &[char], pat: &[char]) -> Option<Vec<usize>> {
-    let n = pat.len();
-    if n == 0 {
-        return None;
-    }
-    let mut last: Vec<Option<usize>> = vec![None; n];
-    // For each pattern position, (where it matched, where the previous one did).
-    let mut chain: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
-    for (q, c) in hay.iter().enumerate() {
-        for k in (0..n).rev() {
-            if pat[k] != *c {
-                continue;
-            }
-            let prev = if k == 0 {
-                Some(q)
-            } else {
-                last[k - 1].filter(|&r| q - r <= MAX_GAP)
-            };
-            let Some(prev) = prev else { continue };
-            chain[k].push((q, prev));
-            if k == n - 1 {
-                let mut out = vec![q];
-                let mut want = prev;
-                for kk in (0..n - 1).rev() {
-                    let &(at, p) = chain[kk].iter().rev().find(|(at, _)| *at == want)?;
-                    out.push(at);
-                    want = p;
-                }
-                out.reverse();
-                return Some(out);
-            }
-            last[k] = Some(q);
-        }
-    }
-    None
-}
-
-fn matches_all(arena: &str, terms: &[Compiled], r: &Rec) -> bool {
-    terms.iter().all(|t| r.matches(arena, t))
 }
 
 /// Test `recs` against `terms` into `out` (only where `out` is true when `narrow`), on every
@@ -844,7 +190,7 @@ fn eval_matches(arena: &str, recs: &[Rec], terms: &[Compiled], out: &mut [bool],
     let run = |rs: &[Rec], ms: &mut [bool]| {
         for (m, r) in ms.iter_mut().zip(rs) {
             if !narrow || *m {
-                *m = matches_all(arena, terms, r);
+                *m = matches_all(terms, &r.hay(arena));
             }
         }
     };
@@ -862,143 +208,6 @@ fn eval_matches(arena: &str, recs: &[Rec], terms: &[Compiled], out: &mut [bool],
             s.spawn(move || run(rs, ms));
         }
     });
-}
-
-/// 16 bytes of the sort text `a`, NUL, `b` from `off`, packed big-endian (zero-padded).
-fn text_chunk((a, b): (&str, &str), off: usize) -> u128 {
-    let mut out = [0u8; 16];
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    for (i, slot) in out.iter_mut().enumerate() {
-        let p = off + i;
-        *slot = if p < a.len() {
-            a[p]
-        } else if p == a.len() {
-            0
-        } else {
-            b.get(p - a.len() - 1).copied().unwrap_or(0)
-        };
-    }
-    u128::from_be_bytes(out)
-}
-
-/// Length of the common prefix of two byte strings.
-fn mismatch(a: &[u8], b: &[u8]) -> usize {
-    let n = a.len().min(b.len());
-    let mut i = 0;
-    while i + 16 <= n && a[i..i + 16] == b[i..i + 16] {
-        i += 16;
-    }
-    while i < n && a[i] == b[i] {
-        i += 1;
-    }
-    i
-}
-
-/// How many leading bytes of the sort texts `a`, NUL, `b` of `x` and `y` surely agree,
-/// given that the first `from` do (never more than they share; possibly less).
-fn common_prefix(x: (&str, &str), y: (&str, &str), from: usize) -> usize {
-    let (xa, ya) = (x.0.as_bytes(), y.0.as_bytes());
-    let m = if xa == ya {
-        xa.len() + 1 + mismatch(x.1.as_bytes(), y.1.as_bytes())
-    } else {
-        mismatch(xa, ya)
-    };
-    m.max(from)
-}
-
-/// Indices of `texts` in ascending order (ties in index order): a most-significant-digit
-/// radix sort with 16-byte digits, so most comparisons are between packed numbers, not
-/// strings scattered over the heap.
-fn sort_texts(texts: &[(&str, &str)]) -> Vec<u32> {
-    let mut v: Vec<(u128, u32)> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (text_chunk(*t, 0), i as u32))
-        .collect();
-    sort_parallel(&mut v);
-    // Runs of equal digits at each level are sorted by the next digit.
-    let mut stack: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, next offset)
-    let push_runs = |v: &[(u128, u32)],
-                     start: usize,
-                     end: usize,
-                     off: usize,
-                     stack: &mut Vec<(usize, usize, usize)>| {
-        let mut i = start;
-        while i < end {
-            let mut j = i + 1;
-            while j < end && v[j].0 == v[i].0 {
-                j += 1;
-            }
-            if j - i > 1 {
-                stack.push((i, j, off));
-            }
-            i = j;
-        }
-    };
-    push_runs(&v, 0, v.len(), 16, &mut stack);
-    while let Some((start, end, off)) = stack.pop() {
-        let longest = v[start..end]
-            .iter()
-            .map(|&(_, i)| {
-                let (a, b) = texts[i as usize];
-                a.len() + 1 + b.len()
-            })
-            .max()
-            .unwrap_or(0);
-        if off >= longest {
-            continue; // equal texts: index order already
-        }
-        // Skip what the whole run shares (URLs share long prefixes) in one step.
-        let first = texts[v[start].1 as usize];
-        let off = v[start + 1..end]
-            .iter()
-            .map(|&(_, i)| common_prefix(first, texts[i as usize], off))
-            .min()
-            .unwrap_or(off);
-        if off >= longest {
-            continue;
-        }
-        for e in &mut v[start..end] {
-            e.0 = text_chunk(texts[e.1 as usize], off);
-        }
-        v[start..end].sort_unstable();
-        push_runs(&v, start, end, off + 16, &mut stack);
-    }
-    v.into_iter().map(|(_, i)| i).collect()
-}
-
-/// Sort on every core: halves sorted apart, then merged.
-fn sort_parallel<T: Ord + Send + Copy>(v: &mut [T]) {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    if v.len() < 20_000 || threads < 2 {
-        v.sort_unstable();
-        return;
-    }
-    let mid = v.len() / 2;
-    {
-        let (a, b) = v.split_at_mut(mid);
-        std::thread::scope(|s| {
-            s.spawn(|| a.sort_unstable());
-            b.sort_unstable();
-        });
-    }
-    let mut out = Vec::with_capacity(v.len());
-    let (a, b) = v.split_at(mid);
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if b[j] < a[i] {
-            out.push(b[j]);
-            j += 1;
-        } else {
-            out.push(a[i]);
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    v.copy_from_slice(&out);
 }
 
 /// Which rows the live/carved toggle lets through.
@@ -1106,266 +315,6 @@ impl ViewKind {
     }
 }
 
-/// A table column: title, width policy, how to show and how to sort it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Col {
-    Mark,
-    Flags,
-    Kind,
-    State,
-    Created,
-    Name,
-    Owner,
-    Files,
-    Command,
-    Url,
-    Path,
-    Bytes,
-    Evidence,
-}
-
-impl Col {
-    pub fn title(self) -> &'static str {
-        match self {
-            Col::Mark => "",
-            Col::Flags => "Flags",
-            Col::Kind => "Kind",
-            Col::State => "State",
-            Col::Created => "Created (UTC)",
-            Col::Name => "Job name",
-            Col::Owner => "Owner",
-            Col::Files => "Files",
-            Col::Command => "Notify command",
-            Col::Url => "URL",
-            Col::Path => "Local path",
-            Col::Bytes => "Bytes",
-            Col::Evidence => "Evidence",
-        }
-    }
-
-    /// (fixed width) or (minimum width, share of what is left).
-    pub fn width(self) -> (u16, u16) {
-        match self {
-            Col::Mark => (1, 0),
-            Col::Flags => (10, 0),
-            Col::Kind => (10, 0),
-            Col::State => (11, 0),
-            Col::Created => (19, 0),
-            Col::Files => (5, 0),
-            Col::Bytes => (16, 0),
-            Col::Name => (10, 3),
-            Col::Owner => (12, 2),
-            Col::Command => (12, 2),
-            Col::Url => (24, 4),
-            Col::Path => (16, 3),
-            Col::Evidence => (16, 1),
-        }
-    }
-
-    /// When the screen is too narrow for every column, the lowest priority gives way first
-    /// (the URL and the flags stay longest).
-    pub fn priority(self) -> u8 {
-        match self {
-            Col::Mark => 100,
-            Col::Url => 90,
-            Col::Flags => 80,
-            Col::Kind => 75,
-            Col::Name | Col::Path => 70,
-            Col::Created => 60,
-            Col::Evidence => 50,
-            Col::Command => 55,
-            Col::Bytes => 45,
-            Col::Owner => 40,
-            Col::State => 30,
-            Col::Files => 20,
-        }
-    }
-
-    /// The search fields shown in this column (for highlighting filter matches).
-    pub fn fields(self) -> &'static [Field] {
-        match self {
-            Col::State => &[Field::State],
-            Col::Created => &[Field::Created],
-            Col::Name => &[Field::Name],
-            Col::Owner => &[Field::OwnerSid, Field::OwnerAccount],
-            Col::Command => &[Field::Command, Field::Arguments],
-            Col::Url => &[Field::Url],
-            Col::Path => &[Field::FullPath, Field::Filename],
-            Col::Evidence => &[Field::Evidence],
-            _ => &[],
-        }
-    }
-
-    /// The raw (unescaped) text of the column for an item.
-    pub fn text(self, store: &Store, item: &Item) -> String {
-        let r = &store.rec(item.rep()).info;
-        match self {
-            Col::Mark | Col::Flags => String::new(),
-            Col::Kind => {
-                let kind = if r.carved { "carved" } else { "live" };
-                if item.versions > 1 {
-                    format!("{kind} ×{}", item.versions)
-                } else {
-                    kind.to_string()
-                }
-            }
-            Col::State => r.job_state.clone(),
-            Col::Created => r.created.replacen('T', " ", 1).chars().take(19).collect(),
-            Col::Name => r.job_name.clone(),
-            Col::Owner => owner_label(r).to_string(),
-            Col::Files => item.files.to_string(),
-            Col::Command => {
-                if r.job_arguments.is_empty() {
-                    r.job_command.clone()
-                } else {
-                    format!("{} {}", r.job_command, r.job_arguments)
-                }
-            }
-            Col::Url => r.url.clone(),
-            Col::Evidence => store.evidence_label(&r.evidence).to_string(),
-            Col::Path => {
-                if r.full_path.is_empty() {
-                    r.filename.clone()
-                } else {
-                    r.full_path.clone()
-                }
-            }
-            Col::Bytes => {
-                if r.bytes_transferred == u64::MAX || r.bytes_transferred == 0 {
-                    format!("{} of ?", human_size(r.bytes_downloaded))
-                } else {
-                    let pct = (u128::from(r.bytes_downloaded) * 100
-                        / u128::from(r.bytes_transferred))
-                    .min(999);
-                    format!("{pct}% of {}", human_size(r.bytes_transferred))
-                }
-            }
-        }
-    }
-
-    /// The text a string column sorts by (two parts for two-field columns), or `None` for
-    /// a numeric column.
-    fn sort_text<'a>(self, store: &'a Store, item: &Item) -> Option<(&'a str, &'a str)> {
-        let i = &store.rec(item.rep()).info;
-        Some(match self {
-            Col::State => (&i.job_state, ""),
-            Col::Created => (&i.created, ""),
-            Col::Name => (&i.job_name, ""),
-            Col::Owner => (owner_label(i), ""),
-            Col::Command => (&i.job_command, &i.job_arguments),
-            Col::Url => (&i.url, ""),
-            Col::Path => (&i.full_path, &i.filename),
-            Col::Evidence => (&i.evidence, ""),
-            _ => return None,
-        })
-    }
-
-    fn is_text(self) -> bool {
-        matches!(
-            self,
-            Col::State
-                | Col::Created
-                | Col::Name
-                | Col::Owner
-                | Col::Command
-                | Col::Url
-                | Col::Path
-                | Col::Evidence
-        )
-    }
-
-    /// The key a numeric column sorts by.
-    fn sort_number(self, store: &Store, item: &Item) -> u128 {
-        let r = &store.rec(item.rep());
-        let i = &r.info;
-        match self {
-            Col::Mark => u128::from(store.item_marked(item)),
-            Col::Flags => {
-                (u128::from(r.hidden) << 48)
-                    | (u128::from(r.susp.count_ones()) << 40)
-                    | (u128::from(r.susp) << 32)
-                    | u128::from(r.warnings)
-            }
-            Col::Kind => (u128::from(i.carved) << 32) | u128::from(item.versions),
-            Col::Files => u128::from(item.files),
-            Col::Bytes => (u128::from(i.bytes_downloaded) << 64) | u128::from(i.bytes_transferred),
-            _ => 0,
-        }
-    }
-
-    /// Whether a sorted order by this column stays valid until items are added (the
-    /// aggregate and mark columns change without that).
-    fn cacheable(self) -> bool {
-        !matches!(self, Col::Mark | Col::Files | Col::Kind | Col::Flags)
-    }
-
-    fn cmp(self, store: &Store, a: &Item, b: &Item) -> Ordering {
-        let (ra, rb) = (&store.rec(a.rep()), &store.rec(b.rep()));
-        let (ia, ib) = (&ra.info, &rb.info);
-        match self {
-            Col::Mark => store.item_marked(a).cmp(&store.item_marked(b)),
-            Col::Flags => (ra.hidden, ra.susp.count_ones(), ra.susp, ra.warnings).cmp(&(
-                rb.hidden,
-                rb.susp.count_ones(),
-                rb.susp,
-                rb.warnings,
-            )),
-            Col::Kind => (ia.carved, a.versions).cmp(&(ib.carved, b.versions)),
-            Col::State => ia.job_state.cmp(&ib.job_state),
-            Col::Created => ia.created.cmp(&ib.created),
-            Col::Name => ia.job_name.cmp(&ib.job_name),
-            Col::Owner => owner_label(ia).cmp(owner_label(ib)),
-            Col::Files => a.files.cmp(&b.files),
-            Col::Command => {
-                (&ia.job_command, &ia.job_arguments).cmp(&(&ib.job_command, &ib.job_arguments))
-            }
-            Col::Url => ia.url.cmp(&ib.url),
-            Col::Path => (&ia.full_path, &ia.filename).cmp(&(&ib.full_path, &ib.filename)),
-            Col::Evidence => ia.evidence.cmp(&ib.evidence),
-            Col::Bytes => (ia.bytes_downloaded, ia.bytes_transferred)
-                .cmp(&(ib.bytes_downloaded, ib.bytes_transferred)),
-        }
-    }
-}
-
-/// Bytes in binary units, one decimal: `12.6 MiB`.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// A long account SID cut in the middle (`S-1-5-21-…-1001`) so its RID stays visible.
-pub fn short_sid(sid: &str, max: usize) -> String {
-    if sid.chars().count() <= max || !sid.starts_with("S-1-5-21-") {
-        return sid.to_string();
-    }
-    match sid.rsplit_once('-') {
-        // The RID is a number: it is never cut, the domain part gives way first.
-        Some((_, rid)) if rid.chars().count() + 11 <= max => format!("S-1-5-21-…-{rid}"),
-        Some((_, rid)) => format!("…-{rid}"),
-        None => sid.to_string(),
-    }
-}
-
-/// The owner as a table shows it: the account name when well known, else the SID.
-pub fn owner_label(r: &BitsInfo) -> &str {
-    if r.owner_account.is_empty() {
-        &r.owner_sid
-    } else {
-        &r.owner_account
-    }
-}
-
 /// One row of a view: the records it stands for (in store order; the first represents it).
 #[derive(Debug, Clone, Default)]
 pub struct Item {
@@ -1413,6 +362,12 @@ pub struct View {
     pub sort: Option<(Col, bool)>,
     /// The column chosen for sorting (index into the view's columns).
     pub col_cursor: usize,
+    /// The columns the analyst chose (column chooser): every column the view offers but the
+    /// mark column, in order, shown or not; `None` keeps the view's own.
+    pub chosen: Option<Vec<(Col, bool)>>,
+    /// Horizontal scroll: how many of the columns shown (the mark column aside) lie off
+    /// screen to the left.
+    pub first_col: usize,
     /// The last ascending order computed: (column, item count then, order).
     asc_cache: Option<(Col, usize, Vec<u32>)>,
     /// Selected position in `shown`, and the first row on screen.
@@ -1423,6 +378,53 @@ pub struct View {
 impl View {
     pub fn selected_item(&self) -> Option<u32> {
         self.shown.get(self.sel).copied()
+    }
+}
+
+/// The mark column stays first and on; the chooser orders and hides the others.
+impl Store {
+    /// The columns a view shows, in order: the mark column, then those chosen.
+    pub fn columns(&self, k: ViewKind) -> Vec<Col> {
+        let mut out = vec![Col::Mark];
+        out.extend(
+            self.column_choice(k)
+                .into_iter()
+                .filter(|&(_, on)| on)
+                .map(|(c, _)| c),
+        );
+        out
+    }
+
+    /// Every column a view offers but the mark column, in the chosen order, shown or not.
+    pub fn column_choice(&self, k: ViewKind) -> Vec<(Col, bool)> {
+        match &self.view(k).chosen {
+            Some(c) => c.clone(),
+            None => k
+                .columns()
+                .iter()
+                .filter(|&&c| c != Col::Mark)
+                .map(|&c| (c, true))
+                .collect(),
+        }
+    }
+
+    /// Apply a new column choice, keeping the sort cursor on the column it was on (or the
+    /// first) and the horizontal scroll within the columns shown. At least one column
+    /// stays shown: a choice hiding every one is refused (false).
+    pub fn set_column_choice(&mut self, k: ViewKind, choice: Vec<(Col, bool)>) -> bool {
+        if !choice.iter().any(|&(_, on)| on) {
+            return false;
+        }
+        let before = self.columns(k);
+        let at = before.get(self.view(k).col_cursor).copied();
+        self.view_mut(k).chosen = Some(choice);
+        let after = self.columns(k);
+        let v = self.view_mut(k);
+        v.col_cursor = at
+            .and_then(|c| after.iter().position(|&x| x == c))
+            .unwrap_or(0);
+        v.first_col = v.first_col.min(after.len().saturating_sub(2));
+        true
     }
 }
 
@@ -1475,16 +477,22 @@ impl Store {
     pub fn clear(&mut self) {
         let query = std::mem::take(&mut self.query);
         let (cf, so) = (self.carved_filter, self.suspicious_only);
-        let cursors: Vec<(Option<(Col, bool)>, usize)> =
-            self.views.iter().map(|v| (v.sort, v.col_cursor)).collect();
+        type Kept = (Option<(Col, bool)>, usize, Option<Vec<(Col, bool)>>, usize);
+        let kept: Vec<Kept> = self
+            .views
+            .iter_mut()
+            .map(|v| (v.sort, v.col_cursor, v.chosen.take(), v.first_col))
+            .collect();
         *self = Store::default();
-        self.compiled = query.compile();
+        self.compiled = compile(&query);
         self.query = query;
         self.carved_filter = cf;
         self.suspicious_only = so;
-        for (v, (sort, cc)) in self.views.iter_mut().zip(cursors) {
+        for (v, (sort, cc, chosen, first)) in self.views.iter_mut().zip(kept) {
             v.sort = sort;
             v.col_cursor = cc;
+            v.chosen = chosen;
+            v.first_col = first;
         }
     }
 
@@ -1507,7 +515,7 @@ impl Store {
             }
             let rec = Rec::new(info, &mut self.arena);
             self.rec_match
-                .push(matches_all(&self.arena, &self.compiled, &rec));
+                .push(matches_all(&self.compiled, &rec.hay(&self.arena)));
             self.recs.push(rec);
             self.marks.push(false);
         }
@@ -1679,14 +687,14 @@ impl Store {
         if col.is_text() {
             let texts: Vec<(&str, &str)> = items
                 .iter()
-                .map(|it| col.sort_text(self, it).unwrap_or(("", "")))
+                .map(|it| self.sort_text(col, it).unwrap_or(("", "")))
                 .collect();
             sort_texts(&texts)
         } else {
             let mut keyed: Vec<(u128, u32)> = items
                 .iter()
                 .enumerate()
-                .map(|(i, it)| (col.sort_number(self, it), i as u32))
+                .map(|(i, it)| (self.sort_number(col, it), i as u32))
                 .collect();
             keyed.sort_unstable();
             keyed.into_iter().map(|(_, i)| i).collect()
@@ -1701,8 +709,8 @@ impl Store {
         while end > 0 {
             let mut start = end - 1;
             while start > 0
-                && col.cmp(
-                    self,
+                && self.cmp_items(
+                    col,
                     &items[asc[start - 1] as usize],
                     &items[asc[end - 1] as usize],
                 ) == Ordering::Equal
@@ -1722,7 +730,7 @@ impl Store {
             return;
         }
         let narrow = q.narrows(&self.query);
-        self.compiled = q.compile();
+        self.compiled = compile(&q);
         eval_matches(
             &self.arena,
             &self.recs,
@@ -1810,136 +818,124 @@ impl Store {
     }
 }
 
+/// What the columns show and sort by, for an item of this store.
+impl Store {
+    /// The raw (unescaped) text of a column for an item.
+    pub fn cell_text(&self, col: Col, item: &Item) -> String {
+        let r = &self.rec(item.rep()).info;
+        match col {
+            Col::Mark | Col::Flags => String::new(),
+            Col::Kind => {
+                let kind = if r.carved { "carved" } else { "live" };
+                if item.versions > 1 {
+                    format!("{kind} ×{}", item.versions)
+                } else {
+                    kind.to_string()
+                }
+            }
+            Col::State => r.job_state.clone(),
+            Col::Created => r.created.replacen('T', " ", 1).chars().take(19).collect(),
+            Col::Name => r.job_name.clone(),
+            Col::Owner => owner_label(r).to_string(),
+            Col::Files => item.files.to_string(),
+            Col::Command => {
+                if r.job_arguments.is_empty() {
+                    r.job_command.clone()
+                } else {
+                    format!("{} {}", r.job_command, r.job_arguments)
+                }
+            }
+            Col::Url => r.url.clone(),
+            Col::Evidence => self.evidence_label(&r.evidence).to_string(),
+            Col::Path => {
+                if r.full_path.is_empty() {
+                    r.filename.clone()
+                } else {
+                    r.full_path.clone()
+                }
+            }
+            Col::Bytes => {
+                if r.bytes_transferred == u64::MAX || r.bytes_transferred == 0 {
+                    format!("{} of ?", human_size(r.bytes_downloaded))
+                } else {
+                    let pct = (u128::from(r.bytes_downloaded) * 100
+                        / u128::from(r.bytes_transferred))
+                    .min(999);
+                    format!("{pct}% of {}", human_size(r.bytes_transferred))
+                }
+            }
+        }
+    }
+
+    /// The text a string column sorts by (two parts for two-field columns), or `None` for
+    /// a numeric column.
+    fn sort_text(&self, col: Col, item: &Item) -> Option<(&str, &str)> {
+        let i = &self.rec(item.rep()).info;
+        Some(match col {
+            Col::State => (&i.job_state, ""),
+            Col::Created => (&i.created, ""),
+            Col::Name => (&i.job_name, ""),
+            Col::Owner => (owner_label(i), ""),
+            Col::Command => (&i.job_command, &i.job_arguments),
+            Col::Url => (&i.url, ""),
+            Col::Path => (&i.full_path, &i.filename),
+            Col::Evidence => (&i.evidence, ""),
+            _ => return None,
+        })
+    }
+
+    /// The key a numeric column sorts by.
+    fn sort_number(&self, col: Col, item: &Item) -> u128 {
+        let r = &self.rec(item.rep());
+        let i = &r.info;
+        match col {
+            Col::Mark => u128::from(self.item_marked(item)),
+            Col::Flags => {
+                (u128::from(r.hidden) << 48)
+                    | (u128::from(r.susp.count_ones()) << 40)
+                    | (u128::from(r.susp) << 32)
+                    | u128::from(r.warnings)
+            }
+            Col::Kind => (u128::from(i.carved) << 32) | u128::from(item.versions),
+            Col::Files => u128::from(item.files),
+            Col::Bytes => (u128::from(i.bytes_downloaded) << 64) | u128::from(i.bytes_transferred),
+            _ => 0,
+        }
+    }
+
+    fn cmp_items(&self, col: Col, a: &Item, b: &Item) -> Ordering {
+        let (ra, rb) = (&self.rec(a.rep()), &self.rec(b.rep()));
+        let (ia, ib) = (&ra.info, &rb.info);
+        match col {
+            Col::Mark => self.item_marked(a).cmp(&self.item_marked(b)),
+            Col::Flags => (ra.hidden, ra.susp.count_ones(), ra.susp, ra.warnings).cmp(&(
+                rb.hidden,
+                rb.susp.count_ones(),
+                rb.susp,
+                rb.warnings,
+            )),
+            Col::Kind => (ia.carved, a.versions).cmp(&(ib.carved, b.versions)),
+            Col::State => ia.job_state.cmp(&ib.job_state),
+            Col::Created => ia.created.cmp(&ib.created),
+            Col::Name => ia.job_name.cmp(&ib.job_name),
+            Col::Owner => owner_label(ia).cmp(owner_label(ib)),
+            Col::Files => a.files.cmp(&b.files),
+            Col::Command => {
+                (&ia.job_command, &ia.job_arguments).cmp(&(&ib.job_command, &ib.job_arguments))
+            }
+            Col::Url => ia.url.cmp(&ib.url),
+            Col::Path => (&ia.full_path, &ia.filename).cmp(&(&ib.full_path, &ib.filename)),
+            Col::Evidence => ia.evidence.cmp(&ib.evidence),
+            Col::Bytes => (ia.bytes_downloaded, ia.bytes_transferred)
+                .cmp(&(ib.bytes_downloaded, ib.bytes_transferred)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fuzzy_matcher::skim::SkimMatcherV2;
-    use fuzzy_matcher::FuzzyMatcher;
-
-    #[test]
-    fn fuzzy_keeps_good_matches_and_drops_noise() {
-        let skim = SkimMatcherV2::default().ignore_case();
-        let noise = "http://msedge.b.tlu.dl.delivery.mp.microsoft.com/filestreamingservice/files/899214d6-41f0-4bf5-95db-d9ec00cfc01e?p1=1679173333&p2=404&p3=2&p4=blbaskngx2smxz592a2evjvbahgp8eip4bfltjewglrmhk9%2flhmbbgekegfywamtcedieizfhj9wwfbiwfdptg%3d%3d";
-        let moz = "https://download-installer.cdn.mozilla.net/pub/firefox/releases/110.0/update/win64/en-us/firefox-109.0.1-110.0.partial.mar";
-        assert!(is_subsequence(noise, "mozilla"));
-        assert!(!fuzzy_match(noise, "mozilla"));
-        assert!(!fuzzy_match(noise, "moz"));
-        assert!(fuzzy_match(moz, "mozilla"));
-        assert!(fuzzy_match(moz, "ffx"));
-        assert!(fuzzy_match("mozillaupdate 308046b0af4a39cb", "mzup"));
-        assert!(fuzzy_match(
-            r"c:\users\bob\appdata\local\temp\x.exe",
-            "tempexe"
-        ));
-        assert!(fuzzy_match("日本語 café", "café"));
-        assert!(fuzzy_match("anything", ""));
-        // Whatever this accepts, the skim matcher accepts too (it is a subsequence).
-        for h in [noise, moz, "c:\\windows\\system32\\cmd.exe"] {
-            for p in ["m", "mo", "moz", "cmd", "exe", "ms", "s-1-5", "f", "x64"] {
-                if fuzzy_match(h, p) {
-                    assert!(skim.fuzzy_match(h, p).is_some(), "{h} {p}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn compiled_pattern_agrees_with_the_plain_test() {
-        let mut x: u64 = 0x1234_5678_9abc_def1;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let alphabet = b"abcz.\\\0";
-        for _ in 0..5_000 {
-            let hay: String = (0..(next() % 40))
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
-                .collect();
-            let pat: String = (0..(1 + next() % 4))
-                .map(|_| alphabet[(next() % 5) as usize] as char)
-                .collect();
-            let want = hay.split('\0').any(|f| fuzzy_match(f, &pat));
-            assert_eq!(
-                FuzzyPattern::new(&pat).matches(&hay),
-                want,
-                "{hay:?} {pat:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn radix_text_sort_agrees_with_tuple_order() {
-        let words = [
-            "",
-            "a",
-            "ab",
-            "abc",
-            "https://download-installer.cdn.mozilla.net/pub/x",
-            "https://download-installer.cdn.mozilla.net/pub/y",
-            "S-1-5-21-4066115557-1486886006-1773980413-1001",
-            "S-1-5-18",
-            "z",
-            "日本",
-            "ab\u{1}",
-        ];
-        let mut texts = Vec::new();
-        for a in words {
-            for b in ["", "x", "aa"] {
-                texts.push((a, b));
-                texts.push((a, b));
-            }
-        }
-        let got = sort_texts(&texts);
-        let mut want: Vec<u32> = (0..texts.len() as u32).collect();
-        want.sort_by(|&x, &y| texts[x as usize].cmp(&texts[y as usize]).then(x.cmp(&y)));
-        assert_eq!(got, want);
-    }
-
-    #[test]
-    fn fuzzy_is_monotone_in_the_pattern() {
-        let hays = ["mozillaupdate 308046b0af4a39cb", "c:\\program files\\x.exe"];
-        for h in hays {
-            for p in ["mzup", "mzupd", "prgx", "pfx.e", "308b", "zzz"] {
-                for n in 1..=p.len() {
-                    if fuzzy_match(h, &p[..n]) {
-                        assert!(fuzzy_match(h, &p[..n - 1]), "{h} {p} {n}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn query_parsing_and_narrowing() {
-        let q = Query::parse("URL:moz 'exe has:hidden -cmd:x \"two words\" http://a c:\\x");
-        assert_eq!(q.error, None);
-        assert_eq!(q.terms.len(), 7);
-        assert_eq!(q.terms[0].scope, Scope::Url);
-        assert_eq!(q.terms[1].kind, TermKind::Exact("exe".into()));
-        assert_eq!(q.terms[2].kind, TermKind::HasHidden);
-        assert!(q.terms[3].negate && q.terms[3].scope == Scope::Cmd);
-        assert_eq!(q.terms[4].kind, TermKind::Exact("two words".into()));
-        assert_eq!(q.terms[5].kind, TermKind::Fuzzy("http://a".into()));
-        assert_eq!(q.terms[6].kind, TermKind::Fuzzy("c:\\x".into()));
-        let bad = Query::parse("foo:bar moz");
-        assert!(bad
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("unknown scope foo:")));
-        assert_eq!(bad.terms.len(), 1);
-        assert!(Query::parse("url:mozi").narrows(&Query::parse("url:moz")));
-        assert!(!Query::parse("url:").narrows(&Query::parse("url")));
-        assert!(Query::parse("a b").narrows(&Query::parse("a")));
-        assert!(!Query::parse("a").narrows(&Query::parse("a b")));
-        // A negated term widens as it grows.
-        assert!(!Query::parse("-mozi").narrows(&Query::parse("-moz")));
-        assert!(Query::parse("-moz x").narrows(&Query::parse("-moz")));
-        // A GUID start stops being an identifier when a non-hex letter follows.
-        assert!(!Query::parse("308046b0z").narrows(&Query::parse("308046b0")));
-        assert!(Query::parse("308046b0").narrows(&Query::parse("308046b")));
-    }
+    use crate::tui::matcher::term_positions;
 
     #[test]
     fn identifiers_match_by_prefix_and_highlight_what_matched() {
@@ -1960,7 +956,7 @@ mod tests {
             },
             &mut arena,
         );
-        let hit = |q: &str, r: &Rec| matches_all(&arena, &Query::parse(q).compile(), r);
+        let hit = |q: &str, r: &Rec| matches_all(&compile(&Query::parse(q)), &r.hay(&arena));
         assert!(hit("owner:S-1-5-18", &sys));
         assert!(!hit("owner:S-1-5-18", &user));
         assert!(hit("owner:s-1-5-21", &user));

@@ -17,142 +17,14 @@ use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
 
 use super::app::{plural, App, Overlay, PromptKind, Screen, SourceSel};
+use super::columns::{human_size, short_sid, Col};
 use super::display;
 use super::keys;
-use super::store::{
-    self, distinct_warnings, findings, flag_codes, human_size, short_sid, Col, Field, Item, Rec,
-    Store, ViewKind,
-};
+use super::layout::{self, areas, hex_split, Rendered, Scroll};
+use super::matcher;
+use super::query::Field;
+use super::store::{distinct_warnings, findings, flag_codes, Item, Rec, Store, ViewKind};
 use super::worker::Phase;
-
-// ---------------------------------------------------------------------------------------------
-// Layout (pure: the app uses it too, for paging and mouse hits)
-// ---------------------------------------------------------------------------------------------
-
-pub struct Areas {
-    pub header: Rect,
-    pub tabs: Rect,
-    pub gauge: Option<Rect>,
-    pub body: Rect,
-    pub status: Rect,
-    pub footer: Rect,
-}
-
-pub fn areas(width: u16, height: u16, loading: bool) -> Areas {
-    let row = |y: u16| {
-        Rect::new(
-            0,
-            y.min(height.saturating_sub(1)),
-            width,
-            u16::from(y < height),
-        )
-    };
-    let top = if loading { 3 } else { 2 };
-    let body_h = height.saturating_sub(top + 2);
-    Areas {
-        header: row(0),
-        tabs: row(1),
-        gauge: loading.then(|| row(2)),
-        body: Rect::new(0, top.min(height), width, body_h),
-        status: row(height.saturating_sub(2)),
-        footer: row(height.saturating_sub(1)),
-    }
-}
-
-/// Table rows on screen (the body less its header row).
-pub fn table_rows(width: u16, height: u16, loading: bool) -> usize {
-    usize::from(areas(width, height, loading).body.height.saturating_sub(1))
-}
-
-/// Text rows of the detail pane.
-pub fn body_rows(width: u16, height: u16, loading: bool) -> usize {
-    table_rows(width, height, loading)
-}
-
-const HEX_LINE_WIDTH: u16 = 86;
-const INSPECTOR_WIDTH: u16 = 46;
-const INSPECTOR_HEIGHT: u16 = 10;
-
-fn hex_split(body: Rect) -> (Rect, Rect) {
-    if body.width >= HEX_LINE_WIDTH + INSPECTOR_WIDTH {
-        let left = Rect::new(body.x, body.y, body.width - INSPECTOR_WIDTH, body.height);
-        let right = Rect::new(body.x + left.width, body.y, INSPECTOR_WIDTH, body.height);
-        (left, right)
-    } else {
-        let ih = INSPECTOR_HEIGHT.min(body.height / 2);
-        let top = Rect::new(body.x, body.y, body.width, body.height - ih);
-        let bottom = Rect::new(body.x, body.y + top.height, body.width, ih);
-        (top, bottom)
-    }
-}
-
-/// Lines of bytes the hex view shows.
-pub fn hex_rows(width: u16, height: u16, loading: bool) -> usize {
-    let (hex, _) = hex_split(areas(width, height, loading).body);
-    usize::from(hex.height.saturating_sub(1))
-}
-
-/// Column widths for a table `width` cells wide (one cell between columns).
-/// Column widths for `width` cells: each column its minimum, columns of the lowest
-/// [`Col::priority`] left out (width 0) while the minimums do not fit, then what is left
-/// shared among the flexible columns shown.
-pub fn column_widths(cols: &[Col], width: u16) -> Vec<u16> {
-    let mut shown = vec![true; cols.len()];
-    loop {
-        let n = shown.iter().filter(|&&s| s).count() as u16;
-        let need: u16 = cols
-            .iter()
-            .zip(&shown)
-            .filter(|(_, &s)| s)
-            .map(|(c, _)| c.width().0)
-            .sum::<u16>()
-            + n.saturating_sub(1);
-        if need <= width || n <= 1 {
-            break;
-        }
-        // The lowest priority goes first; of equals, the rightmost.
-        let drop = (0..cols.len())
-            .filter(|&i| shown[i])
-            .min_by_key(|&i| (cols[i].priority(), usize::MAX - i));
-        match drop {
-            Some(i) => shown[i] = false,
-            None => break,
-        }
-    }
-    let n = shown.iter().filter(|&&s| s).count() as u16;
-    let spacing = n.saturating_sub(1);
-    let mut out: Vec<u16> = cols
-        .iter()
-        .zip(&shown)
-        .map(|(c, &s)| if s { c.width().0 } else { 0 })
-        .collect();
-    let fixed: u16 = out.iter().sum();
-    let flex = |i: usize| shown[i] && cols[i].width().1 > 0;
-    let weights: u16 = (0..cols.len())
-        .filter(|&i| flex(i))
-        .map(|i| cols[i].width().1)
-        .sum();
-    if weights == 0 {
-        return out;
-    }
-    let mut extra = width.saturating_sub(spacing + fixed);
-    let total_extra = extra;
-    let last_flex = (0..cols.len()).rfind(|&i| flex(i));
-    for i in 0..cols.len() {
-        if !flex(i) {
-            continue;
-        }
-        let share = if Some(i) == last_flex {
-            extra
-        } else {
-            (u32::from(total_extra) * u32::from(cols[i].width().1) / u32::from(weights)) as u16
-        };
-        let share = share.min(extra);
-        out[i] += share;
-        extra -= share;
-    }
-    out
-}
 
 /// `  2 rows marked (3 records)`: rows of this view whose records are all marked, and the
 /// records (what e and y take) when they differ.
@@ -216,19 +88,6 @@ fn kind_cell(carved: bool, versions: u32, w: u16) -> String {
         .unwrap_or_else(|| forms[3].clone())
 }
 
-/// Which view tab is at column `x` of the tabs line.
-pub fn tab_at(app: &App, x: u16) -> Option<ViewKind> {
-    let mut pos = 0u16;
-    for k in ViewKind::ALL {
-        let w = display::width(&tab_label(app, k)) as u16;
-        if x >= pos && x < pos + w {
-            return Some(k);
-        }
-        pos += w + 1;
-    }
-    None
-}
-
 fn tab_label(app: &App, k: ViewKind) -> String {
     let v = app.store.view(k);
     if v.shown.len() == v.items.len() {
@@ -279,7 +138,7 @@ fn section(title: &str) -> Line<'static> {
 }
 
 /// Split a display string into spans, the characters matching the filter highlighted (by
-/// the filter's own rules: [`store::term_positions`]).
+/// the filter's own rules: [`matcher::term_positions`]).
 fn highlighted(text: String, col: Col, store: &Store, base: Style) -> Line<'static> {
     let fields = col.fields();
     let mut marks = vec![false; text.chars().count()];
@@ -295,7 +154,7 @@ fn highlighted(text: String, col: Col, store: &Store, base: Style) -> Line<'stat
         if scoped.is_empty() {
             continue;
         }
-        if let Some(pos) = store::term_positions(&text, t, &scoped) {
+        if let Some(pos) = matcher::term_positions(&text, t, &scoped) {
             for i in pos {
                 if let Some(m) = marks.get_mut(i) {
                     *m = true;
@@ -333,28 +192,40 @@ fn highlighted(text: String, col: Col, store: &Store, base: Style) -> Line<'stat
 // Frame
 // ---------------------------------------------------------------------------------------------
 
-pub fn draw(f: &mut Frame, app: &App) {
+/// Draw the whole screen, and hand back what the app needs of this frame (see [`Rendered`]).
+pub fn draw(f: &mut Frame, app: &App) -> Rendered {
+    let mut out = Rendered::default();
     let size = f.area();
     let a = areas(size.width, size.height, app.load.running);
     draw_header(f, app, a.header);
-    draw_tabs(f, app, a.tabs);
+    out.tabs = draw_tabs(f, app, a.tabs);
     if let Some(g) = a.gauge {
         draw_gauge(f, app, g);
     }
     match app.screen {
         Screen::Table => draw_table(f, app, a.body),
-        Screen::Detail => draw_detail(f, app, a.body),
+        Screen::Detail => out.detail = Some(draw_detail(f, app, a.body)),
         Screen::Hex => draw_hex(f, app, a.body),
     }
     draw_status(f, app, a.status);
     draw_footer(f, app, a.footer);
-    match app.overlay {
-        Some(Overlay::Help) => draw_overlay(f, app, "Keys (? or Esc closes)", help_lines()),
-        Some(Overlay::Diagnostics) => {
-            draw_overlay(f, app, "Diagnostics (Esc closes)", diagnostics_lines(app))
-        }
-        None => {}
-    }
+    out.overlay = match app.overlay {
+        Some(Overlay::Help) => Some(draw_overlay(f, app, "Keys (? or Esc closes)", help_lines())),
+        Some(Overlay::Columns) => Some(draw_overlay(
+            f,
+            app,
+            "Columns (Space show/hide · K/J move · Esc closes)",
+            chooser_lines(app),
+        )),
+        Some(Overlay::Diagnostics) => Some(draw_overlay(
+            f,
+            app,
+            "Diagnostics (Esc closes)",
+            diagnostics_lines(app),
+        )),
+        None => None,
+    };
+    out
 }
 
 fn draw_header(f: &mut Frame, app: &App, area: Rect) {
@@ -419,7 +290,10 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(fit_line(spans, area.width)), area);
 }
 
-fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
+/// Draw the view tabs (and the filter and marks beside them); returns where the tabs went.
+fn draw_tabs(f: &mut Frame, app: &App, area: Rect) -> Vec<(u16, u16)> {
+    let labels: Vec<String> = ViewKind::ALL.iter().map(|&k| tab_label(app, k)).collect();
+    let tabs = layout::tab_spans(labels.iter().map(|l| display::width(l) as u16));
     let mut spans = Vec::new();
     for (i, k) in ViewKind::ALL.iter().enumerate() {
         if i > 0 {
@@ -435,7 +309,7 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
         } else {
             Style::default()
         };
-        spans.push(Span::styled(tab_label(app, *k), style));
+        spans.push(Span::styled(labels[i].clone(), style));
     }
     let mut right = Vec::new();
     if !app.filter_text.is_empty() {
@@ -469,6 +343,7 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) {
         spans.extend(right);
     }
     f.render_widget(Paragraph::new(fit_line(spans, area.width)), area);
+    tabs
 }
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -616,8 +491,8 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
 
 fn draw_table(f: &mut Frame, app: &App, area: Rect) {
     let view = app.store.view(app.view);
-    let all_cols = app.view.columns();
-    let all_widths = column_widths(all_cols, area.width);
+    let (all_cols, all_widths) = app.table_columns();
+    let (left, right) = layout::columns_off_screen(&all_cols, view.first_col, &all_widths);
     // Only the columns that fit (see column_widths); `i` stays the index into all columns.
     let on: Vec<usize> = (0..all_cols.len()).filter(|&i| all_widths[i] > 0).collect();
     let cols: Vec<Col> = on.iter().map(|&i| all_cols[i]).collect();
@@ -636,6 +511,10 @@ fn draw_table(f: &mut Frame, app: &App, area: Rect) {
             _ => "",
         };
         let mut style = Style::default().add_modifier(Modifier::BOLD);
+        if c == Col::Mark && left {
+            // Columns lie off screen to the left (< scrolls back).
+            return Line::from(Span::styled("◀", style.fg(ACCENT)));
+        }
         if i == view.col_cursor {
             style = style.fg(Color::Black).bg(ACCENT);
         }
@@ -662,6 +541,12 @@ fn draw_table(f: &mut Frame, app: &App, area: Rect) {
         .header(header)
         .column_spacing(1);
     f.render_widget(table, area);
+    if right && area.width > 0 && area.height > 0 {
+        // Columns lie off screen to the right, or gave way (> scrolls to them).
+        let at = Rect::new(area.x + area.width - 1, area.y, 1, 1);
+        let style = Style::default().fg(ACCENT).add_modifier(Modifier::BOLD);
+        f.render_widget(Paragraph::new(Span::styled("▶", style)), at);
+    }
     if empty && area.height > 2 {
         let msg = if app.load.running {
             "loading…"
@@ -718,10 +603,10 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
                 Line::from(Span::styled(kind_cell(carved, item.versions, w), style))
             }
             Col::Owner => {
-                let text = short_sid(&c.text(store, item), usize::from(w));
+                let text = short_sid(&store.cell_text(*c, item), usize::from(w));
                 highlighted(cell(&text, w), *c, store, base)
             }
-            _ => highlighted(cell(&c.text(store, item), w), *c, store, base),
+            _ => highlighted(cell(&store.cell_text(*c, item), w), *c, store, base),
         })
         .collect();
     let mut row = Row::new(cells);
@@ -735,16 +620,9 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
 // Detail
 // ---------------------------------------------------------------------------------------------
 
-/// How many screen lines the detail pane needs (wrapped at the current width), for scrolling.
-pub fn detail_line_count(app: &App) -> usize {
-    let w = usize::from(app.width.max(1));
-    detail_lines(app)
-        .iter()
-        .map(|l| l.width().div_ceil(w).max(1))
-        .sum()
-}
-
-fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
+/// Draw the detail pane; returns the window of its text shown (the scroll kept so the last
+/// page is full, never blank).
+fn draw_detail(f: &mut Frame, app: &App, area: Rect) -> Scroll {
     let members = app.selected_members().len();
     let mut title = vec![Span::styled(
         " Detail ",
@@ -760,25 +638,25 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) {
             Style::default().fg(CARVED),
         ));
     }
+    let p = Paragraph::new(detail_lines(app)).wrap(Wrap { trim: false });
+    let scroll = Scroll::new(
+        usize::from(app.detail.scroll),
+        usize::from(area.height.saturating_sub(1)),
+        p.line_count(area.width),
+    );
     // Where the view is in the record: lines first–last of all.
-    let total = detail_line_count(app);
-    let page = usize::from(area.height.saturating_sub(1));
-    if total > page {
-        let first = usize::from(app.detail.scroll).min(total.saturating_sub(1)) + 1;
-        let last = (first + page).saturating_sub(1).min(total);
+    if let Some(pos) = scroll.position() {
         title.push(Span::styled(
-            format!("lines {first}–{last} of {total} "),
+            format!("lines {pos} "),
             Style::default().fg(DIM),
         ));
     }
     let block = Block::default()
         .borders(Borders::TOP)
         .title(Line::from(title));
-    let p = Paragraph::new(detail_lines(app))
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.detail.scroll, 0));
-    f.render_widget(p, area);
+    let top = u16::try_from(scroll.top).unwrap_or(u16::MAX);
+    f.render_widget(p.block(block).scroll((top, 0)), area);
+    scroll
 }
 
 fn short_ace_type(t: &str) -> &str {
@@ -932,14 +810,27 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
     out.extend(findings(rec).iter().map(finding_line));
 
     out.push(section("Job"));
-    out.push(kv("job id", &r.job_id));
-    out.push(kv("name", &r.job_name));
-    out.push(kv("description", &r.job_description));
+    // A file record no job claims (an orphan) has no job values: each shows `—`, never a
+    // default such as `errors 0 · timeout 0 s` that reads like evidence.
+    let no_job = r.job_source.is_none() && r.job_id.is_empty();
+    if no_job {
+        out.push(Line::from(Span::styled(
+            "no job record holds this file (an orphan file record)",
+            Style::default().fg(CARVED),
+        )));
+    }
+    let job = |v: String| if no_job { "—".to_string() } else { v };
+    out.push(kv("job id", &job(r.job_id.clone())));
+    out.push(kv("name", &job(r.job_name.clone())));
+    out.push(kv("description", &job(r.job_description.clone())));
     out.push(kv(
         "type/state",
-        &format!("{} · {} · priority {}", r.job_type, r.job_state, r.priority),
+        &job(format!(
+            "{} · {} · priority {}",
+            r.job_type, r.job_state, r.priority
+        )),
     ));
-    out.push(kv("notify flags", &r.flags));
+    out.push(kv("notify flags", &job(r.flags.clone())));
     let cmd_style = if r.job_command.is_empty() {
         Style::default()
     } else {
@@ -947,25 +838,25 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
     };
     out.push(Line::from(vec![
         label("notify command"),
-        esc_styled(&r.job_command, cmd_style),
+        esc_styled(&job(r.job_command.clone()), cmd_style),
     ]));
     out.push(Line::from(vec![
         label("notify args"),
-        esc_styled(&r.job_arguments, cmd_style),
+        esc_styled(&job(r.job_arguments.clone()), cmd_style),
     ]));
-    out.push(kv("notify program", &r.target_path));
-    out.push(kv("created", &r.created));
-    out.push(kv("modified", &r.modified));
-    out.push(kv("completed", &r.completed));
-    out.push(kv("expiration", &r.expiration));
+    out.push(kv("notify program", &job(r.target_path.clone())));
+    out.push(kv("created", &job(r.created.clone())));
+    out.push(kv("modified", &job(r.modified.clone())));
+    out.push(kv("completed", &job(r.completed.clone())));
+    out.push(kv("expiration", &job(r.expiration.clone())));
     out.push(kv(
         "errors",
-        &format!(
+        &job(format!(
             "{} · transient {} · timeout {} s · retry delay {} s",
             r.error_count, r.transient_error_count, r.timeout, r.retry_delay
-        ),
+        )),
     ));
-    out.push(kv("http method", &r.http_method));
+    out.push(kv("http method", &job(r.http_method.clone())));
 
     out.push(section("File"));
     out.push(kv("file id", &r.file_id));
@@ -1143,6 +1034,28 @@ fn utf16_char(lo: u8, hi: u8) -> char {
     } else {
         '.'
     }
+}
+
+/// The inspector's UTF-16 reading of the bytes at the cursor, one cell per code unit: ASCII
+/// and the letters of the Latin, Greek and Cyrillic blocks as themselves, anything else `·`
+/// (the bytes are beside it). Bytes that are not text read as CJK, combining marks or
+/// unassigned code points, whose width terminals disagree on: one such character at the
+/// right edge shifted the line and left a stale `"` there.
+fn utf16_preview(units: &[u16]) -> String {
+    char::decode_utf16(units.iter().copied())
+        .map(|c| match c.map(|c| (c, c as u32)) {
+            Ok((
+                c,
+                0x20..=0x7E
+                | 0xC0..=0x24F
+                | 0x391..=0x3A1
+                | 0x3A3..=0x3A9
+                | 0x3B1..=0x3C9
+                | 0x400..=0x45F,
+            )) if c != '\u{D7}' && c != '\u{F7}' => c,
+            _ => '·',
+        })
+        .collect()
 }
 
 fn draw_hex(f: &mut Frame, app: &App, area: Rect) {
@@ -1330,7 +1243,7 @@ fn inspector_lines(app: &App) -> Vec<Line<'static>> {
                 .take_while(|&u| u != 0)
                 .take(16)
                 .collect();
-            format!("\"{}\"", String::from_utf16_lossy(&units))
+            format!("\"{}\"", utf16_preview(&units))
         }),
     ];
     for (k, v) in kvs {
@@ -1444,6 +1357,27 @@ pub fn help_lines() -> Vec<Line<'static>> {
     out
 }
 
+/// The column chooser: each column of this table, shown or not, in order.
+fn chooser_lines(app: &App) -> Vec<Line<'static>> {
+    let mut out = vec![section(&format!("{} table", app.view.title()))];
+    for (i, (c, on)) in app.store.column_choice(app.view).into_iter().enumerate() {
+        let mut style = if on {
+            Style::default().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(DIM)
+        };
+        if i == app.chooser {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        let mark = if on { "[x]" } else { "[ ]" };
+        out.push(Line::from(Span::styled(
+            format!(" {mark} {}", c.title()),
+            style,
+        )));
+    }
+    out
+}
+
 fn diagnostics_lines(app: &App) -> Vec<Line<'static>> {
     let mut out = vec![section("Evidence (opened read-only)")];
     for e in &app.evidence {
@@ -1494,29 +1428,30 @@ fn diagnostics_lines(app: &App) -> Vec<Line<'static>> {
     out
 }
 
-fn draw_overlay(f: &mut Frame, app: &App, title: &str, lines: Vec<Line<'static>>) {
-    let area = f.area();
-    let w = area.width.saturating_sub(4).min(110);
-    let h = area.height.saturating_sub(2);
-    let r = Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    );
+/// Draw an overlay box; returns the window of its text shown (kept so the last page is
+/// full), its position in the bottom border.
+fn draw_overlay(f: &mut Frame, app: &App, title: &str, lines: Vec<Line<'static>>) -> Scroll {
+    let r = layout::overlay_area(f.area());
     f.render_widget(Clear, r);
-    let block = Block::default()
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let scroll = Scroll::new(
+        usize::from(app.overlay_scroll),
+        usize::from(r.height.saturating_sub(2)),
+        p.line_count(r.width.saturating_sub(2)),
+    );
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(ACCENT))
         .title(Span::styled(
             format!(" {title} "),
             Style::default().add_modifier(Modifier::BOLD),
         ));
-    let p = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.overlay_scroll, 0));
-    f.render_widget(p, r);
+    if let Some(pos) = scroll.position() {
+        block = block.title_bottom(Line::from(format!(" lines {pos} ")).right_aligned());
+    }
+    let top = u16::try_from(scroll.top).unwrap_or(u16::MAX);
+    f.render_widget(p.block(block).scroll((top, 0)), r);
+    scroll
 }
 
 #[cfg(test)]
@@ -1524,16 +1459,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn widths_fill_the_line() {
-        for view in ViewKind::ALL {
-            for w in [80u16, 120, 200] {
-                let ws = column_widths(view.columns(), w);
-                let total: u16 = ws.iter().sum::<u16>() + ws.len() as u16 - 1;
-                assert!(total <= w.max(total), "{view:?} {w}");
-                if w >= 160 {
-                    assert_eq!(total, w, "{view:?} {w}");
-                }
+    fn utf16_preview_is_one_narrow_cell_per_unit() {
+        // Every code unit, alone and after a high surrogate: one cell each, no combining
+        // mark, no wide or hidden character.
+        for u in 0..=u16::MAX {
+            for units in [vec![u], vec![0xD800, u]] {
+                let p = utf16_preview(&units);
+                assert_eq!(display::width(&p), p.chars().count(), "{units:x?}");
+                assert!(!display::has_hidden(&p), "{units:x?}");
+                assert!(p.chars().count() <= units.len(), "{units:x?}");
             }
         }
+        assert_eq!(utf16_preview(&[0x41, 0xE9, 0x0301, 0x4E2D, 0x416]), "Aé··Ж");
     }
 }
