@@ -343,13 +343,40 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
     validate(o)?;
     let mut rng = Rng::new(o.seed);
     let machine = Machine::random(&mut rng.fork(1));
-
-    // Live jobs and their files.
     let mut job_rng = rng.fork(2);
-    let mut live_jobs: Vec<Blob> = Vec::with_capacity(o.jobs);
-    let mut live_files: Vec<Blob> = Vec::with_capacity(o.jobs * o.files_per_job);
-    for _ in 0..o.jobs {
-        let JobWithFiles { job, files } = random_job(&mut job_rng, &machine, o.files_per_job);
+    let jobs = (0..o.jobs)
+        .map(|_| random_job(&mut job_rng, &machine, o.files_per_job))
+        .collect();
+    build(o, rng, &machine, jobs)
+}
+
+/// Generate a qmgr.db whose live jobs are `jobs` (as given: names, URLs, any text), the
+/// rest (deleted blobs, layout) drawn from the seed as [`generate`] draws it. For tests that
+/// need known values in a real database: hostile text, a job with known times.
+pub fn generate_with_jobs(o: &EseOptions, jobs: Vec<JobWithFiles>) -> Result<Generated, GenError> {
+    let o = EseOptions {
+        jobs: jobs.len(),
+        files_per_job: jobs.iter().map(|j| j.files.len()).max().unwrap_or(0),
+        ..o.clone()
+    };
+    validate(&o)?;
+    let mut rng = Rng::new(o.seed);
+    let machine = Machine::random(&mut rng.fork(1));
+    // The stream `generate` draws its live jobs from, drawn here too so what follows is the same.
+    let _ = rng.fork(2);
+    build(&o, rng, &machine, jobs)
+}
+
+fn build(
+    o: &EseOptions,
+    mut rng: Rng,
+    machine: &Machine,
+    jobs: Vec<JobWithFiles>,
+) -> Result<Generated, GenError> {
+    // Live jobs and their files.
+    let mut live_jobs: Vec<Blob> = Vec::with_capacity(jobs.len());
+    let mut live_files: Vec<Blob> = Vec::with_capacity(jobs.len() * o.files_per_job);
+    for JobWithFiles { job, files } in jobs {
         let bytes = encode_job(&job)
             .ok_or_else(|| GenError::Internal(format!("bad owner SID {}", job.owner_sid)))?;
         for f in &files {
@@ -379,7 +406,7 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
     for d in 0..o.deleted {
         let kind = KINDS[d % KINDS.len()];
         if d % 2 == 0 {
-            pair = Some(random_job(&mut del_rng, &machine, 1));
+            pair = Some(random_job(&mut del_rng, machine, 1));
         }
         let Some(p) = pair.as_mut() else {
             continue;
