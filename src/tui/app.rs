@@ -351,13 +351,15 @@ impl App {
         self.dirty = true;
     }
 
-    /// Bring the timeline up to date: while it is shown, and once a load has finished (so
-    /// opening it later costs nothing); never on a frame.
+    /// Bring the timeline up to date while it is shown; otherwise only take in the events of
+    /// a finished load (so opening it later costs a filter pass at most). Never on a frame.
     fn sync_timeline(&mut self) {
-        if self.screen == Screen::Timeline || !self.load.running {
+        if self.screen == Screen::Timeline {
             self.timeline.sync(&self.store, self.generation);
             let rows = layout::timeline_rows(self.width, self.height, self.load.running);
             self.timeline.follow(rows);
+        } else if !self.load.running {
+            self.timeline.take_new(&self.store, self.generation);
         }
     }
 

@@ -96,7 +96,7 @@ pub struct Event {
 }
 
 /// What `shown` was computed for, to know when to compute it again.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone)]
 struct Basis {
     query: Query,
     carved: CarvedFilter,
@@ -126,9 +126,8 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// Take in records added since the last call and refilter when the filter, the toggles or
-    /// the records changed. Cheap when nothing did.
-    pub fn sync(&mut self, store: &Store, generation: u64) {
+    /// Take in records added since the last call (a new load starts again).
+    pub fn take_new(&mut self, store: &Store, generation: u64) {
         if generation != self.generation || store.recs.len() < self.built {
             // Another load (a reload): its records are not the ones taken in.
             *self = Timeline {
@@ -139,16 +138,35 @@ impl Timeline {
         if self.built < store.recs.len() {
             self.take_records(store);
         }
-        let basis = Basis {
+    }
+
+    /// [`Timeline::take_new`], then refilter when the filter, the toggles or the records
+    /// changed. Cheap when nothing did.
+    pub fn sync(&mut self, store: &Store, generation: u64) {
+        self.take_new(store, generation);
+        if !self.is_current(store) {
+            self.refilter(store);
+            self.basis = Some(Self::basis_of(store));
+        }
+    }
+
+    fn basis_of(store: &Store) -> Basis {
+        Basis {
             query: store.query.clone(),
             carved: store.carved_filter,
             suspicious_only: store.suspicious_only,
             records: store.recs.len(),
-        };
-        if self.basis.as_ref() != Some(&basis) {
-            self.refilter(store);
-            self.basis = Some(basis);
         }
+    }
+
+    /// Is `shown` computed for the store's records, filter and toggles as they are?
+    pub fn is_current(&self, store: &Store) -> bool {
+        self.basis.as_ref().is_some_and(|b| {
+            b.records == store.recs.len()
+                && b.carved == store.carved_filter
+                && b.suspicious_only == store.suspicious_only
+                && b.query == store.query
+        })
     }
 
     fn take_records(&mut self, store: &Store) {

@@ -88,11 +88,13 @@ fn kind_cell(carved: bool, versions: u32, w: u16) -> String {
         .unwrap_or_else(|| forms[3].clone())
 }
 
-/// ` Timeline 40 `: the events shown (each time of a job once).
+/// ` Timeline 40 `: the events shown (each time of a job once), when counted for the
+/// filter as it is (the count is made when the timeline is shown).
 fn timeline_tab_label(app: &App) -> String {
-    match app.timeline.shown.len() {
-        0 if app.timeline.events.is_empty() => " Timeline ".into(),
-        n => format!(" Timeline {n} "),
+    if app.timeline.is_current(&app.store) {
+        format!(" Timeline {} ", app.timeline.shown.len())
+    } else {
+        " Timeline ".into()
     }
 }
 
