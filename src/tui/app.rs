@@ -416,6 +416,8 @@ impl App {
         if self.screen == Screen::Hex {
             self.hex_follow();
         }
+        self.timeline
+            .follow(layout::timeline_rows(width, height, self.load.running));
         self.dirty = true;
     }
 

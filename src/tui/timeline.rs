@@ -303,6 +303,32 @@ mod tests {
     }
 
     #[test]
+    fn hostile_times_neither_panic_nor_overflow_the_chart() {
+        for t in [
+            "9999-12-31T23:59:59.999Z",
+            "1601-01-01T00:00:00.001Z",
+            "1602-01-01T00:00:00Z",
+            "2022-13-40T99:99:99Z",
+            "\u{202e}2022-12-21T02:18:03Z",
+            "2022-12-21T02:18:03.1234567890123Z",
+        ] {
+            let _ = event_time(t);
+        }
+        let mut t = Timeline::default();
+        let (a, b) = (
+            event_time("1602-01-01T00:00:00Z").expect("a time"),
+            event_time("9999-12-31T23:59:59.999Z").expect("a time"),
+        );
+        t.per_day.insert(day_of(a), 1);
+        t.per_day.insert(day_of(b), 2);
+        let (bars, per, first) = t.buckets(80);
+        assert!(bars.len() <= 80 && per > 1);
+        assert_eq!(bars.iter().sum::<u64>(), 3);
+        assert_eq!(day_label(first), "1602-01-01");
+        assert_eq!(day_label(day_of(b)), "9999-12-31");
+    }
+
+    #[test]
     fn buckets_fit_the_width() {
         let mut t = Timeline::default();
         for (d, n) in [(10, 2), (11, 1), (19, 4)] {
