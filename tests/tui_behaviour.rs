@@ -1305,10 +1305,24 @@ fn detail_scrolls_back_from_its_end_at_once() {
     let s = app.rendered.detail.expect("detail drawn");
     assert_eq!(s.top, s.max_top());
     assert!(end.contains(&format!("of {}", s.total)), "{end}");
-    // One step up from the end moves the text one line (G did not overshoot).
+    // One step up from the end moves the field cursor from the last field to the one before
+    // it; the text stays in range and does not snap back to the first page.
+    let last = app.detail.field;
+    assert!(last > 1, "End puts the cursor on the last field");
     press(&mut app, KeyCode::Up);
     frame(&mut app);
-    assert_eq!(app.rendered.detail.map(|d| d.top), Some(s.max_top() - 1));
+    assert_eq!(app.detail.field, last - 1);
+    let top = app.rendered.detail.map_or(0, |d| d.top);
+    assert!(top > 0 && top <= s.max_top(), "{top} of {}", s.max_top());
+    // PgUp from the end moves one page (G did not overshoot past the last page).
+    press(&mut app, KeyCode::End);
+    frame(&mut app);
+    press(&mut app, KeyCode::PageUp);
+    frame(&mut app);
+    assert_eq!(
+        app.rendered.detail.map(|d| d.top),
+        Some(s.max_top().saturating_sub(s.page))
+    );
 }
 
 #[test]
@@ -1450,7 +1464,13 @@ fn column_chooser_hides_and_reorders_and_the_table_scrolls_sideways() {
     let h = header(&mut app);
     assert!(h.starts_with('◀'), "{h}");
     assert!(!h.contains("Flags"), "{h}");
-    assert!(h.contains("Evidence"), "the last column is reached: {h}");
+    let last = app
+        .table_columns()
+        .0
+        .last()
+        .map(|c| c.title())
+        .unwrap_or("?");
+    assert!(h.contains(last), "the last column ({last}) is reached: {h}");
     assert!(!h.ends_with('▶'), "{h}");
     // > stops once nothing lies right; < goes back to the start.
     let first = app.store.view(app.view).first_col;

@@ -431,3 +431,233 @@ fn demo_interrupted_exits_130_and_still_cleans_up() {
     drop(tmux);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile text and the timeline, in generated databases
+// ---------------------------------------------------------------------------------------------
+
+/// FILETIME of a Unix time in seconds.
+fn filetime(unix: u64) -> u64 {
+    (unix + 11_644_473_600) * 10_000_000
+}
+
+/// A qmgr.db (written to `dir/name.db`) holding one job per (name, URL) given, each with one
+/// file, the rest of each job as the generator draws it.
+fn generated_db(dir: &Path, name: &str, jobs: &[(&str, &str)]) -> PathBuf {
+    use bitscope::gen::blobs::{random_job, Machine};
+    use bitscope::gen::rng::Rng;
+    let mut rng = Rng::new(7);
+    let machine = Machine::random(&mut rng);
+    let jobs: Vec<_> = jobs
+        .iter()
+        .map(|&(job_name, url)| {
+            let mut j = random_job(&mut rng, &machine, 1);
+            j.job.name = job_name.to_string();
+            j.job.description = job_name.to_string();
+            if let Some(f) = j.files.first_mut() {
+                f.url = url.to_string();
+                f.destination = format!(r"C:\Users\Public\{job_name}");
+            }
+            j
+        })
+        .collect();
+    let db = bitscope::gen::qmgr_db::generate_jobs(7, machine.now, &jobs, &[]).expect("generate");
+    let path = dir.join(format!("{name}.db"));
+    std::fs::write(&path, db.bytes).expect("write the database");
+    path
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = common::manifest_dir()
+        .join("target/tui-tests")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Run bitscope on `path` in tmux, wait for the load to finish, run `keys` (each a list of
+/// tmux keys, then a text the screen must then hold), quit, and check the terminal is back.
+/// Returns every screen seen.
+fn open_check_quit(name: &str, path: &Path, steps: &[(&[&str], &str)]) -> Vec<String> {
+    let script = format!(
+        "{} {}; echo BITSCOPE-EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60",
+        shell_quote(&common::bitscope_bin()),
+        shell_quote(path),
+    );
+    let Some(tmux) = session(name, &script) else {
+        return Vec::new();
+    };
+    let mut screens = vec![tmux.wait_for("done:", Duration::from_secs(30))];
+    for (keys, expect) in steps {
+        tmux.send(keys);
+        screens.push(tmux.wait_for(expect, Duration::from_secs(10)));
+    }
+    // A hostile string cannot retitle the window or leave the screen other than drawn.
+    assert!(!tmux.display("#{pane_title}").contains("pwned"), "{name}");
+    tmux.send(&["q"]);
+    let end = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+    assert!(end.contains("BITSCOPE-EXIT=0"), "{name}: {end}");
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "{name}: alternate screen left on"
+    );
+    assert_eq!(tmux.display("#{cursor_flag}"), "1", "{name}: cursor hidden");
+    let modes = tmux.wait_for("icanon", Duration::from_secs(5));
+    assert!(
+        !modes.contains("-icanon"),
+        "{name}: raw mode left on: {modes}"
+    );
+    assert!(
+        !end.contains("Jobs"),
+        "{name}: the TUI left on the screen: {end}"
+    );
+    screens
+}
+
+/// No raw control, bidi or invisible character in what the pane shows.
+fn assert_no_raw(name: &str, screens: &[String]) {
+    for s in screens {
+        let raw: Vec<char> = s
+            .chars()
+            .filter(|&c| c != '\n' && bitscope::tui::display::is_hidden(c))
+            .collect();
+        assert!(raw.is_empty(), "{name}: raw {raw:?} on screen:\n{s}");
+    }
+}
+
+/// A hostile queue: its name, its jobs (name, URL), and what the table or the detail must
+/// show for it (escaped).
+type HostileCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
+#[test]
+fn hostile_text_queues_open_finish_and_quit_cleanly() {
+    if !tmux_available() {
+        common::skip("tmux is not installed (the end-to-end TUI test needs it)");
+        return;
+    }
+    let dir = scratch("hostile-text");
+    let long = "L".repeat(10_000);
+    let long_url = format!("http://long.example/{}", "u".repeat(10_000));
+    let cases: [HostileCase; 5] = [
+        (
+            "escapes",
+            vec![(
+                "esc\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[31mred",
+                "http://e.example/\u{1b}[1mbold",
+            )],
+            "esc\\x1b]0;pwned",
+        ),
+        (
+            "bidi",
+            vec![(
+                "invoice\u{202e}fdp.exe",
+                "http://b.example/\u{2067}x\u{2069}",
+            )],
+            "invoice\\u{202e}fdp.exe",
+        ),
+        (
+            "zero-width",
+            vec![(
+                "zero\u{200b}width\u{feff}job\u{200d}",
+                "http://z\u{200b}.example/",
+            )],
+            "zero\\u{200b}width",
+        ),
+        ("long", vec![(long.as_str(), long_url.as_str())], "LLLLLLLL"),
+        (
+            "idn",
+            vec![
+                ("idn books", "http://bücher.de/katalog.zip"),
+                ("idn accent", "http://aé.example/x"),
+            ],
+            "http://bücher.de/katalog.zip",
+        ),
+    ];
+    for (name, jobs, shows) in &cases {
+        let db = generated_db(&dir, name, jobs);
+        // The table, the detail of the first job, its hex view, the timeline.
+        let screens = open_check_quit(
+            &format!("hostile-{name}"),
+            &db,
+            &[
+                (&["Tab", "Tab"], "Rows"),
+                (&["Enter"], "── Job"),
+                (&["x"], "Inspector"),
+                (&["Escape", "Escape", "T"], "Events per day"),
+            ],
+        );
+        if screens.is_empty() {
+            return;
+        }
+        assert!(
+            screens.iter().any(|s| s.contains(shows)),
+            "{name}: {shows:?} not shown:\n{}",
+            screens.join("\n")
+        );
+        assert_no_raw(name, &screens);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn timeline_in_the_real_binary_shows_a_known_jobs_events() {
+    if !tmux_available() {
+        common::skip("tmux is not installed (the end-to-end TUI test needs it)");
+        return;
+    }
+    use bitscope::gen::blobs::{random_job, Machine};
+    use bitscope::gen::rng::Rng;
+    let dir = scratch("timeline");
+    let mut rng = Rng::new(11);
+    let machine = Machine::random(&mut rng);
+    let mut known = random_job(&mut rng, &machine, 1);
+    known.job.name = "Known timeline job".into();
+    known.job.created = filetime(1_704_164_645); // 2024-01-02 03:04:05
+    known.job.modified = filetime(1_704_164_705); // 2024-01-02 03:05:05
+    known.job.completed = 0; // never completed: no event
+    known.job.expiration = filetime(1_711_940_645); // 2024-04-01 03:04:05
+    let other = random_job(&mut rng, &machine, 1);
+    let db = bitscope::gen::qmgr_db::generate_jobs(11, machine.now, &[known, other], &[])
+        .expect("generate");
+    let path = dir.join("known.db");
+    std::fs::write(&path, db.bytes).expect("write");
+    let screens = open_check_quit(
+        "timeline",
+        &path,
+        &[
+            (&["T"], "Events per day"),
+            (&["g"], "Known timeline job"),
+            // Enter on an event opens its record's detail.
+            (&["Enter"], "── Job"),
+        ],
+    );
+    let Some(timeline) = screens.get(2) else {
+        return;
+    };
+    let lines: Vec<&str> = timeline
+        .lines()
+        .filter(|l| l.contains("Known timeline job"))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("2024-01-02 03:04:05 created")),
+        "{timeline}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("2024-01-02 03:05:05 modified")),
+        "{timeline}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("2024-04-01 03:04:05 expires")),
+        "{timeline}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("completed")), "{timeline}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,10 +15,12 @@ use crate::output::{AtomicFile, Protected};
 use super::columns::Col;
 use super::display;
 use super::export::{export_format, format_name, with_next_format};
+use super::fields;
 use super::keys::{self, Action, Ctx};
 use super::layout::{self, Rendered};
 use super::query::Query;
 use super::store::{Store, ViewKind};
+use super::timeline::Timeline;
 use super::worker::{self, Envelope, Evidence, Msg, Progress, Worker};
 use super::Options;
 
@@ -27,6 +29,8 @@ pub enum Screen {
     Table,
     Detail,
     Hex,
+    /// Every job timestamp in time order (see [`super::timeline`]).
+    Timeline,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,8 +60,13 @@ pub struct Prompt {
 /// Side effects the run loop performs with the terminal (so tests can see them instead).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Put text on the clipboard (arboard, else OSC 52); `what` says what it is.
-    Copy { text: String, what: String },
+    /// Put text on the clipboard (arboard, else OSC 52); `what` says what it is, `json`
+    /// whether it is records as JSON (else one field's raw value).
+    Copy {
+        text: String,
+        what: String,
+        json: bool,
+    },
     /// Clear the terminal and draw every cell again (Ctrl-L).
     Repaint,
 }
@@ -156,6 +165,10 @@ impl HexState {
 pub struct DetailState {
     pub member: usize,
     pub scroll: u16,
+    /// The field under the cursor (index into [`fields::copy_fields`] of the record).
+    pub field: usize,
+    /// The cursor moved: the drawing scrolls to keep it on screen (page keys scroll freely).
+    pub follow: bool,
 }
 
 pub struct App {
@@ -181,6 +194,7 @@ pub struct App {
     pub status: Option<Status>,
     pub detail: DetailState,
     pub hex: HexState,
+    pub timeline: Timeline,
     pub width: u16,
     pub height: u16,
     pub effects: Vec<Effect>,
@@ -220,6 +234,7 @@ impl App {
             status: None,
             detail: DetailState::default(),
             hex: HexState::default(),
+            timeline: Timeline::default(),
             width: 120,
             height: 40,
             effects: Vec::new(),
@@ -340,7 +355,20 @@ impl App {
         for m in end {
             self.apply_msg(m);
         }
+        self.sync_timeline();
         self.dirty = true;
+    }
+
+    /// Bring the timeline up to date while it is shown; otherwise only take in the events of
+    /// a finished load (so opening it later costs a filter pass at most). Never on a frame.
+    fn sync_timeline(&mut self) {
+        if self.screen == Screen::Timeline {
+            self.timeline.sync(&self.store, self.generation);
+            let rows = layout::timeline_rows(self.width, self.height, self.load.running);
+            self.timeline.follow(rows);
+        } else if !self.load.running {
+            self.timeline.take_new(&self.store, self.generation);
+        }
     }
 
     /// Apply one message (ignored unless of the current generation).
@@ -396,6 +424,8 @@ impl App {
         if self.screen == Screen::Hex {
             self.hex_follow();
         }
+        self.timeline
+            .follow(layout::timeline_rows(width, height, self.load.running));
         self.dirty = true;
     }
 
@@ -407,7 +437,8 @@ impl App {
             Ctx::Overlay
         } else {
             match self.screen {
-                Screen::Table => Ctx::Table,
+                // The timeline is a table too: the same keys move, filter and open.
+                Screen::Table | Screen::Timeline => Ctx::Table,
                 Screen::Detail => Ctx::Detail,
                 Screen::Hex => Ctx::Hex,
             }
@@ -435,6 +466,11 @@ impl App {
 
     /// The one place state changes in answer to the analyst.
     pub fn update(&mut self, action: Action) {
+        self.update_state(action);
+        self.sync_timeline();
+    }
+
+    fn update_state(&mut self, action: Action) {
         self.dirty = true;
         if action == Action::Repaint {
             self.effects.push(Effect::Repaint);
@@ -486,7 +522,14 @@ impl App {
                 return;
             }
             Action::Export => return self.start_export(),
+            Action::Copy if self.screen == Screen::Detail => return self.copy_field(),
             Action::Copy => return self.copy(),
+            Action::CopyRecord => return self.copy_record(),
+            Action::Timeline if self.screen == Screen::Timeline => {
+                self.screen = Screen::Table;
+                return;
+            }
+            Action::Timeline => return self.open_timeline(),
             Action::Reload => {
                 if let Some(p) = self.path.clone() {
                     self.open(p);
@@ -521,6 +564,7 @@ impl App {
             Screen::Table => self.update_table(action),
             Screen::Detail => self.update_detail(action),
             Screen::Hex => self.update_hex(action),
+            Screen::Timeline => self.update_timeline(action),
         }
     }
 
@@ -533,11 +577,17 @@ impl App {
             Action::PageDown => self.move_sel(rows.max(1) as i64),
             Action::Top => self.move_sel(i64::MIN / 2),
             Action::Bottom => self.move_sel(i64::MAX / 2),
+            // The timeline is the tab after the rows (and before the jobs).
+            Action::NextView if self.view == ViewKind::Rows => self.open_timeline(),
+            Action::PrevView if self.view == ViewKind::Jobs => self.open_timeline(),
             Action::NextView => self.view = self.view.next(),
             Action::PrevView => self.view = self.view.prev(),
             Action::OpenDetail if self.selected_item().is_some() => {
                 self.screen = Screen::Detail;
-                self.detail = DetailState::default();
+                self.detail = DetailState {
+                    follow: true,
+                    ..DetailState::default()
+                };
             }
             Action::OpenHex => self.open_hex(Screen::Table),
             Action::SortColumnLeft | Action::SortColumnRight => {
@@ -739,6 +789,13 @@ impl App {
 
     fn update_detail(&mut self, action: Action) {
         let page = layout::body_rows(self.width, self.height, self.load.running).max(1) as u16;
+        // Where the last frame put the text (it may have scrolled to follow the cursor).
+        if let Some(s) = self.rendered.detail {
+            self.detail.scroll = u16::try_from(s.top).unwrap_or(u16::MAX);
+        }
+        let fields = self
+            .detail_record()
+            .map_or(0, |r| fields::copy_fields(&self.store.rec(r).info).len());
         // The last frame says how far the text goes (the last page full, never a blank one);
         // before any frame, the drawing keeps the scroll in range.
         let max = self
@@ -748,13 +805,23 @@ impl App {
         self.detail.scroll = self.detail.scroll.min(max);
         let n = self.selected_members().len().max(1);
         let d = &mut self.detail;
+        d.follow = matches!(action, Action::Up | Action::Down | Action::Top);
         match action {
-            Action::Up => d.scroll = d.scroll.saturating_sub(1),
-            Action::Down => d.scroll = (d.scroll + 1).min(max),
+            // Up and down move the field cursor; the text follows it.
+            Action::Up => d.field = d.field.saturating_sub(1),
+            Action::Down => d.field = (d.field + 1).min(fields.saturating_sub(1)),
             Action::PageUp => d.scroll = d.scroll.saturating_sub(page),
             Action::PageDown => d.scroll = (d.scroll.saturating_add(page)).min(max),
-            Action::Top => d.scroll = 0,
-            Action::Bottom => d.scroll = max,
+            Action::Top => {
+                d.scroll = 0;
+                d.field = 0;
+            }
+            // The cursor goes to the last field too, so the next Up steps back from there
+            // instead of snapping the text to the first field.
+            Action::Bottom => {
+                d.scroll = max;
+                d.field = fields.saturating_sub(1);
+            }
             Action::Back => self.screen = Screen::Table,
             Action::OpenHex => self.open_hex(Screen::Detail),
             Action::PrevVersion | Action::NextVersion => {
@@ -766,6 +833,90 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Timeline
+    // -----------------------------------------------------------------------------------------
+
+    /// Show the timeline, at the first event of the record in view when there is one.
+    fn open_timeline(&mut self) {
+        let from: Vec<u32> = match self.screen {
+            Screen::Detail => self.detail_record().into_iter().collect(),
+            Screen::Hex => self.hex_record().into_iter().collect(),
+            _ => self.selected_members().to_vec(),
+        };
+        self.screen = Screen::Timeline;
+        self.timeline.sync(&self.store, self.generation);
+        let t = &self.timeline;
+        if let Some(pos) = t
+            .shown
+            .iter()
+            .position(|&i| from.contains(&t.events[i as usize].rec))
+        {
+            self.timeline.sel = pos;
+        }
+        let rows = layout::timeline_rows(self.width, self.height, self.load.running);
+        self.timeline.follow(rows);
+    }
+
+    fn update_timeline(&mut self, action: Action) {
+        let rows = layout::timeline_rows(self.width, self.height, self.load.running);
+        let page = rows.max(1) as i64;
+        match action {
+            Action::Up => self.timeline.move_sel(-1, rows),
+            Action::Down => self.timeline.move_sel(1, rows),
+            Action::PageUp => self.timeline.move_sel(-page, rows),
+            Action::PageDown => self.timeline.move_sel(page, rows),
+            Action::Top => self.timeline.move_sel(i64::MIN / 2, rows),
+            Action::Bottom => self.timeline.move_sel(i64::MAX / 2, rows),
+            Action::NextView => {
+                self.screen = Screen::Table;
+                self.view = ViewKind::Jobs;
+            }
+            Action::PrevView => {
+                self.screen = Screen::Table;
+                self.view = ViewKind::Rows;
+            }
+            Action::OpenDetail => {
+                if let Some(e) = self.timeline.selected() {
+                    self.jump_to_record(e.rec);
+                }
+            }
+            // The filter and the toggles are the tables' own: they narrow the timeline too.
+            Action::Filter | Action::Back | Action::CycleCarved | Action::ToggleSuspicious => {
+                self.update_table(action)
+            }
+            _ => {}
+        }
+    }
+
+    /// Select the row of a record in its table (its job's row, else its file's, else the
+    /// joined row) and open its detail at that record.
+    pub fn jump_to_record(&mut self, rec: u32) {
+        for kind in ViewKind::ALL {
+            let v = self.store.view(kind);
+            let found = v.shown.iter().enumerate().find_map(|(pos, &item)| {
+                let members = &v.items.get(item as usize)?.members;
+                members.iter().position(|&m| m == rec).map(|at| (pos, at))
+            });
+            if let Some((pos, member)) = found {
+                self.view = kind;
+                self.store.view_mut(kind).sel = pos;
+                self.clamp_all();
+                self.screen = Screen::Detail;
+                self.detail = DetailState {
+                    member,
+                    follow: true,
+                    ..DetailState::default()
+                };
+                return;
+            }
+        }
+        self.set_status(
+            "that record's row is not shown (Esc clears the filter)",
+            true,
+        );
     }
 
     // -----------------------------------------------------------------------------------------
@@ -840,18 +991,27 @@ impl App {
         if m.kind != MouseEventKind::Down(MouseButton::Left)
             || self.prompt.is_some()
             || self.overlay.is_some()
-            || self.screen != Screen::Table
+            || !matches!(self.screen, Screen::Table | Screen::Timeline)
         {
             return;
         }
         let areas = layout::areas(self.width, self.height, self.load.running);
         let body = areas.body;
         if m.row == areas.tabs.y {
-            // Click on a view tab.
-            let tab = layout::tab_at(&self.rendered.tabs, m.column);
-            if let Some(&k) = tab.and_then(|i| ViewKind::ALL.get(i)) {
-                self.view = k;
+            // Click on a view tab (the one after the tables is the timeline).
+            match layout::tab_at(&self.rendered.tabs, m.column) {
+                Some(i) if i == ViewKind::ALL.len() => self.open_timeline(),
+                Some(i) => {
+                    if let Some(&k) = ViewKind::ALL.get(i) {
+                        self.view = k;
+                        self.screen = Screen::Table;
+                    }
+                }
+                None => {}
             }
+            return;
+        }
+        if self.screen != Screen::Table {
             return;
         }
         if m.row < body.y || m.row >= body.y + body.height {
@@ -986,7 +1146,7 @@ impl App {
     fn export_records(&self) -> Vec<u32> {
         if self.store.mark_count == 0 {
             let one = match self.screen {
-                Screen::Table => None,
+                Screen::Table | Screen::Timeline => None,
                 Screen::Detail => self.detail_record(),
                 Screen::Hex => self.hex_record(),
             };
@@ -1143,8 +1303,69 @@ impl App {
 
     fn copy(&mut self) {
         match self.copy_text() {
-            Ok((text, what)) => self.effects.push(Effect::Copy { text, what }),
+            Ok((text, what)) => self.effects.push(Effect::Copy {
+                text,
+                what,
+                json: true,
+            }),
             Err(e) => self.set_status(e, true),
+        }
+    }
+
+    /// The field under the detail cursor: (label, raw value), the cursor kept in range.
+    pub fn detail_field(&self) -> Option<(&'static str, String)> {
+        let rec = self.detail_record()?;
+        let mut all = fields::copy_fields(&self.store.rec(rec).info);
+        let at = self.detail.field.min(all.len().checked_sub(1)?);
+        Some(all.swap_remove(at))
+    }
+
+    /// `y` in the detail: the raw value of the field under the cursor (the status line shows
+    /// it escaped and cut).
+    fn copy_field(&mut self) {
+        let Some((label, value)) = self.detail_field() else {
+            return self.set_status("nothing to copy", true);
+        };
+        if value.len() > COPY_MAX_BYTES {
+            return self.set_status(
+                format!(
+                    "{}: y copies at most 1 MiB; e exports the record",
+                    label.trim()
+                ),
+                true,
+            );
+        }
+        let shown = display::truncate(&display::escape(&value), 60).into_owned();
+        self.effects.push(Effect::Copy {
+            text: value,
+            what: format!("{} {shown}", label.trim()),
+            json: false,
+        });
+    }
+
+    /// `Y`: the record in view as JSON, exactly as `e` would export it alone.
+    fn copy_record(&mut self) {
+        let rec = match self.screen {
+            Screen::Hex => self.hex_record(),
+            Screen::Detail => self.detail_record(),
+            _ => None,
+        };
+        let Some(rec) = rec else {
+            return self.set_status("nothing to copy", true);
+        };
+        let mut w = CappedWriter::new(COPY_MAX_BYTES);
+        let info = std::slice::from_ref(&self.store.rec(rec).info);
+        let written = crate::output::bits::write(info, crate::output::bits::Format::Json, &mut w);
+        match written.ok().and_then(|()| String::from_utf8(w.buf).ok()) {
+            Some(text) => self.effects.push(Effect::Copy {
+                text,
+                what: "the record".into(),
+                json: true,
+            }),
+            None => self.set_status(
+                "the record: y copies at most 1 MiB; e exports it to a file",
+                true,
+            ),
         }
     }
 
@@ -1408,28 +1629,38 @@ fn record_bytes(ev: &crate::input::Evidence, extents: &[(u64, u64)], len: u64) -
     out
 }
 
+/// A writer into memory that fails once more than `max` bytes are written (so serializing
+/// stops there).
+struct CappedWriter {
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl CappedWriter {
+    fn new(max: usize) -> CappedWriter {
+        CappedWriter {
+            buf: Vec::new(),
+            max,
+        }
+    }
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + b.len() > self.max {
+            return Err(std::io::Error::other("too large"));
+        }
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Pretty JSON of `v`, or `None` when it would pass `max` bytes (serializing stops there).
 fn json_at_most<T: serde::Serialize + ?Sized>(v: &T, max: usize) -> Option<String> {
-    struct Capped {
-        buf: Vec<u8>,
-        max: usize,
-    }
-    impl std::io::Write for Capped {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            if self.buf.len() + b.len() > self.max {
-                return Err(std::io::Error::other("too large"));
-            }
-            self.buf.extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut w = Capped {
-        buf: Vec::new(),
-        max,
-    };
+    let mut w = CappedWriter::new(max);
     serde_json::to_writer_pretty(&mut w, v).ok()?;
     String::from_utf8(w.buf).ok()
 }

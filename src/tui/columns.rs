@@ -13,6 +13,9 @@ pub enum Col {
     Kind,
     State,
     Created,
+    Modified,
+    Completed,
+    Expiration,
     Name,
     Owner,
     Files,
@@ -31,6 +34,9 @@ impl Col {
             Col::Kind => "Kind",
             Col::State => "State",
             Col::Created => "Created (UTC)",
+            Col::Modified => "Modified (UTC)",
+            Col::Completed => "Completed (UTC)",
+            Col::Expiration => "Expiration (UTC)",
             Col::Name => "Job name",
             Col::Owner => "Owner",
             Col::Files => "Files",
@@ -49,7 +55,7 @@ impl Col {
             Col::Flags => (10, 0),
             Col::Kind => (10, 0),
             Col::State => (11, 0),
-            Col::Created => (19, 0),
+            Col::Created | Col::Modified | Col::Completed | Col::Expiration => (19, 0),
             Col::Files => (5, 0),
             Col::Bytes => (16, 0),
             Col::Name => (10, 3),
@@ -77,6 +83,10 @@ impl Col {
             Col::Owner => 40,
             Col::State => 30,
             Col::Files => 20,
+            // The later job times give way before everything else.
+            Col::Modified => 12,
+            Col::Completed => 11,
+            Col::Expiration => 10,
         }
     }
 
@@ -100,6 +110,9 @@ impl Col {
             self,
             Col::State
                 | Col::Created
+                | Col::Modified
+                | Col::Completed
+                | Col::Expiration
                 | Col::Name
                 | Col::Owner
                 | Col::Command
@@ -113,6 +126,11 @@ impl Col {
     pub fn cacheable(self) -> bool {
         !matches!(self, Col::Mark | Col::Files | Col::Kind | Col::Flags)
     }
+}
+
+/// A timestamp as a table cell: `2022-12-21 02:18:03` (ISO text, `T` a space, no fraction).
+pub fn time_cell(iso: &str) -> String {
+    iso.replacen('T', " ", 1).chars().take(19).collect()
 }
 
 /// Bytes in binary units, one decimal: `12.6 MiB`.

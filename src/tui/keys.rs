@@ -24,7 +24,7 @@ pub enum Ctx {
 impl Ctx {
     pub fn title(self) -> &'static str {
         match self {
-            Ctx::Table => "Tables (jobs, files, rows)",
+            Ctx::Table => "Tables (jobs, files, rows) and the timeline",
             Ctx::Detail => "Detail pane",
             Ctx::Hex => "Hex view",
             Ctx::Prompt => "Prompts (filter, export path)",
@@ -68,6 +68,10 @@ pub enum Action {
     ClearMarks,
     Export,
     Copy,
+    /// `Y`: the whole record in view as JSON (as `e` exports it).
+    CopyRecord,
+    /// Show the timeline of every job timestamp (or go back to the table from it).
+    Timeline,
     Reload,
     PrevVersion,
     NextVersion,
@@ -288,14 +292,14 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[code(KeyCode::Up), k('k')],
         action: Action::Up,
         hint: "",
-        help: "move up (hex view: one line up)",
+        help: "move up (detail: the field cursor; hex view: one line up)",
     },
     Binding {
         ctxs: VIEWS,
         keys: &[code(KeyCode::Down), k('j')],
         action: Action::Down,
         hint: "",
-        help: "move down (hex view: one line down)",
+        help: "move down (detail: the field cursor; hex view: one line down)",
     },
     Binding {
         ctxs: ALL_BUT_PROMPT,
@@ -345,7 +349,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[code(KeyCode::Tab)],
         action: Action::NextView,
         hint: "jobs/files/rows",
-        help: "next view: jobs → files → rows (joined BitsInfo)",
+        help: "next view: jobs → files → rows (joined BitsInfo) → timeline",
     },
     Binding {
         ctxs: TABLE,
@@ -478,7 +482,21 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('y')],
         action: Action::Copy,
         hint: "copy",
-        help: "copy the record (or the marked ones) as JSON: system clipboard, else OSC 52",
+        help: "copy: in the detail the raw value of the field under the cursor; else the record (or the marked ones) as JSON; system clipboard, else OSC 52",
+    },
+    Binding {
+        ctxs: DETAIL_HEX,
+        keys: &[k('Y')],
+        action: Action::CopyRecord,
+        hint: "",
+        help: "copy the whole record in view as JSON (as e exports it)",
+    },
+    Binding {
+        ctxs: VIEWS,
+        keys: &[k('T')],
+        action: Action::Timeline,
+        hint: "timeline",
+        help: "timeline: every job time (created, modified, completed, expiration) in order, events per day above; Enter opens the record; T again goes back",
     },
     Binding {
         ctxs: VIEWS,

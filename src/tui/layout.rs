@@ -49,6 +49,21 @@ pub fn body_rows(width: u16, height: u16, loading: bool) -> usize {
     table_rows(width, height, loading)
 }
 
+/// The timeline's body split into the per-day chart (a third of it, at most 8 rows) and
+/// the event table below.
+pub fn timeline_split(body: Rect) -> (Rect, Rect) {
+    let chart_h = (body.height / 3).min(8);
+    let chart = Rect::new(body.x, body.y, body.width, chart_h);
+    let table = Rect::new(body.x, body.y + chart_h, body.width, body.height - chart_h);
+    (chart, table)
+}
+
+/// Event rows the timeline shows (its table less the header row).
+pub fn timeline_rows(width: u16, height: u16, loading: bool) -> usize {
+    let (_, table) = timeline_split(areas(width, height, loading).body);
+    usize::from(table.height.saturating_sub(1))
+}
+
 const HEX_LINE_WIDTH: u16 = 86;
 const INSPECTOR_WIDTH: u16 = 46;
 const INSPECTOR_HEIGHT: u16 = 10;

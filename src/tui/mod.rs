@@ -4,6 +4,8 @@
 //! - [`app`]: the state and its one `update`; [`store`]: records and the views over them,
 //!   [`query`] the filter line parsed, [`matcher`] what it matches, [`sort`] the orders,
 //!   [`columns`] the table columns.
+//! - [`timeline`]: every job timestamp in time order, drawn by [`timeline_ui`];
+//!   [`fields`]: the detail fields `y` copies one at a time.
 //! - [`layout`]: the geometry both the app and the drawing use (plain numbers).
 //! - [`ui`]: drawing only, over the visible slice; it hands back what it drew
 //!   ([`layout::Rendered`]) for the next key or click.
@@ -15,12 +17,15 @@ pub mod app;
 pub mod columns;
 pub mod display;
 pub mod export;
+pub mod fields;
 pub mod keys;
 pub mod layout;
 pub mod matcher;
 pub mod query;
 pub mod sort;
 pub mod store;
+pub mod timeline;
+pub mod timeline_ui;
 pub mod ui;
 pub mod worker;
 
@@ -251,9 +256,14 @@ fn event_loop(
         }
         for effect in app.take_effects() {
             match effect {
-                Effect::Copy { text, what } => {
+                Effect::Copy { text, what, json } => {
                     let how = copy_to_clipboard(clipboard, terminal.backend_mut(), &text);
-                    app.set_status(format!("copied {what} as JSON {how}"), false);
+                    let what = if json {
+                        format!("{what} as JSON")
+                    } else {
+                        what
+                    };
+                    app.set_status(format!("copied {what} {how}"), false);
                 }
                 Effect::Repaint => {
                     terminal.clear().map_err(err)?;

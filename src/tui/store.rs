@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::bits::model::BitsInfo;
 use crate::bits::triage::{self, Finding, Rule};
 
-use super::columns::{human_size, owner_label, Col};
+use super::columns::{human_size, owner_label, time_cell, Col};
 use super::display;
 use super::matcher::{compile, matches_all, Compiled, Hay};
 use super::query::{Field, Query, FIELD_COUNT};
@@ -285,6 +285,9 @@ impl ViewKind {
                 Col::Command,
                 Col::Url,
                 Col::Evidence,
+                Col::Modified,
+                Col::Completed,
+                Col::Expiration,
             ],
             ViewKind::Files => &[
                 Col::Mark,
@@ -624,6 +627,22 @@ impl Store {
         item.members.iter().any(|&m| hit(m))
     }
 
+    /// Does one record pass the filter and the toggles? (The timeline filters records, not
+    /// rows.)
+    pub fn record_passes(&self, rec: u32) -> bool {
+        let Some(r) = self.recs.get(rec as usize) else {
+            return false;
+        };
+        let carved_ok = match self.carved_filter {
+            CarvedFilter::LiveOnly => !r.info.carved,
+            CarvedFilter::CarvedOnly => r.info.carved,
+            CarvedFilter::All => true,
+        };
+        carved_ok
+            && (!self.suspicious_only || r.susp != 0)
+            && self.rec_match.get(rec as usize).copied().unwrap_or(false)
+    }
+
     /// Recompute `shown` for every view from the per-record matches, keeping selections.
     fn refilter_views(&mut self) {
         for k in ViewKind::ALL {
@@ -834,7 +853,10 @@ impl Store {
                 }
             }
             Col::State => r.job_state.clone(),
-            Col::Created => r.created.replacen('T', " ", 1).chars().take(19).collect(),
+            Col::Created => time_cell(&r.created),
+            Col::Modified => time_cell(&r.modified),
+            Col::Completed => time_cell(&r.completed),
+            Col::Expiration => time_cell(&r.expiration),
             Col::Name => r.job_name.clone(),
             Col::Owner => owner_label(r).to_string(),
             Col::Files => item.files.to_string(),
@@ -874,6 +896,9 @@ impl Store {
         Some(match col {
             Col::State => (&i.job_state, ""),
             Col::Created => (&i.created, ""),
+            Col::Modified => (&i.modified, ""),
+            Col::Completed => (&i.completed, ""),
+            Col::Expiration => (&i.expiration, ""),
             Col::Name => (&i.job_name, ""),
             Col::Owner => (owner_label(i), ""),
             Col::Command => (&i.job_command, &i.job_arguments),
@@ -917,6 +942,9 @@ impl Store {
             Col::Kind => (ia.carved, a.versions).cmp(&(ib.carved, b.versions)),
             Col::State => ia.job_state.cmp(&ib.job_state),
             Col::Created => ia.created.cmp(&ib.created),
+            Col::Modified => ia.modified.cmp(&ib.modified),
+            Col::Completed => ia.completed.cmp(&ib.completed),
+            Col::Expiration => ia.expiration.cmp(&ib.expiration),
             Col::Name => ia.job_name.cmp(&ib.job_name),
             Col::Owner => owner_label(ia).cmp(owner_label(ib)),
             Col::Files => a.files.cmp(&b.files),

@@ -19,6 +19,7 @@ use crate::util::time::filetime_iso;
 use super::app::{plural, App, Overlay, PromptKind, Screen, SourceSel};
 use super::columns::{human_size, short_sid, Col};
 use super::display;
+use super::fields;
 use super::keys;
 use super::layout::{self, areas, hex_split, Rendered, Scroll};
 use super::matcher;
@@ -86,6 +87,16 @@ fn kind_cell(carved: bool, versions: u32, w: u16) -> String {
         .find(|f| display::width(f) <= w)
         .cloned()
         .unwrap_or_else(|| forms[3].clone())
+}
+
+/// ` Timeline 40 `: the events shown (each time of a job once), when counted for the
+/// filter as it is (the count is made when the timeline is shown).
+fn timeline_tab_label(app: &App) -> String {
+    if app.timeline.is_current(&app.store) {
+        format!(" Timeline {} ", app.timeline.shown.len())
+    } else {
+        " Timeline ".into()
+    }
 }
 
 fn tab_label(app: &App, k: ViewKind) -> String {
@@ -206,6 +217,7 @@ pub fn draw(f: &mut Frame, app: &App) -> Rendered {
         Screen::Table => draw_table(f, app, a.body),
         Screen::Detail => out.detail = Some(draw_detail(f, app, a.body)),
         Screen::Hex => draw_hex(f, app, a.body),
+        Screen::Timeline => super::timeline_ui::draw(f, app, a.body),
     }
     draw_status(f, app, a.status);
     draw_footer(f, app, a.footer);
@@ -292,7 +304,9 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
 
 /// Draw the view tabs (and the filter and marks beside them); returns where the tabs went.
 fn draw_tabs(f: &mut Frame, app: &App, area: Rect) -> Vec<(u16, u16)> {
-    let labels: Vec<String> = ViewKind::ALL.iter().map(|&k| tab_label(app, k)).collect();
+    let mut labels: Vec<String> = ViewKind::ALL.iter().map(|&k| tab_label(app, k)).collect();
+    // The timeline is the tab after the tables.
+    labels.push(timeline_tab_label(app));
     let tabs = layout::tab_spans(labels.iter().map(|l| display::width(l) as u16));
     let mut spans = Vec::new();
     for (i, k) in ViewKind::ALL.iter().enumerate() {
@@ -311,6 +325,19 @@ fn draw_tabs(f: &mut Frame, app: &App, area: Rect) -> Vec<(u16, u16)> {
         };
         spans.push(Span::styled(labels[i].clone(), style));
     }
+    let on = app.screen == Screen::Timeline;
+    spans.push(Span::styled("│", Style::default().fg(DIM)));
+    spans.push(Span::styled(
+        labels[ViewKind::ALL.len()].clone(),
+        if on {
+            Style::default()
+                .fg(Color::Black)
+                .bg(ACCENT)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        },
+    ));
     let mut right = Vec::new();
     if !app.filter_text.is_empty() {
         right.push(Span::styled("filter ", Style::default().fg(DIM)));
@@ -638,12 +665,32 @@ fn draw_detail(f: &mut Frame, app: &App, area: Rect) -> Scroll {
             Style::default().fg(CARVED),
         ));
     }
-    let p = Paragraph::new(detail_lines(app)).wrap(Wrap { trim: false });
-    let scroll = Scroll::new(
-        usize::from(app.detail.scroll),
-        usize::from(area.height.saturating_sub(1)),
-        p.line_count(area.width),
-    );
+    let mut lines = detail_lines(app);
+    let page = usize::from(area.height.saturating_sub(1));
+    // The field cursor: its line lit, and the text scrolled to it when it moved.
+    let mut top = usize::from(app.detail.scroll);
+    let fields = app
+        .detail_record()
+        .map(|r| fields::copy_fields(&app.store.rec(r).info))
+        .unwrap_or_default();
+    let cursor = app.detail.field.min(fields.len().saturating_sub(1));
+    if let Some(at) = fields::field_line(&lines, &fields, cursor) {
+        let before = Paragraph::new(lines[..at].to_vec())
+            .wrap(Wrap { trim: false })
+            .line_count(area.width);
+        if app.detail.follow {
+            if before < top {
+                top = before;
+            } else if before >= top + page {
+                top = before + 1 - page.max(1);
+            }
+        }
+        lines[at] = lines[at]
+            .clone()
+            .patch_style(Style::default().add_modifier(Modifier::REVERSED));
+    }
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let scroll = Scroll::new(top, page, p.line_count(area.width));
     // Where the view is in the record: lines first–last of all.
     if let Some(pos) = scroll.position() {
         title.push(Span::styled(
