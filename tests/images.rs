@@ -631,3 +631,102 @@ fn carve_adds_the_unallocated_clusters_with_their_offsets_and_the_deleted_file()
         ids.len()
     );
 }
+
+/// The explorer on the image: every progress message of the load counts the image's bytes
+/// (total = image size, done growing while carving, ending at the total), the Evidence column
+/// names the image, partition and store path, shortened, and the detail pane the whole chain.
+#[test]
+fn explorer_shows_the_container_path_and_counts_the_images_bytes() {
+    use bitscope::tui::app::App;
+    use bitscope::tui::store::{Col, ViewKind};
+    use bitscope::tui::worker::{spawn_load, Msg, Phase};
+    use std::time::Duration;
+
+    let Some(img) = disk_image() else { return };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _w = spawn_load(img.path.clone(), true, 1, tx);
+    let mut gauge = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(60)).expect("load").msg {
+            Msg::Progress(p) => gauge.push((p.phase, p.done, p.total)),
+            Msg::Finished { .. } => break,
+            Msg::Failed(e) => panic!("{e}"),
+            _ => {}
+        }
+    }
+    let size = disk_image::DISK;
+    assert!(gauge.iter().all(|g| g.2 == size), "{gauge:?}");
+    assert_eq!(gauge.last(), Some(&(Phase::Carving, size, size)));
+    for phase in [Phase::Reading, Phase::Decoding, Phase::Carving] {
+        let done: Vec<u64> = gauge.iter().filter(|g| g.0 == phase).map(|g| g.1).collect();
+        assert!(done.windows(2).all(|w| w[0] <= w[1]), "{phase:?}: {done:?}");
+    }
+    // Carving reads the stores' bytes (a few MB) and then the free clusters (most of the
+    // volume): the gauge is seen part-way.
+    assert!(
+        gauge
+            .iter()
+            .any(|g| g.0 == Phase::Carving && g.1 > size / 4 && g.1 < size),
+        "{gauge:?}"
+    );
+
+    let mut app = App::new(bitscope::tui::Options { carve: true });
+    app.resize(200, 40);
+    app.open(img.path.clone());
+    assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
+    let name = img.path.file_name().unwrap().to_str().unwrap();
+    let view = app.store.view(ViewKind::Jobs);
+    let cells: BTreeSet<String> = view
+        .items
+        .iter()
+        .map(|i| Col::Evidence.text(&app.store, i))
+        .collect();
+    let want: BTreeSet<String> = [
+        "p1 › \\ProgramData\\…\\Downloader\\qmgr.db",
+        "p1 › \\Windows.old\\…\\Downloader\\qmgr.db",
+        "p1 › \\Windows.old\\…\\Downloader\\qmgr0.dat",
+        "p1 › \\Users\\…\\Temp\\QMGR.DB (deleted)",
+        "p1 › unallocated",
+    ]
+    .iter()
+    .map(|s| format!("{name} › {s}"))
+    .collect();
+    assert_eq!(cells, want);
+    // The live win10 copy and its deleted copy hold the same jobs: as many rows each, one
+    // per store, never one row for both.
+    let rows = |end: &str| {
+        view.items
+            .iter()
+            .filter(|i| Col::Evidence.text(&app.store, i).ends_with(end))
+            .count()
+    };
+    let deleted = rows("\\Temp\\QMGR.DB (deleted)");
+    assert!(deleted >= 23, "{deleted} rows");
+    assert_eq!(deleted, rows("Windows.old\\…\\Downloader\\qmgr.db"));
+
+    // The detail pane of the deleted store's first row: the whole chain.
+    let at = view
+        .shown
+        .iter()
+        .position(|&i| {
+            Col::Evidence
+                .text(&app.store, &view.items[i as usize])
+                .ends_with("(deleted)")
+        })
+        .expect("a row of the deleted store");
+    app.store.view_mut(ViewKind::Jobs).sel = at;
+    app.view = ViewKind::Jobs;
+    let text: Vec<String> = bitscope::tui::ui::detail_lines(&app)
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    let inside = text
+        .iter()
+        .find(|l| l.trim_start().starts_with("inside"))
+        .unwrap_or_else(|| panic!("{text:#?}"));
+    let chain = format!(
+        "raw image › partition 1 (MBR, offset {PART_OFFSET}) › NTFS › \\Users\\analyst\\AppData\\Local\\Temp\\QMGR.DB (MFT entry "
+    );
+    assert!(inside.contains(&chain), "{inside}");
+    assert!(inside.ends_with(", deleted)"), "{inside}");
+}

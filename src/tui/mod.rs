@@ -9,6 +9,7 @@
 pub mod app;
 pub mod display;
 pub mod keys;
+pub mod origin;
 pub mod store;
 pub mod ui;
 pub mod worker;
