@@ -170,23 +170,40 @@ fn store_bytes_equal_icat_and_fls_lists_the_same_stores() {
     let ours: BTreeSet<(u64, String, bool)> = found
         .stores
         .iter()
+        .filter(|s| container::is_store_name(&s.name))
         .map(|s| (s.mft_entry.unwrap(), s.path.clone(), s.deleted))
         .collect();
     let theirs = fls_stores(&img.path).expect("fls");
     assert_eq!(ours, theirs, "the stores we find vs fls");
     assert_eq!(ours.len(), img.files.len());
+    // The logs kept are those beside a store (catroot2's is passed over).
+    let logs: BTreeSet<String> = found
+        .stores
+        .iter()
+        .filter(|s| container::is_log_name(&s.name))
+        .map(|s| s.path.clone())
+        .collect();
+    let kept: BTreeSet<String> = img
+        .logs
+        .iter()
+        .filter(|l| l.kept)
+        .map(|l| ntfs_path(l.path))
+        .collect();
+    assert_eq!(logs, kept);
     for s in &found.stores {
         let bytes = container::read_store(&ev, s, container::MAX_STORE).unwrap();
         let oracle = icat(&img.path, s.mft_entry.unwrap());
         assert!(bytes == oracle, "{}: bytes differ from icat's", s.path);
-        let placed = img
-            .files
-            .iter()
-            .find(|p| ntfs_path(p.path) == s.path)
-            .unwrap();
+        let made = match img.files.iter().find(|p| ntfs_path(p.path) == s.path) {
+            Some(placed) => std::fs::read(&placed.source).unwrap(),
+            None => {
+                let log = img.logs.iter().find(|l| ntfs_path(l.path) == s.path);
+                log.unwrap().bytes.clone()
+            }
+        };
         assert!(
-            bytes == std::fs::read(&placed.source).unwrap(),
-            "{}: bytes differ from the sample",
+            bytes == made,
+            "{}: bytes differ from the file put there",
             s.path
         );
     }
@@ -682,6 +699,7 @@ fn explorer_shows_the_container_path_and_counts_the_images_bytes() {
         .map(|i| Col::Evidence.text(&app.store, i))
         .collect();
     let want: BTreeSet<String> = [
+        "p1 › \\ProgramData\\…\\Downloader\\edb.log",
         "p1 › \\ProgramData\\…\\Downloader\\qmgr.db",
         "p1 › \\Windows.old\\…\\Downloader\\qmgr.db",
         "p1 › \\Windows.old\\…\\Downloader\\qmgr0.dat",
@@ -729,4 +747,103 @@ fn explorer_shows_the_container_path_and_counts_the_images_bytes() {
     );
     assert!(inside.contains(&chain), "{inside}");
     assert!(inside.ends_with(", deleted)"), "{inside}");
+}
+
+/// The ESE logs of the BITS database (`edb*.log`, `edb*.jrs`, `qmgr.jfm`) are found beside a
+/// store or in a `Network\Downloader` folder, never elsewhere (catroot2 keeps its own
+/// `edb.log`); `parse` names them in its warnings, and `--carve` carves them: the records
+/// carved from the log in the image are those carved from the log's bytes alone, with the
+/// log's NTFS path in their chain.
+#[test]
+fn ese_logs_beside_a_store_are_listed_and_carved_and_others_passed_over() {
+    let Some(img) = disk_image() else { return };
+    let (records, stderr) = parse_jsonl(&img.path);
+    for l in &img.logs {
+        let named = stderr.contains(&format!("{} (MFT entry ", ntfs_path(l.path)));
+        assert_eq!(named, l.kept, "{}: {stderr}", l.path);
+    }
+    assert!(
+        stderr.contains("edb.log (MFT entry ")
+            && stderr.contains("an ESE log of the BITS database, not read (--carve carves it)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("catroot2"), "{stderr}");
+    let is_log = |r: &Value| {
+        chain_of(r)
+            .last()
+            .is_some_and(|l| l.starts_with(&format!("{} (MFT entry ", ntfs_path(img.logs[0].path))))
+    };
+    assert!(
+        !records.iter().any(is_log),
+        "a log is not read without --carve"
+    );
+
+    let out = run_bitscope([
+        "parse",
+        "--carve",
+        "--format",
+        "jsonl",
+        img.path.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("an ESE log of the BITS database, carved as raw bytes"));
+    let key = |r: &Value| {
+        let src = if r["job_source"].is_object() {
+            &r["job_source"]
+        } else {
+            &r["file_source"]
+        };
+        (
+            r["job_id"].as_str().unwrap_or("").to_string(),
+            r["file_id"].as_str().unwrap_or("").to_string(),
+            r["url"].as_str().unwrap_or("").to_string(),
+            src["offset"].as_u64().unwrap(),
+        )
+    };
+    let from_log: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &Value| is_log(r))
+        .collect();
+    assert!(from_log.iter().all(|r| r["carved"] == true));
+    let got: BTreeSet<_> = from_log.iter().map(key).collect();
+
+    let alone_path = common::manifest_dir()
+        .join("target/test-images")
+        .join(format!("edb-{}.log", std::process::id()));
+    std::fs::write(&alone_path, &img.logs[0].bytes).unwrap();
+    let out = run_bitscope([
+        "parse",
+        "--carve",
+        "--format",
+        "jsonl",
+        alone_path.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&alone_path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alone: BTreeSet<_> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| key(&serde_json::from_str(l).unwrap()))
+        .collect();
+    assert_eq!(got, alone);
+    let jobs: BTreeSet<&str> = got
+        .iter()
+        .map(|k| k.0.as_str())
+        .filter(|j| !j.is_empty())
+        .collect();
+    // 28 records of 9 jobs, the 4 live jobs of win11 among them.
+    assert_eq!((got.len(), jobs.len()), (28, 9));
+    let (live, _) = parse_jsonl(&img.files[0].source);
+    for r in &live {
+        let id = r["job_id"].as_str().unwrap();
+        assert!(
+            jobs.contains(id),
+            "{id}: a live job not carved from the log"
+        );
+    }
 }

@@ -3,7 +3,9 @@
 //! container chain in its records' provenance, and with `--carve` each NTFS volume's
 //! unallocated clusters are carved, streamed, and placed back at their disk offsets.
 
-use super::{carve, detect, run_store, Join, Options, Phase, RunError, Sink, Stop, Warning, HEAD};
+use super::{
+    carve, carve_raw, detect, run_store, Join, Options, Phase, RunError, Sink, Stop, Warning, HEAD,
+};
 use crate::bits::model::{BitsInfo, Source, UNALLOCATED};
 use crate::bits::parse::{Format, ParseError};
 use crate::container;
@@ -94,6 +96,9 @@ fn run_one(
         Err(e) => return Ok(sink.warning(&Warning::new(format!("{what}: {e}")))?),
     };
     gauge.report(sink, Phase::Decoding)?;
+    if container::is_log_name(&store.name) {
+        return run_log(&data, store, &what, label, opts, gauge, sink);
+    }
     let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
     if format == Format::Unknown {
         let why = if store.deleted {
@@ -114,6 +119,39 @@ fn run_one(
         other => other?,
     }
     Ok(())
+}
+
+/// An ESE log, reserve log or flush map beside a BITS store: not a database, so it is named in
+/// the warnings (the analyst learns it exists) and, with `--carve`, carved as raw bytes for
+/// the job and file records its page images hold, with its path as provenance.
+fn run_log(
+    data: &[u8],
+    store: &container::Store,
+    what: &str,
+    label: &str,
+    opts: &Options,
+    gauge: &Gauge,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let kind = if store.name.eq_ignore_ascii_case("qmgr.jfm") {
+        "the ESE flush map"
+    } else {
+        "an ESE log"
+    };
+    if !opts.carve {
+        let note = format!("{what}: {kind} of the BITS database, not read (--carve carves it)");
+        return Ok(sink.warning(&Warning::new(note))?);
+    }
+    sink.warning(&Warning::new(format!(
+        "{what}: {kind} of the BITS database, carved as raw bytes"
+    )))?;
+    let mut chained = Chained {
+        sink: &mut *sink,
+        chain: &store.chain,
+        what,
+        gauge,
+    };
+    carve_raw(data, label, "ese-log", opts, &mut chained)
 }
 
 /// Reads of a container file, counted.
