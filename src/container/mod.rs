@@ -11,11 +11,11 @@
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
 pub mod ewf;
-mod ntfs;
-mod partition;
-mod vhd;
-mod vhdx;
-mod zip;
+pub mod ntfs;
+pub mod partition;
+pub mod vhd;
+pub mod vhdx;
+pub mod zip;
 
 use std::io;
 
