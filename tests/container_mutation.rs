@@ -130,6 +130,7 @@ fn mutated_e01_vhd_and_vhdx_are_warnings_never_panics() {
         let stores = clean.stores.len();
         assert!(stores >= 4, "{name}: {} stores", stores);
         drop(clean);
+        checksums_are_checked(name, &ev, stores);
         // The structures: the first 4 MiB (VHD's footer copy, dynamic header and BAT; VHDX's
         // headers, region tables, metadata and BAT; E01's header and volume sections) and the
         // last 64 KiB (VHD's footer; E01's table, hash and done sections).
@@ -187,4 +188,33 @@ fn mutated_e01_vhd_and_vhdx_are_warnings_never_panics() {
         drop(ev);
         let _ = std::fs::remove_file(&out);
     }
+}
+
+/// A byte changed in a checksummed structure's unused part (VHDX: the first header's reserved
+/// bytes; E01: the first section descriptor's padding) is a checksum warning, and the disk is
+/// read as before.
+fn checksums_are_checked(name: &str, ev: &Evidence, stores: usize) {
+    let (at, what) = if name.ends_with(".vhdx") {
+        ((64 << 10) + 1000, "header at offset 65536: CRC-32C")
+    } else if name.ends_with(".E01") {
+        (13 + 40, "section descriptor at offset 13: Adler-32")
+    } else {
+        return;
+    };
+    let m = Mutated {
+        file: ev,
+        patch: BTreeMap::from([(at, 0x5a)]),
+        size: ev.len(),
+    };
+    let found = container::open(&m).expect("still a disk format");
+    assert!(
+        found
+            .warnings
+            .iter()
+            .any(|w| w.contains(what) && w.contains("(read anyway)")),
+        "{name}: {:?}",
+        found.warnings
+    );
+    assert_eq!(found.warnings.len(), 1, "{name}: {:?}", found.warnings);
+    assert_eq!(found.stores.len(), stores, "{name}");
 }
