@@ -352,6 +352,8 @@ mod tests {
         let next = if last { at } else { at + size };
         d[16..24].copy_from_slice(&next.to_le_bytes());
         d[24..32].copy_from_slice(&size.to_le_bytes());
+        let sum = crate::util::checksum::adler32(&d[..72]);
+        d[72..].copy_from_slice(&sum.to_le_bytes());
         out.extend_from_slice(&d);
         out.extend_from_slice(body);
     }
@@ -376,9 +378,13 @@ mod tests {
         let mut t = vec![0u8; 24];
         t[..4].copy_from_slice(&entries.to_le_bytes());
         t[8..16].copy_from_slice(&base.to_le_bytes());
-        t.extend_from_slice(&76u32.to_le_bytes());
-        t.extend_from_slice(&(c1 | 0x8000_0000).to_le_bytes());
-        t.extend_from_slice(&[0; 4]);
+        let sum = crate::util::checksum::adler32(&t[..20]);
+        t[20..24].copy_from_slice(&sum.to_le_bytes());
+        let mut entries = 76u32.to_le_bytes().to_vec();
+        entries.extend_from_slice(&(c1 | 0x8000_0000).to_le_bytes());
+        let sum = crate::util::checksum::adler32(&entries);
+        t.extend_from_slice(&entries);
+        t.extend_from_slice(&sum.to_le_bytes());
         section(&mut f, "table", &t, false);
         section(&mut f, "done", &[], true);
         f
@@ -421,10 +427,13 @@ mod tests {
         assert!(e.read_at(0, &mut buf).is_ok());
         assert!(e.read_at(4096, &mut buf).is_err());
         // Fewer entries than chunks: a warning, the missing chunk an error.
+        // (The one entry's Adler-32 is then read where the second entry lies: a mismatch.)
         let f = image(1, &[]);
         let mut w = Vec::new();
         let (_, e) = open(&f, &|_| None, &mut w).unwrap();
-        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("table entries at offset") && w[0].contains("Adler-32"));
+        assert!(w[1].contains("list 1 of the media's 2 chunks"), "{w:?}");
         assert!(e.read_at(4096, &mut buf).is_err());
     }
 }
