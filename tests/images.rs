@@ -847,3 +847,82 @@ fn ese_logs_beside_a_store_are_listed_and_carved_and_others_passed_over() {
         );
     }
 }
+
+/// A copy of the disk whose deleted store's $DATA attribute is marked NTFS-compressed: the
+/// store cannot be read back (a warning says why), and records carved from its clusters name
+/// the file and say its offset in the file cannot be told.
+#[test]
+fn a_compressed_deleted_store_is_named_but_no_file_offset_is_claimed() {
+    let Some(img) = disk_image() else { return };
+    let ev = Evidence::open(&img.path).unwrap();
+    let clean = container::open(&ev).expect("an MBR");
+    let deleted = clean.stores.iter().find(|s| s.deleted).expect("deleted");
+    let mut boot = [0u8; 512];
+    ev.read_at(PART_OFFSET, &mut boot).unwrap();
+    let cluster = u64::from(u16::from_le_bytes([boot[11], boot[12]])) * u64::from(boot[13]);
+    let mft = PART_OFFSET + u64::from_le_bytes(boot[0x30..0x38].try_into().unwrap()) * cluster;
+    let entry = mft + deleted.mft_entry.unwrap() * 1024;
+    let mut rec = [0u8; 1024];
+    ev.read_at(entry, &mut rec).unwrap();
+    // The attributes from the record's first-attribute offset: type 0x80 is $DATA; its flags
+    // (u16 at +0x0C) get COMPRESSED (0x0001). The byte lies in the record's first sector,
+    // away from the fix-up positions.
+    let mut at = usize::from(u16::from_le_bytes([rec[0x14], rec[0x15]]));
+    let data = loop {
+        let kind = u32::from_le_bytes(rec[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(rec[at + 4..at + 8].try_into().unwrap()) as usize;
+        assert!(kind != 0xffff_ffff && len > 0, "no $DATA attribute");
+        if kind == 0x80 {
+            break at;
+        }
+        at += len;
+    };
+    let flags_at = data + 0x0C;
+    assert!(flags_at < 510);
+    let path = img
+        .path
+        .with_file_name(format!("compressed-{}.raw", std::process::id()));
+    std::fs::copy(&img.path, &path).unwrap();
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(entry + flags_at as u64)).unwrap();
+        f.write_all(&[rec[flags_at] | 1]).unwrap();
+    }
+    let out = run_bitscope([
+        "parse",
+        "--carve",
+        "--format",
+        "jsonl",
+        path.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let name = ntfs_path(img.files.iter().find(|p| p.deleted).unwrap().path);
+    assert!(
+        stderr.contains(&name) && stderr.contains("NTFS-compressed (LZNT1): not read back"),
+        "{stderr}"
+    );
+    let mut inside = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let r: Value = serde_json::from_str(line).unwrap();
+        let chain = chain_of(&r);
+        let last = chain.last().unwrap();
+        assert!(
+            !last.starts_with(&format!("{name} (MFT entry")),
+            "read back: {last}"
+        );
+        if last.contains(&format!("inside {name} (MFT entry ")) {
+            assert!(
+                last.ends_with(", NTFS-compressed: its offset in the file cannot be told"),
+                "{last}"
+            );
+            inside += 1;
+        }
+    }
+    assert!(
+        inside >= 23,
+        "{inside} records carved from the compressed file's clusters"
+    );
+}

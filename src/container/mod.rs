@@ -134,8 +134,13 @@ pub struct Extent {
 pub enum StoreData {
     /// Runs of the image, in file order; their lengths add up to the store's size.
     Extents(Vec<Extent>),
-    /// Bytes kept inside the file system's own record (an NTFS resident $DATA).
+    /// Bytes kept inside the file system's own record (an NTFS resident $DATA). They lie in
+    /// the MFT, whose clusters are allocated even for a deleted entry: the unallocated
+    /// clusters carved never hold them.
     Resident(Vec<u8>),
+    /// An NTFS-compressed (LZNT1) file: where its clusters are, but not its bytes (bitscope
+    /// does not decompress), so neither the file nor an offset in it can be read back.
+    Compressed(Vec<Extent>),
 }
 
 /// A store found inside a container.
@@ -316,6 +321,10 @@ pub fn read_store(image: &dyn ReadAt, store: &Store, limit: u64) -> io::Result<V
     }
     match &store.data {
         StoreData::Resident(bytes) => Ok(bytes.clone()),
+        StoreData::Compressed(_) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "NTFS-compressed (LZNT1): not read back",
+        )),
         StoreData::Extents(extents) => {
             let size = usize::try_from(store.size).unwrap_or(usize::MAX);
             let mut out = vec![0u8; size];

@@ -16,7 +16,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use ntfs::structured_values::{NtfsFileName, NtfsFileNamespace};
-use ntfs::{Ntfs, NtfsAttributeType, NtfsFile, NtfsFileFlags};
+use ntfs::{Ntfs, NtfsAttributeFlags, NtfsAttributeType, NtfsFile, NtfsFileFlags};
 
 use super::{is_wanted_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
 
@@ -386,6 +386,7 @@ fn file_data(w: &mut Walk, file: &NtfsFile, n: u64) -> Result<(u64, StoreData), 
         .ok_or("no $DATA attribute")?
         .map_err(|e| e.to_string())?;
     let attr = item.to_attribute().map_err(|e| e.to_string())?;
+    let compressed = attr.flags().contains(NtfsAttributeFlags::COMPRESSED);
     let value = attr.value(&mut w.fs).map_err(|e| e.to_string())?;
     let size = value.len();
     if size > MAX_STORE {
@@ -427,8 +428,13 @@ fn file_data(w: &mut Walk, file: &NtfsFile, n: u64) -> Result<(u64, StoreData), 
                     "data runs cover {total} of the file's {size} bytes (MFT entry {n})"
                 ));
             }
+            if compressed {
+                return Ok((size, StoreData::Compressed(extents)));
+            }
             Ok((size, StoreData::Extents(extents)))
         }
+        // Compressed and spread over several records: where its clusters are is not listed.
+        _ if compressed => Ok((size, StoreData::Compressed(Vec::new()))),
         other => {
             // Spread over several records (an attribute list): read through the crate.
             let mut bytes = Vec::new();

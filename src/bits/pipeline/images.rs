@@ -234,25 +234,26 @@ fn carve_unallocated(
         starts.push((at, *disk, *len));
         at += len;
     }
-    // The deleted stores' bytes in this volume: (disk offset, length, file offset, store).
+    // The deleted stores' bytes in this volume: (disk offset, length, file offset, store);
+    // no file offset for an NTFS-compressed file, whose clusters hold compressed units. (A
+    // resident file's bytes lie in the MFT, never in unallocated clusters.)
     let mut known = Vec::new();
     for s in &found.stores {
         if !s.chain.starts_with(&vol.chain) {
             continue;
         }
-        if let StoreData::Extents(extents) = &s.data {
-            let mut file_at = 0u64;
-            for e in extents {
-                if let Some(d) = e.offset {
-                    known.push((
-                        d,
-                        e.len,
-                        file_at,
-                        s.chain.last().cloned().unwrap_or_default(),
-                    ));
-                }
-                file_at += e.len;
+        let (extents, compressed) = match &s.data {
+            StoreData::Extents(e) => (e, false),
+            StoreData::Compressed(e) => (e, true),
+            StoreData::Resident(_) => continue,
+        };
+        let mut file_at = 0u64;
+        for e in extents {
+            if let Some(d) = e.offset {
+                let at = (!compressed).then_some(file_at);
+                known.push((d, e.len, at, s.chain.last().cloned().unwrap_or_default()));
             }
+            file_at += e.len;
         }
     }
     let mut placed = Placed {
@@ -305,7 +306,7 @@ struct Placed<'s> {
     sink: &'s mut dyn Sink,
     /// (stream offset, disk offset, length) of each free run.
     starts: Vec<(u64, u64, u64)>,
-    known: Vec<(u64, u64, u64, String)>,
+    known: Vec<(u64, u64, Option<u64>, String)>,
     vol: &'s container::Volume,
     cluster: u64,
 }
@@ -338,10 +339,15 @@ impl Placed<'_> {
             .iter()
             .find(|(d, l, _, _)| (*d..d + l).contains(&disk))
         {
-            what.push_str(&format!(
-                ", inside {name} at file offset {}",
-                f + (disk - d)
-            ));
+            match f {
+                Some(f) => what.push_str(&format!(
+                    ", inside {name} at file offset {}",
+                    f + (disk - d)
+                )),
+                None => what.push_str(&format!(
+                    ", inside {name}, NTFS-compressed: its offset in the file cannot be told"
+                )),
+            }
         }
         src.container_chain = self.vol.chain.clone();
         src.container_chain.push(what);
