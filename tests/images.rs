@@ -170,23 +170,40 @@ fn store_bytes_equal_icat_and_fls_lists_the_same_stores() {
     let ours: BTreeSet<(u64, String, bool)> = found
         .stores
         .iter()
+        .filter(|s| container::is_store_name(&s.name))
         .map(|s| (s.mft_entry.unwrap(), s.path.clone(), s.deleted))
         .collect();
     let theirs = fls_stores(&img.path).expect("fls");
     assert_eq!(ours, theirs, "the stores we find vs fls");
     assert_eq!(ours.len(), img.files.len());
+    // The logs kept are those beside a store (catroot2's is passed over).
+    let logs: BTreeSet<String> = found
+        .stores
+        .iter()
+        .filter(|s| container::is_log_name(&s.name))
+        .map(|s| s.path.clone())
+        .collect();
+    let kept: BTreeSet<String> = img
+        .logs
+        .iter()
+        .filter(|l| l.kept)
+        .map(|l| ntfs_path(l.path))
+        .collect();
+    assert_eq!(logs, kept);
     for s in &found.stores {
         let bytes = container::read_store(&ev, s, container::MAX_STORE).unwrap();
         let oracle = icat(&img.path, s.mft_entry.unwrap());
         assert!(bytes == oracle, "{}: bytes differ from icat's", s.path);
-        let placed = img
-            .files
-            .iter()
-            .find(|p| ntfs_path(p.path) == s.path)
-            .unwrap();
+        let made = match img.files.iter().find(|p| ntfs_path(p.path) == s.path) {
+            Some(placed) => std::fs::read(&placed.source).unwrap(),
+            None => {
+                let log = img.logs.iter().find(|l| ntfs_path(l.path) == s.path);
+                log.unwrap().bytes.clone()
+            }
+        };
         assert!(
-            bytes == std::fs::read(&placed.source).unwrap(),
-            "{}: bytes differ from the sample",
+            bytes == made,
+            "{}: bytes differ from the file put there",
             s.path
         );
     }
@@ -629,5 +646,284 @@ fn carve_adds_the_unallocated_clusters_with_their_offsets_and_the_deleted_file()
         ids.len() >= 23,
         "{} distinct job ids from unallocated clusters",
         ids.len()
+    );
+}
+
+/// The explorer on the image: every progress message of the load counts the image's bytes
+/// (total = image size, done growing while carving, ending at the total), the Evidence column
+/// names the image, partition and store path, shortened, and the detail pane the whole chain.
+#[test]
+fn explorer_shows_the_container_path_and_counts_the_images_bytes() {
+    use bitscope::tui::app::App;
+    use bitscope::tui::columns::Col;
+    use bitscope::tui::store::ViewKind;
+    use bitscope::tui::worker::{spawn_load, Msg, Phase};
+    use std::time::Duration;
+
+    let Some(img) = disk_image() else { return };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _w = spawn_load(img.path.clone(), true, 1, tx);
+    let mut gauge = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(60)).expect("load").msg {
+            Msg::Progress(p) => gauge.push((p.phase, p.done, p.total)),
+            Msg::Finished { .. } => break,
+            Msg::Failed(e) => panic!("{e}"),
+            _ => {}
+        }
+    }
+    let size = disk_image::DISK;
+    assert!(gauge.iter().all(|g| g.2 == size), "{gauge:?}");
+    assert_eq!(gauge.last(), Some(&(Phase::Carving, size, size)));
+    for phase in [Phase::Reading, Phase::Decoding, Phase::Carving] {
+        let done: Vec<u64> = gauge.iter().filter(|g| g.0 == phase).map(|g| g.1).collect();
+        assert!(done.windows(2).all(|w| w[0] <= w[1]), "{phase:?}: {done:?}");
+    }
+    // Carving reads the stores' bytes (a few MB) and then the free clusters (most of the
+    // volume): the gauge is seen part-way.
+    assert!(
+        gauge
+            .iter()
+            .any(|g| g.0 == Phase::Carving && g.1 > size / 4 && g.1 < size),
+        "{gauge:?}"
+    );
+
+    let mut app = App::new(bitscope::tui::Options { carve: true });
+    app.resize(200, 40);
+    app.open(img.path.clone());
+    assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
+    let name = img.path.file_name().unwrap().to_str().unwrap();
+    let view = app.store.view(ViewKind::Jobs);
+    let cells: BTreeSet<String> = view
+        .items
+        .iter()
+        .map(|i| app.store.cell_text(Col::Evidence, i))
+        .collect();
+    let want: BTreeSet<String> = [
+        "p1 › \\ProgramData\\…\\Downloader\\edb.log",
+        "p1 › \\ProgramData\\…\\Downloader\\qmgr.db",
+        "p1 › \\Windows.old\\…\\Downloader\\qmgr.db",
+        "p1 › \\Windows.old\\…\\Downloader\\qmgr0.dat",
+        "p1 › \\Users\\…\\Temp\\QMGR.DB (deleted)",
+        "p1 › unallocated",
+    ]
+    .iter()
+    .map(|s| format!("{name} › {s}"))
+    .collect();
+    assert_eq!(cells, want);
+    // The live win10 copy and its deleted copy hold the same jobs: as many rows each, one
+    // per store, never one row for both.
+    let rows = |end: &str| {
+        view.items
+            .iter()
+            .filter(|i| app.store.cell_text(Col::Evidence, i).ends_with(end))
+            .count()
+    };
+    let deleted = rows("\\Temp\\QMGR.DB (deleted)");
+    assert!(deleted >= 23, "{deleted} rows");
+    assert_eq!(deleted, rows("Windows.old\\…\\Downloader\\qmgr.db"));
+
+    // The detail pane of the deleted store's first row: the whole chain.
+    let at = view
+        .shown
+        .iter()
+        .position(|&i| {
+            app.store
+                .cell_text(Col::Evidence, &view.items[i as usize])
+                .ends_with("(deleted)")
+        })
+        .expect("a row of the deleted store");
+    app.store.view_mut(ViewKind::Jobs).sel = at;
+    app.view = ViewKind::Jobs;
+    let text: Vec<String> = bitscope::tui::ui::detail_lines(&app)
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    let inside = text
+        .iter()
+        .find(|l| l.trim_start().starts_with("inside"))
+        .unwrap_or_else(|| panic!("{text:#?}"));
+    let chain = format!(
+        "raw image › partition 1 (MBR, offset {PART_OFFSET}) › NTFS › \\Users\\analyst\\AppData\\Local\\Temp\\QMGR.DB (MFT entry "
+    );
+    assert!(inside.contains(&chain), "{inside}");
+    assert!(inside.ends_with(", deleted)"), "{inside}");
+}
+
+/// The ESE logs of the BITS database (`edb*.log`, `edb*.jrs`, `qmgr.jfm`) are found beside a
+/// store or in a `Network\Downloader` folder, never elsewhere (catroot2 keeps its own
+/// `edb.log`); `parse` names them in its warnings, and `--carve` carves them: the records
+/// carved from the log in the image are those carved from the log's bytes alone, with the
+/// log's NTFS path in their chain.
+#[test]
+fn ese_logs_beside_a_store_are_listed_and_carved_and_others_passed_over() {
+    let Some(img) = disk_image() else { return };
+    let (records, stderr) = parse_jsonl(&img.path);
+    for l in &img.logs {
+        let named = stderr.contains(&format!("{} (MFT entry ", ntfs_path(l.path)));
+        assert_eq!(named, l.kept, "{}: {stderr}", l.path);
+    }
+    assert!(
+        stderr.contains("edb.log (MFT entry ")
+            && stderr.contains("an ESE log of the BITS database, not read (--carve carves it)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("catroot2"), "{stderr}");
+    let is_log = |r: &Value| {
+        chain_of(r)
+            .last()
+            .is_some_and(|l| l.starts_with(&format!("{} (MFT entry ", ntfs_path(img.logs[0].path))))
+    };
+    assert!(
+        !records.iter().any(is_log),
+        "a log is not read without --carve"
+    );
+
+    let out = run_bitscope([
+        "parse",
+        "--carve",
+        "--format",
+        "jsonl",
+        img.path.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("an ESE log of the BITS database, carved as raw bytes"));
+    let key = |r: &Value| {
+        let src = if r["job_source"].is_object() {
+            &r["job_source"]
+        } else {
+            &r["file_source"]
+        };
+        (
+            r["job_id"].as_str().unwrap_or("").to_string(),
+            r["file_id"].as_str().unwrap_or("").to_string(),
+            r["url"].as_str().unwrap_or("").to_string(),
+            src["offset"].as_u64().unwrap(),
+        )
+    };
+    let from_log: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &Value| is_log(r))
+        .collect();
+    assert!(from_log.iter().all(|r| r["carved"] == true));
+    let got: BTreeSet<_> = from_log.iter().map(key).collect();
+
+    let alone_path = common::manifest_dir()
+        .join("target/test-images")
+        .join(format!("edb-{}.log", std::process::id()));
+    std::fs::write(&alone_path, &img.logs[0].bytes).unwrap();
+    let out = run_bitscope([
+        "parse",
+        "--carve",
+        "--format",
+        "jsonl",
+        alone_path.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&alone_path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alone: BTreeSet<_> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| key(&serde_json::from_str(l).unwrap()))
+        .collect();
+    assert_eq!(got, alone);
+    let jobs: BTreeSet<&str> = got
+        .iter()
+        .map(|k| k.0.as_str())
+        .filter(|j| !j.is_empty())
+        .collect();
+    // 28 records of 9 jobs, the 4 live jobs of win11 among them.
+    assert_eq!((got.len(), jobs.len()), (28, 9));
+    let (live, _) = parse_jsonl(&img.files[0].source);
+    for r in &live {
+        let id = r["job_id"].as_str().unwrap();
+        assert!(
+            jobs.contains(id),
+            "{id}: a live job not carved from the log"
+        );
+    }
+}
+
+/// A copy of the disk whose deleted store's $DATA attribute is marked NTFS-compressed: the
+/// store cannot be read back (a warning says why), and records carved from its clusters name
+/// the file and say its offset in the file cannot be told.
+#[test]
+fn a_compressed_deleted_store_is_named_but_no_file_offset_is_claimed() {
+    let Some(img) = disk_image() else { return };
+    let ev = Evidence::open(&img.path).unwrap();
+    let clean = container::open(&ev).expect("an MBR");
+    let deleted = clean.stores.iter().find(|s| s.deleted).expect("deleted");
+    let mut boot = [0u8; 512];
+    ev.read_at(PART_OFFSET, &mut boot).unwrap();
+    let cluster = u64::from(u16::from_le_bytes([boot[11], boot[12]])) * u64::from(boot[13]);
+    let mft = PART_OFFSET + u64::from_le_bytes(boot[0x30..0x38].try_into().unwrap()) * cluster;
+    let entry = mft + deleted.mft_entry.unwrap() * 1024;
+    let mut rec = [0u8; 1024];
+    ev.read_at(entry, &mut rec).unwrap();
+    // The attributes from the record's first-attribute offset: type 0x80 is $DATA; its flags
+    // (u16 at +0x0C) get COMPRESSED (0x0001). The byte lies in the record's first sector,
+    // away from the fix-up positions.
+    let mut at = usize::from(u16::from_le_bytes([rec[0x14], rec[0x15]]));
+    let data = loop {
+        let kind = u32::from_le_bytes(rec[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(rec[at + 4..at + 8].try_into().unwrap()) as usize;
+        assert!(kind != 0xffff_ffff && len > 0, "no $DATA attribute");
+        if kind == 0x80 {
+            break at;
+        }
+        at += len;
+    };
+    let flags_at = data + 0x0C;
+    assert!(flags_at < 510);
+    let path = img
+        .path
+        .with_file_name(format!("compressed-{}.raw", std::process::id()));
+    std::fs::copy(&img.path, &path).unwrap();
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(entry + flags_at as u64)).unwrap();
+        f.write_all(&[rec[flags_at] | 1]).unwrap();
+    }
+    let out = run_bitscope([
+        "parse",
+        "--carve",
+        "--format",
+        "jsonl",
+        path.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let name = ntfs_path(img.files.iter().find(|p| p.deleted).unwrap().path);
+    assert!(
+        stderr.contains(&name) && stderr.contains("NTFS-compressed (LZNT1): not read back"),
+        "{stderr}"
+    );
+    let mut inside = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let r: Value = serde_json::from_str(line).unwrap();
+        let chain = chain_of(&r);
+        let last = chain.last().unwrap();
+        assert!(
+            !last.starts_with(&format!("{name} (MFT entry")),
+            "read back: {last}"
+        );
+        if last.contains(&format!("inside {name} (MFT entry ")) {
+            assert!(
+                last.ends_with(", NTFS-compressed: its offset in the file cannot be told"),
+                "{last}"
+            );
+            inside += 1;
+        }
+    }
+    assert!(
+        inside >= 23,
+        "{inside} records carved from the compressed file's clusters"
     );
 }

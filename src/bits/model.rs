@@ -107,6 +107,10 @@ pub struct Source {
     pub container_chain: Vec<String>,
 }
 
+/// How a container chain's last step begins for a record carved from a volume's unallocated
+/// clusters: `unallocated cluster 9 (volume offset 36864)`.
+pub const UNALLOCATED: &str = "unallocated cluster";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldRange {
     pub name: &'static str,

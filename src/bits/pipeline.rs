@@ -189,10 +189,7 @@ pub fn run_bytes(
             counted.warning(&Warning::new(
                 "not a BITS queue (no ESE or legacy queue header): carved as raw bytes",
             ))?;
-            let found = carve::carve_buffer(data, 0, evidence, &|_| ("raw bytes".into(), None));
-            let mut join = Join::new(*opts, Vec::new());
-            join.add_candidates(found);
-            join.finish(&mut counted)?;
+            carve_raw(data, evidence, "raw bytes", opts, &mut counted)?;
         }
         _ => run_store(data, format, evidence, opts, &mut counted, &|| {})?,
     }
@@ -200,6 +197,21 @@ pub fn run_bytes(
         format,
         records: counted.records,
     })
+}
+
+/// Carve bytes in memory that have no store structure to read (raw bytes, an ESE log), each
+/// record's source naming `container`.
+fn carve_raw(
+    data: &[u8],
+    evidence: &str,
+    container: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let found = carve::carve_buffer(data, 0, evidence, &|_| (container.into(), None));
+    let mut join = Join::new(*opts, Vec::new());
+    join.add_candidates(found);
+    join.finish(sink)
 }
 
 /// Jobs decoded between two releases of the store's mapped pages.

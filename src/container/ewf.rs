@@ -3,8 +3,8 @@
 //! `EVF` signature, then a chain of sections (76-byte descriptors: type, next, size). The
 //! `volume` (or `disk`) section gives the geometry (sectors per chunk, bytes per sector, sector
 //! count); each `table` section lists its chunks' offsets (relative to its base offset; the top
-//! bit marks a zlib-compressed chunk). An uncompressed chunk is followed by its Adler-32 (not
-//! checked here). Backup tables (`table2`) are not read. A segmented image (`next` section)
+//! bit marks a zlib-compressed chunk). Section descriptors and tables carry an Adler-32,
+//! checked (a mismatch is a warning); an uncompressed chunk's own Adler-32 is not checked. Backup tables (`table2`) are not read. A segmented image (`next` section)
 //! goes on in the next segment file (.E02, ...), opened by the caller's `more`; a missing
 //! segment is a warning and its chunks read as errors.
 
@@ -48,6 +48,45 @@ const OFFSET_BITS: u64 = (1 << 48) - 1;
 /// The next segment file (number 2, 3, ...), when there is one.
 pub type NextSegment<'a> = dyn Fn(u32) -> Option<Box<dyn ReadAt + 'a>> + 'a;
 
+/// Adler-32 checks of one segment's section descriptors and tables: a mismatch is a warning
+/// (the section is still read), the first few of a segment listed.
+struct Sums {
+    number: u32,
+    bad: u32,
+}
+
+impl Sums {
+    const LISTED: u32 = 4;
+
+    /// Whether `b[..at]` has the Adler-32 stored (little-endian) at `at`.
+    fn check(
+        &mut self,
+        b: &[u8],
+        at: usize,
+        what: impl Fn() -> String,
+        warnings: &mut Vec<String>,
+    ) {
+        let stored = le32(b, at);
+        let computed = crate::util::checksum::adler32(b.get(..at).unwrap_or_default());
+        if stored == computed {
+            return;
+        }
+        self.bad += 1;
+        if self.bad <= Self::LISTED {
+            let more = if self.bad == Self::LISTED {
+                " (further mismatches in this segment are not listed)"
+            } else {
+                ""
+            };
+            warnings.push(format!(
+                "E01: segment {}: {}: Adler-32 {stored:#010x} stored, {computed:#010x} computed (read anyway){more}",
+                self.number,
+                what()
+            ));
+        }
+    }
+}
+
 /// What one segment file adds: its chunk entries (offsets in that file), and whether it says
 /// another segment follows.
 fn walk_segment(
@@ -66,6 +105,7 @@ fn walk_segment(
     }
     let len = file.size();
     let seg = u64::from(number - 1) << 48;
+    let mut sums = Sums { number, bad: 0 };
     let mut at = 13u64;
     for _ in 0..MAX_SECTIONS {
         let mut d = [0u8; 76];
@@ -77,6 +117,12 @@ fn walk_segment(
         }
         let kind: Vec<u8> = d[..16].iter().copied().take_while(|b| *b != 0).collect();
         let next = le64(&d, 16);
+        sums.check(
+            &d,
+            72,
+            || format!("section descriptor at offset {at}"),
+            warnings,
+        );
         match kind.as_slice() {
             b"volume" | b"disk" if geometry.is_none() => {
                 let mut v = [0u8; 24];
@@ -98,6 +144,12 @@ fn walk_segment(
                 if file.read_at(at + 76, &mut t).ok()? != 24 {
                     return Some(false);
                 }
+                sums.check(
+                    &t,
+                    20,
+                    || format!("table header at offset {}", at + 76),
+                    warnings,
+                );
                 let count = u64::from(le32(&t, 0));
                 let base = le64(&t, 8);
                 let want = media.div_ceil(chunk.max(1));
@@ -107,13 +159,21 @@ fn walk_segment(
                     ));
                     return None;
                 }
-                let mut raw = vec![0u8; count as usize * 4];
+                // The entries, then their Adler-32.
+                let mut raw = vec![0u8; count as usize * 4 + 4];
                 if file.read_at(at + 100, &mut raw).ok()? != raw.len() {
                     warnings.push(format!(
                         "E01: segment {number}: table at offset {at} is cut off"
                     ));
                     return None;
                 }
+                sums.check(
+                    &raw,
+                    raw.len() - 4,
+                    || format!("table entries at offset {}", at + 100),
+                    warnings,
+                );
+                raw.truncate(raw.len() - 4);
                 chunks.extend(raw.chunks_exact(4).map(|e| {
                     let e = le32(e, 0);
                     let off = base.saturating_add(u64::from(e & 0x7fff_ffff));
@@ -292,6 +352,8 @@ mod tests {
         let next = if last { at } else { at + size };
         d[16..24].copy_from_slice(&next.to_le_bytes());
         d[24..32].copy_from_slice(&size.to_le_bytes());
+        let sum = crate::util::checksum::adler32(&d[..72]);
+        d[72..].copy_from_slice(&sum.to_le_bytes());
         out.extend_from_slice(&d);
         out.extend_from_slice(body);
     }
@@ -316,9 +378,13 @@ mod tests {
         let mut t = vec![0u8; 24];
         t[..4].copy_from_slice(&entries.to_le_bytes());
         t[8..16].copy_from_slice(&base.to_le_bytes());
-        t.extend_from_slice(&76u32.to_le_bytes());
-        t.extend_from_slice(&(c1 | 0x8000_0000).to_le_bytes());
-        t.extend_from_slice(&[0; 4]);
+        let sum = crate::util::checksum::adler32(&t[..20]);
+        t[20..24].copy_from_slice(&sum.to_le_bytes());
+        let mut entries = 76u32.to_le_bytes().to_vec();
+        entries.extend_from_slice(&(c1 | 0x8000_0000).to_le_bytes());
+        let sum = crate::util::checksum::adler32(&entries);
+        t.extend_from_slice(&entries);
+        t.extend_from_slice(&sum.to_le_bytes());
         section(&mut f, "table", &t, false);
         section(&mut f, "done", &[], true);
         f
@@ -361,10 +427,13 @@ mod tests {
         assert!(e.read_at(0, &mut buf).is_ok());
         assert!(e.read_at(4096, &mut buf).is_err());
         // Fewer entries than chunks: a warning, the missing chunk an error.
+        // (The one entry's Adler-32 is then read where the second entry lies: a mismatch.)
         let f = image(1, &[]);
         let mut w = Vec::new();
         let (_, e) = open(&f, &|_| None, &mut w).unwrap();
-        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("table entries at offset") && w[0].contains("Adler-32"));
+        assert!(w[1].contains("list 1 of the media's 2 chunks"), "{w:?}");
         assert!(e.read_at(4096, &mut buf).is_err());
     }
 }

@@ -3,19 +3,19 @@
 //! A disk image holds partitions (MBR, with extended partitions, or GPT), a partition holds a
 //! file system (NTFS), and the file system holds files by name. This layer walks that chain
 //! and hands back every file whose name is a BITS store's (`qmgr.db`, `qmgr0.dat`,
-//! `qmgr1.dat`, compared case-insensitively), live or deleted, as a list of byte ranges of
-//! the image. It knows nothing of ESE or BITS: what the bytes mean is the readers' business.
+//! `qmgr1.dat`, compared case-insensitively), or an ESE log beside one (`edb*.log`,
+//! `edb*.jrs`, `qmgr.jfm`), live or deleted, as a list of byte ranges of the image. It knows nothing of ESE or BITS: what the bytes mean is the readers' business.
 //!
 //! Everything is read by position ([`ReadAt`]), never whole, and everything is bounded:
 //! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
 pub mod ewf;
-mod ntfs;
-mod partition;
-mod vhd;
-mod vhdx;
-mod zip;
+pub mod ntfs;
+pub mod partition;
+pub mod vhd;
+pub mod vhdx;
+pub mod zip;
 
 use std::io;
 
@@ -76,6 +76,51 @@ pub fn is_store_name(name: &str) -> bool {
     STORE_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
+/// Whether `name` is a companion file of an ESE database (compared case-insensitively): a
+/// transaction log (`edb.log`, `edb00001.log`, `edbtmp.log`), a reserve log
+/// (`edbres00001.jrs`) or the BITS database's flush map (`qmgr.jfm`). Logs hold page images
+/// of the database, so job and file records can be carved from them. Other ESE databases
+/// (catroot2, ...) use the same log names: a log is kept only beside a BITS store (see
+/// [`keep_logs_beside_stores`]).
+pub fn is_log_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "qmgr.jfm" || (n.starts_with("edb") && (n.ends_with(".log") || n.ends_with(".jrs")))
+}
+
+/// Whether a file named `name` is looked for: a store or a log.
+pub fn is_wanted_name(name: &str) -> bool {
+    is_store_name(name) || is_log_name(name)
+}
+
+/// The folder a store lies in, as (the containers above its file system's path, the folder's
+/// path in lower case with `\` separators).
+fn folder_of(s: &Store) -> (&[String], String) {
+    let above = s.chain.split_last().map_or(&[][..], |(_, a)| a);
+    let path = s.path.replace('/', "\\").to_ascii_lowercase();
+    let folder = path.rsplit_once('\\').map_or("", |(f, _)| f).to_string();
+    (above, folder)
+}
+
+/// Keep a log (see [`is_log_name`]) only in a folder that also holds a BITS store (live or
+/// deleted) or whose path ends in `Network\Downloader`; stores are always kept.
+fn keep_logs_beside_stores(stores: &mut Vec<Store>) {
+    let folders: std::collections::HashSet<(Vec<String>, String)> = stores
+        .iter()
+        .filter(|s| !is_log_name(&s.name))
+        .map(|s| {
+            let (above, folder) = folder_of(s);
+            (above.to_vec(), folder)
+        })
+        .collect();
+    stores.retain(|s| {
+        if !is_log_name(&s.name) {
+            return true;
+        }
+        let (above, folder) = folder_of(s);
+        folder.ends_with("network\\downloader") || folders.contains(&(above.to_vec(), folder))
+    });
+}
+
 /// A run of a store's bytes: `len` bytes at `offset` in the image, or zeros (a sparse run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Extent {
@@ -89,8 +134,13 @@ pub struct Extent {
 pub enum StoreData {
     /// Runs of the image, in file order; their lengths add up to the store's size.
     Extents(Vec<Extent>),
-    /// Bytes kept inside the file system's own record (an NTFS resident $DATA).
+    /// Bytes kept inside the file system's own record (an NTFS resident $DATA). They lie in
+    /// the MFT, whose clusters are allocated even for a deleted entry: the unallocated
+    /// clusters carved never hold them.
     Resident(Vec<u8>),
+    /// An NTFS-compressed (LZNT1) file: where its clusters are, but not its bytes (bitscope
+    /// does not decompress), so neither the file nor an offset in it can be read back.
+    Compressed(Vec<Extent>),
 }
 
 /// A store found inside a container.
@@ -102,7 +152,8 @@ pub struct Store {
     /// The file's path in its volume (`\`-separated, from the root); `?` for a parent directory
     /// whose name is gone.
     pub path: String,
-    /// The file's name (one of [`STORE_NAMES`], as spelled on disk).
+    /// The file's name (one of [`STORE_NAMES`], or a log's: [`is_log_name`]; as spelled on
+    /// disk).
     pub name: String,
     /// The MFT entry (file record number), for a file in an NTFS volume.
     pub mft_entry: Option<u64>,
@@ -188,6 +239,7 @@ pub fn open_with<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Optio
             &mut found.stores,
             &mut found.warnings,
         );
+        keep_logs_beside_stores(&mut found.stores);
         return Some(found);
     }
     let (kind, disk): (String, Box<dyn ReadAt + 'a>) =
@@ -225,6 +277,7 @@ pub fn open_with<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Optio
             &mut stores,
             &mut found.warnings,
         );
+        keep_logs_beside_stores(&mut stores);
         found.stores = stores;
         return Some(found);
     }
@@ -251,6 +304,7 @@ pub fn open_with<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Optio
             &mut found.warnings,
         );
     }
+    keep_logs_beside_stores(&mut found.stores);
     found.partitions = parts;
     Some(found)
 }
@@ -267,6 +321,10 @@ pub fn read_store(image: &dyn ReadAt, store: &Store, limit: u64) -> io::Result<V
     }
     match &store.data {
         StoreData::Resident(bytes) => Ok(bytes.clone()),
+        StoreData::Compressed(_) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "NTFS-compressed (LZNT1): not read back",
+        )),
         StoreData::Extents(extents) => {
             let size = usize::try_from(store.size).unwrap_or(usize::MAX);
             let mut out = vec![0u8; size];
@@ -349,4 +407,49 @@ pub(crate) fn read_blocks(
         done += n;
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(volume: &str, path: &str) -> Store {
+        let name = path.rsplit(['\\', '/']).next().unwrap_or(path).to_string();
+        Store {
+            chain: vec!["raw image".into(), volume.into(), path.into()],
+            path: path.into(),
+            name,
+            mft_entry: None,
+            deleted: false,
+            size: 0,
+            data: StoreData::Resident(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn logs_are_kept_beside_a_store_or_in_network_downloader_only() {
+        assert!(is_log_name("EDB00001.LOG") && is_log_name("edbres00002.jrs"));
+        assert!(is_log_name("QMGR.jfm") && !is_log_name("edb.chk") && !is_log_name("x.log"));
+        let mut stores = vec![
+            file("NTFS", "\\Temp\\qmgr.db"),
+            file("NTFS", "\\Temp\\edb.log"),
+            // The same folder in another volume holds no store.
+            file("NTFS 2", "\\Temp\\edbtmp.log"),
+            file("NTFS", "\\Windows\\System32\\catroot2\\edb.log"),
+            file(
+                "NTFS",
+                "C/ProgramData/Microsoft/Network/Downloader/qmgr.jfm",
+            ),
+        ];
+        keep_logs_beside_stores(&mut stores);
+        let kept: Vec<&str> = stores.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(
+            kept,
+            [
+                "\\Temp\\qmgr.db",
+                "\\Temp\\edb.log",
+                "C/ProgramData/Microsoft/Network/Downloader/qmgr.jfm"
+            ]
+        );
+    }
 }

@@ -16,9 +16,9 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use ntfs::structured_values::{NtfsFileName, NtfsFileNamespace};
-use ntfs::{Ntfs, NtfsAttributeType, NtfsFile, NtfsFileFlags};
+use ntfs::{Ntfs, NtfsAttributeFlags, NtfsAttributeType, NtfsFile, NtfsFileFlags};
 
-use super::{is_store_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
+use super::{is_wanted_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
 
 /// MFT entries walked in one volume (16 Mi entries: a 16 GiB MFT at 1 KiB records).
 const MAX_MFT_ENTRIES: u64 = 1 << 24;
@@ -245,17 +245,18 @@ fn fixup(rec: &mut [u8], sector: usize) -> bool {
     true
 }
 
-/// Whether the record's bytes hold `qmgr` in UTF-16LE, any case.
+/// Whether the record's bytes hold `qmgr` or `edb` (the start of every name looked for, see
+/// [`is_wanted_name`]) in UTF-16LE, any case: most records never reach the NTFS crate.
 fn mentions_qmgr(rec: &[u8]) -> bool {
-    rec.windows(8).any(|w| {
-        w[1] == 0
-            && w[3] == 0
-            && w[5] == 0
-            && w[7] == 0
-            && w[0].eq_ignore_ascii_case(&b'q')
-            && w[2].eq_ignore_ascii_case(&b'm')
-            && w[4].eq_ignore_ascii_case(&b'g')
-            && w[6].eq_ignore_ascii_case(&b'r')
+    mentions_utf16(rec, b"qmgr") || mentions_utf16(rec, b"edb")
+}
+
+/// Whether `rec` holds the ASCII `word` as UTF-16LE, any case.
+fn mentions_utf16(rec: &[u8], word: &[u8]) -> bool {
+    rec.windows(word.len() * 2).any(|w| {
+        w.chunks_exact(2).zip(word).all(|(c, l)| {
+            c.get(1) == Some(&0) && c.first().is_some_and(|b| b.eq_ignore_ascii_case(l))
+        })
     })
 }
 
@@ -341,7 +342,7 @@ fn entry_stores(w: &mut Walk, n: u64, chain: &[String]) -> Result<Vec<Store>, St
     let mut named = Vec::new();
     for name in file_names(w, &file)? {
         let text = name.name().to_string_lossy();
-        if !is_store_name(&text) {
+        if !is_wanted_name(&text) {
             continue;
         }
         let parent = name.parent_directory_reference().file_record_number();
@@ -385,6 +386,7 @@ fn file_data(w: &mut Walk, file: &NtfsFile, n: u64) -> Result<(u64, StoreData), 
         .ok_or("no $DATA attribute")?
         .map_err(|e| e.to_string())?;
     let attr = item.to_attribute().map_err(|e| e.to_string())?;
+    let compressed = attr.flags().contains(NtfsAttributeFlags::COMPRESSED);
     let value = attr.value(&mut w.fs).map_err(|e| e.to_string())?;
     let size = value.len();
     if size > MAX_STORE {
@@ -426,8 +428,13 @@ fn file_data(w: &mut Walk, file: &NtfsFile, n: u64) -> Result<(u64, StoreData), 
                     "data runs cover {total} of the file's {size} bytes (MFT entry {n})"
                 ));
             }
+            if compressed {
+                return Ok((size, StoreData::Compressed(extents)));
+            }
             Ok((size, StoreData::Extents(extents)))
         }
+        // Compressed and spread over several records: where its clusters are is not listed.
+        _ if compressed => Ok((size, StoreData::Compressed(Vec::new()))),
         other => {
             // Spread over several records (an attribute list): read through the crate.
             let mut bytes = Vec::new();
@@ -621,8 +628,11 @@ mod tests {
         };
         assert!(mentions_qmgr(&utf16("xxQMGR0.DAT")));
         assert!(mentions_qmgr(&utf16("qmgr.db")));
+        assert!(mentions_qmgr(&utf16("EDB00001.log")));
         assert!(!mentions_qmgr(b"qmgr.db"));
-        assert!(is_store_name("QMgr1.dat") && !is_store_name("qmgr2.dat"));
+        assert!(!mentions_qmgr(&utf16("qmg.db")));
+        assert!(super::super::is_store_name("QMgr1.dat"));
+        assert!(!super::super::is_store_name("qmgr2.dat"));
     }
 
     #[test]

@@ -53,33 +53,57 @@ fn read(file: &dyn ReadAt, at: u64, len: usize) -> Option<Vec<u8>> {
     (file.read_at(at, &mut b).ok()? == len).then_some(b)
 }
 
+/// Whether the CRC-32C a VHDX header or region table stores at offset 4 is that of its bytes
+/// (with the field zeroed); a warning when not.
+fn checksum_holds(b: &[u8], at: u64, what: &str, warnings: &mut Vec<String>) -> bool {
+    let stored = le32(b, 4);
+    let mut zeroed = b.to_vec();
+    if let Some(f) = zeroed.get_mut(4..8) {
+        f.fill(0);
+    }
+    let computed = crate::util::checksum::crc32c(&zeroed);
+    if stored != computed {
+        warnings.push(format!(
+            "VHDX: {what} at offset {at}: CRC-32C {stored:#010x} stored, {computed:#010x} computed (read anyway)"
+        ));
+    }
+    stored == computed
+}
+
 /// The disk inside `file` when it is a VHDX.
 pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(String, Vhdx<'a>)> {
     if read(file, 0, 8)?.as_slice() != b"vhdxfile" {
         return None;
     }
+    // The current header: the one with the higher sequence number, among those whose
+    // CRC-32C holds when one does (a bad checksum is a warning; the header is still read).
+    let header = [64u64 << 10, 128 << 10]
+        .into_iter()
+        .filter_map(|at| Some((at, read(file, at, 4096)?)))
+        .filter(|(_, h)| h.get(..4) == Some(b"head"))
+        .map(|(at, h)| (checksum_holds(&h, at, "header", warnings), h))
+        .max_by_key(|(ok, h)| (*ok, le64(h, 8)))
+        .map(|(_, h)| h);
+    // The region table (BAT and metadata locations): the first whose checksum holds, else
+    // the first found.
+    let regions = [192u64 << 10, 256 << 10]
+        .into_iter()
+        .filter_map(|at| Some((at, read(file, at, 64 << 10)?)))
+        .filter(|(_, r)| r.get(..4) == Some(b"regi"))
+        .map(|(at, r)| (checksum_holds(&r, at, "region table", warnings), r))
+        .reduce(|a, b| if !a.0 && b.0 { b } else { a })
+        .map(|(_, r)| r);
     let mut fail = |w: String| {
         warnings.push(format!("VHDX: {w}"));
         None
     };
-    // The current header: the valid one with the higher sequence number.
-    let header = [64u64 << 10, 128 << 10]
-        .into_iter()
-        .filter_map(|at| read(file, at, 4096))
-        .filter(|h| h.get(..4) == Some(b"head"))
-        .max_by_key(|h| le64(h, 8));
     let Some(header) = header else {
         return fail("no valid header at 64 or 128 KiB".into());
     };
     let log_pending = header
         .get(48..64)
         .is_some_and(|g| g.iter().any(|b| *b != 0));
-    // The region table: BAT and metadata locations.
-    let Some(regions) = [192u64 << 10, 256 << 10]
-        .into_iter()
-        .filter_map(|at| read(file, at, 64 << 10))
-        .find(|r| r.get(..4) == Some(b"regi"))
-    else {
+    let Some(regions) = regions else {
         return fail("no region table at 192 or 256 KiB".into());
     };
     let count = le32(&regions, 8).min(2047) as usize;

@@ -9,7 +9,7 @@
 use std::io::Read;
 
 use super::field::{le16, le32, le64};
-use super::{is_store_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
+use super::{is_wanted_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
 
 /// Central directory entries looked at.
 const MAX_ENTRIES: u64 = 1 << 20;
@@ -116,7 +116,7 @@ pub fn find_stores(
         at += 46 + name_len + extra_len + comment_len;
         let name = String::from_utf8_lossy(name_bytes).to_string();
         let base = name.rsplit(['/', '\\']).next().unwrap_or("").to_string();
-        if !is_store_name(&base) {
+        if !is_wanted_name(&base) {
             continue;
         }
         // Zip64 extra field: the 64-bit values of the fields set to 0xffffffff, in order.

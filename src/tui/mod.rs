@@ -21,6 +21,7 @@ pub mod fields;
 pub mod keys;
 pub mod layout;
 pub mod matcher;
+pub mod origin;
 pub mod query;
 pub mod sort;
 pub mod store;

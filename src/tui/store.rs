@@ -117,6 +117,7 @@ fn record_has_hidden(r: &BitsInfo) -> bool {
             .flatten()
             .any(|s| {
                 h(&s.evidence)
+                    || s.container_chain.iter().any(|c| h(c))
                     || h(s.kind.as_str())
                     || h(&s.container)
                     || s.fields.iter().any(|f| h(f.name))
@@ -556,7 +557,7 @@ impl Store {
         let off = source.as_ref().map(|s| s.offset).unwrap_or(u64::MAX);
         let evidence = source
             .as_ref()
-            .map(|s| s.evidence.clone())
+            .map(super::origin::store_key)
             .unwrap_or_default();
         let key = GroupKey {
             evidence,
@@ -868,7 +869,7 @@ impl Store {
                 }
             }
             Col::Url => r.url.clone(),
-            Col::Evidence => self.evidence_label(&r.evidence).to_string(),
+            Col::Evidence => super::origin::evidence_text(self.evidence_label(&r.evidence), r),
             Col::Path => {
                 if r.full_path.is_empty() {
                     r.filename.clone()

@@ -732,6 +732,9 @@ fn source_lines(out: &mut Vec<Line<'static>>, what: &str, s: &Source) {
         }),
     ]));
     out.push(kv("  evidence", &s.evidence));
+    if !s.container_chain.is_empty() {
+        out.push(kv("  inside", &s.container_chain.join(super::origin::STEP)));
+    }
     out.push(kv(
         "  bytes",
         &format!("offset {:#x} ({}), {} bytes", s.offset, s.offset, s.length),

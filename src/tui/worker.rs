@@ -376,6 +376,8 @@ struct ToApp<'r> {
     file: usize,
     files: usize,
     batch: Vec<BitsInfo>,
+    /// The last gauge total the pipeline gave (an image's bytes), for the final 100 %.
+    total: u64,
 }
 
 impl ToApp<'_> {
@@ -415,6 +417,7 @@ impl Sink for ToApp<'_> {
             pipeline::Phase::Decoding => Phase::Decoding,
             pipeline::Phase::Carving => Phase::Carving,
         };
+        self.total = total;
         let p = Progress {
             phase,
             file: self.file,
@@ -452,6 +455,10 @@ fn load(inputs: Inputs, carve: bool, rep: &mut Reporter) -> Result<(), LoadError
                 continue;
             }
         };
+        // The hash is a pass of its own: a store is read whole by its reader afterwards, but
+        // an image is read only in part (containers, stores, unallocated clusters) and by
+        // position, so hashing cannot ride on the parse or carve pass. A bare image carved
+        // as raw bytes is read twice.
         let sha256 = hash(&ev, file, files, rep)?;
         rep.send(Msg::Opened(Evidence {
             path: input.clone(),
@@ -465,9 +472,14 @@ fn load(inputs: Inputs, carve: bool, rep: &mut Reporter) -> Result<(), LoadError
             file,
             files,
             batch: Vec::new(),
+            total: 0,
         };
         let result = pipeline::run_evidence(&ev, &opts, &mut sink);
         sink.flush()?;
+        let total = match sink.total {
+            0 => ev.len().max(1),
+            t => t,
+        };
         match result {
             Ok(_) => {}
             Err(RunError::Stopped) => return Err(LoadError::Stop),
@@ -485,8 +497,8 @@ fn load(inputs: Inputs, carve: bool, rep: &mut Reporter) -> Result<(), LoadError
             phase,
             file,
             files,
-            done: 1,
-            total: 1,
+            done: total,
+            total,
             records: rep.records,
         };
         rep.progress(p, true)?;

@@ -1,6 +1,7 @@
 //! Small shared helpers: bounds-checked byte reads, UTF-16, GUIDs, timestamps, and the escaping
 //! of untrusted text for a terminal.
 pub mod bytes;
+pub mod checksum;
 pub mod guid;
 pub mod rng;
 pub mod text;

@@ -28,9 +28,46 @@ pub struct Placed {
     pub deleted: bool,
 }
 
+/// A file made for the volume (an ESE log), not a copy of a sample: its path, its bytes, and
+/// whether bitscope should list it (beside a BITS store) or pass it over (another database's).
+pub struct Log {
+    pub path: &'static str,
+    pub bytes: Vec<u8>,
+    pub kept: bool,
+}
+
 pub struct DiskImage {
     pub path: PathBuf,
     pub files: Vec<Placed>,
+    pub logs: Vec<Log>,
+}
+
+/// The ESE logs: a transaction log beside the live win11 store holding its page images (the
+/// database's bytes past its two header pages, so it is no database itself), a reserve log
+/// beside the deleted store, and the same transaction log under catroot2 (another ESE
+/// database's folder) that must be passed over.
+fn logs() -> Option<Vec<Log>> {
+    let win11 = fs::read(common::sample("ese/win11/qmgr.db")?).ok()?;
+    // The page size is the header's field at 0xEC (16 KiB here).
+    let page = u32::from_le_bytes(win11.get(0xEC..0xF0)?.try_into().ok()?) as usize;
+    let pages = win11.get(2 * page..)?.to_vec();
+    Some(vec![
+        Log {
+            path: "ProgramData/Microsoft/Network/Downloader/edb.log",
+            bytes: pages.clone(),
+            kept: true,
+        },
+        Log {
+            path: "Users/analyst/AppData/Local/Temp/edbres00001.jrs",
+            bytes: vec![0u8; 64 * 1024],
+            kept: true,
+        },
+        Log {
+            path: "Windows/System32/catroot2/edb.log",
+            bytes: pages,
+            kept: false,
+        },
+    ])
 }
 
 /// The layout: win11 live at the usual place, win10 live under Windows.old with a legacy queue
@@ -90,6 +127,7 @@ fn make() -> Option<DiskImage> {
         return None;
     }
     let files = layout()?;
+    let logs = logs()?;
     let root = common::manifest_dir().join("target/test-images");
     remove_stale(&root);
     let dir = root.join(format!("disk-{}", std::process::id()));
@@ -128,6 +166,11 @@ fn make() -> Option<DiskImage> {
             fs::create_dir_all(dest.parent().expect("parent"))?;
             fs::copy(&p.source, &dest)?;
         }
+        for l in &logs {
+            let dest = mnt.join(l.path);
+            fs::create_dir_all(dest.parent().expect("parent"))?;
+            fs::write(&dest, &l.bytes)?;
+        }
         // Delete last, so nothing written afterwards reuses the freed clusters or MFT entry.
         for p in files.iter().filter(|p| p.deleted) {
             fs::File::open(mnt.join(p.path))?.sync_all()?;
@@ -159,7 +202,11 @@ fn make() -> Option<DiskImage> {
     drop(out);
     let _ = fs::remove_file(&vol);
     assert_eq!(fs::metadata(&image).expect("image").len(), DISK);
-    Some(DiskImage { path: image, files })
+    Some(DiskImage {
+        path: image,
+        files,
+        logs,
+    })
 }
 
 /// Images left by earlier test processes (256 MiB each) whose process is gone.

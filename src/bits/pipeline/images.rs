@@ -3,11 +3,15 @@
 //! container chain in its records' provenance, and with `--carve` each NTFS volume's
 //! unallocated clusters are carved, streamed, and placed back at their disk offsets.
 
-use super::{carve, detect, run_store, Join, Options, Phase, RunError, Sink, Stop, Warning, HEAD};
-use crate::bits::model::{BitsInfo, Source};
+use super::{
+    carve, carve_raw, detect, run_store, Join, Options, Phase, RunError, Sink, Stop, Warning, HEAD,
+};
+use crate::bits::model::{BitsInfo, Source, UNALLOCATED};
 use crate::bits::parse::{Format, ParseError};
 use crate::container;
 use crate::input::Evidence;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A disk or volume image: run every BITS store the container layer finds in it through the
 /// store path, each record's provenance carrying the container chain. False when no container
@@ -21,15 +25,26 @@ pub(super) fn run_container(
     opts: &Options,
     sink: &mut dyn Sink,
 ) -> Result<bool, RunError> {
+    // Every read of the evidence file(s) is counted, for a gauge over the image's bytes.
+    let read = AtomicU64::new(0);
+    let segments = Cell::new(0u64);
+    let file = Counted {
+        inner: ev,
+        read: &read,
+    };
     // Further segment files (E01: .E02, .E03, ...) beside the evidence, same case.
-    let more = |n: u32| -> Option<Box<dyn container::ReadAt>> {
+    let more = |n: u32| -> Option<Box<dyn container::ReadAt + '_>> {
         let ext = ev.path().extension()?.to_str()?;
         let letter = if ext.starts_with('e') { 'e' } else { 'E' };
         let path = ev.path().with_extension(format!("{letter}{n:02}"));
         let seg = Evidence::open(&path).ok()?;
-        Some(Box::new(seg))
+        segments.set(segments.get().saturating_add(seg.len()));
+        Some(Box::new(Counted {
+            inner: seg,
+            read: &read,
+        }))
     };
-    let Some(found) = container::open_with(ev, &more) else {
+    let Some(found) = container::open_with(&file, &more) else {
         return Ok(false);
     };
     for w in &found.warnings {
@@ -38,34 +53,13 @@ pub(super) fn run_container(
     if found.stores.is_empty() {
         return Ok(false);
     }
+    let gauge = Gauge {
+        read: &read,
+        total: ev.len().saturating_add(segments.get()),
+    };
+    gauge.report(sink, Phase::Decoding)?;
     for store in &found.stores {
-        let what = store.chain.join(" > ");
-        let data = match found.read_store(store, container::MAX_STORE) {
-            Ok(d) => d,
-            Err(e) => {
-                sink.warning(&Warning::new(format!("{what}: {e}")))?;
-                continue;
-            }
-        };
-        let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
-        if format == Format::Unknown {
-            let why = if store.deleted {
-                "its clusters no longer hold a BITS store (reused since the deletion?)"
-            } else {
-                "not a BITS store"
-            };
-            sink.warning(&Warning::new(format!("{what}: {why}")))?;
-            continue;
-        }
-        let mut chained = Chained {
-            sink: &mut *sink,
-            chain: &store.chain,
-            what: &what,
-        };
-        match run_store(&data, format, label, opts, &mut chained, &|| {}) {
-            Err(RunError::Parse(e)) => sink.warning(&Warning::new(format!("{what}: {e}")))?,
-            other => other?,
-        }
+        run_one(&found, store, label, opts, &gauge, sink)?;
     }
     if opts.carve {
         for vol in &found.volumes {
@@ -74,10 +68,124 @@ pub(super) fn run_container(
             for w in &warnings {
                 sink.warning(&Warning::new(w.as_str()))?;
             }
-            carve_unallocated(&found, vol, &free, label, opts, sink)?;
+            carve_unallocated(&found, vol, &free, label, opts, &gauge, sink)?;
         }
     }
+    let phase = if opts.carve {
+        Phase::Carving
+    } else {
+        Phase::Decoding
+    };
+    sink.progress(phase, gauge.total, gauge.total)?;
     Ok(true)
+}
+
+/// One store found in an image: read back, detected, and run through the store path with its
+/// container chain.
+fn run_one(
+    found: &container::Found,
+    store: &container::Store,
+    label: &str,
+    opts: &Options,
+    gauge: &Gauge,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let what = store.chain.join(" > ");
+    let data = match found.read_store(store, container::MAX_STORE) {
+        Ok(d) => d,
+        Err(e) => return Ok(sink.warning(&Warning::new(format!("{what}: {e}")))?),
+    };
+    gauge.report(sink, Phase::Decoding)?;
+    if container::is_log_name(&store.name) {
+        return run_log(&data, store, &what, label, opts, gauge, sink);
+    }
+    let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
+    if format == Format::Unknown {
+        let why = if store.deleted {
+            "its clusters no longer hold a BITS store (reused since the deletion?)"
+        } else {
+            "not a BITS store"
+        };
+        return Ok(sink.warning(&Warning::new(format!("{what}: {why}")))?);
+    }
+    let mut chained = Chained {
+        sink: &mut *sink,
+        chain: &store.chain,
+        what: &what,
+        gauge,
+    };
+    match run_store(&data, format, label, opts, &mut chained, &|| {}) {
+        Err(RunError::Parse(e)) => sink.warning(&Warning::new(format!("{what}: {e}")))?,
+        other => other?,
+    }
+    Ok(())
+}
+
+/// An ESE log, reserve log or flush map beside a BITS store: not a database, so it is named in
+/// the warnings (the analyst learns it exists) and, with `--carve`, carved as raw bytes for
+/// the job and file records its page images hold, with its path as provenance.
+fn run_log(
+    data: &[u8],
+    store: &container::Store,
+    what: &str,
+    label: &str,
+    opts: &Options,
+    gauge: &Gauge,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let kind = if store.name.eq_ignore_ascii_case("qmgr.jfm") {
+        "the ESE flush map"
+    } else {
+        "an ESE log"
+    };
+    if !opts.carve {
+        let note = format!("{what}: {kind} of the BITS database, not read (--carve carves it)");
+        return Ok(sink.warning(&Warning::new(note))?);
+    }
+    sink.warning(&Warning::new(format!(
+        "{what}: {kind} of the BITS database, carved as raw bytes"
+    )))?;
+    let mut chained = Chained {
+        sink: &mut *sink,
+        chain: &store.chain,
+        what,
+        gauge,
+    };
+    carve_raw(data, label, "ese-log", opts, &mut chained)
+}
+
+/// Reads of a container file, counted.
+struct Counted<'c, R> {
+    inner: R,
+    read: &'c AtomicU64,
+}
+
+impl<R: container::ReadAt> container::ReadAt for Counted<'_, R> {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read_at(offset, buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The progress of an image: bytes read of the evidence file(s) (the container walk, the
+/// stores, the unallocated clusters carved) out of their size. Allocated clusters outside the
+/// stores are never read, so the gauge jumps to its end when the image is done.
+struct Gauge<'c> {
+    read: &'c AtomicU64,
+    total: u64,
+}
+
+impl Gauge<'_> {
+    fn done(&self) -> u64 {
+        self.read.load(Ordering::Relaxed).min(self.total)
+    }
+    fn report(&self, sink: &mut dyn Sink, phase: Phase) -> Result<(), Stop> {
+        sink.progress(phase, self.done(), self.total)
+    }
 }
 
 /// Carve a volume's unallocated clusters: streamed (in volume order, on all cores) as the raw
@@ -89,13 +197,13 @@ fn carve_unallocated(
     free: &container::Unallocated,
     label: &str,
     opts: &Options,
+    gauge: &Gauge,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
     use container::StoreData;
     if free.runs.is_empty() {
         return Ok(());
     }
-    let total: u64 = free.runs.iter().map(|r| r.1).sum();
     let reader = RunsReader {
         disk: &*found.disk,
         runs: &free.runs,
@@ -103,17 +211,22 @@ fn carve_unallocated(
         within: 0,
     };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut stopped = false;
     let carved = {
-        let mut progress = |done: u64| {
-            let _ = sink.progress(Phase::Carving, done, total);
+        let mut progress = |_: u64| {
+            stopped = gauge.report(sink, Phase::Carving).is_err();
+            !stopped
         };
-        carve::carve_stream(reader, label, threads, &mut progress).map_err(|source| {
+        carve::carve_stream_until(reader, label, threads, &mut progress).map_err(|source| {
             ParseError::Input(crate::input::InputError::Io {
                 path: label.into(),
                 source,
             })
         })?
     };
+    if stopped {
+        return Err(RunError::Stopped);
+    }
     // Stream offset → disk offset: the runs' starts in the stream.
     let mut starts = Vec::with_capacity(free.runs.len());
     let mut at = 0u64;
@@ -121,25 +234,26 @@ fn carve_unallocated(
         starts.push((at, *disk, *len));
         at += len;
     }
-    // The deleted stores' bytes in this volume: (disk offset, length, file offset, store).
+    // The deleted stores' bytes in this volume: (disk offset, length, file offset, store);
+    // no file offset for an NTFS-compressed file, whose clusters hold compressed units. (A
+    // resident file's bytes lie in the MFT, never in unallocated clusters.)
     let mut known = Vec::new();
     for s in &found.stores {
         if !s.chain.starts_with(&vol.chain) {
             continue;
         }
-        if let StoreData::Extents(extents) = &s.data {
-            let mut file_at = 0u64;
-            for e in extents {
-                if let Some(d) = e.offset {
-                    known.push((
-                        d,
-                        e.len,
-                        file_at,
-                        s.chain.last().cloned().unwrap_or_default(),
-                    ));
-                }
-                file_at += e.len;
+        let (extents, compressed) = match &s.data {
+            StoreData::Extents(e) => (e, false),
+            StoreData::Compressed(e) => (e, true),
+            StoreData::Resident(_) => continue,
+        };
+        let mut file_at = 0u64;
+        for e in extents {
+            if let Some(d) = e.offset {
+                let at = (!compressed).then_some(file_at);
+                known.push((d, e.len, at, s.chain.last().cloned().unwrap_or_default()));
             }
+            file_at += e.len;
         }
     }
     let mut placed = Placed {
@@ -192,7 +306,7 @@ struct Placed<'s> {
     sink: &'s mut dyn Sink,
     /// (stream offset, disk offset, length) of each free run.
     starts: Vec<(u64, u64, u64)>,
-    known: Vec<(u64, u64, u64, String)>,
+    known: Vec<(u64, u64, Option<u64>, String)>,
     vol: &'s container::Volume,
     cluster: u64,
 }
@@ -217,7 +331,7 @@ impl Placed<'_> {
         }
         let within = disk.saturating_sub(self.vol.offset);
         let mut what = format!(
-            "unallocated cluster {} (volume offset {within})",
+            "{UNALLOCATED} {} (volume offset {within})",
             within / self.cluster
         );
         if let Some((d, _, f, name)) = self
@@ -225,10 +339,15 @@ impl Placed<'_> {
             .iter()
             .find(|(d, l, _, _)| (*d..d + l).contains(&disk))
         {
-            what.push_str(&format!(
-                ", inside {name} at file offset {}",
-                f + (disk - d)
-            ));
+            match f {
+                Some(f) => what.push_str(&format!(
+                    ", inside {name} at file offset {}",
+                    f + (disk - d)
+                )),
+                None => what.push_str(&format!(
+                    ", inside {name}, NTFS-compressed: its offset in the file cannot be told"
+                )),
+            }
         }
         src.container_chain = self.vol.chain.clone();
         src.container_chain.push(what);
@@ -259,6 +378,7 @@ struct Chained<'s> {
     sink: &'s mut dyn Sink,
     chain: &'s [String],
     what: &'s str,
+    gauge: &'s Gauge<'s>,
 }
 
 impl Sink for Chained<'_> {
@@ -278,7 +398,8 @@ impl Sink for Chained<'_> {
             what: format!("{}: {}", self.what, warning.what),
         })
     }
-    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
-        self.sink.progress(phase, done, total)
+    /// The gauge counts the image's bytes, not the store's.
+    fn progress(&mut self, phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
+        self.gauge.report(self.sink, phase)
     }
 }

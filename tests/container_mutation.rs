@@ -1,0 +1,220 @@
+//! The disk formats' readers on damaged images: the test disk (see `common/disk_image.rs`) in
+//! its E01, VHD and VHDX forms, with random bytes changed in each format's own structures
+//! (headers, footers, section descriptors, region tables, BATs) or the file cut short. Every
+//! round ends in warnings or fewer stores, never a panic, within seconds and a bounded heap.
+//! (The raw disk's MBR and MFT entries are mutated in `images.rs`.)
+
+mod common;
+#[path = "common/disk_image.rs"]
+mod disk_image;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use bitscope::container::{self, ReadAt};
+use bitscope::input::Evidence;
+use common::alloc::{LIVE, PEAK};
+use disk_image::disk_image;
+
+#[global_allocator]
+static GLOBAL: common::alloc::Counting = common::alloc::Counting;
+
+/// A file with some bytes changed and maybe cut short, read by position.
+struct Mutated<'a> {
+    file: &'a dyn ReadAt,
+    patch: BTreeMap<u64, u8>,
+    size: u64,
+}
+
+impl ReadAt for Mutated<'_> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let room = usize::try_from(self.size.saturating_sub(offset)).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        let n = self.file.read_at(offset, &mut buf[..want])?;
+        for (at, b) in self.patch.range(offset..offset + n as u64) {
+            buf[(at - offset) as usize] = *b;
+        }
+        Ok(n)
+    }
+}
+
+/// A small deterministic generator (xorshift).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn make(src: &Path, out: &Path, tool: &str, args: &[&str]) -> bool {
+    let _ = std::fs::remove_file(out);
+    let mut cmd = Command::new(tool);
+    if tool == "qemu-img" {
+        cmd.args(["convert", "-f", "raw"])
+            .args(args)
+            .arg(src)
+            .arg(out);
+    } else {
+        cmd.args(args).arg(out.with_extension("")).arg(src);
+    }
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Open the mutated file, read its stores (at most 16 MiB each) and the first MiB of its disk.
+fn exercise(m: &Mutated) -> (usize, usize) {
+    let Some(found) = container::open(m) else {
+        return (0, 0);
+    };
+    for s in &found.stores {
+        let _ = found.read_store(s, 16 << 20);
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    for k in 0..16u64 {
+        let _ = found.disk.read_at(k * buf.len() as u64, &mut buf);
+    }
+    (found.stores.len(), found.warnings.len())
+}
+
+#[test]
+fn mutated_e01_vhd_and_vhdx_are_warnings_never_panics() {
+    let Some(img) = disk_image() else { return };
+    let mut forms: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    if Command::new("qemu-img").arg("--version").output().is_ok() {
+        forms.push((
+            "m-dynamic.vhd",
+            "qemu-img",
+            vec!["-O", "vpc", "-o", "subformat=dynamic,force_size=on"],
+        ));
+        forms.push((
+            "m-fixed.vhd",
+            "qemu-img",
+            vec!["-O", "vpc", "-o", "subformat=fixed,force_size=on"],
+        ));
+        forms.push((
+            "m-dynamic.vhdx",
+            "qemu-img",
+            vec!["-O", "vhdx", "-o", "subformat=dynamic"],
+        ));
+    } else {
+        common::skip("qemu-img not installed (Debian: qemu-utils)");
+    }
+    if Command::new("ewfacquire").arg("-V").output().is_ok() {
+        let ewf = ["-u", "-q", "-c", "deflate:fast", "-f", "encase6", "-t"];
+        forms.push(("m-deflate.E01", "ewfacquire", ewf.to_vec()));
+    } else {
+        common::skip("ewfacquire not installed (Debian: ewf-tools)");
+    }
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for (name, tool, args) in forms {
+        let out = img.path.with_file_name(name);
+        assert!(make(&img.path, &out, tool, &args), "making {name}");
+        let ev = Evidence::open(&out).unwrap();
+        let size = ev.len();
+        let clean = container::open(&ev).expect("a disk format");
+        let stores = clean.stores.len();
+        assert!(stores >= 4, "{name}: {} stores", stores);
+        drop(clean);
+        checksums_are_checked(name, &ev, stores);
+        // The structures: the first 4 MiB (VHD's footer copy, dynamic header and BAT; VHDX's
+        // headers, region tables, metadata and BAT; E01's header and volume sections) and the
+        // last 64 KiB (VHD's footer; E01's table, hash and done sections).
+        let regions = [
+            (0, (4 << 20).min(size)),
+            (size.saturating_sub(64 << 10), 64 << 10),
+        ];
+        let (mut warned, mut fewer, mut slowest) = (0, 0, Duration::ZERO);
+        let base = LIVE.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        let rounds = 150;
+        for round in 0..rounds {
+            let mut patch = BTreeMap::new();
+            let (at, len) = regions[rng.below(2) as usize];
+            for _ in 0..1 + rng.below(8) {
+                let value = match rng.below(4) {
+                    0 => 0,
+                    1 => 0xff,
+                    _ => rng.next() as u8,
+                };
+                patch.insert(at + rng.below(len), value);
+            }
+            // One round in five also cuts the file short.
+            let cut = if rng.below(5) == 0 {
+                rng.below(size)
+            } else {
+                size
+            };
+            let m = Mutated {
+                file: &ev,
+                patch,
+                size: cut,
+            };
+            let t = Instant::now();
+            let (n, w) = exercise(&m);
+            slowest = slowest.max(t.elapsed());
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "{name}, round {round}: {:?}",
+                t.elapsed()
+            );
+            warned += usize::from(w > 0);
+            fewer += usize::from(n < stores);
+        }
+        let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+        eprintln!(
+            "{name}: {rounds} rounds, {warned} with warnings, {fewer} with fewer stores, \
+             slowest {slowest:?}, peak heap {} MiB",
+            peak >> 20
+        );
+        assert!(warned > 0, "{name}: no mutation was noticed");
+        // Four stores of ≤ 1.3 MB read back, buffers, and the readers' tables: well under
+        // 64 MiB, however the sizes and counts in the headers were changed.
+        assert!(peak < 64 << 20, "{name}: peak heap {peak} bytes");
+        drop(ev);
+        let _ = std::fs::remove_file(&out);
+    }
+}
+
+/// A byte changed in a checksummed structure's unused part (VHDX: the first header's reserved
+/// bytes; E01: the first section descriptor's padding) is a checksum warning, and the disk is
+/// read as before.
+fn checksums_are_checked(name: &str, ev: &Evidence, stores: usize) {
+    let (at, what) = if name.ends_with(".vhdx") {
+        ((64 << 10) + 1000, "header at offset 65536: CRC-32C")
+    } else if name.ends_with(".E01") {
+        (13 + 40, "section descriptor at offset 13: Adler-32")
+    } else {
+        return;
+    };
+    let m = Mutated {
+        file: ev,
+        patch: BTreeMap::from([(at, 0x5a)]),
+        size: ev.len(),
+    };
+    let found = container::open(&m).expect("still a disk format");
+    assert!(
+        found
+            .warnings
+            .iter()
+            .any(|w| w.contains(what) && w.contains("(read anyway)")),
+        "{name}: {:?}",
+        found.warnings
+    );
+    assert_eq!(found.warnings.len(), 1, "{name}: {:?}", found.warnings);
+    assert_eq!(found.stores.len(), stores, "{name}");
+}
