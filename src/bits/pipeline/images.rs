@@ -91,12 +91,21 @@ fn run_one(
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
     let what = store.chain.join(" > ");
+    let is_log = container::is_log_name(&store.name);
+    if is_log && !opts.carve {
+        // Named, not read: its bytes are only of use to the carver.
+        let note = format!(
+            "{what}: {} of the BITS database, not read (--carve carves it)",
+            log_kind(store)
+        );
+        return Ok(sink.warning(&Warning::new(note))?);
+    }
     let data = match found.read_store(store, container::MAX_STORE) {
         Ok(d) => d,
         Err(e) => return Ok(sink.warning(&Warning::new(format!("{what}: {e}")))?),
     };
     gauge.report(sink, Phase::Decoding)?;
-    if container::is_log_name(&store.name) {
+    if is_log {
         return run_log(&data, store, &what, label, opts, gauge, sink);
     }
     let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
@@ -133,17 +142,9 @@ fn run_log(
     gauge: &Gauge,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
-    let kind = if store.name.eq_ignore_ascii_case("qmgr.jfm") {
-        "the ESE flush map"
-    } else {
-        "an ESE log"
-    };
-    if !opts.carve {
-        let note = format!("{what}: {kind} of the BITS database, not read (--carve carves it)");
-        return Ok(sink.warning(&Warning::new(note))?);
-    }
     sink.warning(&Warning::new(format!(
-        "{what}: {kind} of the BITS database, carved as raw bytes"
+        "{what}: {} of the BITS database, carved as raw bytes",
+        log_kind(store)
     )))?;
     let mut chained = Chained {
         sink: &mut *sink,
@@ -152,6 +153,14 @@ fn run_log(
         gauge,
     };
     carve_raw(data, label, "ese-log", opts, &mut chained)
+}
+
+fn log_kind(store: &container::Store) -> &'static str {
+    if store.name.eq_ignore_ascii_case("qmgr.jfm") {
+        "the ESE flush map"
+    } else {
+        "an ESE log"
+    }
 }
 
 /// Reads of a container file, counted.
