@@ -310,11 +310,23 @@ fn y_copies_the_raw_field_under_the_cursor_and_shift_y_the_record() {
             panic!("{effects:?}");
         };
         assert_eq!((text, *json), (want, false), "{label}");
-        // The message shows the value escaped: nothing raw reaches the status line.
+        // The message carries the value raw (cut): the status line escapes what it draws,
+        // once, so nothing raw reaches the screen and `\x1b` is not shown as `\x5cx1b`.
         assert!(what.starts_with(label), "{what}");
+        let head: String = want.chars().take(8).collect();
+        assert!(what.contains(&head), "{what:?} holds {head:?}");
+        app.set_status(format!("copied {what}"), false);
+        let b = render(&app);
+        let status: String = (0..b.buffer().area.width)
+            .map(|x| b.buffer()[(x, b.buffer().area.height - 2)].symbol().to_string())
+            .collect();
         assert!(
-            !what.chars().any(bitscope::tui::display::is_hidden),
-            "{what:?}"
+            !status.chars().any(bitscope::tui::display::is_hidden),
+            "{status:?}"
+        );
+        assert!(
+            status.contains(&*bitscope::tui::display::escape(&head)),
+            "{status:?}"
         );
         // The cursor's line is the one lit.
         let b = render(&app);
@@ -340,9 +352,12 @@ fn y_copies_the_raw_field_under_the_cursor_and_shift_y_the_record() {
     let [Effect::Copy { what, .. }] = effects.as_slice() else {
         panic!("{effects:?}");
     };
+    // Raw in the message; drawn escaped, once.
+    assert!(what.contains('\u{202e}') && what.contains('\x1b'), "{what:?}");
+    let drawn = bitscope::tui::display::escape(what);
     assert!(
-        what.contains("\\u{202e}") && what.contains("\\x1b"),
-        "{what}"
+        drawn.contains("\\u{202e}") && drawn.contains("\\x1b") && !drawn.contains("\\x5c"),
+        "{drawn}"
     );
     // Past the last field the cursor stays on it.
     for _ in 0..100 {

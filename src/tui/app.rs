@@ -848,12 +848,19 @@ impl App {
         };
         self.screen = Screen::Timeline;
         self.timeline.sync(&self.store, self.generation);
+        // A lookup table, not `from.contains` per event: a job row may have 40k members.
+        let mut wanted = vec![false; self.store.recs.len()];
+        for &r in &from {
+            if let Some(w) = wanted.get_mut(r as usize) {
+                *w = true;
+            }
+        }
         let t = &self.timeline;
-        if let Some(pos) = t
-            .shown
-            .iter()
-            .position(|&i| from.contains(&t.events[i as usize].rec))
-        {
+        if let Some(pos) = t.shown.iter().position(|&i| {
+            t.events
+                .get(i as usize)
+                .is_some_and(|e| wanted.get(e.rec as usize).copied().unwrap_or(false))
+        }) {
             self.timeline.sel = pos;
         }
         let rows = layout::timeline_rows(self.width, self.height, self.load.running);
@@ -1223,7 +1230,9 @@ impl App {
         let inputs = self.inputs();
         let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
         let protected = Protected::of(&input_refs);
-        let shown = display::escape(path).into_owned();
+        // Raw: the status line escapes what it draws (escaping here too would show `\x1b`
+        // as `\x5cx1b`).
+        let shown = path;
         // A path the export may never replace (evidence, device, FIFO, symlink) is refused at
         // once, not offered for replacing.
         if let Err(e) = crate::output::atomic::check_target(&target, &protected) {
@@ -1262,7 +1271,7 @@ impl App {
                         set.len(),
                         plural(set.len()),
                         format_name(format),
-                        display::escape(&full.display().to_string())
+                        full.display()
                     ),
                     false,
                 );
@@ -1335,7 +1344,8 @@ impl App {
                 true,
             );
         }
-        let shown = display::truncate(&display::escape(&value), 60).into_owned();
+        // Raw and cut: the status line escapes what it draws.
+        let shown = display::truncate(&value, 60).into_owned();
         self.effects.push(Effect::Copy {
             text: value,
             what: format!("{} {shown}", label.trim()),

@@ -6,7 +6,7 @@
 //! filter, the toggles or the records change.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Datelike};
@@ -72,7 +72,12 @@ pub fn day_of(ms: i64) -> i64 {
 /// else the record itself.
 fn job_key(r: &BitsInfo, index: usize) -> u64 {
     let mut h = DefaultHasher::new();
-    r.evidence.hash(&mut h);
+    // The store the record is of, as the tables group it: two stores of one image (a live
+    // qmgr.db and a Windows.old one) are two jobs, carved copies of one store one.
+    match r.job_source.as_ref().or(r.file_source.as_ref()) {
+        Some(src) => super::origin::store_key(src).hash(&mut h),
+        None => r.evidence.hash(&mut h),
+    }
     if !r.job_id.is_empty() {
         r.job_id.hash(&mut h);
     } else if let Some(src) = &r.job_source {
@@ -123,6 +128,10 @@ pub struct Timeline {
     /// Selected position in `shown`, and the first row on screen.
     pub sel: usize,
     pub offset: usize,
+    /// Per event, the number of its (job, kind, time): equal numbers are one event shown
+    /// once. Numbered when the events change, so a refilter hashes nothing.
+    group: Vec<u32>,
+    groups: usize,
 }
 
 impl Timeline {
@@ -192,13 +201,47 @@ impl Timeline {
         }
     }
 
+    /// Number each event's (job, kind, time). Events of one time are adjacent (sorted by
+    /// time), so the numbers are handed out run by run: linear even when every record holds
+    /// the same time.
+    fn regroup(&mut self) {
+        let mut ids: HashMap<(u64, EventKind), u32> = HashMap::new();
+        let mut at = None;
+        self.group.clear();
+        self.groups = 0;
+        for e in &self.events {
+            if at != Some(e.at) {
+                ids.clear();
+                at = Some(e.at);
+            }
+            let next = self.groups as u32;
+            let id = *ids.entry((e.job, e.kind)).or_insert(next);
+            if id == next {
+                self.groups += 1;
+            }
+            self.group.push(id);
+        }
+    }
+
     fn refilter(&mut self, store: &Store) {
         let keep = self.selected().map(|e| (e.rec, e.kind));
-        let mut seen: HashSet<(u64, EventKind, i64)> = HashSet::new();
-        self.shown = (0..self.events.len() as u32)
-            .filter(|&i| {
-                let e = &self.events[i as usize];
-                store.record_passes(e.rec) && seen.insert((e.job, e.kind, e.at))
+        if self.group.len() != self.events.len() {
+            self.regroup();
+        }
+        let mut taken = vec![false; self.groups];
+        self.shown = self
+            .events
+            .iter()
+            .zip(&self.group)
+            .enumerate()
+            .filter_map(|(i, (e, &g))| {
+                let passes = store.record_passes(e.rec);
+                // The first event of its group that passes stands for the group.
+                let first = passes
+                    && taken
+                        .get_mut(g as usize)
+                        .is_some_and(|t| !std::mem::replace(t, true));
+                first.then_some(i as u32)
             })
             .collect();
         self.per_day.clear();
