@@ -722,6 +722,27 @@ fn explorer_shows_the_container_path_and_counts_the_images_bytes() {
     let deleted = rows("\\Temp\\QMGR.DB (deleted)");
     assert!(deleted >= 23, "{deleted} rows");
     assert_eq!(deleted, rows("Windows.old\\…\\Downloader\\qmgr.db"));
+    // `ev:` searches the store's path inside the image too, not only the image's name.
+    app.set_filter("ev:temp\\qmgr.db");
+    let v = app.store.view(ViewKind::Jobs);
+    let kept: BTreeSet<String> = v
+        .shown
+        .iter()
+        .map(|&i| app.store.cell_text(Col::Evidence, &v.items[i as usize]))
+        .collect();
+    // The deleted store's rows, and those carved from free clusters that lie in its file
+    // (their chain names the file).
+    let want: BTreeSet<String> = [
+        "p1 › \\Users\\…\\Temp\\QMGR.DB (deleted)",
+        "p1 › unallocated",
+    ]
+    .iter()
+    .map(|s| format!("{name} › {s}"))
+    .collect();
+    assert_eq!(kept, want);
+    assert!(v.shown.len() >= deleted, "{}", v.shown.len());
+    app.set_filter("");
+    let view = app.store.view(ViewKind::Jobs);
 
     // The detail pane of the deleted store's first row: the whole chain.
     let at = view

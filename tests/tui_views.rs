@@ -318,7 +318,11 @@ fn y_copies_the_raw_field_under_the_cursor_and_shift_y_the_record() {
         app.set_status(format!("copied {what}"), false);
         let b = render(&app);
         let status: String = (0..b.buffer().area.width)
-            .map(|x| b.buffer()[(x, b.buffer().area.height - 2)].symbol().to_string())
+            .map(|x| {
+                b.buffer()[(x, b.buffer().area.height - 2)]
+                    .symbol()
+                    .to_string()
+            })
             .collect();
         assert!(
             !status.chars().any(bitscope::tui::display::is_hidden),
@@ -353,7 +357,10 @@ fn y_copies_the_raw_field_under_the_cursor_and_shift_y_the_record() {
         panic!("{effects:?}");
     };
     // Raw in the message; drawn escaped, once.
-    assert!(what.contains('\u{202e}') && what.contains('\x1b'), "{what:?}");
+    assert!(
+        what.contains('\u{202e}') && what.contains('\x1b'),
+        "{what:?}"
+    );
     let drawn = bitscope::tui::display::escape(what);
     assert!(
         drawn.contains("\\u{202e}") && drawn.contains("\\x1b") && !drawn.contains("\\x5c"),

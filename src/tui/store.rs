@@ -156,6 +156,13 @@ impl Rec {
                 arena.push('\0');
             }
             push_search_form(arena, f.get(&info));
+            if *f == Field::Evidence {
+                // Inside an image the store's path tells stores apart: `ev:windows.old`.
+                for step in super::origin::chain(&info) {
+                    arena.push_str(" > ");
+                    push_search_form(arena, step);
+                }
+            }
             ends[i] = u32::try_from(arena.len() - hay_at).unwrap_or(u32::MAX);
         }
         Rec {
