@@ -553,3 +553,73 @@ fn arbitrary_text_in_every_string_field_never_panics() {
     // The generator reaches every rule, so each rule's code ran on hostile text.
     assert_eq!(fired.count_ones() as usize, Rule::ALL.len(), "{fired:#b}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cost: the explorer assesses every record on its UI thread
+// ---------------------------------------------------------------------------------------------
+
+/// Every text field of a record set to `text`.
+fn every_field(text: &str) -> BitsInfo {
+    rec(|r| {
+        for f in [
+            &mut r.job_name,
+            &mut r.job_description,
+            &mut r.url,
+            &mut r.full_path,
+            &mut r.filename,
+            &mut r.tmp_fullpath,
+            &mut r.target_path,
+            &mut r.job_command,
+            &mut r.job_arguments,
+        ] {
+            f.clone_from(&text.to_string());
+        }
+    })
+}
+
+/// The fastest of a few runs of `assess` on one record, in milliseconds (the fastest: other
+/// builds share the machine).
+fn assess_ms(r: &BitsInfo) -> f64 {
+    (0..5)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            std::hint::black_box(assess(std::hint::black_box(r)));
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .fold(f64::MAX, f64::min)
+}
+
+#[test]
+fn hundred_thousand_mixed_script_characters_per_field_assess_in_milliseconds() {
+    // One endless mixed word, and the same letters cut into words that are not look-alikes
+    // (all Cyrillic, or all Han) so that every word of every field is checked.
+    let endless = "p\u{430}ypal\u{65e5}\u{672c}\u{3b1}\u{3b2}".repeat(10_000);
+    let cyrillic = "\u{43c}\u{43e}\u{441}\u{43a}\u{432}\u{430} ".repeat(100_000 / 7);
+    let han = "\u{65e5}\u{672c}\u{8a9e}\u{8cc7}\u{6599} ".repeat(100_000 / 6);
+    for (what, text) in [("endless", endless), ("cyrillic", cyrillic), ("han", han)] {
+        let r = every_field(&text);
+        let ms = assess_ms(&r);
+        eprintln!(
+            "{what}: 9 fields of {} chars in {ms:.2} ms",
+            text.chars().count()
+        );
+        // Each field is read up to MAX_SCAN characters (~110 KB here): well under 1 ms a KB.
+        assert!(ms < 20.0, "{what}: {ms:.2} ms");
+        if what == "endless" {
+            // Before words were bounded to MAX_WORD: 6 ms (release), ~11 ms on a slower CPU.
+            assert!(ms < 3.0, "{what}: {ms:.2} ms");
+        }
+    }
+}
+
+#[test]
+fn ten_thousand_hostile_records_assess_fast() {
+    let mut rng = Rng::new(0x6661_7374);
+    let records: Vec<BitsInfo> = (0..10_000).map(|_| every_field(&text(&mut rng))).collect();
+    let t = std::time::Instant::now();
+    let fired = records.iter().filter(|r| !assess(r).is_empty()).count();
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    eprintln!("10k hostile records: {fired} flagged in {ms:.0} ms");
+    assert!(fired > 5_000, "{fired}");
+    assert!(ms < 3_000.0, "{ms:.0} ms");
+}

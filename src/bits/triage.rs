@@ -458,20 +458,25 @@ fn is_combining(c: char) -> bool {
     matches!(c as u32, 0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
+/// The longest word the look-alike checks read: a DNS label is at most 63 characters, and
+/// a name a person reads as a word is shorter still. Longer runs are skipped, not cut: the
+/// TR39 checks cost hundreds of nanoseconds a character and run on the UI thread.
+pub const MAX_WORD: usize = 64;
+
 /// Why a word is a look-alike, if it is: it mixes scripts (TR39 mixed-script detection, with
 /// Japanese and Korean script sets), or it is written wholly in a non-Latin script yet its
 /// TR39 confusable skeleton is plain ASCII letters, so it reads as a Latin word (`аррӏе`).
 /// A word in one non-Latin script that does not read as Latin (`москва`, `日本語`) is fine.
 fn look_alike(word: &str) -> Option<String> {
-    if word.is_ascii() {
+    if word.is_ascii() || word.chars().nth(MAX_WORD).is_some() {
         return None;
     }
-    if !word.is_single_script() {
+    let mut set = word.resolve_script_set();
+    if set.is_empty() {
         return Some(format!("mixes {}", scripts(word)));
     }
-    let mut latin = word.resolve_script_set();
-    latin.intersect_with(AugmentedScriptSet::for_char('a'));
-    if !latin.is_empty() {
+    set.intersect_with(AugmentedScriptSet::for_char('a'));
+    if !set.is_empty() {
         return None;
     }
     let skel: String = skeleton(word).take(MAX_SCAN).collect();
