@@ -283,6 +283,78 @@ fn look_alikes_fire_on_mixed_script_and_latin_readers_only() {
 }
 
 #[test]
+fn latin_with_han_kana_or_hangul_is_a_name_not_a_look_alike() {
+    // TR39 Highly Restrictive: how Chinese, Japanese and Korean names are written.
+    for name in [
+        "微信WeChatSetup.exe",
+        "QQ音乐",
+        "Zoom会议",
+        "資料2024Q1.xlsx",
+        "ファイルv2.zip",
+        "한국어Korean",
+        "Datei²",
+    ] {
+        let r = rec(|r| {
+            r.job_name = name.into();
+            r.full_path = format!("C:\\Users\\bob\\Downloads\\{name}");
+        });
+        assert_eq!(fired(&r, Rule::LookAlike), None, "{name}");
+    }
+    // Latin with Cyrillic still fires, in a name as in a URL.
+    let r = rec(|r| r.job_name = "p\u{430}ypal".into());
+    assert_eq!(
+        fired(&r, Rule::LookAlike).expect("mix").value,
+        "p\u{430}ypal"
+    );
+}
+
+#[test]
+fn russian_and_greek_names_read_as_latin_only_in_a_url_host() {
+    // Ordinary names in profile paths and job names: not look-alikes.
+    for name in [
+        "\u{421}\u{430}\u{448}\u{430}",
+        "\u{412}\u{435}\u{440}\u{430}",
+        "\u{415}\u{433}\u{43e}\u{440}",
+        "\u{39a}\u{391}\u{399}",
+    ] {
+        let r = rec(|r| {
+            r.job_name = name.into();
+            r.full_path = format!("C:\\Users\\{name}\\AppData\\Local\\Temp\\a.zip");
+            r.url = format!("https://example.com/{name}/a.zip");
+        });
+        assert_eq!(fired(&r, Rule::LookAlike), None, "{name}");
+    }
+    // As a host label under a Latin top-level label they read as Latin names.
+    for (url, label, skel) in [
+        (
+            "https://\u{412}\u{435}\u{440}\u{430}.com/",
+            "\u{412}\u{435}\u{440}\u{430}",
+            "Bepa",
+        ),
+        (
+            "https://\u{39a}\u{391}\u{399}.example.com/",
+            "\u{39a}\u{391}\u{399}",
+            "KAl",
+        ),
+    ] {
+        let f = fired(&with_url(url), Rule::LookAlike).unwrap_or_else(|| panic!("{url}"));
+        assert_eq!(f.value, label, "{url}");
+        assert!(
+            f.note.contains(&format!("reads as the Latin \"{skel}\"")),
+            "{}",
+            f.note
+        );
+    }
+    // Under a top-level label of their own script the whole name is in that script.
+    for url in [
+        "https://\u{412}\u{435}\u{440}\u{430}.\u{440}\u{444}/",
+        "https://\u{39a}\u{391}\u{399}.\u{3b5}\u{3bb}/",
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::LookAlike), None, "{url}");
+    }
+}
+
+#[test]
 fn codes_names_and_bits_are_distinct() {
     let codes: HashSet<&str> = Rule::ALL.iter().map(|r| r.code()).collect();
     assert_eq!(codes.len(), Rule::ALL.len());

@@ -11,7 +11,7 @@
 //! caller escapes them for display.
 
 use unicode_security::mixed_script::AugmentedScriptSet;
-use unicode_security::{skeleton, MixedScript};
+use unicode_security::{skeleton, MixedScript, RestrictionLevel, RestrictionLevelDetection};
 
 use super::model::BitsInfo;
 use crate::util::text::is_hidden;
@@ -32,8 +32,9 @@ pub enum Rule {
     Executable,
     /// Controls, bidi overrides or invisible characters in a name, path, URL or command.
     Hidden,
-    /// A word mixing scripts (a Cyrillic `а` among Latin letters), or a non-Latin word that
-    /// reads as a Latin one (Unicode TR39).
+    /// A word mixing scripts as look-alikes do (a Cyrillic `а` among Latin letters: TR39
+    /// restriction level above Highly Restrictive), or a URL host label in another script
+    /// that reads as a Latin one (`аррӏе.com`).
     LookAlike,
     /// A carved record with a notify command and no live copy of its job: a deleted
     /// persistence job.
@@ -92,7 +93,7 @@ impl Rule {
                 "a name, path, URL or command holds control, bidi or invisible characters"
             }
             Rule::LookAlike => {
-                "a word mixes scripts, or reads as a Latin word in another script (TR39 look-alikes)"
+                "a word mixes Latin with Cyrillic, Greek or another look-alike script, or a URL host label reads as a Latin name (TR39)"
             }
             Rule::DeletedCommand => {
                 "carved with a notify command and no live copy: a deleted persistence job"
@@ -428,7 +429,7 @@ fn text_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
                 Some(_) => hidden_also.push(field),
             }
         }
-        if let Some((word, note)) = words(text).find_map(|w| look_alike(w).map(|n| (w, n))) {
+        if let Some((word, note)) = look_alike_in(field, text) {
             match look {
                 None => look = Some(Finding::new(Rule::LookAlike, field, word, note)),
                 Some(_) => look_also.push(field),
@@ -463,26 +464,59 @@ fn is_combining(c: char) -> bool {
 /// TR39 checks cost hundreds of nanoseconds a character and run on the UI thread.
 pub const MAX_WORD: usize = 64;
 
-/// Why a word is a look-alike, if it is: it mixes scripts (TR39 mixed-script detection, with
-/// Japanese and Korean script sets), or it is written wholly in a non-Latin script yet its
-/// TR39 confusable skeleton is plain ASCII letters, so it reads as a Latin word (`аррӏе`).
-/// A word in one non-Latin script that does not read as Latin (`москва`, `日本語`) is fine.
-fn look_alike(word: &str) -> Option<String> {
+/// Why a word mixes scripts as a look-alike does, if it does: its TR39 restriction level is
+/// above Highly Restrictive. Latin with Han, Kana or Hangul (`微信WeChatSetup`, `資料2024Q1`)
+/// is Highly Restrictive and common in names; Latin with Cyrillic or Greek (`pаypal`) is not.
+fn mixed_script(word: &str) -> Option<String> {
     if word.is_ascii() || word.chars().nth(MAX_WORD).is_some() {
         return None;
     }
-    let mut set = word.resolve_script_set();
-    if set.is_empty() {
-        return Some(format!("mixes {}", scripts(word)));
-    }
-    set.intersect_with(AugmentedScriptSet::for_char('a'));
-    if !set.is_empty() {
-        return None;
-    }
-    let skel: String = skeleton(word).take(MAX_SCAN).collect();
-    let reads_latin = skel.bytes().any(|b| b.is_ascii_alphabetic())
-        && skel.bytes().all(|b| b.is_ascii_alphanumeric());
-    reads_latin.then(|| format!("{} that reads as the Latin \"{skel}\"", scripts(word)))
+    // Single-script words are fine even when a character is outside the identifier profile
+    // (`Datei²`), which alone makes the restriction level Unrestricted.
+    let mixed = word.resolve_script_set().is_empty()
+        && word.detect_restriction_level() > RestrictionLevel::HighlyRestrictive;
+    mixed.then(|| format!("mixes {}", scripts(word)))
+}
+
+/// A label of the URL's host written wholly in one non-Latin script whose TR39 confusable
+/// skeleton is plain ASCII, so it reads as a Latin name (`аррӏе.com`). Only host labels: a
+/// Russian or Greek name in a path or a job name (`Вера`, `ΚΑΙ`) is ordinary text. Not when
+/// the top-level label is in the label's own script (`.рф`, `.ελ`): that whole name is in it.
+fn host_reads_latin(url: &str) -> Option<(&str, String)> {
+    let host = split_url(url)?.host;
+    let tld = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    let tld_set = (!tld.is_ascii()).then(|| tld.resolve_script_set());
+    host.split('.').find_map(|label| {
+        if label.is_ascii() || label.chars().nth(MAX_WORD).is_some() {
+            return None;
+        }
+        let set = label.resolve_script_set();
+        let mut latin = set;
+        latin.intersect_with(AugmentedScriptSet::for_char('a'));
+        let mut same_as_tld = set;
+        if let Some(t) = tld_set {
+            same_as_tld.intersect_with(t);
+        }
+        if set.is_empty() || !latin.is_empty() || (tld_set.is_some() && !same_as_tld.is_empty()) {
+            return None;
+        }
+        let skel: String = skeleton(label).take(MAX_WORD * 4).collect();
+        let reads_latin = skel.bytes().any(|b| b.is_ascii_alphabetic())
+            && skel.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        reads_latin.then(|| {
+            (
+                label,
+                format!("{} that reads as the Latin \"{skel}\"", scripts(label)),
+            )
+        })
+    })
+}
+
+/// The first look-alike of a field: a word mixing scripts, or (in the URL) a host label that
+/// reads as Latin.
+fn look_alike_in<'a>(field: &str, text: &'a str) -> Option<(&'a str, String)> {
+    let mixed = words(text).find_map(|w| mixed_script(w).map(|n| (w, n)));
+    mixed.or_else(|| (field == "url").then(|| host_reads_latin(text)).flatten())
 }
 
 /// The scripts of a word's letters, in order of first use: `Latin + Cyrillic`.
