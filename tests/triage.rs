@@ -167,6 +167,27 @@ fn odd_ports_fire_and_the_scheme_default_does_not() {
 }
 
 #[test]
+fn wsus_content_ports_do_not_fire_port() {
+    for url in [
+        "http://wsus.corp.example:8530/Content/AB/ABCD.cab",
+        "https://wsus.corp.example:8531/content/ab/abcd.cab",
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::OddPort), None, "{url}");
+    }
+    // Elsewhere on those ports, or another port under /Content/, it still fires.
+    for (url, port) in [
+        (
+            "http://wsus.corp.example:8530/ClientWebService/client.asmx",
+            "8530",
+        ),
+        ("http://wsus.corp.example:8530/Contents/a.cab", "8530"),
+        ("http://x.example:8080/Content/a.cab", "8080"),
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::OddPort).expect(url).value, port);
+    }
+}
+
+#[test]
 fn executables_fire_by_local_name_and_by_url_path() {
     let by_path = rec(|r| {
         r.full_path = "C:\\Users\\bob\\AppData\\Local\\Temp\\setup.EXE".into();

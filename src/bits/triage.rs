@@ -226,7 +226,10 @@ fn url_rules(url: &str, out: &mut Vec<Finding>) {
     if let Some(form) = ip_form(u.host) {
         out.push(Finding::new(Rule::RawIp, "url", u.host, form.to_string()));
     }
-    if let Some(port) = u.port.filter(|p| !standard_port(u.scheme, p)) {
+    if let Some(port) = u
+        .port
+        .filter(|p| !standard_port(u.scheme, p) && !wsus_content(p, u.path))
+    {
         out.push(Finding::new(
             Rule::OddPort,
             "url",
@@ -234,6 +237,16 @@ fn url_rules(url: &str, out: &mut Vec<Finding>) {
             format!("port {port} for {}", u.scheme),
         ));
     }
+}
+
+/// A WSUS client fetching update content: WSUS serves it on ports 8530 (http) and 8531
+/// (https) under `/Content/`, and Windows Update downloads it through BITS, so every
+/// WSUS-managed machine has such jobs.
+fn wsus_content(port: &str, path: &str) -> bool {
+    let content = path
+        .get(..9)
+        .is_some_and(|p| p.eq_ignore_ascii_case("/content/"));
+    content && matches!(port, "8530" | "8531")
 }
 
 /// An empty port means the scheme's own; BITS speaks http and https (and SMB, with no port).
