@@ -36,7 +36,9 @@ pub fn findings(rec: &Rec) -> Vec<Finding> {
 }
 
 /// Short codes for the Flags column: `⚠` for hidden characters, `W` when a record carries
-/// decoder warnings (the detail pane lists them), then the codes of the rules that fired.
+/// decoder warnings (the detail pane lists them), then the codes of the rules that fired;
+/// `hid` only when `⚠` is not shown, since both say the same (the detail pane keeps the
+/// Hidden finding, which names the field and the character).
 pub fn flag_codes(hidden: bool, warned: bool, susp: u8) -> String {
     let mut parts: Vec<&str> = Vec::new();
     if hidden {
@@ -46,7 +48,7 @@ pub fn flag_codes(hidden: bool, warned: bool, susp: u8) -> String {
         parts.push("W");
     }
     for rule in Rule::ALL {
-        if susp & rule.bit() != 0 {
+        if susp & rule.bit() != 0 && !(hidden && rule == Rule::Hidden) {
             parts.push(rule.code());
         }
     }
@@ -1054,5 +1056,23 @@ mod tests {
             shown,
             [Rule::Command, Rule::RawIp, Rule::OddPort, Rule::Executable]
         );
+    }
+
+    #[test]
+    fn hid_is_not_repeated_beside_the_hidden_mark() {
+        let mut store = Store::default();
+        store.append(vec![BitsInfo {
+            filename: "invoice\u{202e}fdp.exe".into(),
+            ..BitsInfo::default()
+        }]);
+        let rec = store.rec(0);
+        assert!(rec.hidden);
+        assert_eq!(rec.susp, Rule::Hidden.bit() | Rule::Executable.bit());
+        assert_eq!(flag_codes(rec.hidden, false, rec.susp), "⚠ exe");
+        // The detail pane still names the character.
+        let hid = findings(rec).into_iter().find(|f| f.rule == Rule::Hidden);
+        assert_eq!(hid.map(|f| f.note), Some("U+202E".to_string()));
+        // Without the mark (a caller that has not computed it), the code says it.
+        assert_eq!(flag_codes(false, false, rec.susp), "exe hid");
     }
 }
