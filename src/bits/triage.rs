@@ -36,8 +36,9 @@ pub enum Rule {
     /// restriction level above Highly Restrictive), or a URL host label in another script
     /// that reads as a Latin one (`аррӏе.com`).
     LookAlike,
-    /// A carved record with a notify command and no live copy of its job: a deleted
-    /// persistence job.
+    /// A carved record with a notify command and no live copy of its job (same job id) in the
+    /// same evidence file, or for a legacy queue in the same folder's qmgr0.dat/qmgr1.dat
+    /// pair (the caller looks it up, see [`assess_with`]): a deleted persistence job.
     DeletedCommand,
 }
 
@@ -96,7 +97,7 @@ impl Rule {
                 "a word mixes Latin with Cyrillic, Greek or another look-alike script, or a URL host label reads as a Latin name (TR39)"
             }
             Rule::DeletedCommand => {
-                "carved with a notify command and no live copy: a deleted persistence job"
+                "carved with a notify command and no live copy of the job in the same evidence file (or qmgr0/qmgr1.dat pair): a deleted persistence job"
             }
         }
     }
