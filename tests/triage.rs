@@ -143,6 +143,31 @@ fn raw_ip_hosts_in_every_form_fire_and_names_do_not() {
 }
 
 #[test]
+fn escaped_and_full_width_ip_hosts_fire_and_colon_names_are_not_ipv6() {
+    for (url, form) in [
+        ("http://%32%30%33.0.113.7/", "dotted IPv4"),
+        ("http://203\u{3002}0\u{3002}113\u{3002}7/", "dotted IPv4"),
+        (
+            "http://\u{ff12}\u{ff10}\u{ff13}\u{ff0e}0.113.7/",
+            "dotted IPv4",
+        ),
+        ("http://203\u{ff61}0\u{ff61}113\u{ff61}7/", "dotted IPv4"),
+        ("http://[fe80::1%25eth0]/", "IPv6 literal"),
+    ] {
+        let f = fired(&with_url(url), Rule::RawIp).unwrap_or_else(|| panic!("{url}"));
+        assert_eq!(f.note, form, "{url}");
+    }
+    // `a:b` is a host with a port, not an IPv6 literal; nor is a bracketed name.
+    for url in [
+        "http://a:b:c/",
+        "http://[not:an:address]/",
+        "http://%zz.0.113.7/",
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::RawIp), None, "{url}");
+    }
+}
+
+#[test]
 fn odd_ports_fire_and_the_scheme_default_does_not() {
     for (url, port) in [
         ("http://example.com:8080/x", "8080"),

@@ -10,6 +10,9 @@
 //! each field is scanned only up to [`MAX_SCAN`] characters. Values are returned raw; the
 //! caller escapes them for display.
 
+use std::str::FromStr;
+
+use unicode_normalization::UnicodeNormalization;
 use unicode_security::mixed_script::AugmentedScriptSet;
 use unicode_security::{skeleton, MixedScript, RestrictionLevel, RestrictionLevelDetection};
 
@@ -266,11 +269,21 @@ fn standard_port(scheme: &str, port: &str) -> bool {
 
 /// How a host names an IP address, if it does: an IPv6 literal, dotted IPv4, or one of the
 /// numeric forms URL parsers still accept (`3232235777`, `0xC0A80101`, `0300.0250.1.1`,
-/// `127.1`).
+/// `127.1`), after the host mapping browsers and WinHTTP apply: `%XX` decoded, NFKC (full-width
+/// digits and dots) and ideographic full stops as dots (`２０３。０。１１３。７`).
 fn ip_form(host: &str) -> Option<&'static str> {
-    let h = host.strip_suffix('.').unwrap_or(host);
+    // No IP address form is longer, even spelt with escapes or full-width characters.
+    if host.len() > 512 {
+        return None;
+    }
+    let host = canonical_host(host);
+    let h = host.strip_suffix('.').unwrap_or(&host);
     if h.contains(':') {
-        return Some("IPv6 literal");
+        // A zone id (`fe80::1%eth0`) is not part of the address.
+        let addr = h.split('%').next().unwrap_or(h);
+        return std::net::Ipv6Addr::from_str(addr)
+            .is_ok()
+            .then_some("IPv6 literal");
     }
     let parts = h.split('.').count();
     if h.is_empty() || parts > 4 || !h.split('.').all(ip_number) {
@@ -285,6 +298,15 @@ fn ip_form(host: &str) -> Option<&'static str> {
     } else {
         "IPv4 in octal, hex or short form"
     })
+}
+
+/// A host as URL parsers read it: percent-decoded, NFKC-normalised, ideographic full stops
+/// (U+3002, and U+FF61, which NFKC maps to it) as `.`.
+fn canonical_host(host: &str) -> String {
+    percent_decoded(host)
+        .nfkc()
+        .map(|c| if c == '\u{3002}' { '.' } else { c })
+        .collect()
 }
 
 /// One part of a numeric IPv4 host: decimal, octal (leading 0) or hex (`0x`).
