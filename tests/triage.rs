@@ -287,13 +287,28 @@ fn look_alikes_fire_on_mixed_script_and_latin_readers_only() {
     let f = fired(&with_url("https://p\u{430}ypal.com/login"), Rule::LookAlike).expect("mix");
     assert_eq!(
         (f.field, f.value.as_str(), f.note.as_str()),
-        ("url", "p\u{430}ypal", "mixes Latin + Cyrillic")
+        (
+            "url",
+            "p\u{430}ypal",
+            "mixes Latin + Cyrillic: U+0430 Cyrillic at 2"
+        )
     );
     let name = rec(|r| r.job_name = "Micr\u{43e}soft Update".into());
+    let f = fired(&name, Rule::LookAlike).expect("name");
     assert_eq!(
-        fired(&name, Rule::LookAlike).expect("name").value,
-        "Micr\u{43e}soft"
+        (f.value.as_str(), f.note.as_str()),
+        (
+            "Micr\u{43e}soft",
+            "mixes Latin + Cyrillic: U+043E Cyrillic at 5"
+        )
     );
+    // A Latin letter among Cyrillic ones is the odd one there.
+    let f = fired(
+        &with_url("https://\u{441}\u{431}\u{435}p\u{431}\u{430}\u{43d}\u{43a}.ru/"),
+        Rule::LookAlike,
+    )
+    .expect("latin p");
+    assert_eq!(f.note, "mixes Cyrillic + Latin: U+0070 Latin at 4");
     let path = rec(|r| r.full_path = "C:\\Users\\bob\\Downloads\\s\u{435}tup.zip".into());
     assert_eq!(
         fired(&path, Rule::LookAlike).expect("path").field,

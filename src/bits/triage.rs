@@ -511,7 +511,35 @@ fn mixed_script(word: &str) -> Option<String> {
     // (`Datei²`), which alone makes the restriction level Unrestricted.
     let mixed = word.resolve_script_set().is_empty()
         && word.detect_restriction_level() > RestrictionLevel::HighlyRestrictive;
-    mixed.then(|| format!("mixes {}", scripts(word)))
+    mixed.then(|| format!("mixes {}: {}", scripts(word), odd_char(word)))
+}
+
+/// The character of a mixed word in the script the fewest of its letters share (the
+/// Cyrillic `а` of `pаypal`): its code point, script and 1-based place in the word. (No
+/// character name: that needs a name table the project does not carry.)
+fn odd_char(word: &str) -> String {
+    let sets: Vec<(char, AugmentedScriptSet)> = word
+        .chars()
+        .map(|c| (c, AugmentedScriptSet::for_char(c)))
+        .collect();
+    let shared = |set: &AugmentedScriptSet| {
+        sets.iter()
+            .filter(|(_, other)| {
+                let mut both = *set;
+                both.intersect_with(*other);
+                !both.is_empty()
+            })
+            .count()
+    };
+    let odd = sets
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, set))| !set.is_all())
+        .min_by_key(|(i, (_, set))| (shared(set), *i));
+    match odd {
+        Some((i, (c, set))) => format!("U+{:04X} {} at {}", *c as u32, set.base, i + 1),
+        None => String::new(),
+    }
 }
 
 /// A label of the URL's host written wholly in one non-Latin script whose TR39 confusable
