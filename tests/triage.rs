@@ -143,6 +143,31 @@ fn raw_ip_hosts_in_every_form_fire_and_names_do_not() {
 }
 
 #[test]
+fn escaped_and_full_width_ip_hosts_fire_and_colon_names_are_not_ipv6() {
+    for (url, form) in [
+        ("http://%32%30%33.0.113.7/", "dotted IPv4"),
+        ("http://203\u{3002}0\u{3002}113\u{3002}7/", "dotted IPv4"),
+        (
+            "http://\u{ff12}\u{ff10}\u{ff13}\u{ff0e}0.113.7/",
+            "dotted IPv4",
+        ),
+        ("http://203\u{ff61}0\u{ff61}113\u{ff61}7/", "dotted IPv4"),
+        ("http://[fe80::1%25eth0]/", "IPv6 literal"),
+    ] {
+        let f = fired(&with_url(url), Rule::RawIp).unwrap_or_else(|| panic!("{url}"));
+        assert_eq!(f.note, form, "{url}");
+    }
+    // `a:b` is a host with a port, not an IPv6 literal; nor is a bracketed name.
+    for url in [
+        "http://a:b:c/",
+        "http://[not:an:address]/",
+        "http://%zz.0.113.7/",
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::RawIp), None, "{url}");
+    }
+}
+
+#[test]
 fn odd_ports_fire_and_the_scheme_default_does_not() {
     for (url, port) in [
         ("http://example.com:8080/x", "8080"),
@@ -163,6 +188,27 @@ fn odd_ports_fire_and_the_scheme_default_does_not() {
         "http://bücher.de:80/",
     ] {
         assert_eq!(fired(&with_url(url), Rule::OddPort), None, "{url}");
+    }
+}
+
+#[test]
+fn wsus_content_ports_do_not_fire_port() {
+    for url in [
+        "http://wsus.corp.example:8530/Content/AB/ABCD.cab",
+        "https://wsus.corp.example:8531/content/ab/abcd.cab",
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::OddPort), None, "{url}");
+    }
+    // Elsewhere on those ports, or another port under /Content/, it still fires.
+    for (url, port) in [
+        (
+            "http://wsus.corp.example:8530/ClientWebService/client.asmx",
+            "8530",
+        ),
+        ("http://wsus.corp.example:8530/Contents/a.cab", "8530"),
+        ("http://x.example:8080/Content/a.cab", "8080"),
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::OddPort).expect(url).value, port);
     }
 }
 
@@ -241,13 +287,28 @@ fn look_alikes_fire_on_mixed_script_and_latin_readers_only() {
     let f = fired(&with_url("https://p\u{430}ypal.com/login"), Rule::LookAlike).expect("mix");
     assert_eq!(
         (f.field, f.value.as_str(), f.note.as_str()),
-        ("url", "p\u{430}ypal", "mixes Latin + Cyrillic")
+        (
+            "url",
+            "p\u{430}ypal",
+            "mixes Latin + Cyrillic: U+0430 Cyrillic at 2"
+        )
     );
     let name = rec(|r| r.job_name = "Micr\u{43e}soft Update".into());
+    let f = fired(&name, Rule::LookAlike).expect("name");
     assert_eq!(
-        fired(&name, Rule::LookAlike).expect("name").value,
-        "Micr\u{43e}soft"
+        (f.value.as_str(), f.note.as_str()),
+        (
+            "Micr\u{43e}soft",
+            "mixes Latin + Cyrillic: U+043E Cyrillic at 5"
+        )
     );
+    // A Latin letter among Cyrillic ones is the odd one there.
+    let f = fired(
+        &with_url("https://\u{441}\u{431}\u{435}p\u{431}\u{430}\u{43d}\u{43a}.ru/"),
+        Rule::LookAlike,
+    )
+    .expect("latin p");
+    assert_eq!(f.note, "mixes Cyrillic + Latin: U+0070 Latin at 4");
     let path = rec(|r| r.full_path = "C:\\Users\\bob\\Downloads\\s\u{435}tup.zip".into());
     assert_eq!(
         fired(&path, Rule::LookAlike).expect("path").field,
@@ -280,6 +341,78 @@ fn look_alikes_fire_on_mixed_script_and_latin_readers_only() {
     }
     let words = rec(|r| r.job_name = "Обновление Chrome 日本語 update".into());
     assert_eq!(fired(&words, Rule::LookAlike), None);
+}
+
+#[test]
+fn latin_with_han_kana_or_hangul_is_a_name_not_a_look_alike() {
+    // TR39 Highly Restrictive: how Chinese, Japanese and Korean names are written.
+    for name in [
+        "微信WeChatSetup.exe",
+        "QQ音乐",
+        "Zoom会议",
+        "資料2024Q1.xlsx",
+        "ファイルv2.zip",
+        "한국어Korean",
+        "Datei²",
+    ] {
+        let r = rec(|r| {
+            r.job_name = name.into();
+            r.full_path = format!("C:\\Users\\bob\\Downloads\\{name}");
+        });
+        assert_eq!(fired(&r, Rule::LookAlike), None, "{name}");
+    }
+    // Latin with Cyrillic still fires, in a name as in a URL.
+    let r = rec(|r| r.job_name = "p\u{430}ypal".into());
+    assert_eq!(
+        fired(&r, Rule::LookAlike).expect("mix").value,
+        "p\u{430}ypal"
+    );
+}
+
+#[test]
+fn russian_and_greek_names_read_as_latin_only_in_a_url_host() {
+    // Ordinary names in profile paths and job names: not look-alikes.
+    for name in [
+        "\u{421}\u{430}\u{448}\u{430}",
+        "\u{412}\u{435}\u{440}\u{430}",
+        "\u{415}\u{433}\u{43e}\u{440}",
+        "\u{39a}\u{391}\u{399}",
+    ] {
+        let r = rec(|r| {
+            r.job_name = name.into();
+            r.full_path = format!("C:\\Users\\{name}\\AppData\\Local\\Temp\\a.zip");
+            r.url = format!("https://example.com/{name}/a.zip");
+        });
+        assert_eq!(fired(&r, Rule::LookAlike), None, "{name}");
+    }
+    // As a host label under a Latin top-level label they read as Latin names.
+    for (url, label, skel) in [
+        (
+            "https://\u{412}\u{435}\u{440}\u{430}.com/",
+            "\u{412}\u{435}\u{440}\u{430}",
+            "Bepa",
+        ),
+        (
+            "https://\u{39a}\u{391}\u{399}.example.com/",
+            "\u{39a}\u{391}\u{399}",
+            "KAl",
+        ),
+    ] {
+        let f = fired(&with_url(url), Rule::LookAlike).unwrap_or_else(|| panic!("{url}"));
+        assert_eq!(f.value, label, "{url}");
+        assert!(
+            f.note.contains(&format!("reads as the Latin \"{skel}\"")),
+            "{}",
+            f.note
+        );
+    }
+    // Under a top-level label of their own script the whole name is in that script.
+    for url in [
+        "https://\u{412}\u{435}\u{440}\u{430}.\u{440}\u{444}/",
+        "https://\u{39a}\u{391}\u{399}.\u{3b5}\u{3bb}/",
+    ] {
+        assert_eq!(fired(&with_url(url), Rule::LookAlike), None, "{url}");
+    }
 }
 
 #[test]
@@ -552,4 +685,74 @@ fn arbitrary_text_in_every_string_field_never_panics() {
     }
     // The generator reaches every rule, so each rule's code ran on hostile text.
     assert_eq!(fired.count_ones() as usize, Rule::ALL.len(), "{fired:#b}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cost: the explorer assesses every record on its UI thread
+// ---------------------------------------------------------------------------------------------
+
+/// Every text field of a record set to `text`.
+fn every_field(text: &str) -> BitsInfo {
+    rec(|r| {
+        for f in [
+            &mut r.job_name,
+            &mut r.job_description,
+            &mut r.url,
+            &mut r.full_path,
+            &mut r.filename,
+            &mut r.tmp_fullpath,
+            &mut r.target_path,
+            &mut r.job_command,
+            &mut r.job_arguments,
+        ] {
+            f.clone_from(&text.to_string());
+        }
+    })
+}
+
+/// The fastest of a few runs of `assess` on one record, in milliseconds (the fastest: other
+/// builds share the machine).
+fn assess_ms(r: &BitsInfo) -> f64 {
+    (0..5)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            std::hint::black_box(assess(std::hint::black_box(r)));
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .fold(f64::MAX, f64::min)
+}
+
+#[test]
+fn hundred_thousand_mixed_script_characters_per_field_assess_in_milliseconds() {
+    // One endless mixed word, and the same letters cut into words that are not look-alikes
+    // (all Cyrillic, or all Han) so that every word of every field is checked.
+    let endless = "p\u{430}ypal\u{65e5}\u{672c}\u{3b1}\u{3b2}".repeat(10_000);
+    let cyrillic = "\u{43c}\u{43e}\u{441}\u{43a}\u{432}\u{430} ".repeat(100_000 / 7);
+    let han = "\u{65e5}\u{672c}\u{8a9e}\u{8cc7}\u{6599} ".repeat(100_000 / 6);
+    for (what, text) in [("endless", endless), ("cyrillic", cyrillic), ("han", han)] {
+        let r = every_field(&text);
+        let ms = assess_ms(&r);
+        eprintln!(
+            "{what}: 9 fields of {} chars in {ms:.2} ms",
+            text.chars().count()
+        );
+        // Each field is read up to MAX_SCAN characters (~110 KB here): well under 1 ms a KB.
+        assert!(ms < 20.0, "{what}: {ms:.2} ms");
+        if what == "endless" {
+            // Before words were bounded to MAX_WORD: 6 ms (release), ~11 ms on a slower CPU.
+            assert!(ms < 3.0, "{what}: {ms:.2} ms");
+        }
+    }
+}
+
+#[test]
+fn ten_thousand_hostile_records_assess_fast() {
+    let mut rng = Rng::new(0x6661_7374);
+    let records: Vec<BitsInfo> = (0..10_000).map(|_| every_field(&text(&mut rng))).collect();
+    let t = std::time::Instant::now();
+    let fired = records.iter().filter(|r| !assess(r).is_empty()).count();
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    eprintln!("10k hostile records: {fired} flagged in {ms:.0} ms");
+    assert!(fired > 5_000, "{fired}");
+    assert!(ms < 3_000.0, "{ms:.0} ms");
 }

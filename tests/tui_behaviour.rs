@@ -609,6 +609,7 @@ fn arbitrary_text_in_every_field_never_panics() {
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
     let sizes = [(80u16, 24u16), (20, 6), (200, 50), (41, 12), (1, 1)];
+    let (mut del_total, mut kept_by_live) = (0, 0);
     for seed in 1..=12u64 {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x1000_0001));
         let records: Vec<_> = (0..30).map(|i| rng.record(i)).collect();
@@ -620,15 +621,41 @@ fn arbitrary_text_in_every_field_never_panics() {
             generation,
             msg: Msg::Records(records),
         });
-        // Suspicion is the triage rules of the record (`del` also depends on live copies).
+        // Suspicion is the triage rules of the record, and `del` is set exactly when the
+        // record is carved, has a notify command, and no live record of its job id is in
+        // its evidence file (its folder, for a legacy qmgr0/qmgr1.dat pair): computed here
+        // from the records, not by the store's own lookup.
+        let scope = |r: &bitscope::bits::model::BitsInfo| {
+            let ev = r.job_source.as_ref().map_or("", |s| s.evidence.as_str());
+            let lower = ev.to_lowercase();
+            let legacy = lower.ends_with("qmgr0.dat") || lower.ends_with("qmgr1.dat");
+            let cut = ev.rfind(['/', '\\']).filter(|_| legacy);
+            cut.map_or(ev, |i| &ev[..i]).to_string()
+        };
+        let live: std::collections::HashSet<(String, String)> = app
+            .store
+            .recs
+            .iter()
+            .filter(|r| !r.info.carved && !r.info.job_id.is_empty())
+            .map(|r| (scope(&r.info), r.info.job_id.clone()))
+            .collect();
         let del = bitscope::bits::triage::Rule::DeletedCommand.bit();
+        let mut dels = 0;
         for r in &app.store.recs {
-            let found = bitscope::bits::triage::assess(&r.info);
+            let i = &r.info;
+            let command = !i.job_command.trim().is_empty() || !i.job_arguments.trim().is_empty();
+            let live_copy = !i.job_id.is_empty() && live.contains(&(scope(i), i.job_id.clone()));
             assert_eq!(
-                r.susp & !del,
-                bitscope::bits::triage::rule_bits(&found) & !del
+                r.susp & del != 0,
+                i.carved && command && !live_copy,
+                "{i:#?}"
             );
+            dels += usize::from(r.susp & del != 0);
+            kept_by_live += usize::from(i.carved && command && live_copy);
+            let found = bitscope::bits::triage::assess_with(i, live_copy);
+            assert_eq!(r.susp, bitscope::bits::triage::rule_bits(&found));
         }
+        del_total += dels;
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         let mut draw = |app: &App| {
             term.draw(|f| {
@@ -681,6 +708,11 @@ fn arbitrary_text_in_every_field_never_panics() {
         typ(&mut app, "W");
         draw(&app);
     }
+    // Both sides of `del` were reached: deleted jobs, and carved jobs with a live copy.
+    assert!(
+        del_total > 0 && kept_by_live > 0,
+        "{del_total} {kept_by_live}"
+    );
 }
 
 #[test]

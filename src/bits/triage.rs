@@ -10,8 +10,11 @@
 //! each field is scanned only up to [`MAX_SCAN`] characters. Values are returned raw; the
 //! caller escapes them for display.
 
+use std::str::FromStr;
+
+use unicode_normalization::UnicodeNormalization;
 use unicode_security::mixed_script::AugmentedScriptSet;
-use unicode_security::{skeleton, MixedScript};
+use unicode_security::{skeleton, MixedScript, RestrictionLevel, RestrictionLevelDetection};
 
 use super::model::BitsInfo;
 use crate::util::text::is_hidden;
@@ -32,11 +35,13 @@ pub enum Rule {
     Executable,
     /// Controls, bidi overrides or invisible characters in a name, path, URL or command.
     Hidden,
-    /// A word mixing scripts (a Cyrillic `а` among Latin letters), or a non-Latin word that
-    /// reads as a Latin one (Unicode TR39).
+    /// A word mixing scripts as look-alikes do (a Cyrillic `а` among Latin letters: TR39
+    /// restriction level above Highly Restrictive), or a URL host label in another script
+    /// that reads as a Latin one (`аррӏе.com`).
     LookAlike,
-    /// A carved record with a notify command and no live copy of its job: a deleted
-    /// persistence job.
+    /// A carved record with a notify command and no live copy of its job (same job id) in the
+    /// same evidence file, or for a legacy queue in the same folder's qmgr0.dat/qmgr1.dat
+    /// pair (the caller looks it up, see [`assess_with`]): a deleted persistence job.
     DeletedCommand,
 }
 
@@ -92,10 +97,10 @@ impl Rule {
                 "a name, path, URL or command holds control, bidi or invisible characters"
             }
             Rule::LookAlike => {
-                "a word mixes scripts, or reads as a Latin word in another script (TR39 look-alikes)"
+                "a word mixes Latin with Cyrillic, Greek or another look-alike script, or a URL host label reads as a Latin name (TR39)"
             }
             Rule::DeletedCommand => {
-                "carved with a notify command and no live copy: a deleted persistence job"
+                "carved with a notify command and no live copy of the job in the same evidence file (or qmgr0/qmgr1.dat pair): a deleted persistence job"
             }
         }
     }
@@ -225,7 +230,10 @@ fn url_rules(url: &str, out: &mut Vec<Finding>) {
     if let Some(form) = ip_form(u.host) {
         out.push(Finding::new(Rule::RawIp, "url", u.host, form.to_string()));
     }
-    if let Some(port) = u.port.filter(|p| !standard_port(u.scheme, p)) {
+    if let Some(port) = u
+        .port
+        .filter(|p| !standard_port(u.scheme, p) && !wsus_content(p, u.path))
+    {
         out.push(Finding::new(
             Rule::OddPort,
             "url",
@@ -233,6 +241,16 @@ fn url_rules(url: &str, out: &mut Vec<Finding>) {
             format!("port {port} for {}", u.scheme),
         ));
     }
+}
+
+/// A WSUS client fetching update content: WSUS serves it on ports 8530 (http) and 8531
+/// (https) under `/Content/`, and Windows Update downloads it through BITS, so every
+/// WSUS-managed machine has such jobs.
+fn wsus_content(port: &str, path: &str) -> bool {
+    let content = path
+        .get(..9)
+        .is_some_and(|p| p.eq_ignore_ascii_case("/content/"));
+    content && matches!(port, "8530" | "8531")
 }
 
 /// An empty port means the scheme's own; BITS speaks http and https (and SMB, with no port).
@@ -251,11 +269,21 @@ fn standard_port(scheme: &str, port: &str) -> bool {
 
 /// How a host names an IP address, if it does: an IPv6 literal, dotted IPv4, or one of the
 /// numeric forms URL parsers still accept (`3232235777`, `0xC0A80101`, `0300.0250.1.1`,
-/// `127.1`).
+/// `127.1`), after the host mapping browsers and WinHTTP apply: `%XX` decoded, NFKC (full-width
+/// digits and dots) and ideographic full stops as dots (`２０３。０。１１３。７`).
 fn ip_form(host: &str) -> Option<&'static str> {
-    let h = host.strip_suffix('.').unwrap_or(host);
+    // No IP address form is longer, even spelt with escapes or full-width characters.
+    if host.len() > 512 {
+        return None;
+    }
+    let host = canonical_host(host);
+    let h = host.strip_suffix('.').unwrap_or(&host);
     if h.contains(':') {
-        return Some("IPv6 literal");
+        // A zone id (`fe80::1%eth0`) is not part of the address.
+        let addr = h.split('%').next().unwrap_or(h);
+        return std::net::Ipv6Addr::from_str(addr)
+            .is_ok()
+            .then_some("IPv6 literal");
     }
     let parts = h.split('.').count();
     if h.is_empty() || parts > 4 || !h.split('.').all(ip_number) {
@@ -270,6 +298,15 @@ fn ip_form(host: &str) -> Option<&'static str> {
     } else {
         "IPv4 in octal, hex or short form"
     })
+}
+
+/// A host as URL parsers read it: percent-decoded, NFKC-normalised, ideographic full stops
+/// (U+3002, and U+FF61, which NFKC maps to it) as `.`.
+fn canonical_host(host: &str) -> String {
+    percent_decoded(host)
+        .nfkc()
+        .map(|c| if c == '\u{3002}' { '.' } else { c })
+        .collect()
 }
 
 /// One part of a numeric IPv4 host: decimal, octal (leading 0) or hex (`0x`).
@@ -428,7 +465,7 @@ fn text_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
                 Some(_) => hidden_also.push(field),
             }
         }
-        if let Some((word, note)) = words(text).find_map(|w| look_alike(w).map(|n| (w, n))) {
+        if let Some((word, note)) = look_alike_in(field, text) {
             match look {
                 None => look = Some(Finding::new(Rule::LookAlike, field, word, note)),
                 Some(_) => look_also.push(field),
@@ -458,26 +495,92 @@ fn is_combining(c: char) -> bool {
     matches!(c as u32, 0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
 
-/// Why a word is a look-alike, if it is: it mixes scripts (TR39 mixed-script detection, with
-/// Japanese and Korean script sets), or it is written wholly in a non-Latin script yet its
-/// TR39 confusable skeleton is plain ASCII letters, so it reads as a Latin word (`аррӏе`).
-/// A word in one non-Latin script that does not read as Latin (`москва`, `日本語`) is fine.
-fn look_alike(word: &str) -> Option<String> {
-    if word.is_ascii() {
+/// The longest word the look-alike checks read: a DNS label is at most 63 characters, and
+/// a name a person reads as a word is shorter still. Longer runs are skipped, not cut: the
+/// TR39 checks cost hundreds of nanoseconds a character and run on the UI thread.
+pub const MAX_WORD: usize = 64;
+
+/// Why a word mixes scripts as a look-alike does, if it does: its TR39 restriction level is
+/// above Highly Restrictive. Latin with Han, Kana or Hangul (`微信WeChatSetup`, `資料2024Q1`)
+/// is Highly Restrictive and common in names; Latin with Cyrillic or Greek (`pаypal`) is not.
+fn mixed_script(word: &str) -> Option<String> {
+    if word.is_ascii() || word.chars().nth(MAX_WORD).is_some() {
         return None;
     }
-    if !word.is_single_script() {
-        return Some(format!("mixes {}", scripts(word)));
+    // Single-script words are fine even when a character is outside the identifier profile
+    // (`Datei²`), which alone makes the restriction level Unrestricted.
+    let mixed = word.resolve_script_set().is_empty()
+        && word.detect_restriction_level() > RestrictionLevel::HighlyRestrictive;
+    mixed.then(|| format!("mixes {}: {}", scripts(word), odd_char(word)))
+}
+
+/// The character of a mixed word in the script the fewest of its letters share (the
+/// Cyrillic `а` of `pаypal`): its code point, script and 1-based place in the word. (No
+/// character name: that needs a name table the project does not carry.)
+fn odd_char(word: &str) -> String {
+    let sets: Vec<(char, AugmentedScriptSet)> = word
+        .chars()
+        .map(|c| (c, AugmentedScriptSet::for_char(c)))
+        .collect();
+    let shared = |set: &AugmentedScriptSet| {
+        sets.iter()
+            .filter(|(_, other)| {
+                let mut both = *set;
+                both.intersect_with(*other);
+                !both.is_empty()
+            })
+            .count()
+    };
+    let odd = sets
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, set))| !set.is_all())
+        .min_by_key(|(i, (_, set))| (shared(set), *i));
+    match odd {
+        Some((i, (c, set))) => format!("U+{:04X} {} at {}", *c as u32, set.base, i + 1),
+        None => String::new(),
     }
-    let mut latin = word.resolve_script_set();
-    latin.intersect_with(AugmentedScriptSet::for_char('a'));
-    if !latin.is_empty() {
-        return None;
-    }
-    let skel: String = skeleton(word).take(MAX_SCAN).collect();
-    let reads_latin = skel.bytes().any(|b| b.is_ascii_alphabetic())
-        && skel.bytes().all(|b| b.is_ascii_alphanumeric());
-    reads_latin.then(|| format!("{} that reads as the Latin \"{skel}\"", scripts(word)))
+}
+
+/// A label of the URL's host written wholly in one non-Latin script whose TR39 confusable
+/// skeleton is plain ASCII, so it reads as a Latin name (`аррӏе.com`). Only host labels: a
+/// Russian or Greek name in a path or a job name (`Вера`, `ΚΑΙ`) is ordinary text. Not when
+/// the top-level label is in the label's own script (`.рф`, `.ελ`): that whole name is in it.
+fn host_reads_latin(url: &str) -> Option<(&str, String)> {
+    let host = split_url(url)?.host;
+    let tld = host.trim_end_matches('.').rsplit('.').next().unwrap_or("");
+    let tld_set = (!tld.is_ascii()).then(|| tld.resolve_script_set());
+    host.split('.').find_map(|label| {
+        if label.is_ascii() || label.chars().nth(MAX_WORD).is_some() {
+            return None;
+        }
+        let set = label.resolve_script_set();
+        let mut latin = set;
+        latin.intersect_with(AugmentedScriptSet::for_char('a'));
+        let mut same_as_tld = set;
+        if let Some(t) = tld_set {
+            same_as_tld.intersect_with(t);
+        }
+        if set.is_empty() || !latin.is_empty() || (tld_set.is_some() && !same_as_tld.is_empty()) {
+            return None;
+        }
+        let skel: String = skeleton(label).take(MAX_WORD * 4).collect();
+        let reads_latin = skel.bytes().any(|b| b.is_ascii_alphabetic())
+            && skel.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        reads_latin.then(|| {
+            (
+                label,
+                format!("{} that reads as the Latin \"{skel}\"", scripts(label)),
+            )
+        })
+    })
+}
+
+/// The first look-alike of a field: a word mixing scripts, or (in the URL) a host label that
+/// reads as Latin.
+fn look_alike_in<'a>(field: &str, text: &'a str) -> Option<(&'a str, String)> {
+    let mixed = words(text).find_map(|w| mixed_script(w).map(|n| (w, n)));
+    mixed.or_else(|| (field == "url").then(|| host_reads_latin(text)).flatten())
 }
 
 /// The scripts of a word's letters, in order of first use: `Latin + Cyrillic`.

@@ -5,7 +5,7 @@
 //! produce index lists (`order`, `shown`) into those items, never copies of records.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::bits::model::BitsInfo;
 use crate::bits::triage::{self, Finding, Rule};
@@ -20,23 +20,43 @@ use super::sort::sort_texts;
 // Suspicion: the Flags column's view of the triage rules (`bits::triage`)
 // ---------------------------------------------------------------------------------------------
 
-/// The triage rules that fired on one record, as a bit set of [`Rule::bit`] ([`Rec::susp`]).
-/// A carved record is taken as having no live copy here; [`Store::settle_deleted_command`]
-/// clears `del` when the store holds one.
-pub fn suspicion(r: &BitsInfo) -> u8 {
-    triage::rule_bits(&triage::assess(r))
+/// The triage rules that fired on one record, as a bit set of [`Rule::bit`] ([`Rec::susp`]);
+/// `live_copy`: the store holds a live record of the same job (see [`job_scope`]).
+pub fn suspicion(r: &BitsInfo, live_copy: bool) -> u8 {
+    triage::rule_bits(&triage::assess_with(r, live_copy))
 }
 
-/// What fired on a record, for the detail pane: its findings, limited to the rules of its
-/// Flags bits (so a carved older version of a live job does not show `del`).
+/// What fired on a record, for the detail pane: the findings its Flags bits were made from
+/// (a carved job with a command and no `del` bit had a live copy).
 pub fn findings(rec: &Rec) -> Vec<Finding> {
-    let mut out = triage::assess(&rec.info);
-    out.retain(|f| rec.susp & f.rule.bit() != 0);
-    out
+    triage::assess_with(&rec.info, rec.susp & Rule::DeletedCommand.bit() == 0)
+}
+
+/// Where a live copy of a job counts: its evidence file, or for a legacy queue its folder,
+/// since BITS keeps one queue in the qmgr0.dat/qmgr1.dat pair (a job carved from one file
+/// and live in the other is not deleted).
+pub fn job_scope(evidence: &str) -> &str {
+    let (folder, name) = evidence.rsplit_once(['/', '\\']).unwrap_or(("", evidence));
+    let legacy = ["qmgr0.dat", "qmgr1.dat"]
+        .iter()
+        .any(|q| name.eq_ignore_ascii_case(q));
+    if legacy {
+        folder
+    } else {
+        evidence
+    }
+}
+
+/// A record's job, keyed for live-copy lookups: (scope, job id); `None` without an id.
+fn job_key(r: &BitsInfo) -> Option<(String, String)> {
+    let evidence = r.job_source.as_ref().map_or("", |s| s.evidence.as_str());
+    (!r.job_id.is_empty()).then(|| (job_scope(evidence).to_string(), r.job_id.clone()))
 }
 
 /// Short codes for the Flags column: `⚠` for hidden characters, `W` when a record carries
-/// decoder warnings (the detail pane lists them), then the codes of the rules that fired.
+/// decoder warnings (the detail pane lists them), then the codes of the rules that fired;
+/// `hid` only when `⚠` is not shown, since both say the same (the detail pane keeps the
+/// Hidden finding, which names the field and the character).
 pub fn flag_codes(hidden: bool, warned: bool, susp: u8) -> String {
     let mut parts: Vec<&str> = Vec::new();
     if hidden {
@@ -46,7 +66,7 @@ pub fn flag_codes(hidden: bool, warned: bool, susp: u8) -> String {
         parts.push("W");
     }
     for rule in Rule::ALL {
-        if susp & rule.bit() != 0 {
+        if susp & rule.bit() != 0 && !(hidden && rule == Rule::Hidden) {
             parts.push(rule.code());
         }
     }
@@ -54,28 +74,24 @@ pub fn flag_codes(hidden: bool, warned: bool, susp: u8) -> String {
 }
 
 impl Store {
-    /// A carved job with a notify command is a deleted persistence job only when no live
-    /// record of that job (same evidence, same id) is in the store: the pipeline sends live
-    /// records before carved ones, so by now any live copy has been grouped.
-    fn settle_deleted_command(&mut self, i: u32) {
-        let del = Rule::DeletedCommand.bit();
-        let r = &self.recs[i as usize];
-        if r.susp & del == 0 || r.info.job_id.is_empty() {
+    /// A live record of a job arrived: carved copies of it appended before (from the other
+    /// file of a legacy qmgr0/qmgr1 pair; within one file live records come first) are
+    /// older versions, not deleted jobs.
+    fn clear_deleted_command(&mut self, key: &(String, String)) {
+        let Some(carved) = self.deleted_commands.remove(key) else {
             return;
-        }
-        let key = GroupKey {
-            evidence: r
-                .info
-                .job_source
-                .as_ref()
-                .map(|s| s.evidence.clone())
-                .unwrap_or_default(),
-            carved: false,
-            id: r.info.job_id.clone(),
-            extra: String::new(),
         };
-        if self.views[ViewKind::Jobs.index()].groups.contains_key(&key) {
-            self.recs[i as usize].susp &= !del;
+        let del = Rule::DeletedCommand.bit();
+        for j in carved {
+            if let Some(r) = self.recs.get_mut(j as usize) {
+                r.susp &= !del;
+            }
+            for view in &mut self.views {
+                for item in view.items.iter_mut().filter(|it| it.members.contains(&j)) {
+                    let members = item.members.iter();
+                    item.susp = members.fold(0, |s, &m| s | self.recs[m as usize].susp);
+                }
+            }
         }
     }
 }
@@ -148,7 +164,7 @@ fn push_search_form(out: &mut String, s: &str) {
 
 impl Rec {
     /// Precompute a record, appending its search text to `arena`.
-    pub fn new(info: BitsInfo, arena: &mut String) -> Rec {
+    pub fn new(info: BitsInfo, arena: &mut String, live_copy: bool) -> Rec {
         let hay_at = arena.len();
         let mut ends = [0u32; FIELD_COUNT];
         for (i, f) in Field::ALL.iter().enumerate() {
@@ -167,7 +183,7 @@ impl Rec {
         }
         Rec {
             hidden: record_has_hidden(&info),
-            susp: suspicion(&info),
+            susp: suspicion(&info, live_copy),
             warnings: distinct_warnings(&info).len() as u32,
             info,
             hay_at,
@@ -456,6 +472,10 @@ pub struct Store {
     pub suspicious_only: bool,
     pub live_count: usize,
     pub carved_count: usize,
+    /// The jobs with a live record, by [`job_key`].
+    live_jobs: HashSet<(String, String)>,
+    /// Carved records flagged `del`, by [`job_key`], until a live copy arrives.
+    deleted_commands: HashMap<(String, String), Vec<u32>>,
     /// The folder evidence paths are shown relative to (the opened folder, or the opened
     /// file's own folder).
     pub root: String,
@@ -524,7 +544,19 @@ impl Store {
             } else {
                 self.live_count += 1;
             }
-            let rec = Rec::new(info, &mut self.arena);
+            let key = job_key(&info);
+            let live_copy = key.as_ref().is_some_and(|k| self.live_jobs.contains(k));
+            let carved = info.carved;
+            let rec = Rec::new(info, &mut self.arena, live_copy);
+            if let Some(k) = key {
+                if !carved {
+                    self.clear_deleted_command(&k);
+                    self.live_jobs.insert(k);
+                } else if rec.susp & Rule::DeletedCommand.bit() != 0 {
+                    let at = u32::try_from(self.recs.len()).unwrap_or(u32::MAX);
+                    self.deleted_commands.entry(k).or_default().push(at);
+                }
+            }
             self.rec_match
                 .push(matches_all(&self.compiled, &rec.hay(&self.arena)));
             self.recs.push(rec);
@@ -532,7 +564,6 @@ impl Store {
         }
         for i in first..self.recs.len() {
             let i = i as u32;
-            self.settle_deleted_command(i);
             self.group(ViewKind::Jobs, i);
             self.group(ViewKind::Files, i);
             let versions = self.rec(i).info.versions.max(1);
@@ -983,6 +1014,7 @@ mod tests {
                 ..BitsInfo::default()
             },
             &mut arena,
+            false,
         );
         let user = Rec::new(
             BitsInfo {
@@ -991,6 +1023,7 @@ mod tests {
                 ..BitsInfo::default()
             },
             &mut arena,
+            false,
         );
         let hit = |q: &str, r: &Rec| matches_all(&compile(&Query::parse(q)), &r.hay(&arena));
         assert!(hit("owner:S-1-5-18", &sys));
@@ -1033,9 +1066,9 @@ mod tests {
         };
         let all = Rule::Command.bit() | Rule::RawIp.bit() | Rule::OddPort.bit();
         let exe = Rule::Executable.bit();
-        assert_eq!(suspicion(&cmd(false)), all | exe);
+        assert_eq!(suspicion(&cmd(false), false), all | exe);
         assert_eq!(
-            flag_codes(false, true, suspicion(&cmd(false))),
+            flag_codes(false, true, suspicion(&cmd(false), false)),
             "W cmd ip port exe"
         );
         // A user-owned updater is not suspicious for its owner.
@@ -1044,7 +1077,7 @@ mod tests {
             owner_sid: "S-1-5-21-1-2-3-1001".into(),
             ..BitsInfo::default()
         };
-        assert_eq!(suspicion(&updater), 0);
+        assert_eq!(suspicion(&updater, false), 0);
         // Carved alone: a deleted persistence job. Carved beside its live job: not.
         let del = Rule::DeletedCommand.bit();
         let mut alone = Store::default();
@@ -1061,5 +1094,69 @@ mod tests {
             shown,
             [Rule::Command, Rule::RawIp, Rule::OddPort, Rule::Executable]
         );
+    }
+
+    #[test]
+    fn a_live_copy_counts_in_the_same_file_or_the_same_legacy_folder() {
+        use crate::bits::model::Source;
+        let job = |evidence: &str, carved: bool| BitsInfo {
+            job_id: "{J}".into(),
+            job_command: "cmd.exe".into(),
+            carved,
+            job_source: Some(Source {
+                evidence: evidence.into(),
+                ..Source::default()
+            }),
+            ..BitsInfo::default()
+        };
+        let del = Rule::DeletedCommand.bit();
+        let cmd = Rule::Command.bit();
+        // Carved from qmgr0.dat first, live in qmgr1.dat of the same folder later (the
+        // pipeline goes file by file): the carved copy is an older version after all.
+        let mut pair = Store::default();
+        pair.append(vec![job(r"C:\q\qmgr0.dat", true)]);
+        assert_eq!(pair.rec(0).susp, cmd | del);
+        assert_eq!(pair.views[2].items[0].susp, cmd | del);
+        pair.append(vec![job(r"C:\q\QMGR1.DAT", false)]);
+        assert_eq!(pair.rec(0).susp, cmd);
+        assert_eq!(
+            pair.views[2].items[0].susp, cmd,
+            "the item follows its record"
+        );
+        assert!(findings(pair.rec(0))
+            .iter()
+            .all(|f| f.rule != Rule::DeletedCommand));
+        // Live in another folder, or in another qmgr.db: still deleted here.
+        let mut apart = Store::default();
+        apart.append(vec![
+            job(r"C:\a\qmgr1.dat", false),
+            job(r"C:\b\qmgr0.dat", true),
+        ]);
+        apart.append(vec![
+            job(r"C:\a\qmgr.db", false),
+            job(r"C:\c\qmgr.db", true),
+        ]);
+        assert_eq!(apart.rec(1).susp, cmd | del);
+        assert_eq!(apart.rec(3).susp, cmd | del);
+        assert_eq!(job_scope(r"C:\q\qmgr0.dat"), r"C:\q");
+        assert_eq!(job_scope("/e/qmgr.db"), "/e/qmgr.db");
+    }
+
+    #[test]
+    fn hid_is_not_repeated_beside_the_hidden_mark() {
+        let mut store = Store::default();
+        store.append(vec![BitsInfo {
+            filename: "invoice\u{202e}fdp.exe".into(),
+            ..BitsInfo::default()
+        }]);
+        let rec = store.rec(0);
+        assert!(rec.hidden);
+        assert_eq!(rec.susp, Rule::Hidden.bit() | Rule::Executable.bit());
+        assert_eq!(flag_codes(rec.hidden, false, rec.susp), "⚠ exe");
+        // The detail pane still names the character.
+        let hid = findings(rec).into_iter().find(|f| f.rule == Rule::Hidden);
+        assert_eq!(hid.map(|f| f.note), Some("U+202E".to_string()));
+        // Without the mark (a caller that has not computed it), the code says it.
+        assert_eq!(flag_codes(false, false, rec.susp), "exe hid");
     }
 }
