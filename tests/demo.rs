@@ -395,3 +395,57 @@ fn the_temporary_evidence_is_removed_when_the_explorer_fails() {
     assert!(left.is_empty(), "{left:?}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_demo_removes_folders_left_by_killed_demos_and_only_those() {
+    let tmp = scratch("stale");
+    let max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .expect("pid_max")
+        .trim()
+        .parse()
+        .expect("a number");
+    let (gone, own) = (max + 1, std::process::id());
+    let make = |name: &str| {
+        let d = tmp.join(name);
+        std::fs::create_dir_all(d.join("WKS-FINANCE-07")).expect("mkdir");
+        std::fs::write(d.join("WKS-FINANCE-07/qmgr.db"), b"x").expect("write");
+        d
+    };
+    let stale = make(&format!("bitscope-demo-{gone}-123-0"));
+    let kept = [
+        make(&format!("bitscope-demo-{own}-123-0")),
+        make(&format!("bitscope-demo-{gone}-123")),
+        make(&format!("bitscope-demo-{gone}-123-0-x")),
+        make(&format!("bitscope-demo-{gone}x-123-0")),
+        make(&format!("other-{gone}-123-0")),
+    ];
+    // A link with a stale name: neither it nor what it points at goes.
+    let target = make("target");
+    let link = tmp.join(format!("bitscope-demo-{}-123-0", gone + 1));
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+
+    let out = std::process::Command::new(common::bitscope_bin())
+        .arg("demo")
+        .env("TMPDIR", &tmp)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(!stale.exists(), "the stale folder is still there");
+    for d in &kept {
+        assert!(
+            d.join("WKS-FINANCE-07/qmgr.db").is_file(),
+            "{}",
+            d.display()
+        );
+    }
+    assert!(link
+        .symlink_metadata()
+        .expect("link")
+        .file_type()
+        .is_symlink());
+    assert!(target.join("WKS-FINANCE-07/qmgr.db").is_file());
+    assert_eq!(std::fs::read_dir(&tmp).expect("dir").count(), 7);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
