@@ -16,16 +16,6 @@ const SRV_DB: &str = "SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr.
 const SRV_QMGR0: &str = "SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr0.dat";
 const SRV_QMGR1: &str = "SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr1.dat";
 
-/// A fresh scratch folder under target/ for one test.
-fn scratch(name: &str) -> PathBuf {
-    let d = common::manifest_dir()
-        .join("target/demo-tests")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
-}
-
 fn write_demo(dir: &Path) -> std::process::Output {
     common::run_bitscope([Path::new("demo"), Path::new("--write"), dir])
 }
@@ -70,7 +60,7 @@ fn live(records: &[Value]) -> BTreeSet<String> {
 
 #[test]
 fn the_demo_evidence_holds_what_it_says() {
-    let dir = scratch("values");
+    let dir = common::scratch_dir("values");
     let out = write_demo(&dir);
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -243,7 +233,7 @@ fn the_demo_evidence_holds_what_it_says() {
 
 #[test]
 fn two_runs_write_the_same_bytes() {
-    let (a, b) = (scratch("same-a"), scratch("same-b"));
+    let (a, b) = (common::scratch_dir("same-a"), common::scratch_dir("same-b"));
     let start = std::time::Instant::now();
     assert!(write_demo(&a).status.success());
     // Generous for a loaded machine; it takes about 10 ms.
@@ -261,7 +251,7 @@ fn two_runs_write_the_same_bytes() {
 
 #[test]
 fn write_refuses_a_folder_that_is_not_empty_and_leaves_it_untouched() {
-    let dir = scratch("refuse");
+    let dir = common::scratch_dir("refuse");
     let kept = dir.join(SRV_QMGR0);
     std::fs::create_dir_all(kept.parent().expect("parent")).expect("mkdir");
     std::fs::write(&kept, b"an analyst's file").expect("write");
@@ -296,7 +286,7 @@ fn write_refuses_a_folder_that_is_not_empty_and_leaves_it_untouched() {
 #[cfg(unix)]
 #[test]
 fn write_refuses_a_symlinked_folder_and_writes_nothing_through_it() {
-    let top = scratch("symlink");
+    let top = common::scratch_dir("symlink");
     let elsewhere = top.join("elsewhere");
     std::fs::create_dir(&elsewhere).expect("mkdir");
     // DIR itself a link to an empty folder.
@@ -322,7 +312,7 @@ fn write_refuses_a_symlinked_folder_and_writes_nothing_through_it() {
 
 #[test]
 fn write_marks_the_folder_as_synthetic() {
-    let dir = scratch("marker").join("new");
+    let dir = common::scratch_dir("marker").join("new");
     let out = write_demo(&dir);
     assert!(out.status.success(), "{out:?}");
     let text = std::fs::read_to_string(dir.join("BITSCOPE-DEMO-README.txt")).expect("marker");
@@ -348,7 +338,7 @@ fn write_marks_the_folder_as_synthetic() {
 fn demo_is_the_subcommand_and_dot_slash_demo_a_folder() {
     // `bitscope ./demo` opens the folder: here an empty one, so it fails as a path does
     // (one line, exit 1, before any terminal is needed) instead of starting the demo.
-    let dir = scratch("name");
+    let dir = common::scratch_dir("name");
     std::fs::create_dir_all(dir.join("demo")).expect("mkdir");
     let out = std::process::Command::new(common::bitscope_bin())
         .arg("./demo")
@@ -378,7 +368,7 @@ fn demo_is_the_subcommand_and_dot_slash_demo_a_folder() {
 fn the_temporary_evidence_is_removed_when_the_explorer_fails() {
     // No terminal (stdin and stdout not a tty): the explorer cannot start; the private
     // folder the demo wrote its files into is gone all the same.
-    let tmp = scratch("tmpdir");
+    let tmp = common::scratch_dir("tmpdir");
     let out = std::process::Command::new(common::bitscope_bin())
         .arg("demo")
         .env("TMPDIR", &tmp)
@@ -399,7 +389,7 @@ fn the_temporary_evidence_is_removed_when_the_explorer_fails() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_demo_removes_folders_left_by_killed_demos_and_only_those() {
-    let tmp = scratch("stale");
+    let tmp = common::scratch_dir("stale");
     let max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
         .expect("pid_max")
         .trim()
