@@ -67,7 +67,7 @@ pub fn files() -> Result<Vec<DemoFile>, DemoError> {
     let mut rng = Rng::new(SEED);
     let wks = jobs::workstation();
     let mut wks_rng = rng.fork(1);
-    let mut live = jobs::ordinary(&mut wks_rng, &wks, 5);
+    let mut live = jobs::ordinary(&mut wks_rng, &wks, 5)?;
     // The planted job sits among the others, as it would in a queue.
     live.insert(2, jobs::persistence(&mut wks_rng, &wks));
     let deleted = jobs::deleted(&mut wks_rng, &wks);
@@ -75,7 +75,7 @@ pub fn files() -> Result<Vec<DemoFile>, DemoError> {
 
     let srv = jobs::server();
     let mut srv_rng = rng.fork(2);
-    let mut live = jobs::ordinary(&mut srv_rng, &srv, 3);
+    let mut live = jobs::ordinary(&mut srv_rng, &srv, 3)?;
     live.push(jobs::hostile_text(&mut srv_rng, &srv));
     let srv_db = generate_jobs(SEED + 1, jobs::NOW, &live, &[])?;
 
