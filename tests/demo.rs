@@ -364,18 +364,25 @@ fn demo_is_the_subcommand_and_dot_slash_demo_a_folder() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `bitscope demo` with TMPDIR=`tmp` and no terminal (stdin and stdout not a tty): the
+/// explorer cannot start, so it exits 1 after writing its files.
+fn demo_without_terminal(tmp: &Path) -> std::process::Output {
+    let out = std::process::Command::new(common::bitscope_bin())
+        .arg("demo")
+        .env("TMPDIR", tmp)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    out
+}
+
 #[test]
 fn the_temporary_evidence_is_removed_when_the_explorer_fails() {
     // No terminal (stdin and stdout not a tty): the explorer cannot start; the private
     // folder the demo wrote its files into is gone all the same.
     let tmp = common::scratch_dir("tmpdir");
-    let out = std::process::Command::new(common::bitscope_bin())
-        .arg("demo")
-        .env("TMPDIR", &tmp)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let out = demo_without_terminal(&tmp);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.starts_with("bitscope: cannot set up the terminal"),
@@ -415,13 +422,7 @@ fn the_demo_removes_folders_left_by_killed_demos_and_only_those() {
     let link = tmp.join(format!("bitscope-demo-{}-123-0", gone + 1));
     std::os::unix::fs::symlink(&target, &link).expect("symlink");
 
-    let out = std::process::Command::new(common::bitscope_bin())
-        .arg("demo")
-        .env("TMPDIR", &tmp)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    demo_without_terminal(&tmp);
     assert!(!stale.exists(), "the stale folder is still there");
     for d in &kept {
         assert!(
