@@ -65,8 +65,8 @@ enum Command {
     /// deleted jobs to carve, a job with hostile text and a legacy queue (made at start, the
     /// same bytes every run; nothing is downloaded).
     ///
-    /// With --write DIR, write those files into DIR instead (never over an existing file) to
-    /// try the other commands on. A folder named `demo` opens as `bitscope ./demo`.
+    /// With --write DIR, write those files into DIR instead (a new or empty folder, with a
+    /// marker saying the data is synthetic) to try the other commands on. A folder named `demo` opens as `bitscope ./demo`.
     Demo {
         #[arg(long, value_name = "DIR")]
         write: Option<PathBuf>,

@@ -1,5 +1,6 @@
 //! `bitscope demo`: the built-in evidence holds exactly what it says (issue 12), is the same
-//! bytes every run, and `--write` never overwrites a file. The explorer on it is driven in
+//! bytes every run, and `--write` writes only into a new or empty folder, never through a
+//! symbolic link. The explorer on it is driven in
 //! `tests/tui_tmux.rs`.
 
 mod common;
@@ -14,16 +15,6 @@ const WKS_DB: &str = "WKS-FINANCE-07/ProgramData/Microsoft/Network/Downloader/qm
 const SRV_DB: &str = "SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr.db";
 const SRV_QMGR0: &str = "SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr0.dat";
 const SRV_QMGR1: &str = "SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr1.dat";
-
-/// A fresh scratch folder under target/ for one test.
-fn scratch(name: &str) -> PathBuf {
-    let d = common::manifest_dir()
-        .join("target/demo-tests")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
-}
 
 fn write_demo(dir: &Path) -> std::process::Output {
     common::run_bitscope([Path::new("demo"), Path::new("--write"), dir])
@@ -69,7 +60,7 @@ fn live(records: &[Value]) -> BTreeSet<String> {
 
 #[test]
 fn the_demo_evidence_holds_what_it_says() {
-    let dir = scratch("values");
+    let dir = common::scratch_dir("values");
     let out = write_demo(&dir);
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -242,7 +233,7 @@ fn the_demo_evidence_holds_what_it_says() {
 
 #[test]
 fn two_runs_write_the_same_bytes() {
-    let (a, b) = (scratch("same-a"), scratch("same-b"));
+    let (a, b) = (common::scratch_dir("same-a"), common::scratch_dir("same-b"));
     let start = std::time::Instant::now();
     assert!(write_demo(&a).status.success());
     // Generous for a loaded machine; it takes about 10 ms.
@@ -259,32 +250,95 @@ fn two_runs_write_the_same_bytes() {
 }
 
 #[test]
-fn write_refuses_an_existing_file_and_writes_nothing() {
-    let dir = scratch("refuse");
+fn write_refuses_a_folder_that_is_not_empty_and_leaves_it_untouched() {
+    let dir = common::scratch_dir("refuse");
     let kept = dir.join(SRV_QMGR0);
     std::fs::create_dir_all(kept.parent().expect("parent")).expect("mkdir");
     std::fs::write(&kept, b"an analyst's file").expect("write");
     let out = write_demo(&dir);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("qmgr0.dat already exists") && err.lines().count() == 1,
-        "{err}"
+    assert_eq!(
+        err,
+        format!(
+            "bitscope: {} is not an empty folder (the demo writes only into a new or empty one)\n",
+            dir.display()
+        )
     );
     assert!(out.stdout.is_empty(), "{out:?}");
     assert_eq!(std::fs::read(&kept).expect("kept"), b"an analyst's file");
-    // Checked before anything is written: no other demo file appeared.
-    for rel in [WKS_DB, SRV_DB, SRV_QMGR1] {
-        assert!(!dir.join(rel).exists(), "{rel} was written");
+    // Nothing else appeared: the five folders and the one file.
+    let mut all: Vec<PathBuf> = Vec::new();
+    let mut todo = vec![dir.clone()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                todo.push(p.clone());
+            }
+            all.push(p);
+        }
     }
+    assert_eq!(all.len(), 6, "{all:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn write_refuses_a_symlinked_folder_and_writes_nothing_through_it() {
+    let top = common::scratch_dir("symlink");
+    let elsewhere = top.join("elsewhere");
+    std::fs::create_dir(&elsewhere).expect("mkdir");
+    // DIR itself a link to an empty folder.
+    let link = top.join("link");
+    std::os::unix::fs::symlink(&elsewhere, &link).expect("symlink");
+    let out = write_demo(&link);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is a symbolic link") && err.lines().count() == 1,
+        "{err}"
+    );
+    // A host folder inside DIR linked elsewhere (what the reviewer saw write through it).
+    let out_dir = top.join("out");
+    std::fs::create_dir(&out_dir).expect("mkdir");
+    std::os::unix::fs::symlink(&elsewhere, out_dir.join("WKS-FINANCE-07")).expect("symlink");
+    let out = write_demo(&out_dir);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(std::fs::read_dir(&elsewhere).expect("dir").count(), 0);
+    assert_eq!(std::fs::read_dir(&out_dir).expect("dir").count(), 1);
+    let _ = std::fs::remove_dir_all(&top);
+}
+
+#[test]
+fn write_marks_the_folder_as_synthetic() {
+    let dir = common::scratch_dir("marker").join("new");
+    let out = write_demo(&dir);
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(dir.join("BITSCOPE-DEMO-README.txt")).expect("marker");
+    assert!(
+        text.contains("SYNTHETIC evidence generated by `bitscope demo`"),
+        "{text}"
+    );
+    assert!(text.contains("192.0.2.0/24"), "{text}");
+    let top: BTreeSet<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        top,
+        BTreeSet::from(
+            ["BITSCOPE-DEMO-README.txt", "SRV-FILE-01", "WKS-FINANCE-07"].map(String::from)
+        )
+    );
+    let _ = std::fs::remove_dir_all(dir.parent().expect("parent"));
 }
 
 #[test]
 fn demo_is_the_subcommand_and_dot_slash_demo_a_folder() {
     // `bitscope ./demo` opens the folder: here an empty one, so it fails as a path does
     // (one line, exit 1, before any terminal is needed) instead of starting the demo.
-    let dir = scratch("name");
+    let dir = common::scratch_dir("name");
     std::fs::create_dir_all(dir.join("demo")).expect("mkdir");
     let out = std::process::Command::new(common::bitscope_bin())
         .arg("./demo")
@@ -310,18 +364,25 @@ fn demo_is_the_subcommand_and_dot_slash_demo_a_folder() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn the_temporary_evidence_is_removed_when_the_explorer_fails() {
-    // No terminal (stdin and stdout not a tty): the explorer cannot start; the private
-    // folder the demo wrote its files into is gone all the same.
-    let tmp = scratch("tmpdir");
+/// `bitscope demo` with TMPDIR=`tmp` and no terminal (stdin and stdout not a tty): the
+/// explorer cannot start, so it exits 1 after writing its files.
+fn demo_without_terminal(tmp: &Path) -> std::process::Output {
     let out = std::process::Command::new(common::bitscope_bin())
         .arg("demo")
-        .env("TMPDIR", &tmp)
+        .env("TMPDIR", tmp)
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+    out
+}
+
+#[test]
+fn the_temporary_evidence_is_removed_when_the_explorer_fails() {
+    // No terminal (stdin and stdout not a tty): the explorer cannot start; the private
+    // folder the demo wrote its files into is gone all the same.
+    let tmp = common::scratch_dir("tmpdir");
+    let out = demo_without_terminal(&tmp);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.starts_with("bitscope: cannot set up the terminal"),
@@ -329,5 +390,53 @@ fn the_temporary_evidence_is_removed_when_the_explorer_fails() {
     );
     let left: Vec<_> = std::fs::read_dir(&tmp).expect("dir").collect();
     assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_demo_removes_folders_left_by_killed_demos_and_only_those() {
+    let tmp = common::scratch_dir("stale");
+    let max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .expect("pid_max")
+        .trim()
+        .parse()
+        .expect("a number");
+    let (gone, own) = (max + 1, std::process::id());
+    let make = |name: &str| {
+        let d = tmp.join(name);
+        std::fs::create_dir_all(d.join("WKS-FINANCE-07")).expect("mkdir");
+        std::fs::write(d.join("WKS-FINANCE-07/qmgr.db"), b"x").expect("write");
+        d
+    };
+    let stale = make(&format!("bitscope-demo-{gone}-123-0"));
+    let kept = [
+        make(&format!("bitscope-demo-{own}-123-0")),
+        make(&format!("bitscope-demo-{gone}-123")),
+        make(&format!("bitscope-demo-{gone}-123-0-x")),
+        make(&format!("bitscope-demo-{gone}x-123-0")),
+        make(&format!("other-{gone}-123-0")),
+    ];
+    // A link with a stale name: neither it nor what it points at goes.
+    let target = make("target");
+    let link = tmp.join(format!("bitscope-demo-{}-123-0", gone + 1));
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+
+    demo_without_terminal(&tmp);
+    assert!(!stale.exists(), "the stale folder is still there");
+    for d in &kept {
+        assert!(
+            d.join("WKS-FINANCE-07/qmgr.db").is_file(),
+            "{}",
+            d.display()
+        );
+    }
+    assert!(link
+        .symlink_metadata()
+        .expect("link")
+        .file_type()
+        .is_symlink());
+    assert!(target.join("WKS-FINANCE-07/qmgr.db").is_file());
+    assert_eq!(std::fs::read_dir(&tmp).expect("dir").count(), 7);
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -46,15 +46,6 @@ fn shown_urls(app: &App) -> Vec<String> {
         .collect()
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let d = common::manifest_dir()
-        .join("target/tui-tests")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
-}
-
 #[test]
 fn filter_url_mozilla_keeps_exactly_the_mozilla_rows() {
     let Some(p) = common::sample("ese/win11/qmgr.db") else {
@@ -201,7 +192,7 @@ fn mark_two_rows_and_export_equals_parse_output() {
     let Some(p) = common::sample("ese/win11/qmgr.db") else {
         return;
     };
-    let dir = scratch_dir("export");
+    let dir = common::scratch_dir("export");
     let out = dir.join("two.json");
     let mut app = loaded(p.clone(), true);
     // Jobs view, evidence order: mark the first two rows (space marks and moves down).
@@ -255,7 +246,7 @@ fn export_without_marks_takes_the_filtered_rows_and_never_overwrites_evidence() 
     let Some(p) = common::sample("ese/win11/qmgr.db") else {
         return;
     };
-    let dir = scratch_dir("evidence");
+    let dir = common::scratch_dir("evidence");
     // A copy, so the test can try to write over "evidence" without risk to the sample.
     let evidence = dir.join("qmgr.db");
     std::fs::copy(&p, &evidence).expect("copy sample");
@@ -717,7 +708,7 @@ fn arbitrary_text_in_every_field_never_panics() {
 
 #[test]
 fn a_path_that_cannot_be_read_is_refused_before_the_terminal_is_taken() {
-    let empty = scratch_dir("no-queue-files");
+    let empty = common::scratch_dir("no-queue-files");
     std::fs::write(empty.join("notes.txt"), b"not a queue").expect("write");
     for (path, says) in [
         (
@@ -1008,7 +999,7 @@ fn filter_identifiers_negation_phrases_scopes_and_errors() {
 #[test]
 fn evidence_column_and_ev_scope_tell_hosts_apart() {
     let src = common::manifest_dir().join("testdata/legacy/win7-deleted.qmgr0.dat");
-    let dir = scratch_dir("two-hosts");
+    let dir = common::scratch_dir("two-hosts");
     for host in ["hostA", "hostB"] {
         std::fs::create_dir_all(dir.join(host)).expect("mkdir");
         std::fs::copy(&src, dir.join(host).join("qmgr0.dat")).expect("copy");
@@ -1081,7 +1072,7 @@ fn marks_and_exports_act_on_what_is_shown_and_messages_stay_current() {
     typ(&mut app, " ");
     assert_eq!(app.store.mark_count, 0);
     // e in the detail exports the record viewed.
-    let dir = scratch_dir("export-viewed");
+    let dir = common::scratch_dir("export-viewed");
     let out = dir.join("one.json");
     typ(&mut app, "e");
     assert!(
@@ -1178,7 +1169,7 @@ fn export_formats_follow_the_extension_or_tab_and_equal_parse_output() {
     let Some(p) = common::sample("ese/win11/qmgr.db") else {
         return;
     };
-    let dir = scratch_dir("export-formats");
+    let dir = common::scratch_dir("export-formats");
     // Live records only, all of them: the explorer exports what `parse` prints, byte for byte.
     let mut app = loaded(p.clone(), false);
     press(&mut app, KeyCode::Tab);
@@ -1234,7 +1225,7 @@ fn export_refuses_evidence_devices_and_symlinks_at_the_first_enter() {
     let Some(p) = common::sample("ese/win11/qmgr.db") else {
         return;
     };
-    let dir = scratch_dir("export-refused");
+    let dir = common::scratch_dir("export-refused");
     let evidence = dir.join("qmgr.db");
     std::fs::copy(&p, &evidence).expect("copy sample");
     let before = std::fs::read(&evidence).expect("read");

@@ -100,23 +100,13 @@ fn real_binary_in_tmux_filter_select_export_quit() {
     let Some(sample) = common::sample("ese/win11/qmgr.db") else {
         return;
     };
-    let dir: PathBuf = common::manifest_dir()
-        .join("target/tui-tests")
-        .join(format!("tmux-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir: PathBuf = common::scratch_dir("tmux");
     let export = dir.join("export.json");
 
     let tmux = Tmux {
         socket: format!("bitscope-e2e-{}", std::process::id()),
     };
-    // After bitscope exits, the same shell prints its exit code and the terminal's mode:
-    // `stty -a` shows `icanon` and `echo` (not `-icanon`, `-echo`) once raw mode is undone.
-    let script = format!(
-        "{} {}; echo BITSCOPE-EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60",
-        shell_quote(&common::bitscope_bin()),
-        shell_quote(&sample),
-    );
+    let script = open_then_report(&sample);
     let out = tmux.cmd(&[
         "new-session",
         "-d",
@@ -183,22 +173,8 @@ fn real_binary_in_tmux_filter_select_export_quit() {
     assert!(screen.contains("BITSCOPE-EXIT=0"), "{screen}");
 
     // The terminal is restored: main screen, no TUI left on it, cooked mode with echo.
-    assert_eq!(
-        tmux.display("#{alternate_on}"),
-        "0",
-        "left the alternate screen"
-    );
-    assert_eq!(tmux.display("#{cursor_flag}"), "1", "cursor shown");
-    assert!(
-        !screen.contains("Inspector") && !screen.contains("Jobs"),
-        "{screen}"
-    );
-    let modes = tmux.wait_for("icanon", Duration::from_secs(5));
-    assert!(
-        modes.contains("icanon") && !modes.contains("-icanon"),
-        "raw mode left on:\n{modes}"
-    );
-    assert!(!modes.contains("-echo "), "echo left off:\n{modes}");
+    assert_terminal_restored(&tmux, "e2e", &screen);
+    assert_cooked_mode(&tmux, "e2e");
 
     // The exported file: a JSON array of exactly the two marked msedge records.
     let v: Value =
@@ -258,19 +234,12 @@ fn ctrl_c_exits_130_and_restores_the_terminal() {
     tmux.send(&["C-c"]);
     let screen = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
     assert!(screen.contains("BITSCOPE-EXIT=130"), "{screen}");
-    assert_eq!(
-        tmux.display("#{alternate_on}"),
-        "0",
-        "left the alternate screen"
-    );
+    assert_terminal_restored(&tmux, "ctrl-c", &screen);
 }
 
 #[test]
 fn a_path_that_cannot_be_read_is_one_line_before_the_terminal_is_taken() {
-    let empty = common::manifest_dir()
-        .join("target/tui-tests")
-        .join(format!("empty-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).expect("scratch dir");
+    let empty = common::scratch_dir("empty");
     let name = PathBuf::from(empty.file_name().expect("a name"));
     for (k, (what, path)) in [
         ("missing", PathBuf::from("/nonexistent/qmgr.db")),
@@ -311,11 +280,7 @@ fn demo_opens_shows_the_persistence_job_and_cleans_up() {
         return;
     }
     // The demo's private folder goes under TMPDIR: a scratch folder, to see it come and go.
-    let tmp = common::manifest_dir()
-        .join("target/tui-tests")
-        .join(format!("demo-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).expect("scratch dir");
+    let tmp = common::scratch_dir("demo");
     let tmux = Tmux {
         socket: format!("bitscope-demo-{}", std::process::id()),
     };
@@ -379,13 +344,7 @@ fn demo_opens_shows_the_persistence_job_and_cleans_up() {
     let screen = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
     assert!(screen.contains("BITSCOPE-EXIT=0"), "{screen}");
     // The terminal is back: main screen, cursor shown, no frame left, the prompt again.
-    assert_eq!(
-        tmux.display("#{alternate_on}"),
-        "0",
-        "left the alternate screen"
-    );
-    assert_eq!(tmux.display("#{cursor_flag}"), "1", "cursor shown");
-    assert!(!screen.contains("Jobs"), "{screen}");
+    assert_terminal_restored(&tmux, "demo", &screen);
     let start = Instant::now();
     loop {
         let screen = tmux.capture();
@@ -408,11 +367,7 @@ fn demo_opens_shows_the_persistence_job_and_cleans_up() {
 
 #[test]
 fn demo_interrupted_exits_130_and_still_cleans_up() {
-    let tmp = common::manifest_dir()
-        .join("target/tui-tests")
-        .join(format!("demo-ctrlc-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).expect("scratch dir");
+    let tmp = common::scratch_dir("demo-ctrlc");
     let script = format!(
         "TMPDIR={} {} demo; echo BITSCOPE-EXIT=$?; sleep 60",
         shell_quote(&tmp),
@@ -467,25 +422,11 @@ fn generated_db(dir: &Path, name: &str, jobs: &[(&str, &str)]) -> PathBuf {
     path
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = common::manifest_dir()
-        .join("target/tui-tests")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
 /// Run bitscope on `path` in tmux, wait for the load to finish, run `keys` (each a list of
 /// tmux keys, then a text the screen must then hold), quit, and check the terminal is back.
 /// Returns every screen seen.
 fn open_check_quit(name: &str, path: &Path, steps: &[(&[&str], &str)]) -> Vec<String> {
-    let script = format!(
-        "{} {}; echo BITSCOPE-EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60",
-        shell_quote(&common::bitscope_bin()),
-        shell_quote(path),
-    );
-    let Some(tmux) = session(name, &script) else {
+    let Some(tmux) = session(name, &open_then_report(path)) else {
         return Vec::new();
     };
     let mut screens = vec![tmux.wait_for("done:", Duration::from_secs(30))];
@@ -498,22 +439,44 @@ fn open_check_quit(name: &str, path: &Path, steps: &[(&[&str], &str)]) -> Vec<St
     tmux.send(&["q"]);
     let end = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
     assert!(end.contains("BITSCOPE-EXIT=0"), "{name}: {end}");
+    assert_terminal_restored(&tmux, name, &end);
+    assert_cooked_mode(&tmux, name);
+    screens
+}
+
+/// bitscope on `path`; after it exits, the same shell prints its exit code and the terminal's
+/// mode: `stty -a` shows `icanon` and `echo` (not `-icanon`, `-echo`) once raw mode is undone.
+fn open_then_report(path: &Path) -> String {
+    format!(
+        "{} {}; echo BITSCOPE-EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 60",
+        shell_quote(&common::bitscope_bin()),
+        shell_quote(path),
+    )
+}
+
+/// After bitscope quit (`end`: the screen then): the main screen, the cursor shown, no frame
+/// of the explorer left on it.
+fn assert_terminal_restored(tmux: &Tmux, name: &str, end: &str) {
     assert_eq!(
         tmux.display("#{alternate_on}"),
         "0",
         "{name}: alternate screen left on"
     );
     assert_eq!(tmux.display("#{cursor_flag}"), "1", "{name}: cursor hidden");
-    let modes = tmux.wait_for("icanon", Duration::from_secs(5));
     assert!(
-        !modes.contains("-icanon"),
-        "{name}: raw mode left on: {modes}"
-    );
-    assert!(
-        !end.contains("Jobs"),
+        !end.contains("Inspector") && !end.contains("Jobs"),
         "{name}: the TUI left on the screen: {end}"
     );
-    screens
+}
+
+/// Cooked mode and echo are back, as [`open_then_report`]'s `stty` line shows.
+fn assert_cooked_mode(tmux: &Tmux, name: &str) {
+    let modes = tmux.wait_for("icanon", Duration::from_secs(5));
+    assert!(
+        modes.contains("icanon") && !modes.contains("-icanon"),
+        "{name}: raw mode left on:\n{modes}"
+    );
+    assert!(!modes.contains("-echo "), "{name}: echo left off:\n{modes}");
 }
 
 /// No raw control, bidi or invisible character in what the pane shows.
@@ -537,7 +500,7 @@ fn hostile_text_queues_open_finish_and_quit_cleanly() {
         common::skip("tmux is not installed (the end-to-end TUI test needs it)");
         return;
     }
-    let dir = scratch("hostile-text");
+    let dir = common::scratch_dir("hostile-text");
     let long = "L".repeat(10_000);
     let long_url = format!("http://long.example/{}", "u".repeat(10_000));
     let cases: [HostileCase; 5] = [
@@ -609,7 +572,7 @@ fn timeline_in_the_real_binary_shows_a_known_jobs_events() {
     }
     use bitscope::gen::blobs::{random_job, Machine};
     use bitscope::gen::rng::Rng;
-    let dir = scratch("timeline");
+    let dir = common::scratch_dir("timeline");
     let mut rng = Rng::new(11);
     let machine = Machine::random(&mut rng);
     let mut known = random_job(&mut rng, &machine, 1);

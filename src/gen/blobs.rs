@@ -595,8 +595,31 @@ struct KindCtx {
     token: [u8; 16],
 }
 
+/// The kinds a stock updater makes: a vendor's host, no notify command (the others are the
+/// planted persistence, the odd-text and the upload jobs).
+const UPDATER_KINDS: [&str; 5] = ["chrome", "mozilla", "edge", "outlook", "office"];
+
 /// A random job of a random kind with `n_files` files, owned by a user of `machine` or a service.
 pub fn random_job(rng: &mut Rng, machine: &Machine, n_files: usize) -> JobWithFiles {
+    random_job_of_kind(rng, machine, n_files).1
+}
+
+/// As [`random_job`], with whether the kind drawn is a stock updater's (the same draws, so
+/// the same jobs in the same order).
+pub fn random_job_is_updater(
+    rng: &mut Rng,
+    machine: &Machine,
+    n_files: usize,
+) -> (bool, JobWithFiles) {
+    let (kind, job) = random_job_of_kind(rng, machine, n_files);
+    (UPDATER_KINDS.contains(&kind), job)
+}
+
+fn random_job_of_kind(
+    rng: &mut Rng,
+    machine: &Machine,
+    n_files: usize,
+) -> (&'static str, JobWithFiles) {
     let kind = pick_kind(rng);
     let (user, user_sid) = machine.user(rng);
     let token = rng.guid();
@@ -830,7 +853,7 @@ pub fn random_job(rng: &mut Rng, machine: &Machine, n_files: usize) -> JobWithFi
             remote_mtime: mtime,
         });
     }
-    JobWithFiles { job, files }
+    (kind, JobWithFiles { job, files })
 }
 
 /// Make a job's blob exceed `min_len` bytes (so that it needs more than one long-value chunk):

@@ -57,7 +57,7 @@ pub use qmgr_db::{generate, generate_jobs, EseOptions, Generated};
 pub enum GenError {
     #[error("{0}")]
     Invalid(String),
-    #[error("{} already exists (use --force to overwrite it)", .0.display())]
+    #[error("{} already exists (nothing is overwritten without --force)", .0.display())]
     Exists(PathBuf),
     #[error("{}: {source}", path.display())]
     Io {
@@ -83,7 +83,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> GenError + '_ {
 }
 
 /// Create `path` for writing: refuses an existing file unless `force`.
-fn create(path: &Path, force: bool) -> Result<File, GenError> {
+pub(crate) fn create(path: &Path, force: bool) -> Result<File, GenError> {
     let mut opts = OpenOptions::new();
     opts.write(true);
     if force {

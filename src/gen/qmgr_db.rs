@@ -137,6 +137,12 @@ impl Kind {
         }
     }
 
+    /// Whether a blob of one long-value chunk can be left this way (`split_pages` needs a
+    /// blob of two): the kinds a chosen deleted record is left as, in turn.
+    fn single_chunk(self) -> bool {
+        self != Kind::SplitPages
+    }
+
     fn in_lv_tree(self) -> bool {
         matches!(self, Kind::OrphanLv | Kind::DeletedLv)
     }
@@ -391,17 +397,6 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
     assemble(o, machine.now, rng, live_jobs, live_files, deleted)
 }
 
-/// The kinds a chosen deleted record is left as, in turn: every kind whose blob fits one
-/// long-value chunk (`split_pages` needs a blob of two).
-const SINGLE_CHUNK_KINDS: [Kind; 6] = [
-    Kind::OrphanLv,
-    Kind::DeletedLv,
-    Kind::PageSlack,
-    Kind::PageHole,
-    Kind::FreedPage,
-    Kind::StalePage,
-];
-
 /// Generate a qmgr.db holding exactly the given jobs: `live` as `Jobs`/`Files` rows, and
 /// `deleted` left where Windows leaves deleted records (each job's blob, then its files'
 /// blobs, as `orphan_lv`, `deleted_lv`, `page_slack`, `page_hole`, `freed_page` and
@@ -426,7 +421,7 @@ pub fn generate_jobs(
     }
     let deleted: Vec<Deleted> = old
         .into_iter()
-        .zip(SINGLE_CHUNK_KINDS.iter().cycle())
+        .zip(KINDS.iter().filter(|k| k.single_chunk()).cycle())
         .map(|(blob, &kind)| Deleted {
             kind,
             blob,

@@ -20,6 +20,17 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A fresh, empty scratch folder for one test, `target/scratch/NAME-PID` (emptied first, so a
+/// failed earlier run leaves nothing in the way).
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let d = manifest_dir()
+        .join("target/scratch")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
 /// True when running under CI (`CI=true`), where skipping is a failure.
 pub fn in_ci() -> bool {
     std::env::var("CI")

@@ -5,10 +5,11 @@
 //! Outlook), so they look like what a real queue holds around a planted job.
 
 use crate::gen::blobs::{
-    random_job, FileSpec, JobSpec, JobWithFiles, Machine, DOWNLOAD_MARKER, FT_2022, FT_DAY,
-    FT_SECOND,
+    random_job_is_updater, FileSpec, JobSpec, JobWithFiles, Machine, DOWNLOAD_MARKER, FT_2022,
+    FT_DAY, FT_SECOND,
 };
 use crate::gen::rng::Rng;
+use crate::gen::GenError;
 
 /// When the demo's databases were copied: 2026-03-12T14:27:09Z.
 pub const NOW: u64 = FT_2022 + 1531 * FT_DAY + (14 * 3600 + 27 * 60 + 9) * FT_SECOND;
@@ -210,33 +211,25 @@ pub fn hostile_text(rng: &mut Rng, m: &Machine) -> JobWithFiles {
     )
 }
 
-/// Update hosts of the ordinary jobs: the generator's stock kinds, not its planted ones.
-const UPDATER_HOSTS: [&str; 5] = [
-    "edgedl.me.gvt1.com",
-    "download-installer.cdn.mozilla.net",
-    "msedge.b.tlu.dl.delivery.mp.microsoft.com",
-    "officecdn.microsoft.com",
-    "outlook.office365.com",
-];
-
-/// `n` ordinary updater jobs of `m`, one file each.
-pub fn ordinary(rng: &mut Rng, m: &Machine, n: usize) -> Vec<JobWithFiles> {
+/// `n` ordinary updater jobs of `m`, one file each: the generator's stock kinds, not its
+/// planted ones, drawn in turn (the others drawn are dropped). The kinds are weighted so
+/// that about two draws in three are stock; 64 draws per job not giving `n` would be a
+/// broken generator, an error rather than a shorter queue.
+pub fn ordinary(rng: &mut Rng, m: &Machine, n: usize) -> Result<Vec<JobWithFiles>, GenError> {
     let mut out = Vec::with_capacity(n);
-    // The generator's kinds are weighted; 64 draws per job is far more than enough.
-    for _ in 0..64 * n {
-        if out.len() == n {
-            break;
+    let mut draws = 0;
+    while out.len() < n {
+        if draws == 64 * n {
+            return Err(GenError::Internal(format!(
+                "{} ordinary jobs in {draws} draws, not {n}",
+                out.len()
+            )));
         }
-        let j = random_job(rng, m, 1);
-        let stock = j.job.notify_command.is_empty()
-            && j.files.iter().all(|f| {
-                UPDATER_HOSTS
-                    .iter()
-                    .any(|h| f.url.split('/').nth(2) == Some(h))
-            });
-        if stock {
+        draws += 1;
+        let (updater, j) = random_job_is_updater(rng, m, 1);
+        if updater {
             out.push(j);
         }
     }
-    out
+    Ok(out)
 }

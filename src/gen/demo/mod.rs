@@ -13,22 +13,23 @@
 //!     deleted into the slack of qmgr0.dat and still live in the older qmgr1.dat
 //! ```
 //!
-//! [`jobs`] says what each job is, [`legacy`] how the legacy queue is built, [`tempdir`] where
-//! `bitscope demo` puts the files while the explorer runs.
+//! [`jobs`] says what each job is, [`legacy`] how the legacy queue is built, [`write`] how the
+//! files are written into a folder, [`tempdir`] where `bitscope demo` puts them while the
+//! explorer runs.
 
 pub mod jobs;
 pub mod legacy;
 pub mod tempdir;
+mod write;
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::qmgr_db::generate_jobs;
 use super::rng::Rng;
 use super::GenError;
 
 pub use tempdir::TempDir;
+pub use write::{write_into, MARKER};
 
 /// The seed of everything random in the demo (ids, layout).
 const SEED: u64 = 0xB175_C09E;
@@ -48,8 +49,10 @@ pub struct DemoFile {
 /// Why the demo evidence could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error("{} already exists (the demo never overwrites a file)", .0.display())]
-    Exists(PathBuf),
+    #[error("{} is not an empty folder (the demo writes only into a new or empty one)", .0.display())]
+    NotEmpty(PathBuf),
+    #[error("{} is a symbolic link (the demo does not write through one)", .0.display())]
+    Symlink(PathBuf),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -64,7 +67,7 @@ pub fn files() -> Result<Vec<DemoFile>, DemoError> {
     let mut rng = Rng::new(SEED);
     let wks = jobs::workstation();
     let mut wks_rng = rng.fork(1);
-    let mut live = jobs::ordinary(&mut wks_rng, &wks, 5);
+    let mut live = jobs::ordinary(&mut wks_rng, &wks, 5)?;
     // The planted job sits among the others, as it would in a queue.
     live.insert(2, jobs::persistence(&mut wks_rng, &wks));
     let deleted = jobs::deleted(&mut wks_rng, &wks);
@@ -72,7 +75,7 @@ pub fn files() -> Result<Vec<DemoFile>, DemoError> {
 
     let srv = jobs::server();
     let mut srv_rng = rng.fork(2);
-    let mut live = jobs::ordinary(&mut srv_rng, &srv, 3);
+    let mut live = jobs::ordinary(&mut srv_rng, &srv, 3)?;
     live.push(jobs::hostile_text(&mut srv_rng, &srv));
     let srv_db = generate_jobs(SEED + 1, jobs::NOW, &live, &[])?;
 
@@ -98,50 +101,4 @@ pub fn files() -> Result<Vec<DemoFile>, DemoError> {
             bytes: qmgr1,
         },
     ])
-}
-
-/// Write the demo evidence under `dir` (created if missing). Refuses, before writing
-/// anything, when any of the files already exists; each file is created new, never replaced.
-/// Returns the paths written.
-pub fn write_into(dir: &Path) -> Result<Vec<PathBuf>, DemoError> {
-    let files = files()?;
-    let targets: Vec<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
-    if let Some(t) = targets.iter().find(|t| t.symlink_metadata().is_ok()) {
-        return Err(DemoError::Exists(t.clone()));
-    }
-    let mut written = Vec::with_capacity(files.len());
-    for (f, target) in files.iter().zip(&targets) {
-        if let Err(e) = write_new(target, &f.bytes) {
-            // A file created meanwhile: leave what was there, take back what the demo wrote.
-            for w in &written {
-                let _ = std::fs::remove_file(w);
-            }
-            return Err(e);
-        }
-        written.push(target.clone());
-    }
-    Ok(written)
-}
-
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), DemoError> {
-    let io = |source| DemoError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                DemoError::Exists(path.to_path_buf())
-            } else {
-                io(e)
-            }
-        })?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)
 }
