@@ -999,7 +999,9 @@ fn filter_identifiers_negation_phrases_scopes_and_errors() {
 #[test]
 fn evidence_column_and_ev_scope_tell_hosts_apart() {
     let src = common::manifest_dir().join("testdata/legacy/win7-deleted.qmgr0.dat");
-    let dir = common::scratch_dir("two-hosts");
+    // The folder above the hosts holds `hosta` too: ev: must search the path relative to the
+    // folder opened, not the folders above it.
+    let dir = common::scratch_dir("hosta-above-two-hosts");
     for host in ["hostA", "hostB"] {
         std::fs::create_dir_all(dir.join(host)).expect("mkdir");
         std::fs::copy(&src, dir.join(host).join("qmgr0.dat")).expect("copy");

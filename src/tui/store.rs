@@ -162,17 +162,33 @@ fn push_search_form(out: &mut String, s: &str) {
     }
 }
 
+/// `evidence` relative to the folder opened (`root`), or whole when it is not under it.
+fn relative_to<'a>(root: &str, evidence: &'a str) -> &'a str {
+    if root.is_empty() {
+        return evidence;
+    }
+    evidence
+        .strip_prefix(root)
+        .map(|rest| rest.trim_start_matches(std::path::MAIN_SEPARATOR))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(evidence)
+}
+
 impl Rec {
     /// Precompute a record, appending its search text to `arena`.
-    pub fn new(info: BitsInfo, arena: &mut String, live_copy: bool) -> Rec {
+    /// `root` is the folder opened: the evidence is searched (`ev:`) as the Evidence column
+    /// names it, relative to it, never by the folders above it.
+    pub fn new(info: BitsInfo, arena: &mut String, live_copy: bool, root: &str) -> Rec {
         let hay_at = arena.len();
         let mut ends = [0u32; FIELD_COUNT];
         for (i, f) in Field::ALL.iter().enumerate() {
             if i > 0 {
                 arena.push('\0');
             }
-            push_search_form(arena, f.get(&info));
-            if *f == Field::Evidence {
+            if *f != Field::Evidence {
+                push_search_form(arena, f.get(&info));
+            } else {
+                push_search_form(arena, relative_to(root, &info.evidence));
                 // Inside an image the store's path tells stores apart: `ev:windows.old`.
                 for step in super::origin::chain(&info) {
                     arena.push_str(" > ");
@@ -495,14 +511,7 @@ impl Store {
 
     /// An evidence path as the Evidence column shows it: relative to [`Store::root`].
     pub fn evidence_label<'a>(&self, evidence: &'a str) -> &'a str {
-        if self.root.is_empty() {
-            return evidence;
-        }
-        evidence
-            .strip_prefix(self.root.as_str())
-            .map(|rest| rest.trim_start_matches(std::path::MAIN_SEPARATOR))
-            .filter(|rest| !rest.is_empty())
-            .unwrap_or(evidence)
+        relative_to(&self.root, evidence)
     }
 
     pub fn clear(&mut self) {
@@ -547,7 +556,7 @@ impl Store {
             let key = job_key(&info);
             let live_copy = key.as_ref().is_some_and(|k| self.live_jobs.contains(k));
             let carved = info.carved;
-            let rec = Rec::new(info, &mut self.arena, live_copy);
+            let rec = Rec::new(info, &mut self.arena, live_copy, &self.root);
             if let Some(k) = key {
                 if !carved {
                     self.clear_deleted_command(&k);
@@ -1015,6 +1024,7 @@ mod tests {
             },
             &mut arena,
             false,
+            "",
         );
         let user = Rec::new(
             BitsInfo {
@@ -1024,6 +1034,7 @@ mod tests {
             },
             &mut arena,
             false,
+            "",
         );
         let hit = |q: &str, r: &Rec| matches_all(&compile(&Query::parse(q)), &r.hay(&arena));
         assert!(hit("owner:S-1-5-18", &sys));
