@@ -343,6 +343,23 @@ fn demo_opens_shows_the_persistence_job_and_cleans_up() {
     assert!(screen.contains("Windows Upd"), "{screen}");
     assert!(!screen.contains("MicrosoftEd"), "{screen}");
 
+    // The timeline of the persistence job (filtered by its URL): its set times in order,
+    // as `parse` gives them (tests/demo.rs asserts created 2026-03-03T13:16:38Z).
+    tmux.send(&["/"]);
+    tmux.send_text("url:203.0.113.7:8080");
+    tmux.send(&["Enter", "T"]);
+    let screen = tmux.wait_for("URL or file", Duration::from_secs(5));
+    let created = screen
+        .lines()
+        .position(|l| l.contains("2026-03-03 13:16:38") && l.contains("created"));
+    let modified = screen.lines().position(|l| l.contains("modified"));
+    assert!(
+        created.is_some() && modified.is_some() && created < modified,
+        "{screen}"
+    );
+    assert!(screen.contains("203.0.113.7:8080"), "{screen}");
+    tmux.send(&["T"]);
+
     tmux.send(&["q"]);
     let screen = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
     assert!(screen.contains("BITSCOPE-EXIT=0"), "{screen}");
