@@ -14,27 +14,14 @@ use bitscope::tui::Options;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
 
-fn loaded(path: PathBuf, carve: bool) -> App {
-    let mut app = App::new(Options { carve });
-    app.resize(120, 40);
-    app.open(path);
-    assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
-    assert!(app.load.failed.is_none(), "{:?}", app.load.failed);
-    app
-}
+use common::tui::{press, typ};
 
-fn press(app: &mut App, code: KeyCode) {
-    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+fn loaded(path: PathBuf, carve: bool) -> App {
+    common::tui::loaded(path, carve, 120, 40)
 }
 
 fn ctrl(app: &mut App, c: char) {
     app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
-}
-
-fn typ(app: &mut App, text: &str) {
-    for c in text.chars() {
-        press(app, KeyCode::Char(c));
-    }
 }
 
 /// The records of the rows shown in the current view.

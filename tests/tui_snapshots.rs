@@ -6,17 +6,17 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use bitscope::bits::model::{BitsInfo, FieldRange, Source, SourceKind};
 use bitscope::bits::security::AccessControl;
 use bitscope::tui::app::App;
 use bitscope::tui::display;
 use bitscope::tui::worker::{Envelope, Msg};
-use bitscope::tui::{ui, Options};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use bitscope::tui::Options;
+use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
-use ratatui::Terminal;
+
+use common::tui::{press, render, typ};
 
 const W: u16 = 140;
 const H: u16 = 36;
@@ -49,31 +49,7 @@ fn stable_sample(rel: &str) -> Option<PathBuf> {
 }
 
 fn loaded(path: PathBuf, carve: bool) -> App {
-    let mut app = App::new(Options { carve });
-    app.resize(W, H);
-    app.open(path);
-    assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
-    assert!(app.load.failed.is_none(), "{:?}", app.load.failed);
-    app
-}
-
-fn render(app: &App) -> TestBackend {
-    let mut t = Terminal::new(TestBackend::new(app.width, app.height)).expect("terminal");
-    t.draw(|f| {
-        ui::draw(f, app);
-    })
-    .expect("draw");
-    t.backend().clone()
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn typ(app: &mut App, text: &str) {
-    for c in text.chars() {
-        press(app, KeyCode::Char(c));
-    }
+    common::tui::loaded(path, carve, W, H)
 }
 
 #[test]

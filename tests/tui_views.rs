@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use bitscope::bits::model::BitsInfo;
 use bitscope::tui::app::{App, Effect, Screen};
 use bitscope::tui::columns::Col;
@@ -15,38 +12,11 @@ use bitscope::tui::store::ViewKind;
 use bitscope::tui::worker::{Envelope, Msg};
 use bitscope::tui::Options;
 use chrono::{DateTime, Datelike};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
-use ratatui::Terminal;
 
-fn loaded(path: PathBuf, carve: bool, w: u16, h: u16) -> App {
-    let mut app = App::new(Options { carve });
-    app.resize(w, h);
-    app.open(path);
-    assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
-    assert!(app.load.failed.is_none(), "{:?}", app.load.failed);
-    app
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn typ(app: &mut App, text: &str) {
-    for c in text.chars() {
-        press(app, KeyCode::Char(c));
-    }
-}
-
-fn render(app: &App) -> TestBackend {
-    let mut t = Terminal::new(TestBackend::new(app.width, app.height)).expect("terminal");
-    t.draw(|f| {
-        bitscope::tui::ui::draw(f, app);
-    })
-    .expect("draw");
-    t.backend().clone()
-}
+use common::tui::{loaded, press, render, typ};
 
 /// The screen's text, from row `from` down.
 fn text(b: &TestBackend, from: u16) -> String {

@@ -7,6 +7,7 @@
 
 pub mod alloc;
 pub mod craft;
+pub mod tui;
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
