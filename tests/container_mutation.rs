@@ -5,6 +5,8 @@
 //! (The raw disk's MBR and MFT entries are mutated in `images.rs`.)
 
 mod common;
+
+use bitscope::util::rng::Rng;
 #[path = "common/disk_image.rs"]
 mod disk_image;
 
@@ -42,20 +44,6 @@ impl ReadAt for Mutated<'_> {
             buf[(at - offset) as usize] = *b;
         }
         Ok(n)
-    }
-}
-
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
     }
 }
 
@@ -120,7 +108,7 @@ fn mutated_e01_vhd_and_vhdx_are_warnings_never_panics() {
     } else {
         common::skip("ewfacquire not installed (Debian: ewf-tools)");
     }
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     for (name, tool, args) in forms {
         let out = img.path.with_file_name(name);
         assert!(make(&img.path, &out, tool, &args), "making {name}");
@@ -149,7 +137,7 @@ fn mutated_e01_vhd_and_vhdx_are_warnings_never_panics() {
                 let value = match rng.below(4) {
                     0 => 0,
                     1 => 0xff,
-                    _ => rng.next() as u8,
+                    _ => rng.next_u32() as u8,
                 };
                 patch.insert(at + rng.below(len), value);
             }

@@ -9,6 +9,8 @@
 //!   panic or a hang.
 
 mod common;
+
+use bitscope::util::rng::Rng;
 #[path = "common/disk_image.rs"]
 mod disk_image;
 
@@ -360,20 +362,6 @@ impl ReadAt for Mutated<'_> {
     }
 }
 
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 #[test]
 fn mutated_images_are_warnings_never_panics() {
     let Some(img) = disk_image() else { return };
@@ -392,7 +380,7 @@ fn mutated_images_are_warnings_never_panics() {
     for s in &clean.stores {
         regions.push((mft + s.mft_entry.unwrap() * 1024, 1024));
     }
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut caught = 0usize;
     let mut warned = 0usize;
     let mut changed = 0usize;
@@ -404,7 +392,7 @@ fn mutated_images_are_warnings_never_panics() {
             let value = match rng.below(4) {
                 0 => 0,
                 1 => 0xff,
-                _ => rng.next() as u8,
+                _ => rng.next_u32() as u8,
             };
             patch.insert(at + rng.below(len), value);
         }
@@ -553,12 +541,12 @@ fn a_zip_of_collected_files_gives_each_stores_records() {
     }
     // Mutations of the central directory and end record: warnings, never a panic.
     let dir_at = zip.len() - 22 - 3 * 46 - placed.iter().map(|p| p.0.len()).sum::<usize>();
-    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut rng = Rng::new(0x1234_5678_9abc_def1);
     for _ in 0..500 {
         let mut m = zip.clone();
         for _ in 0..1 + rng.below(6) {
             let at = dir_at + rng.below((zip.len() - dir_at) as u64) as usize;
-            m[at] = rng.next() as u8;
+            m[at] = rng.next_u32() as u8;
         }
         let found = container::open(&m);
         for s in found.iter().flat_map(|f| &f.stores) {
