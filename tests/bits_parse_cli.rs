@@ -55,7 +55,22 @@ fn a_folder_is_searched_for_queue_files() {
         String::from_utf8_lossy(&out.stderr)
     );
     let n = String::from_utf8(out.stdout).unwrap().lines().count();
-    assert_eq!(n, 1 + 4, "win10 (1 row) and win11 (4 rows)");
+    // Each qmgr.db under ese/ parsed alone, summed: the folder search must find every one.
+    let alone: usize = ["win10", "win11", "win11-24h2"]
+        .iter()
+        .map(|host| {
+            let db = dir.join("ese").join(host).join("qmgr.db");
+            let one = run_bitscope(["parse", db.to_str().unwrap(), "--format", "jsonl"]);
+            assert!(one.status.success(), "{host}");
+            String::from_utf8(one.stdout).unwrap().lines().count()
+        })
+        .sum();
+    assert_eq!(
+        n,
+        1 + 4 + 1,
+        "win10 (1 row), win11 (4 rows) and win11-24h2 (1 row)"
+    );
+    assert_eq!(n, alone);
 }
 
 #[test]
