@@ -105,22 +105,6 @@ impl Col {
         }
     }
 
-    pub fn is_text(self) -> bool {
-        matches!(
-            self,
-            Col::State
-                | Col::Created
-                | Col::Modified
-                | Col::Completed
-                | Col::Expiration
-                | Col::Name
-                | Col::Owner
-                | Col::Command
-                | Col::Url
-                | Col::Path
-                | Col::Evidence
-        )
-    }
     /// Whether a sorted order by this column stays valid until items are added (the
     /// aggregate and mark columns change without that).
     pub fn cacheable(self) -> bool {

@@ -751,21 +751,20 @@ impl Store {
 
     fn sorted_ascending(&self, k: ViewKind, col: Col) -> Vec<u32> {
         let items = &self.views[k.index()].items;
-        if col.is_text() {
-            let texts: Vec<(&str, &str)> = items
-                .iter()
-                .map(|it| self.sort_text(col, it).unwrap_or(("", "")))
-                .collect();
-            sort_texts(&texts)
-        } else {
-            let mut keyed: Vec<(u128, u32)> = items
-                .iter()
-                .enumerate()
-                .map(|(i, it)| (self.sort_number(col, it), i as u32))
-                .collect();
-            keyed.sort_unstable();
-            keyed.into_iter().map(|(_, i)| i).collect()
+        // A column's keys are all text (radix-sorted) or all numbers.
+        let mut texts: Vec<(&str, &str)> = Vec::new();
+        let mut numbers: Vec<(u128, u32)> = Vec::new();
+        for (i, it) in (0u32..).zip(items) {
+            match self.sort_key(col, it) {
+                SortKey::Text(a, b) => texts.push((a, b)),
+                SortKey::Number(n) => numbers.push((n, i)),
+            }
         }
+        if numbers.is_empty() {
+            return sort_texts(&texts);
+        }
+        numbers.sort_unstable();
+        numbers.into_iter().map(|(_, i)| i).collect()
     }
 
     /// `asc` reversed, with each run of equal keys back in evidence order.
@@ -937,75 +936,51 @@ impl Store {
         }
     }
 
-    /// The text a string column sorts by (two parts for two-field columns), or `None` for
-    /// a numeric column.
-    fn sort_text(&self, col: Col, item: &Item) -> Option<(&str, &str)> {
-        let i = &self.rec(item.rep()).info;
-        Some(match col {
-            Col::State => (&i.job_state, ""),
-            Col::Created => (&i.created, ""),
-            Col::Modified => (&i.modified, ""),
-            Col::Completed => (&i.completed, ""),
-            Col::Expiration => (&i.expiration, ""),
-            Col::Name => (&i.job_name, ""),
-            Col::Owner => (owner_label(i), ""),
-            Col::Command => (&i.job_command, &i.job_arguments),
-            Col::Url => (&i.url, ""),
-            Col::Path => (&i.full_path, &i.filename),
-            Col::Evidence => (&i.evidence, ""),
-            _ => return None,
-        })
-    }
-
-    /// The key a numeric column sorts by.
-    fn sort_number(&self, col: Col, item: &Item) -> u128 {
-        let r = &self.rec(item.rep());
+    /// What an item sorts by in a column: the one order of the table, used both to sort
+    /// ([`Store::resort`]) and to find runs of equal keys when the direction flips.
+    fn sort_key<'a>(&'a self, col: Col, item: &Item) -> SortKey<'a> {
+        let r = self.rec(item.rep());
         let i = &r.info;
+        let text = |a: &'a str, b: &'a str| SortKey::Text(a, b);
         match col {
-            Col::Mark => u128::from(self.item_marked(item)),
-            Col::Flags => {
+            Col::State => text(&i.job_state, ""),
+            Col::Created => text(&i.created, ""),
+            Col::Modified => text(&i.modified, ""),
+            Col::Completed => text(&i.completed, ""),
+            Col::Expiration => text(&i.expiration, ""),
+            Col::Name => text(&i.job_name, ""),
+            Col::Owner => text(owner_label(i), ""),
+            Col::Command => text(&i.job_command, &i.job_arguments),
+            Col::Url => text(&i.url, ""),
+            Col::Path => text(&i.full_path, &i.filename),
+            Col::Evidence => text(&i.evidence, ""),
+            Col::Mark => SortKey::Number(u128::from(self.item_marked(item))),
+            // Hidden characters first, then how many rules fired, which, and the warnings.
+            Col::Flags => SortKey::Number(
                 (u128::from(r.hidden) << 48)
                     | (u128::from(r.susp.count_ones()) << 40)
                     | (u128::from(r.susp) << 32)
-                    | u128::from(r.warnings)
-            }
-            Col::Kind => (u128::from(i.carved) << 32) | u128::from(item.versions),
-            Col::Files => u128::from(item.files),
-            Col::Bytes => (u128::from(i.bytes_downloaded) << 64) | u128::from(i.bytes_transferred),
-            _ => 0,
+                    | u128::from(r.warnings),
+            ),
+            Col::Kind => SortKey::Number((u128::from(i.carved) << 32) | u128::from(item.versions)),
+            Col::Files => SortKey::Number(u128::from(item.files)),
+            Col::Bytes => SortKey::Number(
+                (u128::from(i.bytes_downloaded) << 64) | u128::from(i.bytes_transferred),
+            ),
         }
     }
 
     fn cmp_items(&self, col: Col, a: &Item, b: &Item) -> Ordering {
-        let (ra, rb) = (&self.rec(a.rep()), &self.rec(b.rep()));
-        let (ia, ib) = (&ra.info, &rb.info);
-        match col {
-            Col::Mark => self.item_marked(a).cmp(&self.item_marked(b)),
-            Col::Flags => (ra.hidden, ra.susp.count_ones(), ra.susp, ra.warnings).cmp(&(
-                rb.hidden,
-                rb.susp.count_ones(),
-                rb.susp,
-                rb.warnings,
-            )),
-            Col::Kind => (ia.carved, a.versions).cmp(&(ib.carved, b.versions)),
-            Col::State => ia.job_state.cmp(&ib.job_state),
-            Col::Created => ia.created.cmp(&ib.created),
-            Col::Modified => ia.modified.cmp(&ib.modified),
-            Col::Completed => ia.completed.cmp(&ib.completed),
-            Col::Expiration => ia.expiration.cmp(&ib.expiration),
-            Col::Name => ia.job_name.cmp(&ib.job_name),
-            Col::Owner => owner_label(ia).cmp(owner_label(ib)),
-            Col::Files => a.files.cmp(&b.files),
-            Col::Command => {
-                (&ia.job_command, &ia.job_arguments).cmp(&(&ib.job_command, &ib.job_arguments))
-            }
-            Col::Url => ia.url.cmp(&ib.url),
-            Col::Path => (&ia.full_path, &ia.filename).cmp(&(&ib.full_path, &ib.filename)),
-            Col::Evidence => ia.evidence.cmp(&ib.evidence),
-            Col::Bytes => (ia.bytes_downloaded, ia.bytes_transferred)
-                .cmp(&(ib.bytes_downloaded, ib.bytes_transferred)),
-        }
+        self.sort_key(col, a).cmp(&self.sort_key(col, b))
     }
+}
+
+/// A sort key: text in two parts (a column of two fields compares the first, then the
+/// second) or a number packing a column's several values most significant first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey<'a> {
+    Text(&'a str, &'a str),
+    Number(u128),
 }
 
 #[cfg(test)]
@@ -1151,6 +1126,38 @@ mod tests {
         assert_eq!(apart.rec(3).susp, cmd | del);
         assert_eq!(job_scope(r"C:\q\qmgr0.dat"), r"C:\q");
         assert_eq!(job_scope("/e/qmgr.db"), "/e/qmgr.db");
+    }
+
+    #[test]
+    fn every_column_sorts_by_its_one_key() {
+        let rec = |n: u8, carved: bool| BitsInfo {
+            job_id: format!("{{{n}}}"),
+            job_name: ["b", "a", "ab", "", "a"][usize::from(n % 5)].into(),
+            job_command: ["x", "x", "", "y", "x"][usize::from(n % 5)].into(),
+            job_arguments: ["2", "1", "", "", "1"][usize::from(n % 5)].into(),
+            url: format!("http://h/{}", n % 3),
+            bytes_downloaded: u64::from(n % 4),
+            bytes_transferred: u64::from(n % 2),
+            carved,
+            warnings: vec!["w".into(); usize::from(n % 2)],
+            ..BitsInfo::default()
+        };
+        let mut store = Store::default();
+        store.append((0..12).map(|n| rec(n, n % 3 == 0)).collect());
+        for k in ViewKind::ALL {
+            for &col in k.columns() {
+                let items = &store.view(k).items;
+                let asc = store.sorted_ascending(k, col);
+                assert_eq!(asc.len(), items.len());
+                for w in asc.windows(2) {
+                    let (a, b) = (&items[w[0] as usize], &items[w[1] as usize]);
+                    let ord = store.cmp_items(col, a, b);
+                    assert_ne!(ord, Ordering::Greater, "{k:?} {col:?}");
+                    // Ties keep evidence order.
+                    assert!(ord == Ordering::Less || w[0] < w[1], "{k:?} {col:?}");
+                }
+            }
+        }
     }
 
     #[test]
