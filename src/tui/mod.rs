@@ -1,30 +1,39 @@
-//! The terminal explorer (`bitscope PATH`): ratatui + crossterm.
+//! The terminal explorer (`bitscope PATH`): ratatui + crossterm, in csvlens's shape: keys
+//! become actions, the app applies them, the drawing only draws and hands back what it drew.
 //!
 //! - [`keys`]: the one binding table (keys → [`keys::Action`], footer hints, `?`, README).
-//! - [`app`]: the state and its one `update`; [`store`]: records and the views over them,
-//!   [`query`] the filter line parsed, [`matcher`] what it matches, [`sort`] the orders,
-//!   [`columns`] the table columns.
-//! - [`timeline`]: every job timestamp in time order, drawn by [`timeline_ui`];
-//!   [`fields`]: the detail fields `y` copies one at a time.
+//! - [`app`]: the state and its one `update`; [`export`]: the export formats (`e`).
+//! - [`store`]: records and the views over them, [`query`] the filter line parsed,
+//!   [`matcher`] what it matches, [`sort`] the orders, [`columns`] the table columns.
+//! - [`timeline`]: every job timestamp in time order.
+//! - [`detail`]: the detail pane's text and the fields on it ([`fields`]: what `y` copies).
 //! - [`layout`]: the geometry both the app and the drawing use (plain numbers).
 //! - [`ui`]: drawing only, over the visible slice; it hands back what it drew
-//!   ([`layout::Rendered`]) for the next key or click.
+//!   ([`layout::Rendered`]) for the next key or click. Each screen draws in its own file:
+//!   [`table_ui`], [`detail_ui`], [`hex_ui`], [`timeline_ui`], [`overlay_ui`]; [`style`]
+//!   holds the colours and the escaping helpers they share.
 //! - [`worker`]: parsing and carving on a background thread, over one channel.
-//! - [`display`]: the one escaping layer for untrusted text.
-//! - [`export`]: the export formats (`e`) by extension or Tab.
+//! - [`display`]: the one escaping layer for untrusted text; [`origin`] where a record came
+//!   from, as the Evidence column shows it.
 
 pub mod app;
 pub mod columns;
+pub mod detail;
+pub mod detail_ui;
 pub mod display;
 pub mod export;
 pub mod fields;
+pub mod hex_ui;
 pub mod keys;
 pub mod layout;
 pub mod matcher;
 pub mod origin;
+pub mod overlay_ui;
 pub mod query;
 pub mod sort;
 pub mod store;
+pub mod style;
+pub mod table_ui;
 pub mod timeline;
 pub mod timeline_ui;
 pub mod ui;
