@@ -1,9 +1,17 @@
-//! The explorer's export formats: which one a path asks for, and Tab's cycle through them.
-//! The writing itself is `bitscope parse`'s (output::bits::RecordWriter into an AtomicFile).
+//! `e`: export records to a file the analyst names, in the format its extension (or Tab)
+//! chooses, written by `bitscope parse`'s own writer (output::bits::RecordWriter into an
+//! AtomicFile) and never over the evidence.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::output::bits::Format;
+use tui_input::Input;
+
+use crate::output::bits::{Format, RecordWriter};
+use crate::output::{AtomicFile, Protected};
+
+use super::app::{App, Screen};
+use super::display::plural;
+use super::prompt::{Prompt, PromptKind};
 
 /// The formats `e` writes, in the order Tab cycles them (those of `bitscope parse -f`).
 pub const EXPORT_FORMATS: [Format; 3] = [Format::Json, Format::Jsonl, Format::Csv];
@@ -46,6 +54,160 @@ pub fn format_name(f: Format) -> &'static str {
         Format::Jsonl => "JSON Lines",
         Format::Csv => "CSV",
         Format::Timeline => "timeline JSONL",
+    }
+}
+
+impl App {
+    /// The evidence files, which nothing may ever be written over.
+    fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.evidence.iter().map(|e| e.path.clone()).collect();
+        for r in &self.store.recs {
+            for s in [&r.info.job_source, &r.info.file_source]
+                .into_iter()
+                .flatten()
+            {
+                let p = PathBuf::from(&s.evidence);
+                if !v.contains(&p) {
+                    v.push(p);
+                }
+            }
+        }
+        if let Some(p) = &self.path {
+            v.push(p.clone());
+        }
+        v
+    }
+
+    /// The records `e` exports: the marked ones; else, in the detail or hex view, the one
+    /// record shown; else every record of the rows shown.
+    fn export_records(&self) -> Vec<u32> {
+        if self.store.mark_count == 0 {
+            let one = match self.screen {
+                Screen::Table | Screen::Timeline => None,
+                Screen::Detail => self.detail_record(),
+                Screen::Hex => self.hex_record(),
+            };
+            if let Some(r) = one {
+                return vec![r];
+            }
+        }
+        self.store.export_set(self.view)
+    }
+
+    pub(super) fn start_export(&mut self) {
+        let n = self.export_records().len();
+        if n == 0 {
+            self.set_status("nothing to export: no rows shown", true);
+            return;
+        }
+        let stem = self
+            .path
+            .as_deref()
+            .and_then(Path::file_stem)
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "bits".into());
+        let stem: String = stem
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let default = format!("bitscope-{stem}-{stamp}.json");
+        self.prompt = Some(Prompt {
+            kind: PromptKind::Export,
+            input: Input::new(default),
+            before: String::new(),
+            overwrite_ok: false,
+        });
+        self.say_export_target();
+    }
+
+    /// What the export prompt will write: how many records, which, and in which format.
+    pub(super) fn say_export_target(&mut self) {
+        let n = self.export_records().len();
+        let what = if self.store.mark_count > 0 {
+            "marked"
+        } else if self.screen != Screen::Table {
+            "viewed"
+        } else {
+            "shown"
+        };
+        let format = self
+            .prompt
+            .as_ref()
+            .map_or(Format::Json, |p| export_format(p.input.value()));
+        self.set_status(
+            format!(
+                "export {n} {what} record{} as {} (Tab: JSON, JSONL, CSV) to:",
+                plural(n),
+                format_name(format)
+            ),
+            false,
+        );
+    }
+
+    pub(super) fn finish_export(&mut self, path: &str, overwrite_ok: bool) {
+        if path.is_empty() {
+            self.set_status("export: type a file name (Esc cancels)", true);
+            return;
+        }
+        let target = PathBuf::from(path);
+        let inputs = self.inputs();
+        let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        let protected = Protected::of(&input_refs);
+        // Raw: the status line escapes what it draws (escaping here too would show `\x1b`
+        // as `\x5cx1b`).
+        let shown = path;
+        // A path the export may never replace (evidence, device, FIFO, symlink) is refused at
+        // once, not offered for replacing.
+        if let Err(e) = crate::output::atomic::check_target(&target, &protected) {
+            self.set_status(format!("export to {shown}: {e}; type another path"), true);
+            return;
+        }
+        if target.exists() && !overwrite_ok {
+            if let Some(p) = self.prompt.as_mut() {
+                p.overwrite_ok = true;
+            }
+            self.set_status(
+                format!("{shown} exists: Enter again replaces it, Esc cancels"),
+                true,
+            );
+            return;
+        }
+        let set = self.export_records();
+        let format = export_format(path);
+        // The same writer as `bitscope parse -o`: a temporary file renamed into place, the
+        // evidence checked again just before.
+        let result = AtomicFile::create(&target, &protected).and_then(|file| {
+            let mut w = RecordWriter::new(file, format)?;
+            for &i in &set {
+                w.write(&self.store.rec(i).info)?;
+            }
+            w.finish()?.commit()
+        });
+        match result {
+            Ok(()) => {
+                self.prompt = None;
+                // The full path: a relative one depends on where bitscope was started.
+                let full = std::path::absolute(&target).unwrap_or(target);
+                self.set_status(
+                    format!(
+                        "exported {} record{} as {} to {}",
+                        set.len(),
+                        plural(set.len()),
+                        format_name(format),
+                        full.display()
+                    ),
+                    false,
+                );
+            }
+            Err(e) => self.set_status(format!("export to {shown} failed: {e}"), true),
+        }
     }
 }
 

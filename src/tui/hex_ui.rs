@@ -13,7 +13,7 @@ use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
 
 use super::app::App;
-use super::app::{HexState, SourceSel};
+use super::hex::{HexState, SourceSel};
 use super::layout::hex_split;
 use super::style::{esc, esc_styled, ACCENT, CARVED, DANGER, DIM, LIVE};
 

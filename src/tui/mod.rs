@@ -2,7 +2,9 @@
 //! become actions, the app applies them, the drawing only draws and hands back what it drew.
 //!
 //! - [`keys`]: the one binding table (keys → [`keys::Action`], footer hints, `?`, README).
-//! - [`app`]: the state and its one `update`; [`export`]: the export formats (`e`).
+//! - [`app`]: the state and its one `update`, with the screens' own keys beside their state:
+//!   [`hex`] (the hex view), [`prompt`] (filter and export lines), [`export`] (`e`),
+//!   [`copy`] (`y`, `Y`), [`overlay`] (help, diagnostics, column chooser), [`mouse`].
 //! - [`store`]: records and the views over them, [`query`] the filter line parsed,
 //!   [`matcher`] what it matches, [`sort`] the orders, [`columns`] the table columns.
 //! - [`timeline`]: every job timestamp in time order.
@@ -18,17 +20,22 @@
 
 pub mod app;
 pub mod columns;
+pub mod copy;
 pub mod detail;
 pub mod detail_ui;
 pub mod display;
 pub mod export;
 pub mod fields;
+pub mod hex;
 pub mod hex_ui;
 pub mod keys;
 pub mod layout;
 pub mod matcher;
+pub mod mouse;
 pub mod origin;
+pub mod overlay;
 pub mod overlay_ui;
+pub mod prompt;
 pub mod query;
 pub mod sort;
 pub mod store;

@@ -9,9 +9,11 @@ use ratatui::Frame;
 
 use crate::bits::triage::Rule;
 
-use super::app::{plural, App, Overlay};
+use super::app::App;
+use super::display::plural;
 use super::keys;
 use super::layout::{self, Scroll};
+use super::overlay::Overlay;
 use super::style::{esc, kv, section, ACCENT, CARVED, DANGER, DIM, HIDDEN, LIVE};
 
 pub fn help_lines() -> Vec<Line<'static>> {

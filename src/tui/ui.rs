@@ -13,11 +13,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 use ratatui::Frame;
 
-use super::app::{plural, App, PromptKind, Screen};
+use super::app::{App, Screen};
 use super::columns::human_size;
 use super::display;
+use super::display::plural;
 use super::keys;
 use super::layout::{self, areas, Rendered};
+use super::prompt::PromptKind;
 use super::store::ViewKind;
 use super::style::{esc, esc_styled, fit_line, ACCENT, CARVED, DANGER, DIM, LIVE};
 use super::worker::Phase;
