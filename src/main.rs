@@ -252,7 +252,7 @@ fn parse_into<W: Write + Send>(
 ) -> Result<(W, usize), String> {
     let writer = output::bits::RecordWriter::new(out, format).map_err(|e| e.to_string())?;
     let mut note = |n: Note<'_>| match n {
-        Note::Warning(w) => eprintln!("warning: {}", escape(w)),
+        Note::Diagnostic(w) => eprintln!("warning: {}", escape(w)),
         // The pipeline's errors escape the names they hold already.
         Note::Failed(e) => eprintln!("bitscope: {}", shown(e)),
     };
