@@ -15,15 +15,14 @@ use std::collections::HashMap;
 use super::file::{decode_file_blob, FileRecord};
 use super::job::{decode_job_blob, JobRecord};
 use super::model::{FileEntry, JobEntry, Source, SourceKind};
-use super::pipeline::Options;
-use super::reader::Warning;
+use super::reader::Diagnostic;
 
 /// Every live file of the Files table, decoded (the join needs them all before any job).
 pub fn read_files(
     db: &Database<'_>,
     evidence: &str,
-    opts: &Options,
-    warnings: &mut Vec<Warning>,
+    field_ranges: bool,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Vec<FileEntry> {
     let mut out = Vec::new();
     for_each_blob(
@@ -39,7 +38,7 @@ pub fn read_files(
                     ..FileRecord::default()
                 },
             };
-            let source = with_fields(source, &file.fields, opts);
+            let source = with_fields(source, &file.fields, field_ranges);
             out.push(FileEntry {
                 id,
                 file,
@@ -79,8 +78,8 @@ pub fn job_id_counts(db: &Database<'_>) -> HashMap<Guid, u32> {
 pub fn for_each_job(
     db: &Database<'_>,
     evidence: &str,
-    opts: &Options,
-    warnings: &mut Vec<Warning>,
+    field_ranges: bool,
+    warnings: &mut Vec<Diagnostic>,
     f: &mut dyn FnMut(JobEntry) -> bool,
 ) {
     for_each_blob(
@@ -92,7 +91,7 @@ pub fn for_each_job(
             let job = match decode_job_blob(&bytes) {
                 Ok(job) => {
                     if id.is_some_and(|id| id != job.job_id) {
-                        warnings.push(Warning::at(
+                        warnings.push(Diagnostic::at(
                             source.offset,
                             format!(
                                 "Jobs row {} holds a blob for job {}",
@@ -105,7 +104,7 @@ pub fn for_each_job(
                 }
                 Err(e) => {
                     let Some(id) = id else {
-                        warnings.push(Warning::at(
+                        warnings.push(Diagnostic::at(
                             source.offset,
                             format!("Jobs row without Id: undecodable blob: {e}"),
                         ));
@@ -118,7 +117,7 @@ pub fn for_each_job(
                     }
                 }
             };
-            let source = with_fields(source, &job.fields, opts);
+            let source = with_fields(source, &job.fields, field_ranges);
             f(JobEntry {
                 job,
                 blob: bytes,
@@ -128,8 +127,8 @@ pub fn for_each_job(
     );
 }
 
-fn with_fields(source: Source, fields: &[crate::bits::job::Field], opts: &Options) -> Source {
-    if opts.field_ranges {
+fn with_fields(source: Source, fields: &[crate::bits::job::Field], field_ranges: bool) -> Source {
+    if field_ranges {
         source.with_fields(fields)
     } else {
         source
@@ -137,7 +136,7 @@ fn with_fields(source: Source, fields: &[crate::bits::job::Field], opts: &Option
 }
 
 /// A row's (Id, Blob bytes, source), and the warnings list to add to.
-type BlobFn<'f> = dyn FnMut(Option<Guid>, Vec<u8>, Source, &mut Vec<Warning>) -> bool + 'f;
+type BlobFn<'f> = dyn FnMut(Option<Guid>, Vec<u8>, Source, &mut Vec<Diagnostic>) -> bool + 'f;
 
 /// Hand the (Id, Blob bytes, source) of every live row of a Jobs/Files-shaped table to `f`,
 /// one row at a time; stops when `f` returns false.
@@ -145,25 +144,25 @@ fn for_each_blob(
     db: &Database<'_>,
     name: &str,
     evidence: &str,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<Diagnostic>,
     f: &mut BlobFn<'_>,
 ) {
     let Some(table) = db.table(name) else {
-        warnings.push(Warning::new(format!("no {name} table in the catalog")));
+        warnings.push(Diagnostic::new(format!("no {name} table in the catalog")));
         return;
     };
     let (lv, w) = db.long_values(table);
     warnings.extend(
         w.into_iter()
-            .map(|w| Warning::new(format!("{} long values: {w}", table.name))),
+            .map(|w| Diagnostic::new(format!("{} long values: {w}", table.name))),
     );
     let (rows, w) = db.rows(table.root);
     warnings.extend(
         w.into_iter()
-            .map(|w| Warning::new(format!("{}: {w}", table.name))),
+            .map(|w| Diagnostic::new(format!("{}: {w}", table.name))),
     );
     let (Some(id_col), Some(blob_col)) = (table.column("Id"), table.column("Blob")) else {
-        warnings.push(Warning::new(format!(
+        warnings.push(Diagnostic::new(format!(
             "{} has no Id/Blob columns",
             table.name
         )));
@@ -171,7 +170,7 @@ fn for_each_blob(
     };
     for row in &rows {
         let Some(rec) = RecordLayout::parse(row.data, db.large) else {
-            warnings.push(Warning::at(
+            warnings.push(Diagnostic::at(
                 row.offset,
                 format!(
                     "{}: unreadable record on page {} tag {}",
@@ -197,7 +196,7 @@ fn for_each_blob(
         };
         if let Some(reason) = lost {
             let id = id.map(|g| g.to_string()).unwrap_or_default();
-            warnings.push(Warning::at(
+            warnings.push(Diagnostic::at(
                 row.offset,
                 format!("{} row {id}: Blob lost: {reason}", table.name),
             ));
