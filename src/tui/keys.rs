@@ -426,7 +426,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('/')],
         action: Action::Filter,
         hint: "filter",
-        help: "filter (fuzzy): url: cmd: name: owner: path: id: ev: 'exact \"phrase\" -not has:hidden",
+        help: "filter: fuzzy words; url: cmd: name: path: (fuzzy) ev: owner: id: (whole components) 'exact \"phrase\" -not a|b after: before: flag:cmd has:hidden (? lists them)",
     },
     Binding {
         ctxs: TABLE,

@@ -6,7 +6,7 @@
 //!   [`hex`] (the hex view), [`prompt`] (filter and export lines), [`export`] (`e`),
 //!   [`copy`] (`y`, `Y`), [`overlay`] (help, diagnostics, column chooser), [`mouse`].
 //! - [`store`]: records and the views over them, [`query`] the filter line parsed,
-//!   [`matcher`] what it matches, [`sort`] the orders, [`columns`] the table columns.
+//!   [`matcher`] what it matches ([`fuzzy`] for free text), [`sort`] the orders, [`columns`] the table columns.
 //! - [`timeline`]: every job timestamp in time order.
 //! - [`detail`]: the detail pane's text and the fields on it ([`fields`]: what `y` copies).
 //! - [`layout`]: the geometry both the app and the drawing use (plain numbers).
@@ -26,6 +26,7 @@ pub mod detail_ui;
 pub mod display;
 pub mod export;
 pub mod fields;
+pub mod fuzzy;
 pub mod hex;
 pub mod hex_ui;
 pub mod keys;

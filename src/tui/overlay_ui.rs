@@ -10,46 +10,113 @@ use ratatui::Frame;
 use crate::bits::triage::Rule;
 
 use super::app::App;
+use super::display;
 use super::display::plural;
 use super::keys;
 use super::layout::{self, Scroll};
 use super::overlay::Overlay;
 use super::style::{esc, kv, section, ACCENT, CARVED, DANGER, DIM, HIDDEN, LIVE};
 
-pub fn help_lines() -> Vec<Line<'static>> {
+/// `text` wrapped to `width` cells after a `head` of `indent` cells: continuation lines start
+/// under the text, not at the left edge.
+fn hanging(head: Span<'static>, indent: usize, text: &str, width: u16) -> Vec<Line<'static>> {
+    let room = usize::from(width).saturating_sub(indent).max(20);
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in text.split(' ') {
+        let Some(cur) = lines.last_mut() else { break };
+        let w = display::width(cur);
+        if w > 0 && w + 1 + display::width(word) > room {
+            lines.push(word.to_string());
+        } else {
+            if w > 0 {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+        }
+    }
+    let pad = " ".repeat(indent);
+    let mut head = Some(head);
+    lines
+        .into_iter()
+        .map(|l| {
+            let first = head.take().unwrap_or_else(|| Span::raw(pad.clone()));
+            Line::from(vec![first, Span::raw(l)])
+        })
+        .collect()
+}
+
+/// The filter's syntax, one line each: (what to type, what it does).
+const FILTER_HELP: [(&str, &str); 8] = [
+    ("words", "fuzzy (letters in order); all must match; case ignored"),
+    ("a | b  a OR b", "either of two terms"),
+    ("url: cmd: name: path:", "limit a word to those fields (fuzzy)"),
+    (
+        "ev: owner: id:",
+        "whole components: ev:HOST-A finds HOST-A/… and HOST-AB/…, never HOST-B; ev:HOST-A/ only HOST-A",
+    ),
+    (
+        "S-1-5-18 {4F2C…} 2026-03-01 10.0.0.5",
+        "SIDs, GUIDs (braced or not), dates and IP addresses match whole: S-1-5-1 never finds S-1-5-18, 2026-03-01 never the 10th",
+    ),
+    (
+        "'word \"a phrase\"",
+        "exact substring (look-alike letters folded: 'update finds updаte) · -word: rows NOT matching",
+    ),
+    (
+        "after: before:",
+        "after:2026-03-01 before:2026-03-02T12:00 · a job time (created, modified, completed, expiration) in that range",
+    ),
+    (
+        "flag:cmd has:hidden",
+        "rows a triage rule fired on (codes below) · has:hidden has:warnings",
+    ),
+];
+
+/// Every key (from the binding table), the filter's syntax and the flag legend, wrapped to
+/// `width` cells.
+pub fn help_lines(width: u16) -> Vec<Line<'static>> {
+    let key_style = Style::default().fg(ACCENT).add_modifier(Modifier::BOLD);
     let mut out = Vec::new();
     for (title, rows) in keys::help_sections() {
         out.push(section(title));
         for (k, what) in rows {
-            out.push(Line::from(vec![
-                Span::styled(
-                    format!(" {k:<22}"),
-                    Style::default().fg(ACCENT).add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(what),
-            ]));
+            let head = Span::styled(format!(" {k:<22}"), key_style);
+            out.extend(hanging(head, 23, what, width));
         }
     }
     out.push(section("Filter"));
-    for l in [
-        " words are fuzzy (letters in order), all must match, case ignored",
-        " url:  cmd:  name:  owner:  path:  id:  ev:   limit a word to those fields",
-        " 'word or \"a phrase\"   exact substring     -word  -url:x   rows NOT matching",
-        " SIDs and GUIDs (S-1-5-18, {4f2c…, 4f2c1a0b…) match ids exactly or by prefix",
-        " has:hidden  has:warnings   rows holding hidden characters / decoder warnings",
-    ] {
-        out.push(Line::from(l));
+    for (k, what) in FILTER_HELP {
+        let head = Span::styled(format!(" {k:<22}"), key_style);
+        let indent = display::width(&head.content).max(23);
+        if indent > 23 {
+            // A long example takes its own line; the text goes under it.
+            out.push(Line::from(head));
+            out.extend(hanging(Span::raw(" ".repeat(23)), 23, what, width));
+        } else {
+            out.extend(hanging(head, indent, what, width));
+        }
     }
     out.push(section("Flags column"));
-    out.push(Line::from(vec![
-        Span::styled(" ⚠     ", Style::default().fg(HIDDEN)),
-        Span::raw("control, bidi or invisible characters, shown as \\xHH or \\u{…}"),
-    ]));
+    let flag = |code: &str, color| Span::styled(format!(" {code:<6}"), Style::default().fg(color));
+    out.extend(hanging(
+        flag("⚠", HIDDEN),
+        7,
+        "control, bidi or invisible characters, shown as \\xHH or \\u{…}",
+        width,
+    ));
+    out.extend(hanging(
+        flag("W", CARVED),
+        7,
+        "the decoders left warnings on the record (the detail pane lists them; W opens the diagnostics)",
+        width,
+    ));
     for rule in Rule::ALL {
-        out.push(Line::from(vec![
-            Span::styled(format!(" {:<6}", rule.code()), Style::default().fg(DANGER)),
-            Span::raw(rule.explanation()),
-        ]));
+        out.extend(hanging(
+            flag(rule.code(), DANGER),
+            7,
+            rule.explanation(),
+            width,
+        ));
     }
     out.push(section("Rows"));
     out.push(Line::from(vec![
@@ -164,7 +231,10 @@ fn draw_overlay(f: &mut Frame, app: &App, title: &str, lines: Vec<Line<'static>>
 /// Draw the overlay open, if any; returns the window of its text shown.
 pub fn draw(f: &mut Frame, app: &App) -> Option<Scroll> {
     let (title, lines) = match app.overlay? {
-        Overlay::Help => ("Keys (? or Esc closes)", help_lines()),
+        Overlay::Help => {
+            let width = layout::overlay_area(f.area()).width.saturating_sub(2);
+            ("Keys (? or Esc closes)", help_lines(width))
+        }
         Overlay::Columns => (
             "Columns (Space show/hide · K/J move · Esc closes)",
             chooser_lines(app),

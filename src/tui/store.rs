@@ -215,6 +215,7 @@ impl Rec {
             ends: &self.ends,
             hidden: self.hidden,
             warned: self.warnings > 0,
+            susp: self.susp,
         }
     }
 
