@@ -132,6 +132,8 @@ fn sort_by_created_flips() {
         return;
     };
     let mut app = loaded(p, true);
+    // At 120 columns the creation time gives way to the job name and the URL.
+    app.resize(200, 40);
     let cols = app.view.columns();
     let created = cols
         .iter()

@@ -486,6 +486,12 @@ impl App {
                 v.first_col = v.first_col.saturating_sub(1);
             }
             Action::ScrollRight => self.scroll_right(),
+            Action::WidenColumn => self.resize_column(4),
+            Action::NarrowColumn => self.resize_column(-4),
+            Action::AutoWidths => {
+                self.store.view_mut(self.view).widths = [0; 16];
+                self.set_status("column widths automatic again", false);
+            }
             Action::Columns => self.open_overlay(Overlay::Columns),
             Action::Filter => self.open_filter_prompt(),
             Action::Back if self.filtering() => self.clear_filter(),
@@ -508,7 +514,8 @@ impl App {
     pub fn table_columns(&self) -> (Vec<Col>, Vec<u16>) {
         let cols = self.store.columns(self.view);
         let first = self.store.view(self.view).first_col;
-        let widths = layout::scrolled_widths(&cols, first, self.width);
+        let specs = self.store.column_specs(self.view, &cols);
+        let widths = layout::scrolled_widths(&specs, first, self.width);
         (cols, widths)
     }
 
@@ -529,19 +536,40 @@ impl App {
         v.col_cursor = c;
     }
 
-    /// `s`: sort by the chosen column; again flips the direction.
-    fn sort_by_chosen_column(&mut self) {
-        // The cursor starts on the untitled mark column (or one left out at this width):
-        // sort by the first column on screen instead.
+    /// The chosen column, moved first to the first column on screen when it is the untitled
+    /// mark column or one left out at this width: (its index, the column, its width drawn).
+    fn chosen_column(&mut self) -> Option<(usize, Col, u16)> {
         let (cols, widths) = self.table_columns();
         let cur = self.store.view(self.view).col_cursor;
-        if widths.get(cur).is_none_or(|&w| w == 0) || cols[cur] == Col::Mark {
+        if widths.get(cur).is_none_or(|&w| w == 0) || cols.get(cur) == Some(&Col::Mark) {
             if let Some(i) = (0..cols.len()).find(|&i| widths[i] > 0 && cols[i] != Col::Mark) {
                 self.store.view_mut(self.view).col_cursor = i;
             }
         }
         let cur = self.store.view(self.view).col_cursor;
-        let Some(&col) = cols.get(cur) else {
+        Some((cur, *cols.get(cur)?, widths.get(cur).copied().unwrap_or(0)))
+    }
+
+    /// `+` / `-`: the chosen column `by` cells wider, as the analyst's own width.
+    fn resize_column(&mut self, by: i32) {
+        let Some((_, col, drawn)) = self.chosen_column() else {
+            return;
+        };
+        let w = (i32::from(drawn.max(col.min_width())) + by).clamp(3, 1000);
+        let w = u16::try_from(w).unwrap_or(3);
+        self.store.view_mut(self.view).widths[col.index()] = w;
+        self.set_status(
+            format!(
+                "{}: {w} cells (+ - change it, = all automatic)",
+                col.title()
+            ),
+            false,
+        );
+    }
+
+    /// `s`: sort by the chosen column; again flips the direction.
+    fn sort_by_chosen_column(&mut self) {
+        let Some((_, col, _)) = self.chosen_column() else {
             return;
         };
         let v = self.store.view_mut(self.view);

@@ -83,6 +83,11 @@ pub enum Action {
     ScrollRight,
     /// Open the column chooser.
     Columns,
+    /// Widen / narrow the chosen column (a width the analyst sets, remembered).
+    WidenColumn,
+    NarrowColumn,
+    /// Every column of the table back to its automatic width.
+    AutoWidths,
     /// Column chooser: show or hide the column under the cursor.
     ToggleColumn,
     /// Column chooser: move the column under the cursor up / down the order.
@@ -406,6 +411,27 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Columns,
         hint: "",
         help: "column chooser: show, hide and reorder this table's columns",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('+')],
+        action: Action::WidenColumn,
+        hint: "",
+        help: "widen the chosen column (remembered between runs)",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('-')],
+        action: Action::NarrowColumn,
+        hint: "",
+        help: "narrow the chosen column",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('=')],
+        action: Action::AutoWidths,
+        hint: "",
+        help: "every column back to its automatic width (by priority: name, URL, flags and command first)",
     },
     Binding {
         ctxs: TABLE,

@@ -12,6 +12,7 @@ use crate::bits::triage::{self, Finding, Rule};
 
 use super::columns::{human_size, owner_label, time_cell, Col};
 use super::display;
+use super::layout::ColumnSpec;
 use super::matcher::{compile, matches_all, Compiled, Hay};
 use super::query::{Field, Query, FIELD_COUNT};
 use super::sort::sort_texts;
@@ -412,6 +413,13 @@ pub struct View {
     /// Horizontal scroll: how many of the columns shown (the mark column aside) lie off
     /// screen to the left.
     pub first_col: usize,
+    /// Per column ([`Col::index`]): the cells its widest value needs, over every item.
+    pub naturals: [u16; 16],
+    /// The widest Evidence cell with its middle elided (host folder or image, `…`, file
+    /// name): the Evidence column is never narrower than this (up to 40 cells).
+    pub evidence_head: u16,
+    /// Per column: the width the analyst set (`+`, `-`); 0 leaves it to the layout.
+    pub widths: [u16; 16],
     /// The last ascending order computed: (column, item count then, order).
     asc_cache: Option<(Col, usize, Vec<u32>)>,
     /// Selected position in `shown`, and the first row on screen.
@@ -437,6 +445,48 @@ impl Store {
                 .map(|(c, _)| c),
         );
         out
+    }
+
+    /// What the layout needs of each column a view shows ([`Store::columns`]): its minimum,
+    /// the width its widest value needs, priority; a width the analyst set fixes all three.
+    pub fn column_specs(&self, k: ViewKind, cols: &[Col]) -> Vec<ColumnSpec> {
+        let v = self.view(k);
+        cols.iter()
+            .map(|&c| {
+                let title = display::width(c.title()) as u16 + 1;
+                let natural = c
+                    .fixed_width()
+                    .unwrap_or_else(|| v.naturals[c.index()].max(title))
+                    .max(c.min_width());
+                let set = v.widths[c.index()];
+                // The Evidence column keeps the host (or image) and the file name whole.
+                // The flags are the finding: whole, as far as a comfortable width goes.
+                let min = match c {
+                    Col::Evidence => c.min_width().max(v.evidence_head.min(40)),
+                    Col::Flags => c.min_width().max(natural.min(c.comfortable())),
+                    _ => c.min_width(),
+                };
+                let (min, natural) = if set > 0 {
+                    (set, set)
+                } else {
+                    (min, natural.max(min))
+                };
+                // A column no item has a value in gives way before any other (the flags and
+                // the kind say something even when blank).
+                let empty = c.fixed_width().is_none()
+                    && !matches!(c, Col::Flags | Col::Kind)
+                    && v.naturals[c.index()] == 0
+                    && set == 0;
+                ColumnSpec {
+                    min,
+                    natural,
+                    comfortable: natural.min(c.comfortable()).max(min),
+                    priority: if empty { 1 } else { c.priority() },
+                    key: !empty && c.priority() >= Col::KEY_PRIORITY && c != Col::Mark,
+                    pinned: c == Col::Mark,
+                }
+            })
+            .collect()
     }
 
     /// Every column a view offers but the mark column, in the chosen order, shown or not.
@@ -518,22 +568,29 @@ impl Store {
     pub fn clear(&mut self) {
         let query = std::mem::take(&mut self.query);
         let (cf, so) = (self.carved_filter, self.suspicious_only);
-        type Kept = (Option<(Col, bool)>, usize, Option<Vec<(Col, bool)>>, usize);
+        type Kept = (
+            Option<(Col, bool)>,
+            usize,
+            Option<Vec<(Col, bool)>>,
+            usize,
+            [u16; 16],
+        );
         let kept: Vec<Kept> = self
             .views
             .iter_mut()
-            .map(|v| (v.sort, v.col_cursor, v.chosen.take(), v.first_col))
+            .map(|v| (v.sort, v.col_cursor, v.chosen.take(), v.first_col, v.widths))
             .collect();
         *self = Store::default();
         self.compiled = compile(&query);
         self.query = query;
         self.carved_filter = cf;
         self.suspicious_only = so;
-        for (v, (sort, cc, chosen, first)) in self.views.iter_mut().zip(kept) {
+        for (v, (sort, cc, chosen, first, widths)) in self.views.iter_mut().zip(kept) {
             v.sort = sort;
             v.col_cursor = cc;
             v.chosen = chosen;
             v.first_col = first;
+            v.widths = widths;
         }
     }
 
@@ -572,10 +629,12 @@ impl Store {
             self.recs.push(rec);
             self.marks.push(false);
         }
+        let mut touched: [Vec<u32>; 3] = Default::default();
         for i in first..self.recs.len() {
             let i = i as u32;
-            self.group(ViewKind::Jobs, i);
-            self.group(ViewKind::Files, i);
+            touched[0].extend(self.group(ViewKind::Jobs, i));
+            touched[1].extend(self.group(ViewKind::Files, i));
+            touched[2].push(self.views[2].items.len() as u32);
             let versions = self.rec(i).info.versions.max(1);
             let (carved, susp) = (self.rec(i).info.carved, self.rec(i).susp);
             self.views[2].items.push(Item {
@@ -588,19 +647,77 @@ impl Store {
                 ..Item::default()
             });
         }
-        for k in ViewKind::ALL {
+        for (k, mut items) in ViewKind::ALL.into_iter().zip(touched) {
+            items.sort_unstable();
+            items.dedup();
+            self.grow_naturals(k, &items);
             self.resort(k);
         }
     }
 
-    fn group(&mut self, kind: ViewKind, i: u32) {
+    /// Widen the view's natural column widths to what these items' cells need.
+    fn grow_naturals(&mut self, k: ViewKind, items: &[u32]) {
+        let mut naturals = self.views[k.index()].naturals;
+        let mut head = self.views[k.index()].evidence_head;
+        for &i in items {
+            let Some(item) = self.views[k.index()].items.get(i as usize) else {
+                continue;
+            };
+            for col in k.columns() {
+                let w = self.content_width(*col, item);
+                let slot = &mut naturals[col.index()];
+                *slot = (*slot).max(w);
+            }
+            head = head.max(self.evidence_head_width(item));
+        }
+        self.views[k.index()].naturals = naturals;
+        self.views[k.index()].evidence_head = head;
+    }
+
+    /// The cells an item's Evidence text needs with its middle elided: its first component
+    /// (the host folder, the image or file name) with its separator, `…`, and its last (the
+    /// file name, `qmgr0.dat` or `qmgr1.dat`, with ` (deleted)`); the whole text when it has
+    /// no separator.
+    fn evidence_head_width(&self, item: &Item) -> u16 {
+        let raw = self.cell_text(Col::Evidence, item);
+        let text = display::escape(&raw);
+        let is_sep = |c: char| matches!(c, '/' | '\\' | '›');
+        let first = text.char_indices().find(|&(_, c)| is_sep(c));
+        let last = text.char_indices().rfind(|&(_, c)| is_sep(c));
+        let w = match (first, last) {
+            (Some((i, c)), Some((j, _))) if i < j => {
+                let head = text.get(..i + c.len_utf8()).unwrap_or("");
+                // The tail keeps its separator (`HOST/…/qmgr.db`).
+                let tail = text.get(j..).unwrap_or("");
+                display::width(head) + 1 + display::width(tail)
+            }
+            _ => display::width(&text),
+        };
+        u16::try_from(w.min(1000)).unwrap_or(1000)
+    }
+
+    /// The cells an item's value needs in a column, as drawn (escaped; at most 1,000).
+    fn content_width(&self, col: Col, item: &Item) -> u16 {
+        let text = match col {
+            Col::Flags => {
+                let (hidden, warned, susp) = self.item_flags(item);
+                flag_codes(hidden, warned, susp)
+            }
+            _ => self.cell_text(col, item),
+        };
+        let w = display::width(&display::escape(&text)).min(1000);
+        u16::try_from(w).unwrap_or(1000)
+    }
+
+    /// The item (index into the view's items) record `i` joined, if any.
+    fn group(&mut self, kind: ViewKind, i: u32) -> Option<u32> {
         let r = &self.recs[i as usize].info;
         let (source, id) = match kind {
             ViewKind::Jobs => (&r.job_source, &r.job_id),
             _ => (&r.file_source, &r.file_id),
         };
         if source.is_none() && id.is_empty() {
-            return;
+            return None;
         }
         let off = source.as_ref().map(|s| s.offset).unwrap_or(u64::MAX);
         let evidence = source
@@ -657,6 +774,7 @@ impl Store {
             }
         }
         item.files = item.seen_files.len() as u32;
+        Some(idx)
     }
 
     /// Does an item pass the filter and the toggles?

@@ -138,7 +138,7 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
                 let text = short_sid(&store.cell_text(*c, item), usize::from(w));
                 highlighted(cell(&text, w), *c, store, base)
             }
-            _ => highlighted(cell(&store.cell_text(*c, item), w), *c, store, base),
+            _ => highlighted(fitted(*c, &store.cell_text(*c, item), w), *c, store, base),
         })
         .collect();
     let mut row = Row::new(cells);
@@ -146,6 +146,18 @@ fn table_row(app: &App, cols: &[Col], widths: &[u16], item: &Item, selected: boo
         row = row.style(Style::default().add_modifier(Modifier::REVERSED));
     }
     row
+}
+
+/// A cell's text (escaped) fitted to `w` cells: paths and URLs lose whole components from
+/// their middle, names their middle, anything else its end.
+fn fitted(col: Col, text: &str, w: u16) -> String {
+    let e = display::escape(text);
+    let w = usize::from(w);
+    match col {
+        Col::Name => display::elide_middle(&e, w).into_owned(),
+        c if c.elides() => display::elide_path(&e, w).into_owned(),
+        _ => display::truncate(&e, w).into_owned(),
+    }
 }
 
 /// The Kind cell: `live`, `carved`, with `×N` copies when more than one; words shrink
