@@ -59,7 +59,7 @@ pub fn format_name(f: Format) -> &'static str {
 
 impl App {
     /// The evidence files, which nothing may ever be written over.
-    fn inputs(&self) -> Vec<PathBuf> {
+    pub(crate) fn inputs(&self) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = self.evidence.iter().map(|e| e.path.clone()).collect();
         for r in &self.store.recs {
             for s in [&r.info.job_source, &r.info.file_source]
