@@ -23,3 +23,4 @@ pub mod pipeline;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod util;
+pub mod winsec;

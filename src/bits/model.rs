@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::file::FileRecord;
 use super::job::JobRecord;
-use super::security::AccessControl;
 use crate::util::guid::Guid;
+use crate::winsec::AccessControl;
 
 /// How a record was found: through the store's own structures, or by the carver.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
