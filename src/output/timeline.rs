@@ -53,8 +53,3 @@ pub fn entries(record: &BitsInfo) -> Vec<Value> {
         })
         .collect()
 }
-
-/// Distinct non-empty timestamps of a record (the number of timeline entries it yields).
-pub fn distinct_times(record: &BitsInfo) -> usize {
-    entries(record).len()
-}
