@@ -8,6 +8,7 @@
 pub mod alloc;
 pub mod craft;
 pub mod tui;
+pub mod wine;
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
