@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use bitscope::bits::parse::{find_inputs, parse_files_with_threads};
+use bitscope::pipeline::{find_inputs, parse_files_with_threads};
 
 fn samples() -> PathBuf {
     std::env::var_os("BITSCOPE_SAMPLES")

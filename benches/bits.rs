@@ -10,7 +10,7 @@ use bitscope::bits::file::decode_file_blob;
 use bitscope::bits::job::decode_job_blob;
 use bitscope::bits::model::Source;
 use bitscope::bits::model::{FileEntry, JobEntry};
-use bitscope::bits::parse::parse_bytes;
+use bitscope::pipeline::parse_bytes;
 
 fn samples() -> PathBuf {
     std::env::var_os("BITSCOPE_SAMPLES")

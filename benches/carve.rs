@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bitscope::bits::carve::carve_stream;
-use bitscope::bits::parse::parse_file_with;
+use bitscope::pipeline::parse_file_with;
 
 fn samples() -> PathBuf {
     std::env::var_os("BITSCOPE_SAMPLES")

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use bitscope::bits::{parse, pipeline};
 use bitscope::ese::Database;
 use bitscope::gen::demo;
 use bitscope::output;
+use bitscope::pipeline::sink::Note;
+use bitscope::pipeline::{self, driver};
 use bitscope::util::text::{escape, has_hidden};
 
 /// Explore Windows BITS queue databases (qmgr.db, qmgr0.dat/qmgr1.dat).
@@ -106,14 +107,19 @@ fn main() -> ExitCode {
         Err(msg) => {
             // Messages name files and quote evidence: never raw to the terminal. The error
             // types escape the names they hold; anything still hidden is escaped here.
-            let msg = if has_hidden(&msg) {
-                escape(&msg).into_owned()
-            } else {
-                msg
-            };
-            eprintln!("bitscope: {msg}");
+            eprintln!("bitscope: {}", shown(&msg));
             ExitCode::from(1)
         }
+    }
+}
+
+/// Text that is escaped already, or raw text without hidden characters, as it may be shown:
+/// escaped once, never twice.
+fn shown(msg: &str) -> std::borrow::Cow<'_, str> {
+    if has_hidden(msg) {
+        escape(msg)
+    } else {
+        std::borrow::Cow::Borrowed(msg)
     }
 }
 
@@ -130,8 +136,8 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Demo { write: Some(dir) } => write_demo(&dir),
         Command::Demo { write: None } => run_demo(cli.no_carve),
         Command::Collect { config } => {
-            let config = output::collect::load(&config).map_err(|e| e.to_string())?;
-            let done = output::collect::run(&config).map_err(|e| e.to_string())?;
+            let config = bitscope::collect::load(&config).map_err(|e| e.to_string())?;
+            let done = bitscope::collect::run(&config).map_err(|e| e.to_string())?;
             for f in &done.files {
                 println!("{}", escape(&f.display().to_string()));
             }
@@ -208,65 +214,55 @@ fn run_parse(
     output: Option<&std::path::Path>,
     opts: &pipeline::Options,
 ) -> Result<(), String> {
-    let mut found = Vec::new();
-    let inputs: Vec<PathBuf> = paths
-        .iter()
-        .flat_map(|p| parse::find_inputs_reporting(p, &mut found))
-        .collect();
-    for w in &found {
+    let inputs = driver::Inputs::find(paths);
+    for w in &inputs.warnings {
         eprintln!("warning: {w}");
     }
-    if inputs.is_empty() {
+    if inputs.files.is_empty() {
         return Err("no qmgr.db or qmgr*.dat found under the given paths".into());
     }
+    let count = inputs.files.len();
     match output {
         Some(path) => {
-            let evidence: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+            let evidence: Vec<&std::path::Path> =
+                inputs.files.iter().map(|i| i.path.as_path()).collect();
             let protected = output::Protected::of(&evidence);
             let show = |e: io::Error| format!("{}: {e}", escape(&path.display().to_string()));
             let file = output::AtomicFile::create(path, &protected).map_err(show)?;
-            let (file, failed) = parse_into(&inputs, format, file, opts)?;
+            let (file, failed) = parse_into(inputs, format, file, opts)?;
             // A failed input still leaves the others' records: the file is kept.
             file.commit().map_err(show)?;
-            failure(failed, inputs.len())
+            failure(failed, count)
         }
         None => {
             let stdout = BufWriter::with_capacity(256 << 10, io::stdout());
-            let (_, failed) = parse_into(&inputs, format, stdout, opts)?;
-            failure(failed, inputs.len())
+            let (_, failed) = parse_into(inputs, format, stdout, opts)?;
+            failure(failed, count)
         }
     }
 }
 
-/// Run every input through the pipeline into one writer (on its own thread); returns the
+/// Run every input through the driver into one writer (on its own thread); returns the
 /// writer, flushed, and how many inputs failed.
 fn parse_into<W: Write + Send>(
-    inputs: &[PathBuf],
+    inputs: driver::Inputs,
     format: output::bits::Format,
     out: W,
     opts: &pipeline::Options,
 ) -> Result<(W, usize), String> {
     let writer = output::bits::RecordWriter::new(out, format).map_err(|e| e.to_string())?;
-    // The input being read, for the warnings' prefix.
-    let current = std::cell::RefCell::new(String::new());
-    let mut warn = |w: &str| eprintln!("warning: {}: {}", escape(&current.borrow()), escape(w));
-    let (failed, written) = output::sink::with_writer_thread(writer, &mut warn, |sink| {
-        let mut failed = 0;
-        for input in inputs {
-            *current.borrow_mut() = input.display().to_string();
-            match pipeline::run_file(input, opts, sink) {
-                Ok(_) => {}
-                Err(pipeline::RunError::Stopped) => break,
-                Err(pipeline::RunError::Parse(e)) => {
-                    eprintln!("bitscope: {e}");
-                    failed += 1;
-                }
-            }
-        }
-        failed
+    let mut note = |n: Note<'_>| match n {
+        Note::Warning(w) => eprintln!("warning: {}", escape(w)),
+        // The pipeline's errors escape the names they hold already.
+        Note::Failed(e) => eprintln!("bitscope: {}", shown(e)),
+    };
+    let (reports, written) = pipeline::sink::with_writer_thread(writer, &mut note, |sink| {
+        driver::run_inputs(inputs, opts, false, sink)
     });
     let writer = written.map_err(|e| e.to_string())?;
     let out = writer.finish().map_err(|e| e.to_string())?;
+    // A stopped run is the writer's failure, reported above.
+    let failed = reports.map_or(0, |r| r.iter().filter(|r| r.error.is_some()).count());
     Ok((out, failed))
 }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use bitscope::bits::model::BitsInfo;
-use bitscope::bits::parse::parse_file;
+use bitscope::pipeline::parse_file;
 use serde_json::Value;
 
 /// Fields compared one to one. The others have their own tests: `flags`, `acls`,

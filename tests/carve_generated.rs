@@ -1,9 +1,9 @@
 //! The carver against generated databases with planted deleted records (ground truth from
 //! `bitscope::gen`): every planted record recovered with its values, nothing invented.
 
-use bitscope::bits::parse::parse_bytes_with;
 use bitscope::gen::truth::Values;
 use bitscope::gen::{generate, EseOptions};
+use bitscope::pipeline::parse_bytes_with;
 
 #[test]
 fn every_planted_deleted_record_comes_back_and_nothing_else() {
@@ -82,7 +82,7 @@ mod common;
 
 /// Offsets of every record `bitscope parse --carve` reports for `path`.
 fn carved_offsets(path: &std::path::Path) -> Vec<u64> {
-    let parsed = bitscope::bits::parse::parse_file_with(path, true).unwrap();
+    let parsed = bitscope::pipeline::parse_file_with(path, true).unwrap();
     let mut v: Vec<u64> = parsed
         .records
         .iter()

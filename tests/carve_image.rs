@@ -3,7 +3,7 @@
 
 mod common;
 
-use bitscope::bits::parse::parse_file_with;
+use bitscope::pipeline::parse_file_with;
 use bitscope::util::rng::Rng;
 
 /// A copy of `blob` made distinct: the 16 bytes at `id_at` (the job id) get `n` mixed in.

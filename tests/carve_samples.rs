@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use bitscope::bits::model::BitsInfo;
-use bitscope::bits::parse::parse_file_with;
+use bitscope::pipeline::parse_file_with;
 use serde_json::Value;
 
 fn carve(rel: &str) -> Option<Vec<BitsInfo>> {

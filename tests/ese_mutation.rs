@@ -116,7 +116,7 @@ fn exercise(data: &[u8]) {
         let _ = lv.orphans();
     }
     // The BITS decoding and the carver over the same mutated bytes.
-    let _ = bitscope::bits::parse::parse_bytes_with(data, "mutated", true);
+    let _ = bitscope::pipeline::parse_bytes_with(data, "mutated", true);
 }
 
 fn run_cases(rel: &str, cases: u64, seed: u64) {

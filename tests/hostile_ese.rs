@@ -113,7 +113,7 @@ fn everything(data: &[u8]) -> u64 {
             let _ = lv.orphans();
         }
     }
-    let _ = bitscope::bits::parse::parse_bytes_with(data, "hostile", true);
+    let _ = bitscope::pipeline::parse_bytes_with(data, "hostile", true);
     sink.0
 }
 

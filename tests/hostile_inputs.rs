@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use bitscope::bits::pipeline::{self, Options, RunError};
+use bitscope::pipeline::{self, Options, RunError};
 use common::bitscope_bin;
 
 #[global_allocator]
@@ -67,7 +67,7 @@ fn a_gigabyte_that_is_not_bits_is_refused_from_its_header() {
     // Measured from what is live now (never reset: other blocks are still live).
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
-    let mut parsed = bitscope::bits::parse::Parsed::default();
+    let mut parsed = bitscope::pipeline::Parsed::default();
     let r = pipeline::run_file(&big, &Options::default(), &mut parsed);
     let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
     assert!(
@@ -145,7 +145,7 @@ fn evidence_warnings_carry_their_offsets() {
         std::fs::read(common::manifest_dir().join("testdata/legacy/win10early-3jobs.qmgr0.dat"))
             .expect("fixture");
     let cut = &queue[..1000];
-    let mut parsed = bitscope::bits::parse::Parsed::default();
+    let mut parsed = bitscope::pipeline::Parsed::default();
     pipeline::run_bytes(cut, "cut.dat", &Options::default(), &mut parsed).expect("decodes");
     let first = parsed.warnings.first().expect("a warning");
     assert_eq!(first.offset, Some(0x3c), "{first}");

@@ -9,8 +9,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use bitscope::bits::pipeline::{self, decode_counts, Options};
 use bitscope::input::opens;
+use bitscope::pipeline::{self, decode_counts, Options};
 use common::{manifest_dir, sample};
 
 /// (evidence opens, databases opened, legacy queues decoded) that `f` caused.
@@ -33,7 +33,7 @@ fn each_input_is_opened_and_decoded_once() {
         ..Options::default()
     };
     for (path, want) in &inputs {
-        let mut parsed = bitscope::bits::parse::Parsed::default();
+        let mut parsed = bitscope::pipeline::Parsed::default();
         let got = counted(|| {
             pipeline::run_file(path, &carve, &mut parsed).expect("decodes");
         });

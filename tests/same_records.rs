@@ -47,8 +47,8 @@ fn by_collect(path: &Path, dir: &Path) -> Vec<serde_json::Value> {
     );
     let cfg = dir.join("collect.toml");
     std::fs::write(&cfg, toml).unwrap();
-    let config = bitscope::output::collect::load(&cfg).expect("config");
-    let done = bitscope::output::collect::run(&config).expect("collect");
+    let config = bitscope::collect::load(&cfg).expect("config");
+    let done = bitscope::collect::run(&config).expect("collect");
     assert_eq!(done.status, "complete");
     let data = done
         .files

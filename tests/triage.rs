@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use bitscope::bits::model::BitsInfo;
-use bitscope::bits::pipeline::{self, Options};
 use bitscope::bits::triage::{assess, assess_with, rule_bits, Finding, Rule};
+use bitscope::pipeline::{self, Options};
 use bitscope::util::rng::Rng;
 
 fn rec(f: impl FnOnce(&mut BitsInfo)) -> BitsInfo {
@@ -435,7 +435,7 @@ fn codes_names_and_bits_are_distinct() {
 // ---------------------------------------------------------------------------------------------
 
 fn parsed(path: &Path) -> Vec<BitsInfo> {
-    let mut sink = bitscope::bits::parse::Parsed::default();
+    let mut sink = bitscope::pipeline::Parsed::default();
     let opts = Options {
         carve: true,
         ..Options::default()

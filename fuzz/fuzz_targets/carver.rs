@@ -4,6 +4,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = bitscope::bits::parse::parse_bytes_with(data, "fuzz", true);
+    let _ = bitscope::pipeline::parse_bytes_with(data, "fuzz", true);
     let _ = bitscope::bits::carve::carve_stream(data, "fuzz", 2, &mut |_| {});
 });

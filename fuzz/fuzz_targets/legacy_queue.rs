@@ -5,5 +5,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = bitscope::bits::legacy::decode_legacy_job(data);
-    let _ = bitscope::bits::parse::parse_bytes(data, "fuzz");
+    let _ = bitscope::pipeline::parse_bytes(data, "fuzz");
 });

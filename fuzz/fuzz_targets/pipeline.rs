@@ -2,7 +2,7 @@
 //! explorer's on-demand field ranges over the same bytes.
 #![no_main]
 
-use bitscope::bits::pipeline::{run_bytes, Options};
+use bitscope::pipeline::{run_bytes, Options};
 use bitscope::output::bits::{Format, RecordWriter};
 use libfuzzer_sys::fuzz_target;
 
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
             carve,
             field_ranges: carve,
         };
-        let mut parsed = bitscope::bits::parse::Parsed::default();
+        let mut parsed = bitscope::pipeline::Parsed::default();
         let _ = run_bytes(data, "fuzz", &opts, &mut parsed);
         for format in [Format::Json, Format::Jsonl, Format::Csv, Format::Timeline] {
             let mut w = RecordWriter::new(std::io::sink(), format).expect("sink");

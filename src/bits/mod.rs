@@ -15,8 +15,6 @@ pub mod carve;
 pub mod decoded;
 pub mod fields;
 pub mod model;
-pub mod parse;
-pub mod pipeline;
 pub mod qmgr;
 pub mod reader;
 pub mod triage;

@@ -15,14 +15,13 @@ use std::collections::HashMap;
 use super::file::{decode_file_blob, FileRecord};
 use super::job::{decode_job_blob, JobRecord};
 use super::model::{FileEntry, JobEntry, Source, SourceKind};
-use super::pipeline::Options;
 use super::reader::Warning;
 
 /// Every live file of the Files table, decoded (the join needs them all before any job).
 pub fn read_files(
     db: &Database<'_>,
     evidence: &str,
-    opts: &Options,
+    field_ranges: bool,
     warnings: &mut Vec<Warning>,
 ) -> Vec<FileEntry> {
     let mut out = Vec::new();
@@ -39,7 +38,7 @@ pub fn read_files(
                     ..FileRecord::default()
                 },
             };
-            let source = with_fields(source, &file.fields, opts);
+            let source = with_fields(source, &file.fields, field_ranges);
             out.push(FileEntry {
                 id,
                 file,
@@ -79,7 +78,7 @@ pub fn job_id_counts(db: &Database<'_>) -> HashMap<Guid, u32> {
 pub fn for_each_job(
     db: &Database<'_>,
     evidence: &str,
-    opts: &Options,
+    field_ranges: bool,
     warnings: &mut Vec<Warning>,
     f: &mut dyn FnMut(JobEntry) -> bool,
 ) {
@@ -118,7 +117,7 @@ pub fn for_each_job(
                     }
                 }
             };
-            let source = with_fields(source, &job.fields, opts);
+            let source = with_fields(source, &job.fields, field_ranges);
             f(JobEntry {
                 job,
                 blob: bytes,
@@ -128,8 +127,8 @@ pub fn for_each_job(
     );
 }
 
-fn with_fields(source: Source, fields: &[crate::bits::job::Field], opts: &Options) -> Source {
-    if opts.field_ranges {
+fn with_fields(source: Source, fields: &[crate::bits::job::Field], field_ranges: bool) -> Source {
+    if field_ranges {
         source.with_fields(fields)
     } else {
         source

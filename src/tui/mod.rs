@@ -182,7 +182,7 @@ pub enum Ended {
 /// (`bitscope demo` removes its temporary evidence).
 pub fn explore(path: PathBuf, opts: Options) -> Result<Ended, String> {
     // A path that cannot be read is one line on stderr, before the terminal is taken.
-    let inputs = worker::Inputs::open(&path)?;
+    let inputs = worker::Inputs::open_all(std::slice::from_ref(&path))?;
     install_panic_hook();
     let mut app = App::new(opts);
     // The worker starts before the first frame, which then appears at once.

@@ -1,26 +1,25 @@
 //! The background worker: opens, hashes, parses and carves the evidence while the UI stays
 //! responsive, and talks to it over one channel of owned messages. It runs the same pipeline
-//! as `parse` ([`crate::bits::pipeline`]), so an export equals `parse`'s output.
+//! as `parse` (the driver, [`crate::pipeline::driver`]), so an export equals `parse`'s output.
 //!
 //! Every message carries the generation id of the load that sent it; the app drops messages
 //! of any other generation, so a reopened file never mixes with a stale load. The worker can
 //! be cancelled (checked between chunks and phases), and a panic inside it becomes a
 //! [`Msg::Failed`] the UI shows, never a broken screen.
 
-use std::io::Read;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
-
 use crate::bits::model::BitsInfo;
-use crate::bits::parse;
-use crate::bits::pipeline::{self, Options, RunError, Sink};
+pub use crate::pipeline::driver::Inputs;
+
+use crate::pipeline::driver;
+use crate::pipeline::{self, Options, Sink};
 
 /// The worker thread's name; the TUI's panic hook recognises it.
 pub const THREAD_NAME: &str = "bitscope-worker";
@@ -244,55 +243,11 @@ where
     }
 }
 
-/// The inputs under a path, each opened (read-only) or the reason it could not be.
-///
-/// Made before the worker starts so that `bitscope PATH` can refuse a path that cannot be
-/// read before it takes the terminal; the worker then reads through these handles (each
-/// file is still opened once).
-#[derive(Debug)]
-pub struct Inputs {
-    pub files: Vec<(PathBuf, Result<Arc<crate::input::Evidence>, String>)>,
-    /// What finding them passed over (unreadable subfolders, symlinked folders).
-    pub warnings: Vec<String>,
-}
-
-impl Inputs {
-    /// Find the queue files under `path` (as `parse` does) and open each. An error when none
-    /// is found or none opens: one line, the evidence names escaped.
-    pub fn open(path: &Path) -> Result<Inputs, String> {
-        let mut warnings = Vec::new();
-        let found = parse::find_inputs_reporting(path, &mut warnings);
-        if found.is_empty() {
-            return Err(format!(
-                "{}: no qmgr.db or qmgr*.dat found in this folder",
-                crate::util::text::escape(&path.display().to_string())
-            ));
-        }
-        let files: Vec<_> = found
-            .into_iter()
-            .map(|p| {
-                let ev = crate::input::Evidence::open(&p)
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string());
-                (p, ev)
-            })
-            .collect();
-        if files.iter().all(|(_, r)| r.is_err()) {
-            let errs: Vec<String> = files
-                .iter()
-                .filter_map(|(_, r)| r.as_ref().err().cloned())
-                .collect();
-            return Err(errs.join("; "));
-        }
-        Ok(Inputs { files, warnings })
-    }
-}
-
 /// Spawn the standard load: every input under `path`, read with sha256, decoded, and carved
 /// unless `carve` is false.
 pub fn spawn_load(path: PathBuf, carve: bool, generation: u64, tx: Sender<Envelope>) -> Worker {
     spawn_task(generation, tx, move |rep| {
-        let inputs = Inputs::open(&path)?;
+        let inputs = Inputs::open_all(&[path])?;
         match load(inputs, carve, rep) {
             Ok(()) | Err(LoadError::Stop) => Ok(()),
             Err(LoadError::Fatal(e)) => Err(e),
@@ -324,60 +279,20 @@ impl From<Stop> for LoadError {
     }
 }
 
-const CHUNK: usize = 1 << 20;
-
-/// Hash an open evidence file by positioned reads, reporting progress; nothing is kept.
-fn hash(
-    ev: &crate::input::Evidence,
-    file: usize,
-    files: usize,
-    rep: &mut Reporter,
-) -> Result<String, LoadError> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut reader = ev.reader();
-    let mut done = 0u64;
-    loop {
-        let n = reader.read(&mut buf).map_err(|e| {
-            LoadError::Fatal(format!(
-                "{}: {e}",
-                crate::util::text::escape(&ev.path().display().to_string())
-            ))
-        })?;
-        let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
-            break;
-        };
-        hasher.update(chunk);
-        done += n as u64;
-        rep.progress(
-            Progress {
-                phase: Phase::Reading,
-                file,
-                files,
-                done,
-                total: ev.len().max(done),
-                records: rep.records,
-            },
-            false,
-        )?;
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
 /// The pipeline's sink in the worker: records in batches, warnings as diagnostics, progress
-/// as the gauge.
+/// as the gauge, each input as it is opened and finished.
 struct ToApp<'r> {
     rep: &'r mut Reporter,
     label: String,
+    /// The input being run (1-based) of how many: set when the driver opens it; before that
+    /// (while it is hashed) the one after the last finished, as the driver runs them in order.
     file: usize,
     files: usize,
     batch: Vec<BitsInfo>,
     /// The last gauge total the pipeline gave (an image's bytes), for the final 100 %.
     total: u64,
+    carve: bool,
+    failures: Vec<String>,
 }
 
 impl ToApp<'_> {
@@ -413,98 +328,92 @@ impl Sink for ToApp<'_> {
     ) -> Result<(), pipeline::Stop> {
         // Records found so far reach the table while the gauge moves.
         self.flush().map_err(|_| pipeline::Stop)?;
-        let phase = match phase {
-            pipeline::Phase::Decoding => Phase::Decoding,
-            pipeline::Phase::Carving => Phase::Carving,
+        let (phase, force) = match phase {
+            // Hashing reports every chunk: let the reporter's rate limit thin them.
+            pipeline::Phase::Hashing => (Phase::Reading, false),
+            pipeline::Phase::Decoding => (Phase::Decoding, done == 0 || done >= total),
+            pipeline::Phase::Carving => (Phase::Carving, done == 0 || done >= total),
         };
-        self.total = total;
+        if phase != Phase::Reading {
+            self.total = total;
+        }
         let p = Progress {
             phase,
             file: self.file,
             files: self.files,
             done,
-            total,
+            total: total.max(done),
             records: self.rep.records + self.batch.len() as u64,
         };
+        self.rep.progress(p, force).map_err(|_| pipeline::Stop)
+    }
+    fn opened(&mut self, input: &driver::Opened) -> Result<(), pipeline::Stop> {
+        self.label = input.path.display().to_string();
+        self.file = input.index;
+        self.total = 0;
         self.rep
-            .progress(p, done == 0 || done >= total)
+            .send(Msg::Opened(Evidence {
+                path: input.path.clone(),
+                size: input.size,
+                sha256: input.sha256.clone().unwrap_or_default(),
+                handle: Some(Arc::clone(&input.evidence)),
+            }))
             .map_err(|_| pipeline::Stop)
     }
-}
-
-fn load(inputs: Inputs, carve: bool, rep: &mut Reporter) -> Result<(), LoadError> {
-    for w in inputs.warnings {
-        rep.send(Msg::Diagnostic(w))?;
-    }
-    let files = inputs.files.len();
-    let opts = Options {
-        carve,
-        ..Options::default()
-    };
-    let mut failures = Vec::new();
-    for (i, (input, opened)) in inputs.files.into_iter().enumerate() {
-        let file = i + 1;
-        let ev = match opened {
-            Ok(ev) => ev,
-            Err(e) => {
-                if files == 1 {
-                    return Err(LoadError::Fatal(e));
-                }
-                rep.send(Msg::Diagnostic(e.clone()))?;
-                failures.push(e);
-                continue;
-            }
-        };
-        // The hash is a pass of its own: a store is read whole by its reader afterwards, but
-        // an image is read only in part (containers, stores, unallocated clusters) and by
-        // position, so hashing cannot ride on the parse or carve pass. A bare image carved
-        // as raw bytes is read twice.
-        let sha256 = hash(&ev, file, files, rep)?;
-        rep.send(Msg::Opened(Evidence {
-            path: input.clone(),
-            size: ev.len(),
-            sha256,
-            handle: Some(ev.clone()),
-        }))?;
-        let mut sink = ToApp {
-            label: input.display().to_string(),
-            rep: &mut *rep,
-            file,
-            files,
-            batch: Vec::new(),
-            total: 0,
-        };
-        let result = pipeline::run_evidence(&ev, &opts, &mut sink);
-        sink.flush()?;
-        let total = match sink.total {
-            0 => ev.len().max(1),
+    fn finished(&mut self, report: &driver::Report) -> Result<(), pipeline::Stop> {
+        self.flush().map_err(|_| pipeline::Stop)?;
+        if let Some(e) = &report.error {
+            self.rep
+                .send(Msg::Diagnostic(e.clone()))
+                .map_err(|_| pipeline::Stop)?;
+            self.failures.push(e.clone());
+        }
+        let total = match self.total {
+            0 => report.size.max(1),
             t => t,
         };
-        match result {
-            Ok(_) => {}
-            Err(RunError::Stopped) => return Err(LoadError::Stop),
-            Err(RunError::Parse(e)) => {
-                rep.send(Msg::Diagnostic(e.to_string()))?;
-                failures.push(e.to_string());
-            }
-        }
-        let phase = if carve {
+        let phase = if self.carve {
             Phase::Carving
         } else {
             Phase::Decoding
         };
         let p = Progress {
             phase,
-            file,
-            files,
+            file: report.index,
+            files: report.count,
             done: total,
             total,
-            records: rep.records,
+            records: self.rep.records,
         };
-        rep.progress(p, true)?;
+        self.file = report.index + 1;
+        self.rep.progress(p, true).map_err(|_| pipeline::Stop)
     }
-    if failures.len() == files {
-        return Err(LoadError::Fatal(failures.join("; ")));
+}
+
+fn load(inputs: Inputs, carve: bool, rep: &mut Reporter) -> Result<(), LoadError> {
+    for w in &inputs.warnings {
+        rep.send(Msg::Diagnostic(w.clone()))?;
+    }
+    let files = inputs.files.len();
+    let opts = Options {
+        carve,
+        ..Options::default()
+    };
+    let mut sink = ToApp {
+        rep,
+        label: String::new(),
+        file: 1,
+        files,
+        batch: Vec::new(),
+        total: 0,
+        carve,
+        failures: Vec::new(),
+    };
+    if driver::run_inputs(inputs, &opts, true, &mut sink).is_err() {
+        return Err(LoadError::Stop);
+    }
+    if sink.failures.len() == files {
+        return Err(LoadError::Fatal(sink.failures.join("; ")));
     }
     Ok(())
 }

@@ -1,25 +1,65 @@
-//! The pipeline's sink for the command line and the collection: each record goes straight to
-//! a [`RecordWriter`] as it is made; warnings go to a callback (stderr, or a report).
+//! The pipeline's sinks for the command line and the collection: each record goes to a
+//! [`RecordWriter`] as it is made (at once, or through a writing thread); warnings and inputs
+//! that could not be read go to a callback (stderr, or a report) as [`Note`]s.
 
 use std::io::{self, Write};
 
-use super::bits::RecordWriter;
+use super::driver::{Opened, Report};
+use super::{Sink, Stop, Warning};
 use crate::bits::model::BitsInfo;
-use crate::bits::pipeline::{Sink, Stop, Warning};
+use crate::output::bits::RecordWriter;
 
+/// What a writing front end hears besides records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note<'n> {
+    /// A problem with the evidence, after the path of the input it is about.
+    Warning(&'n str),
+    /// An input that could not be read, and why.
+    Failed(&'n str),
+}
+
+/// The notes callback, with the input being run (from [`Sink::opened`]) to name in warnings.
+struct Notes<'a> {
+    on_note: &'a mut dyn FnMut(Note<'_>),
+    current: String,
+}
+
+impl Notes<'_> {
+    fn warning(&mut self, warning: &Warning) {
+        if self.current.is_empty() {
+            (self.on_note)(Note::Warning(&warning.to_string()));
+        } else {
+            (self.on_note)(Note::Warning(&format!("{}: {warning}", self.current)));
+        }
+    }
+    fn opened(&mut self, input: &Opened) {
+        self.current = input.path.display().to_string();
+    }
+    fn finished(&mut self, report: &Report) {
+        if let Some(e) = &report.error {
+            (self.on_note)(Note::Failed(e));
+        }
+        self.current.clear();
+    }
+}
+
+/// Writes each record as it comes, on the pipeline's thread.
 pub struct WriterSink<'a, W: Write> {
     writer: RecordWriter<W>,
     /// The first write error: the pipeline stops on it, and the caller reports it.
     error: Option<io::Error>,
-    on_warning: &'a mut dyn FnMut(&str),
+    notes: Notes<'a>,
 }
 
 impl<'a, W: Write> WriterSink<'a, W> {
-    pub fn new(writer: RecordWriter<W>, on_warning: &'a mut dyn FnMut(&str)) -> Self {
+    pub fn new(writer: RecordWriter<W>, on_note: &'a mut dyn FnMut(Note<'_>)) -> Self {
         WriterSink {
             writer,
             error: None,
-            on_warning,
+            notes: Notes {
+                on_note,
+                current: String::new(),
+            },
         }
     }
 
@@ -49,7 +89,15 @@ impl<W: Write> Sink for WriterSink<'_, W> {
     }
 
     fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
-        (self.on_warning)(&warning.to_string());
+        self.notes.warning(warning);
+        Ok(())
+    }
+    fn opened(&mut self, input: &Opened) -> Result<(), Stop> {
+        self.notes.opened(input);
+        Ok(())
+    }
+    fn finished(&mut self, report: &Report) -> Result<(), Stop> {
+        self.notes.finished(report);
         Ok(())
     }
 }
@@ -64,7 +112,7 @@ const IN_FLIGHT: usize = 8;
 /// of [`BATCH`] records). Returns what `produce` returned, and the writer or its first error.
 pub fn with_writer_thread<W: Write + Send, T>(
     writer: RecordWriter<W>,
-    on_warning: &mut dyn FnMut(&str),
+    on_note: &mut dyn FnMut(Note<'_>),
     produce: impl FnOnce(&mut dyn Sink) -> T,
 ) -> (T, io::Result<RecordWriter<W>>) {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<BitsInfo>>(IN_FLIGHT);
@@ -87,7 +135,10 @@ pub fn with_writer_thread<W: Write + Send, T>(
             tx: Some(tx),
             batch: Vec::with_capacity(BATCH),
             failed,
-            on_warning,
+            notes: Notes {
+                on_note,
+                current: String::new(),
+            },
         };
         let out = produce(&mut sink);
         sink.send();
@@ -104,7 +155,7 @@ struct Batcher<'a> {
     tx: Option<std::sync::mpsc::SyncSender<Vec<BitsInfo>>>,
     batch: Vec<BitsInfo>,
     failed: &'a std::sync::atomic::AtomicBool,
-    on_warning: &'a mut dyn FnMut(&str),
+    notes: Notes<'a>,
 }
 
 impl Batcher<'_> {
@@ -130,7 +181,15 @@ impl Sink for Batcher<'_> {
     }
 
     fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
-        (self.on_warning)(&warning.to_string());
+        self.notes.warning(warning);
+        Ok(())
+    }
+    fn opened(&mut self, input: &Opened) -> Result<(), Stop> {
+        self.notes.opened(input);
+        Ok(())
+    }
+    fn finished(&mut self, report: &Report) -> Result<(), Stop> {
+        self.notes.finished(report);
         Ok(())
     }
 }

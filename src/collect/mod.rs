@@ -27,11 +27,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::bits::parse::find_inputs_reporting;
-use crate::bits::pipeline::{run_evidence, RunError};
-use crate::input::Evidence;
 use crate::output::bits::{Format, RecordWriter};
-use crate::output::sink::WriterSink;
+use crate::pipeline::driver::{run_inputs, Inputs};
+use crate::pipeline::sink::{Note, WriterSink};
+use crate::pipeline::Options;
 use crate::util::text::escape;
 
 #[derive(Debug, Deserialize)]
@@ -298,8 +297,7 @@ fn collect_into(
     start: chrono::DateTime<chrono::Utc>,
 ) -> Result<Outcome, CollectError> {
     let out = &config.output;
-    let mut inputs = Vec::new();
-    let mut found = Vec::new();
+    let mut bases = Vec::new();
     let mut carve = false;
     for a in &config.artifacts {
         let opts = a.bits.as_ref();
@@ -308,8 +306,10 @@ fn collect_into(
             Some(p) => PathBuf::from(p.get_ref()),
             None => default_path()?,
         };
-        inputs.extend(find_inputs_reporting(&base, &mut found));
+        bases.push(base);
     }
+    // Artifacts naming one path (or a file twice) read it once.
+    let inputs = Inputs::find(&bases);
     let format = match (out.timeline, &out.format) {
         (true, _) => Format::Timeline,
         (false, FormatName::Json) => Format::Json,
@@ -325,7 +325,7 @@ fn collect_into(
     let data_path = dir.join(&name);
     let report_path = dir.join(format!("report_{id}.json"));
     let other = |e: std::io::Error| CollectError::Other(e.to_string());
-    let evidence: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    let evidence: Vec<&Path> = inputs.files.iter().map(|i| i.path.as_path()).collect();
     let protected = crate::output::Protected::of(&evidence);
     refuse_existing(&data_path)?;
     let file = crate::output::AtomicFile::create(&data_path, &protected).map_err(|e| {
@@ -339,45 +339,31 @@ fn collect_into(
     } else {
         DataFile::Plain(file)
     };
-    let opts = crate::bits::pipeline::Options {
+    let opts = Options {
         carve,
         ..Default::default()
     };
     let writer = RecordWriter::new(sink_out, format).map_err(other)?;
-    let mut warnings: Vec<String> = found;
-    let mut read = Vec::new();
-    let mut failed = 0usize;
-    let mut pending: Vec<String> = Vec::new();
-    let mut on_warning = |w: &str| pending.push(w.to_string());
-    let mut sink = WriterSink::new(writer, &mut on_warning);
-    for path in &inputs {
-        let label = path.display().to_string();
-        let before = sink.count();
-        let result = Evidence::open(path)
-            .map_err(crate::bits::parse::ParseError::from)
-            .map_err(RunError::from)
-            .and_then(|ev| {
-                let sha256 = sha256_evidence(&ev);
-                run_evidence(&ev, &opts, &mut sink).map(|_| sha256)
-            });
-        match result {
-            Ok(sha256) => {
-                read.push(
-                    json!({"path": label, "sha256": sha256, "records": sink.count() - before}),
-                );
-            }
-            Err(RunError::Stopped) => break,
-            Err(RunError::Parse(e)) => {
-                failed += 1;
-                warnings.push(e.to_string());
-            }
-        }
-    }
+    let mut warnings: Vec<String> = inputs.warnings.clone();
+    let count = inputs.files.len();
+    let mut on_note = |n: Note<'_>| match n {
+        Note::Warning(w) | Note::Failed(w) => warnings.push(w.to_string()),
+    };
+    let mut sink = WriterSink::new(writer, &mut on_note);
+    let reports = run_inputs(inputs, &opts, true, &mut sink).unwrap_or_default();
     let writer = sink.into_writer().map_err(other)?;
-    warnings.append(&mut pending);
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    let read: Vec<serde_json::Value> = reports
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| {
+            let sha256 = r.sha256.as_deref().unwrap_or_default();
+            json!({"path": r.path.display().to_string(), "sha256": sha256, "records": r.records})
+        })
+        .collect();
     let records = writer.count();
     let file = writer.finish().and_then(DataFile::finish).map_err(other)?;
-    let status = match (inputs.len(), failed) {
+    let status = match (count, failed) {
         (0, _) => "failed",
         (n, f) if f == n => "failed",
         (_, 0) => "complete",
@@ -452,16 +438,6 @@ fn refuse_existing(path: &Path) -> Result<(), CollectError> {
         )));
     }
     Ok(())
-}
-
-/// The data file's SHA-256, read through the already open evidence.
-fn sha256_evidence(ev: &Evidence) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    if std::io::copy(&mut ev.reader(), &mut h).is_err() {
-        return String::new();
-    }
-    crate::util::bytes::hex(&h.finalize())
 }
 
 /// Write a new file whole: a temporary name, then a rename; never replaces an existing file.

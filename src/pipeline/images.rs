@@ -3,11 +3,11 @@
 //! container chain in its records' provenance, and with `--carve` each NTFS volume's
 //! unallocated clusters are carved, streamed, and placed back at their disk offsets.
 
-use super::{
-    carve, carve_raw, detect, run_store, Join, Options, Phase, RunError, Sink, Stop, Warning, HEAD,
-};
+use super::join::Join;
+use super::store::{carve_raw, run_store};
+use super::{detect, Format, Options, ParseError, Phase, RunError, Sink, Stop, Warning, HEAD};
+use crate::bits::carve;
 use crate::bits::model::{BitsInfo, Source, UNALLOCATED};
-use crate::bits::parse::{Format, ParseError};
 use crate::container;
 use crate::input::Evidence;
 use std::cell::Cell;
@@ -272,7 +272,7 @@ fn carve_unallocated(
         vol,
         cluster: free.cluster.max(1),
     };
-    let mut join = Join::new(*opts, Vec::new());
+    let mut join = Join::new(opts.field_ranges, Vec::new());
     join.add_candidates(carved);
     join.finish(&mut placed)
 }

@@ -1,0 +1,155 @@
+//! The pipeline: the one path from evidence to records, above the readers (`ese`,
+//! `container`) and the decoders (`bits`), below the front ends (`parse` in `main.rs`,
+//! `collect`, the explorer's worker, the demo), which all run their inputs through
+//! [`driver::run_inputs`] into a [`Sink`], so the same evidence gives the same records
+//! everywhere.
+//!
+//! Each store is opened once and decoded once ([`run`](run_evidence)):
+//! - **qmgr.db**: the database is opened once. The carver runs first, on that open database,
+//!   and its finds are held as *candidates* (deleted records are few next to live ones). Then
+//!   the Files table is decoded (the join needs it) and the Jobs table is walked one row at a
+//!   time: each live job drops the candidates that merely copy it, and its rows go to the sink
+//!   at once, with their final `versions` (live copies plus surviving carved copies).
+//!   Surviving candidates, files no job claims, and carved files follow (the join: `join.rs`).
+//! - **legacy queue**: parsed once; the carver scans the same bytes, and the live jobs'
+//!   blobs drop the candidates that copy them, as above.
+//! - **a disk image, volume or archive** (`images.rs`, feature `images`): every store the
+//!   container layer finds runs the store path with its container chain.
+//! - **anything else**, when carving: streamed in chunks by positioned reads (a disk image of
+//!   any size in bounded memory), never mapped whole.
+
+use crate::bits::legacy::is_legacy_queue;
+use crate::bits::model::BitsInfo;
+use crate::input::InputError;
+use crate::util::text::escape;
+
+pub use crate::bits::reader::Warning;
+
+pub mod driver;
+mod find;
+/// Disk images, volumes and archives: the stores the container layer finds, run through
+/// the store path.
+#[cfg(feature = "images")]
+mod images;
+mod join;
+mod parsed;
+mod run;
+pub mod sink;
+mod store;
+
+pub use find::{find_inputs, find_inputs_reporting};
+pub use parsed::{
+    parse_bytes, parse_bytes_with, parse_file, parse_file_opts, parse_file_with,
+    parse_files_with_threads, Parsed,
+};
+pub use run::{run_bytes, run_evidence, run_file};
+pub use store::decode_counts;
+
+/// How much of an evidence file to read to tell its format.
+pub const HEAD: usize = 64 * 1024;
+
+/// What an evidence file looks like from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An ESE database (signature 0x89abcdef at offset 4).
+    Ese,
+    /// A legacy queue (FILE_HEADER + QUEUE_HEADER after a short preamble).
+    Legacy,
+    Unknown,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("{}: not a BITS queue: neither an ESE database (no signature 0x89abcdef at offset 4) nor a legacy queue (no FILE_HEADER+QUEUE_HEADER in the first 4096 bytes)", escape(.0))]
+    NotBits(String),
+    #[error("{}: not a BITS queue: an ESE database with neither a Jobs nor a Files table", escape(.0))]
+    NotBitsEse(String),
+    #[error("{}: {error}", escape(.path))]
+    Ese {
+        path: String,
+        error: crate::ese::EseError,
+    },
+}
+
+/// What to produce.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Also carve deleted records.
+    pub carve: bool,
+    /// Attach each record's per-field byte ranges to its provenance (`--provenance fields`).
+    /// Off by default: the explorer decodes one record again when its hex view opens.
+    pub field_ranges: bool,
+}
+
+/// The sink wants no more records (cancelled, or its writer failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stop;
+
+/// What the pipeline is doing, for a progress gauge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading the whole file for its SHA-256 (the driver, when asked).
+    Hashing,
+    Decoding,
+    Carving,
+}
+
+/// Where records go as they are made.
+pub trait Sink {
+    fn record(&mut self, record: BitsInfo) -> Result<(), Stop>;
+    /// A problem with the evidence (the record-level ones travel in `BitsInfo.warnings`).
+    fn warning(&mut self, warning: &Warning) -> Result<(), Stop>;
+    /// `done` of `total` bytes (0/0 when it cannot say) in `phase`.
+    fn progress(&mut self, _phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
+        Ok(())
+    }
+    /// The driver opened an input (and hashed it, when asked); its records follow.
+    fn opened(&mut self, _input: &driver::Opened) -> Result<(), Stop> {
+        Ok(())
+    }
+    /// The driver is done with an input: what it gave, or why it could not be read.
+    fn finished(&mut self, _report: &driver::Report) -> Result<(), Stop> {
+        Ok(())
+    }
+}
+
+/// What a run did, for the caller's summary and exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub format: Format,
+    pub records: u64,
+}
+
+/// A pipeline failure: the evidence could not be read, or the sink stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("stopped")]
+    Stopped,
+}
+
+impl From<Stop> for RunError {
+    fn from(_: Stop) -> Self {
+        RunError::Stopped
+    }
+}
+
+/// What the first bytes of a file say it is. Reads only the header: never the whole file.
+///
+/// An ESE database is known by its signature in the header at 0 or, when that header is
+/// wiped, in the shadow header one page further (at 2, 4, 8, 16 or 32 KiB: all within
+/// [`HEAD`]); the reader then falls back to the shadow.
+pub fn detect(head: &[u8]) -> Format {
+    let ese_at =
+        |at: usize| crate::util::bytes::u32_le(head, at + 4) == Some(crate::ese::header::SIGNATURE);
+    if [0, 2048, 4096, 8192, 16384, 32768].into_iter().any(ese_at) {
+        Format::Ese
+    } else if is_legacy_queue(head) {
+        Format::Legacy
+    } else {
+        Format::Unknown
+    }
+}
