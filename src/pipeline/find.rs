@@ -53,7 +53,7 @@ pub fn find_inputs_reporting(path: &Path, warnings: &mut Vec<String>) -> Vec<Pat
     out
 }
 
-fn is_queue_name(p: &Path) -> bool {
+pub(crate) fn is_queue_name(p: &Path) -> bool {
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())

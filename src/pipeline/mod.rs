@@ -27,6 +27,7 @@ pub use crate::bits::reader::Warning;
 
 pub mod driver;
 mod find;
+pub mod host;
 /// Disk images, volumes and archives: the stores the container layer finds, run through
 /// the store path.
 #[cfg(feature = "images")]

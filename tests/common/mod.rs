@@ -203,6 +203,15 @@ pub fn oracle_python() -> Option<PathBuf> {
     python_or_skip(FOUND.get_or_init(|| find_python("import dissect.esedb", "dissect.esedb")))
 }
 
+/// A Python interpreter with dateutil (Timesketch's date parser, for
+/// `tests/oracle/timesketch_check.py`); `None` after a `SKIP:` notice, a panic under `CI=true`.
+pub fn timesketch_python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    python_or_skip(
+        FOUND.get_or_init(|| find_python("import dateutil.parser", "python-dateutil==2.9.0.post0")),
+    )
+}
+
 /// Run the oracle script with `args` and return its stdout. Panics when the oracle python is
 /// missing (check [`oracle_python`] first to skip instead) or when the script fails.
 pub fn run_oracle<I, S>(args: I) -> String
