@@ -133,30 +133,43 @@ pub fn run_inputs(
     let count = inputs.files.len();
     let mut reports = Vec::with_capacity(count);
     for (i, input) in inputs.files.into_iter().enumerate() {
-        let mut report = Report {
-            path: input.path.clone(),
-            index: i + 1,
-            count,
-            ..Report::default()
-        };
-        let opened = match input.opened {
-            Some(o) => o,
-            None => Evidence::open(&input.path)
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-        };
-        let mut named = Named {
-            sink: &mut *sink,
-            host: &input.host,
-        };
-        match opened {
-            Ok(ev) => run_opened(ev, opts, hash, &mut named, &mut report)?,
-            Err(e) => report.error = Some(e),
-        }
-        sink.finished(&report)?;
-        reports.push(report);
+        reports.push(run_one(input, i + 1, count, opts, hash, sink)?);
     }
     Ok(reports)
+}
+
+/// Open (unless opened ahead), hash when asked, and run one input, the `index`-th of `count`;
+/// the sink hears its records with their host, then [`Sink::finished`].
+pub(crate) fn run_one(
+    input: Input,
+    index: usize,
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<Report, Stop> {
+    let mut report = Report {
+        path: input.path.clone(),
+        index,
+        count,
+        ..Report::default()
+    };
+    let opened = match input.opened {
+        Some(o) => o,
+        None => Evidence::open(&input.path)
+            .map(Arc::new)
+            .map_err(|e| e.to_string()),
+    };
+    let mut named = Named {
+        sink: &mut *sink,
+        host: &input.host,
+    };
+    match opened {
+        Ok(ev) => run_opened(ev, opts, hash, &mut named, &mut report)?,
+        Err(e) => report.error = Some(e),
+    }
+    sink.finished(&report)?;
+    Ok(report)
 }
 
 /// Hash (when asked) and run one open input, filling `report`.

@@ -33,6 +33,7 @@ pub mod host;
 #[cfg(feature = "images")]
 mod images;
 mod join;
+pub mod parallel;
 mod parsed;
 mod run;
 pub mod sink;
