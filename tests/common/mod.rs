@@ -212,6 +212,28 @@ pub fn timesketch_python() -> Option<PathBuf> {
     )
 }
 
+/// The YAML file at `path` as JSON, read by PyYAML (the Velociraptor artifact, the KAPE
+/// module); `None` after a `SKIP:` notice (a panic under `CI=true`) without PyYAML.
+pub fn yaml_as_json(path: &Path) -> Option<serde_json::Value> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let python = python_or_skip(FOUND.get_or_init(|| find_python("import yaml", "PyYAML==6.0.3")))?;
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding='utf-8'))))",
+        ])
+        .arg(path)
+        .output()
+        .expect("running python");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON from PyYAML"))
+}
+
 /// Run the oracle script with `args` and return its stdout. Panics when the oracle python is
 /// missing (check [`oracle_python`] first to skip instead) or when the script fails.
 pub fn run_oracle<I, S>(args: I) -> String
