@@ -358,7 +358,7 @@ fn exit_codes_equal_linux() {
         let out = same_on_both(w, args, &[], &[]);
         assert_eq!(out.status.code(), Some(code), "{args:?}");
     }
-    let out = same_on_both(w, &["parse"], &[missing.clone()], &[]);
+    let out = same_on_both(w, &["parse"], std::slice::from_ref(&missing), &[]);
     assert_eq!(out.status.code(), Some(1));
     let out = same_on_both(w, &["collect", "--config"], &[missing], &[]);
     assert_eq!(out.status.code(), Some(1));

@@ -41,7 +41,7 @@ pub fn entries(record: &BitsInfo) -> Vec<Value> {
     // OpenSearch, under Timesketch, keeps a JSON integer in a signed 64-bit `long`: BITS's
     // "size unknown" (2^64 - 1 in bytes_transferred) would have the whole line refused, so
     // such a field is left out of the timeline (the records keep it).
-    fields.retain(|_, v| !v.as_u64().is_some_and(|n| i64::try_from(n).is_err()));
+    fields.retain(|_, v| v.as_u64().is_none_or(|n| i64::try_from(n).is_ok()));
     distinct
         .into_iter()
         .map(|(t, descs)| {

@@ -25,11 +25,15 @@ const WINDOW: usize = 2;
 
 /// What a worker heard from the pipeline, to be told to the sink in order.
 enum Event {
-    Record(BitsInfo),
+    /// Boxed: a record is a thousand bytes, the other events a hundred.
+    Record(Box<BitsInfo>),
     Warning(Warning),
     Opened(Opened),
     Finished(Report),
 }
+
+/// The inputs still to take, each with the channel its events go into.
+type Work = Mutex<Vec<Option<(Input, SyncSender<Vec<Event>>)>>>;
 
 /// [`driver::run_inputs`] on `threads` threads (all cores for 0): the same calls on `sink`, in
 /// the same order, except progress (inputs overlap, so no gauge can be told).
@@ -51,8 +55,7 @@ pub fn run_inputs(
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..count)
         .map(|_| sync_channel::<Vec<Event>>(BATCHES))
         .unzip();
-    let work: Mutex<Vec<Option<(Input, SyncSender<Vec<Event>>)>>> =
-        Mutex::new(inputs.files.into_iter().zip(senders).map(Some).collect());
+    let work: Work = Mutex::new(inputs.files.into_iter().zip(senders).map(Some).collect());
     let shared = Shared {
         next: AtomicUsize::new(0),
         replayed: Mutex::new(0),
@@ -83,13 +86,7 @@ struct Shared {
     window: usize,
 }
 
-fn worker(
-    work: &Mutex<Vec<Option<(Input, SyncSender<Vec<Event>>)>>>,
-    shared: &Shared,
-    count: usize,
-    opts: &Options,
-    hash: bool,
-) {
+fn worker(work: &Work, shared: &Shared, count: usize, opts: &Options, hash: bool) {
     loop {
         let i = shared.next.fetch_add(1, Ordering::Relaxed);
         if i >= count || shared.stopped.load(Ordering::Relaxed) {
@@ -137,7 +134,7 @@ fn replay(
         for batch in rx {
             for event in batch {
                 match event {
-                    Event::Record(r) => sink.record(r)?,
+                    Event::Record(r) => sink.record(*r)?,
                     Event::Warning(w) => sink.warning(&w)?,
                     Event::Opened(o) => sink.opened(&o)?,
                     Event::Finished(r) => {
@@ -183,7 +180,7 @@ impl Channel<'_> {
 
 impl Sink for Channel<'_> {
     fn record(&mut self, record: BitsInfo) -> Result<(), Stop> {
-        self.push(Event::Record(record))
+        self.push(Event::Record(Box::new(record)))
     }
     fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
         self.push(Event::Warning(warning.clone()))
