@@ -16,6 +16,7 @@ pub mod ntfs;
 pub mod partition;
 pub mod vhd;
 pub mod vhdx;
+pub mod volume;
 pub mod zip;
 
 use std::io;
