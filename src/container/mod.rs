@@ -12,6 +12,7 @@
 
 pub mod aligned;
 pub mod ewf;
+pub mod lookup;
 pub mod ntfs;
 pub mod partition;
 pub mod vhd;
