@@ -9,6 +9,16 @@
 //! Only regular files are opened. A FIFO would block `open()` forever and a device such as
 //! `/dev/zero` never ends, so both are refused from their metadata before anything is opened,
 //! and once more from the open handle (the path could have been swapped in between).
+// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used
+    )
+)]
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -111,7 +121,7 @@ impl Evidence {
             if n == 0 {
                 break;
             }
-            done += n;
+            done = done.saturating_add(n);
         }
         Ok(done)
     }
@@ -170,7 +180,7 @@ pub struct EvidenceReader<'a> {
 impl Read for EvidenceReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = pread(&self.ev.file, buf, self.pos)?;
-        self.pos += n as u64;
+        self.pos = self.pos.saturating_add(n as u64);
         Ok(n)
     }
 }
