@@ -12,10 +12,12 @@
 
 pub mod aligned;
 pub mod ewf;
+pub mod lookup;
 pub mod ntfs;
 pub mod partition;
 pub mod vhd;
 pub mod vhdx;
+pub mod volume;
 pub mod zip;
 
 use std::io;
