@@ -10,11 +10,14 @@
 //! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
+pub mod aligned;
 pub mod ewf;
+pub mod lookup;
 pub mod ntfs;
 pub mod partition;
 pub mod vhd;
 pub mod vhdx;
+pub mod volume;
 pub mod zip;
 
 use std::io;

@@ -53,13 +53,27 @@ pub(super) fn run_container(
     if found.stores.is_empty() {
         return Ok(false);
     }
-    let gauge = Gauge {
-        read: &read,
-        total: ev.len().saturating_add(segments.get()),
-    };
+    let total = ev.len().saturating_add(segments.get());
+    run_found(&found, &read, total, label, opts, sink)?;
+    Ok(true)
+}
+
+/// Run the stores of a container already opened (by [`run_container`], or the live host's
+/// volume: `live.rs`), and with `--carve` its volumes' unallocated clusters; `read` counts the
+/// bytes read of the evidence, `total` its size, for the gauge. The container's warnings are
+/// the caller's to tell.
+pub(super) fn run_found(
+    found: &container::Found,
+    read: &AtomicU64,
+    total: u64,
+    label: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let gauge = Gauge { read, total };
     gauge.report(sink, Phase::Decoding)?;
     for store in &found.stores {
-        run_one(&found, store, label, opts, &gauge, sink)?;
+        run_one(found, store, label, opts, &gauge, sink)?;
     }
     if opts.carve {
         for vol in &found.volumes {
@@ -68,7 +82,7 @@ pub(super) fn run_container(
             for w in &warnings {
                 sink.warning(w)?;
             }
-            carve_unallocated(&found, vol, &free, label, opts, &gauge, sink)?;
+            carve_unallocated(found, vol, &free, label, opts, &gauge, sink)?;
         }
     }
     let phase = if opts.carve {
@@ -77,7 +91,7 @@ pub(super) fn run_container(
         Phase::Decoding
     };
     sink.progress(phase, gauge.total, gauge.total)?;
-    Ok(true)
+    Ok(())
 }
 
 /// One store found in an image: read back, detected, and run through the store path with its
@@ -162,9 +176,9 @@ fn log_kind(store: &container::Store) -> &'static str {
 }
 
 /// Reads of a container file, counted.
-struct Counted<'c, R> {
-    inner: R,
-    read: &'c AtomicU64,
+pub(super) struct Counted<'c, R> {
+    pub(super) inner: R,
+    pub(super) read: &'c AtomicU64,
 }
 
 impl<R: container::ReadAt> container::ReadAt for Counted<'_, R> {

@@ -9,8 +9,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use crate::bits::model::{BitsInfo, Source, SourceKind};
-use crate::bits::security::well_known_name;
 use crate::bits::triage::Finding;
+use crate::winsec::well_known_name;
 
 use super::display;
 use super::store::{distinct_warnings, findings, Rec, Store};

@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::bits::security::{parse_sid, well_known_name};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
+use crate::winsec::{parse_sid, well_known_name};
 
 use super::app::App;
 use super::hex::{HexState, SourceSel};
