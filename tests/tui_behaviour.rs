@@ -1560,3 +1560,89 @@ fn one_load_warning_is_one_warning() {
     let st = app.status.clone().expect("status").text;
     assert!(st.ends_with(", 1 warning (W shows it)"), "{st}");
 }
+
+/// Issue 22, defect 3: navigation keeps its place. Timeline → Enter → Esc is the timeline
+/// again with its cursor where it was; detail → T → T is the detail again; after `s` the
+/// first row of the new order is selected; `h` stops at the first column (and says so);
+/// Ctrl-R says the marks it drops.
+#[test]
+fn navigation_keeps_its_place() {
+    let Some(p) = common::sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+
+    // Timeline → Enter → Esc.
+    typ(&mut app, "T");
+    assert_eq!(app.screen, Screen::Timeline);
+    for _ in 0..7 {
+        press(&mut app, KeyCode::Down);
+    }
+    let at = app.timeline.sel;
+    let rec = app.timeline.selected().expect("event").rec;
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Detail);
+    assert_eq!(app.detail_record(), Some(rec));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Timeline);
+    assert_eq!(app.timeline.sel, at);
+    typ(&mut app, "T");
+    assert_eq!(app.screen, Screen::Table);
+
+    // Detail → T → T.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    let shown = app.detail_record();
+    typ(&mut app, "T");
+    assert_eq!(app.screen, Screen::Timeline);
+    typ(&mut app, "T");
+    assert_eq!(app.screen, Screen::Detail);
+    assert_eq!(app.detail_record(), shown);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Table);
+
+    // `s` shows the start of the new order, both ways.
+    for _ in 0..20 {
+        press(&mut app, KeyCode::Down);
+    }
+    typ(&mut app, "s");
+    let v = app.store.view(app.view);
+    assert_eq!((v.sel, v.offset), (0, 0));
+    assert_eq!(v.selected_item(), v.shown.first().copied());
+    typ(&mut app, "s");
+    assert_eq!(app.store.view(app.view).sel, 0);
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("descending")));
+
+    // `h` at the first column stays there.
+    for _ in 0..30 {
+        typ(&mut app, "h");
+    }
+    let first = app.store.view(app.view).col_cursor;
+    typ(&mut app, "h");
+    assert_eq!(app.store.view(app.view).col_cursor, first);
+    assert!(app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("first column")));
+
+    // Ctrl-R drops the marks, and says how many.
+    typ(&mut app, " ");
+    typ(&mut app, " ");
+    // A row marks every record of it (a carved job's copies too).
+    let marks = app.store.mark_count;
+    assert!(marks >= 2, "{marks}");
+    ctrl(&mut app, 'r');
+    let status = app
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(
+        status.contains(&format!("{marks} marks cleared")),
+        "{status}"
+    );
+    assert!(app.wait_loaded(Duration::from_secs(60)));
+}

@@ -91,6 +91,10 @@ pub struct App {
     pub screen: Screen,
     /// Where Esc goes back to from the hex view.
     pub(super) hex_return: Screen,
+    /// Where Esc goes back to from the detail pane (the table, or the timeline it was
+    /// opened from), and where `T` goes back to from the timeline.
+    pub(super) detail_return: Screen,
+    pub(super) timeline_return: Screen,
     pub overlay: Option<Overlay>,
     pub overlay_scroll: u16,
     /// The column chooser's cursor (index into the view's column choice).
@@ -132,6 +136,8 @@ impl App {
             view: ViewKind::Jobs,
             screen: Screen::Table,
             hex_return: Screen::Table,
+            detail_return: Screen::Table,
+            timeline_return: Screen::Table,
             overlay: None,
             overlay_scroll: 0,
             chooser: 0,
@@ -416,12 +422,21 @@ impl App {
             Action::Copy if self.screen == Screen::Detail => self.copy_field(),
             Action::Copy => self.copy(),
             Action::CopyRecord => self.copy_record(),
-            Action::Timeline if self.screen == Screen::Timeline => self.screen = Screen::Table,
+            // Back to where the timeline was opened from (the detail pane stays as it was).
+            Action::Timeline if self.screen == Screen::Timeline => {
+                self.screen = self.timeline_return;
+            }
             Action::Timeline => self.open_timeline(),
             Action::Reload => {
                 if let Some(p) = self.path.clone() {
+                    // Marks are by record and the records are read again: say they go.
+                    let marks = self.store.mark_count;
                     self.open(p);
-                    self.set_status("reloading", false);
+                    let msg = match marks {
+                        0 => "reloading".to_string(),
+                        n => format!("reloading: {n} mark{} cleared", plural(n)),
+                    };
+                    self.set_status(msg, marks > 0);
                 }
             }
             Action::Mark if self.screen != Screen::Table => self.mark_viewed(),
@@ -468,6 +483,7 @@ impl App {
             Action::PrevView => self.view = self.view.prev(),
             Action::OpenDetail if self.selected_item().is_some() => {
                 self.screen = Screen::Detail;
+                self.detail_return = Screen::Table;
                 self.detail = DetailState {
                     follow: true,
                     ..DetailState::default()
@@ -525,15 +541,24 @@ impl App {
         let (cols, widths) = self.table_columns();
         let n = cols.len();
         let usable = |i: usize| widths[i] > 0 && cols[i] != Col::Mark;
-        let v = self.store.view_mut(self.view);
-        let mut c = v.col_cursor;
-        for _ in 0..n {
-            c = if right { (c + 1) % n } else { (c + n - 1) % n };
-            if usable(c) {
-                break;
+        let cur = self.store.view(self.view).col_cursor;
+        // The next column on screen that way; at the first or the last, the cursor stays
+        // (it used to wrap round, silently) and the status says so.
+        let next = if right {
+            (cur + 1..n).find(|&i| usable(i))
+        } else {
+            (0..cur.min(n)).rev().find(|&i| usable(i))
+        };
+        match next {
+            Some(c) => self.store.view_mut(self.view).col_cursor = c,
+            None => {
+                let (end, key) = if right { ("last", ">") } else { ("first", "<") };
+                self.set_status(
+                    format!("the {end} column on screen ({key} scrolls the columns)"),
+                    false,
+                );
             }
         }
-        v.col_cursor = c;
     }
 
     /// The chosen column, moved first to the first column on screen when it is the untitled
@@ -577,7 +602,18 @@ impl App {
             Some((c, desc)) if c == col => Some((c, !desc)),
             _ => Some((col, false)),
         };
+        let desc = v.sort.is_some_and(|(_, d)| d);
         self.store.resort(self.view);
+        // The new order from its start: the old selection may sit anywhere in it, and
+        // staying there showed neither end of the sort.
+        let v = self.store.view_mut(self.view);
+        v.sel = 0;
+        v.offset = 0;
+        let dir = if desc { "descending" } else { "ascending" };
+        self.set_status(
+            format!("sorted by {}, {dir} (s again flips it)", col.title()),
+            false,
+        );
     }
 
     /// `>`: scroll one column right, only while something lies off screen to the right.
@@ -688,7 +724,7 @@ impl App {
                 d.scroll = max;
                 d.field = fields.saturating_sub(1);
             }
-            Action::Back => self.screen = Screen::Table,
+            Action::Back => self.screen = self.detail_return,
             Action::OpenHex => self.open_hex(Screen::Detail),
             Action::PrevVersion | Action::NextVersion => {
                 d.member = if action == Action::NextVersion {
@@ -711,6 +747,12 @@ impl App {
             Screen::Detail => self.detail_record().into_iter().collect(),
             Screen::Hex => self.hex_record().into_iter().collect(),
             _ => self.selected_members().to_vec(),
+        };
+        // The detail pane or the table `T` goes back to (not the hex view: its own Esc).
+        self.timeline_return = match self.screen {
+            Screen::Detail => Screen::Detail,
+            Screen::Timeline => self.timeline_return,
+            _ => Screen::Table,
         };
         self.screen = Screen::Timeline;
         self.timeline.sync(&self.store, self.generation);
@@ -774,6 +816,12 @@ impl App {
                 members.iter().position(|&m| m == rec).map(|at| (pos, at))
             });
             if let Some((pos, member)) = found {
+                // Esc from the detail goes back to the timeline when it came from there.
+                self.detail_return = if self.screen == Screen::Timeline {
+                    Screen::Timeline
+                } else {
+                    Screen::Table
+                };
                 self.view = kind;
                 self.store.view_mut(kind).sel = pos;
                 self.clamp_all();
