@@ -1646,3 +1646,38 @@ fn navigation_keeps_its_place() {
     );
     assert!(app.wait_loaded(Duration::from_secs(60)));
 }
+
+/// Issue 22, defect 4: `W` stands out again. On win10 (carved) a carved job whose files were
+/// not found is the rule, not a warning worth a flag: only records with another warning
+/// (or a live one) carry W.
+#[test]
+fn w_leaves_out_a_carved_jobs_missing_files() {
+    let Some(p) = common::sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let app = loaded(p, true);
+    let recs = &app.store.recs;
+    let missing = |w: &String| w.contains("listed by the job w");
+    let mut flagged = 0;
+    let mut quiet = 0;
+    for r in recs {
+        let others = r
+            .info
+            .warnings
+            .iter()
+            .filter(|w| !(r.info.carved && missing(w)))
+            .count();
+        assert_eq!(r.warnings > 0, others > 0, "{:?}", r.info.warnings);
+        if r.warnings > 0 {
+            flagged += 1;
+        }
+        if r.info.carved && r.info.warnings.iter().any(missing) && others == 0 {
+            quiet += 1;
+        }
+    }
+    eprintln!(
+        "win10: {flagged} of {} records carry W; {quiet} carved records whose only warning is files not found do not",
+        recs.len()
+    );
+    assert!(quiet > 0, "no carved record had only missing files");
+}

@@ -107,7 +107,7 @@ pub fn help_lines(width: u16) -> Vec<Line<'static>> {
     out.extend(hanging(
         flag("W", CARVED),
         7,
-        "the decoders left warnings on the record (the detail pane lists them; W opens the diagnostics)",
+        "the decoders left warnings on the record (the detail pane lists them; W opens the diagnostics); a carved job's files not found do not count, being the rule for deleted jobs",
         width,
     ));
     for rule in Rule::ALL {
