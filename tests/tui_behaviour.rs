@@ -264,6 +264,15 @@ fn export_without_marks_takes_the_filtered_rows_and_never_overwrites_evidence() 
     let out = dir.join("filtered.json");
     typ(&mut app, &out.display().to_string());
     press(&mut app, KeyCode::Enter);
+    // Beside the evidence: said first (issue 22, defect 5), written on the second Enter.
+    let status = app
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains("inside the evidence folder"), "{status}");
+    assert!(!out.exists());
+    press(&mut app, KeyCode::Enter);
     let v: Value = serde_json::from_slice(&std::fs::read(&out).expect("written")).expect("json");
     assert_eq!(
         v.as_array().map(Vec::len),

@@ -13,6 +13,41 @@ use super::app::{App, Screen};
 use super::display::plural;
 use super::prompt::{Prompt, PromptKind};
 
+/// `~` and `~/…` as the user's home folder (as a shell would); anything else as typed.
+pub fn expand_home(path: &str, home: Option<&std::ffi::OsStr>) -> PathBuf {
+    let rest = match path.strip_prefix('~') {
+        Some("") => "",
+        Some(r) if r.starts_with('/') || r.starts_with(std::path::MAIN_SEPARATOR) => &r[1..],
+        _ => return PathBuf::from(path),
+    };
+    match home.filter(|h| !h.is_empty()) {
+        Some(h) => Path::new(h).join(rest),
+        None => PathBuf::from(path),
+    }
+}
+
+/// The folder an input sits in (the input itself when it is a folder), absolute.
+fn evidence_folder(input: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(input).ok()?;
+    if abs.is_dir() {
+        Some(abs)
+    } else {
+        abs.parent().map(Path::to_path_buf)
+    }
+}
+
+/// The evidence folder a target would be written into, if any: exports belong in the
+/// case's own folder, not among the evidence (where a later `parse` of the folder would
+/// read them back).
+fn inside_evidence(target: &Path, inputs: &[PathBuf]) -> Option<PathBuf> {
+    let abs = std::path::absolute(target).ok()?;
+    let dir = std::fs::canonicalize(abs.parent()?).ok()?;
+    inputs
+        .iter()
+        .filter_map(|i| evidence_folder(i))
+        .find(|f| dir.starts_with(f))
+}
+
 /// The formats `e` writes, in the order Tab cycles them (those of `bitscope parse -f`).
 pub const EXPORT_FORMATS: [Format; 3] = [Format::Json, Format::Jsonl, Format::Csv];
 
@@ -156,8 +191,9 @@ impl App {
             self.set_status("export: type a file name (Esc cancels)", true);
             return;
         }
-        let target = PathBuf::from(path);
-        let inputs = self.inputs();
+        let target = expand_home(path, std::env::var_os("HOME").as_deref());
+        let mut inputs = self.inputs();
+        inputs.extend(self.path.clone());
         let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
         let protected = Protected::of(&input_refs);
         // Raw: the status line escapes what it draws (escaping here too would show `\x1b`
@@ -167,6 +203,25 @@ impl App {
         // once, not offered for replacing.
         if let Err(e) = crate::output::atomic::check_target(&target, &protected) {
             self.set_status(format!("export to {shown}: {e}; type another path"), true);
+            return;
+        }
+        // Into the evidence folder: allowed, but only once the analyst has seen it said.
+        if let Some(folder) = inside_evidence(&target, &inputs).filter(|_| !overwrite_ok) {
+            if let Some(p) = self.prompt.as_mut() {
+                p.overwrite_ok = true;
+            }
+            let also = if target.exists() {
+                " and replaces it"
+            } else {
+                ""
+            };
+            self.set_status(
+                format!(
+                    "{shown} is inside the evidence folder {}: Enter again writes there{also}, Esc cancels",
+                    folder.display()
+                ),
+                true,
+            );
             return;
         }
         if target.exists() && !overwrite_ok {
@@ -228,5 +283,39 @@ mod tests {
         assert_eq!(with_next_format("dir.v2/a"), "dir.v2/a.jsonl");
         assert_eq!(with_next_format("été.json"), "été.jsonl");
         assert_eq!(with_next_format(""), ".jsonl");
+    }
+
+    #[test]
+    fn a_tilde_is_the_home_folder() {
+        let home = Some(std::ffi::OsStr::new("/home/ann"));
+        assert_eq!(expand_home("~/x.json", home), Path::new("/home/ann/x.json"));
+        assert_eq!(expand_home("~", home), Path::new("/home/ann"));
+        assert_eq!(expand_home("~bob/x.json", home), Path::new("~bob/x.json"));
+        assert_eq!(expand_home("a/~/x.json", home), Path::new("a/~/x.json"));
+        assert_eq!(expand_home("~/x.json", None), Path::new("~/x.json"));
+    }
+
+    #[test]
+    fn targets_inside_an_evidence_folder_are_found() {
+        let dir = std::env::temp_dir().join(format!("bitscope-evfolder-{}", std::process::id()));
+        let case = dir.join("case");
+        let _ = std::fs::create_dir_all(case.join("HOST-A"));
+        let db = case.join("HOST-A").join("qmgr.db");
+        std::fs::write(&db, b"x").expect("write");
+        let out = dir.join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let canon = std::fs::canonicalize(&case).expect("canon");
+        // The opened folder and a file's own folder both count; a sibling folder does not.
+        let inputs = [case.clone(), db.clone()];
+        assert_eq!(
+            inside_evidence(&case.join("x.json"), &inputs),
+            Some(canon.clone())
+        );
+        assert_eq!(
+            inside_evidence(&case.join("HOST-A/x.json"), &inputs[1..]),
+            Some(canon.join("HOST-A"))
+        );
+        assert_eq!(inside_evidence(&out.join("x.json"), &inputs), None);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
