@@ -7,7 +7,9 @@
 //! Features: `cli` (clap, for the binaries), `tui` (the explorer), `gen` (the test-data
 //! generator); all on by default. With `default-features = false` the library is the readers,
 //! decoders, carver, pipeline and writers alone.
-// `unsafe` only in `input.rs`: the read-only memory map of evidence and the release of its pages.
+// `unsafe` only in `input.rs` (the read-only memory map of evidence, the release of its pages,
+// the SIGBUS guard over it), `util/cleanup.rs` (removing temporary outputs on a signal) and
+// `output/stdout.rs` (reading stdout's flags).
 #![deny(unsafe_code)]
 
 pub mod bits;

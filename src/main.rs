@@ -56,6 +56,10 @@ enum Command {
         /// range of every field).
         #[arg(long, value_enum, default_value = "record")]
         provenance: Provenance,
+        /// Check the media hashes an image stores (E01: MD5, SHA-1) by reading its whole
+        /// media; a mismatch fails the input (exit 1), its records still written.
+        #[arg(long)]
+        verify: bool,
     },
     /// Run a TOML collection (the artemis `bits` artifact format; see assets/collect-bits.toml).
     Collect {
@@ -101,6 +105,7 @@ enum EseCommand {
 }
 
 fn main() -> ExitCode {
+    raise_open_file_limit();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,6 +114,25 @@ fn main() -> ExitCode {
             // types escape the names they hold; anything still hidden is escaped here.
             eprintln!("bitscope: {}", shown(&msg));
             ExitCode::from(1)
+        }
+    }
+}
+
+/// A segmented image may have thousands of segment files, each held open while it is read:
+/// the soft limit on open files goes up to the hard one (1,024 is common; an E01 can have
+/// 14,971 segments).
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    // SAFETY: getrlimit/setrlimit on a plain struct; failure leaves the limit as it was.
+    unsafe {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
         }
     }
 }
@@ -158,10 +182,12 @@ fn run(cli: Cli) -> Result<(), String> {
             output,
             carve,
             provenance,
+            verify,
         } => {
             let opts = pipeline::Options {
                 carve,
                 field_ranges: provenance == Provenance::Fields,
+                verify,
             };
             run_parse(&paths, format, output.as_deref(), &opts)
         }
@@ -222,11 +248,13 @@ fn run_parse(
         return Err("no qmgr.db or qmgr*.dat found under the given paths".into());
     }
     let count = inputs.files.len();
+    // Every file that will be read as evidence (a segmented image's further segments too):
+    // no output may replace one, nor may stdout be one.
+    let evidence = inputs.evidence_paths();
+    let evidence: Vec<&std::path::Path> = evidence.iter().map(PathBuf::as_path).collect();
+    let protected = output::Protected::of(&evidence);
     match output {
         Some(path) => {
-            let evidence: Vec<&std::path::Path> =
-                inputs.files.iter().map(|i| i.path.as_path()).collect();
-            let protected = output::Protected::of(&evidence);
             let show = |e: io::Error| format!("{}: {e}", escape(&path.display().to_string()));
             let file = output::AtomicFile::create(path, &protected).map_err(show)?;
             let (file, failed) = parse_into(inputs, format, file, opts)?;
@@ -235,6 +263,9 @@ fn run_parse(
             failure(failed, count)
         }
         None => {
+            if let Some(why) = output::stdout::refusal(&protected) {
+                return Err(why);
+            }
             let stdout = BufWriter::with_capacity(256 << 10, io::stdout());
             let (_, failed) = parse_into(inputs, format, stdout, opts)?;
             failure(failed, count)
@@ -255,6 +286,7 @@ fn parse_into<W: Write + Send>(
         Note::Diagnostic(w) => eprintln!("warning: {}", escape(w)),
         // The pipeline's errors escape the names they hold already.
         Note::Failed(e) => eprintln!("bitscope: {}", shown(e)),
+        Note::Info(i) => eprintln!("bitscope: {}", escape(i)),
     };
     let (reports, written) = pipeline::sink::with_writer_thread(writer, &mut note, |sink| {
         driver::run_inputs(inputs, opts, false, sink)
