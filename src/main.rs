@@ -328,7 +328,7 @@ fn run_ese(cmd: EseCommand) -> Result<(), String> {
             let warnings = output::ese::dump(&db, table.as_deref(), &mut out)
                 .map_err(|e| format!("{name}: {e}"))?;
             for w in warnings {
-                eprintln!("warning: {name}: {}", escape(&w));
+                eprintln!("warning: {name}: {}", escape(&w.to_string()));
             }
         }
     }
