@@ -33,8 +33,9 @@
 //! a warning, and its chunks read as errors.
 //!
 //! Nothing is sized by what a header claims: the chunk tables stay in the files and are read
-//! entry by entry (only their places are kept, a few bytes per table section), and the media
-//! is as long as the chunks the tables list.
+//! entry by entry (only their places are kept, a few bytes per table section). A chunk no
+//! table lists (its segment missing) is a read error naming it; carving the media reads only
+//! the chunks listed ([`ReadAt::backed`]).
 
 use std::io::{self, Read};
 use std::sync::Mutex;
@@ -555,23 +556,21 @@ pub fn open<'a>(
         return refuse("no volume section".into());
     };
     let want = g.media.div_ceil(g.chunk);
-    let mut size = g.media;
-    if walk.listed < want {
-        let held = walk.listed.saturating_mul(g.chunk).min(g.media);
-        warnings.push(Diagnostic::new(format!(
-            "E01: the tables list {} of the media's {want} chunks: the media is read to byte {held} of {}",
-            walk.listed, g.media
-        )));
-        size = held;
-    }
-    if size == 0 {
+    if walk.listed == 0 {
         return refuse("no chunk of the media is listed".into());
+    }
+    if walk.listed < want {
+        warnings.push(Diagnostic::new(format!(
+            "E01: the tables list {} of the media's {want} chunks: the media's bytes from offset {} on cannot be read",
+            walk.listed,
+            walk.listed.saturating_mul(g.chunk)
+        )));
     }
     Some(Ok((
         "E01".into(),
         Ewf {
             segments,
-            size,
+            size: g.media,
             chunk: g.chunk,
             tables: walk.tables,
             stored: walk.stored,
@@ -599,7 +598,12 @@ impl Ewf<'_> {
             .checked_sub(1)
             .and_then(|t| self.tables.get(t))
             .filter(|t| i < t.first + t.count)
-            .ok_or_else(|| bad(format!("E01: chunk {i} is listed in no table")))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "E01: chunk {i} (media offset {}) is in no segment read (a segment missing?)",
+                    i.saturating_mul(self.chunk)
+                ))
+            })?;
         let file = self
             .segments
             .get(t.segment)
@@ -849,12 +853,14 @@ mod tests {
         let f = image_with(2, &zlib(&[b'B'; 4096]), 1 << 31);
         let mut w = Vec::new();
         let e = opened(&f, &mut w);
-        assert_eq!(e.size(), 8192, "{w:?}");
+        assert_eq!(e.size(), 1 << 40, "{w:?}");
         assert!(
             w.iter().any(|w| w.what.contains("list 2 of the media's")),
             "{w:?}"
         );
         assert_eq!(e.tables.len(), 1);
+        // What is carved of it: the two chunks its file holds.
+        assert_eq!(e.backed(), Some(vec![(0, 8192)]));
     }
 
     #[test]
