@@ -130,7 +130,7 @@ impl Evidence {
     /// its map gone (see the module documentation). Checked after a store is read.
     pub fn changed(&self, map: Option<&Mapped>) -> Option<String> {
         if map.is_some_and(|m| !m.intact()) {
-            return Some("part of it vanished while it was mapped (truncated?)".into());
+            return Some("pages of it vanished while it was mapped: truncated".into());
         }
         if self.device {
             return None;

@@ -312,20 +312,39 @@ fn run_ese(cmd: EseCommand) -> Result<(), String> {
     let ev = bitscope::input::Evidence::open(&path).map_err(|e| e.to_string())?;
     let data = ev.map().map_err(|e| e.to_string())?;
     let name = escape(&path.display().to_string()).into_owned();
-    let db = Database::open(&data).map_err(|e| format!("{name}: {e}"))?;
+    let protected = output::Protected::of(&[path.as_path()]);
+    if let Some(why) = output::stdout::refusal(&protected) {
+        return Err(why);
+    }
+    let result = ese_out(cmd, &Database::open_holding(&data, ev.held()), &name);
+    // A file that shrank under its map was read partly as zeros: say so, whatever was written.
+    if let Some(why) = ev.changed(Some(&data)) {
+        return Err(format!(
+            "{name}: changed while it was read ({why}): what was written is not to be trusted"
+        ));
+    }
+    result
+}
+
+fn ese_out(
+    cmd: EseCommand,
+    db: &Result<Database<'_>, bitscope::ese::EseError>,
+    name: &str,
+) -> Result<(), String> {
+    let db = db.as_ref().map_err(|e| format!("{name}: {e}"))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match cmd {
         EseCommand::Info { json: true, .. } => {
-            let info = output::ese::info_json(&db);
+            let info = output::ese::info_json(db);
             serde_json::to_writer_pretty(&mut out, &info).map_err(|e| e.to_string())?;
             writeln!(out).map_err(|e| e.to_string())?;
         }
         EseCommand::Info { .. } => {
-            output::ese::info_text(&db, &mut out).map_err(|e| e.to_string())?
+            output::ese::info_text(db, &mut out).map_err(|e| e.to_string())?
         }
         EseCommand::Dump { table, .. } => {
-            let warnings = output::ese::dump(&db, table.as_deref(), &mut out)
+            let warnings = output::ese::dump(db, table.as_deref(), &mut out)
                 .map_err(|e| format!("{name}: {e}"))?;
             for w in warnings {
                 eprintln!("warning: {name}: {}", escape(&w.to_string()));
