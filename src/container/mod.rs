@@ -317,6 +317,9 @@ impl<'a> Found<'a> {
     }
 }
 
+/// Overlapping partitions named one by one in the warnings; the rest are counted.
+const OVERLAPS_NAMED: usize = 4;
+
 /// The largest store read back into memory (see [`read_store`]).
 pub const MAX_STORE: u64 = 512 * 1024 * 1024;
 
@@ -420,24 +423,16 @@ pub fn recognize<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Opene
         return Opened::Found(found);
     };
     let mut read: Vec<&Partition> = Vec::new();
+    let mut overlaps: Vec<(&Partition, &Partition)> = Vec::new();
     for p in &parts {
         if !ntfs::is_ntfs(disk, p.offset) {
             continue;
         }
         // Partitions never overlap on a real disk: one that does is a copy of a volume read
         // already (1,024 GPT entries naming one partition are one volume, read once).
-        if let Some(q) = read.iter().find(|q| {
-            p.offset < q.offset.saturating_add(q.len) && q.offset < p.offset.saturating_add(p.len)
-        }) {
-            found.warnings.push(Diagnostic::at(
-                p.offset,
-                format!(
-                    "{} overlaps {}: its NTFS volume is read once, as {}",
-                    p.label(),
-                    q.label(),
-                    q.label()
-                ),
-            ));
+        let end = |q: &Partition| q.offset.saturating_add(q.len);
+        if let Some(q) = read.iter().find(|q| p.offset < end(q) && q.offset < end(p)) {
+            overlaps.push((p, q));
             continue;
         }
         read.push(p);
@@ -455,6 +450,23 @@ pub fn recognize<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Opene
             &mut found.stores,
             &mut found.warnings,
         );
+    }
+    for (p, q) in overlaps.iter().take(OVERLAPS_NAMED) {
+        found.warnings.push(Diagnostic::at(
+            p.offset,
+            format!(
+                "{} overlaps {}: its NTFS volume is read once, as {}",
+                p.label(),
+                q.label(),
+                q.label()
+            ),
+        ));
+    }
+    if overlaps.len() > OVERLAPS_NAMED {
+        found.warnings.push(Diagnostic::new(format!(
+            "{} more partitions overlap one read already: not read again",
+            overlaps.len() - OVERLAPS_NAMED
+        )));
     }
     keep_logs_beside_stores(&mut found.stores);
     found.partitions = parts;

@@ -273,6 +273,10 @@ fn directory(file: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<(u64, 
         // Zip64: the locator just before the end record points at the zip64 end record.
         let loc = at.checked_sub(20).and_then(|l| tail.get(l..l + 20));
         let Some(loc) = loc.filter(|l| l.get(..4) == Some(b"PK\x06\x07")) else {
+            // Exactly 65,535 entries fit the 16-bit count: no zip64 record is needed for it.
+            if size != 0xffff_ffff && offset != 0xffff_ffff {
+                return Some((entries, size, offset));
+            }
             warnings.push(Diagnostic::at(
                 tail_at + at as u64,
                 "zip: a zip64 archive without its locator",
@@ -728,7 +732,9 @@ pub fn read_member(
             at: m.offset,
             end: m.offset.saturating_add(m.packed),
         };
-        let mut out = Vec::with_capacity(m.size.min(1 << 20) as usize);
+        // Room for the declared size and the one byte that shows it is passed (no doubling
+        // of a large buffer), within the limit checked above.
+        let mut out = Vec::with_capacity(m.size.saturating_add(1).min(limit) as usize);
         let r = flate2::read::DeflateDecoder::new(reader)
             .take(m.size.saturating_add(1))
             .read_to_end(&mut out);
