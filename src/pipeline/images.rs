@@ -196,10 +196,8 @@ pub(super) fn run_container(
             if bits_stores == 1 { "" } else { "s" },
             first_failure.unwrap_or_default()
         );
-        sink.container(&facts)?;
         return Err(refused(found.kind.clone(), why));
     }
-    sink.container(&facts)?;
     Ok(Outcome::Done(facts))
 }
 

@@ -134,7 +134,7 @@ pub trait Sink {
         Ok(())
     }
     /// The input is a container: what it is, what hashes it stores and, with `--verify`,
-    /// their check (told as soon as known, and again when its stores are done).
+    /// their check (told once, before its records; the final facts are in the summary).
     fn container(&mut self, _facts: &ContainerFacts) -> Result<(), Stop> {
         Ok(())
     }

@@ -373,6 +373,19 @@ impl Sink for ToApp<'_> {
         }
         Ok(())
     }
+    /// What an image stores of itself (E01's MD5/SHA-1) goes to the diagnostics (`W`).
+    fn container(&mut self, facts: &pipeline::ContainerFacts) -> Result<(), pipeline::Stop> {
+        for (alg, hex) in &facts.stored_hashes {
+            let msg = format!(
+                "{}: {} stores the media's {alg} {hex} (bitscope parse --verify checks it)",
+                self.label, facts.kind
+            );
+            self.rep
+                .send(Msg::Diagnostic(msg))
+                .map_err(|_| pipeline::Stop)?;
+        }
+        Ok(())
+    }
     fn finished(&mut self, report: &driver::Report) -> Result<(), pipeline::Stop> {
         self.flush().map_err(|_| pipeline::Stop)?;
         if let Some(e) = &report.error {
