@@ -60,6 +60,10 @@ enum Command {
         /// media; a mismatch fails the input (exit 1), its records still written.
         #[arg(long)]
         verify: bool,
+        /// Inputs decoded at once (0: one per core). The output is the same whatever the
+        /// number: each input's records in input order.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
     },
     /// Run a TOML collection (the artemis `bits` artifact format; see assets/collect-bits.toml).
     Collect {
@@ -183,13 +187,14 @@ fn run(cli: Cli) -> Result<(), String> {
             carve,
             provenance,
             verify,
+            threads,
         } => {
             let opts = pipeline::Options {
                 carve,
                 field_ranges: provenance == Provenance::Fields,
                 verify,
             };
-            run_parse(&paths, format, output.as_deref(), &opts)
+            run_parse(&paths, format, output.as_deref(), &opts, threads)
         }
     }
 }
@@ -239,6 +244,7 @@ fn run_parse(
     format: output::bits::Format,
     output: Option<&std::path::Path>,
     opts: &pipeline::Options,
+    threads: usize,
 ) -> Result<(), String> {
     let inputs = driver::Inputs::find(paths);
     for w in &inputs.warnings {
@@ -257,7 +263,7 @@ fn run_parse(
         Some(path) => {
             let show = |e: io::Error| format!("{}: {e}", escape(&path.display().to_string()));
             let file = output::AtomicFile::create(path, &protected).map_err(show)?;
-            let (file, failed) = parse_into(inputs, format, file, opts)?;
+            let (file, failed) = parse_into(inputs, format, file, opts, threads)?;
             // A failed input still leaves the others' records: the file is kept.
             file.commit().map_err(show)?;
             failure(failed, count)
@@ -267,7 +273,7 @@ fn run_parse(
                 return Err(why);
             }
             let stdout = BufWriter::with_capacity(256 << 10, io::stdout());
-            let (_, failed) = parse_into(inputs, format, stdout, opts)?;
+            let (_, failed) = parse_into(inputs, format, stdout, opts, threads)?;
             failure(failed, count)
         }
     }
@@ -280,6 +286,7 @@ fn parse_into<W: Write + Send>(
     format: output::bits::Format,
     out: W,
     opts: &pipeline::Options,
+    threads: usize,
 ) -> Result<(W, usize), String> {
     let writer = output::bits::RecordWriter::new(out, format).map_err(|e| e.to_string())?;
     let mut note = |n: Note<'_>| match n {
@@ -289,7 +296,7 @@ fn parse_into<W: Write + Send>(
         Note::Info(i) => eprintln!("bitscope: {}", escape(i)),
     };
     let (reports, written) = pipeline::sink::with_writer_thread(writer, &mut note, |sink| {
-        driver::run_inputs(inputs, opts, false, sink)
+        pipeline::parallel::run_inputs(inputs, opts, false, threads, sink)
     });
     let writer = written.map_err(|e| e.to_string())?;
     let out = writer.finish().map_err(|e| e.to_string())?;

@@ -210,6 +210,13 @@ pub struct BitsInfo {
     /// Copies of one job found more than once (carving) share a version group.
     pub versions: u32,
     pub warnings: Vec<String>,
+    /// The host the evidence was collected from, when the pipeline's driver named it (see
+    /// `pipeline::host`): the SYSTEM hive's ComputerName, else a folder or file name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    /// How `host` was named: `system hive`, `folder name` or `file name`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host_source: String,
 }
 
 /// The BitsInfo fields a partial job did not recover.
