@@ -55,7 +55,7 @@ static OPENED: std::sync::Mutex<Vec<(u64, u64)>> = std::sync::Mutex::new(Vec::ne
 /// Whether (device, inode) `id` is a file this process has opened as evidence (see
 /// `output::Protected`).
 pub fn is_evidence(id: (u64, u64)) -> bool {
-    OPENED.lock().map_or(false, |ids| ids.contains(&id))
+    OPENED.lock().is_ok_and(|ids| ids.contains(&id))
 }
 
 fn remember(id: (u64, u64)) {

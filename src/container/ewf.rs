@@ -280,15 +280,13 @@ impl Walk {
             };
             let body = at + 76;
             match section_type(&d) {
-                b"volume" | b"disk" | b"data" => {
-                    if !self.volume(file, number, body, size, &mut sums, warnings)? {
-                        return Ok(End::Broken);
-                    }
+                b"volume" | b"disk" | b"data"
+                    if !self.volume(file, number, body, size, &mut sums, warnings)? =>
+                {
+                    return Ok(End::Broken);
                 }
-                b"table" => {
-                    if !self.table(file, number, at, &mut sums, warnings)? {
-                        return Ok(End::Broken);
-                    }
+                b"table" if !self.table(file, number, at, &mut sums, warnings)? => {
+                    return Ok(End::Broken);
                 }
                 b"hash" => self.hash(file, body, &mut sums, warnings),
                 b"digest" => self.digest(file, body, &mut sums, warnings),
@@ -428,16 +426,14 @@ impl Walk {
         }
         let want = g.media.div_ceil(g.chunk);
         let left = want.saturating_sub(self.listed);
-        if count > left {
-            if !self.extra_warned {
-                self.extra_warned = true;
-                warnings.push(Diagnostic::at(
-                    at,
-                    format!(
-                        "E01: segment {number}: the tables list more chunks than the media's {want}; the extra entries are ignored"
-                    ),
-                ));
-            }
+        if count > left && !self.extra_warned {
+            self.extra_warned = true;
+            warnings.push(Diagnostic::at(
+                at,
+                format!(
+                    "E01: segment {number}: the tables list more chunks than the media's {want}; the extra entries are ignored"
+                ),
+            ));
         }
         // The entries' Adler-32, computed piece by piece.
         let mut sum = Adler32::new();

@@ -221,6 +221,9 @@ impl Refusal {
     }
 }
 
+/// A disk format's kind and its disk.
+type Disk<'a> = (String, Box<dyn ReadAt + 'a>);
+
 /// What an evidence file is, as far as the container layer can tell.
 pub enum Opened<'a> {
     /// No container recognized: the caller's other paths apply (a bare store, raw carving).
@@ -359,7 +362,7 @@ pub fn recognize<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Opene
         return Opened::Unsupported(name);
     }
     let mut stored = ewf::StoredHashes::default();
-    let opened: Option<Result<(String, Box<dyn ReadAt + 'a>), Refusal>> =
+    let opened: Option<Result<Disk<'a>, Refusal>> =
         if let Some(r) = ewf::open(file, more, &mut warnings) {
             Some(r.map(|(kind, d)| {
                 stored = d.stored().clone();

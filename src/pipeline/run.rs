@@ -79,6 +79,7 @@ pub fn run_evidence_parts(
     let format = detect(&head);
     drop(head);
     let mut counted = Counting { sink, records: 0 };
+    #[cfg_attr(not(feature = "images"), allow(unused_mut))]
     let mut note =
         "not a BITS queue (no ESE or legacy queue header): carved as raw bytes".to_string();
     #[cfg(feature = "images")]
