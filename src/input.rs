@@ -17,6 +17,16 @@
 //! from there on, is found changed ([`Evidence::changed`]), and its input fails with an error
 //! naming it instead of the process dying. Every file opened as evidence is remembered
 //! ([`is_evidence`]), so no output of this process can replace it.
+// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used
+    )
+)]
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -180,7 +190,7 @@ impl Evidence {
             if n == 0 {
                 break;
             }
-            done += n;
+            done = done.saturating_add(n);
         }
         Ok(done)
     }
@@ -273,7 +283,7 @@ impl Read for EvidenceReader<'_> {
             return Ok(0);
         }
         let n = pread(&self.ev.file, buf, self.pos)?;
-        self.pos += n as u64;
+        self.pos = self.pos.saturating_add(n as u64);
         Ok(n)
     }
 }
@@ -346,11 +356,26 @@ fn open_read_only(path: &Path) -> io::Result<File> {
         const O_NONBLOCK: i32 = 0o4000;
         o.custom_flags(O_NONBLOCK);
     }
+    #[cfg(windows)]
+    share_all(&mut o);
     o.open(path)
 }
 
+/// On Windows, let every other handle read, write and delete while this one is open: a file
+/// the running BITS service (or any other program) holds open for writing can then still be
+/// read, and reading it never stands in that program's way. (std's default is the same; it is
+/// set here so it stays so.)
+#[cfg(windows)]
+pub(crate) fn share_all(o: &mut std::fs::OpenOptions) {
+    use std::os::windows::fs::OpenOptionsExt;
+    // FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE (winnt.h).
+    const SHARE_ALL: u32 = 0x1 | 0x2 | 0x4;
+    o.share_mode(SHARE_ALL);
+}
+
+/// Read up to `buf.len()` bytes at `offset` (one call: fewer may come back).
 #[cfg(unix)]
-fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(crate) fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     use std::os::unix::fs::FileExt;
     loop {
         match file.read_at(buf, offset) {
@@ -361,7 +386,7 @@ fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
 }
 
 #[cfg(windows)]
-fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(crate) fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     use std::os::windows::fs::FileExt;
     file.seek_read(buf, offset)
 }
@@ -406,14 +431,15 @@ mod guard {
         if start < 2 {
             return None;
         }
-        for i in 0..SLOTS {
-            if START[i]
+        let slots = START.iter().zip(END.iter().zip(HIT.iter())).enumerate();
+        for (i, (first, (end, hit))) in slots {
+            if first
                 .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
             {
-                HIT[i].store(false, Ordering::Release);
-                END[i].store(start.saturating_add(len), Ordering::Release);
-                START[i].store(start, Ordering::Release);
+                hit.store(false, Ordering::Release);
+                end.store(start.saturating_add(len), Ordering::Release);
+                first.store(start, Ordering::Release);
                 return Some(i);
             }
         }
@@ -435,10 +461,11 @@ mod guard {
         // SAFETY: the kernel hands a valid siginfo_t for an SA_SIGINFO handler.
         let addr = unsafe { (*info).si_addr() } as usize;
         let page = PAGE.load(Ordering::Relaxed);
-        for i in 0..SLOTS {
-            let start = START[i].load(Ordering::Acquire);
-            if start > 1 && addr >= start && addr < END[i].load(Ordering::Acquire) {
-                let base = addr & !(page - 1);
+        for (first, (end, hit)) in START.iter().zip(END.iter().zip(HIT.iter())) {
+            let start = first.load(Ordering::Acquire);
+            if start > 1 && addr >= start && addr < end.load(Ordering::Acquire) {
+                // The page size is a power of two (at least 1: PAGE starts at 4096).
+                let base = addr & !page.wrapping_sub(1);
                 // SAFETY: replaces one page inside a read-only map this process owns with a
                 // private page of zeros (mmap is a plain system call on Linux, safe here).
                 let p = unsafe {
@@ -452,7 +479,7 @@ mod guard {
                     )
                 };
                 if p != libc::MAP_FAILED {
-                    HIT[i].store(true, Ordering::Release);
+                    hit.store(true, Ordering::Release);
                     return;
                 }
             }

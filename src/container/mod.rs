@@ -12,11 +12,13 @@
 
 pub mod aligned;
 pub mod ewf;
+pub mod lookup;
 pub mod ntfs;
 pub mod partition;
 pub mod unsupported;
 pub mod vhd;
 pub mod vhdx;
+pub mod volume;
 pub mod zip;
 
 use std::io;
@@ -283,7 +285,8 @@ pub struct Unallocated {
 }
 
 impl<'a> Found<'a> {
-    fn new(disk: Box<dyn ReadAt + 'a>, kind: String, warnings: Vec<Diagnostic>) -> Found<'a> {
+    /// A container of `kind` over `disk`, holding nothing found yet.
+    pub fn new(disk: Box<dyn ReadAt + 'a>, kind: String, warnings: Vec<Diagnostic>) -> Found<'a> {
         let budget = zip::Budget::for_archive(disk.size());
         Found {
             disk,

@@ -163,16 +163,51 @@ pub(super) fn run_container(
         // the caller (it is its own media), as before.
         return Ok(Outcome::NotContainer);
     }
+    let ran = run_found(&found, &read, gauge.total, label, opts, sink)?;
+    facts.failed = ran.failed;
+    facts.stores = bits_stores;
+    if bits_stores > 0 && facts.failed == bits_stores {
+        // Nothing readable: as a bare store that cannot be read, the input fails.
+        let why = format!(
+            "none of its {bits_stores} BITS store{} could be read (the first: {})",
+            if bits_stores == 1 { "" } else { "s" },
+            ran.first_failure.unwrap_or_default()
+        );
+        return Err(refused(found.kind.clone(), why));
+    }
+    Ok(Outcome::Done(facts))
+}
+
+/// How the stores of a container went: how many BITS stores could not be read, and why the
+/// first of them could not.
+#[derive(Default)]
+pub(super) struct Ran {
+    pub failed: usize,
+    pub first_failure: Option<String>,
+}
+
+/// Run the stores of a container already opened (by [`run_container`], or the live host's
+/// volume: `live/volume.rs`), and with `--carve` its volumes' unallocated clusters; `read`
+/// counts the bytes read of the evidence, `total` its size, for the gauge. The container's
+/// warnings are the caller's to tell.
+pub(super) fn run_found(
+    found: &container::Found,
+    read: &AtomicU64,
+    total: u64,
+    label: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Ran, RunError> {
+    let gauge = Gauge { read, total };
     gauge.report(sink, Phase::Decoding)?;
-    let mut first_failure: Option<String> = None;
+    let mut ran = Ran::default();
     for store in &found.stores {
-        let failed = run_one(&found, store, label, opts, &gauge, sink)?;
+        let failed = run_one(found, store, label, opts, &gauge, sink)?;
         if let Some(why) = failed.filter(|_| !container::is_log_name(&store.name)) {
-            facts.failed += 1;
-            first_failure.get_or_insert(why);
+            ran.failed += 1;
+            ran.first_failure.get_or_insert(why);
         }
     }
-    facts.stores = bits_stores;
     if opts.carve {
         for vol in &found.volumes {
             let mut warnings = Vec::new();
@@ -180,7 +215,7 @@ pub(super) fn run_container(
             for w in &warnings {
                 sink.warning(w)?;
             }
-            carve_unallocated(&found, vol, &free, label, opts, &gauge, sink)?;
+            carve_unallocated(found, vol, &free, label, opts, &gauge, sink)?;
         }
     }
     let phase = if opts.carve {
@@ -189,16 +224,7 @@ pub(super) fn run_container(
         Phase::Decoding
     };
     sink.progress(phase, gauge.total, gauge.total)?;
-    if bits_stores > 0 && facts.failed == bits_stores {
-        // Nothing readable: as a bare store that cannot be read, the input fails.
-        let why = format!(
-            "none of its {bits_stores} BITS store{} could be read (the first: {})",
-            if bits_stores == 1 { "" } else { "s" },
-            first_failure.unwrap_or_default()
-        );
-        return Err(refused(found.kind.clone(), why));
-    }
-    Ok(Outcome::Done(facts))
+    Ok(ran)
 }
 
 /// Why a container with no BITS store by name is not read any further without `--carve`
@@ -510,9 +536,9 @@ fn carve_runs(
 }
 
 /// Reads of a container file, counted.
-struct Counted<'c, R> {
-    inner: R,
-    read: &'c AtomicU64,
+pub(super) struct Counted<'c, R> {
+    pub(super) inner: R,
+    pub(super) read: &'c AtomicU64,
 }
 
 impl<R: container::ReadAt> container::ReadAt for Counted<'_, R> {
