@@ -828,8 +828,9 @@ mod tests {
         let mut buf = vec![0u8; 4096];
         assert!(e.read_at(0, &mut buf).is_ok());
         assert!(e.read_at(4096, &mut buf).is_err());
-        // Fewer entries than chunks: a warning, and the media ends with the chunk listed.
-        // (The one entry's Adler-32 is then read where the second entry lies: a mismatch.)
+        // Fewer entries than chunks: a warning; the media keeps its stated size and the chunk
+        // not listed is a read error. (The one entry's Adler-32 is then read where the second
+        // entry lies: a mismatch.)
         let f = image(1, &[]);
         let mut w = Vec::new();
         let e = opened(&f, &mut w);
@@ -839,8 +840,8 @@ mod tests {
             w[1].what.contains("list 1 of the media's 2 chunks"),
             "{w:?}"
         );
-        assert_eq!(e.size(), 4096);
-        assert_eq!(e.read_at(4096, &mut buf).unwrap(), 0);
+        assert_eq!(e.size(), 8192);
+        assert!(e.read_at(4096, &mut buf).is_err());
     }
 
     /// A sector count of 2^31 (1 TiB) in a file of a few KB: no table is sized by it.
