@@ -13,7 +13,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Condvar, Mutex};
 
 use super::driver::{self, Input, Inputs, Opened, Report};
-use super::{Diagnostic, Options, Phase, Sink, Stop};
+use super::{ContainerFacts, Diagnostic, Options, Phase, Sink, Stop};
 use crate::bits::model::BitsInfo;
 
 /// Events per hand-over from a worker.
@@ -29,6 +29,7 @@ enum Event {
     Record(Box<BitsInfo>),
     Diagnostic(Diagnostic),
     Opened(Opened),
+    Container(Box<ContainerFacts>),
     Finished(Report),
 }
 
@@ -137,6 +138,7 @@ fn replay(
                     Event::Record(r) => sink.record(*r)?,
                     Event::Diagnostic(w) => sink.warning(&w)?,
                     Event::Opened(o) => sink.opened(&o)?,
+                    Event::Container(c) => sink.container(&c)?,
                     Event::Finished(r) => {
                         sink.finished(&r)?;
                         reports.push(r);
@@ -196,5 +198,8 @@ impl Sink for Channel<'_> {
     }
     fn finished(&mut self, report: &Report) -> Result<(), Stop> {
         self.push(Event::Finished(report.clone()))
+    }
+    fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
+        self.push(Event::Container(Box::new(facts.clone())))
     }
 }

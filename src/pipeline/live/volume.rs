@@ -112,15 +112,9 @@ fn through(
         return Ok(Ok(report));
     }
     let total = stores.iter().map(|s| s.size).sum();
-    let found = container::Found {
-        disk: Box::new(disk),
-        kind,
-        partitions: Vec::new(),
-        // No volume to carve: its free clusters are being rewritten (see the folder's notes).
-        volumes: Vec::new(),
-        stores,
-        warnings: Vec::new(),
-    };
+    // No volume to carve: its free clusters are being rewritten (see the folder's notes).
+    let mut found = container::Found::new(Box::new(disk), kind, Vec::new());
+    found.stores = stores;
     let mut named = Named {
         sink: &mut *sink,
         host,
@@ -129,7 +123,7 @@ fn through(
     let ran = run_found(&found, read, total, &name, opts, &mut named);
     report.records = named.records;
     match ran {
-        Ok(()) => {}
+        Ok(_) => {}
         Err(RunError::Stopped) => return Err(Stop),
         Err(RunError::Parse(e)) => report.error = Some(e.to_string()),
     }
