@@ -15,6 +15,7 @@ pub mod collect;
 #[cfg(feature = "images")]
 pub mod container;
 pub mod ese;
+pub mod evtx;
 #[cfg(feature = "gen")]
 pub mod gen;
 pub mod input;

@@ -13,6 +13,7 @@ pub mod security;
 pub use job::DecodeError;
 pub mod carve;
 pub mod decoded;
+pub mod events;
 pub mod fields;
 pub mod model;
 pub mod qmgr;
