@@ -18,6 +18,7 @@ pub mod ese;
 pub mod evtx;
 #[cfg(feature = "gen")]
 pub mod gen;
+pub mod hive;
 pub mod input;
 pub mod output;
 pub mod pipeline;

@@ -105,3 +105,23 @@ fn hostile_event_logs() {
         });
     }
 }
+
+#[test]
+fn hostile_hives() {
+    hostile("registry/SAM", 1500, 7, &|b| {
+        let Ok(hive) = bitscope::hive::Hive::open(b) else {
+            return Ok(0);
+        };
+        let sam = bitscope::hive::accounts::sam(&hive);
+        let profiles = bitscope::hive::accounts::profiles(&hive);
+        // A walk of the first two levels, every value read.
+        let root = hive.root();
+        let mut n = hive.values(&root).len();
+        for k in hive.subkeys(&root) {
+            for k in hive.subkeys(&k) {
+                n += hive.values(&k).len();
+            }
+        }
+        Ok(sam.accounts.len() + profiles.len() + n.min(1))
+    });
+}
