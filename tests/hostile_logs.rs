@@ -125,3 +125,10 @@ fn hostile_hives() {
         Ok(sam.accounts.len() + profiles.len() + n.min(1))
     });
 }
+
+#[test]
+fn hostile_usn_journals() {
+    hostile("ntfs/UsnJrnl.raw", 3000, 11, &|b| {
+        Ok(bitscope::container::usn::records(b, 0).len())
+    });
+}

@@ -13,6 +13,7 @@
 pub mod ewf;
 pub mod ntfs;
 pub mod partition;
+pub mod usn;
 pub mod vhd;
 pub mod vhdx;
 pub mod zip;

@@ -352,3 +352,11 @@ pub fn regipy_python() -> Option<PathBuf> {
         }
     }))
 }
+
+/// A Python interpreter that can import `dissect.ntfs` (pinned in `.ci/run`):
+/// `$BITSCOPE_PYTHON`, else `target/venv/bin/python`. `None` (after a `SKIP:` notice) when there
+/// is none; panics under `CI=true`.
+pub fn ntfs_python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    python_or_skip(FOUND.get_or_init(|| find_python("import dissect.ntfs.usnjrnl", "dissect.ntfs")))
+}
