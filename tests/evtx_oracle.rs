@@ -246,3 +246,227 @@ fn sysmon_runs_under_the_bits_host_are_found() {
         notify[0]
     );
 }
+
+/// The log the generator writes for the tests: every BITS event kind the decoder knows (both
+/// templates of event 3), a generic one, and a Sysmon process creation under the BITS host.
+fn generated_events(repeat: usize) -> Vec<bitscope::gen::evtx::Event> {
+    use bitscope::gen::evtx::{bits_created_win7, bits_event, Event, Val};
+    let job = Val::Guid([0x11; 16]);
+    let t0 = 133_500_000_000_000_000u64;
+    let mut out = Vec::new();
+    for i in 0..repeat {
+        let t = t0 + i as u64 * 10_000_000;
+        let s = |v: &str| Val::Str(v.to_string());
+        out.push(bits_event(
+            3,
+            t,
+            "DESKTOP-1",
+            vec![
+                ("jobTitle", s(&format!("job {i}"))),
+                ("jobId", job.clone()),
+                ("jobOwner", s("DESKTOP-1\\alice")),
+                ("processPath", s("C:\\Windows\\System32\\bitsadmin.exe")),
+                ("processId", Val::U32(4242)),
+            ],
+        ));
+        out.push(bits_created_win7(
+            t + 1,
+            "DESKTOP-1",
+            "légacy ✓",
+            "DESKTOP-1\\bob",
+        ));
+        let transfer = |hr: Option<u32>| {
+            let mut v = vec![
+                ("transferId", Val::Guid([0x22; 16])),
+                ("name", s("job")),
+                ("Id", job.clone()),
+                ("url", s("http://198.51.100.23:8443/stage1.ps1")),
+                ("peer", s("")),
+            ];
+            if let Some(hr) = hr {
+                v.push(("hr", Val::U32(hr)));
+            }
+            v.extend([
+                ("fileTime", Val::FileTime(t - 123_456_789)),
+                ("fileLength", Val::U64(4096)),
+                ("bytesTotal", Val::U64(4096)),
+                (
+                    "bytesTransferred",
+                    Val::U64(if hr.is_some() { 4096 } else { 0 }),
+                ),
+                ("bytesTransferredFromPeer", Val::U64(0)),
+            ]);
+            if hr.is_some() {
+                v.extend([
+                    ("bandwidthLimit", Val::U64(u64::MAX)),
+                    ("ignoreBandwidthLimitsOnLan", Val::Bool(false)),
+                ]);
+            }
+            v
+        };
+        out.push(bits_event(59, t + 2, "DESKTOP-1", transfer(None)));
+        out.push(bits_event(60, t + 3, "DESKTOP-1", transfer(Some(0))));
+        out.push(bits_event(
+            61,
+            t + 4,
+            "DESKTOP-1",
+            transfer(Some(0x8019_0194)),
+        ));
+        out.push(bits_event(
+            4,
+            t + 5,
+            "DESKTOP-1",
+            vec![
+                ("User", s("DESKTOP-1\\alice")),
+                ("jobTitle", s("job")),
+                ("jobId", job.clone()),
+                ("jobOwner", s("DESKTOP-1\\alice")),
+                ("fileCount", Val::U32(1)),
+            ],
+        ));
+        out.push(bits_event(
+            5,
+            t + 6,
+            "DESKTOP-1",
+            vec![
+                ("User", s("DESKTOP-1\\alice")),
+                ("jobTitle", s("job")),
+                ("jobId", job.clone()),
+                ("jobOwner", s("DESKTOP-1\\alice")),
+                ("fileCount", Val::U32(1)),
+            ],
+        ));
+        for id in [63u16, 64] {
+            out.push(bits_event(
+                id,
+                t + 7,
+                "DESKTOP-1",
+                vec![
+                    ("Job", s("job")),
+                    ("Url", s("http://198.51.100.23:8443/stage1.ps1")),
+                    ("Pgm", s("C:\\Windows\\System32\\cmd.exe")),
+                    ("hr", Val::Hex32(0x8007_0002)),
+                ],
+            ));
+        }
+        out.push(bits_event(
+            16403,
+            t + 8,
+            "DESKTOP-1",
+            vec![
+                ("jobTitle", s("job")),
+                ("jobId", job.clone()),
+                ("RemoteName", s("http://198.51.100.23:8443/stage1.ps1")),
+                (
+                    "LocalName",
+                    s("C:\\Users\\alice\\AppData\\Local\\Temp\\stage1.ps1"),
+                ),
+            ],
+        ));
+        out.push(bits_event(
+            209,
+            t + 9,
+            "DESKTOP-1",
+            vec![("jobName", s("job")), ("isRoaming", Val::Hex64(1))],
+        ));
+        out.push(Event {
+            provider: "Microsoft-Windows-Sysmon".into(),
+            provider_guid: [0x33; 16],
+            channel: "Microsoft-Windows-Sysmon/Operational".into(),
+            event_id: 1,
+            version: 5,
+            activity_id: Some([0x44; 16]),
+            data: vec![
+                ("Image".into(), s("C:\\Windows\\System32\\cmd.exe")),
+                ("CommandLine".into(), s("/c notepad.exe")),
+                (
+                    "ParentImage".into(),
+                    s("C:\\Windows\\System32\\svchost.exe"),
+                ),
+                (
+                    "ParentCommandLine".into(),
+                    s("C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s BITS"),
+                ),
+            ],
+            user_sid: Some("S-1-5-21-4070822719-3404542230-2541167049-1001".into()),
+            ..bits_event(1, t + 10, "DESKTOP-1", vec![])
+        });
+    }
+    out
+}
+
+/// What our reader should show for a generated value (as the crate renders it).
+fn rendered(v: &bitscope::gen::evtx::Val) -> String {
+    use bitscope::gen::evtx::Val;
+    match v {
+        Val::Str(s) => s.clone(),
+        Val::U8(n) => n.to_string(),
+        Val::U16(n) => n.to_string(),
+        Val::U32(n) => n.to_string(),
+        Val::U64(n) => n.to_string(),
+        Val::Guid(g) => format!("{{{}}}", bitscope::util::guid::Guid(*g)),
+        Val::FileTime(_) => unreachable!("compared as times"),
+        Val::Bool(b) => b.to_string(),
+        Val::Hex32(n) => format!("{n:#x}"),
+        Val::Hex64(n) => format!("{n:#x}"),
+        Val::Sid(s) => s.clone(),
+        Val::Null => String::new(),
+    }
+}
+
+#[test]
+fn generated_logs_read_back_alike_with_python_evtx_and_ours() {
+    use bitscope::gen::evtx::{write, Val};
+    let Some(python) = common::evtx_python() else {
+        return;
+    };
+    let dir = common::scratch_dir("gen-evtx");
+    for (repeat, first) in [(1usize, 1u64), (100, 77)] {
+        let events = generated_events(repeat);
+        let bytes = write(&events, first);
+        let path = dir.join(format!("gen-{repeat}.evtx"));
+        std::fs::write(&path, &bytes).unwrap();
+        let verify: Value = serde_json::from_str(&common::run_python_script(
+            &python,
+            "evtx_oracle.py",
+            [std::ffi::OsStr::new("--verify"), path.as_os_str()],
+        ))
+        .unwrap();
+        assert_eq!(verify["header"], true, "file header CRC32");
+        let chunks = verify["chunks"].as_array().unwrap();
+        assert!(chunks.iter().all(|c| c == true), "chunk CRC32s: {chunks:?}");
+        assert_eq!(chunks.len(), (bytes.len() - 4096) / 65536, "chunks");
+        let log = read(&bytes);
+        assert!(log.warnings.is_empty(), "{:?}", log.warnings);
+        let theirs: Vec<Value> = common::run_python_script(&python, "evtx_oracle.py", [&path])
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(log.events.len(), events.len());
+        assert_eq!(theirs.len(), events.len());
+        for ((ours, theirs), made) in log.events.iter().zip(&theirs).zip(&events) {
+            check(ours, theirs);
+            assert_eq!(ours.event_id, u32::from(made.event_id));
+            assert_eq!(ours.provider, made.provider);
+            assert_eq!(ours.computer, made.computer);
+            assert_eq!(ours.user_sid, made.user_sid);
+            assert_eq!(filetime_of(&ours.time_created), Some(made.time));
+            assert_eq!(ours.written, made.time);
+            assert_eq!(ours.data.len(), made.data.len());
+            for ((name, value), (mname, mvalue)) in ours.data.iter().zip(&made.data) {
+                assert_eq!(name, mname);
+                match mvalue {
+                    Val::FileTime(ft) => assert_eq!(filetime_of(value), Some(*ft)),
+                    v => assert_eq!(value, &rendered(v), "{name}"),
+                }
+            }
+        }
+        assert_eq!(log.events.first().map(|e| e.record_id), Some(first));
+        println!(
+            "generated {} events in {} chunks ({} bytes): python-evtx and ours read them alike, CRC32s verified",
+            events.len(),
+            chunks.len(),
+            bytes.len()
+        );
+    }
+}

@@ -3,6 +3,9 @@
 
 Usage:
     evtx_oracle.py PATH
+    evtx_oracle.py --verify PATH   {"header": bool, "chunks": [bool, ...]}: python-evtx's own
+                                   checks of the file header and of every chunk (magic, the
+                                   header's and the records' CRC32s)
 
 Prints one JSON object per record of the log, in python-evtx's order:
 
@@ -78,5 +81,14 @@ def main(path):
             print(json.dumps(out, ensure_ascii=False))
 
 
+def verify(path):
+    with evtx.Evtx(path) as log:
+        header = log.get_file_header()
+        print(json.dumps({"header": bool(header.verify()), "chunks": [bool(c.verify()) for c in log.chunks()]}))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--verify":
+        verify(sys.argv[2])
+    else:
+        main(sys.argv[1])
