@@ -252,7 +252,7 @@ fn parse_into<W: Write + Send>(
 ) -> Result<(W, usize), String> {
     let writer = output::bits::RecordWriter::new(out, format).map_err(|e| e.to_string())?;
     let mut note = |n: Note<'_>| match n {
-        Note::Warning(w) => eprintln!("warning: {}", escape(w)),
+        Note::Diagnostic(w) => eprintln!("warning: {}", escape(w)),
         // The pipeline's errors escape the names they hold already.
         Note::Failed(e) => eprintln!("bitscope: {}", shown(e)),
     };
@@ -296,7 +296,7 @@ fn run_ese(cmd: EseCommand) -> Result<(), String> {
             let warnings = output::ese::dump(&db, table.as_deref(), &mut out)
                 .map_err(|e| format!("{name}: {e}"))?;
             for w in warnings {
-                eprintln!("warning: {name}: {}", escape(&w));
+                eprintln!("warning: {name}: {}", escape(&w.to_string()));
             }
         }
     }

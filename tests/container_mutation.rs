@@ -199,7 +199,7 @@ fn checksums_are_checked(name: &str, ev: &Evidence, stores: usize) {
         found
             .warnings
             .iter()
-            .any(|w| w.contains(what) && w.contains("(read anyway)")),
+            .any(|w| w.what.contains(what) && w.what.contains("(read anyway)")),
         "{name}: {:?}",
         found.warnings
     );

@@ -164,7 +164,7 @@ impl pipeline::Sink for StopAtOnce {
     fn record(&mut self, _: bitscope::bits::model::BitsInfo) -> Result<(), pipeline::Stop> {
         Ok(())
     }
-    fn warning(&mut self, _: &pipeline::Warning) -> Result<(), pipeline::Stop> {
+    fn warning(&mut self, _: &pipeline::Diagnostic) -> Result<(), pipeline::Stop> {
         Ok(())
     }
     fn progress(&mut self, _: pipeline::Phase, _: u64, _: u64) -> Result<(), pipeline::Stop> {

@@ -410,7 +410,7 @@ fn mutated_images_are_warnings_never_panics() {
             caught += found
                 .warnings
                 .iter()
-                .filter(|w| w.contains("reader failed"))
+                .filter(|w| w.what.contains("reader failed"))
                 .count();
             for s in &found.stores {
                 let _ = container::read_store(&m, s, container::MAX_STORE);

@@ -347,7 +347,7 @@ fn collect_into(
     let mut warnings: Vec<String> = inputs.warnings.clone();
     let count = inputs.files.len();
     let mut on_note = |n: Note<'_>| match n {
-        Note::Warning(w) | Note::Failed(w) => warnings.push(w.to_string()),
+        Note::Diagnostic(w) | Note::Failed(w) => warnings.push(w.to_string()),
     };
     let mut sink = WriterSink::new(writer, &mut on_note);
     let reports = run_inputs(inputs, &opts, true, &mut sink).unwrap_or_default();

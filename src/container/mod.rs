@@ -21,6 +21,7 @@ pub mod zip;
 use std::io;
 
 use crate::input::Evidence;
+use crate::util::diag::Diagnostic;
 
 pub use partition::{Partition, Scheme};
 
@@ -178,7 +179,7 @@ pub struct Found<'a> {
     pub volumes: Vec<Volume>,
     pub stores: Vec<Store>,
     /// Problems with the containers, each with the offset it is about.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// A file system in the disk: its chain (down to `NTFS`) and byte range in the disk.
@@ -205,7 +206,7 @@ impl Found<'_> {
 
     /// The unallocated clusters of `volume` (from its allocation bitmap); problems are added
     /// to `warnings`.
-    pub fn unallocated(&self, volume: &Volume, warnings: &mut Vec<String>) -> Unallocated {
+    pub fn unallocated(&self, volume: &Volume, warnings: &mut Vec<Diagnostic>) -> Unallocated {
         let (cluster, runs) = ntfs::unallocated(&*self.disk, volume.offset, volume.len, warnings);
         Unallocated { cluster, runs }
     }

@@ -23,7 +23,7 @@ use crate::bits::model::BitsInfo;
 use crate::input::InputError;
 use crate::util::text::escape;
 
-pub use crate::bits::reader::Warning;
+pub use crate::util::diag::Diagnostic;
 
 pub mod driver;
 mod find;
@@ -100,7 +100,7 @@ pub enum Phase {
 pub trait Sink {
     fn record(&mut self, record: BitsInfo) -> Result<(), Stop>;
     /// A problem with the evidence (the record-level ones travel in `BitsInfo.warnings`).
-    fn warning(&mut self, warning: &Warning) -> Result<(), Stop>;
+    fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop>;
     /// `done` of `total` bytes (0/0 when it cannot say) in `phase`.
     fn progress(&mut self, _phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
         Ok(())
