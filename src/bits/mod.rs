@@ -18,4 +18,5 @@ pub mod fields;
 pub mod model;
 pub mod qmgr;
 pub mod reader;
+pub mod story;
 pub mod triage;

@@ -4,12 +4,17 @@
 //! [`run_inputs`]; they differ only in their sink and in what they make of the reports.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::{find_inputs_reporting, run_evidence, Format, Options, Phase, RunError, Sink, Stop};
+use super::story::{add_companion, companions_of, Companion, StorySink, MAX_COMPANION};
+use super::{
+    find_inputs_reporting, run_evidence, Diagnostic, Format, Options, Phase, RunError, Sink, Stop,
+};
+use crate::bits::model::BitsInfo;
+use crate::bits::story::Story;
 use crate::input::Evidence;
 use crate::util::text::escape;
 
@@ -118,9 +123,39 @@ pub fn run_inputs(
     hash: bool,
     sink: &mut dyn Sink,
 ) -> Result<Vec<Report>, Stop> {
-    let count = inputs.files.len();
+    // The event logs and hives named among the inputs, and those beside or above the stores,
+    // are read first: the records then carry what they say (see `story.rs`).
+    let (files, named) = split_companions(inputs.files);
+    let store_paths: Vec<PathBuf> = files.iter().map(|i| i.path.clone()).collect();
+    let mut story = Story::default();
+    let mut logs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (path, kind) in named.into_iter().chain(
+        companions_of(&store_paths)
+            .into_iter()
+            .filter_map(|p| companion_kind(&p).map(|k| (p, k))),
+    ) {
+        if !std::fs::canonicalize(&path).is_ok_and(|c| seen.insert(c)) {
+            continue;
+        }
+        let label = path.display().to_string();
+        match read_companion(&path) {
+            Ok(bytes) => {
+                add_companion(&mut story, &label, kind, &bytes);
+                if kind == Companion::EventLog {
+                    logs.push(path.clone());
+                }
+            }
+            Err(e) => sink.warning(&Diagnostic::new(format!("{}: {e}", escape(&label))))?,
+        }
+    }
+    for w in std::mem::take(&mut story.warnings) {
+        sink.warning(&Diagnostic::new(escape(&w).into_owned()))?;
+    }
+    let mut sink = StorySink::new(sink, story);
+    let count = files.len() + usize::from(!logs.is_empty() && files.is_empty());
     let mut reports = Vec::with_capacity(count);
-    for (i, input) in inputs.files.into_iter().enumerate() {
+    for (i, input) in files.into_iter().enumerate() {
         let mut report = Report {
             path: input.path.clone(),
             index: i + 1,
@@ -134,13 +169,104 @@ pub fn run_inputs(
                 .map_err(|e| e.to_string()),
         };
         match opened {
-            Ok(ev) => run_opened(ev, opts, hash, sink, &mut report)?,
+            Ok(ev) => run_opened(ev, opts, hash, &mut sink, &mut report)?,
             Err(e) => report.error = Some(e),
         }
         sink.finished(&report)?;
         reports.push(report);
     }
+    let only = sink.log_only();
+    if let (Some(log), false) = (logs.first(), only.is_empty()) {
+        reports.push(run_log_only(
+            log,
+            only,
+            reports.len() + 1,
+            count.max(reports.len() + 1),
+            sink.inner,
+        )?);
+    }
     Ok(reports)
+}
+
+/// The jobs only the logs know, as an input of their own (the first log), so every sink
+/// sees them as it sees a store's records.
+fn run_log_only(
+    log: &Path,
+    rows: Vec<BitsInfo>,
+    index: usize,
+    count: usize,
+    sink: &mut dyn Sink,
+) -> Result<Report, Stop> {
+    let mut report = Report {
+        path: log.to_path_buf(),
+        index,
+        count,
+        format: Some(Format::Unknown),
+        ..Report::default()
+    };
+    match Evidence::open(log) {
+        Ok(ev) => {
+            report.size = ev.len();
+            sink.opened(&Opened {
+                path: report.path.clone(),
+                index,
+                count,
+                size: report.size,
+                sha256: None,
+                evidence: Arc::new(ev),
+            })?;
+            for r in rows {
+                report.records += 1;
+                sink.record(r)?;
+            }
+        }
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    sink.finished(&report)?;
+    Ok(report)
+}
+
+/// The inputs that are event logs or hives (by their first bytes), apart from the others.
+fn split_companions(files: Vec<Input>) -> (Vec<Input>, Vec<(PathBuf, Companion)>) {
+    let mut stores = Vec::new();
+    let mut named = Vec::new();
+    for input in files {
+        let kind = match &input.opened {
+            Some(Ok(ev)) => ev.head(8).ok().and_then(|h| Companion::of(&h)),
+            Some(Err(_)) => None,
+            None if is_store_path(&input.path) => None,
+            None => companion_kind(&input.path),
+        };
+        match kind {
+            Some(k) => named.push((input.path, k)),
+            None => stores.push(input),
+        }
+    }
+    (stores, named)
+}
+
+fn is_store_path(p: &Path) -> bool {
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|n| n == "qmgr.db" || (n.starts_with("qmgr") && n.ends_with(".dat")))
+}
+
+/// What the file at `path` is, from its first bytes, when a log or a hive.
+fn companion_kind(path: &Path) -> Option<Companion> {
+    let ev = Evidence::open(path).ok()?;
+    Companion::of(&ev.head(8).ok()?)
+}
+
+/// A companion's bytes, mapped read-only (at most [`MAX_COMPANION`]).
+fn read_companion(path: &Path) -> Result<crate::input::Mapped, String> {
+    let ev = Evidence::open(path).map_err(|e| e.to_string())?;
+    if ev.len() > MAX_COMPANION {
+        return Err(format!(
+            "{} bytes: larger than the {MAX_COMPANION} bytes bitscope reads of a log or hive",
+            ev.len()
+        ));
+    }
+    ev.map().map_err(|e| e.to_string())
 }
 
 /// Hash (when asked) and run one open input, filling `report`.

@@ -1,0 +1,160 @@
+//! The story join: the real Bits-Client logs (Windows 7's template, whose event 3 has no job
+//! id, and Windows 10's) beside a generated qmgr.db holding those logs' job ids and titles.
+//! `bitscope parse FOLDER` must join every event to its job (by id, and Windows 7's event 3 by
+//! title, saying so), and give the job the store no longer holds a row of its own.
+
+mod common;
+
+use bitscope::bits::events::{decode_log, EventKind};
+use bitscope::gen::blobs::{random_job, Machine};
+use bitscope::gen::generate_jobs;
+use bitscope::gen::rng::Rng;
+use bitscope::util::guid::Guid;
+use serde_json::Value;
+
+/// (job id, title, event 3's time) of every job a sample log names.
+fn jobs_of(rel: &str) -> Option<Vec<(Guid, String, u64)>> {
+    let path = common::sample(rel)?;
+    let events = decode_log(&bitscope::evtx::read(&std::fs::read(path).unwrap()));
+    let mut out: Vec<(Guid, String, u64)> = Vec::new();
+    for e in &events.bits {
+        let (Some(id), Some(title)) = (e.job_id, e.title.clone()) else {
+            continue;
+        };
+        if !out.iter().any(|(i, _, _)| *i == id) {
+            // Event 3's time when it names the job (Windows 10), else the title's event 3.
+            let created = events
+                .bits
+                .iter()
+                .find(|c| c.kind == EventKind::Created && c.title.as_deref() == Some(&title))
+                .map_or(e.time, |c| c.time);
+            out.push((id, title, created));
+        }
+    }
+    Some(out)
+}
+
+#[test]
+fn win7_and_win10_events_join_their_jobs() {
+    let Some(win7) = jobs_of("evtx/bits-client-win7-bitsadmin-persistence.evtx") else {
+        return;
+    };
+    let Some(win10) = jobs_of("evtx/bits-client-win10-desktopimgdownldr.evtx") else {
+        return;
+    };
+    assert_eq!(win7.len(), 2, "backdoor and hola");
+    assert_eq!(win10.len(), 1, "Download LockScreen Image");
+    // The queue holds "backdoor" and the Windows 10 job; "hola" is gone from it.
+    let mut rng = Rng::new(19);
+    let machine = Machine::random(&mut rng);
+    let live: Vec<_> = [&win7[0], &win10[0]]
+        .iter()
+        .map(|(id, title, created)| {
+            let mut j = random_job(&mut rng, &machine, 1);
+            j.job.id = id.0;
+            j.job.name = title.clone();
+            j.job.created = *created + 5_000_000;
+            j.job.modified = *created + 90 * 10_000_000;
+            j
+        })
+        .collect();
+    let db = generate_jobs(7, live[0].job.created + 1_000_000_000, &live, &[]).unwrap();
+    let dir = common::scratch_dir("story-join");
+    std::fs::write(dir.join("qmgr.db"), &db.bytes).unwrap();
+    for rel in [
+        "evtx/bits-client-win7-bitsadmin-persistence.evtx",
+        "evtx/bits-client-win10-desktopimgdownldr.evtx",
+    ] {
+        let src = common::sample(rel).unwrap();
+        std::fs::copy(&src, dir.join(src.file_name().unwrap())).unwrap();
+    }
+    let out = common::run_bitscope(["parse", dir.to_str().unwrap(), "--format", "jsonl"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let row = |id: &Guid| {
+        rows.iter()
+            .find(|r| r["job_id"] == id.to_string())
+            .unwrap_or_else(|| panic!("a row for {id}"))
+    };
+    let joins = |r: &Value| -> Vec<(String, String, String)> {
+        r["story"]
+            .as_array()
+            .map(|facts| {
+                facts
+                    .iter()
+                    .map(|f| {
+                        (
+                            f["what"].as_str().unwrap().to_string(),
+                            f["join"].as_str().unwrap().to_string(),
+                            f["detail"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Windows 10: every event by job id, event 3 with its creating process.
+    let w10 = joins(row(&win10[0].0));
+    let events: Vec<_> = w10
+        .iter()
+        .filter(|(w, _, _)| w.contains("(event "))
+        .collect();
+    assert_eq!(events.len(), 5, "{w10:#?}");
+    assert!(events.iter().all(|(_, j, _)| j == "job id"));
+    assert!(w10.iter().any(|(w, _, d)| w == "job created (event 3)"
+        && d.contains(r"process C:\Windows\System32\desktopimgdownldr.exe (pid 1996)")));
+    // Windows 7 "backdoor": 59 and 60 by id, event 3 by title (and saying so).
+    let w7 = joins(row(&win7[0].0));
+    let created = w7
+        .iter()
+        .find(|(w, _, _)| w == "job created (event 3)")
+        .expect("event 3");
+    assert!(created.1.starts_with("title"), "{created:?}");
+    assert!(created.2.contains("owner IEWIN7\\IEUser"));
+    for what in ["transfer started (event 59)", "transfer stopped (event 60)"] {
+        assert!(
+            w7.iter().any(|(w, j, _)| w == what && j == "job id"),
+            "{what}: {w7:#?}"
+        );
+    }
+    // The facts come in time order, the queue's own times among them.
+    for r in [row(&win7[0].0), row(&win10[0].0)] {
+        let times: Vec<u64> = r["story"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["filetime"].as_u64().unwrap())
+            .filter(|t| *t > 0)
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        assert!(r["story"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["source"] == "queue"));
+    }
+    // "hola" is only in the log: a row of its own kind, its event 3 joined by title.
+    let hola = row(&win7[1].0);
+    assert_eq!(hola["job_source"]["kind"], "event_log");
+    assert_eq!(hola["job_name"], "hola");
+    assert_eq!(hola["url"], r"C:\Windows\system32\cmd.exe");
+    let h = joins(hola);
+    assert!(h
+        .iter()
+        .any(|(w, j, _)| w == "job created (event 3)" && j.starts_with("title")));
+    println!(
+        "joined: win10 {} facts, win7 backdoor {} facts, log-only hola {} facts; {} rows",
+        w10.len(),
+        w7.len(),
+        h.len(),
+        rows.len()
+    );
+}
