@@ -243,11 +243,14 @@ impl Story {
     pub fn enrich(&self, r: &mut BitsInfo) {
         let id = Guid::parse(&r.job_id);
         let anchor = filetime_of(&r.created).unwrap_or(0);
-        let mut facts: Vec<Fact> = self
-            .joined(id, &r.job_name, &r.url, anchor)
-            .into_iter()
-            .filter_map(|(i, join)| self.events.get(i).map(|p| self.event_fact(p, join)))
-            .collect();
+        // Facts already on the record (the files on disk, from the image) stay.
+        let mut facts = std::mem::take(&mut r.story);
+        let had_queue = facts.iter().any(|f| f.source == "queue");
+        facts.extend(
+            self.joined(id, &r.job_name, &r.url, anchor)
+                .into_iter()
+                .filter_map(|(i, join)| self.events.get(i).map(|p| self.event_fact(p, join))),
+        );
         facts.extend(self.notify_runs(r));
         if let Some(account) = self.account_fact(r) {
             facts.push(account);
@@ -255,13 +258,13 @@ impl Story {
         if facts.is_empty() {
             return;
         }
-        if r.job_source
-            .as_ref()
-            .is_some_and(|s| s.kind != SourceKind::EventLog)
+        if !had_queue
+            && r.job_source
+                .as_ref()
+                .is_some_and(|s| s.kind != SourceKind::EventLog)
         {
             facts.extend(queue_facts(r));
         }
-        facts.append(&mut r.story);
         sort(&mut facts);
         r.story = facts;
     }

@@ -4,7 +4,9 @@
 //! unallocated clusters are carved, streamed, and placed back at their disk offsets.
 
 use super::join::Join;
+use super::payload::{attach, Held};
 use super::store::{carve_raw, run_store};
+use super::story::Companion;
 use super::{detect, Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop, HEAD};
 use crate::bits::carve;
 use crate::bits::model::{BitsInfo, Source, UNALLOCATED};
@@ -58,7 +60,19 @@ pub(super) fn run_container(
         total: ev.len().saturating_add(segments.get()),
     };
     gauge.report(sink, Phase::Decoding)?;
-    for store in &found.stores {
+    // The event logs and hives first: the stores' records then carry what they say.
+    for store in found
+        .stores
+        .iter()
+        .filter(|s| container::is_companion_name(&s.name))
+    {
+        companion(&found, store, sink)?;
+    }
+    for store in found
+        .stores
+        .iter()
+        .filter(|s| !container::is_companion_name(&s.name))
+    {
         run_one(&found, store, label, opts, &gauge, sink)?;
     }
     if opts.carve {
@@ -122,11 +136,45 @@ fn run_one(
         chain: &store.chain,
         gauge,
     };
-    match run_store(&data, format, label, opts, &mut chained, &|| {}) {
+    // Held until the store is done, so its volume's MFT is read once for all their files.
+    let mut held = Held {
+        sink: &mut chained,
+        records: Vec::new(),
+    };
+    let ran = run_store(&data, format, label, opts, &mut held, &|| {});
+    let mut records = held.records;
+    attach(found, store, &mut records);
+    for r in records {
+        chained.record(r)?;
+    }
+    match ran {
         Err(RunError::Parse(e)) => sink.warning(&about(e.to_string()))?,
         other => other?,
     }
     Ok(())
+}
+
+/// An event log or hive found in the image: read and handed to the sink (the story), with
+/// its container chain as its name.
+fn companion(
+    found: &container::Found,
+    store: &container::Store,
+    sink: &mut dyn Sink,
+) -> Result<(), Stop> {
+    let about = |what: String| Diagnostic::new(what).within(&store.chain);
+    let data = match found.read_store(store, container::MAX_STORE) {
+        Ok(d) => d,
+        Err(e) => return sink.warning(&about(e.to_string())),
+    };
+    let Some(kind) = Companion::of(&data) else {
+        let why = if store.deleted {
+            "deleted, and its clusters no longer hold an event log or hive"
+        } else {
+            "not an event log or hive"
+        };
+        return sink.warning(&about(why.to_string()));
+    };
+    sink.companion(&store.chain.join(" > "), kind, &data)
 }
 
 /// An ESE log, reserve log or flush map beside a BITS store: not a database, so it is named in
@@ -404,5 +452,8 @@ impl Sink for Chained<'_> {
     /// The gauge counts the image's bytes, not the store's.
     fn progress(&mut self, phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
         self.gauge.report(self.sink, phase)
+    }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
     }
 }

@@ -33,6 +33,8 @@ mod find;
 mod images;
 mod join;
 mod parsed;
+#[cfg(feature = "images")]
+mod payload;
 mod run;
 pub mod sink;
 mod store;

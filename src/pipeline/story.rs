@@ -159,7 +159,7 @@ impl Sink for StorySink<'_> {
         if let Some(id) = Guid::parse(&record.job_id) {
             self.seen.insert(id);
         }
-        if !self.story.is_empty() {
+        if !self.story.is_empty() || !record.story.is_empty() {
             self.story.enrich(&mut record);
         }
         self.inner.record(record)
