@@ -158,3 +158,94 @@ fn win7_and_win10_events_join_their_jobs() {
         rows.len()
     );
 }
+
+/// The triage rules that read the story: each of the four fires on its own facts.
+#[test]
+fn story_triage_rules() {
+    use bitscope::bits::model::{BitsInfo, Source, SourceKind};
+    use bitscope::bits::story::{Fact, Story};
+    use bitscope::bits::triage::{assess, Rule};
+    use bitscope::gen::evtx::{bits_event, write, Val};
+    let job = [0x5a; 16];
+    let t = 133_600_000_000_000_000u64;
+    let s = |v: &str| Val::Str(v.into());
+    let log = write(
+        &[
+            bits_event(
+                3,
+                t,
+                "WS1",
+                vec![
+                    ("jobTitle", s("upd")),
+                    ("jobId", Val::Guid(job)),
+                    ("jobOwner", s("WS1\\bob")),
+                    ("processPath", s(r"C:\Windows\System32\bitsadmin.exe")),
+                    ("processId", Val::U32(10)),
+                ],
+            ),
+            bits_event(
+                59,
+                t + 10,
+                "WS1",
+                vec![
+                    ("name", s("upd")),
+                    ("Id", Val::Guid(job)),
+                    ("url", s("http://x/a")),
+                ],
+            ),
+            bits_event(
+                63,
+                t + 20,
+                "WS1",
+                vec![
+                    ("Job", s("upd")),
+                    ("Url", s("http://x/a")),
+                    ("Pgm", s(r"C:\Users\Public\a.exe")),
+                    ("hr", Val::U32(0x8007_0002)),
+                ],
+            ),
+        ],
+        1,
+    );
+    let mut story = Story::default();
+    story.add_log("Bits-Client.evtx", &bitscope::evtx::read(&log));
+    // Gone from the queue: a row of its own, every story rule but the disk's.
+    let rows = story.log_only(&Default::default());
+    assert_eq!(rows.len(), 1);
+    let notes: Vec<String> = assess(&rows[0])
+        .into_iter()
+        .filter(|f| f.rule == Rule::Story)
+        .map(|f| f.note)
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "created by bitsadmin.exe (event 3)"),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("events 63/64")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.starts_with("gone from the queue")),
+        "{notes:?}"
+    );
+    // The payload missing from disk.
+    let mut r = BitsInfo {
+        job_id: "00000000-0000-0000-0000-000000000001".into(),
+        full_path: r"C:\Users\bob\a.exe".into(),
+        job_source: Some(Source {
+            kind: SourceKind::Live,
+            ..Source::default()
+        }),
+        ..BitsInfo::default()
+    };
+    r.story
+        .push(Fact::at(0, "payload file not in the MFT", "MFT").valued(&r.full_path.clone()));
+    let found = assess(&r);
+    assert!(found
+        .iter()
+        .any(|f| f.rule == Rule::Story && f.note.contains("not on disk")));
+    println!("story rules: {notes:?}");
+}

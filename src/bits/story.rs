@@ -50,6 +50,10 @@ pub struct Fact {
     /// How it was tied to the job: `job id`, `title`, `title and url`, `SID`, `path`,
     /// `notify command`, `file guid`.
     pub join: String,
+    /// The fact's one value the triage looks at: event 3's creating process, events 63/64's
+    /// notify program, a process run's image, a file's path.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub value: String,
 }
 
 impl Fact {
@@ -67,6 +71,11 @@ impl Fact {
         self.provenance = provenance;
         self.detail = detail;
         self.join = join.to_string();
+        self
+    }
+
+    pub fn valued(mut self, value: &str) -> Fact {
+        self.value = value.to_string();
         self
     }
 }
@@ -184,7 +193,14 @@ impl Story {
     fn event_fact(&self, p: &Placed<BitsEvent>, join: &str) -> Fact {
         let e = &p.item;
         let what = format!("{} (event {})", e.kind.label(), e.event_id);
-        Fact::at(e.time, &what, "event log").with(self.where_(p), event_detail(e), join)
+        let value = e
+            .process_path
+            .as_deref()
+            .or(e.program.as_deref())
+            .unwrap_or("");
+        Fact::at(e.time, &what, "event log")
+            .with(self.where_(p), event_detail(e), join)
+            .valued(value)
     }
 
     /// The events joined to a job: by id, Windows 7's event 3 by title, 63/64 by title and

@@ -119,11 +119,11 @@ fn file_facts(f: &MftFile, role: &str, place: &str) -> Vec<Fact> {
     let mut out = Vec::new();
     for (ft, what) in named(&f.si) {
         if ft > 0 {
-            out.push(Fact::at(ft, &format!("{role} {what} ($SI)"), "MFT").with(
-                provenance.clone(),
-                detail.clone(),
-                "path",
-            ));
+            out.push(
+                Fact::at(ft, &format!("{role} {what} ($SI)"), "MFT")
+                    .with(provenance.clone(), detail.clone(), "path")
+                    .valued(&f.path),
+            );
         }
     }
     for ((ft, what), (si, _)) in named(&f.fname).into_iter().zip(named(&f.si)) {
