@@ -249,3 +249,77 @@ fn story_triage_rules() {
         .any(|f| f.rule == Rule::Story && f.note.contains("not on disk")));
     println!("story rules: {notes:?}");
 }
+
+/// `bitscope demo`'s evidence tells whole stories: the persistence job's creating process and
+/// account (from the host's own log and SAM), the deleted first stage's carved file linked to
+/// its carved job, and the job only the log still knows.
+#[test]
+fn demo_tells_the_whole_story() {
+    let dir = common::scratch_dir("story-demo").join("demo");
+    bitscope::gen::demo::write_into(&dir).unwrap();
+    let out = common::run_bitscope([
+        "parse",
+        "--carve",
+        dir.to_str().unwrap(),
+        "--format",
+        "jsonl",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let story_has = |r: &Value, what: &str, detail: &str| {
+        r["story"].as_array().is_some_and(|s| {
+            s.iter()
+                .any(|f| f["what"] == what && f["detail"].as_str().unwrap().contains(detail))
+        })
+    };
+    let persistence = rows
+        .iter()
+        .find(|r| r["url"] == "http://203.0.113.7:8080/update.exe")
+        .expect("the persistence job");
+    assert_eq!(persistence["owner_account"], "m.keller");
+    assert!(story_has(
+        persistence,
+        "job created (event 3)",
+        "powershell.exe"
+    ));
+    assert!(story_has(persistence, "owner account", "is m.keller"));
+    // The first stage: its carved file names the carved job, by the job's own transfer events.
+    let stage_file = rows
+        .iter()
+        .find(|r| r["url"] == "http://198.51.100.23:8443/stage1.ps1" && r["job_source"].is_null())
+        .expect("the carved stage1 file");
+    let stage_job = rows
+        .iter()
+        .find(|r| {
+            r["carved"] == true && r["job_id"] == stage_file["job_id"] && !r["job_source"].is_null()
+        })
+        .expect("the carved job the file is linked to");
+    assert_eq!(stage_job["job_name"], "Windows Update Helper");
+    assert!(stage_job["job_arguments"]
+        .as_str()
+        .unwrap()
+        .contains("stage1.ps1"));
+    assert!(story_has(
+        stage_file,
+        &format!("file of job {}", stage_file["job_id"].as_str().unwrap()),
+        "stage1.ps1"
+    ));
+    let probe = rows
+        .iter()
+        .find(|r| r["job_name"] == "probe")
+        .expect("the log-only job");
+    assert_eq!(probe["job_source"]["kind"], "event_log");
+    println!(
+        "demo: {} rows; persistence by powershell, owner m.keller; stage1 file linked to job {}; log-only probe",
+        rows.len(),
+        stage_file["job_id"]
+    );
+}

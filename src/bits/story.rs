@@ -257,6 +257,7 @@ impl Story {
     /// Attach what the story knows to a record: its facts (sorted, the queue's own times
     /// among them), the owner's account name. Nothing changes when nothing joins.
     pub fn enrich(&self, r: &mut BitsInfo) {
+        let linked = self.link_file(r);
         let id = Guid::parse(&r.job_id);
         let anchor = filetime_of(&r.created).unwrap_or(0);
         // Facts already on the record (the files on disk, from the image) stay.
@@ -267,6 +268,7 @@ impl Story {
                 .into_iter()
                 .filter_map(|(i, join)| self.events.get(i).map(|p| self.event_fact(p, join))),
         );
+        facts.extend(linked);
         facts.extend(self.notify_runs(r));
         if let Some(account) = self.account_fact(r) {
             facts.push(account);
@@ -283,6 +285,46 @@ impl Story {
         }
         sort(&mut facts);
         r.story = facts;
+    }
+
+    /// A file no job claims (carved, or its job gone): when the transfer events (59, 60, 61)
+    /// of exactly one job name its URL, it is that job's file: the row takes the job's id and
+    /// title, and a fact says how. (A Win10+ file record does not hold its own id: the job
+    /// lists the ids of the Files rows, which deletion takes away.)
+    fn link_file(&self, r: &mut BitsInfo) -> Option<Fact> {
+        if !r.job_id.is_empty() || r.url.is_empty() {
+            return None;
+        }
+        let transfer = |e: &BitsEvent| {
+            matches!(
+                e.kind,
+                EventKind::TransferStarted | EventKind::TransferStopped | EventKind::TransferError
+            ) && e.url.as_deref() == Some(r.url.as_str())
+        };
+        let mut ids: Vec<(Guid, &Placed<BitsEvent>)> = self
+            .events
+            .iter()
+            .filter(|p| transfer(&p.item))
+            .filter_map(|p| Some((p.item.job_id?, p)))
+            .collect();
+        ids.sort_by_key(|(id, _)| *id);
+        ids.dedup_by_key(|(id, _)| *id);
+        let [(id, p)] = ids.as_slice() else {
+            return None;
+        };
+        r.job_id = id.to_string();
+        if r.job_name.is_empty() {
+            r.job_name = p.item.title.clone().unwrap_or_default();
+        }
+        let what = format!("file of job {id}");
+        Some(Fact::at(0, &what, "event log").with(
+            self.where_(p),
+            format!(
+                "the job's event {} names this file's url {}",
+                p.item.event_id, r.url
+            ),
+            "url (the only job whose transfer events name it)",
+        ))
     }
 
     /// The owner's account name from the hives (or a hint from the job's paths).
