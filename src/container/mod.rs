@@ -10,6 +10,7 @@
 //! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
+pub mod aligned;
 pub mod ewf;
 pub mod mft;
 pub mod ntfs;

@@ -231,12 +231,6 @@ impl<'a> Database<'a> {
         (1..=self.page_count()).filter_map(move |n| self.page(n).ok())
     }
 
-    /// Bytes after the last whole page (a carving area).
-    pub fn trailing_bytes(&self) -> &'a [u8] {
-        let whole = (self.data.len() / self.page_size) * self.page_size;
-        self.data.get(whole..).unwrap_or(&[])
-    }
-
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }

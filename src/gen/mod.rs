@@ -40,6 +40,7 @@ pub mod checksum;
 pub mod demo;
 pub mod ese_writer;
 pub mod evtx;
+pub mod fleet;
 pub mod hive;
 pub mod legacy;
 pub mod qmgr_db;

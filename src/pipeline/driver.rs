@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::host::{host_of, Host};
 use super::story::{add_companion, companions_of, Companion, StorySink, MAX_COMPANION};
 use super::{
     find_inputs_reporting, run_evidence, Diagnostic, Format, Options, Phase, RunError, Sink, Stop,
@@ -25,6 +26,8 @@ use crate::util::text::escape;
 pub struct Input {
     pub path: PathBuf,
     pub opened: Option<Result<Arc<Evidence>, String>>,
+    /// The host its records are named with (see [`super::host`]).
+    pub host: Host,
 }
 
 /// The evidence files under the paths given, and what finding them passed over.
@@ -44,10 +47,18 @@ impl Inputs {
         let mut seen = std::collections::HashSet::new();
         let files = paths
             .iter()
-            .flat_map(|p| find_inputs_reporting(p, &mut warnings))
+            .flat_map(|given| {
+                find_inputs_reporting(given, &mut warnings)
+                    .into_iter()
+                    .map(move |path| (given, path))
+            })
             // One file named twice (two paths, a folder and a file in it) is read once.
-            .filter(|p| std::fs::canonicalize(p).map_or(true, |c| seen.insert(c)))
-            .map(|path| Input { path, opened: None })
+            .filter(|(_, p)| std::fs::canonicalize(p).map_or(true, |c| seen.insert(c)))
+            .map(|(given, path)| Input {
+                host: host_of(given, &path),
+                path,
+                opened: None,
+            })
             .collect();
         Inputs { files, warnings }
     }
@@ -123,9 +134,36 @@ pub fn run_inputs(
     hash: bool,
     sink: &mut dyn Sink,
 ) -> Result<Vec<Report>, Stop> {
-    // The event logs and hives named among the inputs, and those beside or above the stores,
-    // are read first: the records then carry what they say (see `story.rs`).
-    let (files, named) = split_companions(inputs.files);
+    let opened = open_story(inputs.files, sink)?;
+    let count = opened.count();
+    let mut sink = StorySink::new(sink, opened.story);
+    let mut reports = Vec::with_capacity(count);
+    for (i, input) in opened.files.into_iter().enumerate() {
+        reports.push(run_one(input, i + 1, count, opts, hash, &mut sink)?);
+    }
+    close_story(&mut sink, &opened.logs, &mut reports)?;
+    Ok(reports)
+}
+
+/// The inputs with their story read: the stores to run, the story of the logs and hives
+/// named among the inputs or found beside or above the stores, and those logs' paths.
+pub(crate) struct StoryInputs {
+    pub files: Vec<Input>,
+    pub story: Story,
+    pub logs: Vec<PathBuf>,
+}
+
+impl StoryInputs {
+    /// The inputs the sink will hear of: the stores, and the logs' own jobs when no store.
+    pub fn count(&self) -> usize {
+        self.files.len() + usize::from(!self.logs.is_empty() && self.files.is_empty())
+    }
+}
+
+/// Read the event logs and hives named among `files`, and those beside or above the stores,
+/// before any store runs: the records then carry what they say (see `story.rs`).
+pub(crate) fn open_story(files: Vec<Input>, sink: &mut dyn Sink) -> Result<StoryInputs, Stop> {
+    let (files, named) = split_companions(files);
     let store_paths: Vec<PathBuf> = files.iter().map(|i| i.path.clone()).collect();
     let mut story = Story::default();
     let mut logs = Vec::new();
@@ -152,40 +190,21 @@ pub fn run_inputs(
     for w in std::mem::take(&mut story.warnings) {
         sink.warning(&Diagnostic::new(escape(&w).into_owned()))?;
     }
-    let mut sink = StorySink::new(sink, story);
-    let count = files.len() + usize::from(!logs.is_empty() && files.is_empty());
-    let mut reports = Vec::with_capacity(count);
-    for (i, input) in files.into_iter().enumerate() {
-        let mut report = Report {
-            path: input.path.clone(),
-            index: i + 1,
-            count,
-            ..Report::default()
-        };
-        let opened = match input.opened {
-            Some(o) => o,
-            None => Evidence::open(&input.path)
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-        };
-        match opened {
-            Ok(ev) => run_opened(ev, opts, hash, &mut sink, &mut report)?,
-            Err(e) => report.error = Some(e),
-        }
-        sink.finished(&report)?;
-        reports.push(report);
-    }
+    Ok(StoryInputs { files, story, logs })
+}
+
+/// After the stores: the jobs only the logs know, as one more input (the first log).
+pub(crate) fn close_story(
+    sink: &mut StorySink,
+    logs: &[PathBuf],
+    reports: &mut Vec<Report>,
+) -> Result<(), Stop> {
     let only = sink.log_only();
     if let (Some(log), false) = (logs.first(), only.is_empty()) {
-        reports.push(run_log_only(
-            log,
-            only,
-            reports.len() + 1,
-            count.max(reports.len() + 1),
-            sink.inner,
-        )?);
+        let index = reports.len() + 1;
+        reports.push(run_log_only(log, only, index, index, sink.inner)?);
     }
-    Ok(reports)
+    Ok(())
 }
 
 /// The jobs only the logs know, as an input of their own (the first log), so every sink
@@ -221,6 +240,40 @@ fn run_log_only(
             }
         }
         Err(e) => report.error = Some(e.to_string()),
+    }
+    sink.finished(&report)?;
+    Ok(report)
+}
+
+/// Open (unless opened ahead), hash when asked, and run one input, the `index`-th of `count`;
+/// the sink hears its records with their host, then [`Sink::finished`].
+pub(crate) fn run_one(
+    input: Input,
+    index: usize,
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<Report, Stop> {
+    let mut report = Report {
+        path: input.path.clone(),
+        index,
+        count,
+        ..Report::default()
+    };
+    let opened = match input.opened {
+        Some(o) => o,
+        None => Evidence::open(&input.path)
+            .map(Arc::new)
+            .map_err(|e| e.to_string()),
+    };
+    let mut named = Named {
+        sink: &mut *sink,
+        host: &input.host,
+    };
+    match opened {
+        Ok(ev) => run_opened(ev, opts, hash, &mut named, &mut report)?,
+        Err(e) => report.error = Some(e),
     }
     sink.finished(&report)?;
     Ok(report)
@@ -307,6 +360,35 @@ fn run_opened(
         Err(RunError::Parse(e)) => report.error = Some(e.to_string()),
     }
     Ok(())
+}
+
+/// Names each record's host on its way to the sink.
+struct Named<'s> {
+    sink: &'s mut dyn Sink,
+    host: &'s Host,
+}
+
+impl Sink for Named<'_> {
+    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
+        record.host.clone_from(&self.host.name);
+        record.host_source = self.host.source.as_str().to_string();
+        self.sink.record(record)
+    }
+    fn warning(&mut self, warning: &super::Diagnostic) -> Result<(), Stop> {
+        self.sink.warning(warning)
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
+    fn opened(&mut self, input: &Opened) -> Result<(), Stop> {
+        self.sink.opened(input)
+    }
+    fn finished(&mut self, report: &Report) -> Result<(), Stop> {
+        self.sink.finished(report)
+    }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
+    }
 }
 
 /// Why hashing ended early.
