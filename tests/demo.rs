@@ -170,12 +170,8 @@ fn the_demo_evidence_holds_what_it_says() {
     );
     let live_only = parse(&dir, false);
     assert!(
-        live_only
-            .values()
-            .flatten()
-            .all(|r| r["carved"] == false
-                && (!jobs.contains_key(s(r, "job_id"))
-                    || r["job_source"]["kind"] == "event_log")),
+        live_only.values().flatten().all(|r| r["carved"] == false
+            && (!jobs.contains_key(s(r, "job_id")) || r["job_source"]["kind"] == "event_log")),
         "without --carve no deleted job shows, but as the log tells of it"
     );
 

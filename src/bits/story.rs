@@ -123,6 +123,10 @@ pub struct Story {
     events: Vec<Placed<BitsEvent>>,
     runs: Vec<Placed<ProcessRun>>,
     by_id: HashMap<Guid, Vec<usize>>,
+    /// Events without a job id, by title: Windows 7's event 3, and 63/64.
+    by_title: HashMap<String, Vec<usize>>,
+    /// Transfer events (59, 60, 61) by URL, for files no job claims.
+    by_url: HashMap<String, Vec<usize>>,
     pub accounts: Accounts,
     /// Warnings from the logs and hives (label: what).
     pub warnings: Vec<String>,
@@ -150,8 +154,24 @@ impl Story {
             if self.events.len() >= MAX_EVENTS {
                 break;
             }
+            let index = self.events.len();
             if let Some(id) = e.job_id {
-                self.by_id.entry(id).or_default().push(self.events.len());
+                self.by_id.entry(id).or_default().push(index);
+            }
+            let untitled = e.legacy_template
+                || matches!(
+                    e.kind,
+                    EventKind::NotifyFailed | EventKind::NotifyLaunchFailed
+                );
+            if let (true, Some(t)) = (untitled, &e.title) {
+                self.by_title.entry(t.clone()).or_default().push(index);
+            }
+            let transfer = matches!(
+                e.kind,
+                EventKind::TransferStarted | EventKind::TransferStopped | EventKind::TransferError
+            );
+            if let (true, Some(u), Some(_)) = (transfer, &e.url, e.job_id) {
+                self.by_url.entry(u.clone()).or_default().push(index);
             }
             self.events.push(Placed { log: at, item: e });
         }
@@ -227,12 +247,20 @@ impl Story {
             .filter(|t| *t > 0)
             .min()
             .or((anchor > 0).then_some(anchor));
+        let titled: Vec<(usize, &Placed<BitsEvent>)> = self
+            .by_title
+            .get(title)
+            .map(|v| {
+                v.iter()
+                    .filter_map(|&i| Some((i, self.events.get(i)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         if let Some(first) = first {
-            let created = self
-                .events
+            let created = titled
                 .iter()
-                .enumerate()
-                .filter(|(_, p)| p.item.legacy_template && p.item.title.as_deref() == Some(title))
+                .copied()
+                .filter(|(_, p)| p.item.legacy_template)
                 .filter(|(_, p)| p.item.time <= first.saturating_add(20_000_000))
                 .filter(|(_, p)| first.saturating_sub(p.item.time) <= TITLE_WINDOW)
                 .max_by_key(|(_, p)| p.item.time);
@@ -240,13 +268,12 @@ impl Story {
                 out.push((i, "title (Windows 7 event 3 has no job id): the closest before the job's first event"));
             }
         }
-        for (i, p) in self.events.iter().enumerate() {
+        for (i, p) in titled {
             let e = &p.item;
             if matches!(
                 e.kind,
                 EventKind::NotifyFailed | EventKind::NotifyLaunchFailed
-            ) && e.title.as_deref() == Some(title)
-                && (url.is_empty() || e.url.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(url)))
+            ) && (url.is_empty() || e.url.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(url)))
             {
                 out.push((i, "title and url (events 63/64 have no job id)"));
             }
@@ -295,16 +322,11 @@ impl Story {
         if !r.job_id.is_empty() || r.url.is_empty() {
             return None;
         }
-        let transfer = |e: &BitsEvent| {
-            matches!(
-                e.kind,
-                EventKind::TransferStarted | EventKind::TransferStopped | EventKind::TransferError
-            ) && e.url.as_deref() == Some(r.url.as_str())
-        };
         let mut ids: Vec<(Guid, &Placed<BitsEvent>)> = self
-            .events
+            .by_url
+            .get(&r.url)?
             .iter()
-            .filter(|p| transfer(&p.item))
+            .filter_map(|&i| self.events.get(i))
             .filter_map(|p| Some((p.item.job_id?, p)))
             .collect();
         ids.sort_by_key(|(id, _)| *id);

@@ -139,57 +139,125 @@ fn read_into(bytes: &[u8], log: &mut Log) {
     let settings = ParserSettings::new().num_threads(1);
     let mut parser = parser.with_configuration(settings.clone());
     let settings = std::sync::Arc::new(settings);
+    // Chunks are independent: a batch of them (a few MiB, so memory stays bounded) is decoded
+    // on all cores, and the events are kept in chunk order.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut batch = Vec::new();
     for chunk in parser.chunks() {
-        let mut chunk = match chunk {
-            Ok(c) => c,
-            Err(e) => {
-                warn(log, None, e.to_string());
-                continue;
+        match chunk {
+            Ok(c) => batch.push(c),
+            Err(e) => warn(log, None, e.to_string()),
+        }
+        if batch.len() >= threads * BATCH_PER_THREAD {
+            decode_batch(std::mem::take(&mut batch), &settings, threads, log);
+            if log.truncated {
+                return;
             }
-        };
-        let base = chunk
-            .number
-            .and_then(|n| n.checked_mul(CHUNK_SIZE))
-            .and_then(|o| o.checked_add(FILE_HEADER_SIZE));
-        let mut parsed = match chunk.parse(std::sync::Arc::clone(&settings)) {
-            Ok(p) => p,
-            Err(e) => {
-                warn(log, base, format!("chunk: {e}"));
-                continue;
-            }
-        };
-        for record in parsed.iter() {
+        }
+    }
+    decode_batch(batch, &settings, threads, log);
+}
+
+/// Chunks decoded per thread at a time.
+const BATCH_PER_THREAD: usize = 16;
+
+/// Decode `batch` on up to `threads` threads, appending its events (in order) to `log`.
+fn decode_batch(
+    batch: Vec<evtx::EvtxChunkData>,
+    settings: &std::sync::Arc<ParserSettings>,
+    threads: usize,
+    log: &mut Log,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    let per = batch.len().div_ceil(threads.max(1)).max(1);
+    let mut groups: Vec<Vec<evtx::EvtxChunkData>> = Vec::new();
+    let mut batch = batch.into_iter().peekable();
+    while batch.peek().is_some() {
+        groups.push(batch.by_ref().take(per).collect());
+    }
+    let parts: Vec<Log> = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|group| {
+                scope.spawn(move || {
+                    let mut part = Log::default();
+                    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        for chunk in group {
+                            decode_chunk(chunk, settings, &mut part);
+                        }
+                    }));
+                    if caught.is_err() {
+                        warn(&mut part, None, "the evtx reader failed inside (a panic): events of these chunks are missing".into());
+                    }
+                    part
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for part in parts {
+        for w in part.warnings {
+            warn(log, w.offset, w.what);
+        }
+        for e in part.events {
             if log.events.len() >= MAX_EVENTS {
                 log.truncated = true;
                 return;
             }
-            let record = match record {
-                Ok(r) => r,
-                Err(e) => {
-                    warn(log, base, e.to_string());
-                    continue;
-                }
-            };
-            let in_chunk = record.binxml_offset.saturating_sub(RECORD_HEADER);
-            let offset = base.map_or(0, |b| b.saturating_add(in_chunk));
-            let written = usize::try_from(in_chunk)
-                .ok()
-                .and_then(|at| crate::util::bytes::u64_le(record.chunk.data, at + 16))
-                .unwrap_or(0);
-            let length = u64::from(record.binxml_size).saturating_add(RECORD_HEADER + 4);
-            let recovered = record.recovered;
-            match record.into_json_value() {
-                Ok(json) => {
-                    let mut event = event_of(&json.data);
-                    event.record_id = json.event_record_id;
-                    event.written = written;
-                    event.offset = offset;
-                    event.length = length;
-                    event.recovered = recovered;
-                    log.events.push(event);
-                }
-                Err(e) => warn(log, Some(offset), e.to_string()),
+            log.events.push(e);
+        }
+    }
+}
+
+/// Every record of one chunk into `log`.
+fn decode_chunk(
+    mut chunk: evtx::EvtxChunkData,
+    settings: &std::sync::Arc<ParserSettings>,
+    log: &mut Log,
+) {
+    let base = chunk
+        .number
+        .and_then(|n| n.checked_mul(CHUNK_SIZE))
+        .and_then(|o| o.checked_add(FILE_HEADER_SIZE));
+    let mut parsed = match chunk.parse(std::sync::Arc::clone(settings)) {
+        Ok(p) => p,
+        Err(e) => {
+            warn(log, base, format!("chunk: {e}"));
+            return;
+        }
+    };
+    for record in parsed.iter() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                warn(log, base, e.to_string());
+                continue;
             }
+        };
+        let in_chunk = record.binxml_offset.saturating_sub(RECORD_HEADER);
+        let offset = base.map_or(0, |b| b.saturating_add(in_chunk));
+        let written = usize::try_from(in_chunk)
+            .ok()
+            .and_then(|at| crate::util::bytes::u64_le(record.chunk.data, at.checked_add(16)?))
+            .unwrap_or(0);
+        let length = u64::from(record.binxml_size).saturating_add(RECORD_HEADER + 4);
+        let recovered = record.recovered;
+        match record.into_json_value() {
+            Ok(json) => {
+                let mut event = event_of(&json.data);
+                event.record_id = json.event_record_id;
+                event.written = written;
+                event.offset = offset;
+                event.length = length;
+                event.recovered = recovered;
+                log.events.push(event);
+            }
+            Err(e) => warn(log, Some(offset), e.to_string()),
         }
     }
 }
