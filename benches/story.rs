@@ -63,7 +63,7 @@ fn main() {
         std::fs::write(beside.join("qmgr.db"), &db.bytes).unwrap();
         let mut sink = Collect(Vec::new(), 0);
         run_inputs(
-            Inputs::find(&[alone.clone()]),
+            Inputs::find(std::slice::from_ref(&alone)),
             &Options::default(),
             false,
             &mut sink,
@@ -152,7 +152,7 @@ fn main() {
     let t_add = t.elapsed().as_secs_f64();
     let mut sink = Collect(Vec::new(), 0);
     run_inputs(
-        Inputs::find(&[alone.clone()]),
+        Inputs::find(std::slice::from_ref(&alone)),
         &Options::default(),
         false,
         &mut sink,

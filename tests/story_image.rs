@@ -31,7 +31,10 @@ fn now_filetime() -> u64 {
 
 /// istat's times (`-z UTC`: `2026-12-07 12:30:01.123456789 (UTC)`) by label, per attribute
 /// section, as FILETIMEs; and its size.
-fn istat(image: &std::path::Path, entry: u64) -> Option<(Vec<(String, String, u64)>, u64)> {
+/// (attribute section, label, FILETIME) of every time istat prints.
+type IstatTimes = Vec<(String, String, u64)>;
+
+fn istat(image: &std::path::Path, entry: u64) -> Option<(IstatTimes, u64)> {
     let out = Command::new("istat")
         .args(["-z", "UTC"])
         .arg(image)

@@ -103,7 +103,7 @@ pub fn records(stream: &[u8], base: u64) -> Vec<UsnRecord> {
 fn record(b: &[u8], at: usize, base: u64) -> Option<UsnRecord> {
     let length = u32_le(b, at)?;
     let len = length as usize;
-    if len < HEADER || len > MAX_LEN || len % 8 != 0 || at.checked_add(len)? > b.len() {
+    if !(HEADER..=MAX_LEN).contains(&len) || len % 8 != 0 || at.checked_add(len)? > b.len() {
         return None;
     }
     let rec = slice(b, at, len)?;
