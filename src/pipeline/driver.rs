@@ -141,7 +141,7 @@ pub fn run_inputs(
     for (i, input) in opened.files.into_iter().enumerate() {
         reports.push(run_one(input, i + 1, count, opts, hash, &mut sink)?);
     }
-    close_story(&mut sink, &opened.logs, &mut reports)?;
+    close_story(&mut sink, &opened.logs, &opened.host, &mut reports)?;
     Ok(reports)
 }
 
@@ -151,6 +151,9 @@ pub(crate) struct StoryInputs {
     pub files: Vec<Input>,
     pub story: Story,
     pub logs: Vec<PathBuf>,
+    /// The host the logs' own jobs are named with: the first store's (same collection), or
+    /// the first log's own.
+    pub host: Host,
 }
 
 impl StoryInputs {
@@ -190,16 +193,31 @@ pub(crate) fn open_story(files: Vec<Input>, sink: &mut dyn Sink) -> Result<Story
     for w in std::mem::take(&mut story.warnings) {
         sink.warning(&Diagnostic::new(escape(&w).into_owned()))?;
     }
-    Ok(StoryInputs { files, story, logs })
+    let host = match (files.first(), logs.first()) {
+        (Some(f), _) => f.host.clone(),
+        (None, Some(log)) => host_of(log, log),
+        (None, None) => host_of(Path::new(""), Path::new("")),
+    };
+    Ok(StoryInputs {
+        files,
+        story,
+        logs,
+        host,
+    })
 }
 
 /// After the stores: the jobs only the logs know, as one more input (the first log).
 pub(crate) fn close_story(
     sink: &mut StorySink,
     logs: &[PathBuf],
+    host: &Host,
     reports: &mut Vec<Report>,
 ) -> Result<(), Stop> {
-    let only = sink.log_only();
+    let mut only = sink.log_only();
+    for r in &mut only {
+        r.host.clone_from(&host.name);
+        r.host_source = host.source.as_str().to_string();
+    }
     if let (Some(log), false) = (logs.first(), only.is_empty()) {
         let index = reports.len() + 1;
         reports.push(run_log_only(log, only, index, index, sink.inner)?);

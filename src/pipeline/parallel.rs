@@ -55,6 +55,7 @@ pub fn run_inputs(
     let opened = driver::open_story(inputs.files, sink)?;
     let count = opened.files.len();
     let logs = opened.logs;
+    let host = opened.host;
     let mut sink = StorySink::new(sink, opened.story);
     let mut reports = if threads <= 1 || count <= 1 {
         let mut reports = Vec::with_capacity(count);
@@ -65,7 +66,7 @@ pub fn run_inputs(
     } else {
         run_parallel(opened.files, opts, hash, threads, &mut sink)?
     };
-    driver::close_story(&mut sink, &logs, &mut reports)?;
+    driver::close_story(&mut sink, &logs, &host, &mut reports)?;
     Ok(reports)
 }
 

@@ -68,7 +68,8 @@ pub(super) fn attach(found: &Found, store: &Store, records: &mut [BitsInfo]) {
         return;
     }
     let files = lookup(&*found.disk, vol.offset, &names);
-    let place = vol.chain.join(" > ");
+    // The chain below the disk (what the image's form, raw, E01 or VHD, does not change).
+    let place = vol.chain.get(1..).unwrap_or_default().join(" > ");
     for r in records.iter_mut() {
         for (path, role, required) in [
             (r.full_path.clone(), "payload file", true),
