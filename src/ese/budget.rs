@@ -5,7 +5,10 @@
 //! file. The per-value limit ([`super::database::MAX_VALUE`]) bounds one value, not how many
 //! values there are nor how many rows point at one. So each open database gets one budget for
 //! every byte the reader decompresses or reassembles on its callers' behalf:
-//! `BUDGET_PER_FILE_BYTE × file size + BUDGET_BASE`.
+//! `BUDGET_PER_FILE_BYTE × bytes + BUDGET_BASE`, at most [`BUDGET_CEILING`], where `bytes` are
+//! the bytes the file holds: a file padded with `truncate -s 8G` holds the few MB it was
+//! written with (its allocated blocks), not 8 GiB, and gets the budget of those (the caller
+//! says how many: [`super::Database::open_holding`]).
 //!
 //! What is charged (so that the cache plus every copy handed out stays under the budget):
 //! * a shared long value (reference count above 1) assembled for the first time: its size
@@ -31,14 +34,17 @@ use crate::util::diag::Diagnostic;
 pub const BUDGET_PER_FILE_BYTE: u64 = 8;
 /// Budget every database gets whatever its size, so small files with a few big values work.
 pub const BUDGET_BASE: u64 = 64 << 20;
+/// No database gets more, whatever it holds (2 GiB is five times every long value of a
+/// 100,000-job qmgr.db).
+pub const BUDGET_CEILING: u64 = 2 << 30;
 /// Over-budget warnings kept word for word; later ones are only counted.
 const MAX_BUDGET_WARNINGS: usize = 32;
 
-/// The budget of one file of `file_len` bytes.
-pub fn budget_for(file_len: usize) -> u64 {
-    (file_len as u64)
-        .saturating_mul(BUDGET_PER_FILE_BYTE)
+/// The budget of one file holding `held` bytes.
+pub fn budget_for(held: u64) -> u64 {
+    held.saturating_mul(BUDGET_PER_FILE_BYTE)
         .saturating_add(BUDGET_BASE)
+        .min(BUDGET_CEILING)
 }
 
 /// Cache key: the root page of the long-value tree, and the long-value id as in its key.
@@ -76,9 +82,10 @@ pub struct BudgetStats {
 }
 
 impl LvPool {
-    pub fn new(file_len: usize) -> LvPool {
+    /// The pool of a database whose file holds `held` bytes.
+    pub fn new(held: u64) -> LvPool {
         LvPool {
-            limit: budget_for(file_len),
+            limit: budget_for(held),
             state: Mutex::new(PoolState::default()),
         }
     }
@@ -100,7 +107,7 @@ impl LvPool {
             s.used = after;
             return Ok(());
         }
-        s.stats.refused += 1;
+        s.stats.refused = s.stats.refused.saturating_add(1);
         let reason = format!(
             "over budget: {what} needs {n} bytes but {} of the database's {}-byte long-value budget are spent",
             s.used, self.limit
@@ -108,7 +115,7 @@ impl LvPool {
         if s.warnings.len() < MAX_BUDGET_WARNINGS {
             s.warnings.push(Diagnostic::new(reason.clone()));
         } else {
-            s.warnings_dropped += 1;
+            s.warnings_dropped = s.warnings_dropped.saturating_add(1);
         }
         Err(reason)
     }
@@ -121,7 +128,8 @@ impl LvPool {
 
     /// Count bytes handed to a caller (already reserved).
     pub fn served(&self, n: usize) {
-        self.lock().stats.served_bytes += n as u64;
+        let mut s = self.lock();
+        s.stats.served_bytes = s.stats.served_bytes.saturating_add(n as u64);
     }
 
     /// The cached result for a long value, as a copy charged to the budget. `offset` is where
@@ -136,7 +144,7 @@ impl LvPool {
         if let Err(e) = self.charge(&mut s, len as u64, &what) {
             return Some(Err(e));
         }
-        s.stats.served_bytes += len as u64;
+        s.stats.served_bytes = s.stats.served_bytes.saturating_add(len as u64);
         s.cache.get(&(tree, id.to_vec())).cloned()
     }
 
@@ -144,15 +152,15 @@ impl LvPool {
     /// Count a value assembled and handed out without being cached (not shared).
     pub fn count_assembled(&self, len: usize) {
         let mut s = self.lock();
-        s.stats.assembled_values += 1;
-        s.stats.assembled_bytes += len as u64;
+        s.stats.assembled_values = s.stats.assembled_values.saturating_add(1);
+        s.stats.assembled_bytes = s.stats.assembled_bytes.saturating_add(len as u64);
     }
 
     pub fn store(&self, tree: u32, id: &[u8], result: &Result<Vec<u8>, String>) {
         let mut s = self.lock();
         if let Ok(v) = result {
-            s.stats.assembled_values += 1;
-            s.stats.assembled_bytes += v.len() as u64;
+            s.stats.assembled_values = s.stats.assembled_values.saturating_add(1);
+            s.stats.assembled_bytes = s.stats.assembled_bytes.saturating_add(v.len() as u64);
         }
         // An error string is small; charging it keeps the cache inside the budget all the same.
         if let Err(e) = result {

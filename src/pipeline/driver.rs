@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use super::host::{host_of, Host};
 use super::story::{add_companion, companions_of, Companion, StorySink, MAX_COMPANION};
 use super::{
-    find_inputs_reporting, run_evidence, Diagnostic, Format, Options, Phase, RunError, Sink, Stop,
+    find_inputs_reporting, run_evidence_parts, ContainerFacts, Diagnostic, Format, Options, Phase,
+    RunError, Sink, Stop,
 };
 use crate::bits::model::BitsInfo;
 use crate::bits::story::Story;
@@ -63,6 +64,33 @@ impl Inputs {
         Inputs { files, warnings }
     }
 
+    /// Every file the inputs will be read from: each input, and the further segment files of
+    /// a segmented image beside it (by name: `.E02`, `.E03`, ...), whether or not the image
+    /// turns out to use them. Outputs are checked against these before anything is read.
+    pub fn evidence_paths(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for i in &self.files {
+            out.push(i.path.clone());
+            #[cfg(feature = "images")]
+            {
+                let Some(first) = i.path.extension().and_then(|e| e.to_str()) else {
+                    continue;
+                };
+                for n in 2u32.. {
+                    let Some(ext) = crate::container::ewf::segment_extension(first, n) else {
+                        break;
+                    };
+                    let p = i.path.with_extension(ext);
+                    if std::fs::symlink_metadata(&p).is_err() {
+                        break;
+                    }
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+
     /// [`Inputs::find`], then open every input now. An error (one line, names escaped) when
     /// nothing is found or nothing opens.
     pub fn open_all(paths: &[PathBuf]) -> Result<Inputs, String> {
@@ -107,6 +135,19 @@ pub struct Opened {
     pub sha256: Option<String>,
     /// The open file: a hex view reads through it (the file is never opened twice).
     pub evidence: Arc<Evidence>,
+    /// The further files the input is read with (a segmented E01's .E02, .E03, ...), each
+    /// opened once and hashed with it.
+    pub parts: Vec<Part>,
+}
+
+/// A further file of an input (a segment of a segmented image).
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub path: PathBuf,
+    pub size: u64,
+    /// Its SHA-256 (lower-case hex), when hashing was asked for.
+    pub sha256: Option<String>,
+    pub evidence: Arc<Evidence>,
 }
 
 /// What one input gave, told to the sink after its records (see [`Sink::finished`]).
@@ -122,6 +163,10 @@ pub struct Report {
     pub records: u64,
     /// Why the input could not be read (escaped for a terminal), when it could not.
     pub error: Option<String>,
+    /// The further files it was read with (see [`Opened::parts`]).
+    pub parts: Vec<Part>,
+    /// What the container was, when the input is one (its stored hashes, their check).
+    pub container: Option<ContainerFacts>,
 }
 
 /// Run every input, in order, through the pipeline into `sink`, hashing each first when
@@ -251,6 +296,7 @@ fn run_log_only(
                 size: report.size,
                 sha256: None,
                 evidence: Arc::new(ev),
+                parts: Vec::new(),
             })?;
             for r in rows {
                 report.records += 1;
@@ -340,7 +386,8 @@ fn read_companion(path: &Path) -> Result<crate::input::Mapped, String> {
     ev.map().map_err(|e| e.to_string())
 }
 
-/// Hash (when asked) and run one open input, filling `report`.
+/// Hash (when asked) and run one open input, filling `report`: the file and its further
+/// files (a segmented image's), opened once, hashed under one gauge.
 fn run_opened(
     ev: Arc<Evidence>,
     opts: &Options,
@@ -349,18 +396,45 @@ fn run_opened(
     report: &mut Report,
 ) -> Result<(), Stop> {
     report.size = ev.len();
+    let (further, notes) = super::run::further_files(&ev);
+    let mut parts: Vec<Part> = further
+        .into_iter()
+        .map(|p| Part {
+            path: p.path().to_path_buf(),
+            size: p.len(),
+            sha256: None,
+            evidence: Arc::new(p),
+        })
+        .collect();
     if hash {
-        match sha256(&ev, &mut |done| {
-            sink.progress(Phase::Hashing, done, ev.len())
-        }) {
-            Ok(h) => report.sha256 = Some(h),
-            Err(HashError::Stopped) => return Err(Stop),
-            Err(HashError::Io(e)) => {
-                report.error = Some(format!("{}: {e}", escape(&ev.path().display().to_string())));
-                return Ok(());
+        let total = parts.iter().fold(ev.len(), |t, p| t.saturating_add(p.size));
+        let mut before = 0u64;
+        let files = std::iter::once(&ev).chain(parts.iter().map(|p| &p.evidence));
+        let mut hashes = Vec::new();
+        for file in files {
+            let r = sha256(file, &mut |done| {
+                sink.progress(Phase::Hashing, before.saturating_add(done), total)
+            });
+            match r {
+                Ok(h) => hashes.push(h),
+                Err(HashError::Stopped) => return Err(Stop),
+                Err(HashError::Io(e)) => {
+                    report.error = Some(format!(
+                        "{}: {e}",
+                        escape(&file.path().display().to_string())
+                    ));
+                    return Ok(());
+                }
             }
+            before = before.saturating_add(file.len());
+        }
+        let mut hashes = hashes.into_iter();
+        report.sha256 = hashes.next();
+        for (p, h) in parts.iter_mut().zip(hashes) {
+            p.sha256 = Some(h);
         }
     }
+    report.parts = parts.clone();
     sink.opened(&Opened {
         path: report.path.clone(),
         index: report.index,
@@ -368,16 +442,66 @@ fn run_opened(
         size: report.size,
         sha256: report.sha256.clone(),
         evidence: Arc::clone(&ev),
+        parts: parts.clone(),
     })?;
-    match run_evidence(&ev, opts, sink) {
+    for n in &notes {
+        sink.warning(n)?;
+    }
+    let files: Vec<Arc<Evidence>> = parts.iter().map(|p| Arc::clone(&p.evidence)).collect();
+    let mut watched = Watch {
+        sink: &mut *sink,
+        facts: None,
+    };
+    let result = run_evidence_parts(&ev, &files, opts, &mut watched);
+    report.container = watched.facts.take();
+    match result {
         Ok(summary) => {
             report.format = Some(summary.format);
             report.records = summary.records;
+            if summary.container.is_some() {
+                report.container = summary.container;
+            }
         }
         Err(RunError::Stopped) => return Err(Stop),
         Err(RunError::Parse(e)) => report.error = Some(e.to_string()),
     }
+    // An image that is not what was acquired fails, its records kept.
+    if report.error.is_none() {
+        report.error = report.container.as_ref().and_then(|c| {
+            c.mismatch()
+                .map(|m| format!("{}: {}", escape(&ev.path().display().to_string()), m))
+        });
+    }
     Ok(())
+}
+
+/// Passes everything on to the sink, keeping what the container said of itself (even when
+/// the input fails later).
+struct Watch<'s> {
+    sink: &'s mut dyn Sink,
+    facts: Option<ContainerFacts>,
+}
+
+impl Sink for Watch<'_> {
+    fn record(&mut self, record: BitsInfo) -> Result<(), Stop> {
+        self.sink.record(record)
+    }
+    fn warning(&mut self, warning: &super::Diagnostic) -> Result<(), Stop> {
+        self.sink.warning(warning)
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
+    fn opened(&mut self, input: &Opened) -> Result<(), Stop> {
+        self.sink.opened(input)
+    }
+    fn finished(&mut self, report: &Report) -> Result<(), Stop> {
+        self.sink.finished(report)
+    }
+    fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
+        self.facts = Some(facts.clone());
+        self.sink.container(facts)
+    }
 }
 
 /// Names each record's host on its way to the sink.
@@ -406,6 +530,9 @@ impl Sink for Named<'_> {
     }
     fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
         self.sink.companion(label, kind, bytes)
+    }
+    fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
+        self.sink.container(facts)
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::{Condvar, Mutex};
 
 use super::driver::{self, Input, Inputs, Opened, Report};
 use super::story::{Companion, StorySink};
-use super::{Diagnostic, Options, Phase, Sink, Stop};
+use super::{ContainerFacts, Diagnostic, Options, Phase, Sink, Stop};
 use crate::bits::model::BitsInfo;
 
 /// Events per hand-over from a worker.
@@ -30,6 +30,7 @@ enum Event {
     Record(Box<BitsInfo>),
     Diagnostic(Diagnostic),
     Opened(Opened),
+    Container(Box<ContainerFacts>),
     Finished(Report),
     /// An event log or hive found in an image (its bytes: a copy, read once per image).
     Companion(String, Companion, Vec<u8>),
@@ -164,6 +165,7 @@ fn replay(
                     Event::Diagnostic(w) => sink.warning(&w)?,
                     Event::Opened(o) => sink.opened(&o)?,
                     Event::Companion(label, kind, bytes) => sink.companion(&label, kind, &bytes)?,
+                    Event::Container(c) => sink.container(&c)?,
                     Event::Finished(r) => {
                         sink.finished(&r)?;
                         reports.push(r);
@@ -226,5 +228,8 @@ impl Sink for Channel<'_> {
     }
     fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
         self.push(Event::Companion(label.to_string(), kind, bytes.to_vec()))
+    }
+    fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
+        self.push(Event::Container(Box::new(facts.clone())))
     }
 }

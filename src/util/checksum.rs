@@ -47,18 +47,46 @@ const fn table(poly: u32) -> [u32; 256] {
 
 /// Adler-32 of `data`.
 pub fn adler32(data: &[u8]) -> u32 {
-    const MOD: u32 = 65_521;
-    let (mut a, mut b) = (1u32, 0u32);
-    // 5552 bytes is the most that can be summed before the 32-bit sums must be reduced.
-    for chunk in data.chunks(5552) {
-        for &x in chunk {
-            a += u32::from(x);
-            b += a;
-        }
-        a %= MOD;
-        b %= MOD;
+    let mut a = Adler32::new();
+    a.update(data);
+    a.sum()
+}
+
+/// Adler-32 fed piece by piece (a table's entries read in slices, never whole).
+#[derive(Debug, Clone, Copy)]
+pub struct Adler32 {
+    a: u32,
+    b: u32,
+}
+
+impl Default for Adler32 {
+    fn default() -> Self {
+        Adler32::new()
     }
-    (b << 16) | a
+}
+
+impl Adler32 {
+    const MOD: u32 = 65_521;
+
+    pub fn new() -> Adler32 {
+        Adler32 { a: 1, b: 0 }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        // 5552 bytes is the most that can be summed before the 32-bit sums must be reduced.
+        for chunk in data.chunks(5552) {
+            for &x in chunk {
+                self.a += u32::from(x);
+                self.b += self.a;
+            }
+            self.a %= Self::MOD;
+            self.b %= Self::MOD;
+        }
+    }
+
+    pub fn sum(&self) -> u32 {
+        (self.b << 16) | self.a
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +101,11 @@ mod tests {
         assert_eq!(crc32(&[b"1234", b"56789"]), 0xCBF4_3926);
         assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
         assert_eq!(adler32(b""), 1);
+        let mut pieces = Adler32::new();
+        for part in b"Wiki pedia".split(|b| *b == b' ') {
+            pieces.update(part);
+        }
+        assert_eq!(pieces.sum(), 0x11E6_0398);
         assert_eq!(adler32(&[0xff; 100_000]), {
             // The same sums without the chunking shortcut.
             let (mut a, mut b) = (1u64, 0u64);

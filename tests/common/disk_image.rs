@@ -100,7 +100,7 @@ fn layout() -> Option<Vec<Placed>> {
     ])
 }
 
-fn have(tool: &str) -> bool {
+pub fn have(tool: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .stdout(Stdio::null())
