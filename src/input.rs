@@ -59,19 +59,31 @@ pub enum InputError {
     NotRegular { path: PathBuf, kind: &'static str },
 }
 
-/// (device, inode) of every file opened as evidence by this process.
-static OPENED: std::sync::Mutex<Vec<(u64, u64)>> = std::sync::Mutex::new(Vec::new());
+/// (device, inode, birth time) of every file opened as evidence by this process. The birth
+/// time (where the file system keeps one) tells the evidence from a new file given its inode
+/// after the evidence was closed and deleted (an export of the explorer, say), which must not
+/// be refused as evidence.
+static OPENED: std::sync::Mutex<Vec<(u64, u64, Option<std::time::SystemTime>)>> =
+    std::sync::Mutex::new(Vec::new());
 
-/// Whether (device, inode) `id` is a file this process has opened as evidence (see
+/// Whether the file of `m` is one this process has opened as evidence (see
 /// `output::Protected`).
-pub fn is_evidence(id: (u64, u64)) -> bool {
-    OPENED.lock().is_ok_and(|ids| ids.contains(&id))
+#[cfg(unix)]
+pub fn is_evidence(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let born = m.created().ok();
+    OPENED.lock().is_ok_and(|ids| {
+        ids.iter().any(|&(dev, ino, b)| {
+            dev == m.dev() && ino == m.ino() && (b.is_none() || born.is_none() || b == born)
+        })
+    })
 }
 
-fn remember(id: (u64, u64)) {
+fn remember(id: (u64, u64), born: Option<std::time::SystemTime>) {
     if let Ok(mut ids) = OPENED.lock() {
-        if !ids.contains(&id) {
-            ids.push(id);
+        let entry = (id.0, id.1, born);
+        if !ids.contains(&entry) {
+            ids.push(entry);
         }
     }
 }
@@ -120,7 +132,7 @@ impl Evidence {
             device,
         };
         if let Some(id) = ev.identity() {
-            remember(id);
+            remember(id, meta.created().ok());
         }
         Ok(ev)
     }

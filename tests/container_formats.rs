@@ -765,8 +765,11 @@ fn a_collection_zip_inside_a_case_zip_is_opened() {
         &["parse", "--format", "jsonl", win10.to_str().unwrap()],
         Duration::from_secs(20),
     );
+    // The host is named from the evidence (here the case zip's file name, alone the folder).
     let strip = |mut v: Value| {
         v["evidence"] = Value::Null;
+        v["host"] = Value::Null;
+        v["host_source"] = Value::Null;
         for s in ["job_source", "file_source"] {
             if let Some(o) = v.get_mut(s).and_then(|x| x.as_object_mut()) {
                 o.remove("evidence");
@@ -840,9 +843,12 @@ fn a_read_only_loop_device_is_read_as_a_disk() {
         ],
         Duration::from_secs(60),
     );
+    // The host is named from the evidence's name: the device's differs from the file's.
     let strip = |v: Value| {
         let mut v = v;
         v["evidence"] = Value::Null;
+        v["host"] = Value::Null;
+        v["host_source"] = Value::Null;
         for s in ["job_source", "file_source"] {
             if let Some(o) = v.get_mut(s).and_then(|x| x.as_object_mut()) {
                 o.remove("evidence");

@@ -224,7 +224,7 @@ fn mark_two_rows_and_export_equals_parse_output() {
     press(&mut app, KeyCode::Enter);
     assert!(app.prompt.is_some(), "asked before replacing");
     press(&mut app, KeyCode::Enter);
-    assert!(app.prompt.is_none());
+    assert!(app.prompt.is_none(), "{:?}", app.status);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

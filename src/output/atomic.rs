@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 /// Identities (device, inode) of the evidence files an output must never replace.
 #[derive(Debug, Clone, Default)]
 pub struct Protected {
+    // Off Unix no file identity is read (see `identity`): always empty there.
+    #[cfg_attr(not(unix), allow(dead_code))]
     ids: Vec<(u64, u64)>,
 }
 
@@ -28,22 +30,29 @@ impl Protected {
         }
     }
 
-    /// Whether `id` is evidence: named here, or opened as evidence by this process.
-    pub fn contains(&self, id: (u64, u64)) -> bool {
-        self.ids.contains(&id) || crate::input::is_evidence(id)
+    /// Whether the file of `m` is evidence: named here, or held open as evidence by this
+    /// process.
+    #[cfg(unix)]
+    pub fn contains(&self, m: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.ids.contains(&(m.dev(), m.ino())) || crate::input::is_evidence(m)
+    }
+
+    #[cfg(not(unix))]
+    pub fn contains(&self, _: &std::fs::Metadata) -> bool {
+        false
     }
 
     /// Whether the open file `f` (stdout, say) is evidence.
     #[cfg(unix)]
     pub fn holds(&self, f: &impl std::os::fd::AsFd) -> bool {
-        use std::os::unix::fs::MetadataExt;
         let Ok(f) = f.as_fd().try_clone_to_owned() else {
             return false;
         };
         let Ok(m) = File::from(f).metadata() else {
             return false;
         };
-        m.file_type().is_file() && self.contains((m.dev(), m.ino()))
+        m.file_type().is_file() && self.contains(&m)
     }
 }
 
@@ -81,7 +90,7 @@ pub fn check_target(path: &Path, protected: &Protected) -> io::Result<()> {
             "exists and is not a regular file (a device, FIFO, socket or folder)",
         ));
     }
-    if identity(path).is_some_and(|id| protected.contains(id)) {
+    if std::fs::metadata(path).is_ok_and(|m| protected.contains(&m)) {
         return Err(refuse(path, "is one of the evidence files"));
     }
     Ok(())
