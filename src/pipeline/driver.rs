@@ -502,6 +502,9 @@ impl Sink for Watch<'_> {
         self.facts = Some(facts.clone());
         self.sink.container(facts)
     }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
+    }
 }
 
 /// Names each record's host on its way to the sink.

@@ -180,4 +180,7 @@ impl Sink for StorySink<'_> {
         add_companion(&mut self.story, label, kind, bytes);
         Ok(())
     }
+    fn container(&mut self, facts: &super::ContainerFacts) -> Result<(), Stop> {
+        self.inner.container(facts)
+    }
 }
