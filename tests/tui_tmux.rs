@@ -333,7 +333,7 @@ fn demo_opens_shows_the_persistence_job_and_cleans_up() {
     // Both hosts' records, told apart by the evidence column.
     let screen = tmux.wait_for("done:", Duration::from_secs(20));
     assert!(
-        screen.contains("done: 22 records (15 live, 7 carved)"),
+        screen.contains("done: 23 records (16 live, 7 carved)"),
         "{screen}"
     );
     for host in ["WKS-FINANCE-07/", "SRV-FILE-01/"] {

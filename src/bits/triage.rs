@@ -43,13 +43,20 @@ pub enum Rule {
     /// same evidence file, or for a legacy queue in the same folder's qmgr0.dat/qmgr1.dat
     /// pair (the caller looks it up, see [`assess_with`]): a deleted persistence job.
     DeletedCommand,
+    /// What the rest of the evidence says (the record's story, `bits::story`): created by
+    /// bitsadmin, PowerShell or desktopimgdownldr (event 3's process); the notify program
+    /// failing and BITS retrying (events 63/64); a job gone from the queue, known from the
+    /// log, that had a notify command; the payload missing from disk or deleted (MFT). The
+    /// finding's note says which.
+    Story,
 }
 
 impl Rule {
     /// In the order the Flags column lists their codes: a deleted persistence job first,
     /// since a narrow column keeps only the first code whole.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::DeletedCommand,
+        Rule::Story,
         Rule::Command,
         Rule::RawIp,
         Rule::OddPort,
@@ -68,6 +75,7 @@ impl Rule {
             Rule::Hidden => "hid",
             Rule::LookAlike => "mix",
             Rule::DeletedCommand => "del",
+            Rule::Story => "sty",
         }
     }
 
@@ -80,6 +88,7 @@ impl Rule {
             Rule::Hidden => "hidden characters",
             Rule::LookAlike => "look-alike characters",
             Rule::DeletedCommand => "deleted job with a notify command",
+            Rule::Story => "the story (event log, disk)",
         }
     }
 
@@ -102,10 +111,13 @@ impl Rule {
             Rule::DeletedCommand => {
                 "carved with a notify command and no live copy of the job in the same evidence file (or qmgr0/qmgr1.dat pair): a deleted persistence job"
             }
+            Rule::Story => {
+                "the event log or the disk says more: created by bitsadmin, PowerShell or desktopimgdownldr; the notify program failing and retried; gone from the queue with a notify command; the payload missing or deleted"
+            }
         }
     }
 
-    /// This rule's bit in a small set of rules (`u8`: there are seven).
+    /// This rule's bit in a small set of rules (`u8`: there are eight).
     pub fn bit(self) -> u8 {
         1 << self as u8
     }
@@ -161,8 +173,56 @@ pub fn assess_with(r: &BitsInfo, live_copy: bool) -> Vec<Finding> {
     url_rules(&r.url, &mut out);
     executable_rules(r, &mut out);
     text_rules(r, &mut out);
+    story_rules(r, &mut out);
     out
 }
+
+/// The programs whose creating a job is worth a look (event 3's process, lower case).
+const CREATORS: [&str; 5] = [
+    "bitsadmin.exe",
+    "powershell.exe",
+    "pwsh.exe",
+    "powershell_ise.exe",
+    "desktopimgdownldr.exe",
+];
+
+/// The [`Rule::Story`] findings: what the record's joined facts say.
+fn story_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
+    let base = |p: &str| p.rsplit(['\\', '/']).next().unwrap_or(p).to_lowercase();
+    let mut notify_failed = false;
+    for f in r.story.iter().take(MAX_FACTS) {
+        if f.what.ends_with("(event 3)") && CREATORS.contains(&base(&f.value).as_str()) {
+            let note = format!("created by {} (event 3)", base(&f.value));
+            out.push(Finding::new(Rule::Story, "story", &f.value, note));
+        }
+        if f.what.ends_with("(event 63)") || f.what.ends_with("(event 64)") {
+            notify_failed = true;
+            let note = "the notify program failed and BITS retries it (events 63/64)".into();
+            out.push(Finding::new(Rule::Story, "story", &f.value, note));
+        }
+        if f.what == "payload file not in the MFT" {
+            let note = "the payload is not on disk: no MFT entry has its path".into();
+            out.push(Finding::new(Rule::Story, "full_path", &f.value, note));
+        }
+        if f.what.starts_with("payload file created") && f.detail.contains(", deleted,") {
+            let note = "the payload was deleted from disk (its MFT entry is not in use)".into();
+            out.push(Finding::new(Rule::Story, "full_path", &f.value, note));
+        }
+    }
+    let log_only = r
+        .job_source
+        .as_ref()
+        .is_some_and(|s| s.kind == super::model::SourceKind::EventLog);
+    let ran = r.story.iter().any(|f| f.join == "notify command");
+    if log_only && (notify_failed || ran) {
+        let note =
+            "gone from the queue, known from the event log, and it had a notify command".into();
+        out.push(Finding::new(Rule::Story, "job_id", &r.job_id, note));
+    }
+}
+
+/// The facts of one record the story rules look at.
+const MAX_FACTS: usize = 4096;
 
 /// The notify command, or its arguments when only they are set.
 fn notify_command(r: &BitsInfo) -> Option<(&'static str, &str)> {

@@ -4,17 +4,19 @@
 //! [`run_inputs`]; they differ only in their sink and in what they make of the reports.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 use super::host::{host_of, Host};
+use super::story::{add_companion, companions_of, Companion, StorySink, MAX_COMPANION};
 use super::{
-    find_inputs_reporting, run_evidence_parts, ContainerFacts, Format, Options, Phase, RunError,
-    Sink, Stop,
+    find_inputs_reporting, run_evidence_parts, ContainerFacts, Diagnostic, Format, Options, Phase,
+    RunError, Sink, Stop,
 };
 use crate::bits::model::BitsInfo;
+use crate::bits::story::Story;
 use crate::input::Evidence;
 use crate::util::text::escape;
 
@@ -177,12 +179,134 @@ pub fn run_inputs(
     hash: bool,
     sink: &mut dyn Sink,
 ) -> Result<Vec<Report>, Stop> {
-    let count = inputs.files.len();
+    let opened = open_story(inputs.files, sink)?;
+    let count = opened.count();
+    let mut sink = StorySink::new(sink, opened.story);
     let mut reports = Vec::with_capacity(count);
-    for (i, input) in inputs.files.into_iter().enumerate() {
-        reports.push(run_one(input, i + 1, count, opts, hash, sink)?);
+    for (i, input) in opened.files.into_iter().enumerate() {
+        reports.push(run_one(input, i + 1, count, opts, hash, &mut sink)?);
     }
+    close_story(&mut sink, &opened.logs, &opened.host, &mut reports)?;
     Ok(reports)
+}
+
+/// The inputs with their story read: the stores to run, the story of the logs and hives
+/// named among the inputs or found beside or above the stores, and those logs' paths.
+pub(crate) struct StoryInputs {
+    pub files: Vec<Input>,
+    pub story: Story,
+    pub logs: Vec<PathBuf>,
+    /// The host the logs' own jobs are named with: the first store's (same collection), or
+    /// the first log's own.
+    pub host: Host,
+}
+
+impl StoryInputs {
+    /// The inputs the sink will hear of: the stores, and the logs' own jobs when no store.
+    pub fn count(&self) -> usize {
+        self.files.len() + usize::from(!self.logs.is_empty() && self.files.is_empty())
+    }
+}
+
+/// Read the event logs and hives named among `files`, and those beside or above the stores,
+/// before any store runs: the records then carry what they say (see `story.rs`).
+pub(crate) fn open_story(files: Vec<Input>, sink: &mut dyn Sink) -> Result<StoryInputs, Stop> {
+    let (files, named) = split_companions(files);
+    let store_paths: Vec<PathBuf> = files.iter().map(|i| i.path.clone()).collect();
+    let mut story = Story::default();
+    let mut logs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (path, kind) in named.into_iter().chain(
+        companions_of(&store_paths)
+            .into_iter()
+            .filter_map(|p| companion_kind(&p).map(|k| (p, k))),
+    ) {
+        if !std::fs::canonicalize(&path).is_ok_and(|c| seen.insert(c)) {
+            continue;
+        }
+        let label = path.display().to_string();
+        match read_companion(&path) {
+            Ok(bytes) => {
+                add_companion(&mut story, &label, kind, &bytes);
+                if kind == Companion::EventLog {
+                    logs.push(path.clone());
+                }
+            }
+            Err(e) => sink.warning(&Diagnostic::new(format!("{}: {e}", escape(&label))))?,
+        }
+    }
+    for w in std::mem::take(&mut story.warnings) {
+        sink.warning(&Diagnostic::new(escape(&w).into_owned()))?;
+    }
+    let host = match (files.first(), logs.first()) {
+        (Some(f), _) => f.host.clone(),
+        (None, Some(log)) => host_of(log, log),
+        (None, None) => host_of(Path::new(""), Path::new("")),
+    };
+    Ok(StoryInputs {
+        files,
+        story,
+        logs,
+        host,
+    })
+}
+
+/// After the stores: the jobs only the logs know, as one more input (the first log).
+pub(crate) fn close_story(
+    sink: &mut StorySink,
+    logs: &[PathBuf],
+    host: &Host,
+    reports: &mut Vec<Report>,
+) -> Result<(), Stop> {
+    let mut only = sink.log_only();
+    for r in &mut only {
+        r.host.clone_from(&host.name);
+        r.host_source = host.source.as_str().to_string();
+    }
+    if let (Some(log), false) = (logs.first(), only.is_empty()) {
+        let index = reports.len() + 1;
+        reports.push(run_log_only(log, only, index, index, sink.inner)?);
+    }
+    Ok(())
+}
+
+/// The jobs only the logs know, as an input of their own (the first log), so every sink
+/// sees them as it sees a store's records.
+fn run_log_only(
+    log: &Path,
+    rows: Vec<BitsInfo>,
+    index: usize,
+    count: usize,
+    sink: &mut dyn Sink,
+) -> Result<Report, Stop> {
+    let mut report = Report {
+        path: log.to_path_buf(),
+        index,
+        count,
+        format: Some(Format::Unknown),
+        ..Report::default()
+    };
+    match Evidence::open(log) {
+        Ok(ev) => {
+            report.size = ev.len();
+            sink.opened(&Opened {
+                path: report.path.clone(),
+                index,
+                count,
+                size: report.size,
+                sha256: None,
+                evidence: Arc::new(ev),
+                parts: Vec::new(),
+            })?;
+            for r in rows {
+                report.records += 1;
+                sink.record(r)?;
+            }
+        }
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    sink.finished(&report)?;
+    Ok(report)
 }
 
 /// Open (unless opened ahead), hash when asked, and run one input, the `index`-th of `count`;
@@ -217,6 +341,49 @@ pub(crate) fn run_one(
     }
     sink.finished(&report)?;
     Ok(report)
+}
+
+/// The inputs that are event logs or hives (by their first bytes), apart from the others.
+fn split_companions(files: Vec<Input>) -> (Vec<Input>, Vec<(PathBuf, Companion)>) {
+    let mut stores = Vec::new();
+    let mut named = Vec::new();
+    for input in files {
+        let kind = match &input.opened {
+            Some(Ok(ev)) => ev.head(8).ok().and_then(|h| Companion::of(&h)),
+            Some(Err(_)) => None,
+            None if is_store_path(&input.path) => None,
+            None => companion_kind(&input.path),
+        };
+        match kind {
+            Some(k) => named.push((input.path, k)),
+            None => stores.push(input),
+        }
+    }
+    (stores, named)
+}
+
+fn is_store_path(p: &Path) -> bool {
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|n| n == "qmgr.db" || (n.starts_with("qmgr") && n.ends_with(".dat")))
+}
+
+/// What the file at `path` is, from its first bytes, when a log or a hive.
+fn companion_kind(path: &Path) -> Option<Companion> {
+    let ev = Evidence::open(path).ok()?;
+    Companion::of(&ev.head(8).ok()?)
+}
+
+/// A companion's bytes, mapped read-only (at most [`MAX_COMPANION`]).
+fn read_companion(path: &Path) -> Result<crate::input::Mapped, String> {
+    let ev = Evidence::open(path).map_err(|e| e.to_string())?;
+    if ev.len() > MAX_COMPANION {
+        return Err(format!(
+            "{} bytes: larger than the {MAX_COMPANION} bytes bitscope reads of a log or hive",
+            ev.len()
+        ));
+    }
+    ev.map().map_err(|e| e.to_string())
 }
 
 /// Hash (when asked) and run one open input, filling `report`: the file and its further
@@ -335,6 +502,9 @@ impl Sink for Watch<'_> {
         self.facts = Some(facts.clone());
         self.sink.container(facts)
     }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
+    }
 }
 
 /// Names each record's host on its way to the sink.
@@ -360,6 +530,9 @@ impl Sink for Named<'_> {
     }
     fn finished(&mut self, report: &Report) -> Result<(), Stop> {
         self.sink.finished(report)
+    }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
     }
     fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
         self.sink.container(facts)

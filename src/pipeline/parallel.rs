@@ -13,6 +13,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Condvar, Mutex};
 
 use super::driver::{self, Input, Inputs, Opened, Report};
+use super::story::{Companion, StorySink};
 use super::{ContainerFacts, Diagnostic, Options, Phase, Sink, Stop};
 use crate::bits::model::BitsInfo;
 
@@ -31,6 +32,8 @@ enum Event {
     Opened(Opened),
     Container(Box<ContainerFacts>),
     Finished(Report),
+    /// An event log or hive found in an image (its bytes: a copy, read once per image).
+    Companion(String, Companion, Vec<u8>),
 }
 
 /// The inputs still to take, each with the channel its events go into.
@@ -49,14 +52,37 @@ pub fn run_inputs(
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
-    let count = inputs.files.len();
-    if threads <= 1 || count <= 1 {
-        return driver::run_inputs(inputs, opts, hash, sink);
-    }
+    // The story (event logs, hives) is read first, and joined on the replay's side.
+    let opened = driver::open_story(inputs.files, sink)?;
+    let count = opened.files.len();
+    let logs = opened.logs;
+    let host = opened.host;
+    let mut sink = StorySink::new(sink, opened.story);
+    let mut reports = if threads <= 1 || count <= 1 {
+        let mut reports = Vec::with_capacity(count);
+        for (i, input) in opened.files.into_iter().enumerate() {
+            reports.push(driver::run_one(input, i + 1, count, opts, hash, &mut sink)?);
+        }
+        reports
+    } else {
+        run_parallel(opened.files, opts, hash, threads, &mut sink)?
+    };
+    driver::close_story(&mut sink, &logs, &host, &mut reports)?;
+    Ok(reports)
+}
+
+fn run_parallel(
+    files: Vec<Input>,
+    opts: &Options,
+    hash: bool,
+    threads: usize,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Report>, Stop> {
+    let count = files.len();
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..count)
         .map(|_| sync_channel::<Vec<Event>>(BATCHES))
         .unzip();
-    let work: Work = Mutex::new(inputs.files.into_iter().zip(senders).map(Some).collect());
+    let work: Work = Mutex::new(files.into_iter().zip(senders).map(Some).collect());
     let shared = Shared {
         next: AtomicUsize::new(0),
         replayed: Mutex::new(0),
@@ -138,6 +164,7 @@ fn replay(
                     Event::Record(r) => sink.record(*r)?,
                     Event::Diagnostic(w) => sink.warning(&w)?,
                     Event::Opened(o) => sink.opened(&o)?,
+                    Event::Companion(label, kind, bytes) => sink.companion(&label, kind, &bytes)?,
                     Event::Container(c) => sink.container(&c)?,
                     Event::Finished(r) => {
                         sink.finished(&r)?;
@@ -198,6 +225,9 @@ impl Sink for Channel<'_> {
     }
     fn finished(&mut self, report: &Report) -> Result<(), Stop> {
         self.push(Event::Finished(report.clone()))
+    }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.push(Event::Companion(label.to_string(), kind, bytes.to_vec()))
     }
     fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
         self.push(Event::Container(Box::new(facts.clone())))
