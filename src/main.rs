@@ -21,10 +21,11 @@ use bitscope::util::text::{escape, has_hidden};
 #[command(name = "bitscope", version, about, long_about = None)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 struct Cli {
-    /// Open the terminal explorer on PATH: a qmgr.db, a qmgr0/1.dat, a Downloader folder, or
-    /// any file to carve. `?` in the explorer lists every key.
+    /// Open the terminal explorer on every PATH at once: a qmgr.db, a qmgr0/1.dat, a
+    /// Downloader folder, a folder of hosts, or any file to carve. `?` in the explorer lists
+    /// every key.
     #[arg(required = true, value_name = "PATH")]
-    path: Option<PathBuf>,
+    paths: Vec<PathBuf>,
     /// Explorer: read live records only, do not carve free space.
     #[arg(long)]
     no_carve: bool,
@@ -158,11 +159,13 @@ fn shown(msg: &str) -> std::borrow::Cow<'_, str> {
 
 fn run(cli: Cli) -> Result<(), String> {
     let Some(command) = cli.command else {
-        let path = cli.path.ok_or("no PATH given (see --help)")?;
+        if cli.paths.is_empty() {
+            return Err("no PATH given (see --help)".into());
+        }
         let opts = bitscope::tui::Options {
             carve: !cli.no_carve,
         };
-        return bitscope::tui::run(path, opts);
+        return bitscope::tui::run(cli.paths, opts);
     };
     match command {
         Command::Ese(cmd) => run_ese(cmd),
@@ -214,7 +217,7 @@ fn run_demo(no_carve: bool) -> Result<(), String> {
     let dir = demo::TempDir::new().map_err(|e| format!("cannot make a temporary folder: {e}"))?;
     demo::write_into(dir.path()).map_err(|e| e.to_string())?;
     let opts = bitscope::tui::Options { carve: !no_carve };
-    let ended = bitscope::tui::explore(dir.path().to_path_buf(), opts);
+    let ended = bitscope::tui::explore(vec![dir.path().to_path_buf()], opts);
     drop(dir);
     if ended? == bitscope::tui::Ended::Interrupted {
         std::process::exit(130);

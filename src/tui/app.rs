@@ -78,7 +78,8 @@ pub struct DetailState {
 
 pub struct App {
     pub opts: Options,
-    pub path: Option<PathBuf>,
+    /// The paths opened (`bitscope A B C`): every one is read again on reload.
+    pub paths: Vec<PathBuf>,
     pub generation: u64,
     worker: Option<Worker>,
     tx: Sender<Envelope>,
@@ -124,7 +125,7 @@ impl App {
         let (tx, rx) = channel();
         App {
             opts,
-            path: None,
+            paths: Vec::new(),
             generation: 0,
             worker: None,
             tx,
@@ -158,31 +159,27 @@ impl App {
         }
     }
 
-    /// Start loading `path` on the worker (cancelling any load in progress). Messages of the
-    /// earlier load are ignored from now on.
-    pub fn open(&mut self, path: PathBuf) {
-        self.start_load(path, None);
+    /// Start loading every one of `paths` on the worker, in one load (cancelling any load in
+    /// progress). Messages of the earlier load are ignored from now on.
+    pub fn open(&mut self, paths: Vec<PathBuf>) {
+        self.start_load(paths, None);
     }
 
-    /// [`App::open`] on inputs the caller has already opened (`bitscope PATH` opens them
-    /// before it takes the terminal, so a path that cannot be read is refused at once).
-    pub fn open_inputs(&mut self, path: PathBuf, inputs: worker::Inputs) {
-        self.start_load(path, Some(inputs));
+    /// [`App::open`] on inputs the caller has already opened (`bitscope PATH...` opens them
+    /// before it takes the terminal, so paths that cannot be read are refused at once).
+    pub fn open_inputs(&mut self, paths: Vec<PathBuf>, inputs: worker::Inputs) {
+        self.start_load(paths, Some(inputs));
     }
 
-    fn start_load(&mut self, path: PathBuf, inputs: Option<worker::Inputs>) {
+    fn start_load(&mut self, paths: Vec<PathBuf>, inputs: Option<worker::Inputs>) {
         if let Some(w) = self.worker.take() {
             w.cancel();
         }
         self.generation += 1;
         self.store.clear();
-        // Evidence is shown relative to the folder opened (or the file's own folder).
-        let root = if path.is_dir() {
-            path.clone()
-        } else {
-            path.parent().map(Path::to_path_buf).unwrap_or_default()
-        };
-        self.store.root = root.display().to_string();
+        // Evidence is shown relative to the folder opened (or the file's own folder); of
+        // several paths, to the deepest folder holding them all, so the column stays short.
+        self.store.root = common_folder(&paths).display().to_string();
         self.evidence.clear();
         self.diagnostics.clear();
         self.screen = Screen::Table;
@@ -191,11 +188,11 @@ impl App {
             started: Some(Instant::now()),
             ..LoadState::default()
         };
-        self.path = Some(path.clone());
+        self.paths = paths.clone();
         let (carve, generation, tx) = (self.opts.carve, self.generation, self.tx.clone());
         self.worker = Some(match inputs {
             Some(inputs) => worker::spawn_load_opened(inputs, carve, generation, tx),
-            None => worker::spawn_load(path, carve, generation, tx),
+            None => worker::spawn_load(paths, carve, generation, tx),
         });
         self.dirty = true;
     }
@@ -428,10 +425,10 @@ impl App {
             }
             Action::Timeline => self.open_timeline(),
             Action::Reload => {
-                if let Some(p) = self.path.clone() {
+                if !self.paths.is_empty() {
                     // Marks are by record and the records are read again: say they go.
                     let marks = self.store.mark_count;
-                    self.open(p);
+                    self.open(self.paths.clone());
                     let msg = match marks {
                         0 => "reloading".to_string(),
                         n => format!("reloading: {n} mark{} cleared", plural(n)),
@@ -892,5 +889,60 @@ impl App {
 
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
+    }
+}
+
+/// The deepest folder holding every one of `paths` (a folder is its own, a file its parent's),
+/// compared by whole components: `/e/host-a` and `/e/host-b` give `/e`, never `/e/host-`.
+/// Empty when they share none (one relative, one absolute).
+fn common_folder(paths: &[PathBuf]) -> PathBuf {
+    let folders = paths.iter().map(|p| {
+        if p.is_dir() {
+            p.as_path()
+        } else {
+            p.parent().unwrap_or(Path::new(""))
+        }
+    });
+    let mut common: Option<PathBuf> = None;
+    for folder in folders {
+        common = Some(match common {
+            None => folder.to_path_buf(),
+            Some(c) => c
+                .components()
+                .zip(folder.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    common.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn common(paths: &[&str]) -> String {
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        common_folder(&paths).display().to_string()
+    }
+
+    #[test]
+    fn common_folder_is_by_whole_components() {
+        // Files that do not exist are files: their parent is their folder.
+        assert_eq!(common(&["/e/host-a/qmgr.db"]), "/e/host-a");
+        assert_eq!(common(&["/e/host-a/qmgr.db", "/e/host-b/qmgr.db"]), "/e");
+        assert_eq!(common(&["/e/ab/qmgr.db", "/e/abc/qmgr.db"]), "/e");
+        assert_eq!(common(&["/x/qmgr.db", "/y/qmgr.db"]), "/");
+        assert_eq!(common(&["a/qmgr.db", "/a/qmgr.db"]), "");
+        assert_eq!(common(&["qmgr.db", "other.db"]), "");
+        assert_eq!(common(&[]), "");
+    }
+
+    #[test]
+    fn common_folder_of_a_folder_is_itself() {
+        let dir = std::env::temp_dir();
+        let shown = dir.display().to_string();
+        assert_eq!(common(&[shown.as_str()]), shown);
     }
 }

@@ -107,9 +107,7 @@ impl App {
                 }
             }
         }
-        if let Some(p) = &self.path {
-            v.push(p.clone());
-        }
+        v.extend(self.paths.iter().cloned());
         v
     }
 
@@ -135,12 +133,14 @@ impl App {
             self.set_status("nothing to export: no rows shown", true);
             return;
         }
-        let stem = self
-            .path
-            .as_deref()
-            .and_then(Path::file_stem)
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_else(|| "bits".into());
+        // Named after the one path opened; of several, after none of them.
+        let stem = match self.paths.as_slice() {
+            [one] => Some(one.as_path()),
+            _ => None,
+        }
+        .and_then(Path::file_stem)
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "bits".into());
         let stem: String = stem
             .chars()
             .map(|c| {
@@ -193,7 +193,7 @@ impl App {
         }
         let target = expand_home(path, std::env::var_os("HOME").as_deref());
         let mut inputs = self.inputs();
-        inputs.extend(self.path.clone());
+        inputs.extend(self.paths.iter().cloned());
         let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
         let protected = Protected::of(&input_refs);
         // Raw: the status line escapes what it draws (escaping here too would show `\x1b`

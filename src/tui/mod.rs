@@ -1,4 +1,4 @@
-//! The terminal explorer (`bitscope PATH`): ratatui + crossterm, in csvlens's shape: keys
+//! The terminal explorer (`bitscope PATH...`): ratatui + crossterm, in csvlens's shape: keys
 //! become actions, the app applies them, the drawing only draws and hands back what it drew.
 //!
 //! - [`keys`]: the one binding table (keys → [`keys::Action`], footer hints, `?`, README).
@@ -178,9 +178,10 @@ fn copy_to_clipboard(
     }
 }
 
-/// Run the TUI on `path` until the analyst quits; Ctrl-C exits the process with status 130.
-pub fn run(path: PathBuf, opts: Options) -> Result<(), String> {
-    if explore(path, opts)? == Ended::Interrupted {
+/// Run the TUI on every one of `paths` (one load, as `bitscope parse` reads them) until the
+/// analyst quits; Ctrl-C exits the process with status 130.
+pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<(), String> {
+    if explore(paths, opts)? == Ended::Interrupted {
         // The status a shell gives an interrupted command (128 + SIGINT). The terminal is
         // restored; the worker, cancelled, needs no waiting for.
         std::process::exit(130);
@@ -198,9 +199,9 @@ pub enum Ended {
 
 /// [`run`] without the exit on Ctrl-C, for callers with something to clean up first
 /// (`bitscope demo` removes its temporary evidence).
-pub fn explore(path: PathBuf, opts: Options) -> Result<Ended, String> {
-    // A path that cannot be read is one line on stderr, before the terminal is taken.
-    let inputs = worker::Inputs::open_all(std::slice::from_ref(&path))?;
+pub fn explore(paths: Vec<PathBuf>, opts: Options) -> Result<Ended, String> {
+    // Paths none of which can be read are one line on stderr, before the terminal is taken.
+    let inputs = worker::Inputs::open_all(&paths)?;
     if let Some(which) = not_a_terminal() {
         return Err(no_terminal(&format!("{which} is not a terminal")));
     }
@@ -220,7 +221,7 @@ pub fn explore(path: PathBuf, opts: Options) -> Result<Ended, String> {
         }
     }
     // The worker starts before the first frame, which then appears at once.
-    app.open_inputs(path, inputs);
+    app.open_inputs(paths, inputs);
 
     enable_raw_mode().map_err(|e| no_terminal(&e))?;
     TERMINAL_TAKEN.store(true, Ordering::SeqCst);

@@ -121,9 +121,12 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
             Style::default().fg(CARVED),
         ));
     }
-    if let Some(p) = &app.path {
+    if let Some((first, rest)) = app.paths.split_first() {
         spans.push(sep());
-        spans.push(esc(&p.display().to_string()));
+        spans.push(esc(&first.display().to_string()));
+        if !rest.is_empty() {
+            spans.push(Span::raw(format!(" +{} more", rest.len())));
+        }
     }
     match app.evidence.as_slice() {
         [] => {}

@@ -243,11 +243,16 @@ where
     }
 }
 
-/// Spawn the standard load: every input under `path`, read with sha256, decoded, and carved
-/// unless `carve` is false.
-pub fn spawn_load(path: PathBuf, carve: bool, generation: u64, tx: Sender<Envelope>) -> Worker {
+/// Spawn the standard load: every input under each of `paths`, read with sha256, decoded,
+/// and carved unless `carve` is false.
+pub fn spawn_load(
+    paths: Vec<PathBuf>,
+    carve: bool,
+    generation: u64,
+    tx: Sender<Envelope>,
+) -> Worker {
     spawn_task(generation, tx, move |rep| {
-        let inputs = Inputs::open_all(&[path])?;
+        let inputs = Inputs::open_all(&paths)?;
         match load(inputs, carve, rep) {
             Ok(()) | Err(LoadError::Stop) => Ok(()),
             Err(LoadError::Fatal(e)) => Err(e),
@@ -516,7 +521,7 @@ mod tests {
     #[test]
     fn missing_file_fails_with_its_name() {
         let (tx, rx) = channel();
-        let _w = spawn_load(PathBuf::from("/nonexistent/qmgr.db"), true, 3, tx);
+        let _w = spawn_load(vec![PathBuf::from("/nonexistent/qmgr.db")], true, 3, tx);
         let msgs = drain(&rx);
         match &msgs.last().expect("msg").msg {
             Msg::Failed(e) => assert!(e.contains("/nonexistent/qmgr.db"), "{e}"),

@@ -317,7 +317,7 @@ pub fn run_bits_parser_oracle(path: &Path) -> String {
 pub fn explorer_load(path: &Path) -> Vec<bitscope::bits::model::BitsInfo> {
     use bitscope::tui::worker::{spawn_load, Msg};
     let (tx, rx) = std::sync::mpsc::channel();
-    let _w = spawn_load(path.to_path_buf(), true, 1, tx);
+    let _w = spawn_load(vec![path.to_path_buf()], true, 1, tx);
     let mut out = Vec::new();
     while let Ok(e) = rx.recv_timeout(std::time::Duration::from_secs(30)) {
         match e.msg {
