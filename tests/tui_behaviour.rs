@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bitscope::tui::app::{App, Screen};
@@ -344,14 +344,14 @@ fn reopening_drops_the_old_load() {
         return;
     };
     let mut app = App::new(Options { carve: true });
-    app.open(p.clone());
+    app.open(vec![p.clone()]);
     let first = app.generation;
-    app.open(p); // before the first load is read at all
+    app.open(vec![p]); // before the first load is read at all
     assert_eq!(app.generation, first + 1);
     assert!(app.wait_loaded(Duration::from_secs(60)));
     // Exactly one load's records: no duplicates from the first.
     let n = app.store.recs.len();
-    let again = loaded(app.path.clone().expect("path"), true);
+    let again = loaded(app.paths[0].clone(), true);
     assert_eq!(n, again.store.recs.len());
     assert_eq!(app.evidence.len(), 1);
 }
@@ -1689,4 +1689,55 @@ fn w_leaves_out_a_carved_jobs_missing_files() {
         recs.len()
     );
     assert!(quiet > 0, "no carved record had only missing files");
+}
+
+/// `bitscope A B`: one load of both paths, as `bitscope parse A B` reads them; every record
+/// of each, no more, and the evidence named relative to their deepest common folder.
+#[test]
+fn several_paths_load_the_records_of_every_one() {
+    let (Some(a), Some(b)) = (
+        common::sample("ese/win10/qmgr.db"),
+        common::sample("ese/win11/qmgr.db"),
+    ) else {
+        return;
+    };
+    let one_a = loaded(a.clone(), true);
+    let one_b = loaded(b.clone(), true);
+    let mut app = App::new(Options { carve: true });
+    app.resize(120, 40);
+    app.open(vec![a.clone(), b.clone()]);
+    assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
+    assert!(app.load.failed.is_none(), "{:?}", app.load.failed);
+    let from = |p: &PathBuf| {
+        let p = p.display().to_string();
+        app.store
+            .recs
+            .iter()
+            .filter(|r| r.info.evidence == p)
+            .count()
+    };
+    assert!(one_a.store.recs.len() > 0 && one_b.store.recs.len() > 0);
+    assert_eq!(from(&a), one_a.store.recs.len());
+    assert_eq!(from(&b), one_b.store.recs.len());
+    assert_eq!(
+        app.store.recs.len(),
+        one_a.store.recs.len() + one_b.store.recs.len()
+    );
+    assert_eq!(app.evidence.len(), 2);
+    assert_eq!(app.paths, vec![a.clone(), b.clone()]);
+    // The Evidence column names win10/… and win11/…, not the folders above them.
+    let ese = a.parent().and_then(Path::parent).expect("the ese folder");
+    assert_eq!(app.store.root, ese.display().to_string());
+    // The header names the first path and how many more.
+    let screen = format!("{:?}", common::tui::render(&app).buffer());
+    assert!(screen.contains("+1 more"), "{screen}");
+    // Reload (Ctrl-R) reads both again.
+    ctrl(&mut app, 'r');
+    assert!(app.load.running);
+    assert!(app.wait_loaded(Duration::from_secs(60)), "reload timed out");
+    assert_eq!(
+        app.store.recs.len(),
+        one_a.store.recs.len() + one_b.store.recs.len()
+    );
+    assert_eq!(app.evidence.len(), 2);
 }

@@ -675,3 +675,80 @@ fn timeline_in_the_real_binary_shows_a_known_jobs_events() {
     assert!(!lines.iter().any(|l| l.contains("completed")), "{timeline}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `bitscope parse [--carve] PATH --format jsonl`: (live, carved) record counts.
+fn parse_counts(path: &Path, carve: bool) -> (usize, usize) {
+    let mut args = vec![
+        "parse".to_string(),
+        path.display().to_string(),
+        "--format".into(),
+        "jsonl".into(),
+    ];
+    if carve {
+        args.push("--carve".into());
+    }
+    let out = common::run_bitscope(&args);
+    assert!(out.status.success(), "{out:?}");
+    let (mut live, mut carved) = (0, 0);
+    for line in String::from_utf8(out.stdout).expect("utf-8").lines() {
+        let r: Value = serde_json::from_str(line).expect("a JSON line");
+        match r["carved"].as_bool() {
+            Some(true) => carved += 1,
+            _ => live += 1,
+        }
+    }
+    (live, carved)
+}
+
+/// `bitscope A B` (and `--no-carve A B`): one explorer on both host folders of the demo,
+/// holding exactly the records `bitscope parse` finds in each, the header naming the first
+/// path and "+1 more", the Evidence column both hosts.
+#[test]
+fn several_paths_open_in_one_explorer() {
+    if !tmux_available() {
+        common::skip("tmux is not installed (the end-to-end TUI test needs it)");
+        return;
+    }
+    let dir = common::scratch_dir("multi");
+    let demo = dir.join("demo");
+    let out = common::run_bitscope([Path::new("demo"), Path::new("--write"), &demo]);
+    assert!(out.status.success(), "{out:?}");
+    let hosts = [demo.join("WKS-FINANCE-07"), demo.join("SRV-FILE-01")];
+    for (k, carve) in [true, false].into_iter().enumerate() {
+        let (mut live, mut carved) = (0, 0);
+        for h in &hosts {
+            let (l, c) = parse_counts(h, carve);
+            assert!(l > 0, "{}: no live records", h.display());
+            live += l;
+            carved += c;
+        }
+        let flag = if carve { "" } else { "--no-carve " };
+        let script = format!(
+            "cd {} && {} {flag}{} {}; echo BITSCOPE-EXIT=$?; sleep 60",
+            shell_quote(&demo),
+            shell_quote(&common::bitscope_bin()),
+            "WKS-FINANCE-07",
+            "SRV-FILE-01",
+        );
+        let Some(tmux) = session(&format!("multi{k}"), &script) else {
+            return;
+        };
+        let screen = tmux.wait_for("done:", Duration::from_secs(30));
+        // Without --carve, parse finds no carved record and the explorer says 0 carved.
+        let want = format!(
+            "done: {} records ({live} live, {carved} carved)",
+            live + carved
+        );
+        eprintln!("carve={carve}: parse of each host sums to {live} live, {carved} carved");
+        assert!(screen.contains(&want), "{want}: {screen}");
+        assert!(screen.contains("WKS-FINANCE-07 +1 more"), "{screen}");
+        for host in ["WKS-FINANCE-07/", "SRV-FILE-01/"] {
+            assert!(screen.contains(host), "{host}: {screen}");
+        }
+        tmux.send(&["q"]);
+        let end = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+        assert!(end.contains("BITSCOPE-EXIT=0"), "{end}");
+        assert_terminal_restored(&tmux, "multi", &end);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
