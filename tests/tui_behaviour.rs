@@ -1716,7 +1716,7 @@ fn several_paths_load_the_records_of_every_one() {
             .filter(|r| r.info.evidence == p)
             .count()
     };
-    assert!(one_a.store.recs.len() > 0 && one_b.store.recs.len() > 0);
+    assert!(!one_a.store.recs.is_empty() && !one_b.store.recs.is_empty());
     assert_eq!(from(&a), one_a.store.recs.len());
     assert_eq!(from(&b), one_b.store.recs.len());
     assert_eq!(
