@@ -220,6 +220,11 @@ fn real_binary_in_tmux_filter_select_export_quit() {
 /// Start `script` (sh) in a 100x30 tmux pane of a private server; the caller checks the
 /// pane. Returns None (after a notice) without tmux.
 fn session(name: &str, script: &str) -> Option<Tmux> {
+    session_sized(name, script, 100, 30)
+}
+
+/// [`session`] in a pane of `w`×`h`.
+fn session_sized(name: &str, script: &str, w: u16, h: u16) -> Option<Tmux> {
     if !tmux_available() {
         common::skip("tmux is not installed (the end-to-end TUI test needs it)");
         return None;
@@ -233,9 +238,9 @@ fn session(name: &str, script: &str) -> Option<Tmux> {
         "-s",
         "e2e",
         "-x",
-        "100",
+        &w.to_string(),
         "-y",
-        "30",
+        &h.to_string(),
         "sh",
         "-c",
         script,
@@ -730,7 +735,8 @@ fn several_paths_open_in_one_explorer() {
             "WKS-FINANCE-07",
             "SRV-FILE-01",
         );
-        let Some(tmux) = session(&format!("multi{k}"), &script) else {
+        // Wide enough for the Evidence column.
+        let Some(tmux) = session_sized(&format!("multi{k}"), &script, 150, 40) else {
             return;
         };
         let screen = tmux.wait_for("done:", Duration::from_secs(30));
