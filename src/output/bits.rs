@@ -75,8 +75,13 @@ impl<W: Write> RecordWriter<W> {
                 }
             }
             Format::Jsonl => {
-                serde_json::to_writer(&mut self.out, r)?;
-                self.out.write_all(b"\n")?;
+                // One line into the reused scratch buffer, then one write: serde_json writes
+                // each quote, key and colon apart, and through `out` (often a `dyn Write` over a
+                // BufWriter) each of those small writes cost more than the byte it copies.
+                self.scratch.clear();
+                serde_json::to_writer(&mut self.scratch, r)?;
+                self.scratch.push(b'\n');
+                self.out.write_all(&self.scratch)?;
             }
             Format::Timeline => {
                 for e in crate::output::timeline::entries(r) {
