@@ -159,7 +159,7 @@ fn fill_job(r: &mut BitsInfo, e: &JobEntry) {
     r.priority = priority_name(j.priority);
     r.flags = j.notify_flags.map(flag_names).unwrap_or_default();
     r.http_method = s(&j.http_method);
-    r.target_path = s(&j.notify_program);
+    r.target_path = s(&j.client_path);
     r.transient_error_count = j.transient_error_count.unwrap_or(0);
     r.timeout = j.no_progress_timeout.unwrap_or(0);
     r.retry_delay = j.retry_delay.unwrap_or(0);

@@ -9,6 +9,7 @@ pub mod file;
 pub mod job;
 pub mod legacy;
 pub mod security;
+mod tail;
 
 pub use job::DecodeError;
 pub mod carve;

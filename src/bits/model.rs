@@ -234,7 +234,7 @@ pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
     need(j.expiration.is_some(), "expiration");
     // Legacy jobs have no notify-program or HTTP-verb fields to recover.
     let legacy = super::job::job_delimiter_label(&j.marker.0).is_some();
-    need(legacy || j.notify_program.is_some(), "target_path");
+    need(legacy || j.client_path.is_some(), "target_path");
     need(legacy || j.http_method.is_some(), "http_method");
     m
 }

@@ -77,7 +77,7 @@ pub struct JobSpec {
     pub max_download_time: u32,
     pub cost_flags: u32,
     pub machine_guid: [u8; 16],
-    pub notify_program: String,
+    pub client_path: String,
     pub http_method: String,
 }
 
@@ -250,7 +250,7 @@ pub fn encode_job(j: &JobSpec) -> Option<Vec<u8>> {
         b.extend_from_slice(&j.machine_guid);
     }
     b.extend_from_slice(&[0u8; 21]);
-    put_counted(&mut b, &j.notify_program);
+    put_counted(&mut b, &j.client_path);
     for w in [3u32, 0x12, 3, 0x13] {
         b.extend_from_slice(&w.to_le_bytes());
     }
@@ -650,7 +650,7 @@ fn random_job_of_kind(
         max_download_time: 7_776_000,
         cost_flags: 0x8000_0065,
         machine_guid: machine.guid,
-        notify_program: String::new(),
+        client_path: String::new(),
         http_method: "GET".to_string(),
     };
     let local = format!(r"C:\Users\{user}\AppData\Local");
@@ -669,7 +669,7 @@ fn random_job_of_kind(
                 rng.range(1000, 30000),
                 rng.range(1_000_000_000, 2_000_000_000)
             );
-            job.notify_program = r"C:\Program Files\Google\Chrome\Application\chrome.exe".into();
+            job.client_path = r"C:\Program Files\Google\Chrome\Application\chrome.exe".into();
         }
         "mozilla" => {
             let h = hex_upper(rng, 16);
@@ -681,7 +681,7 @@ fn random_job_of_kind(
                 r"C:\ProgramData\Mozilla-{}\updates\{h}\updates\downloading",
                 crate::util::guid::Guid(token)
             );
-            job.notify_program = r"C:\Program Files\Mozilla Firefox\firefox.exe".into();
+            job.client_path = r"C:\Program Files\Mozilla Firefox\firefox.exe".into();
         }
         "edge" => {
             job.name = "MicrosoftEdgeUpdate".into();
@@ -693,7 +693,7 @@ fn random_job_of_kind(
                 rng.range(1000, 3000),
                 rng.range(10, 99)
             );
-            job.notify_program =
+            job.client_path =
                 r"C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe".into();
             job.priority = 3;
         }
@@ -707,15 +707,14 @@ fn random_job_of_kind(
                 r"{local}\Microsoft\Outlook\Offline Address Books\{}",
                 crate::util::guid::Guid(rng.guid())
             );
-            job.notify_program =
-                r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE".into();
+            job.client_path = r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE".into();
         }
         "office" => {
             job.name = "Microsoft Office Click-to-Run".into();
             job.owner_sid = "S-1-5-18".into();
             folder = r"C:\Program Files\Common Files\microsoft shared\ClickToRun\Updates\Download\PackageFiles".to_string()
                 + &format!(r"\{}\root\office16", crate::util::guid::Guid(token).to_string().to_uppercase());
-            job.notify_program =
+            job.client_path =
                 r"C:\Program Files\Common Files\microsoft shared\ClickToRun\OfficeClickToRun.exe"
                     .into();
         }
@@ -749,7 +748,7 @@ fn random_job_of_kind(
             };
             job.retry_delay = 600;
             job.no_progress_timeout = 1_209_600;
-            job.notify_program = String::new();
+            job.client_path = String::new();
         }
         "unicode" => {
             let names = [
@@ -762,7 +761,7 @@ fn random_job_of_kind(
             job.name = rng.pick(&names).copied().unwrap_or("Mise à jour").into();
             job.description = "Téléchargement en arrière-plan — “café” ✓".into();
             folder = format!(r"C:\Users\{user}\Documents\Rapports 2023 – données");
-            job.notify_program = r"C:\Program Files (x86)\Dropbox\Client\Dropbox.exe".into();
+            job.client_path = r"C:\Program Files (x86)\Dropbox\Client\Dropbox.exe".into();
         }
         _ => {
             job.marker = UPLOAD_MARKER;
@@ -771,7 +770,7 @@ fn random_job_of_kind(
             job.owner_sid = "S-1-5-18".into();
             folder = r"C:\ProgramData\Microsoft\Windows\WER\ReportQueue".to_string()
                 + &format!(r"\AppCrash_{}", hex_lower(rng, 40));
-            job.notify_program = r"C:\Windows\System32\wermgr.exe".into();
+            job.client_path = r"C:\Windows\System32\wermgr.exe".into();
             job.http_method = "BITS_POST".into();
         }
     }
@@ -959,10 +958,7 @@ mod tests {
             assert_eq!(d.expiration, Some(job.expiration));
             assert_eq!(d.retry_delay, Some(job.retry_delay));
             assert_eq!(d.no_progress_timeout, Some(job.no_progress_timeout));
-            assert_eq!(
-                d.notify_program.as_deref(),
-                Some(job.notify_program.as_str())
-            );
+            assert_eq!(d.client_path.as_deref(), Some(job.client_path.as_str()));
             assert_eq!(d.http_method.as_deref(), Some(job.http_method.as_str()));
             assert_eq!(d.max_download_time, Some(job.max_download_time));
             let (at, len) = d.security_descriptor.expect("sd");
@@ -1021,7 +1017,7 @@ mod tests {
             max_download_time: d.max_download_time.unwrap_or(0),
             cost_flags: d.cost_flags.unwrap_or(0),
             machine_guid,
-            notify_program: d.notify_program.clone().unwrap_or_default(),
+            client_path: d.client_path.clone().unwrap_or_default(),
             http_method: d.http_method.clone().unwrap_or_default(),
         };
         let mine = encode_job(&job).expect("encodes");

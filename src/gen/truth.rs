@@ -200,7 +200,7 @@ impl JobValues {
             transient_error_count: j.transient_errors,
             retry_delay: j.retry_delay,
             timeout: j.no_progress_timeout,
-            target_path: j.notify_program.clone(),
+            target_path: j.client_path.clone(),
             http_method: j.http_method.clone(),
         }
     }
