@@ -206,11 +206,42 @@ pub struct BitsInfo {
     /// Copies of one job found more than once (carving) share a version group.
     pub versions: u32,
     pub warnings: Vec<String>,
+
+    // The fields below were added after the ones above (issue 20); those keep their order.
+    /// What the job's marker says it is, e.g. `download job (BITS 10.3.2)`, `Windows 7`; a
+    /// blob opened by two markers names both.
+    pub job_version: String,
+    /// Win11 24H2: the package family name of the packaged app that made the job.
+    pub package_family_name: String,
+    /// Win11 24H2: its application id as stored, with the leading `!` (family name + it =
+    /// the AUMID).
+    pub application_id: String,
+    /// Win11 24H2: the GUID of the package identity (meaning unknown; the machine's client
+    /// GUID in every sample).
+    pub package_guid: String,
+    /// `Preconfig`, `NoProxy`, `Override`, `AutoDetect` (BG_JOB_PROXY_USAGE).
+    pub proxy_usage: String,
+    pub proxy_list: String,
+    pub proxy_bypass: String,
+    /// The custom HTTP headers: what their DPAPI blob says in clear (they are encrypted).
+    pub custom_headers: String,
+    /// BG_SSL_* and BG_HTTP_REDIRECT_POLICY_* names (0 is `RedirectAllowSilent`).
+    pub security_flags: String,
+    /// Seconds.
+    pub max_download_time: u32,
+    /// The job's error: its HRESULT (`0x80190194 (HTTP 404)`) and BG_ERROR_CONTEXT.
+    pub error_code: String,
+    pub error_context: String,
+    /// Runs of bytes of unknown meaning that differ from what every sample holds:
+    /// `offset+length: hex` in the job record.
+    pub unknown_bytes: Vec<String>,
 }
 
-/// The BitsInfo fields a partial job did not recover.
+/// The BitsInfo fields a job record did not yield (decoding stopped, or a section had a layout
+/// of its own): they are unknown, not empty.
 pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
     let mut m = Vec::new();
+    let read = |name: &str| j.fields.iter().any(|f| f.0 == name);
     let mut need = |present: bool, name: &str| {
         if !present {
             m.push(name.to_string());
@@ -232,14 +263,41 @@ pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
     need(j.modified.is_some(), "modified");
     need(j.completed.is_some(), "completed");
     need(j.expiration.is_some(), "expiration");
-    // Legacy jobs have no notify-program or HTTP-verb fields to recover.
+    // Legacy jobs have no client-section or HTTP-verb fields to recover.
     let legacy = super::job::job_delimiter_label(&j.marker.0).is_some();
     need(legacy || j.client_path.is_some(), "target_path");
     need(legacy || j.http_method.is_some(), "http_method");
+    for f in ["package_family_name", "application_id", "package_guid"] {
+        need(legacy || j.identity.is_some(), f);
+    }
+    need(read("proxy usage"), "proxy_usage");
+    need(read("proxy list"), "proxy_list");
+    need(read("proxy bypass list"), "proxy_bypass");
+    let headers =
+        read("custom headers flag") && (j.custom_headers.is_some() || !read("custom headers size"));
+    need(headers, "custom_headers");
+    need(j.security_flags.is_some(), "security_flags");
+    need(j.max_download_time.is_some(), "max_download_time");
+    let errors = j.error_count.is_some_and(|n| j.errors.len() >= n as usize);
+    need(errors, "error_code");
+    need(errors, "error_context");
     m
 }
 
-/// The BitsInfo fields a partial file did not recover.
+/// The BitsInfo fields of a file the row has no record of although its job lists one.
+pub const FILE_FIELDS: [&str; 9] = [
+    "full_path",
+    "filename",
+    "url",
+    "tmp_fullpath",
+    "bytes_downloaded",
+    "bytes_transferred",
+    "drive",
+    "volume",
+    "remote_modified",
+];
+
+/// The BitsInfo fields a file record did not yield.
 pub fn missing_file_fields(f: &FileRecord) -> Vec<String> {
     let mut m = Vec::new();
     let mut need = |present: bool, name: &str| {
@@ -248,11 +306,13 @@ pub fn missing_file_fields(f: &FileRecord) -> Vec<String> {
         }
     };
     need(f.destination.is_some(), "full_path");
+    need(f.destination.is_some(), "filename");
     need(f.url.is_some(), "url");
     need(f.temp_path.is_some(), "tmp_fullpath");
     need(f.bytes_transferred.is_some(), "bytes_downloaded");
     need(f.total_bytes.is_some(), "bytes_transferred");
     need(f.drive.is_some(), "drive");
     need(f.volume.is_some(), "volume");
+    need(f.remote_mtime.is_some(), "remote_modified");
     m
 }

@@ -36,9 +36,10 @@
 //! every header word, so no version field announces the new fields. The byte after the client
 //! GUID does. Every job blob of the samples, live or carved, was checked:
 //!
-//! - Windows 10 22H2 (build 19045, 148 job blobs) and Windows 11 21H2 (build 22000, 32): that
-//!   byte is 1 and a GUID follows (the client GUID again), then the 21 zero bytes;
-//! - Windows 11 24H2 (build 26100, 62): 59 blobs have the same form, 1 and a GUID; the 3
+//! - Windows 10 22H2 (build 19045, 57 distinct job blobs live and carved) and Windows 11 21H2
+//!   (build 22000, 14): that byte is 1 and a GUID follows (the client GUID again), then the 21
+//!   zero bytes;
+//! - Windows 11 24H2 (build 26100, 48): 44 blobs have the same form, 1 and a GUID; the 4
 //!   blobs whose jobs were made by a packaged app (Outlook's WebView2, the Widgets board) have
 //!   0, then the package identity: three flagged items, each a byte 1 then the value: the
 //!   package family name, the application id (with its leading `!`: joined to the family
@@ -425,5 +426,56 @@ mod tests {
                 assert_eq!(Some(g), j.client_guid, "{rel}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod census {
+    //! The counts the module documentation cites, measured on every job blob of the samples.
+    use crate::bits::carve::{carve_ese, Carved};
+    use crate::bits::job::test_support::sample;
+    use crate::bits::job::ClientIdentity;
+    use crate::bits::qmgr::for_each_job;
+    use crate::ese::Database;
+
+    /// (GUID form, package form, other) over the live and carved job blobs of a sample,
+    /// identical copies counted once.
+    fn forms(rel: &str) -> Option<(usize, usize, usize)> {
+        let bytes = sample(rel)?;
+        let db = Database::open(&bytes).expect("opens");
+        let mut jobs = Vec::new();
+        for_each_job(&db, rel, false, &mut Vec::new(), &mut |e| {
+            jobs.push((e.blob, e.job));
+            true
+        });
+        let (carved, _) = carve_ese(&db, rel);
+        for c in carved {
+            if let Carved::Job(e) = c {
+                jobs.push((e.blob, e.job));
+            }
+        }
+        jobs.sort_by(|a, b| a.0.cmp(&b.0));
+        jobs.dedup_by(|a, b| a.0 == b.0);
+        let mut n = (0, 0, 0);
+        for (_, j) in &jobs {
+            match j.identity {
+                Some(ClientIdentity::Guid(_)) => n.0 += 1,
+                Some(ClientIdentity::Package(_)) => n.1 += 1,
+                None => n.2 += 1,
+            }
+        }
+        Some(n)
+    }
+
+    #[test]
+    fn the_package_form_is_only_in_24h2() {
+        let (Some(w10), Some(w11), Some(h2)) = (
+            forms("ese/win10/qmgr.db"),
+            forms("ese/win11/qmgr.db"),
+            forms("ese/win11-24h2/qmgr.db"),
+        ) else {
+            return;
+        };
+        assert_eq!((w10, w11, h2), ((57, 0, 0), (14, 0, 0), (44, 4, 0)));
     }
 }

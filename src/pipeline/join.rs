@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{RunError, Sink, Stop};
 use crate::bits::carve::{self, Carved};
 use crate::bits::decoded::{join_job, row};
-use crate::bits::model::{missing_file_fields, missing_job_fields, FileEntry, JobEntry};
+use crate::bits::model::{FileEntry, JobEntry};
 use crate::util::guid::Guid;
 
 /// Joins of an already joined file allowed beyond one per file (see [`join_job`]).
@@ -136,7 +136,7 @@ impl Join {
         }
         seen.push(copy);
         let versions = self.settle_and_emit_held(id, sink)?;
-        self.emit_job(&job, inline.as_deref(), None, versions, sink)
+        self.emit_job(&job, inline.as_deref(), versions, sink)
     }
 
     /// Settle `id` and emit the live copies held back for it; returns its version count.
@@ -148,7 +148,7 @@ impl Join {
             .map(|v| v.iter_mut().filter_map(|c| c.held.take()).collect())
             .unwrap_or_default();
         for (j, files) in held {
-            self.emit_job(&j, files.as_deref(), None, versions, sink)?;
+            self.emit_job(&j, files.as_deref(), versions, sink)?;
         }
         Ok(versions)
     }
@@ -185,7 +185,6 @@ impl Join {
         &mut self,
         j: &JobEntry,
         inline: Option<&[FileEntry]>,
-        missing: Option<&[String]>,
         versions: u32,
         sink: &mut dyn Sink,
     ) -> Result<(), Stop> {
@@ -207,9 +206,6 @@ impl Join {
         }
         for mut r in rows {
             r.versions = versions;
-            if let Some(m) = missing {
-                r.missing_fields = m.to_vec();
-            }
             sink.record(r)?;
         }
         Ok(())
@@ -231,8 +227,7 @@ impl Join {
         for (_, c) in settled {
             match c {
                 Carved::Job(j) => {
-                    let missing = missing_job_fields(&j.job);
-                    self.emit_job(&j, None, Some(&missing), versions(&j.job.job_id), sink)?;
+                    self.emit_job(&j, None, versions(&j.job.job_id), sink)?;
                 }
                 Carved::Legacy(j, files) => legacy.push((j, files)),
                 Carved::File(_) => {}
@@ -248,20 +243,11 @@ impl Join {
         }
         for (_, c) in std::mem::take(&mut self.carved_files) {
             if let Carved::File(f) = c {
-                let mut r = row(None, Some(&f), None);
-                r.missing_fields = missing_file_fields(&f.file);
-                sink.record(r)?;
+                sink.record(row(None, Some(&f), None))?;
             }
         }
         for (j, files) in legacy {
-            let missing = missing_job_fields(&j.job);
-            self.emit_job(
-                &j,
-                Some(&files),
-                Some(&missing),
-                versions(&j.job.job_id),
-                sink,
-            )?;
+            self.emit_job(&j, Some(&files), versions(&j.job.job_id), sink)?;
         }
         Ok(())
     }
