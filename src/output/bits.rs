@@ -146,7 +146,9 @@ const COLUMNS: &[Column] = &[
     col("volume", |r| r.volume.clone()),
     col("url", |r| r.url.clone()),
     col("carved", |r| r.carved.to_string()),
-    col("transient_error_count", |r| r.transient_error_count.to_string()),
+    col("transient_error_count", |r| {
+        r.transient_error_count.to_string()
+    }),
     col("acls", acls),
     col("timeout", |r| r.timeout.to_string()),
     col("retry_delay", |r| r.retry_delay.to_string()),
@@ -267,7 +269,13 @@ mod tests {
         // Each column is a JSON field of the record, or one of the flattened provenance
         // columns; none twice; the header and a row have as many fields.
         let json = serde_json::to_value(BitsInfo::default()).unwrap();
-        let flattened = ["evidence", "job_offset", "job_length", "file_offset", "file_length"];
+        let flattened = [
+            "evidence",
+            "job_offset",
+            "job_length",
+            "file_offset",
+            "file_length",
+        ];
         let mut seen = std::collections::HashSet::new();
         for c in COLUMNS {
             assert!(seen.insert(c.name), "{} twice", c.name);

@@ -869,18 +869,29 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
             Style::default().fg(CARVED),
         )));
     }
-    let job = |v: String| if no_job { "—".to_string() } else { v };
-    out.push(kv("job id", &job(r.job_id.clone())));
-    out.push(kv("name", &job(r.job_name.clone())));
-    out.push(kv("description", &job(r.job_description.clone())));
+    // A value the record did not yield (`missing_fields`) shows `—` too, never as empty or 0.
+    let known = |f: &str, v: String| display::or_unknown(r, f, v);
+    let job = |f: &str, v: String| {
+        if no_job {
+            "—".to_string()
+        } else {
+            known(f, v)
+        }
+    };
+    out.push(kv("job id", &job("job_id", r.job_id.clone())));
+    out.push(kv("name", &job("job_name", r.job_name.clone())));
+    out.push(kv(
+        "description",
+        &job("job_description", r.job_description.clone()),
+    ));
     out.push(kv(
         "type/state",
-        &job(format!(
-            "{} · {} · priority {}",
-            r.job_type, r.job_state, r.priority
-        )),
+        &job(
+            "",
+            format!("{} · {} · priority {}", r.job_type, r.job_state, r.priority),
+        ),
     ));
-    out.push(kv("notify flags", &job(r.flags.clone())));
+    out.push(kv("notify flags", &job("flags", r.flags.clone())));
     let cmd_style = if r.job_command.is_empty() {
         Style::default()
     } else {
@@ -888,44 +899,65 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
     };
     out.push(Line::from(vec![
         label("notify command"),
-        esc_styled(&job(r.job_command.clone()), cmd_style),
+        esc_styled(&job("job_command", r.job_command.clone()), cmd_style),
     ]));
     out.push(Line::from(vec![
         label("notify args"),
-        esc_styled(&job(r.job_arguments.clone()), cmd_style),
+        esc_styled(&job("job_arguments", r.job_arguments.clone()), cmd_style),
     ]));
-    out.push(kv("notify program", &job(r.target_path.clone())));
-    out.push(kv("created", &job(r.created.clone())));
-    out.push(kv("modified", &job(r.modified.clone())));
-    out.push(kv("completed", &job(r.completed.clone())));
-    out.push(kv("expiration", &job(r.expiration.clone())));
+    out.push(kv(
+        "notify program",
+        &job("target_path", r.target_path.clone()),
+    ));
+    out.push(kv("created", &job("created", r.created.clone())));
+    out.push(kv("modified", &job("modified", r.modified.clone())));
+    out.push(kv("completed", &job("completed", r.completed.clone())));
+    out.push(kv("expiration", &job("expiration", r.expiration.clone())));
     out.push(kv(
         "errors",
-        &job(format!(
-            "{} · transient {} · timeout {} s · retry delay {} s",
-            r.error_count, r.transient_error_count, r.timeout, r.retry_delay
-        )),
+        &job(
+            "",
+            format!(
+                "{} · transient {} · timeout {} s · retry delay {} s",
+                known("error_count", r.error_count.to_string()),
+                known("transient_error_count", r.transient_error_count.to_string()),
+                known("timeout", r.timeout.to_string()),
+                known("retry_delay", r.retry_delay.to_string())
+            ),
+        ),
     ));
-    out.push(kv("http method", &job(r.http_method.clone())));
+    out.push(kv(
+        "http method",
+        &job("http_method", r.http_method.clone()),
+    ));
 
     out.push(section("File"));
-    out.push(kv("file id", &r.file_id));
-    out.push(kv("url", &r.url));
-    out.push(kv("local path", &r.full_path));
-    out.push(kv("file name", &r.filename));
-    out.push(kv("temp path", &r.tmp_fullpath));
-    out.push(kv("volume", &r.volume));
-    out.push(kv("drive", &r.drive));
+    out.push(kv("file id", &known("file_id", r.file_id.clone())));
+    out.push(kv("url", &known("url", r.url.clone())));
+    out.push(kv("local path", &known("full_path", r.full_path.clone())));
+    out.push(kv("file name", &known("filename", r.filename.clone())));
+    out.push(kv(
+        "temp path",
+        &known("tmp_fullpath", r.tmp_fullpath.clone()),
+    ));
+    out.push(kv("volume", &known("volume", r.volume.clone())));
+    out.push(kv("drive", &known("drive", r.drive.clone())));
     let total = if r.bytes_transferred == u64::MAX {
         "unknown".to_string()
     } else {
-        r.bytes_transferred.to_string()
+        known("bytes_transferred", r.bytes_transferred.to_string())
     };
     out.push(kv(
         "bytes",
-        &format!("{} downloaded of {total}", r.bytes_downloaded),
+        &format!(
+            "{} downloaded of {total}",
+            known("bytes_downloaded", r.bytes_downloaded.to_string())
+        ),
     ));
-    out.push(kv("remote modified", &r.remote_modified));
+    out.push(kv(
+        "remote modified",
+        &known("remote_modified", r.remote_modified.clone()),
+    ));
 
     out.push(section("Owner and SIDs"));
     let name = |sid: &str| -> String {
