@@ -96,6 +96,10 @@ pub struct Source {
     /// Other file offsets holding a byte-identical copy (carving).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub also_at: Vec<u64>,
+    /// Byte-identical copies in other evidence files: the other file of a legacy queue's
+    /// qmgr0.dat / qmgr1.dat pair holds the same job.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub also_in: Vec<OtherCopy>,
     /// Fields of the record with their byte ranges (offset relative to the record's start).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub fields: Vec<FieldRange>,
@@ -111,6 +115,15 @@ pub struct Source {
 /// clusters: `unallocated cluster 9 (volume offset 36864)`.
 pub const UNALLOCATED: &str = "unallocated cluster";
 
+/// A byte-identical copy of a record in another evidence file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherCopy {
+    pub evidence: String,
+    pub offset: u64,
+    /// `live` (in the other file's job list) or `carved` (outside it).
+    pub kind: SourceKind,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldRange {
     pub name: &'static str,
@@ -119,6 +132,38 @@ pub struct FieldRange {
 }
 
 impl Source {
+    /// Take `other`, a byte-identical copy of this record, into this source's list of other
+    /// copies: its offset and the copies it already names, in `also_at` when they lie in the
+    /// same evidence file, in `also_in` when in another.
+    pub fn absorb(&mut self, other: Source) {
+        let Source {
+            evidence,
+            offset,
+            kind,
+            also_at,
+            also_in,
+            ..
+        } = other;
+        let place = |s: &mut Source, evidence: &str, offset: u64, kind: SourceKind| {
+            if evidence == s.evidence {
+                s.also_at.push(offset);
+            } else {
+                s.also_in.push(OtherCopy {
+                    evidence: evidence.to_string(),
+                    offset,
+                    kind,
+                });
+            }
+        };
+        for at in also_at {
+            place(self, &evidence, at, kind);
+        }
+        place(self, &evidence, offset, kind);
+        for c in also_in {
+            place(self, &c.evidence, c.offset, c.kind);
+        }
+    }
+
     /// This source with a decoder's field list attached (see [`FieldRange::from_fields`]).
     pub fn with_fields(mut self, fields: &[(&'static str, usize, usize)]) -> Source {
         self.fields = FieldRange::from_fields(fields);

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::{find_inputs_reporting, run_evidence, Format, Options, Phase, RunError, Sink, Stop};
+use crate::bits::model::BitsInfo;
 use crate::input::Evidence;
 use crate::util::text::escape;
 
@@ -111,7 +112,9 @@ pub struct Report {
 /// Run every input, in order, through the pipeline into `sink`, hashing each first when
 /// `hash` is set. The sink hears [`Sink::opened`] before an input's records and
 /// [`Sink::finished`] after them (a failed input too); an input that cannot be read does not
-/// stop the others. Returns the reports, or `Err(Stop)` when the sink stopped the run.
+/// stop the others. The two files of a legacy queue in one folder (`qmgr0.dat`, `qmgr1.dat`)
+/// run as one queue (see `pair.rs`): both are opened, then their records come, then both are
+/// finished. Returns the reports in input order, or `Err(Stop)` when the sink stopped the run.
 pub fn run_inputs(
     inputs: Inputs,
     opts: &Options,
@@ -119,28 +122,231 @@ pub fn run_inputs(
     sink: &mut dyn Sink,
 ) -> Result<Vec<Report>, Stop> {
     let count = inputs.files.len();
+    let partner = partners(&inputs.files);
+    let mut files: Vec<Option<Input>> = inputs.files.into_iter().map(Some).collect();
     let mut reports = Vec::with_capacity(count);
-    for (i, input) in inputs.files.into_iter().enumerate() {
-        let mut report = Report {
-            path: input.path.clone(),
-            index: i + 1,
-            count,
-            ..Report::default()
+    for i in 0..count {
+        let Some(input) = files.get_mut(i).and_then(Option::take) else {
+            continue; // run already as the second file of a pair
         };
-        let opened = match input.opened {
-            Some(o) => o,
-            None => Evidence::open(&input.path)
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-        };
-        match opened {
-            Ok(ev) => run_opened(ev, opts, hash, sink, &mut report)?,
-            Err(e) => report.error = Some(e),
+        let second = partner
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|&j| j > i)
+            .and_then(|j| Some((j, files.get_mut(j)?.take()?)));
+        match second {
+            Some((j, other)) => {
+                let [a, b] = run_pair([(i, input), (j, other)], count, opts, hash, sink)?;
+                reports.push(a);
+                reports.push(b);
+            }
+            None => reports.push(run_one(input, i, count, opts, hash, sink)?),
         }
-        sink.finished(&report)?;
-        reports.push(report);
+    }
+    reports.sort_by_key(|r| r.index);
+    Ok(reports)
+}
+
+/// Run one input: open (unless opened ahead), hash when asked, run, report.
+fn run_one(
+    input: Input,
+    i: usize,
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<Report, Stop> {
+    let mut report = Report {
+        path: input.path.clone(),
+        index: i + 1,
+        count,
+        ..Report::default()
+    };
+    match open(input) {
+        Ok(ev) => run_opened(ev, opts, hash, sink, &mut report)?,
+        Err(e) => report.error = Some(e),
+    }
+    sink.finished(&report)?;
+    Ok(report)
+}
+
+fn open(input: Input) -> Result<Arc<Evidence>, String> {
+    match input.opened {
+        Some(o) => o,
+        None => Evidence::open(&input.path)
+            .map(Arc::new)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// For each input, the other file of its qmgr0.dat / qmgr1.dat pair: the same folder (as
+/// canonicalized), the two names (compared without case).
+fn partners(files: &[Input]) -> Vec<Option<usize>> {
+    let slot = |p: &std::path::Path| -> Option<(PathBuf, u8)> {
+        let name = p.file_name()?.to_str()?.to_ascii_lowercase();
+        let n = match name.as_str() {
+            "qmgr0.dat" => 0,
+            "qmgr1.dat" => 1,
+            _ => return None,
+        };
+        let dir = std::fs::canonicalize(p).ok()?.parent()?.to_path_buf();
+        Some((dir, n))
+    };
+    let slots: Vec<Option<(PathBuf, u8)>> = files.iter().map(|f| slot(&f.path)).collect();
+    slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let (dir, n) = s.as_ref()?;
+            slots
+                .iter()
+                .enumerate()
+                .position(|(j, o)| j != i && o.as_ref().is_some_and(|(d, m)| d == dir && m != n))
+        })
+        .collect()
+}
+
+/// Run the two files of a legacy queue as one (see `pair.rs`); when either cannot be opened
+/// or is not a legacy queue, each runs alone.
+fn run_pair(
+    pair: [(usize, Input); 2],
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<[Report; 2], Stop> {
+    let [(i, a), (j, b)] = pair;
+    let (pa, pb) = (a.path.clone(), b.path.clone());
+    let (ea, eb) = match (open(a), open(b)) {
+        (Ok(ea), Ok(eb)) if is_legacy(&ea) && is_legacy(&eb) => (ea, eb),
+        (ea, eb) => return alone([(i, pa, ea), (j, pb, eb)], count, opts, hash, sink),
+    };
+    let mut reports = [(i, pa, &ea), (j, pb, &eb)].map(|(i, path, ev)| Report {
+        path,
+        index: i + 1,
+        count,
+        size: ev.len(),
+        format: Some(Format::Legacy),
+        ..Report::default()
+    });
+    let mut queues = Vec::with_capacity(2);
+    for (report, ev) in reports.iter_mut().zip([&ea, &eb]) {
+        if !hash_and_announce(ev, hash, sink, report)? {
+            continue;
+        }
+        let label = ev.path().display().to_string();
+        match ev.map() {
+            Ok(map) => {
+                queues.push(super::store::decode_legacy(&map, &label, opts, sink)?);
+                map.release();
+            }
+            Err(e) => report.error = Some(super::ParseError::from(e).to_string()),
+        }
+    }
+    if let [first, second] = queues.as_mut_slice() {
+        super::pair::merge(first, second);
+    }
+    let labels: Vec<String> = reports
+        .iter()
+        .map(|r| r.path.display().to_string())
+        .collect();
+    let mut counted = ByEvidence {
+        sink,
+        labels: &labels,
+        counts: [0, 0],
+    };
+    match super::store::join_legacy(queues, opts, &mut counted) {
+        Ok(()) => {}
+        Err(RunError::Stopped) => return Err(Stop),
+        Err(RunError::Parse(e)) => reports[0].error = Some(e.to_string()),
+    }
+    let counts = counted.counts;
+    for (report, n) in reports.iter_mut().zip(counts) {
+        report.records = n;
+        sink.finished(report)?;
     }
     Ok(reports)
+}
+
+/// Does the file start as a legacy queue does?
+fn is_legacy(ev: &Evidence) -> bool {
+    ev.head(super::HEAD)
+        .is_ok_and(|h| super::detect(&h) == Format::Legacy)
+}
+
+/// Each of two inputs run alone (a pair that cannot run as one).
+fn alone(
+    two: [(usize, PathBuf, Result<Arc<Evidence>, String>); 2],
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<[Report; 2], Stop> {
+    let mut out = Vec::with_capacity(2);
+    for (i, path, opened) in two {
+        let input = Input {
+            path,
+            opened: Some(opened),
+        };
+        out.push(run_one(input, i, count, opts, hash, sink)?);
+    }
+    let [a, b]: [Report; 2] = out.try_into().map_err(|_| Stop)?;
+    Ok([a, b])
+}
+
+/// Counts a pair's records by the file they come from.
+struct ByEvidence<'a> {
+    sink: &'a mut dyn Sink,
+    labels: &'a [String],
+    counts: [u64; 2],
+}
+
+impl Sink for ByEvidence<'_> {
+    fn record(&mut self, record: BitsInfo) -> Result<(), Stop> {
+        let at = self.labels.iter().position(|l| *l == record.evidence);
+        if let Some(n) = at.and_then(|i| self.counts.get_mut(i)) {
+            *n += 1;
+        }
+        self.sink.record(record)
+    }
+    fn warning(&mut self, warning: &super::Warning) -> Result<(), Stop> {
+        self.sink.warning(warning)
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
+}
+
+/// Hash `ev` when asked and tell the sink it is open. False when hashing failed (the report
+/// then says why and the input is not run).
+fn hash_and_announce(
+    ev: &Arc<Evidence>,
+    hash: bool,
+    sink: &mut dyn Sink,
+    report: &mut Report,
+) -> Result<bool, Stop> {
+    if hash {
+        match sha256(ev, &mut |done| {
+            sink.progress(Phase::Hashing, done, ev.len())
+        }) {
+            Ok(h) => report.sha256 = Some(h),
+            Err(HashError::Stopped) => return Err(Stop),
+            Err(HashError::Io(e)) => {
+                report.error = Some(format!("{}: {e}", escape(&ev.path().display().to_string())));
+                return Ok(false);
+            }
+        }
+    }
+    sink.opened(&Opened {
+        path: report.path.clone(),
+        index: report.index,
+        count: report.count,
+        size: report.size,
+        sha256: report.sha256.clone(),
+        evidence: Arc::clone(ev),
+    })?;
+    Ok(true)
 }
 
 /// Hash (when asked) and run one open input, filling `report`.
@@ -152,26 +358,9 @@ fn run_opened(
     report: &mut Report,
 ) -> Result<(), Stop> {
     report.size = ev.len();
-    if hash {
-        match sha256(&ev, &mut |done| {
-            sink.progress(Phase::Hashing, done, ev.len())
-        }) {
-            Ok(h) => report.sha256 = Some(h),
-            Err(HashError::Stopped) => return Err(Stop),
-            Err(HashError::Io(e)) => {
-                report.error = Some(format!("{}: {e}", escape(&ev.path().display().to_string())));
-                return Ok(());
-            }
-        }
+    if !hash_and_announce(&ev, hash, sink, report)? {
+        return Ok(());
     }
-    sink.opened(&Opened {
-        path: report.path.clone(),
-        index: report.index,
-        count: report.count,
-        size: report.size,
-        sha256: report.sha256.clone(),
-        evidence: Arc::clone(&ev),
-    })?;
     match run_evidence(&ev, opts, sink) {
         Ok(summary) => {
             report.format = Some(summary.format);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{RunError, Sink, Stop};
 use crate::bits::carve::{self, Carved};
 use crate::bits::decoded::{join_job, row};
-use crate::bits::model::{FileEntry, JobEntry};
+use crate::bits::model::{FileEntry, JobEntry, Source};
 use crate::util::guid::Guid;
 
 /// Joins of an already joined file allowed beyond one per file (see [`join_job`]).
@@ -34,13 +34,13 @@ pub(super) struct Join {
     /// Live jobs per id (from the table's Id column, or the queue), so a job's carved copies
     /// are settled once its last live copy has been seen.
     pub(super) live_counts: HashMap<Guid, u32>,
-    /// Live copies seen so far per id: (offset, blob) and, for ids with several live copies,
+    /// Live copies seen so far per id: (where, blob) and, for ids with several live copies,
     /// the entries held back until the last one.
     live_seen: HashMap<Guid, Vec<LiveCopy>>,
 }
 
 struct LiveCopy {
-    offset: u64,
+    at: CopyKey,
     blob: Vec<u8>,
     held: Option<(JobEntry, Option<Vec<FileEntry>>)>,
 }
@@ -119,7 +119,7 @@ impl Join {
         let seen = self.live_seen.entry(id).or_default();
         let last = seen.len() + 1 >= expected as usize;
         let copy = LiveCopy {
-            offset: job.source.offset,
+            at: copy_key(&job.source),
             blob: if self.pending.contains_key(&id) {
                 job.blob.clone()
             } else {
@@ -160,12 +160,12 @@ impl Join {
         let live: Vec<&[u8]> = copies
             .map(|v| v.iter().map(|c| c.blob.as_slice()).collect())
             .unwrap_or_default();
-        let mut offsets: Vec<u64> = copies
-            .map(|v| v.iter().map(|c| c.offset).collect())
+        let mut offsets: Vec<CopyKey> = copies
+            .map(|v| v.iter().map(|c| c.at).collect())
             .unwrap_or_default();
         if let Some(group) = self.pending.remove(&id) {
             let kept = dedup_indexed(&live, group);
-            offsets.extend(kept.iter().map(|(_, c)| c.source().offset));
+            offsets.extend(kept.iter().map(|(_, c)| copy_key(c.source())));
             self.settled.extend(kept);
         }
         // Free the blobs: only the offsets are needed from here on.
@@ -269,18 +269,18 @@ impl Join {
 
     /// Distinct copies (live offsets and carved offsets) of each carved job's id.
     fn version_counts(&self, settled: &[Candidate]) -> HashMap<Guid, u32> {
-        let mut offsets: HashMap<Guid, Vec<u64>> = HashMap::new();
+        let mut offsets: HashMap<Guid, Vec<CopyKey>> = HashMap::new();
         for (_, c) in settled {
             if let Carved::Job(j) | Carved::Legacy(j, _) = c {
                 offsets
                     .entry(j.job.job_id)
                     .or_default()
-                    .push(j.source.offset);
+                    .push(copy_key(&j.source));
             }
         }
         for (id, v) in offsets.iter_mut() {
             if let Some(live) = self.live_seen.get(id) {
-                v.extend(live.iter().map(|c| c.offset));
+                v.extend(live.iter().map(|c| c.at));
             }
             v.sort_unstable();
             v.dedup();
@@ -292,20 +292,32 @@ impl Join {
     }
 }
 
+/// Where a copy of a record lies: its evidence file (hashed) and its offset there. Copies of
+/// one job are counted by it, so that the two files of a qmgr0/qmgr1 pair, whose jobs may lie
+/// at equal offsets, never merge two copies into one.
+type CopyKey = (u64, u64);
+
+fn copy_key(s: &Source) -> CopyKey {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.evidence.hash(&mut h);
+    (h.finish(), s.offset)
+}
+
 /// [`carve::dedup`] keeping each survivor's place in the carver's output.
 fn dedup_indexed(live: &[&[u8]], group: Vec<Candidate>) -> Vec<Candidate> {
     let (order, carved): (Vec<usize>, Vec<Carved>) = group.into_iter().unzip();
-    let first_offset: HashMap<u64, usize> = order
+    let first_offset: HashMap<CopyKey, usize> = order
         .iter()
         .zip(&carved)
-        .map(|(i, c)| (c.source().offset, *i))
+        .map(|(i, c)| (copy_key(c.source()), *i))
         .collect();
     carve::dedup(live, carved)
         .into_iter()
         .map(|c| {
             // A merged copy keeps the place of whichever offset it now carries.
             let i = first_offset
-                .get(&c.source().offset)
+                .get(&copy_key(c.source()))
                 .copied()
                 .unwrap_or(usize::MAX);
             (i, c)
@@ -318,7 +330,6 @@ mod tests {
     use super::*;
     use crate::bits::file::FileRecord;
     use crate::bits::job::JobRecord;
-    use crate::bits::model::Source;
 
     fn guid(n: u32) -> Guid {
         let mut g = [0x11u8; 16];

@@ -32,6 +32,7 @@ mod find;
 #[cfg(feature = "images")]
 mod images;
 mod join;
+mod pair;
 mod parsed;
 mod run;
 pub mod sink;

@@ -751,6 +751,10 @@ fn source_lines(out: &mut Vec<Line<'static>>, what: &str, s: &Source) {
         let at: Vec<String> = s.also_at.iter().map(|o| format!("{o:#x}")).collect();
         out.push(kv("  also at", &at.join(", ")));
     }
+    for c in &s.also_in {
+        let what = format!("{} at {:#x} ({})", c.evidence, c.offset, c.kind.as_str());
+        out.push(kv("  also in", &what));
+    }
     // Field ranges are decoded from the record's bytes when the hex view opens.
     let fields = if s.fields.is_empty() {
         "annotated in the hex view (x)".to_string()
