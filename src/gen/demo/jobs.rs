@@ -5,8 +5,8 @@
 //! Outlook), so they look like what a real queue holds around a planted job.
 
 use crate::gen::blobs::{
-    random_job_is_updater, FileSpec, JobSpec, JobWithFiles, Machine, DOWNLOAD_MARKER, FT_2022,
-    FT_DAY, FT_SECOND,
+    random_job_is_updater, FileSpec, JobExtras, JobSpec, JobWithFiles, Machine, DOWNLOAD_MARKER,
+    FT_2022, FT_DAY, FT_SECOND,
 };
 use crate::gen::rng::Rng;
 use crate::gen::GenError;
@@ -77,6 +77,7 @@ fn base_job(rng: &mut Rng, m: &Machine, owner_sid: String, age: u64) -> JobSpec 
         machine_guid: m.guid,
         client_path: String::new(),
         http_method: "GET".into(),
+        extras: JobExtras::default(),
     }
 }
 
