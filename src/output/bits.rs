@@ -180,6 +180,18 @@ const COLUMNS: &[Column] = &[
     col("error_code", |r| r.error_code.clone()),
     col("error_context", |r| r.error_context.clone()),
     col("unknown_bytes", |r| r.unknown_bytes.join("; ")),
+    col("also_in", |r| {
+        let s = r.job_source.as_ref().or(r.file_source.as_ref());
+        s.map(|s| {
+            let copies: Vec<String> = s
+                .also_in
+                .iter()
+                .map(|c| format!("{} at {} ({})", c.evidence, c.offset, c.kind.as_str()))
+                .collect();
+            copies.join("; ")
+        })
+        .unwrap_or_default()
+    }),
 ];
 
 /// A source's offset or length, empty when the record has no such source.
