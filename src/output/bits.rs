@@ -287,6 +287,7 @@ mod tests {
             "job_length",
             "file_offset",
             "file_length",
+            "also_in",
         ];
         let mut seen = std::collections::HashSet::new();
         for c in COLUMNS {
