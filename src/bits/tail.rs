@@ -289,9 +289,8 @@ fn path_ends_at(buf: &[u8], at: usize, end: usize) -> bool {
     let Some(text) = buf.get(at + 4..end) else {
         return false;
     };
-    text.ends_with(&[0, 0])
-        && decode_utf16le_strict(text)
-            .is_some_and(|s| s.chars().filter(|&c| c == '\0').count() == 1)
+    // One NUL, at the end (the decoder drops trailing NULs), as the reader's strict string.
+    text.ends_with(&[0, 0]) && decode_utf16le_strict(text).is_some_and(|s| !s.contains('\0'))
 }
 
 /// Record the trailer [from, end) and the counted strings in it (SIDs among them are the
@@ -408,6 +407,80 @@ mod tests {
         // The settings word at +0x24 (0x10 here) is the one byte run that differs from the
         // other samples.
         assert_eq!(j.unknown, vec![(0x6ac, 8)]);
+    }
+
+    #[test]
+    fn a_client_section_of_another_form_is_skipped_to_the_path_and_kept() {
+        let Some(blobs) = live_blobs("ese/win11-24h2/qmgr.db") else {
+            return;
+        };
+        let mut b = blobs[0].clone();
+        b[0x6f3] = 7; // an identity kind no sample holds
+        let j = decode_job_blob(&b).expect("decodes");
+        assert!(j.closed && j.stopped.is_none(), "{:?}", j.warnings);
+        assert!(j
+            .client_path
+            .as_deref()
+            .is_some_and(|p| p.ends_with("msedgewebview2.exe")));
+        assert_eq!(j.http_method.as_deref(), Some("GET"));
+        assert_eq!(j.identity, None, "not claimed");
+        assert!(
+            j.unknown.contains(&(0x6e2, 0x7b6 - 0x6e2)),
+            "{:?}",
+            j.unknown
+        );
+        assert!(
+            j.warnings.iter().any(|w| w.starts_with(
+                "client section at 1762 does not follow a sampled layout (identity kind at offset 1779: value 0x7"
+            )),
+            "{:?}",
+            j.warnings
+        );
+        let missing = crate::bits::model::missing_job_fields(&j);
+        assert_eq!(
+            missing,
+            ["package_family_name", "application_id", "package_guid"]
+        );
+        // With the path's own count broken too, nothing can be found: decoding stops there.
+        b[0x7b6] = 0xff;
+        let j = decode_job_blob(&b).expect("decodes");
+        assert!(!j.closed && j.client_path.is_none());
+        assert!(matches!(
+            j.stopped,
+            Some(crate::bits::DecodeError::Unexpected { offset: 0x6f3, .. })
+        ));
+    }
+
+    #[cfg(feature = "gen")]
+    #[test]
+    fn mutations_of_the_new_sections_never_panic_or_hang() {
+        use crate::bits::job::test_support::{fields_in_bounds, mutate, Rng};
+        use crate::gen::blobs::{encode_job, enrich, random_job, Machine};
+        use std::time::{Duration, Instant};
+        let mut rng = Rng::new(0x24_02);
+        let machine = Machine::random(&mut rng);
+        let mut bases: Vec<Vec<u8>> = live_blobs("ese/win11-24h2/qmgr.db").unwrap_or_default();
+        for _ in 0..40 {
+            let mut j = random_job(&mut rng, &machine, 1).job;
+            enrich(&mut rng, &machine, &mut j);
+            bases.extend(encode_job(&j));
+        }
+        let start = Instant::now();
+        for i in 0..6000 {
+            let base = &bases[i % bases.len()];
+            let m = mutate(&mut rng, base);
+            let t = Instant::now();
+            if let Ok(j) = decode_job_blob(&m) {
+                assert!(j.len <= m.len() && fields_in_bounds(&j.fields, m.len()));
+                assert!(j
+                    .unknown
+                    .iter()
+                    .all(|(o, n)| o.checked_add(*n).is_some_and(|e| e <= m.len())));
+                let _ = crate::bits::model::missing_job_fields(&j);
+            }
+            assert!(t.elapsed() < Duration::from_millis(200));
+        }
+        assert!(start.elapsed() < Duration::from_secs(60));
     }
 
     #[test]
