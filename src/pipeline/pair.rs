@@ -22,6 +22,11 @@ use crate::bits::carve::Carved;
 use crate::bits::model::{FileEntry, JobEntry, OtherCopy, SourceKind};
 use crate::util::guid::Guid;
 
+/// Live jobs of one id a carved record is compared with, at most: a hostile queue can hold
+/// thousands of copies of one id, and each comparison reads a whole record. Copies beyond it
+/// are left to the join, which compares on its own terms.
+const MAX_COMPARED: usize = 64;
+
 /// Merge the copies `second` shares with `first` (see the module documentation).
 pub(super) fn merge(first: &mut LegacyDecoded, second: &mut LegacyDecoded) {
     // The carver reads the whole file, live jobs too: those finds are the live records
@@ -30,13 +35,20 @@ pub(super) fn merge(first: &mut LegacyDecoded, second: &mut LegacyDecoded) {
         let live: HashSet<u64> = q.jobs.iter().map(|(j, _)| j.source.offset).collect();
         q.carved.retain(|c| !live.contains(&c.source().offset));
     }
-    // Identical live copies: the second file's goes, the first file's names it.
-    let index = live_index(&first.jobs);
+    // Identical live copies: the second file's goes, the first file's names it. Found by the
+    // bytes' hash, then compared, so thousands of copies cost one look-up each.
+    let mut by_bytes: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, (j, _)) in first.jobs.iter().enumerate() {
+        by_bytes.entry(digest(&j.blob)).or_default().push(i);
+    }
     let mut kept = Vec::with_capacity(second.jobs.len());
     for (job, files) in std::mem::take(&mut second.jobs) {
-        let twin = index
-            .get(&job.job.job_id)
-            .and_then(|v| v.iter().copied().find(|&i| same(&first.jobs, i, &job.blob)));
+        let twin = by_bytes.get(&digest(&job.blob)).and_then(|v| {
+            v.iter()
+                .copied()
+                .take(MAX_COMPARED)
+                .find(|&i| first.jobs.get(i).is_some_and(|(j, _)| j.blob == job.blob))
+        });
         match twin {
             Some(i) => name_copy(&mut first.jobs, i, &job, SourceKind::Live),
             None => kept.push((job, files)),
@@ -48,17 +60,24 @@ pub(super) fn merge(first: &mut LegacyDecoded, second: &mut LegacyDecoded) {
     drop_carved_copies(&mut second.carved, &mut first.jobs);
 }
 
-/// Live jobs by id: their indexes in `jobs`.
-fn live_index(jobs: &[(JobEntry, Vec<FileEntry>)]) -> HashMap<Guid, Vec<usize>> {
-    let mut by_id: HashMap<Guid, Vec<usize>> = HashMap::new();
-    for (i, (j, _)) in jobs.iter().enumerate() {
-        by_id.entry(j.job.job_id).or_default().push(i);
-    }
-    by_id
+fn digest(b: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    b.hash(&mut h);
+    h.finish()
 }
 
-fn same(jobs: &[(JobEntry, Vec<FileEntry>)], i: usize, blob: &[u8]) -> bool {
-    jobs.get(i).is_some_and(|(j, _)| j.blob == blob)
+/// Live jobs by id: the indexes in `jobs` of their first [`MAX_COMPARED`] distinct copies.
+fn live_index(jobs: &[(JobEntry, Vec<FileEntry>)]) -> HashMap<Guid, Vec<usize>> {
+    let mut by_id: HashMap<Guid, Vec<usize>> = HashMap::new();
+    let mut seen: HashSet<(Guid, u64)> = HashSet::new();
+    for (i, (j, _)) in jobs.iter().enumerate() {
+        let v = by_id.entry(j.job.job_id).or_default();
+        if v.len() < MAX_COMPARED && seen.insert((j.job.job_id, digest(&j.blob))) {
+            v.push(i);
+        }
+    }
+    by_id
 }
 
 /// Name `copy` (a record of the other file) in the provenance of live job `i` and of the
