@@ -483,6 +483,67 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(60));
     }
 
+    /// A 24H2 job cut inside its package identity: the row says "decoding stopped" once, and
+    /// every field after the cut is in `missing_fields` (unknown, not empty).
+    #[test]
+    fn a_cut_24h2_job_warns_once_and_lists_what_it_lost() {
+        let Some(db) = sample("ese/win11-24h2/qmgr.db") else {
+            return;
+        };
+        let db = Database::open(&db).expect("opens");
+        let mut entries = Vec::new();
+        for_each_job(&db, "24h2", false, &mut Vec::new(), &mut |e| {
+            entries.push(e);
+            true
+        });
+        let mut e = entries.swap_remove(0);
+        // The whole job first: nothing missing but the file the row was not given.
+        let whole = crate::bits::decoded::row(Some(&e), None, None);
+        assert!(whole.warnings.is_empty(), "{:?}", whole.warnings);
+        assert!(!whole.missing_fields.iter().any(|m| m == "target_path"));
+        // Cut in the package family name (0x6f4 + 1 + 4 + 84).
+        e.blob.truncate(0x720);
+        e.job = decode_job_blob(&e.blob).expect("decodes what is there");
+        assert!(e.job.stopped.is_some());
+        let r = crate::bits::decoded::row(Some(&e), None, None);
+        let stops: Vec<_> = r
+            .warnings
+            .iter()
+            .filter(|w| w.contains("decoding stopped"))
+            .collect();
+        assert_eq!(stops.len(), 1, "{:?}", r.warnings);
+        assert!(
+            stops[0].starts_with("job decoding stopped: "),
+            "{}",
+            stops[0]
+        );
+        for lost in [
+            "target_path",
+            "http_method",
+            "package_family_name",
+            "application_id",
+            "package_guid",
+        ] {
+            assert!(
+                r.missing_fields.iter().any(|m| m == lost),
+                "{lost}: {:?}",
+                r.missing_fields
+            );
+        }
+        // What was read before the cut is not listed.
+        for kept in [
+            "job_name",
+            "owner_sid",
+            "proxy_usage",
+            "security_flags",
+            "created",
+        ] {
+            assert!(!r.missing_fields.iter().any(|m| m == kept), "{kept}");
+        }
+        assert_eq!(r.job_name, "Edge Component Updater");
+        assert_eq!(r.target_path, "");
+    }
+
     #[test]
     fn older_builds_have_the_guid_form() {
         for (rel, n) in [("ese/win10/qmgr.db", 1), ("ese/win11/qmgr.db", 4)] {
