@@ -180,7 +180,7 @@ fn the_demo_evidence_holds_what_it_says() {
     };
     let real = "2f265c44-d606-40f4-ba5e-3c269739aa37";
     let copy = |n: u8| format!("2f265c44-d606-40f4-ba5e-3c26973900{n:02x}");
-    let three = vec![
+    let three = [
         (real.to_string(), "STST".to_string()),
         (copy(2), "STST #2".to_string()),
         (copy(3), "STST #3".to_string()),

@@ -164,7 +164,7 @@ impl pipeline::Sink for StopAtOnce {
     fn record(&mut self, _: bitscope::bits::model::BitsInfo) -> Result<(), pipeline::Stop> {
         Ok(())
     }
-    fn warning(&mut self, _: &pipeline::Warning) -> Result<(), pipeline::Stop> {
+    fn warning(&mut self, _: &pipeline::Diagnostic) -> Result<(), pipeline::Stop> {
         Ok(())
     }
     fn progress(&mut self, _: pipeline::Phase, _: u64, _: u64) -> Result<(), pipeline::Stop> {
@@ -252,7 +252,7 @@ fn a_hostile_legacy_pair_is_bounded() {
     let start = Instant::now();
     let mut sink = Counter::default();
     let reports = pipeline::driver::run_inputs(
-        pipeline::driver::Inputs::find(&[d.clone()]),
+        pipeline::driver::Inputs::find(std::slice::from_ref(&d)),
         &opts,
         false,
         &mut sink,
@@ -286,7 +286,7 @@ impl pipeline::Sink for Counter {
         self.records += 1;
         Ok(())
     }
-    fn warning(&mut self, _: &pipeline::Warning) -> Result<(), pipeline::Stop> {
+    fn warning(&mut self, _: &pipeline::Diagnostic) -> Result<(), pipeline::Stop> {
         Ok(())
     }
 }

@@ -13,9 +13,9 @@ use super::job::{ClientIdentity, JobError};
 use super::model::{
     missing_file_fields, missing_job_fields, BitsInfo, FileEntry, JobEntry, SourceKind, FILE_FIELDS,
 };
-use super::security::{parse_security_descriptor, well_known_name, AccessControl};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
+use crate::winsec::{parse_security_descriptor, well_known_name, AccessControl};
 
 /// Rows for one job: one per listed file that was found. Listed files that were not found
 /// collapse into a single row (returned) with a warning, so a job that lists thousands of

@@ -156,7 +156,7 @@ mod tests {
         }
         b.extend_from_slice(&[0x33; 64]);
         b.extend_from_slice(&data_len.to_le_bytes());
-        b.extend(std::iter::repeat(0x44).take(data_len as usize));
+        b.extend(std::iter::repeat_n(0x44, data_len as usize));
         b.extend_from_slice(&64u32.to_le_bytes());
         b.extend_from_slice(&[0x55; 64]);
         b

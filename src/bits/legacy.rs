@@ -42,7 +42,7 @@
 
 use crate::bits::file::FileRecord;
 use crate::bits::job::{self, Flavor, JobRecord};
-use crate::bits::reader::{find, DecodeError, Warning};
+use crate::bits::reader::{find, DecodeError, Diagnostic};
 use crate::util::guid::Guid;
 
 pub const FILE_HEADER: [u8; 16] = [
@@ -82,7 +82,7 @@ pub struct LegacyQueue {
     pub footer: Option<(usize, usize)>,
     /// The rest of the file after the footer (deleted jobs may be there): offset, length.
     pub slack: Option<(usize, usize)>,
-    pub warnings: Vec<Warning>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Does `head` (a file's first bytes) start like a queue file: FILE_HEADER followed by
@@ -113,7 +113,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
     };
     q.header_offset = h;
     if h != 0x10 && h != 0x18 {
-        q.warnings.push(Warning::at(
+        q.warnings.push(Diagnostic::at(
             h,
             format!("preamble is {h:#x} bytes, not 0x10 (Win7) or 0x18 (early Win10)"),
         ));
@@ -130,7 +130,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
     let mut pos = count_at + 4;
     let fits = buf.len().saturating_sub(pos) / MIN_JOB;
     if count as usize > fits {
-        q.warnings.push(Warning::at(
+        q.warnings.push(Diagnostic::at(
             count_at,
             format!(
                 "job count {count} is more than the {} bytes after it can hold",
@@ -142,7 +142,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
     // Each job carries its own delimiter: a queue rewritten by a newer BITS may mix versions.
     for i in 0..count.min(u32::try_from(fits).unwrap_or(u32::MAX)) {
         if buf.get(pos..).is_some_and(|r| r.starts_with(&QUEUE_HEADER)) {
-            q.warnings.push(Warning::at(
+            q.warnings.push(Diagnostic::at(
                 pos,
                 format!("job list ends after {i} of {count} jobs"),
             ));
@@ -153,7 +153,8 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
                 let len = job.len;
                 let closed = job.closed;
                 if let Some(e) = &job.stopped {
-                    q.warnings.push(Warning::at(pos, format!("job {i}: {e}")));
+                    q.warnings
+                        .push(Diagnostic::at(pos, format!("job {i}: {e}")));
                 }
                 q.jobs.push(LegacyJob {
                     offset: pos,
@@ -161,7 +162,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
                     files,
                 });
                 if !closed {
-                    q.warnings.push(Warning::at(
+                    q.warnings.push(Diagnostic::at(
                         pos,
                         format!("job {i} has no closing delimiter; job list abandoned"),
                     ));
@@ -170,7 +171,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
                 pos += len;
             }
             Err(e) => {
-                q.warnings.push(Warning::at(
+                q.warnings.push(Diagnostic::at(
                     pos,
                     format!("job {i}: {e}; job list abandoned"),
                 ));
@@ -186,7 +187,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
     } else {
         let at = find(buf, &QUEUE_HEADER, pos, usize::MAX);
         if let Some(at) = at {
-            q.warnings.push(Warning::at(
+            q.warnings.push(Diagnostic::at(
                 at,
                 format!("end of the job list found by search, not at {pos}"),
             ));
@@ -195,7 +196,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
     };
     let Some(end) = after_jobs else {
         q.warnings
-            .push(Warning::at(pos, "no QUEUE_HEADER after the jobs"));
+            .push(Diagnostic::at(pos, "no QUEUE_HEADER after the jobs"));
         return Ok(q);
     };
     pos = end + 16;
@@ -208,7 +209,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
             q.second_section_value = Some(v);
             pos += 36;
         }
-        None => q.warnings.push(Warning::at(
+        None => q.warnings.push(Diagnostic::at(
             pos,
             "second section (QUEUE_HEADER u32 QUEUE_HEADER) not here",
         )),
@@ -218,7 +219,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
         let len = h.min(buf.len().saturating_sub(footer));
         q.footer = Some((footer, len));
         if q.preamble_guid.is_some() && buf.get(footer..footer + 16) != buf.get(..16) {
-            q.warnings.push(Warning::at(
+            q.warnings.push(Diagnostic::at(
                 footer,
                 "footer does not repeat the preamble GUID",
             ));
@@ -229,7 +230,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
         }
     } else {
         q.warnings
-            .push(Warning::at(pos, "closing FILE_HEADER not here"));
+            .push(Diagnostic::at(pos, "closing FILE_HEADER not here"));
     }
     Ok(q)
 }

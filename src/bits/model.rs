@@ -5,15 +5,18 @@ use serde::Serialize;
 
 use super::file::FileRecord;
 use super::job::JobRecord;
-use super::security::AccessControl;
 use crate::util::guid::Guid;
+use crate::winsec::AccessControl;
 
 /// How a record was found: through the store's own structures, or by the carver.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SourceKind {
+    /// Read through the store's own structures (a table row, the queue's job list).
     #[default]
     Live,
+    /// Found by the carver in free space, slack or unallocated clusters.
     Carved,
 }
 
@@ -25,6 +28,7 @@ impl PartialEq<&str> for SourceKind {
 }
 
 impl SourceKind {
+    /// The JSON spelling: `live` or `carved`.
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Live => "live",
@@ -246,11 +250,18 @@ pub struct BitsInfo {
     pub remote_modified: String,
     pub job_source: Option<Source>,
     pub file_source: Option<Source>,
-    /// For carved records: the fields that could not be recovered.
+    /// The fields the records did not yield (every row, live or carved): unknown, not empty.
     pub missing_fields: Vec<String>,
     /// Copies of one job found more than once (carving) share a version group.
     pub versions: u32,
     pub warnings: Vec<String>,
+    /// The host the evidence was collected from, when the pipeline's driver named it (see
+    /// `pipeline::host`): the SYSTEM hive's ComputerName, else a folder or file name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    /// How `host` was named: `system hive`, `folder name` or `file name`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host_source: String,
 
     // The fields below were added after the ones above (issue 20); those keep their order.
     /// What the job's marker says it is, e.g. `download job (BITS 10.3.2)`, `Windows 7`; a

@@ -15,14 +15,14 @@ use std::collections::HashMap;
 use super::file::{decode_file_blob, FileRecord};
 use super::job::{decode_job_blob, JobRecord};
 use super::model::{FileEntry, JobEntry, Source, SourceKind};
-use super::reader::Warning;
+use super::reader::Diagnostic;
 
 /// Every live file of the Files table, decoded (the join needs them all before any job).
 pub fn read_files(
     db: &Database<'_>,
     evidence: &str,
     field_ranges: bool,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Vec<FileEntry> {
     let mut out = Vec::new();
     for_each_blob(
@@ -79,7 +79,7 @@ pub fn for_each_job(
     db: &Database<'_>,
     evidence: &str,
     field_ranges: bool,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<Diagnostic>,
     f: &mut dyn FnMut(JobEntry) -> bool,
 ) {
     for_each_blob(
@@ -91,7 +91,7 @@ pub fn for_each_job(
             let job = match decode_job_blob(&bytes) {
                 Ok(job) => {
                     if id.is_some_and(|id| id != job.job_id) {
-                        warnings.push(Warning::at(
+                        warnings.push(Diagnostic::at(
                             source.offset,
                             format!(
                                 "Jobs row {} holds a blob for job {}",
@@ -104,7 +104,7 @@ pub fn for_each_job(
                 }
                 Err(e) => {
                     let Some(id) = id else {
-                        warnings.push(Warning::at(
+                        warnings.push(Diagnostic::at(
                             source.offset,
                             format!("Jobs row without Id: undecodable blob: {e}"),
                         ));
@@ -136,7 +136,7 @@ fn with_fields(source: Source, fields: &[crate::bits::job::Field], field_ranges:
 }
 
 /// A row's (Id, Blob bytes, source), and the warnings list to add to.
-type BlobFn<'f> = dyn FnMut(Option<Guid>, Vec<u8>, Source, &mut Vec<Warning>) -> bool + 'f;
+type BlobFn<'f> = dyn FnMut(Option<Guid>, Vec<u8>, Source, &mut Vec<Diagnostic>) -> bool + 'f;
 
 /// Hand the (Id, Blob bytes, source) of every live row of a Jobs/Files-shaped table to `f`,
 /// one row at a time; stops when `f` returns false.
@@ -144,25 +144,25 @@ fn for_each_blob(
     db: &Database<'_>,
     name: &str,
     evidence: &str,
-    warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<Diagnostic>,
     f: &mut BlobFn<'_>,
 ) {
     let Some(table) = db.table(name) else {
-        warnings.push(Warning::new(format!("no {name} table in the catalog")));
+        warnings.push(Diagnostic::new(format!("no {name} table in the catalog")));
         return;
     };
     let (lv, w) = db.long_values(table);
     warnings.extend(
         w.into_iter()
-            .map(|w| Warning::new(format!("{} long values: {w}", table.name))),
+            .map(|w| Diagnostic::new(format!("{} long values: {w}", table.name))),
     );
     let (rows, w) = db.rows(table.root);
     warnings.extend(
         w.into_iter()
-            .map(|w| Warning::new(format!("{}: {w}", table.name))),
+            .map(|w| Diagnostic::new(format!("{}: {w}", table.name))),
     );
     let (Some(id_col), Some(blob_col)) = (table.column("Id"), table.column("Blob")) else {
-        warnings.push(Warning::new(format!(
+        warnings.push(Diagnostic::new(format!(
             "{} has no Id/Blob columns",
             table.name
         )));
@@ -170,7 +170,7 @@ fn for_each_blob(
     };
     for row in &rows {
         let Some(rec) = RecordLayout::parse(row.data, db.large) else {
-            warnings.push(Warning::at(
+            warnings.push(Diagnostic::at(
                 row.offset,
                 format!(
                     "{}: unreadable record on page {} tag {}",
@@ -196,7 +196,7 @@ fn for_each_blob(
         };
         if let Some(reason) = lost {
             let id = id.map(|g| g.to_string()).unwrap_or_default();
-            warnings.push(Warning::at(
+            warnings.push(Diagnostic::at(
                 row.offset,
                 format!("{} row {id}: Blob lost: {reason}", table.name),
             ));

@@ -13,41 +13,8 @@ pub(crate) const SEARCH_LIMIT: usize = 64 * 1024;
 /// The longest counted string a record may hold, in UTF-16 units.
 pub const MAX_STRING_UNITS: u32 = 32 * 1024;
 
-/// Something wrong with the evidence that did not stop the reading, and the byte offset in the
-/// evidence file it is about, when there is one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    pub offset: Option<u64>,
-    pub what: String,
-}
-
-impl Warning {
-    /// A warning about the bytes at `offset`.
-    pub fn at(offset: impl TryInto<u64>, what: impl Into<String>) -> Warning {
-        Warning {
-            offset: offset.try_into().ok(),
-            what: what.into(),
-        }
-    }
-
-    /// A warning about the evidence as a whole (or whose text names its own place, as the ESE
-    /// reader's name pages).
-    pub fn new(what: impl Into<String>) -> Warning {
-        Warning {
-            offset: None,
-            what: what.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.offset {
-            Some(o) => write!(f, "at offset {o} ({o:#x}): {}", self.what),
-            None => f.write_str(&self.what),
-        }
-    }
-}
+/// Something wrong with the evidence that did not stop the reading (see [`Diagnostic`]).
+pub use crate::util::diag::Diagnostic;
 
 /// A field of a decoded record: name, offset in the buffer, length in bytes.
 pub type Field = (&'static str, usize, usize);

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use super::field::{le32, le64};
 use super::ReadAt;
+use crate::util::diag::Diagnostic;
 
 const SIGNATURE: &[u8; 8] = b"EVF\x09\x0d\x0a\xff\x00";
 /// Sections followed in one file.
@@ -64,7 +65,7 @@ impl Sums {
         b: &[u8],
         at: usize,
         what: impl Fn() -> String,
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<Diagnostic>,
     ) {
         let stored = le32(b, at);
         let computed = crate::util::checksum::adler32(b.get(..at).unwrap_or_default());
@@ -78,11 +79,11 @@ impl Sums {
             } else {
                 ""
             };
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "E01: segment {}: {}: Adler-32 {stored:#010x} stored, {computed:#010x} computed (read anyway){more}",
                 self.number,
                 what()
-            ));
+            )));
         }
     }
 }
@@ -94,12 +95,14 @@ fn walk_segment(
     number: u32,
     geometry: &mut Option<(u64, u64)>,
     chunks: &mut Vec<u64>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Option<bool> {
     let mut head = [0u8; 13];
     if file.read_at(0, &mut head).ok()? != 13 || &head[..8] != SIGNATURE {
         if number > 1 {
-            warnings.push(format!("E01: segment {number} has no EVF signature"));
+            warnings.push(Diagnostic::from(format!(
+                "E01: segment {number} has no EVF signature"
+            )));
         }
         return None;
     }
@@ -110,9 +113,9 @@ fn walk_segment(
     for _ in 0..MAX_SECTIONS {
         let mut d = [0u8; 76];
         if file.read_at(at, &mut d).ok()? != 76 {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "E01: segment {number}: section at offset {at} is cut off"
-            ));
+            )));
             return Some(false);
         }
         let kind: Vec<u8> = d[..16].iter().copied().take_while(|b| *b != 0).collect();
@@ -135,9 +138,9 @@ fn walk_segment(
             }
             b"table" => {
                 let Some((chunk, media)) = *geometry else {
-                    warnings.push(format!(
+                    warnings.push(Diagnostic::from(format!(
                         "E01: segment {number}: table at offset {at} before the volume section"
-                    ));
+                    )));
                     return None;
                 };
                 let mut t = [0u8; 24];
@@ -154,17 +157,17 @@ fn walk_segment(
                 let base = le64(&t, 8);
                 let want = media.div_ceil(chunk.max(1));
                 if chunks.len() as u64 + count > want.min(MAX_CHUNKS) {
-                    warnings.push(format!(
+                    warnings.push(Diagnostic::from(format!(
                         "E01: segment {number}: table at offset {at} lists more chunks than the media holds"
-                    ));
+                    )));
                     return None;
                 }
                 // The entries, then their Adler-32.
                 let mut raw = vec![0u8; count as usize * 4 + 4];
                 if file.read_at(at + 100, &mut raw).ok()? != raw.len() {
-                    warnings.push(format!(
+                    warnings.push(Diagnostic::from(format!(
                         "E01: segment {number}: table at offset {at} is cut off"
-                    ));
+                    )));
                     return None;
                 }
                 sums.check(
@@ -205,7 +208,7 @@ fn walk_segment(
 pub fn open<'a>(
     file: &'a dyn ReadAt,
     more: &NextSegment<'a>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Option<(String, Ewf<'a>)> {
     let mut geometry = None;
     let mut chunks: Vec<u64> = Vec::new();
@@ -214,15 +217,15 @@ pub fn open<'a>(
     while segmented {
         let number = segments.len() as u32 + 1;
         if number > MAX_SEGMENTS {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "E01: more than {MAX_SEGMENTS} segments; the rest are not read"
-            ));
+            )));
             break;
         }
         let Some(next) = more(number) else {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "E01: segment {number} (.E{number:02}) cannot be opened; its chunks cannot be read"
-            ));
+            )));
             break;
         };
         segmented =
@@ -234,21 +237,23 @@ pub fn open<'a>(
         None
     })?;
     if !(512..=MAX_CHUNK).contains(&chunk) {
-        warnings.push(format!("E01: chunk size {chunk} is not valid"));
+        warnings.push(Diagnostic::from(format!(
+            "E01: chunk size {chunk} is not valid"
+        )));
         return None;
     }
     let want = media.div_ceil(chunk);
     if want > MAX_CHUNKS {
-        warnings.push(format!(
+        warnings.push(Diagnostic::from(format!(
             "E01: {want} chunks, more than the {MAX_CHUNKS} read"
-        ));
+        )));
         return None;
     }
     if (chunks.len() as u64) < want {
-        warnings.push(format!(
+        warnings.push(Diagnostic::from(format!(
             "E01: the tables list {} of the media's {want} chunks; the rest cannot be read",
             chunks.len()
-        ));
+        )));
         chunks.resize(want as usize, MISSING);
     }
     Some((
@@ -432,8 +437,11 @@ mod tests {
         let mut w = Vec::new();
         let (_, e) = open(&f, &|_| None, &mut w).unwrap();
         assert_eq!(w.len(), 2, "{w:?}");
-        assert!(w[0].contains("table entries at offset") && w[0].contains("Adler-32"));
-        assert!(w[1].contains("list 1 of the media's 2 chunks"), "{w:?}");
+        assert!(w[0].what.contains("table entries at offset") && w[0].what.contains("Adler-32"));
+        assert!(
+            w[1].what.contains("list 1 of the media's 2 chunks"),
+            "{w:?}"
+        );
         assert!(e.read_at(4096, &mut buf).is_err());
     }
 }

@@ -10,16 +10,20 @@
 //! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
+pub mod aligned;
 pub mod ewf;
+pub mod lookup;
 pub mod ntfs;
 pub mod partition;
 pub mod vhd;
 pub mod vhdx;
+pub mod volume;
 pub mod zip;
 
 use std::io;
 
 use crate::input::Evidence;
+use crate::util::diag::Diagnostic;
 
 pub use partition::{Partition, Scheme};
 
@@ -177,7 +181,7 @@ pub struct Found<'a> {
     pub volumes: Vec<Volume>,
     pub stores: Vec<Store>,
     /// Problems with the containers, each with the offset it is about.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// A file system in the disk: its chain (down to `NTFS`) and byte range in the disk.
@@ -204,7 +208,7 @@ impl Found<'_> {
 
     /// The unallocated clusters of `volume` (from its allocation bitmap); problems are added
     /// to `warnings`.
-    pub fn unallocated(&self, volume: &Volume, warnings: &mut Vec<String>) -> Unallocated {
+    pub fn unallocated(&self, volume: &Volume, warnings: &mut Vec<Diagnostic>) -> Unallocated {
         let (cluster, runs) = ntfs::unallocated(&*self.disk, volume.offset, volume.len, warnings);
         Unallocated { cluster, runs }
     }

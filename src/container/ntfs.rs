@@ -19,6 +19,7 @@ use ntfs::structured_values::{NtfsFileName, NtfsFileNamespace};
 use ntfs::{Ntfs, NtfsAttributeFlags, NtfsAttributeType, NtfsFile, NtfsFileFlags};
 
 use super::{is_wanted_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
+use crate::util::diag::Diagnostic;
 
 /// MFT entries walked in one volume (16 Mi entries: a 16 GiB MFT at 1 KiB records).
 const MAX_MFT_ENTRIES: u64 = 1 << 24;
@@ -104,14 +105,14 @@ struct Walk<'a, 'n> {
     base: u64,
     /// Directory entries already resolved: name and parent, or `None` when unreadable.
     dirs: HashMap<u64, Option<(String, u64)>>,
-    warnings: Vec<String>,
+    warnings: Vec<Diagnostic>,
     dropped: usize,
 }
 
 impl Walk<'_, '_> {
     fn warn(&mut self, w: String) {
         if self.warnings.len() < MAX_WARNINGS {
-            self.warnings.push(w);
+            self.warnings.push(Diagnostic::from(w));
         } else {
             self.dropped += 1;
         }
@@ -126,26 +127,28 @@ pub fn find_stores(
     len: u64,
     chain: &[String],
     stores: &mut Vec<Store>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Diagnostic>,
 ) {
     let mut fs = Window::new(image, offset, len);
     if fs.len < 512 {
-        warnings.push(format!(
+        warnings.push(Diagnostic::from(format!(
             "NTFS volume at offset {offset}: {} bytes, less than a boot sector",
             fs.len
-        ));
+        )));
         return;
     }
     let ntfs = match guard(|| Ntfs::new(&mut fs)) {
         Ok(Ok(n)) => n,
         Ok(Err(e)) => {
-            warnings.push(format!("NTFS volume at offset {offset}: boot sector: {e}"));
+            warnings.push(Diagnostic::from(format!(
+                "NTFS volume at offset {offset}: boot sector: {e}"
+            )));
             return;
         }
         Err(p) => {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "NTFS volume at offset {offset}: boot sector: the NTFS reader failed ({p})"
-            ));
+            )));
             return;
         }
     };
@@ -163,10 +166,10 @@ pub fn find_stores(
     walk_mft(&mut walk, &chain, stores);
     warnings.append(&mut walk.warnings);
     if walk.dropped > 0 {
-        warnings.push(format!(
+        warnings.push(Diagnostic::from(format!(
             "NTFS volume at offset {offset}: {} more warnings not shown",
             walk.dropped
-        ));
+        )));
     }
 }
 
@@ -460,7 +463,7 @@ pub fn unallocated(
     image: &dyn ReadAt,
     offset: u64,
     len: u64,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> (u64, FreeRuns) {
     let mut fs = Window::new(image, offset, len);
     if fs.len < 512 {
@@ -513,16 +516,16 @@ pub fn unallocated(
     match result {
         Ok(Ok((cluster, runs, truncated))) => {
             if truncated {
-                warnings.push(format!(
+                warnings.push(Diagnostic::from(format!(
                     "NTFS volume at offset {offset}: more than {MAX_FREE_RUNS} runs of free clusters; the rest are not carved"
-                ));
+                )));
             }
             (cluster, runs)
         }
         Ok(Err(e)) | Err(e) => {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "NTFS volume at offset {offset}: unallocated clusters: {e}"
-            ));
+            )));
             (0, Vec::new())
         }
     }
@@ -647,7 +650,7 @@ mod tests {
         let mut warnings = Vec::new();
         find_stores(&img, 0, 395, &[], &mut stores, &mut warnings);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].contains("less than a boot sector"));
+        assert!(warnings[0].what.contains("less than a boot sector"));
     }
 
     #[test]

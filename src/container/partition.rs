@@ -4,6 +4,7 @@
 //! partition is clamped to the image, every chain is bounded and loop-checked.
 
 use super::ReadAt;
+use crate::util::diag::Diagnostic;
 
 /// Which table a partition came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +86,7 @@ fn is_extended(kind: u8) -> bool {
 }
 
 /// The partitions of `image`, or `None` when it has no partition table.
-pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<String>) -> Option<Vec<Partition>> {
+pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<Vec<Partition>> {
     let size = image.size();
     let mbr = read(image, 0, SECTOR as usize)?;
     if u16_at(&mbr, 510) != 0xaa55 {
@@ -107,9 +108,9 @@ pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<String>) -> Option<Vec<
         if let Some(parts) = read_gpt(image, warnings) {
             return Some(parts);
         }
-        warnings.push(
-            "protective MBR (type 0xee) but no readable GPT header at offset 512 or 4096".into(),
-        );
+        warnings.push(Diagnostic::from(
+            "protective MBR (type 0xee) but no readable GPT header at offset 512 or 4096",
+        ));
     }
     let mut listed = Vec::new();
     let mut next_logical = 5u32;
@@ -130,15 +131,15 @@ pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<String>) -> Option<Vec<
         let offset = start.saturating_mul(SECTOR);
         let mut len = count.saturating_mul(SECTOR);
         if offset >= size {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "partition {number} (MBR) starts at offset {offset}, past the image's end ({size})"
-            ));
+            )));
             return;
         }
         if offset.saturating_add(len) > size {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "partition {number} (MBR, offset {offset}) ends past the image's end: cut to the image"
-            ));
+            )));
             len = size - offset;
         }
         parts.push(Partition {
@@ -163,30 +164,30 @@ fn read_extended(
     ext_start: u64,
     ext_count: u64,
     out: &mut Vec<(u8, u64, u64)>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Diagnostic>,
 ) {
     let mut ebr = ext_start;
     let mut seen = std::collections::HashSet::new();
     while out.len() < MAX_LOGICAL {
         if !seen.insert(ebr) {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "extended partition: the chain of boot records loops back to offset {}",
                 ebr.saturating_mul(SECTOR)
-            ));
+            )));
             return;
         }
         let Some(sector) = read(image, ebr.saturating_mul(SECTOR), SECTOR as usize) else {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "extended partition: boot record at offset {} is past the image's end",
                 ebr.saturating_mul(SECTOR)
-            ));
+            )));
             return;
         };
         if u16_at(&sector, 510) != 0xaa55 {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "extended partition: no boot record signature at offset {}",
                 ebr.saturating_mul(SECTOR)
-            ));
+            )));
             return;
         }
         if let Some((kind, start, count)) = mbr_entry(&sector, 0) {
@@ -197,9 +198,9 @@ fn read_extended(
         match mbr_entry(&sector, 1) {
             Some((kind, start, _)) if is_extended(kind) => {
                 if start >= ext_count {
-                    warnings.push(format!(
+                    warnings.push(Diagnostic::from(format!(
                         "extended partition: next boot record (sector {start}) lies outside the extended partition"
-                    ));
+                    )));
                     return;
                 }
                 ebr = ext_start.saturating_add(start);
@@ -207,9 +208,9 @@ fn read_extended(
             _ => return,
         }
     }
-    warnings.push(format!(
+    warnings.push(Diagnostic::from(format!(
         "extended partition: more than {MAX_LOGICAL} logical partitions; the rest are ignored"
-    ));
+    )));
 }
 
 /// A GPT GUID (mixed-endian, as every Windows GUID) in canonical form; empty when cut short.
@@ -218,7 +219,7 @@ fn guid_text(b: &[u8]) -> String {
 }
 
 /// The GPT's partitions, from the header at LBA 1 (512- or 4096-byte sectors).
-fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<String>) -> Option<Vec<Partition>> {
+fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<Vec<Partition>> {
     let size = image.size();
     for sector in [512u64, 4096] {
         let Some(hdr) = read(image, sector, 92) else {
@@ -231,22 +232,22 @@ fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<String>) -> Option<Vec<Partit
         let count = u32_at(&hdr, 80);
         let entry_size = u32_at(&hdr, 84);
         if !(128..=4096).contains(&entry_size) || entry_size % 8 != 0 {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "GPT at offset {sector}: entry size {entry_size} is not valid"
-            ));
+            )));
             return Some(Vec::new());
         }
         if count > MAX_GPT_ENTRIES {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "GPT at offset {sector}: {count} entries, only the first {MAX_GPT_ENTRIES} read"
-            ));
+            )));
         }
         let count = count.min(MAX_GPT_ENTRIES);
         let table_at = table_lba.saturating_mul(sector);
         let Some(table) = read(image, table_at, count as usize * entry_size as usize) else {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "GPT at offset {sector}: partition entries at offset {table_at} lie past the image's end"
-            ));
+            )));
             return Some(Vec::new());
         };
         let mut parts = Vec::new();
@@ -261,23 +262,23 @@ fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<String>) -> Option<Vec<Partit
             let last = u64_at(e, 40);
             let number = i as u32 + 1;
             if last < first {
-                warnings.push(format!(
+                warnings.push(Diagnostic::from(format!(
                     "GPT entry {number}: last sector {last} before first {first}"
-                ));
+                )));
                 continue;
             }
             let offset = first.saturating_mul(sector);
             let mut len = (last - first).saturating_add(1).saturating_mul(sector);
             if offset >= size {
-                warnings.push(format!(
+                warnings.push(Diagnostic::from(format!(
                     "partition {number} (GPT) starts at offset {offset}, past the image's end ({size})"
-                ));
+                )));
                 continue;
             }
             if offset.saturating_add(len) > size {
-                warnings.push(format!(
+                warnings.push(Diagnostic::from(format!(
                     "partition {number} (GPT, offset {offset}) ends past the image's end: cut to the image"
-                ));
+                )));
                 len = size - offset;
             }
             parts.push(Partition {
@@ -353,7 +354,7 @@ mod tests {
         let mut w = Vec::new();
         let parts = read_table(&d, &mut w).unwrap();
         assert_eq!(parts.len(), 1);
-        assert!(w.iter().any(|w| w.contains("loops")), "{w:?}");
+        assert!(w.iter().any(|w| w.what.contains("loops")), "{w:?}");
     }
 
     #[test]

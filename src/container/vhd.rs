@@ -10,6 +10,7 @@ use std::io;
 
 use super::field::{be32, be64};
 use super::ReadAt;
+use crate::util::diag::Diagnostic;
 
 /// BAT entries accepted (a 2 TiB disk at 2 MiB blocks has 1 Mi entries).
 const MAX_BAT: u32 = 1 << 22;
@@ -23,7 +24,7 @@ pub struct Vhd<'a> {
 }
 
 /// The disk inside `file` when it is a VHD, with its kind (`VHD (fixed)`, `VHD (dynamic)`).
-pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(String, Vhd<'a>)> {
+pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<(String, Vhd<'a>)> {
     let len = file.size();
     if len < 512 {
         return None;
@@ -46,9 +47,9 @@ pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(Str
             let data = len - 512;
             let mut size = size;
             if size > data {
-                warnings.push(format!(
+                warnings.push(Diagnostic::from(format!(
                     "VHD (fixed): the footer says {size} bytes but the file holds {data}; cut"
-                ));
+                )));
                 size = data;
             }
             Some((
@@ -64,29 +65,31 @@ pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(Str
             let hdr_at = be64(&footer, 16);
             let mut hdr = [0u8; 1024];
             if file.read_at(hdr_at, &mut hdr).ok()? != 1024 || &hdr[..8] != b"cxsparse" {
-                warnings.push(format!(
+                warnings.push(Diagnostic::from(format!(
                     "VHD (dynamic): no dynamic header at offset {hdr_at}"
-                ));
+                )));
                 return None;
             }
             let bat_at = be64(&hdr, 16);
             let entries = be32(&hdr, 28);
             let block = u64::from(be32(&hdr, 32));
             if block < 512 || !block.is_power_of_two() || block > 1 << 28 {
-                warnings.push(format!("VHD (dynamic): block size {block} is not valid"));
+                warnings.push(Diagnostic::from(format!(
+                    "VHD (dynamic): block size {block} is not valid"
+                )));
                 return None;
             }
             if entries > MAX_BAT {
-                warnings.push(format!(
+                warnings.push(Diagnostic::from(format!(
                     "VHD (dynamic): {entries} BAT entries, more than the {MAX_BAT} read"
-                ));
+                )));
                 return None;
             }
             let mut bat = vec![0u8; entries as usize * 4];
             if file.read_at(bat_at, &mut bat).ok()? != bat.len() {
-                warnings.push(format!(
+                warnings.push(Diagnostic::from(format!(
                     "VHD (dynamic): the BAT at offset {bat_at} lies past the file's end"
-                ));
+                )));
                 return None;
             }
             // Each block starts with its sector bitmap (one bit a sector, in whole sectors).
@@ -108,9 +111,9 @@ pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(Str
                 })
                 .collect();
             if bad > 0 {
-                warnings.push(format!(
+                warnings.push(Diagnostic::from(format!(
                     "VHD (dynamic): {bad} BAT entries point past the file's end; read as zeros"
-                ));
+                )));
             }
             let size = size.min(u64::from(entries) * block);
             Some((
@@ -127,7 +130,7 @@ pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(Str
             None
         }
         other => {
-            warnings.push(format!("VHD: unknown disk type {other}"));
+            warnings.push(Diagnostic::from(format!("VHD: unknown disk type {other}")));
             None
         }
     }

@@ -12,6 +12,7 @@ use std::io;
 
 use super::field::{le16, le32, le64};
 use super::ReadAt;
+use crate::util::diag::Diagnostic;
 
 /// BAT entries accepted (a 64 TiB disk at 32 MiB blocks).
 const MAX_BAT: u64 = 1 << 22;
@@ -55,7 +56,7 @@ fn read(file: &dyn ReadAt, at: u64, len: usize) -> Option<Vec<u8>> {
 
 /// Whether the CRC-32C a VHDX header or region table stores at offset 4 is that of its bytes
 /// (with the field zeroed); a warning when not.
-fn checksum_holds(b: &[u8], at: u64, what: &str, warnings: &mut Vec<String>) -> bool {
+fn checksum_holds(b: &[u8], at: u64, what: &str, warnings: &mut Vec<Diagnostic>) -> bool {
     let stored = le32(b, 4);
     let mut zeroed = b.to_vec();
     if let Some(f) = zeroed.get_mut(4..8) {
@@ -63,15 +64,18 @@ fn checksum_holds(b: &[u8], at: u64, what: &str, warnings: &mut Vec<String>) -> 
     }
     let computed = crate::util::checksum::crc32c(&zeroed);
     if stored != computed {
-        warnings.push(format!(
+        warnings.push(Diagnostic::from(format!(
             "VHDX: {what} at offset {at}: CRC-32C {stored:#010x} stored, {computed:#010x} computed (read anyway)"
-        ));
+        )));
     }
     stored == computed
 }
 
 /// The disk inside `file` when it is a VHDX.
-pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(String, Vhdx<'a>)> {
+pub fn open<'a>(
+    file: &'a dyn ReadAt,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<(String, Vhdx<'a>)> {
     if read(file, 0, 8)?.as_slice() != b"vhdxfile" {
         return None;
     }
@@ -94,7 +98,7 @@ pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(Str
         .reduce(|a, b| if !a.0 && b.0 { b } else { a })
         .map(|(_, r)| r);
     let mut fail = |w: String| {
-        warnings.push(format!("VHDX: {w}"));
+        warnings.push(Diagnostic::from(format!("VHDX: {w}")));
         None
     };
     let Some(header) = header else {
@@ -190,15 +194,14 @@ pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<String>) -> Option<(Str
         })
         .collect();
     if bad > 0 {
-        warnings.push(format!(
+        warnings.push(Diagnostic::from(format!(
             "VHDX: {bad} BAT entries point past the file's end; read as zeros"
-        ));
+        )));
     }
     if log_pending {
-        warnings.push(
-            "VHDX: the header names a log that was not replayed; blocks are read as they are"
-                .into(),
-        );
+        warnings.push(Diagnostic::from(
+            "VHDX: the header names a log that was not replayed; blocks are read as they are",
+        ));
     }
     let kind = if fixed {
         "VHDX (fixed)"

@@ -10,6 +10,7 @@ use std::io::Read;
 
 use super::field::{le16, le32, le64};
 use super::{is_wanted_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
+use crate::util::diag::Diagnostic;
 
 /// Central directory entries looked at.
 const MAX_ENTRIES: u64 = 1 << 20;
@@ -30,7 +31,7 @@ pub fn is_zip(file: &dyn ReadAt) -> bool {
 }
 
 /// (entry count, directory size, directory offset) from the end records.
-fn directory(file: &dyn ReadAt, warnings: &mut Vec<String>) -> Option<(u64, u64, u64)> {
+fn directory(file: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<(u64, u64, u64)> {
     let len = file.size();
     let tail_len = len.min(65_557);
     let tail = read(file, len - tail_len, tail_len as usize)?;
@@ -52,7 +53,9 @@ fn directory(file: &dyn ReadAt, warnings: &mut Vec<String>) -> Option<(u64, u64,
         };
         let rec_at = le64(loc, 8);
         let Some(rec) = read(file, rec_at, 56).filter(|r| r.get(..4) == Some(b"PK\x06\x06")) else {
-            warnings.push(format!("zip: no zip64 end record at offset {rec_at}"));
+            warnings.push(Diagnostic::from(format!(
+                "zip: no zip64 end record at offset {rec_at}"
+            )));
             return None;
         };
         (entries, size, offset) = (le64(&rec, 32), le64(&rec, 40), le64(&rec, 48));
@@ -65,28 +68,28 @@ pub fn find_stores(
     file: &dyn ReadAt,
     chain: &[String],
     stores: &mut Vec<Store>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Diagnostic>,
 ) {
     let Some((entries, size, offset)) = directory(file, warnings) else {
         warnings.push("zip: no end of central directory record".into());
         return;
     };
     if offset.saturating_add(size) > file.size() {
-        warnings.push(format!(
+        warnings.push(Diagnostic::from(format!(
             "zip: the central directory at offset {offset} ({size} bytes) lies past the archive's end"
-        ));
+        )));
         return;
     }
     if size > MAX_DIRECTORY || entries > MAX_ENTRIES {
-        warnings.push(format!(
+        warnings.push(Diagnostic::from(format!(
             "zip: a central directory of {size} bytes and {entries} entries is more than is read"
-        ));
+        )));
         return;
     }
     let Some(dir) = read(file, offset, size as usize) else {
-        warnings.push(format!(
+        warnings.push(Diagnostic::from(format!(
             "zip: the central directory at offset {offset} lies past the archive's end"
-        ));
+        )));
         return;
     };
     let mut at = 0usize;
@@ -95,10 +98,10 @@ pub fn find_stores(
             .get(at..at + 46)
             .filter(|e| e.get(..4) == Some(b"PK\x01\x02"))
         else {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "zip: central directory entry at offset {} is not valid",
                 offset + at as u64
-            ));
+            )));
             return;
         };
         let flags = le16(e, 8);
@@ -136,24 +139,26 @@ pub fn find_stores(
         }
         let what = format!("zip: {name}");
         if flags & 1 != 0 {
-            warnings.push(format!("{what}: encrypted, not read"));
+            warnings.push(Diagnostic::from(format!("{what}: encrypted, not read")));
             continue;
         }
         let Some(lh) = read(file, local, 30).filter(|h| h.get(..4) == Some(b"PK\x03\x04")) else {
-            warnings.push(format!("{what}: no local header at offset {local}"));
+            warnings.push(Diagnostic::from(format!(
+                "{what}: no local header at offset {local}"
+            )));
             continue;
         };
         let data_at = local + 30 + u64::from(le16(&lh, 26)) + u64::from(le16(&lh, 28));
         if data_at.saturating_add(packed) > file.size() {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "{what}: data at offset {data_at} runs past the archive's end"
-            ));
+            )));
             continue;
         }
         if unpacked > MAX_STORE || packed > MAX_STORE {
-            warnings.push(format!(
+            warnings.push(Diagnostic::from(format!(
                 "{what}: {unpacked} bytes, more than a store is read to"
-            ));
+            )));
             continue;
         }
         let data = match method {
@@ -163,7 +168,9 @@ pub fn find_stores(
             }]),
             8 => {
                 let Some(raw) = read(file, data_at, packed as usize) else {
-                    warnings.push(format!("{what}: data at offset {data_at} is cut off"));
+                    warnings.push(Diagnostic::from(format!(
+                        "{what}: data at offset {data_at} is cut off"
+                    )));
                     continue;
                 };
                 let mut out = Vec::new();
@@ -171,13 +178,15 @@ pub fn find_stores(
                     .take(unpacked)
                     .read_to_end(&mut out);
                 if let Err(e) = r {
-                    warnings.push(format!("{what}: does not inflate: {e}"));
+                    warnings.push(Diagnostic::from(format!("{what}: does not inflate: {e}")));
                     continue;
                 }
                 StoreData::Resident(out)
             }
             m => {
-                warnings.push(format!("{what}: compression method {m} is not read"));
+                warnings.push(Diagnostic::from(format!(
+                    "{what}: compression method {m} is not read"
+                )));
                 continue;
             }
         };

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::util::bytes::hex;
+use crate::util::diag::Diagnostic;
 
 /// Bytes of budget per byte of file: room for legitimately compressed values (Xpress rarely
 /// gains more than 4×) with every value both cached and handed out once.
@@ -56,7 +57,7 @@ struct PoolState {
     used: u64,
     cache: HashMap<CacheKey, Result<Vec<u8>, String>>,
     stats: BudgetStats,
-    warnings: Vec<String>,
+    warnings: Vec<Diagnostic>,
     warnings_dropped: usize,
 }
 
@@ -99,15 +100,15 @@ impl LvPool {
             s.used = after;
             return Ok(());
         }
-        s.stats.refused += 1;
+        s.stats.refused = s.stats.refused.saturating_add(1);
         let reason = format!(
             "over budget: {what} needs {n} bytes but {} of the database's {}-byte long-value budget are spent",
             s.used, self.limit
         );
         if s.warnings.len() < MAX_BUDGET_WARNINGS {
-            s.warnings.push(reason.clone());
+            s.warnings.push(Diagnostic::new(reason.clone()));
         } else {
-            s.warnings_dropped += 1;
+            s.warnings_dropped = s.warnings_dropped.saturating_add(1);
         }
         Err(reason)
     }
@@ -120,7 +121,8 @@ impl LvPool {
 
     /// Count bytes handed to a caller (already reserved).
     pub fn served(&self, n: usize) {
-        self.lock().stats.served_bytes += n as u64;
+        let mut s = self.lock();
+        s.stats.served_bytes = s.stats.served_bytes.saturating_add(n as u64);
     }
 
     /// The cached result for a long value, as a copy charged to the budget. `offset` is where
@@ -135,7 +137,7 @@ impl LvPool {
         if let Err(e) = self.charge(&mut s, len as u64, &what) {
             return Some(Err(e));
         }
-        s.stats.served_bytes += len as u64;
+        s.stats.served_bytes = s.stats.served_bytes.saturating_add(len as u64);
         s.cache.get(&(tree, id.to_vec())).cloned()
     }
 
@@ -143,15 +145,15 @@ impl LvPool {
     /// Count a value assembled and handed out without being cached (not shared).
     pub fn count_assembled(&self, len: usize) {
         let mut s = self.lock();
-        s.stats.assembled_values += 1;
-        s.stats.assembled_bytes += len as u64;
+        s.stats.assembled_values = s.stats.assembled_values.saturating_add(1);
+        s.stats.assembled_bytes = s.stats.assembled_bytes.saturating_add(len as u64);
     }
 
     pub fn store(&self, tree: u32, id: &[u8], result: &Result<Vec<u8>, String>) {
         let mut s = self.lock();
         if let Ok(v) = result {
-            s.stats.assembled_values += 1;
-            s.stats.assembled_bytes += v.len() as u64;
+            s.stats.assembled_values = s.stats.assembled_values.saturating_add(1);
+            s.stats.assembled_bytes = s.stats.assembled_bytes.saturating_add(v.len() as u64);
         }
         // An error string is small; charging it keeps the cache inside the budget all the same.
         if let Err(e) = result {
@@ -174,14 +176,14 @@ impl LvPool {
     }
 
     /// The warnings so far: each refusal, then a count of those not kept word for word.
-    pub fn warnings(&self) -> Vec<String> {
+    pub fn warnings(&self) -> Vec<Diagnostic> {
         let s = self.lock();
         let mut w = s.warnings.clone();
         if s.warnings_dropped > 0 {
-            w.push(format!(
+            w.push(Diagnostic::new(format!(
                 "{} more long-value requests refused as over budget",
                 s.warnings_dropped
-            ));
+            )));
         }
         w
     }

@@ -27,6 +27,7 @@ use super::record::{
 };
 use super::value::{typed, Value};
 use crate::util::bytes::{u16_le, u32_be, u32_le, u8_at};
+use crate::util::diag::Diagnostic;
 
 /// B-trees deeper than this are corrupt (a 4 KiB-page tree of depth 16 holds more than any file).
 const MAX_DEPTH: usize = 16;
@@ -46,7 +47,7 @@ pub struct Database<'a> {
     /// Pages of 16 KiB and more use the large-page layout.
     pub large: bool,
     pub tables: Vec<Table>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
     /// Budget and cache for long values and decompression, shared with every `LongValues`.
     lv_pool: Arc<LvPool>,
     /// Page number → root page of the tree it belongs to (0: none); empty until the catalog
@@ -58,7 +59,7 @@ pub struct Database<'a> {
 struct Walk<'w> {
     root: u32,
     seen: HashSet<u32>,
-    warnings: Vec<String>,
+    warnings: Vec<Diagnostic>,
     /// Pages skipped because another tree owns them.
     foreign: usize,
     /// While owners are assigned at open: the page → root map being filled.
@@ -96,11 +97,15 @@ impl<'a> Database<'a> {
         let chosen = header::choose(data)?;
         let page_size = chosen.header.page_size as usize;
         let mut warnings = chosen.warnings;
-        if data.len() % page_size != 0 {
-            warnings.push(format!(
-                "file size {} is not a multiple of the page size {page_size}: {} trailing bytes",
-                data.len(),
-                data.len() % page_size
+        // The header check refused page sizes outside 2-32 KiB, so the remainder is defined.
+        let trailing = data.len().checked_rem(page_size).unwrap_or(0);
+        if trailing != 0 {
+            warnings.push(Diagnostic::at(
+                data.len().saturating_sub(trailing),
+                format!(
+                    "file size {} is not a multiple of the page size {page_size}: {trailing} trailing bytes",
+                    data.len(),
+                ),
             ));
         }
         let mut db = Database {
@@ -126,11 +131,14 @@ impl<'a> Database<'a> {
         let (root, shadow_root) = (catalog::CATALOG_ROOT, catalog::SHADOW_CATALOG_ROOT);
         let mut tables = self.read_catalog(root);
         if tables.is_empty() {
-            self.warnings.push(format!(
-                "catalog (page {root}, offset {:#x}) is unreadable; trying the shadow catalog (page {shadow_root}, offset {:#x})",
-                self.page_offset(root),
-                self.page_offset(shadow_root)
-            ));
+            self.warnings.push(
+                Diagnostic::new(format!(
+                    "catalog (page {root}, offset {:#x}) is unreadable; trying the shadow catalog (page {shadow_root}, offset {:#x})",
+                    self.page_offset(root),
+                    self.page_offset(shadow_root)
+                ))
+                .in_page(root),
+            );
             tables = self.read_catalog(shadow_root);
         }
         if tables.is_empty() {
@@ -163,17 +171,17 @@ impl<'a> Database<'a> {
 
     /// Give each page to the first tree that reaches it (see the module documentation).
     fn assign_owners(&mut self) {
-        let mut owners = vec![0u32; self.page_count() as usize + 1];
+        let mut owners = vec![0u32; (self.page_count() as usize).saturating_add(1)];
         let mut shared = 0usize;
         for root in self.tree_roots() {
             let mut w = Walk::new(root, Some(&mut owners));
             self.walk(root, 0, &mut w, &mut |_, _| {});
-            shared += w.foreign;
+            shared = shared.saturating_add(w.foreign);
         }
         if shared > 0 {
-            self.warnings.push(format!(
+            self.warnings.push(Diagnostic::new(format!(
                 "{shared} link(s) from one tree into a page of another (corruption); each page is read only as part of the first tree that reaches it"
-            ));
+            )));
         }
         self.owners = owners;
     }
@@ -185,7 +193,7 @@ impl<'a> Database<'a> {
 
     /// Warnings raised while values were read (after `open`): long values refused as over
     /// budget. Callers add them to `warnings` when they report.
-    pub fn value_warnings(&self) -> Vec<String> {
+    pub fn value_warnings(&self) -> Vec<Diagnostic> {
         self.lv_pool.warnings()
     }
 
@@ -196,7 +204,7 @@ impl<'a> Database<'a> {
     }
 
     pub fn page_offset(&self, pgno: u32) -> u64 {
-        (pgno as u64 + 1) * self.page_size as u64
+        (u64::from(pgno).saturating_add(1)).saturating_mul(self.page_size as u64)
     }
 
     /// Page `pgno` (from 1). A page cut short by the end of the file is an error.
@@ -223,12 +231,6 @@ impl<'a> Database<'a> {
         (1..=self.page_count()).filter_map(move |n| self.page(n).ok())
     }
 
-    /// Bytes after the last whole page (a carving area).
-    pub fn trailing_bytes(&self) -> &'a [u8] {
-        let whole = (self.data.len() / self.page_size) * self.page_size;
-        self.data.get(whole..).unwrap_or(&[])
-    }
-
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }
@@ -240,7 +242,7 @@ impl<'a> Database<'a> {
         &self,
         root: u32,
         visit: &mut dyn FnMut(&Page<'a>, Node<'a>),
-    ) -> Vec<String> {
+    ) -> Vec<Diagnostic> {
         let mut w = Walk::new(root, None);
         self.walk(root, 0, &mut w, visit);
         w.warnings
@@ -254,37 +256,49 @@ impl<'a> Database<'a> {
         visit: &mut dyn FnMut(&Page<'a>, Node<'a>),
     ) {
         if depth > MAX_DEPTH {
-            w.warnings.push(format!(
-                "page {pgno}: B-tree deeper than {MAX_DEPTH}, not followed"
-            ));
+            w.warnings.push(
+                Diagnostic::new(format!(
+                    "page {pgno}: B-tree deeper than {MAX_DEPTH}, not followed"
+                ))
+                .in_page(pgno),
+            );
             return;
         }
         if !w.seen.insert(pgno) {
-            w.warnings.push(format!(
-                "page {pgno} is referenced twice (loop), not followed again"
-            ));
+            w.warnings.push(
+                Diagnostic::new(format!(
+                    "page {pgno} is referenced twice (loop), not followed again"
+                ))
+                .in_page(pgno),
+            );
             return;
         }
         if let Some(owner) = self.foreign_owner(pgno, w) {
-            w.foreign += 1;
-            w.warnings.push(format!(
-                "page {pgno} (offset {:#x}) belongs to the tree rooted at page {owner}; not read as part of the tree rooted at page {}",
-                self.page_offset(pgno),
-                w.root
-            ));
+            w.foreign = w.foreign.saturating_add(1);
+            w.warnings.push(
+                Diagnostic::new(format!(
+                    "page {pgno} (offset {:#x}) belongs to the tree rooted at page {owner}; not read as part of the tree rooted at page {}",
+                    self.page_offset(pgno),
+                    w.root
+                ))
+                .in_page(pgno),
+            );
             return;
         }
         let page = match self.page(pgno) {
             Ok(p) => p,
             Err(e) => {
-                w.warnings.push(e.to_string());
+                w.warnings
+                    .push(Diagnostic::new(e.to_string()).in_page(pgno));
                 return;
             }
         };
-        let bad_nodes = page.node_count() - page.nodes().count();
+        let bad_nodes = page.node_count().saturating_sub(page.nodes().count());
         if bad_nodes > 0 {
-            w.warnings
-                .push(format!("page {pgno}: {bad_nodes} malformed tag(s) skipped"));
+            w.warnings.push(
+                Diagnostic::new(format!("page {pgno}: {bad_nodes} malformed tag(s) skipped"))
+                    .in_page(pgno),
+            );
         }
         if page.header.is_leaf() {
             for node in page.nodes() {
@@ -294,10 +308,12 @@ impl<'a> Database<'a> {
         }
         for node in page.nodes() {
             match u32_le(node.data, 0) {
-                Some(child) => self.walk(child, depth + 1, w, visit),
-                None => w
-                    .warnings
-                    .push(format!("page {pgno}: branch node without a child page")),
+                Some(child) => self.walk(child, depth.saturating_add(1), w, visit),
+                None => w.warnings.push(
+                    Diagnostic::new(format!("page {pgno}: branch node without a child page"))
+                        .in_page(pgno)
+                        .with_tag(u32::try_from(node.tag.index).unwrap_or(u32::MAX)),
+                ),
             }
         }
     }
@@ -331,7 +347,7 @@ impl<'a> Database<'a> {
     }
 
     /// The live rows of a tree: leaf nodes not flagged deleted.
-    pub fn rows(&self, root: u32) -> (Vec<Row<'a>>, Vec<String>) {
+    pub fn rows(&self, root: u32) -> (Vec<Row<'a>>, Vec<Diagnostic>) {
         let mut rows = Vec::new();
         let warnings = self.walk_leaves(root, &mut |page, node| {
             if node.is_deleted() {
@@ -342,7 +358,9 @@ impl<'a> Database<'a> {
                 tag: node.tag.index,
                 key: node.key(page.key_prefix()),
                 data: node.data,
-                offset: self.page_offset(page.number) + node.data_offset as u64,
+                offset: self
+                    .page_offset(page.number)
+                    .saturating_add(node.data_offset as u64),
             });
         });
         (rows, warnings)
@@ -356,7 +374,10 @@ impl<'a> Database<'a> {
         let cat = Table::catalog(root);
         let (rows, warnings) = self.rows(root);
         self.warnings
-            .extend(warnings.into_iter().map(|w| format!("catalog: {w}")));
+            .extend(warnings.into_iter().map(|w| Diagnostic {
+                what: format!("catalog: {}", w.what),
+                ..w
+            }));
         let mut tables: Vec<Table> = Vec::new();
         // ObjidTable → index in `tables` of the latest table row with that id.
         let mut by_objid: HashMap<u32, usize> = HashMap::new();
@@ -365,10 +386,14 @@ impl<'a> Database<'a> {
         let mut notes = CappedWarnings::default();
         for row in &rows {
             let Some(e) = self.catalog_entry(&cat, row) else {
-                notes.push(format!(
-                    "catalog: unreadable record on page {} tag {} (offset {:#x})",
-                    row.page, row.tag, row.offset
-                ));
+                notes.push(
+                    Diagnostic::new(format!(
+                        "catalog: unreadable record on page {} tag {} (offset {:#x})",
+                        row.page, row.tag, row.offset
+                    ))
+                    .in_page(row.page)
+                    .with_tag(u32::try_from(row.tag).unwrap_or(u32::MAX)),
+                );
                 continue;
             };
             if e.kind == catalog::SYSOBJ_TABLE {
@@ -378,17 +403,23 @@ impl<'a> Database<'a> {
             }
             let found = by_objid.get(&e.objid).copied();
             let Some((ti, table)) = found.and_then(|i| Some((i, tables.get_mut(i)?))) else {
-                notes.push(format!(
-                    "catalog: {:?} (offset {:#x}) belongs to unknown table {}",
-                    e.name, row.offset, e.objid
-                ));
+                notes.push(
+                    Diagnostic::new(format!(
+                        "catalog: {:?} (offset {:#x}) belongs to unknown table {}",
+                        e.name, row.offset, e.objid
+                    ))
+                    .in_page(row.page),
+                );
                 continue;
             };
             if e.kind == catalog::SYSOBJ_COLUMN && !column_ids.insert((ti, e.id)) {
-                notes.push(format!(
-                    "catalog: column {:?} (offset {:#x}) repeats column id {} of table {:?}; skipped",
-                    e.name, row.offset, e.id, table.name
-                ));
+                notes.push(
+                    Diagnostic::new(format!(
+                        "catalog: column {:?} (offset {:#x}) repeats column id {} of table {:?}; skipped",
+                        e.name, row.offset, e.id, table.name
+                    ))
+                    .in_page(row.page),
+                );
                 continue;
             }
             add_catalog_entry(table, e);
@@ -423,7 +454,7 @@ impl<'a> Database<'a> {
     }
 
     /// Index the long-value tree of `table` (empty when it has none).
-    pub fn long_values(&self, table: &Table) -> (LongValues<'a>, Vec<String>) {
+    pub fn long_values(&self, table: &Table) -> (LongValues<'a>, Vec<Diagnostic>) {
         let mut lv = LongValues {
             pool: Some(Arc::clone(&self.lv_pool)),
             ..LongValues::default()
@@ -438,7 +469,9 @@ impl<'a> Database<'a> {
                 LvNode {
                     page: page.number,
                     data: node.data,
-                    offset: self.page_offset(page.number) + node.data_offset as u64,
+                    offset: self
+                        .page_offset(page.number)
+                        .saturating_add(node.data_offset as u64),
                     deleted: node.is_deleted(),
                 },
             );
@@ -509,19 +542,22 @@ fn bytes_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> 
 fn multi_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> Value {
     let mut parts: Vec<(Vec<u8>, bool)> = Vec::new();
     if flags & TAGFLD_TWO_VALUES != 0 {
-        let first = u8_at(data, 0).unwrap_or(0) as usize;
-        let a = data.get(1..(1 + first).min(data.len())).unwrap_or(&[]);
-        let b = data.get((1 + first).min(data.len())..).unwrap_or(&[]);
+        // At most 256: the split point stays inside the bytes present.
+        let split = (usize::from(u8_at(data, 0).unwrap_or(0)) + 1).min(data.len());
+        let a = data.get(1..split).unwrap_or(&[]);
+        let b = data.get(split..).unwrap_or(&[]);
         parts.push((a.to_vec(), false));
         parts.push((b.to_vec(), false));
     } else {
         let first = u16_le(data, 0).map_or(0, |v| (v & 0x7FFF) as usize);
         let n = (first / 2).min(data.len() / 2);
         for i in 0..n {
-            let raw = u16_le(data, 2 * i).unwrap_or(0);
+            // `i < n <= data.len() / 2`: the offsets below stay inside `data`.
+            let raw = u16_le(data, i.saturating_mul(2)).unwrap_or(0);
             let start = (raw & 0x7FFF) as usize;
-            let end = if i + 1 < n {
-                u16_le(data, 2 * (i + 1)).map_or(data.len(), |v| (v & 0x7FFF) as usize)
+            let next = i.saturating_add(1);
+            let end = if next < n {
+                u16_le(data, next.saturating_mul(2)).map_or(data.len(), |v| (v & 0x7FFF) as usize)
             } else {
                 data.len()
             };
@@ -599,24 +635,25 @@ fn add_catalog_entry(table: &mut Table, e: CatalogEntry) {
 /// make the warning list as large as itself.
 #[derive(Default)]
 struct CappedWarnings {
-    kept: Vec<String>,
+    kept: Vec<Diagnostic>,
     dropped: usize,
 }
 
 impl CappedWarnings {
     const KEEP: usize = 32;
 
-    fn push(&mut self, w: String) {
+    fn push(&mut self, w: Diagnostic) {
         if self.kept.len() < Self::KEEP {
             self.kept.push(w);
         } else {
-            self.dropped += 1;
+            self.dropped = self.dropped.saturating_add(1);
         }
     }
 
-    fn finish(mut self, what: &str) -> Vec<String> {
+    fn finish(mut self, what: &str) -> Vec<Diagnostic> {
         if self.dropped > 0 {
-            self.kept.push(format!("{} more {what}", self.dropped));
+            self.kept
+                .push(Diagnostic::new(format!("{} more {what}", self.dropped)));
         }
         self.kept
     }
@@ -772,12 +809,12 @@ impl<'a> LongValues<'a> {
             .nodes
             .range(key.clone()..)
             .take_while(|(k, _)| k.starts_with(&key))
-            .filter(|(k, _)| k.len() == key.len() + 4)
+            .filter(|(k, _)| k.len() == key.len().saturating_add(4))
         {
             if u32_be(k, key.len()).map(u64::from) != Some(at) {
                 return false;
             }
-            at += n.data.len() as u64;
+            at = at.saturating_add(n.data.len() as u64);
         }
         at == u64::from(size)
     }
@@ -789,7 +826,7 @@ impl<'a> LongValues<'a> {
             .nodes
             .range(key.to_vec()..)
             .take_while(|(k, _)| k.starts_with(key))
-            .filter(|(k, _)| k.len() == key.len() + 4)
+            .filter(|(k, _)| k.len() == key.len().saturating_add(4))
             .filter_map(|(k, n)| Some((u32_be(k, key.len())?, n.data)))
             .collect();
         out.reserve(size.min(self.nodes.len().saturating_mul(32 << 10)));
@@ -802,7 +839,9 @@ impl<'a> LongValues<'a> {
                     out.len()
                 ));
             }
-            let next = chunks.get(i + 1).map_or(size, |(o, _)| *o as usize);
+            let next = chunks
+                .get(i.saturating_add(1))
+                .map_or(size, |(o, _)| *o as usize);
             let want = next.saturating_sub(off);
             if chunk.len() == want {
                 out.extend_from_slice(chunk);
@@ -832,7 +871,7 @@ impl<'a> LongValues<'a> {
         self.nodes
             .range(key.clone()..)
             .take_while(|(k, _)| k.starts_with(&key))
-            .filter(|(k, _)| k.len() == key.len() + 4)
+            .filter(|(k, _)| k.len() == key.len().saturating_add(4))
             .map(|(_, n)| (n.page, n.offset, n.data.len()))
             .collect()
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::host::{host_of, Host};
 use super::{find_inputs_reporting, run_evidence, Format, Options, Phase, RunError, Sink, Stop};
 use crate::bits::model::BitsInfo;
 use crate::input::Evidence;
@@ -21,6 +22,8 @@ use crate::util::text::escape;
 pub struct Input {
     pub path: PathBuf,
     pub opened: Option<Result<Arc<Evidence>, String>>,
+    /// The host its records are named with (see [`super::host`]).
+    pub host: Host,
 }
 
 /// The evidence files under the paths given, and what finding them passed over.
@@ -40,10 +43,18 @@ impl Inputs {
         let mut seen = std::collections::HashSet::new();
         let files = paths
             .iter()
-            .flat_map(|p| find_inputs_reporting(p, &mut warnings))
+            .flat_map(|given| {
+                find_inputs_reporting(given, &mut warnings)
+                    .into_iter()
+                    .map(move |path| (given, path))
+            })
             // One file named twice (two paths, a folder and a file in it) is read once.
-            .filter(|p| std::fs::canonicalize(p).map_or(true, |c| seen.insert(c)))
-            .map(|path| Input { path, opened: None })
+            .filter(|(_, p)| std::fs::canonicalize(p).map_or(true, |c| seen.insert(c)))
+            .map(|(given, path)| Input {
+                host: host_of(given, &path),
+                path,
+                opened: None,
+            })
             .collect();
         Inputs { files, warnings }
     }
@@ -129,29 +140,35 @@ pub fn run_inputs(
         let Some(input) = files.get_mut(i).and_then(Option::take) else {
             continue; // run already as the second file of a pair
         };
-        let second = partner
-            .get(i)
-            .copied()
-            .flatten()
-            .filter(|&j| j > i)
-            .and_then(|j| Some((j, files.get_mut(j)?.take()?)));
-        match second {
-            Some((j, other)) => {
-                let [a, b] = run_pair([(i, input), (j, other)], count, opts, hash, sink)?;
-                reports.push(a);
-                reports.push(b);
-            }
-            None => reports.push(run_one(input, i, count, opts, hash, sink)?),
-        }
+        let second = partner_after(&partner, i).and_then(|j| Some((j, files.get_mut(j)?.take()?)));
+        reports.extend(run_unit(i, input, second, count, opts, hash, sink)?);
     }
     reports.sort_by_key(|r| r.index);
     Ok(reports)
 }
 
-/// Run one input: open (unless opened ahead), hash when asked, run, report.
-fn run_one(
-    input: Input,
+/// Input `i` (0-based) of `count`, alone or with `second`, the other file of its qmgr0.dat /
+/// qmgr1.dat pair (see [`partners`]): its reports, the first file's first.
+pub(crate) fn run_unit(
     i: usize,
+    input: Input,
+    second: Option<(usize, Input)>,
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Report>, Stop> {
+    match second {
+        Some((j, other)) => Ok(run_pair([(i, input), (j, other)], count, opts, hash, sink)?.into()),
+        None => Ok(vec![run_one(input, i + 1, count, opts, hash, sink)?]),
+    }
+}
+
+/// Open (unless opened ahead), hash when asked, and run one input, the `index`-th of `count`;
+/// the sink hears its records with their host, then [`Sink::finished`].
+pub(crate) fn run_one(
+    input: Input,
+    index: usize,
     count: usize,
     opts: &Options,
     hash: bool,
@@ -159,12 +176,17 @@ fn run_one(
 ) -> Result<Report, Stop> {
     let mut report = Report {
         path: input.path.clone(),
-        index: i + 1,
+        index,
         count,
         ..Report::default()
     };
+    let host = input.host.clone();
+    let mut named = Named {
+        sink: &mut *sink,
+        host: &host,
+    };
     match open(input) {
-        Ok(ev) => run_opened(ev, opts, hash, sink, &mut report)?,
+        Ok(ev) => run_opened(ev, opts, hash, &mut named, &mut report)?,
         Err(e) => report.error = Some(e),
     }
     sink.finished(&report)?;
@@ -182,7 +204,7 @@ fn open(input: Input) -> Result<Arc<Evidence>, String> {
 
 /// For each input, the other file of its qmgr0.dat / qmgr1.dat pair: the same folder (as
 /// canonicalized), the two names (compared without case).
-fn partners(files: &[Input]) -> Vec<Option<usize>> {
+pub(crate) fn partners(files: &[Input]) -> Vec<Option<usize>> {
     let slot = |p: &std::path::Path| -> Option<(PathBuf, u8)> {
         let name = p.file_name()?.to_str()?.to_ascii_lowercase();
         let n = match name.as_str() {
@@ -207,6 +229,17 @@ fn partners(files: &[Input]) -> Vec<Option<usize>> {
         .collect()
 }
 
+/// The other file of input `i`'s pair when it comes after `i` (the pair runs at its first
+/// file; the second is skipped when its turn comes).
+pub(crate) fn partner_after(partner: &[Option<usize>], i: usize) -> Option<usize> {
+    partner.get(i).copied().flatten().filter(|&j| j > i)
+}
+
+/// The other file of input `i`'s pair when it comes before `i`: `i` runs with it.
+pub(crate) fn partner_before(partner: &[Option<usize>], i: usize) -> Option<usize> {
+    partner.get(i).copied().flatten().filter(|&j| j < i)
+}
+
 /// Run the two files of a legacy queue as one (see `pair.rs`); when either cannot be opened
 /// or is not a legacy queue, each runs alone.
 fn run_pair(
@@ -218,9 +251,13 @@ fn run_pair(
 ) -> Result<[Report; 2], Stop> {
     let [(i, a), (j, b)] = pair;
     let (pa, pb) = (a.path.clone(), b.path.clone());
+    let hosts = [a.host.clone(), b.host.clone()];
     let (ea, eb) = match (open(a), open(b)) {
         (Ok(ea), Ok(eb)) if is_legacy(&ea) && is_legacy(&eb) => (ea, eb),
-        (ea, eb) => return alone([(i, pa, ea), (j, pb, eb)], count, opts, hash, sink),
+        (ea, eb) => {
+            let [ha, hb] = hosts;
+            return alone([(i, pa, ea, ha), (j, pb, eb, hb)], count, opts, hash, sink);
+        }
     };
     let mut reports = [(i, pa, &ea), (j, pb, &eb)].map(|(i, path, ev)| Report {
         path,
@@ -254,6 +291,7 @@ fn run_pair(
     let mut counted = ByEvidence {
         sink,
         labels: &labels,
+        hosts: &hosts,
         counts: [0, 0],
     };
     match super::store::join_legacy(queues, opts, &mut counted) {
@@ -275,42 +313,51 @@ fn is_legacy(ev: &Evidence) -> bool {
         .is_ok_and(|h| super::detect(&h) == Format::Legacy)
 }
 
+/// An input of a pair, opened: its index, path, what opening it gave, its host.
+type OpenedInput = (usize, PathBuf, Result<Arc<Evidence>, String>, Host);
+
 /// Each of two inputs run alone (a pair that cannot run as one).
 fn alone(
-    two: [(usize, PathBuf, Result<Arc<Evidence>, String>); 2],
+    two: [OpenedInput; 2],
     count: usize,
     opts: &Options,
     hash: bool,
     sink: &mut dyn Sink,
 ) -> Result<[Report; 2], Stop> {
     let mut out = Vec::with_capacity(2);
-    for (i, path, opened) in two {
+    for (i, path, opened, host) in two {
         let input = Input {
             path,
             opened: Some(opened),
+            host,
         };
-        out.push(run_one(input, i, count, opts, hash, sink)?);
+        out.push(run_one(input, i + 1, count, opts, hash, sink)?);
     }
     let [a, b]: [Report; 2] = out.try_into().map_err(|_| Stop)?;
     Ok([a, b])
 }
 
-/// Counts a pair's records by the file they come from.
+/// Counts a pair's records by the file they come from, and names each with that file's host.
 struct ByEvidence<'a> {
     sink: &'a mut dyn Sink,
     labels: &'a [String],
+    hosts: &'a [Host; 2],
     counts: [u64; 2],
 }
 
 impl Sink for ByEvidence<'_> {
-    fn record(&mut self, record: BitsInfo) -> Result<(), Stop> {
+    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
         let at = self.labels.iter().position(|l| *l == record.evidence);
         if let Some(n) = at.and_then(|i| self.counts.get_mut(i)) {
             *n += 1;
         }
+        if let Some(host) = at.and_then(|i| self.hosts.get(i)).or(self.hosts.first()) {
+            record.host.clone_from(&host.name);
+            record.host_source = host.source.as_str().to_string();
+        }
         self.sink.record(record)
     }
-    fn warning(&mut self, warning: &super::Warning) -> Result<(), Stop> {
+    fn warning(&mut self, warning: &super::Diagnostic) -> Result<(), Stop> {
         self.sink.warning(warning)
     }
     fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
@@ -370,6 +417,32 @@ fn run_opened(
         Err(RunError::Parse(e)) => report.error = Some(e.to_string()),
     }
     Ok(())
+}
+
+/// Names each record's host on its way to the sink.
+struct Named<'s> {
+    sink: &'s mut dyn Sink,
+    host: &'s Host,
+}
+
+impl Sink for Named<'_> {
+    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
+        record.host.clone_from(&self.host.name);
+        record.host_source = self.host.source.as_str().to_string();
+        self.sink.record(record)
+    }
+    fn warning(&mut self, warning: &super::Diagnostic) -> Result<(), Stop> {
+        self.sink.warning(warning)
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
+    fn opened(&mut self, input: &Opened) -> Result<(), Stop> {
+        self.sink.opened(input)
+    }
+    fn finished(&mut self, report: &Report) -> Result<(), Stop> {
+        self.sink.finished(report)
+    }
 }
 
 /// Why hashing ended early.

@@ -5,7 +5,7 @@
 
 use super::join::Join;
 use super::store::{carve_raw, run_store};
-use super::{detect, Format, Options, ParseError, Phase, RunError, Sink, Stop, Warning, HEAD};
+use super::{detect, Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop, HEAD};
 use crate::bits::carve;
 use crate::bits::model::{BitsInfo, Source, UNALLOCATED};
 use crate::container;
@@ -48,27 +48,41 @@ pub(super) fn run_container(
         return Ok(false);
     };
     for w in &found.warnings {
-        sink.warning(&Warning::new(w.as_str()))?;
+        sink.warning(w)?;
     }
     if found.stores.is_empty() {
         return Ok(false);
     }
-    let gauge = Gauge {
-        read: &read,
-        total: ev.len().saturating_add(segments.get()),
-    };
+    let total = ev.len().saturating_add(segments.get());
+    run_found(&found, &read, total, label, opts, sink)?;
+    Ok(true)
+}
+
+/// Run the stores of a container already opened (by [`run_container`], or the live host's
+/// volume: `live.rs`), and with `--carve` its volumes' unallocated clusters; `read` counts the
+/// bytes read of the evidence, `total` its size, for the gauge. The container's warnings are
+/// the caller's to tell.
+pub(super) fn run_found(
+    found: &container::Found,
+    read: &AtomicU64,
+    total: u64,
+    label: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let gauge = Gauge { read, total };
     gauge.report(sink, Phase::Decoding)?;
     for store in &found.stores {
-        run_one(&found, store, label, opts, &gauge, sink)?;
+        run_one(found, store, label, opts, &gauge, sink)?;
     }
     if opts.carve {
         for vol in &found.volumes {
             let mut warnings = Vec::new();
             let free = found.unallocated(vol, &mut warnings);
             for w in &warnings {
-                sink.warning(&Warning::new(w.as_str()))?;
+                sink.warning(w)?;
             }
-            carve_unallocated(&found, vol, &free, label, opts, &gauge, sink)?;
+            carve_unallocated(found, vol, &free, label, opts, &gauge, sink)?;
         }
     }
     let phase = if opts.carve {
@@ -77,7 +91,7 @@ pub(super) fn run_container(
         Phase::Decoding
     };
     sink.progress(phase, gauge.total, gauge.total)?;
-    Ok(true)
+    Ok(())
 }
 
 /// One store found in an image: read back, detected, and run through the store path with its
@@ -90,23 +104,23 @@ fn run_one(
     gauge: &Gauge,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
-    let what = store.chain.join(" > ");
+    let about = |what: String| Diagnostic::new(what).within(&store.chain);
     let is_log = container::is_log_name(&store.name);
     if is_log && !opts.carve {
         // Named, not read: its bytes are only of use to the carver.
         let note = format!(
-            "{what}: {} of the BITS database, not read (--carve carves it)",
+            "{} of the BITS database, not read (--carve carves it)",
             log_kind(store)
         );
-        return Ok(sink.warning(&Warning::new(note))?);
+        return Ok(sink.warning(&about(note))?);
     }
     let data = match found.read_store(store, container::MAX_STORE) {
         Ok(d) => d,
-        Err(e) => return Ok(sink.warning(&Warning::new(format!("{what}: {e}")))?),
+        Err(e) => return Ok(sink.warning(&about(e.to_string()))?),
     };
     gauge.report(sink, Phase::Decoding)?;
     if is_log {
-        return run_log(&data, store, &what, label, opts, gauge, sink);
+        return run_log(&data, store, label, opts, gauge, sink);
     }
     let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
     if format == Format::Unknown {
@@ -115,16 +129,15 @@ fn run_one(
         } else {
             "not a BITS store"
         };
-        return Ok(sink.warning(&Warning::new(format!("{what}: {why}")))?);
+        return Ok(sink.warning(&about(why.to_string()))?);
     }
     let mut chained = Chained {
         sink: &mut *sink,
         chain: &store.chain,
-        what: &what,
         gauge,
     };
     match run_store(&data, format, label, opts, &mut chained, &|| {}) {
-        Err(RunError::Parse(e)) => sink.warning(&Warning::new(format!("{what}: {e}")))?,
+        Err(RunError::Parse(e)) => sink.warning(&about(e.to_string()))?,
         other => other?,
     }
     Ok(())
@@ -136,20 +149,19 @@ fn run_one(
 fn run_log(
     data: &[u8],
     store: &container::Store,
-    what: &str,
     label: &str,
     opts: &Options,
     gauge: &Gauge,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
-    sink.warning(&Warning::new(format!(
-        "{what}: {} of the BITS database, carved as raw bytes",
+    let note = format!(
+        "{} of the BITS database, carved as raw bytes",
         log_kind(store)
-    )))?;
+    );
+    sink.warning(&Diagnostic::new(note).within(&store.chain))?;
     let mut chained = Chained {
         sink: &mut *sink,
         chain: &store.chain,
-        what,
         gauge,
     };
     carve_raw(data, label, "ese-log", opts, &mut chained)
@@ -164,9 +176,9 @@ fn log_kind(store: &container::Store) -> &'static str {
 }
 
 /// Reads of a container file, counted.
-struct Counted<'c, R> {
-    inner: R,
-    read: &'c AtomicU64,
+pub(super) struct Counted<'c, R> {
+    pub(super) inner: R,
+    pub(super) read: &'c AtomicU64,
 }
 
 impl<R: container::ReadAt> container::ReadAt for Counted<'_, R> {
@@ -373,7 +385,7 @@ impl Sink for Placed<'_> {
         }
         self.sink.record(record)
     }
-    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+    fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
         self.sink.warning(warning)
     }
     fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
@@ -386,7 +398,6 @@ impl Sink for Placed<'_> {
 struct Chained<'s> {
     sink: &'s mut dyn Sink,
     chain: &'s [String],
-    what: &'s str,
     gauge: &'s Gauge<'s>,
 }
 
@@ -400,12 +411,9 @@ impl Sink for Chained<'_> {
         }
         self.sink.record(record)
     }
-    /// The store's path goes in front; an offset stays the store's own (inside the file).
-    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
-        self.sink.warning(&Warning {
-            offset: warning.offset,
-            what: format!("{}: {}", self.what, warning.what),
-        })
+    /// The store's chain goes in front; an offset stays the store's own (inside the file).
+    fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
+        self.sink.warning(&warning.clone().within(self.chain))
     }
     /// The gauge counts the image's bytes, not the store's.
     fn progress(&mut self, phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {

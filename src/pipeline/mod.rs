@@ -15,6 +15,8 @@
 //!   blobs drop the candidates that copy them, as above.
 //! - **a disk image, volume or archive** (`images.rs`, feature `images`): every store the
 //!   container layer finds runs the store path with its container chain.
+//! - **the live host** (`live.rs`): a running Windows system's own Downloader folder, through
+//!   its raw volume, the stores run as an image's are.
 //! - **anything else**, when carving: streamed in chunks by positioned reads (a disk image of
 //!   any size in bounded memory), never mapped whole.
 
@@ -23,16 +25,19 @@ use crate::bits::model::BitsInfo;
 use crate::input::InputError;
 use crate::util::text::escape;
 
-pub use crate::bits::reader::Warning;
+pub use crate::util::diag::Diagnostic;
 
 pub mod driver;
 mod find;
+pub mod host;
 /// Disk images, volumes and archives: the stores the container layer finds, run through
 /// the store path.
 #[cfg(feature = "images")]
 mod images;
 mod join;
+pub mod live;
 mod pair;
+pub mod parallel;
 mod parsed;
 mod run;
 pub mod sink;
@@ -101,7 +106,7 @@ pub enum Phase {
 pub trait Sink {
     fn record(&mut self, record: BitsInfo) -> Result<(), Stop>;
     /// A problem with the evidence (the record-level ones travel in `BitsInfo.warnings`).
-    fn warning(&mut self, warning: &Warning) -> Result<(), Stop>;
+    fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop>;
     /// `done` of `total` bytes (0/0 when it cannot say) in `phase`.
     fn progress(&mut self, _phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
         Ok(())

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{run, Options, ParseError, RunError, Sink, Stop, Warning};
+use super::{run, Diagnostic, Options, ParseError, RunError, Sink, Stop};
 use crate::bits::model::BitsInfo;
 
 /// The rows of one evidence file and what went wrong reading it.
@@ -13,7 +13,7 @@ use crate::bits::model::BitsInfo;
 pub struct Parsed {
     pub evidence: String,
     pub records: Vec<BitsInfo>,
-    pub warnings: Vec<Warning>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// A sink that keeps everything: for tests and small inputs.
@@ -22,7 +22,7 @@ impl Sink for Parsed {
         self.records.push(record);
         Ok(())
     }
-    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+    fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
         self.warnings.push(warning.clone());
         Ok(())
     }

@@ -9,7 +9,7 @@ use super::images;
 use super::join::Join;
 use super::store::{carve_raw, run_store};
 use super::{
-    detect, Format, Options, ParseError, Phase, RunError, Sink, Stop, Summary, Warning, HEAD,
+    detect, Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop, Summary, HEAD,
 };
 use crate::bits::carve;
 use crate::bits::model::BitsInfo;
@@ -48,7 +48,7 @@ pub fn run_evidence(
     match format {
         Format::Unknown if !opts.carve => return Err(ParseError::NotBits(label).into()),
         Format::Unknown => {
-            counted.warning(&Warning::new(
+            counted.warning(&Diagnostic::new(
                 "not a BITS queue (no ESE or legacy queue header): carved as raw bytes",
             ))?;
             let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -93,7 +93,7 @@ pub fn run_bytes(
             return Err(ParseError::NotBits(evidence.to_string()).into())
         }
         Format::Unknown => {
-            counted.warning(&Warning::new(
+            counted.warning(&Diagnostic::new(
                 "not a BITS queue (no ESE or legacy queue header): carved as raw bytes",
             ))?;
             carve_raw(data, evidence, "raw bytes", opts, &mut counted)?;
@@ -117,7 +117,7 @@ impl Sink for Counting<'_> {
         self.records += 1;
         self.sink.record(record)
     }
-    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+    fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
         self.sink.warning(warning)
     }
     fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::driver::{Opened, Report};
-use super::{Sink, Stop, Warning};
+use super::{Diagnostic, Sink, Stop};
 use crate::bits::model::BitsInfo;
 use crate::output::bits::RecordWriter;
 
@@ -13,7 +13,7 @@ use crate::output::bits::RecordWriter;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Note<'n> {
     /// A problem with the evidence, after the path of the input it is about.
-    Warning(&'n str),
+    Diagnostic(&'n str),
     /// An input that could not be read, and why.
     Failed(&'n str),
 }
@@ -25,11 +25,11 @@ struct Notes<'a> {
 }
 
 impl Notes<'_> {
-    fn warning(&mut self, warning: &Warning) {
+    fn warning(&mut self, warning: &Diagnostic) {
         if self.current.is_empty() {
-            (self.on_note)(Note::Warning(&warning.to_string()));
+            (self.on_note)(Note::Diagnostic(&warning.to_string()));
         } else {
-            (self.on_note)(Note::Warning(&format!("{}: {warning}", self.current)));
+            (self.on_note)(Note::Diagnostic(&format!("{}: {warning}", self.current)));
         }
     }
     fn opened(&mut self, input: &Opened) {
@@ -88,7 +88,7 @@ impl<W: Write> Sink for WriterSink<'_, W> {
         })
     }
 
-    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+    fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
         self.notes.warning(warning);
         Ok(())
     }
@@ -180,7 +180,7 @@ impl Sink for Batcher<'_> {
         Ok(())
     }
 
-    fn warning(&mut self, warning: &Warning) -> Result<(), Stop> {
+    fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
         self.notes.warning(warning);
         Ok(())
     }

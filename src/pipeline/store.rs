@@ -2,7 +2,7 @@
 //! decoded and joined; and the raw carver's path for bytes with no store structure.
 
 use super::join::Join;
-use super::{Format, Options, ParseError, Phase, RunError, Sink, Stop, Warning};
+use super::{Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop};
 use crate::bits::carve::{self, Carved};
 use crate::bits::legacy::decode_legacy_queue;
 use crate::bits::model::{FieldRange, FileEntry, JobEntry, Source, SourceKind};
@@ -69,14 +69,14 @@ fn run_ese(
         error,
     })?;
     for w in &db.warnings {
-        sink.warning(&Warning::new(w.as_str()))?;
+        sink.warning(w)?;
     }
     if db.table("Jobs").is_none() && db.table("Files").is_none() {
         // Another program's database (SRUDB, WebCache...): nothing of BITS to read live.
         if !opts.carve {
             return Err(ParseError::NotBitsEse(evidence.to_string()).into());
         }
-        sink.warning(&Warning::new(
+        sink.warning(&Diagnostic::new(
             "an ESE database with neither a Jobs nor a Files table: carved only",
         ))?;
     }
@@ -86,7 +86,7 @@ fn run_ese(
         sink.progress(Phase::Carving, 0, total)?;
         let (found, warnings) = carve::carve_ese(&db, evidence);
         for w in &warnings {
-            sink.warning(&Warning::new(w.as_str()))?;
+            sink.warning(&Diagnostic::new(w.as_str()))?;
         }
         candidates = found;
         release();
@@ -117,7 +117,7 @@ fn run_ese(
     );
     release();
     // Long values the ESE reader refused while the blobs were read (over its budget).
-    warnings.extend(db.value_warnings().into_iter().map(Warning::new));
+    warnings.extend(db.value_warnings());
     for w in &warnings {
         sink.warning(w)?;
     }
@@ -156,7 +156,7 @@ pub(super) fn decode_legacy(
         Ok(q) => q,
         Err(e) => {
             // The header said legacy; the queue itself does not decode.
-            sink.warning(&Warning::at(e.offset(), format!("legacy queue: {e}")))?;
+            sink.warning(&Diagnostic::at(e.offset(), format!("legacy queue: {e}")))?;
             Default::default()
         }
     };

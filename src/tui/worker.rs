@@ -314,7 +314,7 @@ impl Sink for ToApp<'_> {
         }
         Ok(())
     }
-    fn warning(&mut self, warning: &pipeline::Warning) -> Result<(), pipeline::Stop> {
+    fn warning(&mut self, warning: &pipeline::Diagnostic) -> Result<(), pipeline::Stop> {
         let msg = format!("{}: {warning}", self.label);
         self.rep
             .send(Msg::Diagnostic(msg))

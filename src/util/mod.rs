@@ -1,7 +1,8 @@
-//! Small shared helpers: bounds-checked byte reads, UTF-16, GUIDs, timestamps, and the escaping
+//! Small shared helpers: bounds-checked byte reads, UTF-16, GUIDs, timestamps, diagnostics, and the escaping
 //! of untrusted text for a terminal.
 pub mod bytes;
 pub mod checksum;
+pub mod diag;
 pub mod guid;
 pub mod rng;
 pub mod text;

@@ -100,7 +100,7 @@ fn layout() -> Option<Vec<Placed>> {
     ])
 }
 
-fn have(tool: &str) -> bool {
+pub fn have(tool: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .stdout(Stdio::null())
@@ -223,7 +223,7 @@ fn remove_stale(root: &Path) {
     }
 }
 
-fn mounted(mnt: &Path) -> bool {
+pub fn mounted(mnt: &Path) -> bool {
     let Ok(m) = fs::read_to_string("/proc/mounts") else {
         return false;
     };
@@ -234,7 +234,7 @@ fn mounted(mnt: &Path) -> bool {
 
 /// Mount with ntfs-3g kept in the foreground (`no_detach`), so unmounting can wait for it to
 /// finish writing.
-fn mount(vol: &Path, mnt: &Path) -> Option<Child> {
+pub fn mount(vol: &Path, mnt: &Path) -> Option<Child> {
     let mut child = Command::new("ntfs-3g")
         .args(["-o", "no_detach"])
         .arg(vol)
@@ -260,7 +260,7 @@ fn mount(vol: &Path, mnt: &Path) -> Option<Child> {
     Some(child)
 }
 
-fn unmount(mnt: &Path, daemon: &mut Child) {
+pub fn unmount(mnt: &Path, daemon: &mut Child) {
     let ok = Command::new("umount")
         .arg(mnt)
         .status()
