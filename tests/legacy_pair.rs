@@ -239,3 +239,66 @@ fn the_demos_triage_view_shows_one_row_per_legacy_job() {
     assert_eq!(legacy, ["STST", "STST #2", "STST #3"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// On all cores (`parse --threads`), a pair runs as one unit at its first file's turn: the
+/// records and the reports are those of one thread, whatever the thread count, with pairs
+/// and single queues interleaved in the input order.
+#[test]
+fn pairs_on_all_cores_equal_one_thread() {
+    let dir = common::scratch_dir("pair-threads");
+    let copy = |sub: &str, name: &str, f: &str| {
+        std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
+        std::fs::copy(
+            common::manifest_dir().join("testdata/legacy").join(f),
+            dir.join(sub).join(name),
+        )
+        .expect("copy");
+    };
+    for host in ["a", "c", "e"] {
+        copy(host, "qmgr0.dat", "win10early-3jobs.qmgr0.dat");
+        copy(host, "qmgr1.dat", "win10early-3jobs.qmgr1.dat");
+    }
+    copy("b", "qmgr0.dat", "win10early-3jobs.qmgr0.dat");
+    copy("d", "qmgr1.dat", "win10early-3jobs.qmgr1.dat");
+    let opts = Options {
+        carve: true,
+        ..Options::default()
+    };
+    let mut outputs = Vec::new();
+    for threads in [1, 2, 4] {
+        let mut out = Parsed::default();
+        let reports = bitscope::pipeline::parallel::run_inputs(
+            Inputs::find(std::slice::from_ref(&dir)),
+            &opts,
+            false,
+            threads,
+            &mut out,
+        )
+        .expect("runs");
+        let json: Vec<String> = out
+            .records
+            .iter()
+            .map(|r| serde_json::to_string(r).expect("json"))
+            .collect();
+        let reports: Vec<(usize, String, u64)> = reports
+            .iter()
+            .map(|r| (r.index, r.path.display().to_string(), r.records))
+            .collect();
+        outputs.push((json, reports));
+    }
+    let (json, reports) = &outputs[0];
+    assert_eq!(reports.len(), 8);
+    assert_eq!(
+        reports.iter().map(|r| r.0).collect::<Vec<_>>(),
+        (1..=8).collect::<Vec<_>>()
+    );
+    // Each pair: 3 rows, the 2 jobs both files hold naming the other file's copy (as in
+    // identical_copies_are_one_row_naming_the_other_file); each lone file: its own 3 or 2.
+    assert_eq!(json.len(), 3 * 3 + 3 + 2);
+    let paired = json.iter().filter(|j| j.contains("\"also_in\":[{")).count();
+    assert_eq!(paired, 3 * 2);
+    for other in &outputs[1..] {
+        assert_eq!(other, &outputs[0]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
