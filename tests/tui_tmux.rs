@@ -626,19 +626,19 @@ fn timeline_in_the_real_binary_shows_a_known_jobs_events() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("2024-01-02 03:04:05 created")),
+            .any(|l| l.starts_with("2024-01-02 03:04:05.000 created")),
         "{timeline}"
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("2024-01-02 03:05:05 modified")),
+            .any(|l| l.starts_with("2024-01-02 03:05:05.000 modified")),
         "{timeline}"
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("2024-04-01 03:04:05 expires")),
+            .any(|l| l.starts_with("2024-04-01 03:04:05.000 expires")),
         "{timeline}"
     );
     assert!(!lines.iter().any(|l| l.contains("completed")), "{timeline}");

@@ -290,6 +290,9 @@ mod tests {
             "file_offset",
             "file_length",
             "also_in",
+            // Left out of the JSON when empty, as in a default record.
+            "host",
+            "host_source",
         ];
         let mut seen = std::collections::HashSet::new();
         for c in COLUMNS {
