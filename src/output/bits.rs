@@ -117,8 +117,8 @@ const fn col(name: &'static str, value: fn(&BitsInfo) -> String) -> Column {
     Column { name, value }
 }
 
-/// The CSV columns, in order: the seed's fields with the provenance flattened, the host,
-/// then the fields added after them (issue 20).
+/// The CSV columns, in order: the seed's fields with the provenance flattened, the fields
+/// added after them (issue 20), and last the host (collection tools read it there).
 const COLUMNS: &[Column] = &[
     col("job_id", |r| r.job_id.clone()),
     col("file_id", |r| r.file_id.clone()),
@@ -167,8 +167,6 @@ const COLUMNS: &[Column] = &[
     col("file_length", |r| pos(&r.file_source, |s| s.length)),
     col("missing_fields", |r| r.missing_fields.join("; ")),
     col("warnings", |r| r.warnings.join("; ")),
-    col("host", |r| r.host.clone()),
-    col("host_source", |r| r.host_source.clone()),
     col("job_version", |r| r.job_version.clone()),
     col("package_family_name", |r| r.package_family_name.clone()),
     col("application_id", |r| r.application_id.clone()),
@@ -194,6 +192,8 @@ const COLUMNS: &[Column] = &[
         })
         .unwrap_or_default()
     }),
+    col("host", |r| r.host.clone()),
+    col("host_source", |r| r.host_source.clone()),
 ];
 
 /// A source's offset or length, empty when the record has no such source.
