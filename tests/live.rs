@@ -143,7 +143,9 @@ fn lines(out: &[u8]) -> Vec<Value> {
 fn without_provenance(r: &Value) -> Value {
     let mut r = r.clone();
     let o = r.as_object_mut().expect("a record object");
-    for k in ["evidence", "host", "host_source"] {
+    // `story`: an image's volume tells the payload files' MFT facts; the live host's volume
+    // is read for the BITS folder only (its MFT is being rewritten under us), so no story.
+    for k in ["evidence", "host", "host_source", "story"] {
         o.remove(k);
     }
     for s in ["job_source", "file_source"] {

@@ -18,6 +18,9 @@ pub enum SourceKind {
     Live,
     /// Found by the carver in free space, slack or unallocated clusters.
     Carved,
+    /// A job known only from the BITS client's event log (gone from the queue).
+    #[serde(rename = "event_log")]
+    EventLog,
 }
 
 /// Compares with the JSON spelling (`"live"`, `"carved"`).
@@ -33,6 +36,7 @@ impl SourceKind {
         match self {
             SourceKind::Live => "live",
             SourceKind::Carved => "carved",
+            SourceKind::EventLog => "event_log",
         }
     }
 }
@@ -255,6 +259,11 @@ pub struct BitsInfo {
     /// Copies of one job found more than once (carving) share a version group.
     pub versions: u32,
     pub warnings: Vec<String>,
+    /// What else the evidence says about the job, in time order, each fact with its source and
+    /// provenance (events, accounts, the files on disk, the queue's own times): see
+    /// `bits::story`. Empty (and not written) when nothing joined.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub story: Vec<super::story::Fact>,
     /// The host the evidence was collected from, when the pipeline's driver named it (see
     /// `pipeline::host`): the SYSTEM hive's ComputerName, else a folder or file name.
     #[serde(skip_serializing_if = "String::is_empty")]

@@ -1,67 +1,202 @@
 //! The pipeline's way into images (feature `images`): an evidence file whose header is not a
 //! store goes to the container layer; every store it finds runs the store path with the
 //! container chain in its records' provenance, and with `--carve` each NTFS volume's
-//! unallocated clusters are carved, streamed, and placed back at their disk offsets.
+//! unallocated clusters are carved, streamed, and placed back at their disk offsets. A disk
+//! image with no file system found in it (an E01, VHD or VHDX of a bare media) has its logical
+//! media carved, never its container file.
+//!
+//! A container that cannot be read says what it is and why; one whose stores all fail fails
+//! as a bare store that fails does.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use super::join::Join;
+use super::payload::{attach, Held};
 use super::store::{carve_raw, run_store};
-use super::{detect, Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop, HEAD};
+use super::story::Companion;
+use super::{
+    detect, ContainerFacts, Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop,
+    Verified, HEAD,
+};
 use crate::bits::carve;
 use crate::bits::model::{BitsInfo, Source, UNALLOCATED};
 use crate::container;
 use crate::input::Evidence;
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A disk or volume image: run every BITS store the container layer finds in it through the
-/// store path, each record's provenance carrying the container chain. False when no container
-/// is recognized or no store is found in it (the caller's other paths apply).
+/// What the container layer made of an evidence file.
+pub(super) enum Outcome {
+    /// A container, run through: what it was.
+    Done(ContainerFacts),
+    /// Not a container: the caller's other paths apply (a bare store, raw carving).
+    NotContainer,
+    /// A container format bitscope does not read: its name.
+    Unsupported(&'static str),
+}
+
+/// The further segment files of a segmented E01 `ev` (.E02, .E03, ... by libewf's naming, as
+/// long as each segment's chain says another follows), opened read-only; with what stopped
+/// the search early (a segment that is another's file under a second name). Empty for any
+/// other file.
+pub(super) fn segment_files(ev: &Evidence) -> (Vec<Evidence>, Vec<Diagnostic>) {
+    let mut parts: Vec<Evidence> = Vec::new();
+    let mut notes = Vec::new();
+    if !container::ewf::continues(ev) {
+        return (parts, notes);
+    }
+    let Some(first) = ev.path().extension().and_then(|e| e.to_str()) else {
+        return (parts, notes);
+    };
+    let mut seen = vec![ev.identity()];
+    for n in 2u32.. {
+        let Some(ext) = container::ewf::segment_extension(first, n) else {
+            break;
+        };
+        let path = ev.path().with_extension(ext);
+        // A missing segment is the container layer's to report (it knows which chunks).
+        let Ok(seg) = Evidence::open(&path) else {
+            break;
+        };
+        if let Some(k) = seen
+            .iter()
+            .position(|id| id.is_some() && *id == seg.identity())
+        {
+            notes.push(Diagnostic::new(format!(
+                "E01: segment {n} ({}) is the same file as segment {}: not read twice",
+                path.display(),
+                k + 1
+            )));
+            break;
+        }
+        seen.push(seg.identity());
+        let goes_on = container::ewf::continues(&seg);
+        parts.push(seg);
+        if !goes_on {
+            break;
+        }
+    }
+    (parts, notes)
+}
+
+/// A disk or volume image, or an archive: run every BITS store the container layer finds in
+/// it through the store path, each record's provenance carrying the container chain; with
+/// `--carve`, carve what holds no store (unallocated clusters, a bare media). `parts` are the
+/// further files of a segmented image ([`segment_files`]).
 ///
 /// Each store is read into memory by positioned reads (the readers walk one slice; a qmgr.db
 /// is a few MB, and [`crate::container::MAX_STORE`] caps it), never the image.
 pub(super) fn run_container(
     ev: &Evidence,
+    parts: &[Arc<Evidence>],
     label: &str,
     opts: &Options,
     sink: &mut dyn Sink,
-) -> Result<bool, RunError> {
+) -> Result<Outcome, RunError> {
     // Every read of the evidence file(s) is counted, for a gauge over the image's bytes.
     let read = AtomicU64::new(0);
-    let segments = Cell::new(0u64);
     let file = Counted {
         inner: ev,
         read: &read,
     };
-    // Further segment files (E01: .E02, .E03, ...) beside the evidence, same case.
     let more = |n: u32| -> Option<Box<dyn container::ReadAt + '_>> {
-        let ext = ev.path().extension()?.to_str()?;
-        let letter = if ext.starts_with('e') { 'e' } else { 'E' };
-        let path = ev.path().with_extension(format!("{letter}{n:02}"));
-        let seg = Evidence::open(&path).ok()?;
-        segments.set(segments.get().saturating_add(seg.len()));
+        let part = parts.get(usize::try_from(n).ok()?.checked_sub(2)?)?;
         Some(Box::new(Counted {
-            inner: seg,
+            inner: &**part,
             read: &read,
         }))
     };
-    let Some(found) = container::open_with(&file, &more) else {
-        return Ok(false);
+    let refused = |kind: String, why: String| {
+        RunError::Parse(ParseError::Container {
+            path: label.to_string(),
+            kind,
+            why,
+        })
+    };
+    let found = match container::recognize(&file, &more) {
+        container::Opened::Not => return Ok(Outcome::NotContainer),
+        container::Opened::Unsupported(name) => return Ok(Outcome::Unsupported(name)),
+        container::Opened::Refused(r, warnings) => {
+            for w in &warnings {
+                sink.warning(w)?;
+            }
+            return Err(refused(r.kind, r.why));
+        }
+        container::Opened::Found(found) => found,
     };
     for w in &found.warnings {
         sink.warning(w)?;
     }
-    if found.stores.is_empty() {
-        return Ok(false);
+    let gauge = Gauge {
+        read: &read,
+        total: parts
+            .iter()
+            .fold(ev.len(), |t, p| t.saturating_add(p.len())),
+    };
+    let mut facts = ContainerFacts {
+        kind: found.kind.clone(),
+        stored_hashes: stored_hashes(&found.stored),
+        ..ContainerFacts::default()
+    };
+    if opts.verify {
+        facts.verified = verify(&found, label, sink)?;
     }
-    let total = ev.len().saturating_add(segments.get());
-    run_found(&found, &read, total, label, opts, sink)?;
-    Ok(true)
+    sink.container(&facts)?;
+    let bits_stores = found
+        .stores
+        .iter()
+        .filter(|s| !container::is_log_name(&s.name) && !container::is_companion_name(&s.name))
+        .count();
+    let companions = found
+        .stores
+        .iter()
+        .filter(|s| container::is_companion_name(&s.name))
+        .count();
+    if bits_stores == 0 && companions == 0 {
+        if let Some(why) = nothing_inside(&found, opts) {
+            return Err(refused(found.kind.clone(), why));
+        }
+    }
+    if found.stores.is_empty() {
+        if opts.carve
+            && found.volumes.is_empty()
+            && found.kind != "raw image"
+            && found.kind != "zip"
+        {
+            carve_media(&found, label, opts, &gauge, sink)?;
+            sink.progress(Phase::Carving, gauge.total, gauge.total)?;
+            return Ok(Outcome::Done(facts));
+        }
+        // A raw disk or archive with nothing of BITS found by name: carved as raw bytes by
+        // the caller (it is its own media), as before.
+        return Ok(Outcome::NotContainer);
+    }
+    let ran = run_found(&found, &read, gauge.total, label, opts, sink)?;
+    facts.failed = ran.failed;
+    facts.stores = bits_stores;
+    if bits_stores > 0 && facts.failed == bits_stores {
+        // Nothing readable: as a bare store that cannot be read, the input fails.
+        let why = format!(
+            "none of its {bits_stores} BITS store{} could be read (the first: {})",
+            if bits_stores == 1 { "" } else { "s" },
+            ran.first_failure.unwrap_or_default()
+        );
+        return Err(refused(found.kind.clone(), why));
+    }
+    Ok(Outcome::Done(facts))
+}
+
+/// How the stores of a container went: how many BITS stores could not be read, and why the
+/// first of them could not.
+#[derive(Default)]
+pub(super) struct Ran {
+    pub failed: usize,
+    pub first_failure: Option<String>,
 }
 
 /// Run the stores of a container already opened (by [`run_container`], or the live host's
-/// volume: `live.rs`), and with `--carve` its volumes' unallocated clusters; `read` counts the
-/// bytes read of the evidence, `total` its size, for the gauge. The container's warnings are
-/// the caller's to tell.
+/// volume: `live/volume.rs`), and with `--carve` its volumes' unallocated clusters; `read`
+/// counts the bytes read of the evidence, `total` its size, for the gauge. The container's
+/// warnings are the caller's to tell.
 pub(super) fn run_found(
     found: &container::Found,
     read: &AtomicU64,
@@ -69,11 +204,28 @@ pub(super) fn run_found(
     label: &str,
     opts: &Options,
     sink: &mut dyn Sink,
-) -> Result<(), RunError> {
+) -> Result<Ran, RunError> {
     let gauge = Gauge { read, total };
     gauge.report(sink, Phase::Decoding)?;
-    for store in &found.stores {
-        run_one(found, store, label, opts, &gauge, sink)?;
+    // The event logs and hives first: the stores' records then carry what they say.
+    for store in found
+        .stores
+        .iter()
+        .filter(|s| container::is_companion_name(&s.name))
+    {
+        companion(found, store, sink)?;
+    }
+    let mut ran = Ran::default();
+    for store in found
+        .stores
+        .iter()
+        .filter(|s| !container::is_companion_name(&s.name))
+    {
+        let failed = run_one(found, store, label, opts, &gauge, sink)?;
+        if let Some(why) = failed.filter(|_| !container::is_log_name(&store.name)) {
+            ran.failed += 1;
+            ran.first_failure.get_or_insert(why);
+        }
     }
     if opts.carve {
         for vol in &found.volumes {
@@ -91,11 +243,134 @@ pub(super) fn run_found(
         Phase::Decoding
     };
     sink.progress(phase, gauge.total, gauge.total)?;
-    Ok(())
+    Ok(ran)
+}
+
+/// Why a container with no BITS store by name is not read any further without `--carve`
+/// (`None` when the caller's raw carving applies).
+fn nothing_inside(found: &container::Found, opts: &Options) -> Option<String> {
+    if opts.carve {
+        return None;
+    }
+    let logs = found.stores.len();
+    let what = if found.kind == "zip" {
+        "no qmgr.db, qmgr0.dat or qmgr1.dat among its entries".to_string()
+    } else if !found.volumes.is_empty() {
+        format!(
+            "{} NTFS volume{} but no qmgr.db, qmgr0.dat or qmgr1.dat in {}",
+            found.volumes.len(),
+            if found.volumes.len() == 1 { "" } else { "s" },
+            if found.volumes.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
+        )
+    } else if !found.partitions.is_empty() {
+        format!(
+            "{} partition{} but no NTFS volume",
+            found.partitions.len(),
+            if found.partitions.len() == 1 { "" } else { "s" }
+        )
+    } else {
+        "no partition table and no NTFS volume in its media".to_string()
+    };
+    let logs = if logs > 0 {
+        format!(
+            " ({logs} ESE log{} found, read only with --carve)",
+            if logs == 1 { "" } else { "s" }
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{what}{logs}: no BITS store to read (--carve carves it)"
+    ))
+}
+
+/// The hashes an image stores, as (name, hex).
+fn stored_hashes(h: &container::ewf::StoredHashes) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(md5) = &h.md5 {
+        out.push(("MD5".to_string(), crate::util::bytes::hex(md5)));
+    }
+    if let Some(sha1) = &h.sha1 {
+        out.push(("SHA-1".to_string(), crate::util::bytes::hex(sha1)));
+    }
+    out
+}
+
+/// Bytes hashed per read while verifying.
+const VERIFY_CHUNK: usize = 8 << 20;
+
+/// `--verify`: the media read whole, its MD5 and SHA-1 computed and set beside those the image
+/// stores. A media read error fails the input; an image storing no hash is a warning.
+fn verify(
+    found: &container::Found,
+    label: &str,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Verified>, RunError> {
+    use md5::Digest;
+    let stored = stored_hashes(&found.stored);
+    if stored.is_empty() {
+        sink.warning(&Diagnostic::new(format!(
+            "--verify: the {} stores no media hash: nothing to verify",
+            found.kind
+        )))?;
+        return Ok(Vec::new());
+    }
+    let disk = &*found.disk;
+    let total = disk.size();
+    let (mut md5, mut sha1) = (md5::Md5::new(), sha1::Sha1::new());
+    let mut buf = vec![0u8; VERIFY_CHUNK];
+    let mut at = 0u64;
+    while at < total {
+        let got = disk.read_at(at, &mut buf).map_err(|e| {
+            RunError::Parse(ParseError::Container {
+                path: label.to_string(),
+                kind: found.kind.clone(),
+                why: format!("--verify: the media cannot be read at offset {at}: {e}"),
+            })
+        })?;
+        let Some(piece) = buf.get(..got).filter(|p| !p.is_empty()) else {
+            break;
+        };
+        md5.update(piece);
+        sha1.update(piece);
+        at += got as u64;
+        sink.progress(Phase::Verifying, at, total)?;
+    }
+    let computed = [
+        ("MD5", crate::util::bytes::hex(&md5.finalize())),
+        ("SHA-1", crate::util::bytes::hex(&sha1.finalize())),
+    ];
+    Ok(stored
+        .into_iter()
+        .filter_map(|(alg, hex)| {
+            let (_, c) = computed.iter().find(|(a, _)| *a == alg)?;
+            Some(Verified {
+                algorithm: alg,
+                stored: hex,
+                computed: c.clone(),
+            })
+        })
+        .collect())
+}
+
+/// The bytes a store's budgets are based on: those it holds (a sparse run is not held).
+fn held(store: &container::Store, data: &[u8]) -> u64 {
+    match &store.data {
+        container::StoreData::Extents(e) => e
+            .iter()
+            .filter(|e| e.offset.is_some())
+            .fold(0u64, |t, e| t.saturating_add(e.len))
+            .min(data.len() as u64),
+        _ => data.len() as u64,
+    }
 }
 
 /// One store found in an image: read back, detected, and run through the store path with its
-/// container chain.
+/// container chain. `Some(why)` when it could not be read.
 fn run_one(
     found: &container::Found,
     store: &container::Store,
@@ -103,7 +378,7 @@ fn run_one(
     opts: &Options,
     gauge: &Gauge,
     sink: &mut dyn Sink,
-) -> Result<(), RunError> {
+) -> Result<Option<String>, RunError> {
     let about = |what: String| Diagnostic::new(what).within(&store.chain);
     let is_log = container::is_log_name(&store.name);
     if is_log && !opts.carve {
@@ -112,15 +387,25 @@ fn run_one(
             "{} of the BITS database, not read (--carve carves it)",
             log_kind(store)
         );
-        return Ok(sink.warning(&about(note))?);
+        sink.warning(&about(note))?;
+        return Ok(None);
     }
-    let data = match found.read_store(store, container::MAX_STORE) {
+    let mut read_warnings = Vec::new();
+    let data = found.read_store_checked(store, container::MAX_STORE, &mut read_warnings);
+    for w in read_warnings {
+        sink.warning(&w.within(&store.chain))?;
+    }
+    let data = match data {
         Ok(d) => d,
-        Err(e) => return Ok(sink.warning(&about(e.to_string()))?),
+        Err(e) => {
+            sink.warning(&about(e.to_string()))?;
+            return Ok(Some(e.to_string()));
+        }
     };
     gauge.report(sink, Phase::Decoding)?;
     if is_log {
-        return run_log(&data, store, label, opts, gauge, sink);
+        run_log(&data, store, label, opts, gauge, sink)?;
+        return Ok(None);
     }
     let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
     if format == Format::Unknown {
@@ -129,18 +414,57 @@ fn run_one(
         } else {
             "not a BITS store"
         };
-        return Ok(sink.warning(&about(why.to_string()))?);
+        sink.warning(&about(why.to_string()))?;
+        return Ok(Some(why.to_string()));
     }
     let mut chained = Chained {
         sink: &mut *sink,
         chain: &store.chain,
         gauge,
     };
-    match run_store(&data, format, label, opts, &mut chained, &|| {}) {
-        Err(RunError::Parse(e)) => sink.warning(&about(e.to_string()))?,
-        other => other?,
+    let basis = held(store, &data);
+    // Held until the store is done, so its volume's MFT is read once for all their files.
+    let mut holding = Held {
+        sink: &mut chained,
+        records: Vec::new(),
+    };
+    let ran = run_store(&data, format, label, opts, &mut holding, &|| {}, basis);
+    let mut records = holding.records;
+    attach(found, store, &mut records);
+    for r in records {
+        chained.record(r)?;
     }
-    Ok(())
+    match ran {
+        Err(RunError::Parse(e)) => {
+            sink.warning(&about(e.to_string()))?;
+            Ok(Some(e.to_string()))
+        }
+        Err(e) => Err(e),
+        Ok(()) => Ok(None),
+    }
+}
+
+/// An event log or hive found in the image: read and handed to the sink (the story), with
+/// its container chain as its name.
+fn companion(
+    found: &container::Found,
+    store: &container::Store,
+    sink: &mut dyn Sink,
+) -> Result<(), Stop> {
+    let about = |what: String| Diagnostic::new(what).within(&store.chain);
+    let data = match found.read_store(store, container::MAX_STORE) {
+        Ok(d) => d,
+        Err(e) => return sink.warning(&about(e.to_string())),
+    };
+    let Some(kind) = Companion::of(&data) else {
+        let why = if store.deleted {
+            "deleted, and its clusters no longer hold an event log or hive"
+        } else {
+            "not an event log or hive"
+        };
+        return sink.warning(&about(why.to_string()));
+    };
+    sink.companion(&store.chain.join(" > "), kind, &data)
 }
 
 /// An ESE log, reserve log or flush map beside a BITS store: not a database, so it is named in
@@ -173,6 +497,95 @@ fn log_kind(store: &container::Store) -> &'static str {
     } else {
         "an ESE log"
     }
+}
+
+/// Carve a disk with no file system found in it: its logical media (the blocks its file
+/// holds), streamed, each record placed at its media offset.
+fn carve_media(
+    found: &container::Found,
+    label: &str,
+    opts: &Options,
+    gauge: &Gauge,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let size = found.disk.size();
+    let runs = found.disk.backed().unwrap_or_else(|| vec![(0, size)]);
+    sink.warning(&Diagnostic::new(format!(
+        "{}: no partition table and no NTFS volume: its logical media ({size} bytes, {} held in the file) is carved",
+        found.kind,
+        runs.iter().fold(0u64, |t, r| t.saturating_add(r.1))
+    )))?;
+    let chain = vec![found.kind.clone(), "logical media".to_string()];
+    let carved = carve_runs(&*found.disk, &runs, label, gauge, sink)?;
+    let mut placed = Placed {
+        sink,
+        starts: starts(&runs),
+        place: Place::Media(chain),
+    };
+    let mut join = Join::new(opts.field_ranges, Vec::new());
+    join.add_candidates(carved);
+    join.finish(&mut placed)
+}
+
+/// (stream offset, disk offset, length) of each run, the runs read one after the other.
+fn starts(runs: &[(u64, u64)]) -> Vec<(u64, u64, u64)> {
+    let mut out = Vec::with_capacity(runs.len());
+    let mut at = 0u64;
+    for (disk, len) in runs {
+        out.push((at, *disk, *len));
+        at = at.saturating_add(*len);
+    }
+    out
+}
+
+/// Carve `runs` of `disk`, streamed on all cores; bytes that cannot be read are carved as
+/// zeros and counted in one warning.
+fn carve_runs(
+    disk: &dyn container::ReadAt,
+    runs: &[(u64, u64)],
+    label: &str,
+    gauge: &Gauge,
+    sink: &mut dyn Sink,
+) -> Result<Vec<carve::Carved>, RunError> {
+    let unreadable = AtomicU64::new(0);
+    let first_error = std::sync::Mutex::new(None);
+    let reader = RunsReader {
+        disk,
+        runs,
+        run: 0,
+        within: 0,
+        unreadable: &unreadable,
+        first_error: &first_error,
+    };
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut stopped = false;
+    let carved = {
+        let mut progress = |_: u64| {
+            stopped = gauge.report(sink, Phase::Carving).is_err();
+            !stopped
+        };
+        carve::carve_stream_until(reader, label, threads, &mut progress).map_err(|source| {
+            ParseError::Input(crate::input::InputError::Io {
+                path: label.into(),
+                source,
+            })
+        })?
+    };
+    if stopped {
+        return Err(RunError::Stopped);
+    }
+    let lost = unreadable.load(Ordering::Relaxed);
+    if lost > 0 {
+        let first = first_error
+            .lock()
+            .ok()
+            .and_then(|mut e| e.take())
+            .unwrap_or_default();
+        sink.warning(&Diagnostic::new(format!(
+            "{lost} bytes could not be read and were carved as zeros (the first: {first})"
+        )))?;
+    }
+    Ok(carved)
 }
 
 /// Reads of a container file, counted.
@@ -225,36 +638,7 @@ fn carve_unallocated(
     if free.runs.is_empty() {
         return Ok(());
     }
-    let reader = RunsReader {
-        disk: &*found.disk,
-        runs: &free.runs,
-        run: 0,
-        within: 0,
-    };
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mut stopped = false;
-    let carved = {
-        let mut progress = |_: u64| {
-            stopped = gauge.report(sink, Phase::Carving).is_err();
-            !stopped
-        };
-        carve::carve_stream_until(reader, label, threads, &mut progress).map_err(|source| {
-            ParseError::Input(crate::input::InputError::Io {
-                path: label.into(),
-                source,
-            })
-        })?
-    };
-    if stopped {
-        return Err(RunError::Stopped);
-    }
-    // Stream offset → disk offset: the runs' starts in the stream.
-    let mut starts = Vec::with_capacity(free.runs.len());
-    let mut at = 0u64;
-    for (disk, len) in &free.runs {
-        starts.push((at, *disk, *len));
-        at += len;
-    }
+    let carved = carve_runs(&*found.disk, &free.runs, label, gauge, sink)?;
     // The deleted stores' bytes in this volume: (disk offset, length, file offset, store);
     // no file offset for an NTFS-compressed file, whose clusters hold compressed units. (A
     // resident file's bytes lie in the MFT, never in unallocated clusters.)
@@ -266,7 +650,7 @@ fn carve_unallocated(
         let (extents, compressed) = match &s.data {
             StoreData::Extents(e) => (e, false),
             StoreData::Compressed(e) => (e, true),
-            StoreData::Resident(_) => continue,
+            StoreData::Resident(_) | StoreData::Zipped(_) => continue,
         };
         let mut file_at = 0u64;
         for e in extents {
@@ -279,23 +663,31 @@ fn carve_unallocated(
     }
     let mut placed = Placed {
         sink,
-        starts,
-        known,
-        vol,
-        cluster: free.cluster.max(1),
+        starts: starts(&free.runs),
+        place: Place::Unallocated {
+            vol,
+            cluster: free.cluster.max(1),
+            known,
+        },
     };
     let mut join = Join::new(opts.field_ranges, Vec::new());
     join.add_candidates(carved);
     join.finish(&mut placed)
 }
 
-/// The free runs of a volume read one after the other, by positioned reads of the disk.
+/// Runs of a disk read one after the other, by positioned reads. A piece that cannot be read
+/// is handed on as zeros and counted (the carver goes on past a bad chunk).
 struct RunsReader<'a> {
     disk: &'a dyn container::ReadAt,
     runs: &'a [(u64, u64)],
     run: usize,
     within: u64,
+    unreadable: &'a AtomicU64,
+    first_error: &'a std::sync::Mutex<Option<String>>,
 }
+
+/// The most handed on at once when a read failed (so one bad chunk costs no more than this).
+const UNREADABLE_STEP: usize = 64 << 10;
 
 impl std::io::Read for RunsReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -308,7 +700,23 @@ impl std::io::Read for RunsReader<'_> {
             let n = usize::try_from(len - self.within)
                 .unwrap_or(usize::MAX)
                 .min(buf.len());
-            let got = self.disk.read_at(at + self.within, &mut buf[..n])?;
+            let Some(dst) = buf.get_mut(..n) else {
+                return Ok(0);
+            };
+            let got = match self.disk.read_at(at + self.within, dst) {
+                Ok(got) => got,
+                Err(e) => {
+                    let step = n.min(UNREADABLE_STEP);
+                    if let Some(zeros) = dst.get_mut(..step) {
+                        zeros.fill(0);
+                    }
+                    self.unreadable.fetch_add(step as u64, Ordering::Relaxed);
+                    if let Ok(mut first) = self.first_error.lock() {
+                        first.get_or_insert_with(|| format!("offset {}: {e}", at + self.within));
+                    }
+                    step
+                }
+            };
             if got == 0 {
                 // The disk ends inside the run: skip the rest of it.
                 self.within = *len;
@@ -321,15 +729,27 @@ impl std::io::Read for RunsReader<'_> {
     }
 }
 
-/// Puts records carved from a volume's unallocated clusters back at their disk offsets, with
-/// the volume, cluster and (when they lie in a known file's bytes) the file in the chain.
+/// What carved bytes were: a volume's unallocated clusters, or a disk's logical media.
+enum Place<'s> {
+    /// The volume, its cluster size, and the deleted stores' bytes in it: (disk offset,
+    /// length, file offset, store).
+    Unallocated {
+        vol: &'s container::Volume,
+        cluster: u64,
+        known: Vec<(u64, u64, Option<u64>, String)>,
+    },
+    /// The media of a disk with no file system found: the chain of its records.
+    Media(Vec<String>),
+}
+
+/// Puts carved records back at their disk offsets, with what they were carved from in the
+/// chain: the volume, cluster and (when they lie in a known file's bytes) the file; or the
+/// logical media.
 struct Placed<'s> {
     sink: &'s mut dyn Sink,
-    /// (stream offset, disk offset, length) of each free run.
+    /// (stream offset, disk offset, length) of each run carved.
     starts: Vec<(u64, u64, u64)>,
-    known: Vec<(u64, u64, Option<u64>, String)>,
-    vol: &'s container::Volume,
-    cluster: u64,
+    place: Place<'s>,
 }
 
 impl Placed<'_> {
@@ -350,13 +770,23 @@ impl Placed<'_> {
         for a in &mut src.also_at {
             *a = self.disk(*a);
         }
-        let within = disk.saturating_sub(self.vol.offset);
+        let (vol, cluster, known) = match &self.place {
+            Place::Media(chain) => {
+                src.container_chain = chain.clone();
+                return;
+            }
+            Place::Unallocated {
+                vol,
+                cluster,
+                known,
+            } => (vol, cluster, known),
+        };
+        let within = disk.saturating_sub(vol.offset);
         let mut what = format!(
             "{UNALLOCATED} {} (volume offset {within})",
-            within / self.cluster
+            within / cluster
         );
-        if let Some((d, _, f, name)) = self
-            .known
+        if let Some((d, _, f, name)) = known
             .iter()
             .find(|(d, l, _, _)| (*d..d + l).contains(&disk))
         {
@@ -370,7 +800,7 @@ impl Placed<'_> {
                 )),
             }
         }
-        src.container_chain = self.vol.chain.clone();
+        src.container_chain = vol.chain.clone();
         src.container_chain.push(what);
     }
 }
@@ -418,5 +848,8 @@ impl Sink for Chained<'_> {
     /// The gauge counts the image's bytes, not the store's.
     fn progress(&mut self, phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
         self.gauge.report(self.sink, phase)
+    }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
     }
 }

@@ -13,7 +13,8 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Condvar, Mutex};
 
 use super::driver::{self, Input, Inputs, Opened, Report};
-use super::{Diagnostic, Options, Phase, Sink, Stop};
+use super::story::{Companion, StorySink};
+use super::{ContainerFacts, Diagnostic, Options, Phase, Sink, Stop};
 use crate::bits::model::BitsInfo;
 
 /// Events per hand-over from a worker.
@@ -29,7 +30,10 @@ enum Event {
     Record(Box<BitsInfo>),
     Diagnostic(Diagnostic),
     Opened(Opened),
+    Container(Box<ContainerFacts>),
     Finished(Report),
+    /// An event log or hive found in an image (its bytes: a copy, read once per image).
+    Companion(String, Companion, Vec<u8>),
 }
 
 /// The inputs still to take, each with the channel its events go into.
@@ -48,16 +52,36 @@ pub fn run_inputs(
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
-    let count = inputs.files.len();
-    if threads <= 1 || count <= 1 {
-        return driver::run_inputs(inputs, opts, hash, sink);
-    }
+    // The story (event logs, hives) is read first, and joined on the replay's side.
+    let opened = driver::open_story(inputs.files, sink)?;
+    let count = opened.files.len();
+    let opened_count = opened.count();
+    let logs = opened.logs;
+    let host = opened.host;
+    let mut sink = StorySink::new(sink, opened.story);
+    let mut reports = if threads <= 1 || count <= 1 {
+        driver::run_units(opened.files, opened_count, opts, hash, &mut sink)?
+    } else {
+        run_parallel(opened.files, opts, hash, threads, &mut sink)?
+    };
+    driver::close_story(&mut sink, &logs, &host, &mut reports)?;
+    Ok(reports)
+}
+
+fn run_parallel(
+    files: Vec<Input>,
+    opts: &Options,
+    hash: bool,
+    threads: usize,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Report>, Stop> {
+    let count = files.len();
     // The two files of a legacy queue run as one unit, at the first's turn (as in the driver).
-    let partner = driver::partners(&inputs.files);
+    let partner = driver::partners(&files);
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..count)
         .map(|_| sync_channel::<Vec<Event>>(BATCHES))
         .unzip();
-    let work: Work = Mutex::new(inputs.files.into_iter().zip(senders).map(Some).collect());
+    let work: Work = Mutex::new(files.into_iter().zip(senders).map(Some).collect());
     let shared = Shared {
         next: AtomicUsize::new(0),
         replayed: Mutex::new(0),
@@ -163,6 +187,8 @@ fn replay(
                     Event::Record(r) => sink.record(*r)?,
                     Event::Diagnostic(w) => sink.warning(&w)?,
                     Event::Opened(o) => sink.opened(&o)?,
+                    Event::Companion(label, kind, bytes) => sink.companion(&label, kind, &bytes)?,
+                    Event::Container(c) => sink.container(&c)?,
                     Event::Finished(r) => {
                         sink.finished(&r)?;
                         reports.push(r);
@@ -222,5 +248,11 @@ impl Sink for Channel<'_> {
     }
     fn finished(&mut self, report: &Report) -> Result<(), Stop> {
         self.push(Event::Finished(report.clone()))
+    }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.push(Event::Companion(label.to_string(), kind, bytes.to_vec()))
+    }
+    fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
+        self.push(Event::Container(Box::new(facts.clone())))
     }
 }

@@ -29,7 +29,8 @@ const RELEASE_EVERY: usize = 2048;
 
 /// Decode (and carve) one store. `release` drops the store's mapped pages from the resident
 /// set between passes: each pass touches the whole file, and a store of hundreds of MB need
-/// not stay resident while records stream out.
+/// not stay resident while records stream out. `held` is how many of `data`'s bytes the file
+/// really holds (a sparse file's allocated blocks): the ESE reader's budget is based on them.
 pub(super) fn run_store(
     data: &[u8],
     format: Format,
@@ -37,9 +38,10 @@ pub(super) fn run_store(
     opts: &Options,
     sink: &mut dyn Sink,
     release: &dyn Fn(),
+    held: u64,
 ) -> Result<(), RunError> {
     match format {
-        Format::Ese => run_ese(data, evidence, opts, sink, release),
+        Format::Ese => run_ese(data, evidence, opts, sink, release, held),
         _ => run_legacy(data, evidence, opts, sink),
     }
 }
@@ -62,9 +64,10 @@ fn run_ese(
     opts: &Options,
     sink: &mut dyn Sink,
     release: &dyn Fn(),
+    held: u64,
 ) -> Result<(), RunError> {
     DB_OPENS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let db = Database::open(data).map_err(|error| ParseError::Ese {
+    let db = Database::open_holding(data, held).map_err(|error| ParseError::Ese {
         path: evidence.to_string(),
         error,
     })?;

@@ -112,15 +112,9 @@ fn through(
         return Ok(Ok(report));
     }
     let total = stores.iter().map(|s| s.size).sum();
-    let found = container::Found {
-        disk: Box::new(disk),
-        kind,
-        partitions: Vec::new(),
-        // No volume to carve: its free clusters are being rewritten (see the folder's notes).
-        volumes: Vec::new(),
-        stores,
-        warnings: Vec::new(),
-    };
+    // No volume to carve: its free clusters are being rewritten (see the folder's notes).
+    let mut found = container::Found::new(Box::new(disk), kind, Vec::new());
+    found.stores = stores;
     let mut named = Named {
         sink: &mut *sink,
         host,
@@ -129,7 +123,7 @@ fn through(
     let ran = run_found(&found, read, total, &name, opts, &mut named);
     report.records = named.records;
     match ran {
-        Ok(()) => {}
+        Ok(_) => {}
         Err(RunError::Stopped) => return Err(Stop),
         Err(RunError::Parse(e)) => report.error = Some(e.to_string()),
     }
@@ -166,5 +160,13 @@ impl Sink for Named<'_> {
     }
     fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
         self.sink.progress(phase, done, total)
+    }
+    fn companion(
+        &mut self,
+        label: &str,
+        kind: crate::pipeline::story::Companion,
+        bytes: &[u8],
+    ) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
     }
 }
