@@ -500,7 +500,7 @@ fn the_explorer_starts_and_quits_under_wine_in_a_terminal() {
         s.contains("WKS-FINANCE-07")
             && s.contains("carved")
             && s.contains("Transferred")
-            && s.contains("live, 6 carved)")
+            && s.contains("live, 6 carve")
             && s.contains("Tab jobs/files/rows")
     };
     wait(
