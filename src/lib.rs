@@ -47,9 +47,13 @@ pub mod collect;
 pub mod container;
 #[doc(hidden)]
 pub mod ese;
+#[doc(hidden)]
+pub mod evtx;
 #[cfg(feature = "gen")]
 #[doc(hidden)]
 pub mod gen;
+#[doc(hidden)]
+pub mod hive;
 #[doc(hidden)]
 pub mod input;
 #[doc(hidden)]

@@ -273,18 +273,14 @@ pub fn dedup(live: &[&[u8]], carved: Vec<Carved>) -> Vec<Carved> {
         });
         match dup {
             Some(i) => {
-                let offset = c.source().offset;
                 if let Some(x) = kept.get_mut(i) {
-                    // Keep the longer copy: a cut copy adds nothing the whole one lacks.
+                    // Keep the longer copy: a cut copy adds nothing the whole one lacks. The
+                    // other's place is kept (in another file, for a qmgr0/qmgr1 pair: also_in).
                     if b.len() > x.bytes().len() {
-                        let mut c = c;
-                        let old = x.source_mut().offset;
-                        let mut also = std::mem::take(&mut x.source_mut().also_at);
-                        also.push(old);
-                        c.source_mut().also_at = also;
-                        *x = c;
+                        let old = std::mem::replace(x, c);
+                        x.source_mut().absorb(old.source().clone());
                     } else {
-                        x.source_mut().also_at.push(offset);
+                        x.source_mut().absorb(c.source().clone());
                     }
                 }
             }

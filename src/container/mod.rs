@@ -13,9 +13,11 @@
 pub mod aligned;
 pub mod ewf;
 pub mod lookup;
+pub mod mft;
 pub mod ntfs;
 pub mod partition;
 pub mod unsupported;
+pub mod usn;
 pub mod vhd;
 pub mod vhdx;
 pub mod volume;
@@ -124,9 +126,25 @@ pub fn is_log_name(name: &str) -> bool {
     n == "qmgr.jfm" || (n.starts_with("edb") && (n.ends_with(".log") || n.ends_with(".jrs")))
 }
 
-/// Whether a file named `name` is looked for: a store or a log.
+/// The files that tell a job's story beside its store (compared case-insensitively): the
+/// BITS client's event log, Sysmon's and the Security log (process runs), and the SAM and
+/// SOFTWARE hives (account names). The pipeline reads them; this layer only finds them.
+pub const COMPANION_NAMES: [&str; 5] = [
+    "Microsoft-Windows-Bits-Client%4Operational.evtx",
+    "Microsoft-Windows-Sysmon%4Operational.evtx",
+    "Security.evtx",
+    "SAM",
+    "SOFTWARE",
+];
+
+/// Whether `name` is one of [`COMPANION_NAMES`].
+pub fn is_companion_name(name: &str) -> bool {
+    COMPANION_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// Whether a file named `name` is looked for: a store, a log or a companion.
 pub fn is_wanted_name(name: &str) -> bool {
-    is_store_name(name) || is_log_name(name)
+    is_store_name(name) || is_log_name(name) || is_companion_name(name)
 }
 
 /// The folder a store lies in, as (the containers above its file system's path, the folder's

@@ -230,7 +230,7 @@ fn record_offset(runs: &[(Option<u64>, u64)], n: u64, size: u64) -> Option<u64> 
 }
 
 /// Apply a file record's update-sequence fixups in place; false when they do not match.
-fn fixup(rec: &mut [u8], sector: usize) -> bool {
+pub(super) fn fixup(rec: &mut [u8], sector: usize) -> bool {
     let usa = u16::from_le_bytes([rec[4], rec[5]]) as usize;
     let count = u16::from_le_bytes([rec[6], rec[7]]) as usize;
     if count < 2 || sector < 2 || usa + 2 * count > rec.len() || (count - 1) * sector > rec.len() {
@@ -248,10 +248,13 @@ fn fixup(rec: &mut [u8], sector: usize) -> bool {
     true
 }
 
-/// Whether the record's bytes hold `qmgr` or `edb` (the start of every name looked for, see
-/// [`is_wanted_name`]) in UTF-16LE, any case: most records never reach the NTFS crate.
+/// Whether the record's bytes hold `qmgr` or `edb` (the start of every store and log name
+/// looked for), `evtx`, `sam` or `software` (the companions'; see [`is_wanted_name`]) in
+/// UTF-16LE, any case: most records never reach the NTFS crate.
 fn mentions_qmgr(rec: &[u8]) -> bool {
-    mentions_utf16(rec, b"qmgr") || mentions_utf16(rec, b"edb")
+    [&b"qmgr"[..], b"edb", b"evtx", b"sam", b"software"]
+        .iter()
+        .any(|w| mentions_utf16(rec, w))
 }
 
 /// Whether `rec` holds the ASCII `word` as UTF-16LE, any case.

@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::join::Join;
+use super::payload::{attach, Held};
 use super::store::{carve_raw, run_store};
+use super::story::Companion;
 use super::{
     detect, ContainerFacts, Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop,
     Verified, HEAD,
@@ -142,9 +144,14 @@ pub(super) fn run_container(
     let bits_stores = found
         .stores
         .iter()
-        .filter(|s| !container::is_log_name(&s.name))
+        .filter(|s| !container::is_log_name(&s.name) && !container::is_companion_name(&s.name))
         .count();
-    if bits_stores == 0 {
+    let companions = found
+        .stores
+        .iter()
+        .filter(|s| container::is_companion_name(&s.name))
+        .count();
+    if bits_stores == 0 && companions == 0 {
         if let Some(why) = nothing_inside(&found, opts) {
             return Err(refused(found.kind.clone(), why));
         }
@@ -200,8 +207,20 @@ pub(super) fn run_found(
 ) -> Result<Ran, RunError> {
     let gauge = Gauge { read, total };
     gauge.report(sink, Phase::Decoding)?;
+    // The event logs and hives first: the stores' records then carry what they say.
+    for store in found
+        .stores
+        .iter()
+        .filter(|s| container::is_companion_name(&s.name))
+    {
+        companion(found, store, sink)?;
+    }
     let mut ran = Ran::default();
-    for store in &found.stores {
+    for store in found
+        .stores
+        .iter()
+        .filter(|s| !container::is_companion_name(&s.name))
+    {
         let failed = run_one(found, store, label, opts, &gauge, sink)?;
         if let Some(why) = failed.filter(|_| !container::is_log_name(&store.name)) {
             ran.failed += 1;
@@ -404,7 +423,18 @@ fn run_one(
         gauge,
     };
     let basis = held(store, &data);
-    match run_store(&data, format, label, opts, &mut chained, &|| {}, basis) {
+    // Held until the store is done, so its volume's MFT is read once for all their files.
+    let mut holding = Held {
+        sink: &mut chained,
+        records: Vec::new(),
+    };
+    let ran = run_store(&data, format, label, opts, &mut holding, &|| {}, basis);
+    let mut records = holding.records;
+    attach(found, store, &mut records);
+    for r in records {
+        chained.record(r)?;
+    }
+    match ran {
         Err(RunError::Parse(e)) => {
             sink.warning(&about(e.to_string()))?;
             Ok(Some(e.to_string()))
@@ -412,6 +442,29 @@ fn run_one(
         Err(e) => Err(e),
         Ok(()) => Ok(None),
     }
+}
+
+/// An event log or hive found in the image: read and handed to the sink (the story), with
+/// its container chain as its name.
+fn companion(
+    found: &container::Found,
+    store: &container::Store,
+    sink: &mut dyn Sink,
+) -> Result<(), Stop> {
+    let about = |what: String| Diagnostic::new(what).within(&store.chain);
+    let data = match found.read_store(store, container::MAX_STORE) {
+        Ok(d) => d,
+        Err(e) => return sink.warning(&about(e.to_string())),
+    };
+    let Some(kind) = Companion::of(&data) else {
+        let why = if store.deleted {
+            "deleted, and its clusters no longer hold an event log or hive"
+        } else {
+            "not an event log or hive"
+        };
+        return sink.warning(&about(why.to_string()));
+    };
+    sink.companion(&store.chain.join(" > "), kind, &data)
 }
 
 /// An ESE log, reserve log or flush map beside a BITS store: not a database, so it is named in
@@ -795,5 +848,8 @@ impl Sink for Chained<'_> {
     /// The gauge counts the image's bytes, not the store's.
     fn progress(&mut self, phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
         self.gauge.report(self.sink, phase)
+    }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
     }
 }

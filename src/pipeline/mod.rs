@@ -36,11 +36,15 @@ pub mod host;
 mod images;
 mod join;
 pub mod live;
+mod pair;
 pub mod parallel;
 mod parsed;
+#[cfg(feature = "images")]
+mod payload;
 mod run;
 pub mod sink;
 mod store;
+pub mod story;
 
 pub use find::{find_inputs, find_inputs_reporting};
 pub use parsed::{
@@ -136,6 +140,16 @@ pub trait Sink {
     }
     /// The driver is done with an input: what it gave, or why it could not be read.
     fn finished(&mut self, _report: &driver::Report) -> Result<(), Stop> {
+        Ok(())
+    }
+    /// An event log or hive found with the stores (in an image, before its stores run): the
+    /// story sink reads it, so the records that follow carry what it says. `label` names it.
+    fn companion(
+        &mut self,
+        _label: &str,
+        _kind: story::Companion,
+        _bytes: &[u8],
+    ) -> Result<(), Stop> {
         Ok(())
     }
     /// The input is a container: what it is, what hashes it stores and, with `--verify`,

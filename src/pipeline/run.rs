@@ -214,6 +214,14 @@ impl Sink for Counting<'_> {
     fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
         self.sink.progress(phase, done, total)
     }
+    fn companion(
+        &mut self,
+        label: &str,
+        kind: super::story::Companion,
+        bytes: &[u8],
+    ) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
+    }
     fn container(&mut self, facts: &super::ContainerFacts) -> Result<(), Stop> {
         self.sink.container(facts)
     }

@@ -161,4 +161,12 @@ impl Sink for Named<'_> {
     fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
         self.sink.progress(phase, done, total)
     }
+    fn companion(
+        &mut self,
+        label: &str,
+        kind: crate::pipeline::story::Companion,
+        bytes: &[u8],
+    ) -> Result<(), Stop> {
+        self.sink.companion(label, kind, bytes)
+    }
 }
