@@ -185,14 +185,39 @@ fn the_demo_evidence_holds_what_it_says() {
     };
     let real = "2f265c44-d606-40f4-ba5e-3c269739aa37";
     let copy = |n: u8| format!("2f265c44-d606-40f4-ba5e-3c26973900{n:02x}");
-    let three = vec![
+    let three = [
         (real.to_string(), "STST".to_string()),
         (copy(2), "STST #2".to_string()),
         (copy(3), "STST #3".to_string()),
     ];
+    // Read as one queue (the two files of one folder), each job is one row: the two jobs
+    // both files hold alike are qmgr0.dat's rows naming qmgr1.dat's copies; the third is
+    // qmgr1.dat's, naming its deleted copy in qmgr0.dat's slack (no deleted job).
     assert_eq!(names(&all[SRV_QMGR0], false), three[..2]);
-    assert_eq!(names(&all[SRV_QMGR0], true), three[2..]);
-    assert_eq!(names(&all[SRV_QMGR1], false), three);
+    assert_eq!(names(&all[SRV_QMGR0], true), []);
+    assert_eq!(names(&all[SRV_QMGR1], false), three[2..]);
+    let also = |r: &Value| -> Vec<(String, String)> {
+        r["job_source"]["also_in"]
+            .as_array()
+            .expect("also_in")
+            .iter()
+            .map(|c| {
+                let file = s(c, "evidence")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                (file, s(c, "kind").to_string())
+            })
+            .collect()
+    };
+    for r in &all[SRV_QMGR0] {
+        assert_eq!(also(r), [("qmgr1.dat".into(), "live".into())], "{r}");
+    }
+    assert_eq!(
+        also(&all[SRV_QMGR1][0]),
+        [("qmgr0.dat".into(), "carved".into())]
+    );
     for r in all[SRV_QMGR0].iter().chain(&all[SRV_QMGR1]) {
         assert_eq!(s(r, "job_command"), r"c:\windows\System32\cmd.exe");
         assert_eq!(s(r, "created"), "2017-07-09T10:44:34.320Z");

@@ -172,7 +172,9 @@ pub struct Report {
 /// Run every input, in order, through the pipeline into `sink`, hashing each first when
 /// `hash` is set. The sink hears [`Sink::opened`] before an input's records and
 /// [`Sink::finished`] after them (a failed input too); an input that cannot be read does not
-/// stop the others. Returns the reports, or `Err(Stop)` when the sink stopped the run.
+/// stop the others. The two files of a legacy queue in one folder (`qmgr0.dat`, `qmgr1.dat`)
+/// run as one queue (see `pair.rs`): both are opened, then their records come, then both are
+/// finished. Returns the reports in input order, or `Err(Stop)` when the sink stopped the run.
 pub fn run_inputs(
     inputs: Inputs,
     opts: &Options,
@@ -182,10 +184,7 @@ pub fn run_inputs(
     let opened = open_story(inputs.files, sink)?;
     let count = opened.count();
     let mut sink = StorySink::new(sink, opened.story);
-    let mut reports = Vec::with_capacity(count);
-    for (i, input) in opened.files.into_iter().enumerate() {
-        reports.push(run_one(input, i + 1, count, opts, hash, &mut sink)?);
-    }
+    let mut reports = run_units(opened.files, count, opts, hash, &mut sink)?;
     close_story(&mut sink, &opened.logs, &opened.host, &mut reports)?;
     Ok(reports)
 }
@@ -309,6 +308,47 @@ fn run_log_only(
     Ok(report)
 }
 
+/// The stores in order, the two files of a legacy queue run as one unit (see [`partners`]);
+/// `count` is how many inputs the sink hears of.
+pub(crate) fn run_units(
+    files: Vec<Input>,
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Report>, Stop> {
+    let partner = partners(&files);
+    let n = files.len();
+    let mut files: Vec<Option<Input>> = files.into_iter().map(Some).collect();
+    let mut reports = Vec::with_capacity(n);
+    for i in 0..n {
+        let Some(input) = files.get_mut(i).and_then(Option::take) else {
+            continue; // run already as the second file of a pair
+        };
+        let second = partner_after(&partner, i).and_then(|j| Some((j, files.get_mut(j)?.take()?)));
+        reports.extend(run_unit(i, input, second, count, opts, hash, sink)?);
+    }
+    reports.sort_by_key(|r| r.index);
+    Ok(reports)
+}
+
+/// Input `i` (0-based) of `count`, alone or with `second`, the other file of its qmgr0.dat /
+/// qmgr1.dat pair (see [`partners`]): its reports, the first file's first.
+pub(crate) fn run_unit(
+    i: usize,
+    input: Input,
+    second: Option<(usize, Input)>,
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Report>, Stop> {
+    match second {
+        Some((j, other)) => Ok(run_pair([(i, input), (j, other)], count, opts, hash, sink)?.into()),
+        None => Ok(vec![run_one(input, i + 1, count, opts, hash, sink)?]),
+    }
+}
+
 /// Open (unless opened ahead), hash when asked, and run one input, the `index`-th of `count`;
 /// the sink hears its records with their host, then [`Sink::finished`].
 pub(crate) fn run_one(
@@ -325,22 +365,252 @@ pub(crate) fn run_one(
         count,
         ..Report::default()
     };
-    let opened = match input.opened {
-        Some(o) => o,
-        None => Evidence::open(&input.path)
-            .map(Arc::new)
-            .map_err(|e| e.to_string()),
-    };
+    let host = input.host.clone();
     let mut named = Named {
         sink: &mut *sink,
-        host: &input.host,
+        host: &host,
     };
-    match opened {
+    match open(input) {
         Ok(ev) => run_opened(ev, opts, hash, &mut named, &mut report)?,
         Err(e) => report.error = Some(e),
     }
     sink.finished(&report)?;
     Ok(report)
+}
+
+fn open(input: Input) -> Result<Arc<Evidence>, String> {
+    match input.opened {
+        Some(o) => o,
+        None => Evidence::open(&input.path)
+            .map(Arc::new)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// For each input, the other file of its qmgr0.dat / qmgr1.dat pair: the same folder (as
+/// canonicalized), the two names (compared without case).
+pub(crate) fn partners(files: &[Input]) -> Vec<Option<usize>> {
+    let slot = |p: &std::path::Path| -> Option<(PathBuf, u8)> {
+        let name = p.file_name()?.to_str()?.to_ascii_lowercase();
+        let n = match name.as_str() {
+            "qmgr0.dat" => 0,
+            "qmgr1.dat" => 1,
+            _ => return None,
+        };
+        let dir = std::fs::canonicalize(p).ok()?.parent()?.to_path_buf();
+        Some((dir, n))
+    };
+    let slots: Vec<Option<(PathBuf, u8)>> = files.iter().map(|f| slot(&f.path)).collect();
+    slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let (dir, n) = s.as_ref()?;
+            slots
+                .iter()
+                .enumerate()
+                .position(|(j, o)| j != i && o.as_ref().is_some_and(|(d, m)| d == dir && m != n))
+        })
+        .collect()
+}
+
+/// The other file of input `i`'s pair when it comes after `i` (the pair runs at its first
+/// file; the second is skipped when its turn comes).
+pub(crate) fn partner_after(partner: &[Option<usize>], i: usize) -> Option<usize> {
+    partner.get(i).copied().flatten().filter(|&j| j > i)
+}
+
+/// The other file of input `i`'s pair when it comes before `i`: `i` runs with it.
+pub(crate) fn partner_before(partner: &[Option<usize>], i: usize) -> Option<usize> {
+    partner.get(i).copied().flatten().filter(|&j| j < i)
+}
+
+/// Run the two files of a legacy queue as one (see `pair.rs`); when either cannot be opened
+/// or is not a legacy queue, each runs alone.
+fn run_pair(
+    pair: [(usize, Input); 2],
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<[Report; 2], Stop> {
+    let [(i, a), (j, b)] = pair;
+    let (pa, pb) = (a.path.clone(), b.path.clone());
+    let hosts = [a.host.clone(), b.host.clone()];
+    let (ea, eb) = match (open(a), open(b)) {
+        (Ok(ea), Ok(eb)) if is_legacy(&ea) && is_legacy(&eb) => (ea, eb),
+        (ea, eb) => {
+            let [ha, hb] = hosts;
+            return alone([(i, pa, ea, ha), (j, pb, eb, hb)], count, opts, hash, sink);
+        }
+    };
+    let mut reports = [(i, pa, &ea), (j, pb, &eb)].map(|(i, path, ev)| Report {
+        path,
+        index: i + 1,
+        count,
+        size: ev.len(),
+        format: Some(Format::Legacy),
+        ..Report::default()
+    });
+    let mut queues = Vec::with_capacity(2);
+    for (report, ev) in reports.iter_mut().zip([&ea, &eb]) {
+        if hash_and_announce(ev, hash, sink, report)?.is_none() {
+            continue;
+        }
+        let label = ev.path().display().to_string();
+        match ev.map() {
+            Ok(map) => {
+                queues.push(super::store::decode_legacy(&map, &label, opts, sink)?);
+                map.release();
+            }
+            Err(e) => report.error = Some(super::ParseError::from(e).to_string()),
+        }
+    }
+    if let [first, second] = queues.as_mut_slice() {
+        super::pair::merge(first, second);
+    }
+    let labels: Vec<String> = reports
+        .iter()
+        .map(|r| r.path.display().to_string())
+        .collect();
+    let mut counted = ByEvidence {
+        sink,
+        labels: &labels,
+        hosts: &hosts,
+        counts: [0, 0],
+    };
+    match super::store::join_legacy(queues, opts, &mut counted) {
+        Ok(()) => {}
+        Err(RunError::Stopped) => return Err(Stop),
+        Err(RunError::Parse(e)) => reports[0].error = Some(e.to_string()),
+    }
+    let counts = counted.counts;
+    for (report, n) in reports.iter_mut().zip(counts) {
+        report.records = n;
+        sink.finished(report)?;
+    }
+    Ok(reports)
+}
+
+/// Does the file start as a legacy queue does?
+fn is_legacy(ev: &Evidence) -> bool {
+    ev.head(super::HEAD)
+        .is_ok_and(|h| super::detect(&h) == Format::Legacy)
+}
+
+/// An input of a pair, opened: its index, path, what opening it gave, its host.
+type OpenedInput = (usize, PathBuf, Result<Arc<Evidence>, String>, Host);
+
+/// Each of two inputs run alone (a pair that cannot run as one).
+fn alone(
+    two: [OpenedInput; 2],
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<[Report; 2], Stop> {
+    let mut out = Vec::with_capacity(2);
+    for (i, path, opened, host) in two {
+        let input = Input {
+            path,
+            opened: Some(opened),
+            host,
+        };
+        out.push(run_one(input, i + 1, count, opts, hash, sink)?);
+    }
+    let [a, b]: [Report; 2] = out.try_into().map_err(|_| Stop)?;
+    Ok([a, b])
+}
+
+/// Counts a pair's records by the file they come from, and names each with that file's host.
+struct ByEvidence<'a> {
+    sink: &'a mut dyn Sink,
+    labels: &'a [String],
+    hosts: &'a [Host; 2],
+    counts: [u64; 2],
+}
+
+impl Sink for ByEvidence<'_> {
+    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
+        let at = self.labels.iter().position(|l| *l == record.evidence);
+        if let Some(n) = at.and_then(|i| self.counts.get_mut(i)) {
+            *n += 1;
+        }
+        if let Some(host) = at.and_then(|i| self.hosts.get(i)).or(self.hosts.first()) {
+            record.host.clone_from(&host.name);
+            record.host_source = host.source.as_str().to_string();
+        }
+        self.sink.record(record)
+    }
+    fn warning(&mut self, warning: &super::Diagnostic) -> Result<(), Stop> {
+        self.sink.warning(warning)
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
+}
+
+/// Hash `ev` and its further files (a segmented image's, opened once, hashed under one
+/// gauge) when asked, and tell the sink they are open: the further files, or `None` when
+/// hashing failed (the report then says why and the input is not run).
+fn hash_and_announce(
+    ev: &Arc<Evidence>,
+    hash: bool,
+    sink: &mut dyn Sink,
+    report: &mut Report,
+) -> Result<Option<Vec<Part>>, Stop> {
+    let (further, notes) = super::run::further_files(ev);
+    let mut parts: Vec<Part> = further
+        .into_iter()
+        .map(|p| Part {
+            path: p.path().to_path_buf(),
+            size: p.len(),
+            sha256: None,
+            evidence: Arc::new(p),
+        })
+        .collect();
+    if hash {
+        let total = parts.iter().fold(ev.len(), |t, p| t.saturating_add(p.size));
+        let mut before = 0u64;
+        let files = std::iter::once(ev).chain(parts.iter().map(|p| &p.evidence));
+        let mut hashes = Vec::new();
+        for file in files {
+            let r = sha256(file, &mut |done| {
+                sink.progress(Phase::Hashing, before.saturating_add(done), total)
+            });
+            match r {
+                Ok(h) => hashes.push(h),
+                Err(HashError::Stopped) => return Err(Stop),
+                Err(HashError::Io(e)) => {
+                    report.error = Some(format!(
+                        "{}: {e}",
+                        escape(&file.path().display().to_string())
+                    ));
+                    return Ok(None);
+                }
+            }
+            before = before.saturating_add(file.len());
+        }
+        let mut hashes = hashes.into_iter();
+        report.sha256 = hashes.next();
+        for (p, h) in parts.iter_mut().zip(hashes) {
+            p.sha256 = Some(h);
+        }
+    }
+    report.parts = parts.clone();
+    sink.opened(&Opened {
+        path: report.path.clone(),
+        index: report.index,
+        count: report.count,
+        size: report.size,
+        sha256: report.sha256.clone(),
+        evidence: Arc::clone(ev),
+        parts: parts.clone(),
+    })?;
+    for n in &notes {
+        sink.warning(n)?;
+    }
+    Ok(Some(parts))
 }
 
 /// The inputs that are event logs or hives (by their first bytes), apart from the others.
@@ -396,57 +666,9 @@ fn run_opened(
     report: &mut Report,
 ) -> Result<(), Stop> {
     report.size = ev.len();
-    let (further, notes) = super::run::further_files(&ev);
-    let mut parts: Vec<Part> = further
-        .into_iter()
-        .map(|p| Part {
-            path: p.path().to_path_buf(),
-            size: p.len(),
-            sha256: None,
-            evidence: Arc::new(p),
-        })
-        .collect();
-    if hash {
-        let total = parts.iter().fold(ev.len(), |t, p| t.saturating_add(p.size));
-        let mut before = 0u64;
-        let files = std::iter::once(&ev).chain(parts.iter().map(|p| &p.evidence));
-        let mut hashes = Vec::new();
-        for file in files {
-            let r = sha256(file, &mut |done| {
-                sink.progress(Phase::Hashing, before.saturating_add(done), total)
-            });
-            match r {
-                Ok(h) => hashes.push(h),
-                Err(HashError::Stopped) => return Err(Stop),
-                Err(HashError::Io(e)) => {
-                    report.error = Some(format!(
-                        "{}: {e}",
-                        escape(&file.path().display().to_string())
-                    ));
-                    return Ok(());
-                }
-            }
-            before = before.saturating_add(file.len());
-        }
-        let mut hashes = hashes.into_iter();
-        report.sha256 = hashes.next();
-        for (p, h) in parts.iter_mut().zip(hashes) {
-            p.sha256 = Some(h);
-        }
-    }
-    report.parts = parts.clone();
-    sink.opened(&Opened {
-        path: report.path.clone(),
-        index: report.index,
-        count: report.count,
-        size: report.size,
-        sha256: report.sha256.clone(),
-        evidence: Arc::clone(&ev),
-        parts: parts.clone(),
-    })?;
-    for n in &notes {
-        sink.warning(n)?;
-    }
+    let Some(parts) = hash_and_announce(&ev, hash, sink, report)? else {
+        return Ok(());
+    };
     let files: Vec<Arc<Evidence>> = parts.iter().map(|p| Arc::clone(&p.evidence)).collect();
     let mut watched = Watch {
         sink: &mut *sink,

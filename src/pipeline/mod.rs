@@ -36,6 +36,7 @@ pub mod host;
 mod images;
 mod join;
 pub mod live;
+mod pair;
 pub mod parallel;
 mod parsed;
 #[cfg(feature = "images")]

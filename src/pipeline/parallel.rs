@@ -55,15 +55,12 @@ pub fn run_inputs(
     // The story (event logs, hives) is read first, and joined on the replay's side.
     let opened = driver::open_story(inputs.files, sink)?;
     let count = opened.files.len();
+    let opened_count = opened.count();
     let logs = opened.logs;
     let host = opened.host;
     let mut sink = StorySink::new(sink, opened.story);
     let mut reports = if threads <= 1 || count <= 1 {
-        let mut reports = Vec::with_capacity(count);
-        for (i, input) in opened.files.into_iter().enumerate() {
-            reports.push(driver::run_one(input, i + 1, count, opts, hash, &mut sink)?);
-        }
-        reports
+        driver::run_units(opened.files, opened_count, opts, hash, &mut sink)?
     } else {
         run_parallel(opened.files, opts, hash, threads, &mut sink)?
     };
@@ -79,6 +76,8 @@ fn run_parallel(
     sink: &mut dyn Sink,
 ) -> Result<Vec<Report>, Stop> {
     let count = files.len();
+    // The two files of a legacy queue run as one unit, at the first's turn (as in the driver).
+    let partner = driver::partners(&files);
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..count)
         .map(|_| sync_channel::<Vec<Event>>(BATCHES))
         .unzip();
@@ -92,9 +91,13 @@ fn run_parallel(
     };
     std::thread::scope(|scope| {
         for _ in 0..threads.min(count) {
-            scope.spawn(|| worker(&work, &shared, count, opts, hash));
+            scope.spawn(|| worker(&work, &partner, &shared, count, opts, hash));
         }
-        let result = replay(receivers, &shared, sink);
+        // A pair's two reports come at its first file's turn: in input order again.
+        let result = replay(receivers, &shared, sink).map(|mut reports| {
+            reports.sort_by_key(|r| r.index);
+            reports
+        });
         if result.is_err() {
             shared.stopped.store(true, Ordering::Relaxed);
         }
@@ -113,11 +116,21 @@ struct Shared {
     window: usize,
 }
 
-fn worker(work: &Work, shared: &Shared, count: usize, opts: &Options, hash: bool) {
+fn worker(
+    work: &Work,
+    partner: &[Option<usize>],
+    shared: &Shared,
+    count: usize,
+    opts: &Options,
+    hash: bool,
+) {
     loop {
         let i = shared.next.fetch_add(1, Ordering::Relaxed);
         if i >= count || shared.stopped.load(Ordering::Relaxed) {
             return;
+        }
+        if driver::partner_before(partner, i).is_some() {
+            continue; // the second file of a pair: its first file's worker takes it
         }
         // Wait until input i lies within the window of the replay.
         {
@@ -137,12 +150,22 @@ fn worker(work: &Work, shared: &Shared, count: usize, opts: &Options, hash: bool
             .get_mut(i)
             .and_then(Option::take);
         let Some((input, tx)) = taken else { return };
+        // The second file of the pair: its channel closes empty (its events go into this one).
+        let second = driver::partner_after(partner, i).and_then(|j| {
+            let (other, other_tx) = work
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(j)
+                .and_then(Option::take)?;
+            drop(other_tx);
+            Some((j, other))
+        });
         let mut sink = Channel {
             tx,
             batch: Vec::with_capacity(BATCH),
             stopped: &shared.stopped,
         };
-        let ran = driver::run_one(input, i + 1, count, opts, hash, &mut sink);
+        let ran = driver::run_unit(i, input, second, count, opts, hash, &mut sink);
         if ran.is_err() || sink.flush().is_err() {
             return;
         }

@@ -27,6 +27,24 @@ pub enum Col {
 }
 
 impl Col {
+    /// The record field a column shows, when it shows one: the cell is `—` when the record
+    /// did not yield it.
+    pub fn field(self) -> Option<&'static str> {
+        Some(match self {
+            Col::Created => "created",
+            Col::Modified => "modified",
+            Col::Completed => "completed",
+            Col::Expiration => "expiration",
+            Col::Name => "job_name",
+            Col::Owner => "owner_sid",
+            Col::Command => "job_command",
+            Col::Url => "url",
+            Col::Path => "full_path",
+            Col::Bytes => "bytes_downloaded",
+            _ => return None,
+        })
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Col::Mark => "",

@@ -154,66 +154,94 @@ fn job_section(t: &mut Text, r: &BitsInfo) {
             Style::default().fg(CARVED),
         )));
     }
-    let job = |v: &str| {
+    // A value the record did not yield (`missing_fields`) shows `—` too, never empty or 0.
+    let known = |f: &str, v: &str| display::or_unknown(r, f, v.to_string());
+    let job = |f: &str, v: &str| {
         if no_job {
             "—".to_string()
         } else {
-            v.to_string()
+            known(f, v)
         }
     };
-    t.field_as("job id", &job(&r.job_id), &r.job_id);
-    t.field_as("name", &job(&r.job_name), &r.job_name);
-    t.field_as("description", &job(&r.job_description), &r.job_description);
+    t.field_as("job id", &job("job_id", &r.job_id), &r.job_id);
+    t.field_as("name", &job("job_name", &r.job_name), &r.job_name);
+    t.field_as(
+        "description",
+        &job("job_description", &r.job_description),
+        &r.job_description,
+    );
     let type_state = format!("{} · {} · priority {}", r.job_type, r.job_state, r.priority);
-    t.kv("type/state", &job(&type_state));
-    t.kv("notify flags", &job(&r.flags));
+    t.kv("type/state", &job("", &type_state));
+    t.kv("notify flags", &job("flags", &r.flags));
     let cmd_style = if r.job_command.is_empty() {
         Style::default()
     } else {
         Style::default().fg(DANGER).add_modifier(Modifier::BOLD)
     };
-    for (l, v) in [
-        ("notify command", &r.job_command),
-        ("notify args", &r.job_arguments),
+    for (l, f, v) in [
+        ("notify command", "job_command", &r.job_command),
+        ("notify args", "job_arguments", &r.job_arguments),
     ] {
-        t.field_spans(l, vec![esc_styled(&job(v), cmd_style)], v);
+        t.field_spans(l, vec![esc_styled(&job(f, v), cmd_style)], v);
     }
-    t.field_as("notify program", &job(&r.target_path), &r.target_path);
+    t.field_as(
+        "notify program",
+        &job("target_path", &r.target_path),
+        &r.target_path,
+    );
     for (l, v) in [
         ("created", &r.created),
         ("modified", &r.modified),
         ("completed", &r.completed),
         ("expiration", &r.expiration),
     ] {
-        t.field_as(l, &job(v), v);
+        t.field_as(l, &job(l, v), v);
     }
     let errors = format!(
         "{} · transient {} · timeout {} s · retry delay {} s",
-        r.error_count, r.transient_error_count, r.timeout, r.retry_delay
+        known("error_count", &r.error_count.to_string()),
+        known(
+            "transient_error_count",
+            &r.transient_error_count.to_string()
+        ),
+        known("timeout", &r.timeout.to_string()),
+        known("retry_delay", &r.retry_delay.to_string())
     );
-    t.kv("errors", &job(&errors));
-    t.kv("http method", &job(&r.http_method));
+    t.kv("errors", &job("", &errors));
+    t.kv("http method", &job("http_method", &r.http_method));
 }
 
 fn file_section(t: &mut Text, r: &BitsInfo) {
     t.push(section("File"));
-    t.field("file id", &r.file_id);
-    t.field("url", &r.url);
-    t.field("local path", &r.full_path);
-    t.field("file name", &r.filename);
-    t.field("temp path", &r.tmp_fullpath);
-    t.kv("volume", &r.volume);
-    t.kv("drive", &r.drive);
+    let known = |f: &str, v: &str| display::or_unknown(r, f, v.to_string());
+    for (l, f, v) in [
+        ("file id", "file_id", &r.file_id),
+        ("url", "url", &r.url),
+        ("local path", "full_path", &r.full_path),
+        ("file name", "filename", &r.filename),
+        ("temp path", "tmp_fullpath", &r.tmp_fullpath),
+    ] {
+        t.field_as(l, &known(f, v), v);
+    }
+    t.kv("volume", &known("volume", &r.volume));
+    t.kv("drive", &known("drive", &r.drive));
     let total = if r.bytes_transferred == u64::MAX {
         "unknown".to_string()
     } else {
-        r.bytes_transferred.to_string()
+        known("bytes_transferred", &r.bytes_transferred.to_string())
     };
     t.kv(
         "bytes",
-        &format!("{} downloaded of {total}", r.bytes_downloaded),
+        &format!(
+            "{} downloaded of {total}",
+            known("bytes_downloaded", &r.bytes_downloaded.to_string())
+        ),
     );
-    t.field("remote modified", &r.remote_modified);
+    t.field_as(
+        "remote modified",
+        &known("remote_modified", &r.remote_modified),
+        &r.remote_modified,
+    );
 }
 
 /// `  (SYSTEM)` after a well-known SID.
@@ -352,6 +380,10 @@ fn source_lines(t: &mut Text, what: &str, s: &Source, evidence: Option<&str>) {
     if !s.also_at.is_empty() {
         let at: Vec<String> = s.also_at.iter().map(|o| format!("{o:#x}")).collect();
         t.kv("  also at", &at.join(", "));
+    }
+    for c in &s.also_in {
+        let what = format!("{} at {:#x} ({})", c.evidence, c.offset, c.kind.as_str());
+        t.kv("  also in", &what);
     }
     // Field ranges are decoded from the record's bytes when the hex view opens.
     let fields = if s.fields.is_empty() {

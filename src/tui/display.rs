@@ -208,6 +208,23 @@ pub fn cell(s: &str, max: usize) -> String {
     truncate(&escape(s), max).into_owned()
 }
 
+/// What the explorer shows for a field the record did not yield.
+pub const UNKNOWN: &str = "—";
+
+/// Did the record not yield `field` (it is in `missing_fields`: unknown, not empty or zero)?
+pub fn is_unknown(r: &crate::bits::model::BitsInfo, field: &str) -> bool {
+    r.missing_fields.iter().any(|m| m == field)
+}
+
+/// `value`, or [`UNKNOWN`] when the record did not yield `field`.
+pub fn or_unknown(r: &crate::bits::model::BitsInfo, field: &str, value: String) -> String {
+    if is_unknown(r, field) {
+        UNKNOWN.to_string()
+    } else {
+        value
+    }
+}
+
 /// Lowercase display form, for case-insensitive search over what the analyst sees.
 pub fn search_form(s: &str) -> String {
     escape(s).to_lowercase()

@@ -1021,6 +1021,12 @@ impl Store {
     /// The raw (unescaped) text of a column for an item.
     pub fn cell_text(&self, col: Col, item: &Item) -> String {
         let r = &self.rec(item.rep()).info;
+        if col
+            .field()
+            .is_some_and(|f| super::display::is_unknown(r, f))
+        {
+            return super::display::UNKNOWN.to_string();
+        }
         match col {
             Col::Mark | Col::Flags => String::new(),
             Col::Kind => {

@@ -10,7 +10,8 @@
 //!     a Cyrillic letter in a host) among three updater jobs
 //! SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr0.dat, qmgr1.dat
 //!     the legacy queue an early Windows 10 left before the upgrade: two jobs, a third
-//!     deleted into the slack of qmgr0.dat and still live in the older qmgr1.dat
+//!     deleted into the slack of qmgr0.dat and still live in the older qmgr1.dat (read as one
+//!     queue: three jobs, each row naming the other file's copy)
 //!
 //! WKS-FINANCE-07/Windows/System32/winevt/Logs/Microsoft-Windows-Bits-Client%4Operational.evtx,
 //! SRV-FILE-01/... the same
