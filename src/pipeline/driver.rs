@@ -711,21 +711,12 @@ impl Sink for Watch<'_> {
     fn warning(&mut self, warning: &super::Diagnostic) -> Result<(), Stop> {
         self.sink.warning(warning)
     }
-    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
-        self.sink.progress(phase, done, total)
-    }
-    fn opened(&mut self, input: &Opened) -> Result<(), Stop> {
-        self.sink.opened(input)
-    }
-    fn finished(&mut self, report: &Report) -> Result<(), Stop> {
-        self.sink.finished(report)
+    fn forward(&mut self) -> Option<&mut dyn Sink> {
+        Some(&mut *self.sink)
     }
     fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
         self.facts = Some(facts.clone());
         self.sink.container(facts)
-    }
-    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
-        self.sink.companion(label, kind, bytes)
     }
 }
 
@@ -744,20 +735,8 @@ impl Sink for Named<'_> {
     fn warning(&mut self, warning: &super::Diagnostic) -> Result<(), Stop> {
         self.sink.warning(warning)
     }
-    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
-        self.sink.progress(phase, done, total)
-    }
-    fn opened(&mut self, input: &Opened) -> Result<(), Stop> {
-        self.sink.opened(input)
-    }
-    fn finished(&mut self, report: &Report) -> Result<(), Stop> {
-        self.sink.finished(report)
-    }
-    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
-        self.sink.companion(label, kind, bytes)
-    }
-    fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
-        self.sink.container(facts)
+    fn forward(&mut self) -> Option<&mut dyn Sink> {
+        Some(&mut *self.sink)
     }
 }
 

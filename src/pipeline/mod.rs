@@ -126,36 +126,41 @@ pub enum Phase {
 }
 
 /// Where records go as they are made.
+///
+/// A sink that wraps another (naming hosts, watching facts, holding records) returns it from
+/// [`Sink::forward`]: every optional event it does not handle itself then passes on by
+/// default, so an event added later is never dropped by a wrapper that forgot it.
 pub trait Sink {
     fn record(&mut self, record: BitsInfo) -> Result<(), Stop>;
     /// A problem with the evidence (the record-level ones travel in `BitsInfo.warnings`).
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop>;
+    /// The sink this one wraps, which the optional events below go on to by default.
+    fn forward(&mut self) -> Option<&mut dyn Sink> {
+        None
+    }
     /// `done` of `total` bytes (0/0 when it cannot say) in `phase`.
-    fn progress(&mut self, _phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
-        Ok(())
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.forward()
+            .map_or(Ok(()), |s| s.progress(phase, done, total))
     }
     /// The driver opened an input (and hashed it, when asked); its records follow.
-    fn opened(&mut self, _input: &driver::Opened) -> Result<(), Stop> {
-        Ok(())
+    fn opened(&mut self, input: &driver::Opened) -> Result<(), Stop> {
+        self.forward().map_or(Ok(()), |s| s.opened(input))
     }
     /// The driver is done with an input: what it gave, or why it could not be read.
-    fn finished(&mut self, _report: &driver::Report) -> Result<(), Stop> {
-        Ok(())
+    fn finished(&mut self, report: &driver::Report) -> Result<(), Stop> {
+        self.forward().map_or(Ok(()), |s| s.finished(report))
     }
     /// An event log or hive found with the stores (in an image, before its stores run): the
     /// story sink reads it, so the records that follow carry what it says. `label` names it.
-    fn companion(
-        &mut self,
-        _label: &str,
-        _kind: story::Companion,
-        _bytes: &[u8],
-    ) -> Result<(), Stop> {
-        Ok(())
+    fn companion(&mut self, label: &str, kind: story::Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.forward()
+            .map_or(Ok(()), |s| s.companion(label, kind, bytes))
     }
     /// The input is a container: what it is, what hashes it stores and, with `--verify`,
     /// their check (told once, before its records; the final facts are in the summary).
-    fn container(&mut self, _facts: &ContainerFacts) -> Result<(), Stop> {
-        Ok(())
+    fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
+        self.forward().map_or(Ok(()), |s| s.container(facts))
     }
 }
 

@@ -10,7 +10,7 @@ use crate::bits::model::BitsInfo;
 use crate::container::{self, aligned::Aligned, lookup::Lookup, volume::RawVolume, ReadAt};
 use crate::pipeline::driver::Report;
 use crate::pipeline::host::Host;
-use crate::pipeline::{Diagnostic, Options, Phase, RunError, Sink, Stop};
+use crate::pipeline::{Diagnostic, Options, RunError, Sink, Stop};
 use crate::util::text::escape;
 
 /// The live host through its volume at `path`: one report, or why the volume could not be
@@ -158,15 +158,7 @@ impl Sink for Named<'_> {
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
         self.sink.warning(warning)
     }
-    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
-        self.sink.progress(phase, done, total)
-    }
-    fn companion(
-        &mut self,
-        label: &str,
-        kind: crate::pipeline::story::Companion,
-        bytes: &[u8],
-    ) -> Result<(), Stop> {
-        self.sink.companion(label, kind, bytes)
+    fn forward(&mut self) -> Option<&mut dyn Sink> {
+        Some(&mut *self.sink)
     }
 }
