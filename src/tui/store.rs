@@ -174,15 +174,27 @@ fn push_search_form(out: &mut String, s: &str) {
 }
 
 /// `evidence` relative to the folder opened (`root`), or whole when it is not under it.
+/// Under it by whole path components: `/case/HOST-A` holds `/case/HOST-A/qmgr.db`, never
+/// `/case/HOST-AB/qmgr.db` (which a plain text prefix would cut to `B/qmgr.db`).
 fn relative_to<'a>(root: &str, evidence: &'a str) -> &'a str {
+    let sep = std::path::is_separator;
     if root.is_empty() {
         return evidence;
     }
-    evidence
-        .strip_prefix(root)
-        .map(|rest| rest.trim_start_matches(std::path::MAIN_SEPARATOR))
-        .filter(|rest| !rest.is_empty())
-        .unwrap_or(evidence)
+    let Some(rest) = evidence.strip_prefix(root) else {
+        return evidence;
+    };
+    // The root ends a component where it ends with a separator (`/`) or the evidence has
+    // one right after it.
+    if !root.ends_with(sep) && !rest.starts_with(sep) {
+        return evidence;
+    }
+    let rest = rest.trim_start_matches(sep);
+    if rest.is_empty() {
+        evidence
+    } else {
+        rest
+    }
 }
 
 impl Rec {
@@ -1296,6 +1308,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn evidence_is_relative_to_the_folder_opened_by_whole_components() {
+        let sep = std::path::MAIN_SEPARATOR;
+        let p = |s: &str| s.replace('/', &sep.to_string());
+        let (a, ab) = (p("/case/HOST-A"), p("/case/HOST-AB/C/qmgr.db"));
+        // A sibling whose name starts with the root's last component is not under it.
+        assert_eq!(relative_to(&a, &ab), ab);
+        assert_eq!(relative_to(&a, &p("/case/HOST-A/C/qmgr.db")), p("C/qmgr.db"));
+        assert_eq!(relative_to(&p("/case/"), &ab), p("HOST-AB/C/qmgr.db"));
+        assert_eq!(relative_to(&a, &a), a, "the root itself stays whole");
+        assert_eq!(relative_to("", &ab), ab);
+        // The Evidence column and `ev:` read the same: HOST-AB's record keeps its folder.
+        let mut store = Store {
+            root: a.clone(),
+            ..Store::default()
+        };
+        store.append(vec![BitsInfo {
+            evidence: ab.clone(),
+            ..BitsInfo::default()
+        }]);
+        assert_eq!(store.evidence_label(&store.rec(0).info.evidence), ab);
+        store.set_query(Query::parse("ev:host-ab/"));
+        assert_eq!(store.view(ViewKind::Rows).shown.len(), 1);
     }
 
     #[test]
