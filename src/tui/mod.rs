@@ -271,7 +271,7 @@ fn not_a_terminal() -> Option<&'static str> {
 fn no_terminal(why: &dyn std::fmt::Display) -> String {
     format!(
         "cannot set up the terminal: {why}; the explorer needs an interactive terminal \
-         (`bitscope parse PATH` writes the records without one, as JSON, JSONL or CSV)"
+         (`bitscope parse PATH...` writes the records without one, as JSON, JSONL or CSV)"
     )
 }
 
