@@ -100,6 +100,8 @@ pub struct App {
     pub overlay_scroll: u16,
     /// The column chooser's cursor (index into the view's column choice).
     pub chooser: usize,
+    /// The host summary's cursor (index into [`super::hosts::summary`]).
+    pub host_cursor: usize,
     pub prompt: Option<Prompt>,
     pub filter_text: String,
     pub status: Option<Status>,
@@ -142,6 +144,7 @@ impl App {
             overlay: None,
             overlay_scroll: 0,
             chooser: 0,
+            host_cursor: 0,
             prompt: None,
             filter_text: String::new(),
             status: None,
@@ -415,6 +418,7 @@ impl App {
         match action {
             Action::Help => self.open_overlay(Overlay::Help),
             Action::Diagnostics => self.open_overlay(Overlay::Diagnostics),
+            Action::Hosts => self.open_overlay(Overlay::Hosts),
             Action::Export => self.start_export(),
             Action::Copy if self.screen == Screen::Detail => self.copy_field(),
             Action::Copy => self.copy(),
@@ -502,7 +506,7 @@ impl App {
             Action::WidenColumn => self.resize_column(4),
             Action::NarrowColumn => self.resize_column(-4),
             Action::AutoWidths => {
-                self.store.view_mut(self.view).widths = [0; 16];
+                self.store.view_mut(self.view).widths = [0; Col::COUNT];
                 self.set_status("column widths automatic again", false);
             }
             Action::Columns => self.open_overlay(Overlay::Columns),

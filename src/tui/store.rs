@@ -344,6 +344,7 @@ impl ViewKind {
                 Col::Mark,
                 Col::Flags,
                 Col::Kind,
+                Col::Host,
                 Col::State,
                 Col::Created,
                 Col::Name,
@@ -360,6 +361,7 @@ impl ViewKind {
                 Col::Mark,
                 Col::Flags,
                 Col::Kind,
+                Col::Host,
                 Col::Path,
                 Col::Url,
                 Col::Bytes,
@@ -372,6 +374,7 @@ impl ViewKind {
                 Col::Mark,
                 Col::Flags,
                 Col::Kind,
+                Col::Host,
                 Col::State,
                 Col::Created,
                 Col::Name,
@@ -439,12 +442,12 @@ pub struct View {
     /// screen to the left.
     pub first_col: usize,
     /// Per column ([`Col::index`]): the cells its widest value needs, over every item.
-    pub naturals: [u16; 16],
+    pub naturals: [u16; Col::COUNT],
     /// The widest Evidence cell with its middle elided (host folder or image, `…`, file
     /// name): the Evidence column is never narrower than this (up to 40 cells).
     pub evidence_head: u16,
     /// Per column: the width the analyst set (`+`, `-`); 0 leaves it to the layout.
-    pub widths: [u16; 16],
+    pub widths: [u16; Col::COUNT],
     /// The last ascending order computed: (column, item count then, order).
     asc_cache: Option<(Col, usize, Vec<u32>)>,
     /// Selected position in `shown`, and the first row on screen.
@@ -460,16 +463,25 @@ impl View {
 
 /// The mark column stays first and on; the chooser orders and hides the others.
 impl Store {
-    /// The columns a view shows, in order: the mark column, then those chosen.
+    /// The columns a view shows, in order: the mark column, then those chosen. The Host
+    /// column only once records of two hosts are in: one name repeated on every row says
+    /// nothing the header's path does not, and takes the room of a column that does (the
+    /// host summary, `H`, still names it).
     pub fn columns(&self, k: ViewKind) -> Vec<Col> {
+        let many = self.many_hosts();
         let mut out = vec![Col::Mark];
         out.extend(
             self.column_choice(k)
                 .into_iter()
-                .filter(|&(_, on)| on)
+                .filter(|&(c, on)| on && (c != Col::Host || many))
                 .map(|(c, _)| c),
         );
         out
+    }
+
+    /// Do the records come from more than one host?
+    pub fn many_hosts(&self) -> bool {
+        self.hosts.len() > 1
     }
 
     /// What the layout needs of each column a view shows ([`Store::columns`]): its minimum,
@@ -571,6 +583,8 @@ pub struct Store {
     /// The folder evidence paths are shown relative to (the opened folder, or the opened
     /// file's own folder).
     pub root: String,
+    /// Records by host (the `host` the pipeline named each with).
+    hosts: HashMap<String, u32>,
 }
 
 impl Store {
@@ -598,7 +612,7 @@ impl Store {
             usize,
             Option<Vec<(Col, bool)>>,
             usize,
-            [u16; 16],
+            [u16; Col::COUNT],
         );
         let kept: Vec<Kept> = self
             .views
@@ -635,6 +649,12 @@ impl Store {
                 self.carved_count += 1;
             } else {
                 self.live_count += 1;
+            }
+            match self.hosts.get_mut(&info.host) {
+                Some(n) => *n += 1,
+                None => {
+                    self.hosts.insert(info.host.clone(), 1);
+                }
             }
             let key = job_key(&info);
             let live_copy = key.as_ref().is_some_and(|k| self.live_jobs.contains(k));
@@ -1065,6 +1085,7 @@ impl Store {
                 }
             }
             Col::Url => r.url.clone(),
+            Col::Host => r.host.clone(),
             Col::Evidence => super::origin::evidence_text(self.evidence_label(&r.evidence), r),
             Col::Path => {
                 if r.full_path.is_empty() {
@@ -1104,6 +1125,7 @@ impl Store {
             Col::Url => text(&i.url, ""),
             Col::Path => text(&i.full_path, &i.filename),
             Col::Evidence => text(&i.evidence, ""),
+            Col::Host => text(&i.host, ""),
             Col::Mark => SortKey::Number(u128::from(self.item_marked(item))),
             // Hidden characters first, then how many rules fired, which, and the warnings.
             Col::Flags => SortKey::Number(
