@@ -154,6 +154,29 @@ mod tests {
     use crate::bits::model::BitsInfo;
 
     #[test]
+    fn the_host_column_appears_with_the_second_host_and_the_cursor_stays_put() {
+        use crate::tui::columns::Col;
+        let rec = |host: &str| BitsInfo {
+            host: host.into(),
+            job_name: "j".into(),
+            ..BitsInfo::default()
+        };
+        let mut store = Store::default();
+        store.append(vec![rec("HOST-A"), rec("HOST-A")]);
+        let k = ViewKind::Rows;
+        assert!(!store.columns(k).contains(&Col::Host), "one host: not shown");
+        let name = store.columns(k).iter().position(|&c| c == Col::Name);
+        store.view_mut(k).col_cursor = name.unwrap_or(0);
+        store.view_mut(k).first_col = 3;
+        store.append(vec![rec("HOST-B")]);
+        let cols = store.columns(k);
+        assert!(cols.contains(&Col::Host));
+        assert_eq!(cols.get(store.view(k).col_cursor), Some(&Col::Name));
+        // The Host column came in off screen to the left: the same column stays leftmost.
+        assert_eq!(store.view(k).first_col, 4);
+    }
+
+    #[test]
     fn host_terms_spell_the_whole_name() {
         assert_eq!(host_term("HOST-A").as_deref(), Some("host:HOST-A"));
         assert_eq!(host_term("my host").as_deref(), Some("host:\"my host\""));

@@ -644,6 +644,7 @@ impl Store {
     /// Append a batch of records: precompute, group into items, filter and sort.
     pub fn append(&mut self, batch: Vec<BitsInfo>) {
         let first = self.recs.len();
+        let many_before = self.many_hosts();
         for info in batch {
             if info.carved {
                 self.carved_count += 1;
@@ -697,6 +698,28 @@ impl Store {
             items.dedup();
             self.grow_naturals(k, &items);
             self.resort(k);
+        }
+        if !many_before && self.many_hosts() {
+            self.host_column_appeared();
+        }
+    }
+
+    /// The second host's records came in and the Host column with them: the sort cursor
+    /// and the horizontal scroll stay on the columns they were on.
+    fn host_column_appeared(&mut self) {
+        for k in ViewKind::ALL {
+            let Some(at) = self.columns(k).iter().position(|&c| c == Col::Host) else {
+                continue;
+            };
+            let v = self.view_mut(k);
+            if v.col_cursor >= at {
+                v.col_cursor += 1;
+            }
+            // Off screen to the left lie the columns after the mark column up to
+            // `first_col`: the new one among them is too.
+            if at <= v.first_col {
+                v.first_col += 1;
+            }
         }
     }
 
