@@ -469,3 +469,24 @@ fn the_host_summary_counts_each_host_and_enter_filters_to_it() {
     assert_eq!(app.filter_text, "host:HOST-AB");
     assert_eq!(app.store.view(ViewKind::Jobs).shown.len(), rows[1].jobs);
 }
+
+/// The timeline names each event's host too, over several hosts: an event of HOST-D (its
+/// created time planted here) shows HOST-D on its line.
+#[test]
+fn the_timeline_shows_the_host_over_several_hosts() {
+    use crossterm::event::KeyCode;
+    let Some(dir) = case_folder() else { return };
+    let mut app = common::tui::loaded(dir, true, 160, 30);
+    common::tui::typ(&mut app, "T");
+    common::tui::typ(&mut app, "/");
+    common::tui::typ(&mut app, "host:HOST-D");
+    common::tui::press(&mut app, KeyCode::Enter);
+    let screen = lines_below_header(&common::tui::render(&app));
+    assert!(screen.contains("Host"), "{screen}");
+    let events: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("2026-03-10 08:00:00"))
+        .collect();
+    assert!(!events.is_empty(), "{screen}");
+    assert!(events.iter().all(|l| l.contains("HOST-D")), "{screen}");
+}
