@@ -322,7 +322,10 @@ fn the_jobs_table_shows_each_rows_host() {
         assert_eq!(r.info.host_source, "folder name");
     }
     let (cols, widths) = app.table_columns();
-    let at = cols.iter().position(|&c| c == Col::Host).expect("a Host column");
+    let at = cols
+        .iter()
+        .position(|&c| c == Col::Host)
+        .expect("a Host column");
     assert!(widths[at] >= 7, "HOST-AB whole: {widths:?}");
     // Every row's Host cell is its record's own `host`, nothing computed again.
     let v = app.store.view(ViewKind::Jobs);
@@ -368,9 +371,8 @@ fn the_host_summary_counts_each_host_and_enter_filters_to_it() {
         let evidence = |s: &Option<bitscope::bits::model::Source>| {
             s.as_ref().map(|s| s.evidence.clone()).unwrap_or_default()
         };
-        let offset = |s: &Option<bitscope::bits::model::Source>| {
-            s.as_ref().map_or(u64::MAX, |s| s.offset)
-        };
+        let offset =
+            |s: &Option<bitscope::bits::model::Source>| s.as_ref().map_or(u64::MAX, |s| s.offset);
         if r.job_source.is_some() || !r.job_id.is_empty() {
             let id = if r.job_id.is_empty() {
                 format!("@{}", offset(&r.job_source))
@@ -394,10 +396,11 @@ fn the_host_summary_counts_each_host_and_enter_filters_to_it() {
             } else {
                 r.file_id.clone()
             };
-            files
-                .entry(r.host.clone())
-                .or_default()
-                .insert((evidence(&r.file_source), r.carved, id));
+            files.entry(r.host.clone()).or_default().insert((
+                evidence(&r.file_source),
+                r.carved,
+                id,
+            ));
         }
     }
     let rows = summary(&app.store);
@@ -436,8 +439,9 @@ fn the_host_summary_counts_each_host_and_enter_filters_to_it() {
     let screen = lines_below_header(&common::tui::render(&app));
     for row in &rows {
         assert!(
-            screen.lines().any(|l| l.contains(&row.name)
-                && l.contains(&format!(" {} ", row.records))),
+            screen
+                .lines()
+                .any(|l| l.contains(&row.name) && l.contains(&format!(" {} ", row.records))),
             "{}: {screen}",
             row.name
         );

@@ -164,7 +164,10 @@ mod tests {
         let mut store = Store::default();
         store.append(vec![rec("HOST-A"), rec("HOST-A")]);
         let k = ViewKind::Rows;
-        assert!(!store.columns(k).contains(&Col::Host), "one host: not shown");
+        assert!(
+            !store.columns(k).contains(&Col::Host),
+            "one host: not shown"
+        );
         let name = store.columns(k).iter().position(|&c| c == Col::Name);
         store.view_mut(k).col_cursor = name.unwrap_or(0);
         store.view_mut(k).first_col = 3;
@@ -208,7 +211,13 @@ mod tests {
         let names: Vec<&str> = s.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["HOST-A", "HOST-AB"]);
         assert_eq!(
-            (s[0].jobs, s[0].carved, s[0].flagged, s[0].files, s[0].records),
+            (
+                s[0].jobs,
+                s[0].carved,
+                s[0].flagged,
+                s[0].files,
+                s[0].records
+            ),
             (2, 1, 1, 2, 2)
         );
         assert_eq!((s[1].jobs, s[1].carved, s[1].flagged), (1, 0, 0));

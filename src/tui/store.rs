@@ -1362,7 +1362,10 @@ mod tests {
         let (a, ab) = (p("/case/HOST-A"), p("/case/HOST-AB/C/qmgr.db"));
         // A sibling whose name starts with the root's last component is not under it.
         assert_eq!(relative_to(&a, &ab), ab);
-        assert_eq!(relative_to(&a, &p("/case/HOST-A/C/qmgr.db")), p("C/qmgr.db"));
+        assert_eq!(
+            relative_to(&a, &p("/case/HOST-A/C/qmgr.db")),
+            p("C/qmgr.db")
+        );
         assert_eq!(relative_to(&p("/case/"), &ab), p("HOST-AB/C/qmgr.db"));
         assert_eq!(relative_to(&a, &a), a, "the root itself stays whole");
         assert_eq!(relative_to("", &ab), ab);

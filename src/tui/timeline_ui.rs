@@ -90,17 +90,12 @@ fn host_width(app: &App) -> u16 {
     if !app.store.many_hosts() {
         return 0;
     }
-    let widest = app.store.view(super::store::ViewKind::Rows).naturals
-        [super::columns::Col::Host.index()];
+    let widest =
+        app.store.view(super::store::ViewKind::Rows).naturals[super::columns::Col::Host.index()];
     widest.clamp(4, 16)
 }
 
-fn event_row(
-    app: &App,
-    e: &Event,
-    widths: (u16, u16, u16),
-    selected: bool,
-) -> Row<'static> {
+fn event_row(app: &App, e: &Event, widths: (u16, u16, u16), selected: bool) -> Row<'static> {
     let r = &app.store.rec(e.rec).info;
     let (kind, kind_style) = if r.carved {
         ("carved", Style::default().fg(Color::Yellow))
