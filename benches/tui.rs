@@ -116,6 +116,8 @@ fn synth(n: usize) -> Vec<BitsInfo> {
                 extents: vec![(off, 2048)],
                 also_at: vec![],
                 container_chain: vec![],
+                extents_omitted: 0,
+                in_evidence: None,
                 fields: vec![
                     FieldRange {
                         name: "job marker",

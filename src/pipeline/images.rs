@@ -1,21 +1,46 @@
 //! The pipeline's way into images (feature `images`): an evidence file whose header is not a
-//! store goes to the container layer; every store it finds runs the store path with the
-//! container chain in its records' provenance, and with `--carve` each NTFS volume's
-//! unallocated clusters are carved, streamed, and placed back at their disk offsets.
+//! store goes to the container layer; every store it finds runs the store path as the walk
+//! finds it, with the container chain and the record's place in the evidence in its records'
+//! provenance. With `--carve` each NTFS volume's unallocated clusters are carved too (whether
+//! or not a store was found in it by name), each record read no further than the end of its
+//! free run, and placed back at its disk offset.
+//!
+//! A volume's free clusters are carved before its stores are read: a record carved there that
+//! a store's record covers (the same bytes of a deleted store's freed clusters) is dropped, and
+//! a byte-identical copy of a deleted store's record elsewhere in free clusters is listed in
+//! that record's `in_evidence.also_at`, so each record is reported once.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::join::Join;
 use super::store::{carve_raw, run_store};
 use super::{detect, Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop, HEAD};
-use crate::bits::carve;
-use crate::bits::model::{BitsInfo, Source, UNALLOCATED};
+use crate::bits::carve::{self, Carved};
+use crate::bits::model::{BitsInfo, Piece, Placement, Source, MAX_EXTENTS, UNALLOCATED};
 use crate::container;
 use crate::input::Evidence;
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A disk or volume image: run every BITS store the container layer finds in it through the
-/// store path, each record's provenance carrying the container chain. False when no container
-/// is recognized or no store is found in it (the caller's other paths apply).
+/// The further segment files of `ev` (E01: `.E02`, `.E03`, ... beside it, same case), each
+/// read through `wrap` (the pipeline counts reads; the hex view reads plainly).
+pub(crate) fn segments<'a>(
+    ev: &'a Evidence,
+    wrap: &'a dyn Fn(Evidence) -> Box<dyn container::ReadAt + 'a>,
+) -> impl Fn(u32) -> Option<Box<dyn container::ReadAt + 'a>> + 'a {
+    move |n: u32| {
+        let ext = ev.path().extension()?.to_str()?;
+        let letter = if ext.starts_with('e') { 'e' } else { 'E' };
+        let path = ev.path().with_extension(format!("{letter}{n:02}"));
+        Some(wrap(Evidence::open(&path).ok()?))
+    }
+}
+
+/// A disk image, volume or archive: run every BITS store the container layer finds in it
+/// through the store path, each record's provenance carrying the container chain and its place
+/// in the evidence. False when no container is recognized, or nothing in it was read (no store
+/// found, and no volume carved): the caller's other paths apply.
 ///
 /// Each store is read into memory by positioned reads (the readers walk one slice; a qmgr.db
 /// is a few MB, and [`crate::container::MAX_STORE`] caps it), never the image.
@@ -27,49 +52,79 @@ pub(super) fn run_container(
 ) -> Result<bool, RunError> {
     // Every read of the evidence file(s) is counted, for a gauge over the image's bytes.
     let read = AtomicU64::new(0);
-    let segments = Cell::new(0u64);
+    let seg_bytes = Cell::new(0u64);
     let file = Counted {
         inner: ev,
         read: &read,
     };
-    // Further segment files (E01: .E02, .E03, ...) beside the evidence, same case.
-    let more = |n: u32| -> Option<Box<dyn container::ReadAt + '_>> {
-        let ext = ev.path().extension()?.to_str()?;
-        let letter = if ext.starts_with('e') { 'e' } else { 'E' };
-        let path = ev.path().with_extension(format!("{letter}{n:02}"));
-        let seg = Evidence::open(&path).ok()?;
-        segments.set(segments.get().saturating_add(seg.len()));
-        Some(Box::new(Counted {
+    let wrap = |seg: Evidence| -> Box<dyn container::ReadAt + '_> {
+        seg_bytes.set(seg_bytes.get().saturating_add(seg.len()));
+        Box::new(Counted {
             inner: seg,
             read: &read,
-        }))
+        })
     };
+    let more = segments(ev, &wrap);
     let Some(found) = container::open_with(&file, &more) else {
         return Ok(false);
     };
     for w in &found.warnings {
         sink.warning(w)?;
     }
-    if found.stores.is_empty() {
-        return Ok(false);
-    }
     let gauge = Gauge {
         read: &read,
-        total: ev.len().saturating_add(segments.get()),
+        total: ev.len().saturating_add(seg_bytes.get()),
+    };
+    let ctx = Ctx {
+        found: &found,
+        coordinate: found.coordinate(),
+        label,
+        opts,
+        gauge: &gauge,
     };
     gauge.report(sink, Phase::Decoding)?;
+    let mut any = false;
     for store in &found.stores {
-        run_one(&found, store, label, opts, &gauge, sink)?;
+        any = true;
+        run_one(&ctx, store, None, sink)?;
     }
-    if opts.carve {
-        for vol in &found.volumes {
+    for vol in &found.volumes {
+        let mut free = if opts.carve {
             let mut warnings = Vec::new();
-            let free = found.unallocated(vol, &mut warnings);
+            let unallocated = found.unallocated(vol, &mut warnings);
             for w in &warnings {
                 sink.warning(w)?;
             }
-            carve_unallocated(&found, vol, &free, label, opts, &gauge, sink)?;
+            any = true;
+            Some(carve_free(&ctx, vol, &unallocated, sink)?)
+        } else {
+            None
+        };
+        let mut warnings = Vec::new();
+        let mut result = Ok(());
+        let _ = found.walk_volume(
+            vol,
+            &mut |store| {
+                any = true;
+                result = run_one(&ctx, &store, free.as_mut(), sink);
+                if result.is_ok() {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
+                }
+            },
+            &mut warnings,
+        );
+        result?;
+        for w in &warnings {
+            sink.warning(w)?;
         }
+        if let Some(free) = free {
+            free.finish(&ctx, sink)?;
+        }
+    }
+    if !any {
+        return Ok(false);
     }
     let phase = if opts.carve {
         Phase::Carving
@@ -80,19 +135,31 @@ pub(super) fn run_container(
     Ok(true)
 }
 
+/// What every store of one container shares.
+struct Ctx<'c> {
+    found: &'c container::Found<'c>,
+    /// What the disk's offsets count (see [`container::Found::coordinate`]).
+    coordinate: String,
+    label: &'c str,
+    opts: &'c Options,
+    gauge: &'c Gauge<'c>,
+}
+
 /// One store found in an image: read back, detected, and run through the store path with its
-/// container chain.
+/// container chain. A deleted store whose bytes no longer read as a store is carved as raw
+/// bytes when carving (its records follow the file's runs, not the disk's order).
 fn run_one(
-    found: &container::Found,
+    ctx: &Ctx,
     store: &container::Store,
-    label: &str,
-    opts: &Options,
-    gauge: &Gauge,
+    mut free: Option<&mut Free<'_>>,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
     let about = |what: String| Diagnostic::new(what).within(&store.chain);
+    if let Some(f) = free.as_deref_mut() {
+        f.note(store);
+    }
     let is_log = container::is_log_name(&store.name);
-    if is_log && !opts.carve {
+    if is_log && !ctx.opts.carve {
         // Named, not read: its bytes are only of use to the carver.
         let note = format!(
             "{} of the BITS database, not read (--carve carves it)",
@@ -100,13 +167,26 @@ fn run_one(
         );
         return Ok(sink.warning(&about(note))?);
     }
-    let data = match found.read_store(store, container::MAX_STORE) {
+    let data = match ctx.found.read_store(store, container::MAX_STORE) {
         Ok(d) => d,
         Err(e) => return Ok(sink.warning(&about(e.to_string()))?),
     };
-    gauge.report(sink, Phase::Decoding)?;
+    ctx.gauge.report(sink, Phase::Decoding)?;
+    let mut chained = Chained {
+        sink: &mut *sink,
+        store,
+        data: &data,
+        coordinate: &ctx.coordinate,
+        gauge: ctx.gauge,
+        free,
+    };
     if is_log {
-        return run_log(&data, store, label, opts, gauge, sink);
+        let note = format!(
+            "{} of the BITS database, carved as raw bytes",
+            log_kind(store)
+        );
+        chained.sink.warning(&about(note))?;
+        return carve_raw(&data, ctx.label, "ese-log", ctx.opts, &mut chained);
     }
     let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
     if format == Format::Unknown {
@@ -115,42 +195,18 @@ fn run_one(
         } else {
             "not a BITS store"
         };
-        return Ok(sink.warning(&about(why.to_string()))?);
+        if store.deleted && ctx.opts.carve {
+            let note = format!("{why}: carved as raw bytes, following the file's runs");
+            chained.sink.warning(&about(note))?;
+            return carve_raw(&data, ctx.label, "deleted file", ctx.opts, &mut chained);
+        }
+        return Ok(chained.sink.warning(&about(why.to_string()))?);
     }
-    let mut chained = Chained {
-        sink: &mut *sink,
-        chain: &store.chain,
-        gauge,
-    };
-    match run_store(&data, format, label, opts, &mut chained, &|| {}) {
-        Err(RunError::Parse(e)) => sink.warning(&about(e.to_string()))?,
+    match run_store(&data, format, ctx.label, ctx.opts, &mut chained, &|| {}) {
+        Err(RunError::Parse(e)) => chained.sink.warning(&about(e.to_string()))?,
         other => other?,
     }
     Ok(())
-}
-
-/// An ESE log, reserve log or flush map beside a BITS store: not a database, so it is named in
-/// the warnings (the analyst learns it exists) and, with `--carve`, carved as raw bytes for
-/// the job and file records its page images hold, with its path as provenance.
-fn run_log(
-    data: &[u8],
-    store: &container::Store,
-    label: &str,
-    opts: &Options,
-    gauge: &Gauge,
-    sink: &mut dyn Sink,
-) -> Result<(), RunError> {
-    let note = format!(
-        "{} of the BITS database, carved as raw bytes",
-        log_kind(store)
-    );
-    sink.warning(&Diagnostic::new(note).within(&store.chain))?;
-    let mut chained = Chained {
-        sink: &mut *sink,
-        chain: &store.chain,
-        gauge,
-    };
-    carve_raw(data, label, "ese-log", opts, &mut chained)
 }
 
 fn log_kind(store: &container::Store) -> &'static str {
@@ -196,23 +252,38 @@ impl Gauge<'_> {
 }
 
 /// Carve a volume's unallocated clusters: streamed (in volume order, on all cores) as the raw
-/// carver streams an image, each record placed back at its disk offset and cluster, and in
-/// the deleted store whose bytes it lies in, when one does.
-fn carve_unallocated(
-    found: &container::Found,
-    vol: &container::Volume,
+/// carver streams an image, no record read past the end of its free run. The finds are held
+/// until the volume's stores are read (see [`Free`]).
+fn carve_free<'v>(
+    ctx: &Ctx,
+    vol: &'v container::Volume,
     free: &container::Unallocated,
-    label: &str,
-    opts: &Options,
-    gauge: &Gauge,
     sink: &mut dyn Sink,
-) -> Result<(), RunError> {
-    use container::StoreData;
+) -> Result<Free<'v>, RunError> {
+    // Stream offset → disk offset: the runs' starts in the stream, and where each ends.
+    let mut starts = Vec::with_capacity(free.runs.len());
+    let mut ends = Vec::with_capacity(free.runs.len());
+    let mut at = 0u64;
+    for (disk, len) in &free.runs {
+        starts.push((at, *disk, *len));
+        at = at.saturating_add(*len);
+        ends.push(at);
+    }
+    let mut out = Free {
+        vol,
+        cluster: free.cluster.max(1),
+        starts,
+        carved: Vec::new(),
+        keys: Vec::new(),
+        by_start: HashMap::new(),
+        by_bytes: HashMap::new(),
+        known: Vec::new(),
+    };
     if free.runs.is_empty() {
-        return Ok(());
+        return Ok(out);
     }
     let reader = RunsReader {
-        disk: &*found.disk,
+        disk: &*ctx.found.disk,
         runs: &free.runs,
         run: 0,
         within: 0,
@@ -221,58 +292,142 @@ fn carve_unallocated(
     let mut stopped = false;
     let carved = {
         let mut progress = |_: u64| {
-            stopped = gauge.report(sink, Phase::Carving).is_err();
+            stopped = ctx.gauge.report(sink, Phase::Carving).is_err();
             !stopped
         };
-        carve::carve_stream_until(reader, label, threads, &mut progress).map_err(|source| {
-            ParseError::Input(crate::input::InputError::Io {
-                path: label.into(),
-                source,
-            })
-        })?
+        carve::carve_stream_within(reader, ctx.label, threads, &mut progress, &ends).map_err(
+            |source| {
+                ParseError::Input(crate::input::InputError::Io {
+                    path: ctx.label.into(),
+                    source,
+                })
+            },
+        )?
     };
     if stopped {
         return Err(RunError::Stopped);
     }
-    // Stream offset → disk offset: the runs' starts in the stream.
-    let mut starts = Vec::with_capacity(free.runs.len());
-    let mut at = 0u64;
-    for (disk, len) in &free.runs {
-        starts.push((at, *disk, *len));
-        at += len;
+    for c in carved {
+        let start = out.disk(c.source().offset);
+        let i = out.carved.len();
+        out.by_start.entry(start).or_insert(i);
+        out.by_bytes.entry(hash(c.bytes())).or_default().push(i);
+        out.keys.push((start, c.bytes().len()));
+        out.carved.push(Some(c));
     }
-    // The deleted stores' bytes in this volume: (disk offset, length, file offset, store);
-    // no file offset for an NTFS-compressed file, whose clusters hold compressed units. (A
-    // resident file's bytes lie in the MFT, never in unallocated clusters.)
-    let mut known = Vec::new();
-    for s in &found.stores {
-        if !s.chain.starts_with(&vol.chain) {
-            continue;
+    Ok(out)
+}
+
+fn hash(b: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    b.hash(&mut h);
+    h.finish()
+}
+
+/// The records carved from one volume's free clusters, held while the volume's stores are
+/// read: a store's record claims those at its own place (dropped) and its byte-identical copies
+/// (dropped, their places listed in its `also_at`); the rest are emitted at the end, placed.
+struct Free<'v> {
+    vol: &'v container::Volume,
+    cluster: u64,
+    /// (stream offset, disk offset, length) of each free run.
+    starts: Vec<(u64, u64, u64)>,
+    /// The finds, in stream order; `None` once claimed.
+    carved: Vec<Option<Carved>>,
+    /// Each find's disk offset and length (kept after it is claimed).
+    keys: Vec<(u64, usize)>,
+    by_start: HashMap<u64, usize>,
+    by_bytes: HashMap<u64, Vec<usize>>,
+    /// The deleted stores' extents in this volume: (disk offset, length, file offset, label);
+    /// no file offset for an NTFS-compressed file, whose clusters hold compressed units. (A
+    /// resident file's bytes lie in the MFT, never in unallocated clusters.)
+    known: Vec<(u64, u64, Option<u64>, String)>,
+}
+
+impl Free<'_> {
+    fn disk(&self, stream: u64) -> u64 {
+        let i = self.starts.partition_point(|(s, _, _)| *s <= stream);
+        match i.checked_sub(1).and_then(|i| self.starts.get(i)) {
+            Some((s, d, _)) => d.saturating_add(stream - s),
+            None => stream,
+        }
+    }
+
+    /// A store of this volume: a deleted one's extents name the file for the finds in them.
+    fn note(&mut self, s: &container::Store) {
+        use container::StoreData;
+        if !s.deleted {
+            return;
         }
         let (extents, compressed) = match &s.data {
             StoreData::Extents(e) => (e, false),
             StoreData::Compressed(e) => (e, true),
-            StoreData::Resident(_) => continue,
+            StoreData::Resident(_) => return,
         };
         let mut file_at = 0u64;
         for e in extents {
             if let Some(d) = e.offset {
                 let at = (!compressed).then_some(file_at);
-                known.push((d, e.len, at, s.chain.last().cloned().unwrap_or_default()));
+                self.known
+                    .push((d, e.len, at, s.chain.last().cloned().unwrap_or_default()));
             }
-            file_at += e.len;
+            file_at = file_at.saturating_add(e.len);
         }
     }
-    let mut placed = Placed {
-        sink,
-        starts,
-        known,
-        vol,
-        cluster: free.cluster.max(1),
-    };
-    let mut join = Join::new(opts.field_ranges, Vec::new());
-    join.add_candidates(carved);
-    join.finish(&mut placed)
+
+    /// A store's record whose bytes `bytes` begin at disk offset `start`: drop the find at
+    /// the same place and, for a deleted store (`copies`), its byte-identical copies found
+    /// elsewhere, whose disk offsets are returned. (A live store's copies in free clusters
+    /// stay records of their own: they may be the only trace of a deleted file that cannot
+    /// be read back, such as an NTFS-compressed one.)
+    fn claim(&mut self, start: Option<u64>, bytes: &[u8], copies: bool) -> Vec<u64> {
+        if let Some(i) = start.and_then(|s| self.by_start.get(&s)).copied() {
+            if let Some(slot) = self.carved.get_mut(i) {
+                *slot = None;
+            }
+        }
+        let mut elsewhere = Vec::new();
+        if !copies {
+            return elsewhere;
+        }
+        for &i in self.by_bytes.get(&hash(bytes)).into_iter().flatten() {
+            let Some(&(at, len)) = self.keys.get(i) else {
+                continue;
+            };
+            if Some(at) == start || len != bytes.len() {
+                continue;
+            }
+            let same = match self.carved.get(i) {
+                Some(Some(c)) => c.bytes() == bytes,
+                // Claimed by an earlier row of the same record.
+                _ => true,
+            };
+            if same {
+                if let Some(slot) = self.carved.get_mut(i) {
+                    *slot = None;
+                }
+                elsewhere.push(at);
+            }
+        }
+        elsewhere
+    }
+
+    /// Emit the finds no store claimed, joined (jobs with their files) and placed.
+    fn finish(self, ctx: &Ctx, sink: &mut dyn Sink) -> Result<(), RunError> {
+        let carved: Vec<Carved> = self.carved.iter().flatten().cloned().collect();
+        if carved.is_empty() {
+            return Ok(());
+        }
+        let mut placed = Placed {
+            sink,
+            free: &self,
+            coordinate: &ctx.coordinate,
+        };
+        let mut join = Join::new(ctx.opts.field_ranges, Vec::new());
+        join.add_candidates(carved);
+        join.finish(&mut placed)
+    }
 }
 
 /// The free runs of a volume read one after the other, by positioned reads of the disk.
@@ -311,53 +466,60 @@ impl std::io::Read for RunsReader<'_> {
 /// the volume, cluster and (when they lie in a known file's bytes) the file in the chain.
 struct Placed<'s> {
     sink: &'s mut dyn Sink,
-    /// (stream offset, disk offset, length) of each free run.
-    starts: Vec<(u64, u64, u64)>,
-    known: Vec<(u64, u64, Option<u64>, String)>,
-    vol: &'s container::Volume,
-    cluster: u64,
+    free: &'s Free<'s>,
+    coordinate: &'s str,
 }
 
 impl Placed<'_> {
-    fn disk(&self, stream: u64) -> u64 {
-        let i = self.starts.partition_point(|(s, _, _)| *s <= stream);
-        match i.checked_sub(1).and_then(|i| self.starts.get(i)) {
-            Some((s, d, _)) => d + (stream - s),
-            None => stream,
-        }
-    }
-
     fn place(&self, src: &mut Source) {
-        let disk = self.disk(src.offset);
+        let free = self.free;
+        let disk = free.disk(src.offset);
         src.offset = disk;
         for e in &mut src.extents {
-            e.0 = self.disk(e.0);
+            e.0 = free.disk(e.0);
         }
         for a in &mut src.also_at {
-            *a = self.disk(*a);
+            *a = free.disk(*a);
         }
-        let within = disk.saturating_sub(self.vol.offset);
+        let within = disk.saturating_sub(free.vol.offset);
         let mut what = format!(
             "{UNALLOCATED} {} (volume offset {within})",
-            within / self.cluster
+            within / free.cluster
         );
-        if let Some((d, _, f, name)) = self
+        if let Some((d, _, f, name)) = free
             .known
             .iter()
-            .find(|(d, l, _, _)| (*d..d + l).contains(&disk))
+            .find(|(d, l, _, _)| (*d..d.saturating_add(*l)).contains(&disk))
         {
             match f {
                 Some(f) => what.push_str(&format!(
                     ", inside {name} at file offset {}",
-                    f + (disk - d)
+                    f.saturating_add(disk - d)
                 )),
                 None => what.push_str(&format!(
                     ", inside {name}, NTFS-compressed: its offset in the file cannot be told"
                 )),
             }
         }
-        src.container_chain = self.vol.chain.clone();
+        src.container_chain = free.vol.chain.clone();
         src.container_chain.push(what);
+        // The chain ends in the volume's free space: the offsets above already are the
+        // disk's, and no record runs past the end of its free run.
+        let pieces: Vec<Piece> = src
+            .pieces()
+            .into_iter()
+            .map(|(o, l)| Piece {
+                offset: Some(o),
+                length: l,
+            })
+            .collect();
+        src.in_evidence = Some(Placement {
+            coordinate: self.coordinate.to_string(),
+            offset: Some(disk),
+            extents: pieces,
+            also_at: src.also_at.clone(),
+            ..Placement::default()
+        });
     }
 }
 
@@ -379,27 +541,125 @@ impl Sink for Placed<'_> {
     }
 }
 
-/// Puts a store's container chain into the provenance of its records (and its path into its
-/// warnings).
-struct Chained<'s> {
+/// Puts a store's container chain and the records' places in the evidence into their
+/// provenance (and the store's path into its warnings), and lets each record claim its copies
+/// carved from the volume's free clusters.
+struct Chained<'s, 'f> {
     sink: &'s mut dyn Sink,
-    chain: &'s [String],
+    store: &'s container::Store,
+    /// The store's bytes (a record's bytes are compared with the free clusters' finds).
+    data: &'s [u8],
+    coordinate: &'s str,
     gauge: &'s Gauge<'s>,
+    free: Option<&'s mut Free<'f>>,
 }
 
-impl Sink for Chained<'_> {
+/// Where a source's bytes (file pieces) lie in the disk, through the store's extents; at most
+/// [`MAX_EXTENTS`] pieces listed, adjacent ones merged.
+pub(crate) fn placement(store: &container::Store, coordinate: &str, src: &Source) -> Placement {
+    let mut p = Placement {
+        coordinate: coordinate.to_string(),
+        ..Placement::default()
+    };
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut omitted = src.extents_omitted;
+    for (o, l) in src.pieces() {
+        let Some(extents) = store.locate(o, l) else {
+            p.note = match store.unplaced() {
+                "" => "past the end of the file".to_string(),
+                why => why.to_string(),
+            };
+            return p;
+        };
+        for e in extents {
+            let merged = pieces
+                .last_mut()
+                .is_some_and(|last| match (last.offset, e.offset) {
+                    (Some(a), Some(b)) if a.saturating_add(last.length) == b => {
+                        last.length = last.length.saturating_add(e.len);
+                        true
+                    }
+                    (None, None) => {
+                        last.length = last.length.saturating_add(e.len);
+                        true
+                    }
+                    _ => false,
+                });
+            if merged {
+                continue;
+            }
+            if pieces.len() < MAX_EXTENTS {
+                pieces.push(Piece {
+                    offset: e.offset,
+                    length: e.len,
+                });
+            } else {
+                omitted = omitted.saturating_add(1);
+            }
+        }
+    }
+    p.offset = pieces.first().and_then(|f| f.offset);
+    p.extents = pieces;
+    p.extents_omitted = omitted;
+    p.also_at = src
+        .also_at
+        .iter()
+        .filter_map(|a| store.locate(*a, 1)?.first()?.offset)
+        .collect();
+    p
+}
+
+impl Chained<'_, '_> {
+    /// A source's bytes, read again from the store (at most a carved record's length).
+    fn bytes_of(&self, src: &Source) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (o, l) in src.pieces() {
+            let (Ok(o), Ok(l)) = (usize::try_from(o), usize::try_from(l)) else {
+                break;
+            };
+            match self.data.get(o..o.saturating_add(l)) {
+                Some(b) if out.len() + b.len() <= carve::MAX_BLOB => out.extend_from_slice(b),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    fn place(&mut self, src: &mut Source) {
+        src.container_chain = self.store.chain.clone();
+        let mut p = placement(self.store, self.coordinate, src);
+        let bytes = if self.free.is_some() {
+            self.bytes_of(src)
+        } else {
+            Vec::new()
+        };
+        if let Some(free) = self.free.as_deref_mut() {
+            if !bytes.is_empty() {
+                for at in free.claim(p.offset, &bytes, self.store.deleted) {
+                    if !p.also_at.contains(&at) {
+                        p.also_at.push(at);
+                    }
+                }
+            }
+        }
+        src.in_evidence = Some(p);
+    }
+}
+
+impl Sink for Chained<'_, '_> {
     fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
-        for s in [&mut record.job_source, &mut record.file_source]
-            .into_iter()
-            .flatten()
-        {
-            s.container_chain = self.chain.to_vec();
+        if let Some(s) = record.job_source.as_mut() {
+            self.place(s);
+        }
+        if let Some(s) = record.file_source.as_mut() {
+            self.place(s);
         }
         self.sink.record(record)
     }
     /// The store's chain goes in front; an offset stays the store's own (inside the file).
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
-        self.sink.warning(&warning.clone().within(self.chain))
+        self.sink
+            .warning(&warning.clone().within(&self.store.chain))
     }
     /// The gauge counts the image's bytes, not the store's.
     fn progress(&mut self, phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
