@@ -8,12 +8,12 @@
 use std::time::{Duration, Instant};
 
 use bitscope::bits::model::{BitsInfo, FieldRange, Source, SourceKind};
-use bitscope::bits::security::AccessControl;
 use bitscope::tui::app::App;
 use bitscope::tui::columns::Col;
 use bitscope::tui::worker::{Envelope, Msg, BATCH};
 use bitscope::tui::{ui, Options};
 use bitscope::util::rng::Rng;
+use bitscope::winsec::AccessControl;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -140,7 +140,7 @@ fn synth(n: usize) -> Vec<BitsInfo> {
             BitsInfo {
                 job_id: format!("{:08x}-0647-43cf-bd6b-{:012x}", i, id & 0xffff_ffff_ffff),
                 file_id: format!("{:08x}-9979-4b37-a5aa-{:012x}", i, id >> 16),
-                owner_account: bitscope::bits::security::well_known_name(&owner)
+                owner_account: bitscope::winsec::well_known_name(&owner)
                     .unwrap_or_default()
                     .to_string(),
                 owner_sid: owner.clone(),

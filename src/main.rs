@@ -56,6 +56,10 @@ enum Command {
         /// range of every field).
         #[arg(long, value_enum, default_value = "record")]
         provenance: Provenance,
+        /// Inputs decoded at once (0: one per core). The output is the same whatever the
+        /// number: each input's records in input order.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
     },
     /// Run a TOML collection (the artemis `bits` artifact format; see assets/collect-bits.toml).
     Collect {
@@ -158,12 +162,13 @@ fn run(cli: Cli) -> Result<(), String> {
             output,
             carve,
             provenance,
+            threads,
         } => {
             let opts = pipeline::Options {
                 carve,
                 field_ranges: provenance == Provenance::Fields,
             };
-            run_parse(&paths, format, output.as_deref(), &opts)
+            run_parse(&paths, format, output.as_deref(), &opts, threads)
         }
     }
 }
@@ -213,6 +218,7 @@ fn run_parse(
     format: output::bits::Format,
     output: Option<&std::path::Path>,
     opts: &pipeline::Options,
+    threads: usize,
 ) -> Result<(), String> {
     let inputs = driver::Inputs::find(paths);
     for w in &inputs.warnings {
@@ -229,14 +235,14 @@ fn run_parse(
             let protected = output::Protected::of(&evidence);
             let show = |e: io::Error| format!("{}: {e}", escape(&path.display().to_string()));
             let file = output::AtomicFile::create(path, &protected).map_err(show)?;
-            let (file, failed) = parse_into(inputs, format, file, opts)?;
+            let (file, failed) = parse_into(inputs, format, file, opts, threads)?;
             // A failed input still leaves the others' records: the file is kept.
             file.commit().map_err(show)?;
             failure(failed, count)
         }
         None => {
             let stdout = BufWriter::with_capacity(256 << 10, io::stdout());
-            let (_, failed) = parse_into(inputs, format, stdout, opts)?;
+            let (_, failed) = parse_into(inputs, format, stdout, opts, threads)?;
             failure(failed, count)
         }
     }
@@ -249,6 +255,7 @@ fn parse_into<W: Write + Send>(
     format: output::bits::Format,
     out: W,
     opts: &pipeline::Options,
+    threads: usize,
 ) -> Result<(W, usize), String> {
     let writer = output::bits::RecordWriter::new(out, format).map_err(|e| e.to_string())?;
     let mut note = |n: Note<'_>| match n {
@@ -257,7 +264,7 @@ fn parse_into<W: Write + Send>(
         Note::Failed(e) => eprintln!("bitscope: {}", shown(e)),
     };
     let (reports, written) = pipeline::sink::with_writer_thread(writer, &mut note, |sink| {
-        driver::run_inputs(inputs, opts, false, sink)
+        pipeline::parallel::run_inputs(inputs, opts, false, threads, sink)
     });
     let writer = written.map_err(|e| e.to_string())?;
     let out = writer.finish().map_err(|e| e.to_string())?;
@@ -296,7 +303,7 @@ fn run_ese(cmd: EseCommand) -> Result<(), String> {
             let warnings = output::ese::dump(&db, table.as_deref(), &mut out)
                 .map_err(|e| format!("{name}: {e}"))?;
             for w in warnings {
-                eprintln!("warning: {name}: {}", escape(&w));
+                eprintln!("warning: {name}: {}", escape(&w.to_string()));
             }
         }
     }

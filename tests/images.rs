@@ -36,10 +36,14 @@ fn parse_jsonl(path: &Path) -> (Vec<Value>, String) {
     (records, stderr)
 }
 
-/// A record without what depends on where it was read from: the evidence name and the
-/// container chain.
+/// A record without what depends on where it was read from: the evidence name, the
+/// container chain and the host named from the path.
 fn without_evidence(mut r: Value) -> Value {
     r["evidence"] = Value::Null;
+    if let Some(o) = r.as_object_mut() {
+        o.remove("host");
+        o.remove("host_source");
+    }
     for s in ["job_source", "file_source"] {
         if let Some(src) = r.get_mut(s).and_then(|v| v.as_object_mut()) {
             src.remove("evidence");

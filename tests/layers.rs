@@ -29,6 +29,8 @@ const LAYERS: &[(&str, u32)] = &[
     // Front ends.
     ("collect", 6),
     ("tui", 6),
+    // The library's front door (a Parser and its records iterator).
+    ("parser", 6),
 ];
 
 /// Files that only declare the crate (`lib.rs`) or are the command line (`main.rs`, `bin/`):

@@ -503,7 +503,7 @@ impl Rng {
 
     fn record(&mut self, i: usize) -> bitscope::bits::model::BitsInfo {
         use bitscope::bits::model::{BitsInfo, Source, SourceKind};
-        use bitscope::bits::security::AccessControl;
+        use bitscope::winsec::AccessControl;
         let acl = AccessControl {
             ace_type: self.text(),
             flags: vec![self.text()],

@@ -8,11 +8,11 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use bitscope::bits::model::{BitsInfo, FieldRange, Source, SourceKind};
-use bitscope::bits::security::AccessControl;
 use bitscope::tui::app::App;
 use bitscope::tui::display;
 use bitscope::tui::worker::{Envelope, Msg};
 use bitscope::tui::Options;
+use bitscope::winsec::AccessControl;
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
 

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use super::job::{self, JobRecord};
 use super::model::{BitsInfo, FileEntry, JobEntry, SourceKind};
-use super::security::{parse_security_descriptor, well_known_name, AccessControl};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
+use crate::winsec::{parse_security_descriptor, well_known_name, AccessControl};
 
 /// Rows for one job: one per listed file that was found. Listed files that were not found
 /// collapse into a single row (returned) with a warning, so a job that lists thousands of

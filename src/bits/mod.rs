@@ -1,5 +1,5 @@
 //! BITS: the decoders for Win10+ job and file blobs (`Jobs.Blob`, `Files.Blob` of qmgr.db) and for
-//! the legacy queue files (qmgr0.dat / qmgr1.dat), and the security descriptor decoder.
+//! the legacy queue files (qmgr0.dat / qmgr1.dat).
 //!
 //! Every decoder takes a plain byte slice, never panics on hostile bytes, reads fields in order
 //! from a marker, and keeps for each field its byte range so a hex view can annotate it. A blob cut
@@ -8,7 +8,6 @@
 pub mod file;
 pub mod job;
 pub mod legacy;
-pub mod security;
 
 pub use job::DecodeError;
 pub mod carve;

@@ -5,15 +5,18 @@ use serde::Serialize;
 
 use super::file::FileRecord;
 use super::job::JobRecord;
-use super::security::AccessControl;
 use crate::util::guid::Guid;
+use crate::winsec::AccessControl;
 
 /// How a record was found: through the store's own structures, or by the carver.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SourceKind {
+    /// Read through the store's own structures (a table row, the queue's job list).
     #[default]
     Live,
+    /// Found by the carver in free space, slack or unallocated clusters.
     Carved,
 }
 
@@ -25,6 +28,7 @@ impl PartialEq<&str> for SourceKind {
 }
 
 impl SourceKind {
+    /// The JSON spelling: `live` or `carved`.
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Live => "live",
@@ -284,6 +288,13 @@ pub struct BitsInfo {
     /// Copies of one job found more than once (carving) share a version group.
     pub versions: u32,
     pub warnings: Vec<String>,
+    /// The host the evidence was collected from, when the pipeline's driver named it (see
+    /// `pipeline::host`): the SYSTEM hive's ComputerName, else a folder or file name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    /// How `host` was named: `system hive`, `folder name` or `file name`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host_source: String,
 }
 
 /// The BitsInfo fields a partial job did not recover.

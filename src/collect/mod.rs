@@ -28,7 +28,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::output::bits::{Format, RecordWriter};
-use crate::pipeline::driver::{run_inputs, Inputs};
+use crate::pipeline::driver::Inputs;
+use crate::pipeline::parallel::run_inputs;
 use crate::pipeline::sink::{Note, WriterSink};
 use crate::pipeline::Options;
 use crate::util::text::escape;
@@ -350,7 +351,7 @@ fn collect_into(
         Note::Diagnostic(w) | Note::Failed(w) => warnings.push(w.to_string()),
     };
     let mut sink = WriterSink::new(writer, &mut on_note);
-    let reports = run_inputs(inputs, &opts, true, &mut sink).unwrap_or_default();
+    let reports = run_inputs(inputs, &opts, true, 0, &mut sink).unwrap_or_default();
     let writer = sink.into_writer().map_err(other)?;
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     let read: Vec<serde_json::Value> = reports

@@ -15,6 +15,7 @@
 //! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
+pub mod aligned;
 pub mod cache;
 pub mod ewf;
 pub mod ntfs;

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::util::bytes::hex;
+use crate::util::diag::Diagnostic;
 
 /// Bytes of budget per byte of file: room for legitimately compressed values (Xpress rarely
 /// gains more than 4×) with every value both cached and handed out once.
@@ -56,7 +57,7 @@ struct PoolState {
     used: u64,
     cache: HashMap<CacheKey, Result<Vec<u8>, String>>,
     stats: BudgetStats,
-    warnings: Vec<String>,
+    warnings: Vec<Diagnostic>,
     warnings_dropped: usize,
 }
 
@@ -105,7 +106,7 @@ impl LvPool {
             s.used, self.limit
         );
         if s.warnings.len() < MAX_BUDGET_WARNINGS {
-            s.warnings.push(reason.clone());
+            s.warnings.push(Diagnostic::new(reason.clone()));
         } else {
             s.warnings_dropped += 1;
         }
@@ -174,14 +175,14 @@ impl LvPool {
     }
 
     /// The warnings so far: each refusal, then a count of those not kept word for word.
-    pub fn warnings(&self) -> Vec<String> {
+    pub fn warnings(&self) -> Vec<Diagnostic> {
         let s = self.lock();
         let mut w = s.warnings.clone();
         if s.warnings_dropped > 0 {
-            w.push(format!(
+            w.push(Diagnostic::new(format!(
                 "{} more long-value requests refused as over budget",
                 s.warnings_dropped
-            ));
+            )));
         }
         w
     }

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use super::record::ColumnType;
+use crate::util::diag::Diagnostic;
 
 pub const CATALOG_ROOT: u32 = 4;
 pub const SHADOW_CATALOG_ROOT: u32 = 24;
@@ -153,7 +154,7 @@ const MAX_CLAIM_WARNINGS: usize = 32;
 /// root is taken is dropped (with its long-value tree and indexes), a long-value tree or a
 /// secondary index whose root is taken is dropped from its table. `taken` holds roots claimed
 /// before the catalog (the catalog's own, for instance), with their owners' names.
-pub fn claim_roots(tables: Vec<Table>, taken: &[(u32, &str)]) -> (Vec<Table>, Vec<String>) {
+pub fn claim_roots(tables: Vec<Table>, taken: &[(u32, &str)]) -> (Vec<Table>, Vec<Diagnostic>) {
     let mut owners: HashMap<u32, String> = taken
         .iter()
         .map(|(page, name)| (*page, name.to_string()))
@@ -163,9 +164,12 @@ pub fn claim_roots(tables: Vec<Table>, taken: &[(u32, &str)]) -> (Vec<Table>, Ve
     let mut refuse = |what: String, page: u32, owner: &str| {
         dropped += 1;
         if warnings.len() < MAX_CLAIM_WARNINGS {
-            warnings.push(format!(
-                "catalog: {what} is rooted at page {page}, which already belongs to {owner}; not read"
-            ));
+            warnings.push(
+                Diagnostic::new(format!(
+                    "catalog: {what} is rooted at page {page}, which already belongs to {owner}; not read"
+                ))
+                .in_page(page),
+            );
         }
     };
     let mut kept = Vec::new();
@@ -203,10 +207,10 @@ pub fn claim_roots(tables: Vec<Table>, taken: &[(u32, &str)]) -> (Vec<Table>, Ve
         kept.push(t);
     }
     if dropped > warnings.len() {
-        warnings.push(format!(
+        warnings.push(Diagnostic::new(format!(
             "catalog: {} more objects rooted at pages already taken; not read",
             dropped - warnings.len()
-        ));
+        )));
     }
     (kept, warnings)
 }
@@ -258,7 +262,9 @@ mod tests {
             }]
         );
         assert_eq!(warnings.len(), 3, "{warnings:?}");
-        assert!(warnings[0].contains("table \"Files\" (objid 9) is rooted at page 31"));
+        assert!(warnings[0]
+            .what
+            .contains("table \"Files\" (objid 9) is rooted at page 31"));
     }
 
     #[test]
@@ -268,6 +274,8 @@ mod tests {
         let (kept, warnings) = claim_roots(tables, &[(4, "MSysObjects")]);
         assert_eq!(kept.len(), 1);
         assert_eq!(warnings.len(), MAX_CLAIM_WARNINGS + 1);
-        assert!(warnings[MAX_CLAIM_WARNINGS].starts_with("catalog: 968 more objects"));
+        assert!(warnings[MAX_CLAIM_WARNINGS]
+            .what
+            .starts_with("catalog: 968 more objects"));
     }
 }

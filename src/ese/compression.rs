@@ -891,6 +891,32 @@ mod tests {
         }
     }
 
+    /// lz4_flex (an independent encoder) compresses random text and repeats; the ESE reader's
+    /// decoder must give the plaintext back from the ESE-framed block.
+    #[test]
+    fn lz4_flex_blocks_decode() {
+        let mut rng = Rng::new(0x5eed_1234_aaaa_5555);
+        for case in 0..2_000 {
+            let len = 1 + rng.index(65_534);
+            let mut plain: Vec<u8> = Vec::with_capacity(len);
+            while plain.len() < len {
+                if plain.len() > 8 && rng.index(3) == 0 {
+                    let from = rng.index(plain.len());
+                    let n = (4 + rng.index(300)).min(len - plain.len());
+                    for i in 0..n {
+                        plain.push(plain[from + i % (plain.len() - from)]);
+                    }
+                } else {
+                    let alphabet = b"abc xyz\0\xff";
+                    plain.push(alphabet[rng.index(alphabet.len())]);
+                }
+            }
+            let block = lz4_flex::block::compress(&plain);
+            let c = framed(7, plain.len(), &block);
+            assert_eq!(decompress(&c, BIG), Ok(plain), "case {case}");
+        }
+    }
+
     #[test]
     fn known_vectors_decode() {
         for (i, (c, plain)) in vectors().iter().enumerate() {

@@ -27,6 +27,7 @@ use super::record::{
 };
 use super::value::{typed, Value};
 use crate::util::bytes::{u16_le, u32_be, u32_le, u8_at};
+use crate::util::diag::Diagnostic;
 
 /// B-trees deeper than this are corrupt (a 4 KiB-page tree of depth 16 holds more than any file).
 const MAX_DEPTH: usize = 16;
@@ -46,7 +47,7 @@ pub struct Database<'a> {
     /// Pages of 16 KiB and more use the large-page layout.
     pub large: bool,
     pub tables: Vec<Table>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
     /// Budget and cache for long values and decompression, shared with every `LongValues`.
     lv_pool: Arc<LvPool>,
     /// Page number → root page of the tree it belongs to (0: none); empty until the catalog
@@ -58,7 +59,7 @@ pub struct Database<'a> {
 struct Walk<'w> {
     root: u32,
     seen: HashSet<u32>,
-    warnings: Vec<String>,
+    warnings: Vec<Diagnostic>,
     /// Pages skipped because another tree owns them.
     foreign: usize,
     /// While owners are assigned at open: the page → root map being filled.
@@ -97,10 +98,14 @@ impl<'a> Database<'a> {
         let page_size = chosen.header.page_size as usize;
         let mut warnings = chosen.warnings;
         if data.len() % page_size != 0 {
-            warnings.push(format!(
-                "file size {} is not a multiple of the page size {page_size}: {} trailing bytes",
-                data.len(),
-                data.len() % page_size
+            let whole = data.len() - data.len() % page_size;
+            warnings.push(Diagnostic::at(
+                whole,
+                format!(
+                    "file size {} is not a multiple of the page size {page_size}: {} trailing bytes",
+                    data.len(),
+                    data.len() % page_size
+                ),
             ));
         }
         let mut db = Database {
@@ -126,11 +131,14 @@ impl<'a> Database<'a> {
         let (root, shadow_root) = (catalog::CATALOG_ROOT, catalog::SHADOW_CATALOG_ROOT);
         let mut tables = self.read_catalog(root);
         if tables.is_empty() {
-            self.warnings.push(format!(
-                "catalog (page {root}, offset {:#x}) is unreadable; trying the shadow catalog (page {shadow_root}, offset {:#x})",
-                self.page_offset(root),
-                self.page_offset(shadow_root)
-            ));
+            self.warnings.push(
+                Diagnostic::new(format!(
+                    "catalog (page {root}, offset {:#x}) is unreadable; trying the shadow catalog (page {shadow_root}, offset {:#x})",
+                    self.page_offset(root),
+                    self.page_offset(shadow_root)
+                ))
+                .in_page(root),
+            );
             tables = self.read_catalog(shadow_root);
         }
         if tables.is_empty() {
@@ -171,9 +179,9 @@ impl<'a> Database<'a> {
             shared += w.foreign;
         }
         if shared > 0 {
-            self.warnings.push(format!(
+            self.warnings.push(Diagnostic::new(format!(
                 "{shared} link(s) from one tree into a page of another (corruption); each page is read only as part of the first tree that reaches it"
-            ));
+            )));
         }
         self.owners = owners;
     }
@@ -185,7 +193,7 @@ impl<'a> Database<'a> {
 
     /// Warnings raised while values were read (after `open`): long values refused as over
     /// budget. Callers add them to `warnings` when they report.
-    pub fn value_warnings(&self) -> Vec<String> {
+    pub fn value_warnings(&self) -> Vec<Diagnostic> {
         self.lv_pool.warnings()
     }
 
@@ -223,12 +231,6 @@ impl<'a> Database<'a> {
         (1..=self.page_count()).filter_map(move |n| self.page(n).ok())
     }
 
-    /// Bytes after the last whole page (a carving area).
-    pub fn trailing_bytes(&self) -> &'a [u8] {
-        let whole = (self.data.len() / self.page_size) * self.page_size;
-        self.data.get(whole..).unwrap_or(&[])
-    }
-
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }
@@ -240,7 +242,7 @@ impl<'a> Database<'a> {
         &self,
         root: u32,
         visit: &mut dyn FnMut(&Page<'a>, Node<'a>),
-    ) -> Vec<String> {
+    ) -> Vec<Diagnostic> {
         let mut w = Walk::new(root, None);
         self.walk(root, 0, &mut w, visit);
         w.warnings
@@ -254,37 +256,49 @@ impl<'a> Database<'a> {
         visit: &mut dyn FnMut(&Page<'a>, Node<'a>),
     ) {
         if depth > MAX_DEPTH {
-            w.warnings.push(format!(
-                "page {pgno}: B-tree deeper than {MAX_DEPTH}, not followed"
-            ));
+            w.warnings.push(
+                Diagnostic::new(format!(
+                    "page {pgno}: B-tree deeper than {MAX_DEPTH}, not followed"
+                ))
+                .in_page(pgno),
+            );
             return;
         }
         if !w.seen.insert(pgno) {
-            w.warnings.push(format!(
-                "page {pgno} is referenced twice (loop), not followed again"
-            ));
+            w.warnings.push(
+                Diagnostic::new(format!(
+                    "page {pgno} is referenced twice (loop), not followed again"
+                ))
+                .in_page(pgno),
+            );
             return;
         }
         if let Some(owner) = self.foreign_owner(pgno, w) {
             w.foreign += 1;
-            w.warnings.push(format!(
-                "page {pgno} (offset {:#x}) belongs to the tree rooted at page {owner}; not read as part of the tree rooted at page {}",
-                self.page_offset(pgno),
-                w.root
-            ));
+            w.warnings.push(
+                Diagnostic::new(format!(
+                    "page {pgno} (offset {:#x}) belongs to the tree rooted at page {owner}; not read as part of the tree rooted at page {}",
+                    self.page_offset(pgno),
+                    w.root
+                ))
+                .in_page(pgno),
+            );
             return;
         }
         let page = match self.page(pgno) {
             Ok(p) => p,
             Err(e) => {
-                w.warnings.push(e.to_string());
+                w.warnings
+                    .push(Diagnostic::new(e.to_string()).in_page(pgno));
                 return;
             }
         };
         let bad_nodes = page.node_count() - page.nodes().count();
         if bad_nodes > 0 {
-            w.warnings
-                .push(format!("page {pgno}: {bad_nodes} malformed tag(s) skipped"));
+            w.warnings.push(
+                Diagnostic::new(format!("page {pgno}: {bad_nodes} malformed tag(s) skipped"))
+                    .in_page(pgno),
+            );
         }
         if page.header.is_leaf() {
             for node in page.nodes() {
@@ -295,9 +309,11 @@ impl<'a> Database<'a> {
         for node in page.nodes() {
             match u32_le(node.data, 0) {
                 Some(child) => self.walk(child, depth + 1, w, visit),
-                None => w
-                    .warnings
-                    .push(format!("page {pgno}: branch node without a child page")),
+                None => w.warnings.push(
+                    Diagnostic::new(format!("page {pgno}: branch node without a child page"))
+                        .in_page(pgno)
+                        .with_tag(u32::try_from(node.tag.index).unwrap_or(u32::MAX)),
+                ),
             }
         }
     }
@@ -331,7 +347,7 @@ impl<'a> Database<'a> {
     }
 
     /// The live rows of a tree: leaf nodes not flagged deleted.
-    pub fn rows(&self, root: u32) -> (Vec<Row<'a>>, Vec<String>) {
+    pub fn rows(&self, root: u32) -> (Vec<Row<'a>>, Vec<Diagnostic>) {
         let mut rows = Vec::new();
         let warnings = self.walk_leaves(root, &mut |page, node| {
             if node.is_deleted() {
@@ -356,7 +372,10 @@ impl<'a> Database<'a> {
         let cat = Table::catalog(root);
         let (rows, warnings) = self.rows(root);
         self.warnings
-            .extend(warnings.into_iter().map(|w| format!("catalog: {w}")));
+            .extend(warnings.into_iter().map(|w| Diagnostic {
+                what: format!("catalog: {}", w.what),
+                ..w
+            }));
         let mut tables: Vec<Table> = Vec::new();
         // ObjidTable → index in `tables` of the latest table row with that id.
         let mut by_objid: HashMap<u32, usize> = HashMap::new();
@@ -365,10 +384,14 @@ impl<'a> Database<'a> {
         let mut notes = CappedWarnings::default();
         for row in &rows {
             let Some(e) = self.catalog_entry(&cat, row) else {
-                notes.push(format!(
-                    "catalog: unreadable record on page {} tag {} (offset {:#x})",
-                    row.page, row.tag, row.offset
-                ));
+                notes.push(
+                    Diagnostic::new(format!(
+                        "catalog: unreadable record on page {} tag {} (offset {:#x})",
+                        row.page, row.tag, row.offset
+                    ))
+                    .in_page(row.page)
+                    .with_tag(u32::try_from(row.tag).unwrap_or(u32::MAX)),
+                );
                 continue;
             };
             if e.kind == catalog::SYSOBJ_TABLE {
@@ -378,17 +401,23 @@ impl<'a> Database<'a> {
             }
             let found = by_objid.get(&e.objid).copied();
             let Some((ti, table)) = found.and_then(|i| Some((i, tables.get_mut(i)?))) else {
-                notes.push(format!(
-                    "catalog: {:?} (offset {:#x}) belongs to unknown table {}",
-                    e.name, row.offset, e.objid
-                ));
+                notes.push(
+                    Diagnostic::new(format!(
+                        "catalog: {:?} (offset {:#x}) belongs to unknown table {}",
+                        e.name, row.offset, e.objid
+                    ))
+                    .in_page(row.page),
+                );
                 continue;
             };
             if e.kind == catalog::SYSOBJ_COLUMN && !column_ids.insert((ti, e.id)) {
-                notes.push(format!(
-                    "catalog: column {:?} (offset {:#x}) repeats column id {} of table {:?}; skipped",
-                    e.name, row.offset, e.id, table.name
-                ));
+                notes.push(
+                    Diagnostic::new(format!(
+                        "catalog: column {:?} (offset {:#x}) repeats column id {} of table {:?}; skipped",
+                        e.name, row.offset, e.id, table.name
+                    ))
+                    .in_page(row.page),
+                );
                 continue;
             }
             add_catalog_entry(table, e);
@@ -423,7 +452,7 @@ impl<'a> Database<'a> {
     }
 
     /// Index the long-value tree of `table` (empty when it has none).
-    pub fn long_values(&self, table: &Table) -> (LongValues<'a>, Vec<String>) {
+    pub fn long_values(&self, table: &Table) -> (LongValues<'a>, Vec<Diagnostic>) {
         let mut lv = LongValues {
             pool: Some(Arc::clone(&self.lv_pool)),
             ..LongValues::default()
@@ -599,14 +628,14 @@ fn add_catalog_entry(table: &mut Table, e: CatalogEntry) {
 /// make the warning list as large as itself.
 #[derive(Default)]
 struct CappedWarnings {
-    kept: Vec<String>,
+    kept: Vec<Diagnostic>,
     dropped: usize,
 }
 
 impl CappedWarnings {
     const KEEP: usize = 32;
 
-    fn push(&mut self, w: String) {
+    fn push(&mut self, w: Diagnostic) {
         if self.kept.len() < Self::KEEP {
             self.kept.push(w);
         } else {
@@ -614,9 +643,10 @@ impl CappedWarnings {
         }
     }
 
-    fn finish(mut self, what: &str) -> Vec<String> {
+    fn finish(mut self, what: &str) -> Vec<Diagnostic> {
         if self.dropped > 0 {
-            self.kept.push(format!("{} more {what}", self.dropped));
+            self.kept
+                .push(Diagnostic::new(format!("{} more {what}", self.dropped)));
         }
         self.kept
     }

@@ -24,6 +24,7 @@
 
 use super::error::EseError;
 use crate::util::bytes::{u32_le, u64_le};
+use crate::util::diag::Diagnostic;
 
 pub const SIGNATURE: u32 = 0x89AB_CDEF;
 /// The checksummed header block; the header page itself may be larger.
@@ -103,7 +104,7 @@ pub struct ChosenHeader {
     /// The shadow copy (page 1), found at the offset of the chosen page size.
     pub shadow: Option<FileHeader>,
     pub used_shadow: bool,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Pick the primary header (offset 0) or its shadow (page 1). Errors only when neither copy
@@ -174,7 +175,7 @@ fn primary_chosen(header: FileHeader, shadow: Option<FileHeader>) -> ChosenHeade
         header,
         shadow,
         used_shadow: false,
-        warnings,
+        warnings: warnings.into_iter().map(Diagnostic::new).collect(),
     }
 }
 
@@ -192,7 +193,7 @@ fn shadow_chosen(shadow: FileHeader, offset: usize, why: &str) -> ChosenHeader {
         header: shadow.clone(),
         shadow: Some(shadow),
         used_shadow: true,
-        warnings,
+        warnings: warnings.into_iter().map(Diagnostic::new).collect(),
     }
 }
 
@@ -245,7 +246,9 @@ mod tests {
             let c = choose(&file(bad)).unwrap();
             assert!(c.used_shadow, "primary page size {bad}");
             assert_eq!(c.header.page_size, 8192);
-            assert!(c.warnings[0].contains("using the shadow header (page 1, offset 0x2000)"));
+            assert!(c.warnings[0]
+                .what
+                .contains("using the shadow header (page 1, offset 0x2000)"));
         }
     }
 
@@ -256,7 +259,7 @@ mod tests {
         let c = choose(&f).unwrap();
         assert!(c.used_shadow);
         assert!(
-            c.warnings[0].contains("checksum mismatch"),
+            c.warnings[0].what.contains("checksum mismatch"),
             "{:?}",
             c.warnings
         );
@@ -268,7 +271,9 @@ mod tests {
         f[8192..8200].fill(0);
         let c = choose(&f).unwrap();
         assert!(!c.used_shadow);
-        assert!(c.warnings[0].contains("shadow header (page 1, offset 0x2000) is missing"));
+        assert!(c.warnings[0]
+            .what
+            .contains("shadow header (page 1, offset 0x2000) is missing"));
         put_header(&mut f, 0, 1234);
         assert_eq!(choose(&f), Err(EseError::BadPageSize { page_size: 1234 }));
     }

@@ -75,12 +75,6 @@ impl PageHeader {
     pub fn is_long_value(&self) -> bool {
         self.flags & FLAG_LONG_VALUE != 0
     }
-    pub fn is_space_tree(&self) -> bool {
-        self.flags & FLAG_SPACE_TREE != 0
-    }
-    pub fn is_index(&self) -> bool {
-        self.flags & FLAG_INDEX != 0
-    }
     pub fn is_empty(&self) -> bool {
         self.flags & FLAG_EMPTY != 0
     }
@@ -193,11 +187,6 @@ impl<'a> Page<'a> {
     /// The page checksum, verified (reported, never enforced).
     pub fn checksum(&self) -> super::checksum::ChecksumStatus {
         super::checksum::verify_page(self.buf, self.number)
-    }
-
-    /// True when the page was never written (all zero), as free pages past the tree often are.
-    pub fn is_blank(&self) -> bool {
-        self.buf.iter().all(|&b| b == 0)
     }
 
     /// How many tags the array can really hold: a corrupt count is cut to what fits the page.

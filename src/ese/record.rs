@@ -279,13 +279,6 @@ impl<'a> RecordLayout<'a> {
         }
     }
 
-    /// Column ids present in the tagged area, in stored order.
-    pub fn tagged_ids(&self) -> Vec<u32> {
-        (0..self.tagged_count())
-            .filter_map(|i| self.tag_entry(i).map(|(id, _)| id as u32))
-            .collect()
-    }
-
     /// A tagged column's bytes; the flags byte is split off into `flags`.
     pub fn tagged(&self, id: u32) -> RawCell<'a> {
         let n = self.tagged_count();

@@ -896,8 +896,8 @@ mod tests {
     use super::*;
     use crate::bits::file::decode_file_blob;
     use crate::bits::job::decode_job_blob;
-    use crate::bits::security::parse_security_descriptor;
     use crate::util::guid::Guid;
+    use crate::winsec::parse_security_descriptor;
 
     #[test]
     fn sid_round_trip_and_sample_descriptor_shape() {

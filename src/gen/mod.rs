@@ -39,6 +39,7 @@ pub mod blobs;
 pub mod checksum;
 pub mod demo;
 pub mod ese_writer;
+pub mod fleet;
 pub mod legacy;
 pub mod qmgr_db;
 pub mod raw;

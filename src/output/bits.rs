@@ -106,7 +106,7 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
-const CSV_HEADER: [&str; 42] = [
+const CSV_HEADER: [&str; 44] = [
     "job_id",
     "file_id",
     "owner_sid",
@@ -149,6 +149,8 @@ const CSV_HEADER: [&str; 42] = [
     "file_length",
     "missing_fields",
     "warnings",
+    "host",
+    "host_source",
 ];
 
 fn csv_record(out: &mut dyn Write, r: &BitsInfo) -> io::Result<()> {
@@ -228,6 +230,8 @@ fn csv_record(out: &mut dyn Write, r: &BitsInfo) -> io::Result<()> {
             fl,
             r.missing_fields.join("; "),
             r.warnings.join("; "),
+            r.host.clone(),
+            r.host_source.clone(),
         ];
         csv_line(out, fields.into_iter())
     }

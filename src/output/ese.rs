@@ -8,16 +8,17 @@ use crate::ese::checksum::ChecksumStatus;
 use crate::ese::header::state_name;
 use crate::ese::value::Value;
 use crate::ese::{Database, EseError};
+use crate::util::diag::Diagnostic;
 
 /// Header facts, tables with columns and row counts, and warnings, as JSON.
 pub fn info_json(db: &Database<'_>) -> Json {
-    let mut warnings = db.warnings.clone();
+    let mut warnings: Vec<Diagnostic> = db.warnings.clone();
     let tables: Vec<Json> = db
         .tables
         .iter()
         .map(|t| {
             let (rows, w) = db.rows(t.root);
-            warnings.extend(w.into_iter().map(|w| format!("{}: {w}", t.name)));
+            warnings.extend(w.into_iter().map(|w| in_table(&t.name, "", w)));
             json!({
                 "name": t.name,
                 "objid": t.objid,
@@ -46,11 +47,11 @@ pub fn info_json(db: &Database<'_>) -> Json {
         }
     }
     if !bad.is_empty() {
-        warnings.push(format!(
+        warnings.push(Diagnostic::new(format!(
             "page checksum mismatch on {} page(s): {:?}",
             bad.len(),
             bad
-        ));
+        )));
     }
     let unreferenced: Vec<Json> = db
         .tables
@@ -75,7 +76,9 @@ pub fn info_json(db: &Database<'_>) -> Json {
         "header_checksum": {"stored": format!("{:#010x}", h.checksum), "computed": format!("{:#010x}", h.computed_checksum), "ok": h.checksum_ok()},
         "shadow_header_matches": db.shadow.as_ref().map(|s| s == h),
         "tables": tables,
-        "warnings": warnings,
+        // As text (as before), and each with its place (offset, page, tag) as fields.
+        "warnings": warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "diagnostics": warnings,
     })
 }
 
@@ -155,8 +158,10 @@ pub fn dump(
     db: &Database<'_>,
     table: Option<&str>,
     out: &mut dyn Write,
-) -> Result<Vec<String>, DumpError> {
-    let mut warnings = Vec::new();
+) -> Result<Vec<Diagnostic>, DumpError> {
+    // The database's own warnings first: a dump through the shadow catalog, or of a catalog
+    // that named no readable table, says so.
+    let mut warnings: Vec<Diagnostic> = db.warnings.clone();
     // Text values that did not decode cleanly: the first SHOWN named, then a count.
     const SHOWN: usize = 32;
     let mut replaced = 0usize;
@@ -171,12 +176,9 @@ pub fn dump(
         .filter(|t| table.is_none_or(|n| n == t.name))
     {
         let (lv, w) = db.long_values(t);
-        warnings.extend(
-            w.into_iter()
-                .map(|w| format!("{} long values: {w}", t.name)),
-        );
+        warnings.extend(w.into_iter().map(|w| in_table(&t.name, " long values", w)));
         let (rows, w) = db.rows(t.root);
-        warnings.extend(w.into_iter().map(|w| format!("{}: {w}", t.name)));
+        warnings.extend(w.into_iter().map(|w| in_table(&t.name, "", w)));
         let table_name = serde_json::to_string(&t.name).map_err(io::Error::from)?;
         let keys: Vec<String> = t
             .columns
@@ -194,10 +196,14 @@ pub fn dump(
                 if matches!(&v, Value::Text(s) if s.contains(char::REPLACEMENT_CHARACTER)) {
                     replaced += 1;
                     if replaced <= SHOWN {
-                        warnings.push(format!(
-                            "{}: row on page {} tag {}, column {key}: text shown with U+FFFD (an unpaired UTF-16 surrogate or cut text)",
-                            t.name, row.page, row.tag
-                        ));
+                        warnings.push(
+                            Diagnostic::at(row.offset, format!(
+                                "{}: row on page {} tag {}, column {key}: text shown with U+FFFD (an unpaired UTF-16 surrogate or cut text)",
+                                t.name, row.page, row.tag
+                            ))
+                            .in_page(row.page)
+                            .with_tag(u32::try_from(row.tag).unwrap_or(u32::MAX)),
+                        );
                     }
                 }
                 out.write_all(key.as_bytes())?;
@@ -208,14 +214,22 @@ pub fn dump(
         }
     }
     if replaced > SHOWN {
-        warnings.push(format!(
+        warnings.push(Diagnostic::new(format!(
             "{} more text values shown with U+FFFD",
             replaced - SHOWN
-        ));
+        )));
     }
     // Long values refused while the rows above were written (over budget).
     warnings.extend(db.value_warnings());
     Ok(warnings)
+}
+
+/// A diagnostic of a table's tree, its text led by the table's name.
+fn in_table(table: &str, part: &str, w: Diagnostic) -> Diagnostic {
+    Diagnostic {
+        what: format!("{table}{part}: {}", w.what),
+        ..w
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,16 @@
 //! Timeline entries (Timesketch JSONL): one per distinct timestamp of a record.
 //!
-//! Each entry has `datetime`, `timestamp_desc` ("BITS Created", "BITS Modified", ...; joined
-//! with ", " when several coincide), `message`, `artifact` and `data_type` as artemis writes
-//! them, plus all the record's fields. Entries come in a fixed order: the record order, then
-//! created, modified, completed, expiration, remote file modification.
+//! Each entry has what Timesketch's importer requires, `message`, `datetime` (ISO 8601, UTC)
+//! and `timestamp_desc` ("BITS Created", "BITS Modified", ...; joined with ", " when several
+//! coincide), and `timestamp` (microseconds since 1970, what the importer would otherwise
+//! compute from `datetime`); `artifact` and `data_type` as artemis writes them; then all the
+//! record's fields, `host` among them whenever the driver named one. Entries come in a fixed
+//! order: the record order, then created, modified, completed, expiration, remote file
+//! modification.
+//!
+//! No field starts with `_` (the importer drops those), each field has one JSON type in every
+//! entry (OpenSearch maps a field once per index), and no integer exceeds a signed 64-bit
+//! `long` (a field that would is left out); `tests/timesketch.rs` checks all three.
 
 use serde_json::{json, Map, Value};
 
@@ -27,15 +34,22 @@ pub fn entries(record: &BitsInfo) -> Vec<Value> {
             None => distinct.push((t, vec![desc])),
         }
     }
-    let fields = match serde_json::to_value(record) {
+    let mut fields = match serde_json::to_value(record) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
+    // OpenSearch, under Timesketch, keeps a JSON integer in a signed 64-bit `long`: BITS's
+    // "size unknown" (2^64 - 1 in bytes_transferred) would have the whole line refused, so
+    // such a field is left out of the timeline (the records keep it).
+    fields.retain(|_, v| v.as_u64().is_none_or(|n| i64::try_from(n).is_ok()));
     distinct
         .into_iter()
         .map(|(t, descs)| {
             let mut m = Map::new();
             m.insert("datetime".into(), json!(t));
+            if let Some(us) = micros(t) {
+                m.insert("timestamp".into(), json!(us));
+            }
             m.insert("timestamp_desc".into(), json!(descs.join(", ")));
             m.insert(
                 "message".into(),
@@ -54,7 +68,9 @@ pub fn entries(record: &BitsInfo) -> Vec<Value> {
         .collect()
 }
 
-/// Distinct non-empty timestamps of a record (the number of timeline entries it yields).
-pub fn distinct_times(record: &BitsInfo) -> usize {
-    entries(record).len()
+/// Microseconds since 1970 of an ISO 8601 time (as the records write them), when it reads.
+fn micros(t: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| d.timestamp_micros())
 }

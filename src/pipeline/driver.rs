@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::host::{host_of, Host};
 use super::{find_inputs_reporting, run_evidence, Format, Options, Phase, RunError, Sink, Stop};
+use crate::bits::model::BitsInfo;
 use crate::input::Evidence;
 use crate::util::text::escape;
 
@@ -20,6 +22,8 @@ use crate::util::text::escape;
 pub struct Input {
     pub path: PathBuf,
     pub opened: Option<Result<Arc<Evidence>, String>>,
+    /// The host its records are named with (see [`super::host`]).
+    pub host: Host,
 }
 
 /// The evidence files under the paths given, and what finding them passed over.
@@ -39,10 +43,18 @@ impl Inputs {
         let mut seen = std::collections::HashSet::new();
         let files = paths
             .iter()
-            .flat_map(|p| find_inputs_reporting(p, &mut warnings))
+            .flat_map(|given| {
+                find_inputs_reporting(given, &mut warnings)
+                    .into_iter()
+                    .map(move |path| (given, path))
+            })
             // One file named twice (two paths, a folder and a file in it) is read once.
-            .filter(|p| std::fs::canonicalize(p).map_or(true, |c| seen.insert(c)))
-            .map(|path| Input { path, opened: None })
+            .filter(|(_, p)| std::fs::canonicalize(p).map_or(true, |c| seen.insert(c)))
+            .map(|(given, path)| Input {
+                host: host_of(given, &path),
+                path,
+                opened: None,
+            })
             .collect();
         Inputs { files, warnings }
     }
@@ -121,26 +133,43 @@ pub fn run_inputs(
     let count = inputs.files.len();
     let mut reports = Vec::with_capacity(count);
     for (i, input) in inputs.files.into_iter().enumerate() {
-        let mut report = Report {
-            path: input.path.clone(),
-            index: i + 1,
-            count,
-            ..Report::default()
-        };
-        let opened = match input.opened {
-            Some(o) => o,
-            None => Evidence::open(&input.path)
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-        };
-        match opened {
-            Ok(ev) => run_opened(ev, opts, hash, sink, &mut report)?,
-            Err(e) => report.error = Some(e),
-        }
-        sink.finished(&report)?;
-        reports.push(report);
+        reports.push(run_one(input, i + 1, count, opts, hash, sink)?);
     }
     Ok(reports)
+}
+
+/// Open (unless opened ahead), hash when asked, and run one input, the `index`-th of `count`;
+/// the sink hears its records with their host, then [`Sink::finished`].
+pub(crate) fn run_one(
+    input: Input,
+    index: usize,
+    count: usize,
+    opts: &Options,
+    hash: bool,
+    sink: &mut dyn Sink,
+) -> Result<Report, Stop> {
+    let mut report = Report {
+        path: input.path.clone(),
+        index,
+        count,
+        ..Report::default()
+    };
+    let opened = match input.opened {
+        Some(o) => o,
+        None => Evidence::open(&input.path)
+            .map(Arc::new)
+            .map_err(|e| e.to_string()),
+    };
+    let mut named = Named {
+        sink: &mut *sink,
+        host: &input.host,
+    };
+    match opened {
+        Ok(ev) => run_opened(ev, opts, hash, &mut named, &mut report)?,
+        Err(e) => report.error = Some(e),
+    }
+    sink.finished(&report)?;
+    Ok(report)
 }
 
 /// Hash (when asked) and run one open input, filling `report`.
@@ -181,6 +210,32 @@ fn run_opened(
         Err(RunError::Parse(e)) => report.error = Some(e.to_string()),
     }
     Ok(())
+}
+
+/// Names each record's host on its way to the sink.
+struct Named<'s> {
+    sink: &'s mut dyn Sink,
+    host: &'s Host,
+}
+
+impl Sink for Named<'_> {
+    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
+        record.host.clone_from(&self.host.name);
+        record.host_source = self.host.source.as_str().to_string();
+        self.sink.record(record)
+    }
+    fn warning(&mut self, warning: &super::Diagnostic) -> Result<(), Stop> {
+        self.sink.warning(warning)
+    }
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.sink.progress(phase, done, total)
+    }
+    fn opened(&mut self, input: &Opened) -> Result<(), Stop> {
+        self.sink.opened(input)
+    }
+    fn finished(&mut self, report: &Report) -> Result<(), Stop> {
+        self.sink.finished(report)
+    }
 }
 
 /// Why hashing ended early.

@@ -1,11 +1,14 @@
-//! Finding the evidence files under a folder: every `qmgr.db` and `qmgr*.dat`.
+//! Finding the evidence files under a folder: every `qmgr.db` and `qmgr*.dat`, and every
+//! collection file of a case (a zip of collected files, an E01, VHD, VHDX, `.img` or `.dd`
+//! image), so `bitscope parse CASE_FOLDER` reads KAPE trees, Velociraptor zips and images
+//! side by side. (`.raw` is left out: single ESE pages are kept under that name too.)
 
 use std::path::{Path, PathBuf};
 
 use crate::util::text::escape;
 
-/// The evidence files under `path`: the path itself if a file, else every `qmgr.db` and
-/// `qmgr*.dat` below it (case-insensitive), sorted. See [`find_inputs_reporting`].
+/// The evidence files under `path`: the path itself if a file, else every `qmgr.db`,
+/// `qmgr*.dat` and collection file ([`is_collection_name`]) below it (case-insensitive), sorted. See [`find_inputs_reporting`].
 pub fn find_inputs(path: &Path) -> Vec<PathBuf> {
     find_inputs_reporting(path, &mut Vec::new())
 }
@@ -37,7 +40,7 @@ pub fn find_inputs_reporting(path: &Path, warnings: &mut Vec<String>) -> Vec<Pat
                 stack.push(p);
             } else if ft.is_symlink() && std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
                 warnings.push(format!("{}: symlinked folder not followed", shown(&p)));
-            } else if is_queue_name(&p) {
+            } else if is_queue_name(&p) || is_collection_name(&p) {
                 // Symlinks, FIFOs and devices with a queue's name are inputs too: opening
                 // one says what it is (and refuses it), rather than passing it over unseen.
                 out.push(p);
@@ -53,7 +56,17 @@ pub fn find_inputs_reporting(path: &Path, warnings: &mut Vec<String>) -> Vec<Pat
     out
 }
 
-fn is_queue_name(p: &Path) -> bool {
+/// A collection file by its extension (case-insensitive): zip, E01 (the first segment), VHD,
+/// VHDX, img, dd.
+pub(crate) fn is_collection_name(p: &Path) -> bool {
+    let ext = p
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    matches!(ext.as_str(), "zip" | "e01" | "vhd" | "vhdx" | "img" | "dd")
+}
+
+pub(crate) fn is_queue_name(p: &Path) -> bool {
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())

@@ -27,11 +27,13 @@ pub use crate::util::diag::Diagnostic;
 
 pub mod driver;
 mod find;
+pub mod host;
 /// Disk images, volumes and archives: the stores the container layer finds, run through
 /// the store path.
 #[cfg(feature = "images")]
 mod images;
 mod join;
+pub mod parallel;
 mod parsed;
 mod run;
 pub mod sink;

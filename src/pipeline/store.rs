@@ -69,7 +69,7 @@ fn run_ese(
         error,
     })?;
     for w in &db.warnings {
-        sink.warning(&Diagnostic::new(w.as_str()))?;
+        sink.warning(w)?;
     }
     if db.table("Jobs").is_none() && db.table("Files").is_none() {
         // Another program's database (SRUDB, WebCache...): nothing of BITS to read live.
@@ -117,7 +117,7 @@ fn run_ese(
     );
     release();
     // Long values the ESE reader refused while the blobs were read (over its budget).
-    warnings.extend(db.value_warnings().into_iter().map(Diagnostic::new));
+    warnings.extend(db.value_warnings());
     for w in &warnings {
         sink.warning(w)?;
     }

@@ -11,10 +11,10 @@ use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Row, Table, Wrap
 use ratatui::Frame;
 
 use crate::bits::model::{BitsInfo, Source, SourceKind};
-use crate::bits::security::{parse_sid, well_known_name};
 use crate::bits::triage::{Finding, Rule};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
+use crate::winsec::{parse_sid, well_known_name};
 
 use super::app::{plural, App, Overlay, PromptKind, Screen, SourceSel};
 use super::columns::{human_size, short_sid, Col};

@@ -8,6 +8,7 @@
 pub mod alloc;
 pub mod craft;
 pub mod tui;
+pub mod wine;
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
@@ -200,6 +201,37 @@ fn python_or_skip(found: &Result<PathBuf, String>) -> Option<PathBuf> {
 pub fn oracle_python() -> Option<PathBuf> {
     static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     python_or_skip(FOUND.get_or_init(|| find_python("import dissect.esedb", "dissect.esedb")))
+}
+
+/// A Python interpreter with dateutil (Timesketch's date parser, for
+/// `tests/oracle/timesketch_check.py`); `None` after a `SKIP:` notice, a panic under `CI=true`.
+pub fn timesketch_python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    python_or_skip(
+        FOUND.get_or_init(|| find_python("import dateutil.parser", "python-dateutil==2.9.0.post0")),
+    )
+}
+
+/// The YAML file at `path` as JSON, read by PyYAML (the Velociraptor artifact, the KAPE
+/// module); `None` after a `SKIP:` notice (a panic under `CI=true`) without PyYAML.
+pub fn yaml_as_json(path: &Path) -> Option<serde_json::Value> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let python = python_or_skip(FOUND.get_or_init(|| find_python("import yaml", "PyYAML==6.0.3")))?;
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding='utf-8'))))",
+        ])
+        .arg(path)
+        .output()
+        .expect("running python");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("JSON from PyYAML"))
 }
 
 /// Run the oracle script with `args` and return its stdout. Panics when the oracle python is
