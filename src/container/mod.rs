@@ -247,6 +247,19 @@ pub struct Volume {
     pub len: u64,
 }
 
+/// A deleted file whose clusters are free, for carving along its runs (see
+/// [`Found::deleted_files`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedFile {
+    pub mft_entry: u64,
+    /// When it was last written (`$STANDARD_INFORMATION`, FILETIME; 0 when unknown).
+    pub modified: u64,
+    /// Its name (no folder), empty when none is left.
+    pub name: String,
+    /// The free parts of its bytes, in file order: (file offset, disk offset, length).
+    pub pieces: Vec<(u64, u64, u64)>,
+}
+
 /// The unallocated clusters of a volume: the cluster size and the free runs as (offset in the
 /// disk, length), in volume order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -266,6 +279,17 @@ impl Found<'_> {
     pub fn unallocated(&self, volume: &Volume, warnings: &mut Vec<Diagnostic>) -> Unallocated {
         let (cluster, runs) = ntfs::unallocated(&*self.disk, volume.offset, volume.len, warnings);
         Unallocated { cluster, runs }
+    }
+
+    /// The deleted files of `volume` whose clusters lie in `free` (its free runs), for carving
+    /// along their runs (see [`ntfs::deleted_files`]).
+    pub fn deleted_files(
+        &self,
+        volume: &Volume,
+        free: &Unallocated,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> Vec<DeletedFile> {
+        ntfs::deleted_files(&*self.disk, volume.offset, volume.len, &free.runs, warnings)
     }
 
     /// Walk `volume`'s MFT, handing each store to `each` as it is found (see

@@ -11,15 +11,14 @@
 //! that record's `in_evidence.also_at`, so each record is reported once.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::join::Join;
+use super::free::{self, Free};
 use super::store::{carve_raw, run_store};
-use super::{detect, Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop, HEAD};
-use crate::bits::carve::{self, Carved};
-use crate::bits::model::{BitsInfo, Piece, Placement, Source, MAX_EXTENTS, UNALLOCATED};
+use super::{detect, Diagnostic, Format, Options, Phase, RunError, Sink, Stop, HEAD};
+use crate::bits::carve;
+use crate::bits::model::{BitsInfo, Piece, Placement, Source, MAX_EXTENTS};
 use crate::container;
 use crate::input::Evidence;
 
@@ -92,11 +91,21 @@ pub(super) fn run_container(
         let mut free = if opts.carve {
             let mut warnings = Vec::new();
             let unallocated = found.unallocated(vol, &mut warnings);
+            let deleted = found.deleted_files(vol, &unallocated, &mut warnings);
             for w in &warnings {
                 sink.warning(w)?;
             }
             any = true;
-            Some(carve_free(&ctx, vol, &unallocated, sink)?)
+            let mut report = || gauge.report(sink, Phase::Carving);
+            Some(free::carve_free(
+                &*found.disk,
+                vol,
+                &unallocated,
+                &deleted,
+                &ctx.coordinate,
+                label,
+                &mut report,
+            )?)
         } else {
             None
         };
@@ -120,7 +129,7 @@ pub(super) fn run_container(
             sink.warning(w)?;
         }
         if let Some(free) = free {
-            free.finish(&ctx, sink)?;
+            free.finish(opts, sink)?;
         }
     }
     if !any {
@@ -248,296 +257,6 @@ impl Gauge<'_> {
     }
     fn report(&self, sink: &mut dyn Sink, phase: Phase) -> Result<(), Stop> {
         sink.progress(phase, self.done(), self.total)
-    }
-}
-
-/// Carve a volume's unallocated clusters: streamed (in volume order, on all cores) as the raw
-/// carver streams an image, no record read past the end of its free run. The finds are held
-/// until the volume's stores are read (see [`Free`]).
-fn carve_free<'v>(
-    ctx: &Ctx,
-    vol: &'v container::Volume,
-    free: &container::Unallocated,
-    sink: &mut dyn Sink,
-) -> Result<Free<'v>, RunError> {
-    // Stream offset → disk offset: the runs' starts in the stream, and where each ends.
-    let mut starts = Vec::with_capacity(free.runs.len());
-    let mut ends = Vec::with_capacity(free.runs.len());
-    let mut at = 0u64;
-    for (disk, len) in &free.runs {
-        starts.push((at, *disk, *len));
-        at = at.saturating_add(*len);
-        ends.push(at);
-    }
-    let mut out = Free {
-        vol,
-        cluster: free.cluster.max(1),
-        starts,
-        carved: Vec::new(),
-        keys: Vec::new(),
-        by_start: HashMap::new(),
-        by_bytes: HashMap::new(),
-        known: Vec::new(),
-    };
-    if free.runs.is_empty() {
-        return Ok(out);
-    }
-    let reader = RunsReader {
-        disk: &*ctx.found.disk,
-        runs: &free.runs,
-        run: 0,
-        within: 0,
-    };
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mut stopped = false;
-    let carved = {
-        let mut progress = |_: u64| {
-            stopped = ctx.gauge.report(sink, Phase::Carving).is_err();
-            !stopped
-        };
-        carve::carve_stream_within(reader, ctx.label, threads, &mut progress, &ends).map_err(
-            |source| {
-                ParseError::Input(crate::input::InputError::Io {
-                    path: ctx.label.into(),
-                    source,
-                })
-            },
-        )?
-    };
-    if stopped {
-        return Err(RunError::Stopped);
-    }
-    for c in carved {
-        let start = out.disk(c.source().offset);
-        let i = out.carved.len();
-        out.by_start.entry(start).or_insert(i);
-        out.by_bytes.entry(hash(c.bytes())).or_default().push(i);
-        out.keys.push((start, c.bytes().len()));
-        out.carved.push(Some(c));
-    }
-    Ok(out)
-}
-
-fn hash(b: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    b.hash(&mut h);
-    h.finish()
-}
-
-/// The records carved from one volume's free clusters, held while the volume's stores are
-/// read: a store's record claims those at its own place (dropped) and its byte-identical copies
-/// (dropped, their places listed in its `also_at`); the rest are emitted at the end, placed.
-struct Free<'v> {
-    vol: &'v container::Volume,
-    cluster: u64,
-    /// (stream offset, disk offset, length) of each free run.
-    starts: Vec<(u64, u64, u64)>,
-    /// The finds, in stream order; `None` once claimed.
-    carved: Vec<Option<Carved>>,
-    /// Each find's disk offset and length (kept after it is claimed).
-    keys: Vec<(u64, usize)>,
-    by_start: HashMap<u64, usize>,
-    by_bytes: HashMap<u64, Vec<usize>>,
-    /// The deleted stores' extents in this volume: (disk offset, length, file offset, label);
-    /// no file offset for an NTFS-compressed file, whose clusters hold compressed units. (A
-    /// resident file's bytes lie in the MFT, never in unallocated clusters.)
-    known: Vec<(u64, u64, Option<u64>, String)>,
-}
-
-impl Free<'_> {
-    fn disk(&self, stream: u64) -> u64 {
-        let i = self.starts.partition_point(|(s, _, _)| *s <= stream);
-        match i.checked_sub(1).and_then(|i| self.starts.get(i)) {
-            Some((s, d, _)) => d.saturating_add(stream - s),
-            None => stream,
-        }
-    }
-
-    /// A store of this volume: a deleted one's extents name the file for the finds in them.
-    fn note(&mut self, s: &container::Store) {
-        use container::StoreData;
-        if !s.deleted {
-            return;
-        }
-        let (extents, compressed) = match &s.data {
-            StoreData::Extents(e) => (e, false),
-            StoreData::Compressed(e) => (e, true),
-            StoreData::Resident(_) => return,
-        };
-        let mut file_at = 0u64;
-        for e in extents {
-            if let Some(d) = e.offset {
-                let at = (!compressed).then_some(file_at);
-                self.known
-                    .push((d, e.len, at, s.chain.last().cloned().unwrap_or_default()));
-            }
-            file_at = file_at.saturating_add(e.len);
-        }
-    }
-
-    /// A store's record whose bytes `bytes` begin at disk offset `start`: drop the find at
-    /// the same place and, for a deleted store (`copies`), its byte-identical copies found
-    /// elsewhere, whose disk offsets are returned. (A live store's copies in free clusters
-    /// stay records of their own: they may be the only trace of a deleted file that cannot
-    /// be read back, such as an NTFS-compressed one.)
-    fn claim(&mut self, start: Option<u64>, bytes: &[u8], copies: bool) -> Vec<u64> {
-        if let Some(i) = start.and_then(|s| self.by_start.get(&s)).copied() {
-            if let Some(slot) = self.carved.get_mut(i) {
-                *slot = None;
-            }
-        }
-        let mut elsewhere = Vec::new();
-        if !copies {
-            return elsewhere;
-        }
-        for &i in self.by_bytes.get(&hash(bytes)).into_iter().flatten() {
-            let Some(&(at, len)) = self.keys.get(i) else {
-                continue;
-            };
-            if Some(at) == start || len != bytes.len() {
-                continue;
-            }
-            let same = match self.carved.get(i) {
-                Some(Some(c)) => c.bytes() == bytes,
-                // Claimed by an earlier row of the same record.
-                _ => true,
-            };
-            if same {
-                if let Some(slot) = self.carved.get_mut(i) {
-                    *slot = None;
-                }
-                elsewhere.push(at);
-            }
-        }
-        elsewhere
-    }
-
-    /// Emit the finds no store claimed, joined (jobs with their files) and placed.
-    fn finish(self, ctx: &Ctx, sink: &mut dyn Sink) -> Result<(), RunError> {
-        let carved: Vec<Carved> = self.carved.iter().flatten().cloned().collect();
-        if carved.is_empty() {
-            return Ok(());
-        }
-        let mut placed = Placed {
-            sink,
-            free: &self,
-            coordinate: &ctx.coordinate,
-        };
-        let mut join = Join::new(ctx.opts.field_ranges, Vec::new());
-        join.add_candidates(carved);
-        join.finish(&mut placed)
-    }
-}
-
-/// The free runs of a volume read one after the other, by positioned reads of the disk.
-struct RunsReader<'a> {
-    disk: &'a dyn container::ReadAt,
-    runs: &'a [(u64, u64)],
-    run: usize,
-    within: u64,
-}
-
-impl std::io::Read for RunsReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while let Some((at, len)) = self.runs.get(self.run) {
-            if self.within >= *len {
-                self.run += 1;
-                self.within = 0;
-                continue;
-            }
-            let n = usize::try_from(len - self.within)
-                .unwrap_or(usize::MAX)
-                .min(buf.len());
-            let got = self.disk.read_at(at + self.within, &mut buf[..n])?;
-            if got == 0 {
-                // The disk ends inside the run: skip the rest of it.
-                self.within = *len;
-                continue;
-            }
-            self.within += got as u64;
-            return Ok(got);
-        }
-        Ok(0)
-    }
-}
-
-/// Puts records carved from a volume's unallocated clusters back at their disk offsets, with
-/// the volume, cluster and (when they lie in a known file's bytes) the file in the chain.
-struct Placed<'s> {
-    sink: &'s mut dyn Sink,
-    free: &'s Free<'s>,
-    coordinate: &'s str,
-}
-
-impl Placed<'_> {
-    fn place(&self, src: &mut Source) {
-        let free = self.free;
-        let disk = free.disk(src.offset);
-        src.offset = disk;
-        for e in &mut src.extents {
-            e.0 = free.disk(e.0);
-        }
-        for a in &mut src.also_at {
-            *a = free.disk(*a);
-        }
-        let within = disk.saturating_sub(free.vol.offset);
-        let mut what = format!(
-            "{UNALLOCATED} {} (volume offset {within})",
-            within / free.cluster
-        );
-        if let Some((d, _, f, name)) = free
-            .known
-            .iter()
-            .find(|(d, l, _, _)| (*d..d.saturating_add(*l)).contains(&disk))
-        {
-            match f {
-                Some(f) => what.push_str(&format!(
-                    ", inside {name} at file offset {}",
-                    f.saturating_add(disk - d)
-                )),
-                None => what.push_str(&format!(
-                    ", inside {name}, NTFS-compressed: its offset in the file cannot be told"
-                )),
-            }
-        }
-        src.container_chain = free.vol.chain.clone();
-        src.container_chain.push(what);
-        // The chain ends in the volume's free space: the offsets above already are the
-        // disk's, and no record runs past the end of its free run.
-        let pieces: Vec<Piece> = src
-            .pieces()
-            .into_iter()
-            .map(|(o, l)| Piece {
-                offset: Some(o),
-                length: l,
-            })
-            .collect();
-        src.in_evidence = Some(Placement {
-            coordinate: self.coordinate.to_string(),
-            offset: Some(disk),
-            extents: pieces,
-            also_at: src.also_at.clone(),
-            ..Placement::default()
-        });
-    }
-}
-
-impl Sink for Placed<'_> {
-    fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
-        if let Some(s) = record.job_source.as_mut() {
-            self.place(s);
-        }
-        if let Some(s) = record.file_source.as_mut() {
-            self.place(s);
-        }
-        self.sink.record(record)
-    }
-    fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
-        self.sink.warning(warning)
-    }
-    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
-        self.sink.progress(phase, done, total)
     }
 }
 

@@ -27,6 +27,9 @@ pub use crate::util::diag::Diagnostic;
 
 pub mod driver;
 mod find;
+/// Carving a volume's free clusters along deleted files' runs and free runs.
+#[cfg(feature = "images")]
+mod free;
 pub mod host;
 /// Disk images, volumes and archives: the stores the container layer finds, run through
 /// the store path.

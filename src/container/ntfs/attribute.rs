@@ -2,7 +2,7 @@
 //!
 //! | offset | size | field |
 //! |---|---|---|
-//! | 0x00 | 4 | type (0x20 `$ATTRIBUTE_LIST`, 0x30 `$FILE_NAME`, 0x80 `$DATA`, ...) |
+//! | 0x00 | 4 | type (0x10 `$STANDARD_INFORMATION`, 0x20 `$ATTRIBUTE_LIST`, 0x30 `$FILE_NAME`, 0x80 `$DATA`, ...) |
 //! | 0x04 | 4 | length of the attribute (header and value) |
 //! | 0x08 | 1 | non-resident flag |
 //! | 0x09 | 1 | name length, in UTF-16 units (a named `$DATA` is an alternate data stream) |
@@ -21,6 +21,7 @@
 use crate::util::bytes::{slice, u16_le, u32_le, u64_le, u8_at};
 use crate::util::utf16::decode_utf16le;
 
+pub const STANDARD_INFORMATION: u32 = 0x10;
 pub const ATTRIBUTE_LIST: u32 = 0x20;
 pub const FILE_NAME: u32 = 0x30;
 pub const DATA: u32 = 0x80;

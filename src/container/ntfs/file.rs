@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::attribute::{Attribute, Value, ATTRIBUTE_LIST, DATA, FILE_NAME};
+use super::attribute::{Attribute, Value, ATTRIBUTE_LIST, DATA, FILE_NAME, STANDARD_INFORMATION};
 use super::file_name::FileName;
 use super::list;
 use super::record::Record;
@@ -52,6 +52,8 @@ pub enum StreamData {
 pub struct File {
     pub number: u64,
     pub sequence: u16,
+    /// `$STANDARD_INFORMATION`'s last-written time (FILETIME), 0 when absent.
+    pub modified: u64,
     pub in_use: bool,
     pub dir: bool,
     pub names: Vec<FileName>,
@@ -68,6 +70,7 @@ type Pieces = Vec<(u64, u64, Vec<Run>, Option<(u64, u64)>)>;
 /// What the attributes of the records gathered so far give.
 #[derive(Default)]
 struct Gathered {
+    modified: u64,
     names: Vec<FileName>,
     more_names: usize,
     resident: BTreeMap<String, (u16, Vec<u8>)>,
@@ -79,6 +82,9 @@ struct Gathered {
 impl Gathered {
     fn take(&mut self, a: Attribute<'_>) {
         match (a.ty, a.value) {
+            (STANDARD_INFORMATION, Value::Resident(v)) => {
+                self.modified = crate::util::bytes::u64_le(v, 0x08).unwrap_or(0);
+            }
             (FILE_NAME, Value::Resident(v)) => match FileName::parse(v) {
                 Some(n) if self.names.len() < MAX_NAMES => self.names.push(n),
                 Some(_) => self.more_names += 1,
@@ -202,6 +208,7 @@ pub fn gather(vol: &Vol, n: u64, rec: &Record) -> File {
     File {
         number: n,
         sequence: rec.sequence(),
+        modified: g.modified,
         in_use: rec.in_use(),
         dir: rec.is_dir(),
         names: g.names,

@@ -39,7 +39,9 @@ use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
-use super::{is_log_name, is_wanted_name, Extent, ReadAt, Store, StoreData, MAX_STORE};
+use super::{
+    is_log_name, is_wanted_name, DeletedFile, Extent, ReadAt, Store, StoreData, MAX_STORE,
+};
 use crate::util::diag::Diagnostic;
 use attribute::{COMPRESSED, ENCRYPTED};
 use file::{File, Stream, StreamData};
@@ -120,7 +122,24 @@ struct Walk<'v, 'a> {
     folders: HashSet<String>,
 }
 
-impl Walk<'_, '_> {
+impl<'v, 'a> Walk<'v, 'a> {
+    fn new(vol: &'v Vol<'a>, chain: Vec<String>) -> Walk<'v, 'a> {
+        Walk {
+            vol,
+            chain,
+            dirs: Dirs::default(),
+            warnings: Vec::new(),
+            dropped: 0,
+            seen: HashMap::new(),
+            duplicates: 0,
+            misplaced: 0,
+            torn: (0, None),
+            stores: 0,
+            logs: Vec::new(),
+            folders: HashSet::new(),
+        }
+    }
+
     fn warn(&mut self, w: Diagnostic) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(w);
@@ -164,21 +183,10 @@ pub fn find_stores(
     };
     let mut chain = chain.to_vec();
     chain.push("NTFS".into());
-    let mut walk = Walk {
-        vol: &vol,
-        chain,
-        dirs: Dirs::default(),
-        warnings: Vec::new(),
-        dropped: 0,
-        seen: HashMap::new(),
-        duplicates: 0,
-        misplaced: 0,
-        torn: (0, None),
-        stores: 0,
-        logs: Vec::new(),
-        folders: HashSet::new(),
-    };
-    let flow = walk_mft(&mut walk, each);
+    let mut walk = Walk::new(&vol, chain);
+    let flow = walk_mft(&mut walk, &mut |w, n, at, bytes| {
+        examine(w, n, at, bytes, each)
+    });
     let logs = std::mem::take(&mut walk.logs);
     let mut flow_logs = ControlFlow::Continue(());
     if flow.is_continue() {
@@ -237,19 +245,25 @@ fn folder_of(path: &str) -> String {
         .map_or(String::new(), |(f, _)| f.to_string())
 }
 
-fn walk_mft(w: &mut Walk, each: &mut dyn FnMut(Store) -> ControlFlow<()>) -> ControlFlow<()> {
+/// What the walk does with each base record that passes the checks: (walk, entry number, disk
+/// offset of the record, its bytes with fix-ups applied).
+type Visit<'x> = dyn FnMut(&mut Walk, u64, u64, &[u8]) -> ControlFlow<()> + 'x;
+
+/// Walk the MFT in chunks of records, handing each sound base record (not a directory) to
+/// `visit`.
+fn walk_mft(w: &mut Walk, visit: &mut Visit) -> ControlFlow<()> {
     let vol = w.vol;
     let rs = vol.boot.record;
     let mut size = vol.mft_size;
-    if size > vol.len {
+    if size > vol.fs_len {
         w.warn(Diagnostic::at(
             vol.base,
             format!(
                 "the MFT claims {size} bytes, more than the volume's {}: read up to the volume's size",
-                vol.len
+                vol.fs_len
             ),
         ));
-        size = vol.len;
+        size = vol.fs_len;
     }
     let mut entries = size / rs.max(1);
     if entries > MAX_MFT_ENTRIES {
@@ -275,7 +289,7 @@ fn walk_mft(w: &mut Walk, each: &mut dyn FnMut(Store) -> ControlFlow<()>) -> Con
             // A record split between two pieces of the MFT.
             let mut rec = vec![0u8; vol.record_len()];
             if vol.read_record(n, &mut rec).is_ok() {
-                examine(w, n, None, &mut rec, each)?;
+                check(w, n, None, &mut rec, visit)?;
             }
             n += 1;
             continue;
@@ -293,28 +307,31 @@ fn walk_mft(w: &mut Walk, each: &mut dyn FnMut(Store) -> ControlFlow<()>) -> Con
         }
         for (i, rec) in buf.chunks_exact_mut(vol.record_len()).enumerate() {
             let disk = vol.base.saturating_add(pos).saturating_add(i as u64 * rs);
-            examine(w, n + i as u64, Some(disk), rec, each)?;
+            check(w, n + i as u64, Some(disk), rec, visit)?;
         }
         n += count;
     }
     ControlFlow::Continue(())
 }
 
-/// Look at MFT entry `n` (its raw bytes), and hand on the stores it is.
-fn examine(
+/// MFT entry `n`'s raw bytes: a sound base record that is not a directory goes to `visit`;
+/// torn records and records holding another entry's number are counted.
+fn check(
     w: &mut Walk,
     n: u64,
     disk: Option<u64>,
     bytes: &mut [u8],
-    each: &mut dyn FnMut(Store) -> ControlFlow<()>,
+    visit: &mut Visit,
 ) -> ControlFlow<()> {
     if bytes.get(..4) != Some(b"FILE") {
         return ControlFlow::Continue(());
     }
-    let disk = disk.or_else(|| w.vol.record_disk_offset(n));
+    let disk = disk
+        .or_else(|| w.vol.record_disk_offset(n))
+        .unwrap_or(w.vol.base);
     if fixup(bytes).is_err() {
         w.torn.0 += 1;
-        w.torn.1 = w.torn.1.or(disk);
+        w.torn.1 = w.torn.1.or(Some(disk));
         return ControlFlow::Continue(());
     }
     let bytes: &[u8] = bytes;
@@ -332,7 +349,7 @@ fn examine(
         w.misplaced += 1;
         if w.misplaced > MAX_MISPLACED {
             w.warn(Diagnostic::at(
-                disk.unwrap_or(w.vol.base),
+                disk,
                 format!(
                     "more than {MAX_MISPLACED} MFT entries hold another entry's record (the MFT's clusters are mapped more than once): the walk stops at entry {n}"
                 ),
@@ -341,6 +358,21 @@ fn examine(
         }
         return ControlFlow::Continue(());
     }
+    visit(w, n, disk, bytes)
+}
+
+/// A base record that may be a store (or hold one in a stream): gathered once (byte-identical
+/// copies are counted), its stores handed on.
+fn examine(
+    w: &mut Walk,
+    n: u64,
+    at: u64,
+    bytes: &[u8],
+    each: &mut dyn FnMut(Store) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let Some(rec) = Record::new(bytes) else {
+        return ControlFlow::Continue(());
+    };
     if !mentions_names(bytes) && !has_list(&rec) {
         return ControlFlow::Continue(());
     }
@@ -349,7 +381,6 @@ fn examine(
         return ControlFlow::Continue(());
     }
     let f = file::gather(w.vol, n, &rec);
-    let at = disk.unwrap_or(w.vol.base);
     for s in stores_of(w, &f, at) {
         if w.stores >= MAX_STORES {
             w.warn(Diagnostic::at(
@@ -561,6 +592,127 @@ fn store_data(vol: &Vol, s: &Stream) -> Result<(u64, StoreData), String> {
         return Ok((size, StoreData::Compressed(extents)));
     }
     Ok((size, StoreData::Extents(extents)))
+}
+
+/// Pieces of deleted files kept for carving along their runs, all files together.
+pub const MAX_DELETED_PIECES: usize = 1 << 20;
+
+/// The deleted files of the NTFS volume of `len` bytes at `offset` whose clusters are free now
+/// (`free`: the free runs, as [`unallocated`] gives them), each with the free parts of its
+/// unnamed `$DATA` in file order, so a carver can follow a record from one run of the file to
+/// the next instead of into whatever cluster follows on the disk. The files come latest
+/// written first: a cluster freed by one file and written by another before that one was
+/// deleted too holds the second's bytes. NTFS-compressed and
+/// encrypted files are left out (their clusters hold no plain bytes), as is anything past
+/// [`MAX_DELETED_PIECES`] (a warning says how many files).
+pub fn deleted_files(
+    image: &dyn ReadAt,
+    offset: u64,
+    len: u64,
+    free: &[(u64, u64)],
+    warnings: &mut Vec<Diagnostic>,
+) -> Vec<DeletedFile> {
+    let vol = match Vol::open(image, offset, len) {
+        Ok(v) => v,
+        Err(e) => {
+            warnings.push(Diagnostic::at(
+                offset,
+                format!("NTFS volume: deleted files: {e}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut walk = Walk::new(&vol, Vec::new());
+    let mut out: Vec<DeletedFile> = Vec::new();
+    let mut pieces = 0usize;
+    let mut left_out = 0usize;
+    let _ = walk_mft(&mut walk, &mut |w, n, _, bytes| {
+        let Some(rec) = Record::new(bytes) else {
+            return ControlFlow::Continue(());
+        };
+        if rec.in_use() || !has_runs(&rec) {
+            return ControlFlow::Continue(());
+        }
+        let f = file::gather(w.vol, n, &rec);
+        let Some(d) = deleted_file(w.vol, &f, free) else {
+            return ControlFlow::Continue(());
+        };
+        if pieces.saturating_add(d.pieces.len()) > MAX_DELETED_PIECES {
+            left_out += 1;
+            return ControlFlow::Continue(());
+        }
+        pieces += d.pieces.len();
+        out.push(d);
+        ControlFlow::Continue(())
+    });
+    summarize(&mut walk, offset);
+    warnings.append(&mut walk.warnings);
+    // Clusters two deleted files claim hold the bytes of the one written last.
+    out.sort_by_key(|d| std::cmp::Reverse(d.modified));
+    if left_out > 0 {
+        warnings.push(Diagnostic::at(
+            offset,
+            format!(
+                "NTFS volume: {left_out} deleted files past {MAX_DELETED_PIECES} pieces: their clusters are carved as free runs, not along the files' runs"
+            ),
+        ));
+    }
+    out
+}
+
+/// Whether a record has a non-resident unnamed `$DATA`, or an attribute list (which may
+/// name one).
+fn has_runs(rec: &Record) -> bool {
+    rec.attributes().filter_map(Result::ok).any(|a| {
+        a.ty == attribute::ATTRIBUTE_LIST
+            || (a.ty == attribute::DATA
+                && a.name.is_empty()
+                && matches!(a.value, attribute::Value::NonResident { .. }))
+    })
+}
+
+/// The free parts of a deleted file's unnamed stream, in file order.
+fn deleted_file(vol: &Vol, f: &File, free: &[(u64, u64)]) -> Option<DeletedFile> {
+    let s = f.streams.iter().find(|s| s.name.is_empty())?;
+    if s.flags & (COMPRESSED | ENCRYPTED) != 0 {
+        return None;
+    }
+    let StreamData::NonResident { size, runs, .. } = &s.data else {
+        return None;
+    };
+    let c = vol.boot.cluster;
+    let mut pieces = Vec::new();
+    for r in runs {
+        let Some(lcn) = r.lcn else { continue };
+        let file_at = r.vcn.saturating_mul(c);
+        if file_at >= *size {
+            break;
+        }
+        let len = r.len.saturating_mul(c).min(size - file_at);
+        let disk = vol.base.saturating_add(lcn.saturating_mul(c));
+        // The parts of [disk, disk + len) that are free now.
+        let end = disk.saturating_add(len);
+        let first = free.partition_point(|(o, l)| o.saturating_add(*l) <= disk);
+        for (o, l) in free.get(first..).unwrap_or_default() {
+            if *o >= end {
+                break;
+            }
+            let a = disk.max(*o);
+            let b = end.min(o.saturating_add(*l));
+            if a < b {
+                pieces.push((file_at + (a - disk), a, b - a));
+            }
+        }
+    }
+    if pieces.is_empty() {
+        return None;
+    }
+    Some(DeletedFile {
+        mft_entry: f.number,
+        modified: f.modified,
+        name: best_name(f).map(|n| n.name.clone()).unwrap_or_default(),
+        pieces,
+    })
 }
 
 /// The unallocated clusters of the NTFS volume of `len` bytes at `offset`, from its $Bitmap:

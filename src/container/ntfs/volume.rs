@@ -21,9 +21,11 @@ pub struct Piece {
 
 pub struct Vol<'a> {
     pub disk: Cached<'a>,
-    /// The volume's offset in the disk, and its length (within the disk).
+    /// The volume's offset in the disk, and its length (the partition's, within the disk).
     pub base: u64,
     pub len: u64,
+    /// The file system's own length: the boot sector's, when it is less.
+    pub fs_len: u64,
     pub boot: Boot,
     pub mft: Vec<Piece>,
     /// The MFT's size in bytes, as its `$DATA` says.
@@ -44,6 +46,11 @@ impl<'a> Vol<'a> {
             disk: Cached::new(disk),
             base,
             len,
+            fs_len: if boot.size > 0 {
+                boot.size.min(len)
+            } else {
+                len
+            },
             boot,
             mft: Vec::new(),
             mft_size: 0,
