@@ -9,6 +9,16 @@
 //! Only regular files are opened. A FIFO would block `open()` forever and a device such as
 //! `/dev/zero` never ends, so both are refused from their metadata before anything is opened,
 //! and once more from the open handle (the path could have been swapped in between).
+// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used
+    )
+)]
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -111,7 +121,7 @@ impl Evidence {
             if n == 0 {
                 break;
             }
-            done += n;
+            done = done.saturating_add(n);
         }
         Ok(done)
     }
@@ -170,7 +180,7 @@ pub struct EvidenceReader<'a> {
 impl Read for EvidenceReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = pread(&self.ev.file, buf, self.pos)?;
-        self.pos += n as u64;
+        self.pos = self.pos.saturating_add(n as u64);
         Ok(n)
     }
 }
@@ -220,11 +230,26 @@ fn open_read_only(path: &Path) -> io::Result<File> {
         const O_NONBLOCK: i32 = 0o4000;
         o.custom_flags(O_NONBLOCK);
     }
+    #[cfg(windows)]
+    share_all(&mut o);
     o.open(path)
 }
 
+/// On Windows, let every other handle read, write and delete while this one is open: a file
+/// the running BITS service (or any other program) holds open for writing can then still be
+/// read, and reading it never stands in that program's way. (std's default is the same; it is
+/// set here so it stays so.)
+#[cfg(windows)]
+pub(crate) fn share_all(o: &mut std::fs::OpenOptions) {
+    use std::os::windows::fs::OpenOptionsExt;
+    // FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE (winnt.h).
+    const SHARE_ALL: u32 = 0x1 | 0x2 | 0x4;
+    o.share_mode(SHARE_ALL);
+}
+
+/// Read up to `buf.len()` bytes at `offset` (one call: fewer may come back).
 #[cfg(unix)]
-fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(crate) fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     use std::os::unix::fs::FileExt;
     loop {
         match file.read_at(buf, offset) {
@@ -235,7 +260,7 @@ fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
 }
 
 #[cfg(windows)]
-fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(crate) fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     use std::os::windows::fs::FileExt;
     file.seek_read(buf, offset)
 }

@@ -39,10 +39,15 @@ enum Command {
     /// PATH is a qmgr.db, a qmgr0.dat/qmgr1.dat, or a folder (every qmgr.db and qmgr*.dat
     /// under it). Warnings go to stderr, never into the data. Exit codes: 0 every input was
     /// decoded; 1 an input could not be read or is not a BITS queue (the others are still
-    /// written); 2 bad command line.
+    /// written); 2 bad command line (or --live off Windows).
     Parse {
-        #[arg(required = true)]
+        #[arg(required_unless_present = "live")]
         paths: Vec<PathBuf>,
+        /// Read this running Windows system's BITS queue (C:\ProgramData\Microsoft\Network\
+        /// Downloader) through its raw volume \\.\C: (administrator rights), else by opening
+        /// the files.
+        #[arg(long, conflicts_with = "paths")]
+        live: bool,
         #[arg(long, value_enum, default_value = "json")]
         format: output::bits::Format,
         /// Write to FILE (atomically; never over an input) instead of stdout.
@@ -158,6 +163,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Parse {
             paths,
+            live,
             format,
             output,
             carve,
@@ -168,6 +174,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 carve,
                 field_ranges: provenance == Provenance::Fields,
             };
+            if live {
+                return run_live(format, output.as_deref(), &opts);
+            }
             run_parse(&paths, format, output.as_deref(), &opts, threads)
         }
     }
@@ -227,50 +236,81 @@ fn run_parse(
     if inputs.files.is_empty() {
         return Err("no qmgr.db or qmgr*.dat found under the given paths".into());
     }
-    let count = inputs.files.len();
+    let evidence: Vec<PathBuf> = inputs.files.iter().map(|i| i.path.clone()).collect();
+    write_parsed(format, output, &evidence, |sink| {
+        pipeline::parallel::run_inputs(inputs, opts, false, threads, sink)
+    })
+}
+
+/// `bitscope parse --live`: this machine's BITS queue (see `pipeline::live`). Off Windows, a
+/// usage error (exit 2).
+fn run_live(
+    format: output::bits::Format,
+    output: Option<&std::path::Path>,
+    opts: &pipeline::Options,
+) -> Result<(), String> {
+    let target = match pipeline::live::target() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "bitscope: --live: {e}: use `bitscope parse PATH` on the files (or an image) collected from that system"
+            );
+            std::process::exit(2);
+        }
+    };
+    write_parsed(format, output, &target.evidence(), |sink| {
+        pipeline::live::run(&target, opts, false, sink)
+    })
+}
+
+/// Write what `run` gives to `output` (atomically, never over `evidence`) or stdout; an error
+/// when an input failed (its reason is on stderr already).
+fn write_parsed(
+    format: output::bits::Format,
+    output: Option<&std::path::Path>,
+    evidence: &[PathBuf],
+    run: impl FnOnce(&mut dyn pipeline::Sink) -> Result<Vec<driver::Report>, pipeline::Stop>,
+) -> Result<(), String> {
     match output {
         Some(path) => {
-            let evidence: Vec<&std::path::Path> =
-                inputs.files.iter().map(|i| i.path.as_path()).collect();
+            let evidence: Vec<&std::path::Path> = evidence.iter().map(PathBuf::as_path).collect();
             let protected = output::Protected::of(&evidence);
             let show = |e: io::Error| format!("{}: {e}", escape(&path.display().to_string()));
             let file = output::AtomicFile::create(path, &protected).map_err(show)?;
-            let (file, failed) = parse_into(inputs, format, file, opts, threads)?;
+            let (file, failed, count) = parse_into(format, file, run)?;
             // A failed input still leaves the others' records: the file is kept.
             file.commit().map_err(show)?;
             failure(failed, count)
         }
         None => {
             let stdout = BufWriter::with_capacity(256 << 10, io::stdout());
-            let (_, failed) = parse_into(inputs, format, stdout, opts, threads)?;
+            let (_, failed, count) = parse_into(format, stdout, run)?;
             failure(failed, count)
         }
     }
 }
 
-/// Run every input through the driver into one writer (on its own thread); returns the
-/// writer, flushed, and how many inputs failed.
+/// Run the inputs into one writer (on its own thread); returns the writer, flushed, how many
+/// inputs failed, and of how many.
 fn parse_into<W: Write + Send>(
-    inputs: driver::Inputs,
     format: output::bits::Format,
     out: W,
-    opts: &pipeline::Options,
-    threads: usize,
-) -> Result<(W, usize), String> {
+    run: impl FnOnce(&mut dyn pipeline::Sink) -> Result<Vec<driver::Report>, pipeline::Stop>,
+) -> Result<(W, usize, usize), String> {
     let writer = output::bits::RecordWriter::new(out, format).map_err(|e| e.to_string())?;
     let mut note = |n: Note<'_>| match n {
         Note::Diagnostic(w) => eprintln!("warning: {}", escape(w)),
         // The pipeline's errors escape the names they hold already.
         Note::Failed(e) => eprintln!("bitscope: {}", shown(e)),
     };
-    let (reports, written) = pipeline::sink::with_writer_thread(writer, &mut note, |sink| {
-        pipeline::parallel::run_inputs(inputs, opts, false, threads, sink)
-    });
+    let (reports, written) = pipeline::sink::with_writer_thread(writer, &mut note, run);
     let writer = written.map_err(|e| e.to_string())?;
     let out = writer.finish().map_err(|e| e.to_string())?;
     // A stopped run is the writer's failure, reported above.
-    let failed = reports.map_or(0, |r| r.iter().filter(|r| r.error.is_some()).count());
-    Ok((out, failed))
+    let (failed, count) = reports.map_or((0, 0), |r| {
+        (r.iter().filter(|r| r.error.is_some()).count(), r.len())
+    });
+    Ok((out, failed, count))
 }
 
 fn failure(failed: usize, of: usize) -> Result<(), String> {

@@ -324,3 +324,114 @@ fn mutated_aliased_mfts_and_self_referencing_lists_are_warnings_never_panics() {
     );
     assert!(warned > 0, "no mutation was noticed");
 }
+
+/// The offsets of the NTFS structures a lookup by path walks in the test disk's volume: its
+/// first 128 MFT records and every index record (`INDX` at a cluster's start).
+fn lookup_regions(ev: &Evidence) -> Vec<(u64, u64)> {
+    let part = disk_image::PART_OFFSET;
+    let mut boot = [0u8; 512];
+    ev.read_at(part, &mut boot).unwrap();
+    let cluster = u64::from(u16::from_le_bytes([boot[0x0B], boot[0x0C]])) * u64::from(boot[0x0D]);
+    let mft = part + u64::from_le_bytes(boot[0x30..0x38].try_into().unwrap()) * cluster;
+    let mut regions = vec![(mft, 128 * 1024)];
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = part;
+    while at < ev.len() {
+        let n = ev.read_at(at, &mut buf).unwrap();
+        for c in (0..n).step_by(cluster as usize) {
+            if buf[c..].starts_with(b"INDX") {
+                regions.push((at + c as u64, 4096));
+            }
+        }
+        at += n as u64;
+    }
+    regions
+}
+
+#[test]
+fn the_lookup_by_path_on_damaged_volumes_is_errors_never_panics() {
+    // `container::lookup` (the live host's way to the Downloader folder) over the test disk's
+    // volume with bytes changed in its MFT records and index records: an error or fewer files,
+    // never a panic out of it, a hang or a balloon. (Panics inside the `ntfs` crate are caught
+    // by the lookup; their messages are kept off the test's output.)
+    use bitscope::container::lookup::Lookup;
+    let Some(img) = disk_image() else { return };
+    let ev = Evidence::open(&img.path).unwrap();
+    let (part, len) = (
+        disk_image::PART_OFFSET,
+        disk_image::DISK - disk_image::PART_OFFSET,
+    );
+    let folder = ["ProgramData", "Microsoft", "Network", "Downloader"];
+    let look = |disk: &dyn ReadAt| -> Result<usize, String> {
+        let mut l = Lookup::open(disk, part, len, &["raw image".into()])?;
+        let stores = l
+            .folder(&folder, &container::is_wanted_name)?
+            .unwrap_or_default();
+        for s in &stores {
+            let _ = container::read_store(disk, s, 16 << 20);
+        }
+        let _ = l.file(&[
+            "Windows.old",
+            "ProgramData",
+            "Microsoft",
+            "Network",
+            "Downloader",
+            "qmgr0.dat",
+        ]);
+        Ok(stores.len())
+    };
+    let clean = look(&ev).expect("the clean volume");
+    assert_eq!(clean, 2, "qmgr.db and edb.log in the Downloader folder");
+    let regions = lookup_regions(&ev);
+    // The MFT (small folders keep their index in their record) and the large folders' INDX.
+    assert!(regions.len() >= 2, "{regions:?}");
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.location().is_some_and(|l| l.file().contains("/ntfs-")) {
+            quiet(info);
+        }
+    }));
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
+    let (mut failed, mut fewer, mut slowest) = (0, 0, Duration::ZERO);
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let rounds = 2000;
+    for round in 0..rounds {
+        let mut patch = BTreeMap::new();
+        let (at, len) = regions[rng.below(regions.len() as u64) as usize];
+        for _ in 0..1 + rng.below(8) {
+            let value = match rng.below(4) {
+                0 => 0,
+                1 => 0xff,
+                _ => rng.next_u32() as u8,
+            };
+            patch.insert(at + rng.below(len), value);
+        }
+        let m = Mutated {
+            file: &ev,
+            patch,
+            size: ev.len(),
+        };
+        let t = Instant::now();
+        match look(&m) {
+            Ok(n) => fewer += usize::from(n < clean),
+            Err(_) => failed += 1,
+        }
+        slowest = slowest.max(t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "round {round}: {:?}",
+            t.elapsed()
+        );
+    }
+    let _ = std::panic::take_hook();
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    eprintln!(
+        "lookup: {rounds} rounds over {} regions, {failed} errors, {fewer} with fewer files, \
+         slowest {slowest:?}, peak heap {} MiB",
+        regions.len(),
+        peak >> 20
+    );
+    assert!(failed + fewer > 0, "no mutation was noticed");
+    assert!(peak < 128 << 20, "peak heap {peak} bytes");
+}

@@ -15,6 +15,7 @@
 //! [artifacts.bits]
 //! carve = true
 //! alt_path = "D:\\...\\qmgr.db" # optional; artemis's newer `alt_file` is accepted too
+//!                               # (without it: the live host, see `pipeline::live`)
 //! ```
 //! Output goes to `directory/name/`: `bits_<id>.<ext>[.gz]` and `report_<id>.json`, `<id>`
 //! unique per run so runs never overwrite each other. Everything is written under a temporary
@@ -29,6 +30,7 @@ use serde_json::json;
 
 use crate::output::bits::{Format, RecordWriter};
 use crate::pipeline::driver::Inputs;
+use crate::pipeline::live::{self, Target};
 use crate::pipeline::parallel::run_inputs;
 use crate::pipeline::sink::{Note, WriterSink};
 use crate::pipeline::Options;
@@ -223,18 +225,14 @@ fn create_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(missing)
 }
 
-/// The default qmgr.db location, where there is one.
-fn default_path() -> Result<PathBuf, CollectError> {
-    if cfg!(windows) {
-        let drive = std::env::var("SystemDrive").unwrap_or_else(|_| "C:".into());
-        Ok(PathBuf::from(format!(
-            r"{drive}\ProgramData\Microsoft\Network\Downloader"
-        )))
-    } else {
-        Err(CollectError::Other(
-            "no alt_path given, and the default location (%SystemDrive%\\ProgramData\\Microsoft\\Network\\Downloader\\qmgr.db) exists only on Windows: set alt_path".into(),
+/// Without `alt_path`, the live host: this machine's Downloader folder, through its raw
+/// volume or by path (`pipeline::live`); off Windows an error.
+fn live_target() -> Result<Target, CollectError> {
+    live::target().map_err(|e| {
+        CollectError::Other(format!(
+            "no alt_path given, so the live host would be read: {e}: set alt_path"
         ))
-    }
+    })
 }
 
 /// A run id: time and process mixed through the std hasher (unique per run on one machine).
@@ -300,14 +298,16 @@ fn collect_into(
     let out = &config.output;
     let mut bases = Vec::new();
     let mut carve = false;
+    let mut target = None;
     for a in &config.artifacts {
         let opts = a.bits.as_ref();
         carve |= opts.is_some_and(|o| o.carve);
-        let base = match opts.and_then(|o| o.alt_path.as_ref()) {
-            Some(p) => PathBuf::from(p.get_ref()),
-            None => default_path()?,
-        };
-        bases.push(base);
+        match opts.and_then(|o| o.alt_path.as_ref()) {
+            Some(p) => bases.push(PathBuf::from(p.get_ref())),
+            // Read once, however many artifacts leave alt_path out.
+            None if target.is_none() => target = Some(live_target()?),
+            None => {}
+        }
     }
     // Artifacts naming one path (or a file twice) read it once.
     let inputs = Inputs::find(&bases);
@@ -326,7 +326,13 @@ fn collect_into(
     let data_path = dir.join(&name);
     let report_path = dir.join(format!("report_{id}.json"));
     let other = |e: std::io::Error| CollectError::Other(e.to_string());
-    let evidence: Vec<&Path> = inputs.files.iter().map(|i| i.path.as_path()).collect();
+    let live_evidence = target.as_ref().map(Target::evidence).unwrap_or_default();
+    let evidence: Vec<&Path> = inputs
+        .files
+        .iter()
+        .map(|i| i.path.as_path())
+        .chain(live_evidence.iter().map(PathBuf::as_path))
+        .collect();
     let protected = crate::output::Protected::of(&evidence);
     refuse_existing(&data_path)?;
     let file = crate::output::AtomicFile::create(&data_path, &protected).map_err(|e| {
@@ -346,12 +352,19 @@ fn collect_into(
     };
     let writer = RecordWriter::new(sink_out, format).map_err(other)?;
     let mut warnings: Vec<String> = inputs.warnings.clone();
-    let count = inputs.files.len();
     let mut on_note = |n: Note<'_>| match n {
         Note::Diagnostic(w) | Note::Failed(w) => warnings.push(w.to_string()),
     };
     let mut sink = WriterSink::new(writer, &mut on_note);
-    let reports = run_inputs(inputs, &opts, true, 0, &mut sink).unwrap_or_default();
+    let mut reports = if inputs.files.is_empty() {
+        Vec::new()
+    } else {
+        run_inputs(inputs, &opts, true, 0, &mut sink).unwrap_or_default()
+    };
+    if let Some(target) = &target {
+        reports.extend(live::run(target, &opts, true, &mut sink).unwrap_or_default());
+    }
+    let count = reports.len();
     let writer = sink.into_writer().map_err(other)?;
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     let read: Vec<serde_json::Value> = reports

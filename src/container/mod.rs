@@ -19,9 +19,11 @@ pub mod aligned;
 pub mod cache;
 pub mod ewf;
 pub mod ntfs;
+pub use ntfs::lookup;
 pub mod partition;
 pub mod vhd;
 pub mod vhdx;
+pub mod volume;
 pub mod zip;
 
 use std::io;

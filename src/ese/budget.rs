@@ -100,7 +100,7 @@ impl LvPool {
             s.used = after;
             return Ok(());
         }
-        s.stats.refused += 1;
+        s.stats.refused = s.stats.refused.saturating_add(1);
         let reason = format!(
             "over budget: {what} needs {n} bytes but {} of the database's {}-byte long-value budget are spent",
             s.used, self.limit
@@ -108,7 +108,7 @@ impl LvPool {
         if s.warnings.len() < MAX_BUDGET_WARNINGS {
             s.warnings.push(Diagnostic::new(reason.clone()));
         } else {
-            s.warnings_dropped += 1;
+            s.warnings_dropped = s.warnings_dropped.saturating_add(1);
         }
         Err(reason)
     }
@@ -121,7 +121,8 @@ impl LvPool {
 
     /// Count bytes handed to a caller (already reserved).
     pub fn served(&self, n: usize) {
-        self.lock().stats.served_bytes += n as u64;
+        let mut s = self.lock();
+        s.stats.served_bytes = s.stats.served_bytes.saturating_add(n as u64);
     }
 
     /// The cached result for a long value, as a copy charged to the budget. `offset` is where
@@ -136,7 +137,7 @@ impl LvPool {
         if let Err(e) = self.charge(&mut s, len as u64, &what) {
             return Some(Err(e));
         }
-        s.stats.served_bytes += len as u64;
+        s.stats.served_bytes = s.stats.served_bytes.saturating_add(len as u64);
         s.cache.get(&(tree, id.to_vec())).cloned()
     }
 
@@ -144,15 +145,15 @@ impl LvPool {
     /// Count a value assembled and handed out without being cached (not shared).
     pub fn count_assembled(&self, len: usize) {
         let mut s = self.lock();
-        s.stats.assembled_values += 1;
-        s.stats.assembled_bytes += len as u64;
+        s.stats.assembled_values = s.stats.assembled_values.saturating_add(1);
+        s.stats.assembled_bytes = s.stats.assembled_bytes.saturating_add(len as u64);
     }
 
     pub fn store(&self, tree: u32, id: &[u8], result: &Result<Vec<u8>, String>) {
         let mut s = self.lock();
         if let Ok(v) = result {
-            s.stats.assembled_values += 1;
-            s.stats.assembled_bytes += v.len() as u64;
+            s.stats.assembled_values = s.stats.assembled_values.saturating_add(1);
+            s.stats.assembled_bytes = s.stats.assembled_bytes.saturating_add(v.len() as u64);
         }
         // An error string is small; charging it keeps the cache inside the budget all the same.
         if let Err(e) = result {

@@ -162,7 +162,7 @@ pub fn claim_roots(tables: Vec<Table>, taken: &[(u32, &str)]) -> (Vec<Table>, Ve
     let mut warnings = Vec::new();
     let mut dropped = 0usize;
     let mut refuse = |what: String, page: u32, owner: &str| {
-        dropped += 1;
+        dropped = dropped.saturating_add(1);
         if warnings.len() < MAX_CLAIM_WARNINGS {
             warnings.push(
                 Diagnostic::new(format!(
@@ -209,7 +209,7 @@ pub fn claim_roots(tables: Vec<Table>, taken: &[(u32, &str)]) -> (Vec<Table>, Ve
     if dropped > warnings.len() {
         warnings.push(Diagnostic::new(format!(
             "catalog: {} more objects rooted at pages already taken; not read",
-            dropped - warnings.len()
+            dropped.saturating_sub(warnings.len())
         )));
     }
     (kept, warnings)

@@ -221,7 +221,8 @@ pub(crate) fn xe_block(block: &[u8], pgno: u32, header: bool) -> u64 {
     let mut bits = xor;
     while bits != 0 {
         r ^= bits.trailing_zeros();
-        bits &= bits - 1;
+        // Clear the lowest set bit (`bits` is not 0 here).
+        bits &= bits.wrapping_sub(1);
     }
     let s = (r ^ all_odd) & 0x1f;
     let ecc = (q << 21) | (s << 16) | (p << 5) | r;

@@ -97,14 +97,14 @@ impl<'a> Database<'a> {
         let chosen = header::choose(data)?;
         let page_size = chosen.header.page_size as usize;
         let mut warnings = chosen.warnings;
-        if data.len() % page_size != 0 {
-            let whole = data.len() - data.len() % page_size;
+        // The header check refused page sizes outside 2-32 KiB, so the remainder is defined.
+        let trailing = data.len().checked_rem(page_size).unwrap_or(0);
+        if trailing != 0 {
             warnings.push(Diagnostic::at(
-                whole,
+                data.len().saturating_sub(trailing),
                 format!(
-                    "file size {} is not a multiple of the page size {page_size}: {} trailing bytes",
+                    "file size {} is not a multiple of the page size {page_size}: {trailing} trailing bytes",
                     data.len(),
-                    data.len() % page_size
                 ),
             ));
         }
@@ -171,12 +171,12 @@ impl<'a> Database<'a> {
 
     /// Give each page to the first tree that reaches it (see the module documentation).
     fn assign_owners(&mut self) {
-        let mut owners = vec![0u32; self.page_count() as usize + 1];
+        let mut owners = vec![0u32; (self.page_count() as usize).saturating_add(1)];
         let mut shared = 0usize;
         for root in self.tree_roots() {
             let mut w = Walk::new(root, Some(&mut owners));
             self.walk(root, 0, &mut w, &mut |_, _| {});
-            shared += w.foreign;
+            shared = shared.saturating_add(w.foreign);
         }
         if shared > 0 {
             self.warnings.push(Diagnostic::new(format!(
@@ -204,7 +204,7 @@ impl<'a> Database<'a> {
     }
 
     pub fn page_offset(&self, pgno: u32) -> u64 {
-        (pgno as u64 + 1) * self.page_size as u64
+        (u64::from(pgno).saturating_add(1)).saturating_mul(self.page_size as u64)
     }
 
     /// Page `pgno` (from 1). A page cut short by the end of the file is an error.
@@ -274,7 +274,7 @@ impl<'a> Database<'a> {
             return;
         }
         if let Some(owner) = self.foreign_owner(pgno, w) {
-            w.foreign += 1;
+            w.foreign = w.foreign.saturating_add(1);
             w.warnings.push(
                 Diagnostic::new(format!(
                     "page {pgno} (offset {:#x}) belongs to the tree rooted at page {owner}; not read as part of the tree rooted at page {}",
@@ -293,7 +293,7 @@ impl<'a> Database<'a> {
                 return;
             }
         };
-        let bad_nodes = page.node_count() - page.nodes().count();
+        let bad_nodes = page.node_count().saturating_sub(page.nodes().count());
         if bad_nodes > 0 {
             w.warnings.push(
                 Diagnostic::new(format!("page {pgno}: {bad_nodes} malformed tag(s) skipped"))
@@ -308,7 +308,7 @@ impl<'a> Database<'a> {
         }
         for node in page.nodes() {
             match u32_le(node.data, 0) {
-                Some(child) => self.walk(child, depth + 1, w, visit),
+                Some(child) => self.walk(child, depth.saturating_add(1), w, visit),
                 None => w.warnings.push(
                     Diagnostic::new(format!("page {pgno}: branch node without a child page"))
                         .in_page(pgno)
@@ -358,7 +358,9 @@ impl<'a> Database<'a> {
                 tag: node.tag.index,
                 key: node.key(page.key_prefix()),
                 data: node.data,
-                offset: self.page_offset(page.number) + node.data_offset as u64,
+                offset: self
+                    .page_offset(page.number)
+                    .saturating_add(node.data_offset as u64),
             });
         });
         (rows, warnings)
@@ -467,7 +469,9 @@ impl<'a> Database<'a> {
                 LvNode {
                     page: page.number,
                     data: node.data,
-                    offset: self.page_offset(page.number) + node.data_offset as u64,
+                    offset: self
+                        .page_offset(page.number)
+                        .saturating_add(node.data_offset as u64),
                     deleted: node.is_deleted(),
                 },
             );
@@ -538,19 +542,22 @@ fn bytes_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> 
 fn multi_value(column: &Column, data: &[u8], flags: u8, lv: &LongValues<'_>) -> Value {
     let mut parts: Vec<(Vec<u8>, bool)> = Vec::new();
     if flags & TAGFLD_TWO_VALUES != 0 {
-        let first = u8_at(data, 0).unwrap_or(0) as usize;
-        let a = data.get(1..(1 + first).min(data.len())).unwrap_or(&[]);
-        let b = data.get((1 + first).min(data.len())..).unwrap_or(&[]);
+        // At most 256: the split point stays inside the bytes present.
+        let split = (usize::from(u8_at(data, 0).unwrap_or(0)) + 1).min(data.len());
+        let a = data.get(1..split).unwrap_or(&[]);
+        let b = data.get(split..).unwrap_or(&[]);
         parts.push((a.to_vec(), false));
         parts.push((b.to_vec(), false));
     } else {
         let first = u16_le(data, 0).map_or(0, |v| (v & 0x7FFF) as usize);
         let n = (first / 2).min(data.len() / 2);
         for i in 0..n {
-            let raw = u16_le(data, 2 * i).unwrap_or(0);
+            // `i < n <= data.len() / 2`: the offsets below stay inside `data`.
+            let raw = u16_le(data, i.saturating_mul(2)).unwrap_or(0);
             let start = (raw & 0x7FFF) as usize;
-            let end = if i + 1 < n {
-                u16_le(data, 2 * (i + 1)).map_or(data.len(), |v| (v & 0x7FFF) as usize)
+            let next = i.saturating_add(1);
+            let end = if next < n {
+                u16_le(data, next.saturating_mul(2)).map_or(data.len(), |v| (v & 0x7FFF) as usize)
             } else {
                 data.len()
             };
@@ -639,7 +646,7 @@ impl CappedWarnings {
         if self.kept.len() < Self::KEEP {
             self.kept.push(w);
         } else {
-            self.dropped += 1;
+            self.dropped = self.dropped.saturating_add(1);
         }
     }
 
@@ -802,12 +809,12 @@ impl<'a> LongValues<'a> {
             .nodes
             .range(key.clone()..)
             .take_while(|(k, _)| k.starts_with(&key))
-            .filter(|(k, _)| k.len() == key.len() + 4)
+            .filter(|(k, _)| k.len() == key.len().saturating_add(4))
         {
             if u32_be(k, key.len()).map(u64::from) != Some(at) {
                 return false;
             }
-            at += n.data.len() as u64;
+            at = at.saturating_add(n.data.len() as u64);
         }
         at == u64::from(size)
     }
@@ -819,7 +826,7 @@ impl<'a> LongValues<'a> {
             .nodes
             .range(key.to_vec()..)
             .take_while(|(k, _)| k.starts_with(key))
-            .filter(|(k, _)| k.len() == key.len() + 4)
+            .filter(|(k, _)| k.len() == key.len().saturating_add(4))
             .filter_map(|(k, n)| Some((u32_be(k, key.len())?, n.data)))
             .collect();
         out.reserve(size.min(self.nodes.len().saturating_mul(32 << 10)));
@@ -832,7 +839,9 @@ impl<'a> LongValues<'a> {
                     out.len()
                 ));
             }
-            let next = chunks.get(i + 1).map_or(size, |(o, _)| *o as usize);
+            let next = chunks
+                .get(i.saturating_add(1))
+                .map_or(size, |(o, _)| *o as usize);
             let want = next.saturating_sub(off);
             if chunk.len() == want {
                 out.extend_from_slice(chunk);
@@ -862,7 +871,7 @@ impl<'a> LongValues<'a> {
         self.nodes
             .range(key.clone()..)
             .take_while(|(k, _)| k.starts_with(&key))
-            .filter(|(k, _)| k.len() == key.len() + 4)
+            .filter(|(k, _)| k.len() == key.len().saturating_add(4))
             .map(|(_, n)| (n.page, n.offset, n.data.len()))
             .collect()
     }

@@ -93,7 +93,7 @@ pub fn state_name(state: u32) -> &'static str {
 /// XOR of the little-endian u32s of `buf`, seeded with the signature (ESE's header checksum).
 pub fn xor_checksum(buf: &[u8]) -> u32 {
     buf.chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
         .fold(SIGNATURE, |acc, v| acc ^ v)
 }
 

@@ -130,7 +130,7 @@ impl Node<'_> {
 
     /// The full key: the common prefix from tag 0, then this node's suffix.
     pub fn key(&self, page_prefix: &[u8]) -> Vec<u8> {
-        let mut k = Vec::with_capacity(self.prefix_len + self.suffix.len());
+        let mut k = Vec::with_capacity(self.prefix_len.saturating_add(self.suffix.len()));
         let p = page_prefix.get(..self.prefix_len).unwrap_or(page_prefix);
         k.extend_from_slice(p);
         // A prefix longer than tag 0 is corrupt; pad so keys keep their shape.
@@ -189,6 +189,14 @@ impl<'a> Page<'a> {
         super::checksum::verify_page(self.buf, self.number)
     }
 
+    /// Where the tag array (at the page's end, 4 bytes a tag) begins.
+    fn tag_array_start(&self) -> usize {
+        // `tag_count()` is cut to what fits the page, so this never goes below the header.
+        self.buf
+            .len()
+            .saturating_sub(self.tag_count().saturating_mul(4))
+    }
+
     /// How many tags the array can really hold: a corrupt count is cut to what fits the page.
     pub fn tag_count(&self) -> usize {
         let room = self.buf.len().saturating_sub(Self::header_len(self.large)) / 4;
@@ -200,9 +208,13 @@ impl<'a> Page<'a> {
         if i >= self.tag_count() {
             return None;
         }
-        let at = self.buf.len().checked_sub(4 * (i + 1))?;
+        // `i < tag_count()`, which fits the page: the tag's 4 bytes lie inside it.
+        let at = self
+            .buf
+            .len()
+            .checked_sub(i.checked_add(1)?.checked_mul(4)?)?;
         let size_field = u16_le(self.buf, at)?;
-        let off_field = u16_le(self.buf, at + 2)?;
+        let off_field = u16_le(self.buf, at.checked_add(2)?)?;
         let hdr = Self::header_len(self.large);
         let (size, rel, mut flags) = if self.large {
             (
@@ -217,13 +229,13 @@ impl<'a> Page<'a> {
                 (off_field >> 13) as u8,
             )
         };
-        let offset = hdr + rel;
+        let offset = hdr.checked_add(rel)?;
         let end = offset.checked_add(size)?;
-        if end > self.buf.len().saturating_sub(4 * self.tag_count()) {
+        if end > self.tag_array_start() {
             return None;
         }
         if self.large && size >= 2 {
-            flags = self.buf.get(offset + 1).map_or(0, |b| b >> 5);
+            flags = self.buf.get(offset.saturating_add(1)).map_or(0, |b| b >> 5);
         }
         Some(Tag {
             index: i,
@@ -235,7 +247,7 @@ impl<'a> Page<'a> {
 
     pub fn tag_bytes(&self, tag: &Tag) -> &'a [u8] {
         self.buf
-            .get(tag.offset..tag.offset + tag.size)
+            .get(tag.offset..tag.offset.saturating_add(tag.size))
             .unwrap_or(&[])
     }
 
@@ -271,11 +283,11 @@ impl<'a> Page<'a> {
     /// the slack a carver reads. Sorted, non-overlapping, offsets into the page buffer.
     pub fn free_ranges(&self) -> Vec<(usize, usize)> {
         let start = Self::header_len(self.large);
-        let end = self.buf.len().saturating_sub(4 * self.tag_count());
+        let end = self.tag_array_start();
         let mut used: Vec<(usize, usize)> = (0..self.tag_count())
             .filter_map(|i| self.tag(i))
             .filter(|t| t.size > 0)
-            .map(|t| (t.offset, t.offset + t.size))
+            .map(|t| (t.offset, t.offset.saturating_add(t.size)))
             .collect();
         used.sort_unstable();
         let mut free = Vec::new();
@@ -307,14 +319,14 @@ fn parse_node(page: &[u8], tag: Tag) -> Option<Node<'_>> {
         pos = 2;
     }
     let suffix_len = (u16_le(bytes, pos)? & 0x1FFF) as usize;
-    pos += 2;
+    pos = pos.checked_add(2)?;
     let suffix = bytes.get(pos..pos.checked_add(suffix_len)?)?;
-    pos += suffix_len;
+    pos = pos.checked_add(suffix_len)?;
     Some(Node {
         tag,
         prefix_len,
         suffix,
         data: bytes.get(pos..)?,
-        data_offset: tag.offset + pos,
+        data_offset: tag.offset.checked_add(pos)?,
     })
 }

@@ -181,16 +181,17 @@ impl<'a> RecordLayout<'a> {
             return None;
         }
         let n_var = (last_var as usize).saturating_sub(127);
-        let var_data_start = end_fixed + 2 * n_var;
+        // All within the record: `end_fixed <= data.len()`, `n_var <= 128`.
+        let var_data_start = end_fixed.checked_add(n_var.checked_mul(2)?)?;
         if var_data_start > data.len() {
             return None;
         }
         let last_end = if n_var > 0 {
-            (u16_le(data, var_data_start - 2)? & 0x7FFF) as usize
+            (u16_le(data, var_data_start.checked_sub(2)?)? & 0x7FFF) as usize
         } else {
             0
         };
-        let tagged_start = (var_data_start + last_end).min(data.len());
+        let tagged_start = var_data_start.saturating_add(last_end).min(data.len());
         Some(RecordLayout {
             data,
             last_fixed,
@@ -209,14 +210,15 @@ impl<'a> RecordLayout<'a> {
         }
         let bitmap_len = (self.last_fixed as usize).div_ceil(8);
         let bitmap_start = self.end_fixed.saturating_sub(bitmap_len);
-        let bit = (id - 1) as usize;
-        match u8_at(self.data, bitmap_start + bit / 8) {
+        // 1 <= id <= last_fixed (a u8): the bit lies in the bitmap.
+        let bit = (id.saturating_sub(1)) as usize;
+        match u8_at(self.data, bitmap_start.saturating_add(bit / 8)) {
             Some(b) if b & (1 << (bit % 8)) != 0 => return RawCell::Null,
             None => return RawCell::Null,
             _ => {}
         }
-        let start = 4 + fixed_offset as usize;
-        let end = start + size as usize;
+        let start = (fixed_offset as usize).saturating_add(4);
+        let end = start.saturating_add(size as usize);
         // A fixed value may not run into the null bitmap.
         match self.data.get(start..end) {
             Some(data) if end <= bitmap_start => RawCell::Bytes {
@@ -233,8 +235,12 @@ impl<'a> RecordLayout<'a> {
         if !(128..=255).contains(&id) || id > self.last_var as u32 {
             return RawCell::Missing;
         }
-        let idx = (id - 128) as usize;
-        let Some(end_raw) = u16_le(self.data, self.end_fixed + 2 * idx) else {
+        // 128 <= id <= 255: a small index into the offsets after the fixed columns.
+        let idx = (id.saturating_sub(128)) as usize;
+        let Some(end_raw) = u16_le(
+            self.data,
+            self.end_fixed.saturating_add(idx.saturating_mul(2)),
+        ) else {
             return RawCell::Null;
         };
         if end_raw & 0x8000 != 0 {
@@ -243,11 +249,14 @@ impl<'a> RecordLayout<'a> {
         let start = if idx == 0 {
             0
         } else {
-            u16_le(self.data, self.end_fixed + 2 * (idx - 1)).map_or(0, |v| (v & 0x7FFF) as usize)
+            let prev = self
+                .end_fixed
+                .saturating_add(idx.saturating_sub(1).saturating_mul(2));
+            u16_le(self.data, prev).map_or(0, |v| (v & 0x7FFF) as usize)
         };
         let (s, e) = (
-            self.var_data_start + start,
-            self.var_data_start + end_raw as usize,
+            self.var_data_start.saturating_add(start),
+            self.var_data_start.saturating_add(end_raw as usize),
         );
         match self.data.get(s..e) {
             Some(data) => RawCell::Bytes {
@@ -260,7 +269,7 @@ impl<'a> RecordLayout<'a> {
     }
 
     fn tag_entry(&self, i: usize) -> Option<(u16, u16)> {
-        let v = u32_le(self.data, self.tagged_start + 4 * i)?;
+        let v = u32_le(self.data, self.tagged_start.checked_add(i.checked_mul(4)?)?)?;
         Some((v as u16, (v >> 16) as u16))
     }
 
@@ -292,9 +301,10 @@ impl<'a> RecordLayout<'a> {
         let Some((_, raw_off)) = self.tag_entry(i) else {
             return RawCell::Missing;
         };
-        let start = self.tagged_start + self.tag_offset(raw_off);
-        let end = match self.tag_entry(i + 1).filter(|_| i + 1 < n) {
-            Some((_, next)) => self.tagged_start + self.tag_offset(next),
+        let start = self.tagged_start.saturating_add(self.tag_offset(raw_off));
+        let next = i.saturating_add(1);
+        let end = match self.tag_entry(next).filter(|_| next < n) {
+            Some((_, next)) => self.tagged_start.saturating_add(self.tag_offset(next)),
             None => self.data.len(),
         };
         if start > end || end > self.data.len() {
@@ -311,7 +321,7 @@ impl<'a> RecordLayout<'a> {
                 Some(&f) => flags = f,
                 None => return RawCell::Null,
             }
-            s += 1;
+            s = s.saturating_add(1);
             if flags & TAGFLD_NULL != 0 {
                 return RawCell::Null;
             }
@@ -331,9 +341,9 @@ impl<'a> RecordLayout<'a> {
 fn partition_point(n: usize, below: impl Fn(usize) -> bool) -> usize {
     let (mut lo, mut hi) = (0, n);
     while lo < hi {
-        let mid = lo + (hi - lo) / 2;
+        let mid = lo.midpoint(hi);
         if below(mid) {
-            lo = mid + 1;
+            lo = mid.saturating_add(1);
         } else {
             hi = mid;
         }

@@ -72,10 +72,14 @@ pub fn typed(coltype: ColumnType, codepage: u32, b: &[u8]) -> Value {
     use ColumnType as T;
     let fixed = |n: usize| b.get(..n);
     let v = match coltype {
-        T::Bit => fixed(1).map(|x| Value::Bool(x[0] != 0)),
-        T::UnsignedByte => fixed(1).map(|x| Value::UInt(x[0] as u64)),
-        T::Short => fixed(2).map(|x| Value::Int(i16::from_le_bytes([x[0], x[1]]) as i64)),
-        T::UnsignedShort => fixed(2).map(|x| Value::UInt(u16::from_le_bytes([x[0], x[1]]) as u64)),
+        T::Bit => b.first().map(|x| Value::Bool(*x != 0)),
+        T::UnsignedByte => b.first().map(|x| Value::UInt(u64::from(*x))),
+        T::Short => fixed(2)
+            .and_then(|x| x.try_into().ok())
+            .map(|x| Value::Int(i64::from(i16::from_le_bytes(x)))),
+        T::UnsignedShort => fixed(2)
+            .and_then(|x| x.try_into().ok())
+            .map(|x| Value::UInt(u64::from(u16::from_le_bytes(x)))),
         T::Long => fixed(4)
             .and_then(|x| x.try_into().ok())
             .map(|x| Value::Int(i32::from_le_bytes(x) as i64)),
@@ -130,7 +134,7 @@ fn cp1252(c: u8) -> char {
     ];
     match c {
         0x80..=0x9F => HIGH
-            .get((c - 0x80) as usize)
+            .get(usize::from(c.saturating_sub(0x80)))
             .and_then(|&u| char::from_u32(u as u32))
             .unwrap_or(c as char),
         _ => c as char,

@@ -10,7 +10,8 @@
 //!    collection file's name without its extension (a Velociraptor zip, an image).
 //!
 //! Each record says which rule named its host ([`HostSource`]), since a folder name is only as
-//! good as whoever named the folder.
+//! good as whoever named the folder. The live host (`parse --live`) is the machine bitscope
+//! runs on: [`this_machine`].
 
 use std::path::{Component, Path};
 
@@ -23,6 +24,8 @@ pub enum HostSource {
     FolderName,
     /// A collection file's name, its extension dropped.
     FileName,
+    /// The machine bitscope runs on (`parse --live`): its `COMPUTERNAME`.
+    ThisMachine,
 }
 
 impl HostSource {
@@ -32,6 +35,7 @@ impl HostSource {
             HostSource::SystemHive => "system hive",
             HostSource::FolderName => "folder name",
             HostSource::FileName => "file name",
+            HostSource::ThisMachine => "this machine",
         }
     }
 }
@@ -49,6 +53,22 @@ pub struct Host {
 /// the host is named from folder and file names, which each record says in `host_source`.
 pub fn computer_name(_collection: &Path) -> Option<String> {
     None
+}
+
+/// The machine bitscope runs on, for the live host: Windows' `COMPUTERNAME` (the NetBIOS
+/// name, as the SYSTEM hive's `ComputerName` holds it), else (a test's stand-in volume on
+/// another system) the kernel's host name, else `localhost`.
+pub fn this_machine() -> Host {
+    let name = std::env::var("COMPUTERNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    Host {
+        name,
+        source: HostSource::ThisMachine,
+    }
 }
 
 /// The host of `input`, found under the path `given` on the command line (the case folder, a

@@ -70,12 +70,26 @@ pub(super) fn run_container(
     for w in &found.warnings {
         sink.warning(w)?;
     }
-    let gauge = Gauge {
-        read: &read,
-        total: ev.len().saturating_add(seg_bytes.get()),
-    };
+    let total = ev.len().saturating_add(seg_bytes.get());
+    run_found(&found, &read, total, label, opts, sink)
+}
+
+/// Run the stores of a container already opened (by [`run_container`], or the live host's
+/// volume: `live/volume.rs`): the stores found while opening, each volume's stores as its walk
+/// finds them, and with `--carve` its volumes' free clusters; `read` counts the bytes read of
+/// the evidence, `total` its size, for the gauge. The container's warnings are the caller's to
+/// tell. False when nothing was read (no store, no volume carved).
+pub(super) fn run_found(
+    found: &container::Found,
+    read: &AtomicU64,
+    total: u64,
+    label: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<bool, RunError> {
+    let gauge = Gauge { read, total };
     let ctx = Ctx {
-        found: &found,
+        found,
         coordinate: found.coordinate(),
         label,
         opts,
@@ -227,9 +241,9 @@ fn log_kind(store: &container::Store) -> &'static str {
 }
 
 /// Reads of a container file, counted.
-struct Counted<'c, R> {
-    inner: R,
-    read: &'c AtomicU64,
+pub(super) struct Counted<'c, R> {
+    pub(super) inner: R,
+    pub(super) read: &'c AtomicU64,
 }
 
 impl<R: container::ReadAt> container::ReadAt for Counted<'_, R> {

@@ -15,6 +15,8 @@
 //!   blobs drop the candidates that copy them, as above.
 //! - **a disk image, volume or archive** (`images.rs`, feature `images`): every store the
 //!   container layer finds runs the store path with its container chain.
+//! - **the live host** (`live.rs`): a running Windows system's own Downloader folder, through
+//!   its raw volume, the stores run as an image's are.
 //! - **anything else**, when carving: streamed in chunks by positioned reads (a disk image of
 //!   any size in bounded memory), never mapped whole.
 
@@ -36,6 +38,7 @@ pub mod host;
 #[cfg(feature = "images")]
 mod images;
 mod join;
+pub mod live;
 pub mod parallel;
 mod parsed;
 mod run;

@@ -304,7 +304,7 @@ fn remove_stale(root: &Path) {
     }
 }
 
-fn mounted(mnt: &Path) -> bool {
+pub fn mounted(mnt: &Path) -> bool {
     let Ok(m) = fs::read_to_string("/proc/mounts") else {
         return false;
     };

@@ -25,6 +25,9 @@ pub const STANDARD_INFORMATION: u32 = 0x10;
 pub const ATTRIBUTE_LIST: u32 = 0x20;
 pub const FILE_NAME: u32 = 0x30;
 pub const DATA: u32 = 0x80;
+pub const INDEX_ROOT: u32 = 0x90;
+pub const INDEX_ALLOCATION: u32 = 0xA0;
+pub const BITMAP: u32 = 0xB0;
 
 pub const COMPRESSED: u16 = 0x0001;
 pub const ENCRYPTED: u16 = 0x4000;

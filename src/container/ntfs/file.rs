@@ -9,7 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use super::attribute::{Attribute, Value, ATTRIBUTE_LIST, DATA, FILE_NAME, STANDARD_INFORMATION};
+use super::attribute::{
+    Attribute, Value, ATTRIBUTE_LIST, BITMAP, DATA, FILE_NAME, INDEX_ALLOCATION, INDEX_ROOT,
+    STANDARD_INFORMATION,
+};
 use super::file_name::FileName;
 use super::list;
 use super::record::Record;
@@ -60,6 +63,9 @@ pub struct File {
     /// `$FILE_NAME`s past [`MAX_NAMES`].
     pub more_names: usize,
     pub streams: Vec<Stream>,
+    /// A directory's file-name index (`$I30`): its root, allocation and bitmap (see
+    /// `index.rs`); empty for a file.
+    pub index: Vec<(u32, StreamData)>,
     /// What could not be followed, in words (counted, never one line per entry).
     pub notes: Vec<String>,
 }
@@ -75,12 +81,20 @@ struct Gathered {
     more_names: usize,
     resident: BTreeMap<String, (u16, Vec<u8>)>,
     pieces: BTreeMap<String, (u16, Pieces)>,
+    /// A directory's `$I30` attributes, by type (resident bytes, or pieces).
+    index_resident: BTreeMap<u32, Vec<u8>>,
+    index_pieces: BTreeMap<u32, Pieces>,
+    dir: bool,
     runs: usize,
     errors: Vec<String>,
 }
 
 impl Gathered {
     fn take(&mut self, a: Attribute<'_>) {
+        if self.dir && matches!(a.ty, INDEX_ROOT | INDEX_ALLOCATION | BITMAP) && a.name == "$I30" {
+            self.take_index(a);
+            return;
+        }
         match (a.ty, a.value) {
             (STANDARD_INFORMATION, Value::Resident(v)) => {
                 self.modified = crate::util::bytes::u64_le(v, 0x08).unwrap_or(0);
@@ -123,6 +137,35 @@ impl Gathered {
         }
     }
 
+    /// A directory's `$I30` root, allocation or bitmap.
+    fn take_index(&mut self, a: Attribute<'_>) {
+        match a.value {
+            Value::Resident(v) => {
+                self.index_resident
+                    .entry(a.ty)
+                    .or_insert_with(|| v.to_vec());
+            }
+            Value::NonResident {
+                first_vcn,
+                last_vcn,
+                runs,
+                size,
+                initialized,
+            } => {
+                let left = MAX_RUNS.saturating_sub(self.runs);
+                match runs::decode(runs, first_vcn, left) {
+                    Ok(r) => {
+                        self.runs = self.runs.saturating_add(r.len());
+                        let sizes = (first_vcn == 0).then_some((size, initialized));
+                        let entry = self.index_pieces.entry(a.ty).or_default();
+                        entry.push((first_vcn, last_vcn, r, sizes));
+                    }
+                    Err(e) => self.errors.push(format!("$I30 ({:#x}): {e}", a.ty)),
+                }
+            }
+        }
+    }
+
     /// Whether a stream of this name may be kept (the unnamed one always; named ones up to
     /// [`MAX_STREAMS`]).
     fn known(&self, name: &str) -> bool {
@@ -162,7 +205,10 @@ fn join(name: &str, mut pieces: Pieces) -> Result<StreamData, String> {
 
 /// Gather file `n` from its base record `rec` (fix-ups applied).
 pub fn gather(vol: &Vol, n: u64, rec: &Record) -> File {
-    let mut g = Gathered::default();
+    let mut g = Gathered {
+        dir: rec.is_dir(),
+        ..Gathered::default()
+    };
     let mut notes = Vec::new();
     let mut list_bytes = None;
     let mut own = 0usize;
@@ -199,6 +245,19 @@ pub fn gather(vol: &Vol, n: u64, rec: &Record) -> File {
             Err(e) => g.errors.push(e),
         }
     }
+    let mut index = Vec::new();
+    for (ty, bytes) in std::mem::take(&mut g.index_resident) {
+        index.push((ty, StreamData::Resident(bytes)));
+    }
+    for (ty, pieces) in std::mem::take(&mut g.index_pieces) {
+        if index.iter().any(|(t, _)| *t == ty) {
+            continue;
+        }
+        match join("$I30", pieces) {
+            Ok(data) => index.push((ty, data)),
+            Err(e) => g.errors.push(e),
+        }
+    }
     notes.extend(g.errors);
     if g.runs >= MAX_RUNS {
         notes.push(format!(
@@ -214,6 +273,7 @@ pub fn gather(vol: &Vol, n: u64, rec: &Record) -> File {
         names: g.names,
         more_names: g.more_names,
         streams,
+        index,
         notes,
     }
 }

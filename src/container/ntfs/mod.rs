@@ -27,10 +27,13 @@ mod bitmap;
 mod boot;
 mod file;
 mod file_name;
+mod index;
 mod list;
+pub mod lookup;
 mod paths;
 mod record;
 mod runs;
+mod upcase;
 mod volume;
 
 use std::collections::{HashMap, HashSet};
