@@ -971,3 +971,112 @@ fn a_compressed_deleted_store_is_named_but_no_file_offset_is_claimed() {
         "{inside} records carved from the compressed file's clusters"
     );
 }
+
+/// The hex view reads through the container chain (issue 17, item 2), and the detail pane
+/// names both places (item 1): for a live record of the test disk as a raw image, a
+/// three-segment E01 and a dynamic VHDX, `x` opens at the record's place in the evidence as
+/// read (`in_evidence`, in its coordinate), the bytes under it are the raw disk's at that
+/// offset (what `xxd -s` on the raw image shows: E01 and VHDX logical media are that disk),
+/// the record's fields are annotated from them, and the detail pane states the offset.
+#[test]
+fn the_hex_view_reads_each_record_through_the_containers() {
+    use common::tui::{loaded, press, render, typ};
+    use crossterm::event::KeyCode;
+
+    let Some(img) = disk_image() else { return };
+    let disk = std::fs::read(&img.path).unwrap();
+    let dir = disk_image::image_dir("hexview");
+    let mut forms = vec![(img.path.clone(), "image file")];
+    let vhdx = dir.join("hex.vhdx");
+    if Command::new("qemu-img")
+        .args([
+            "convert",
+            "-f",
+            "raw",
+            "-O",
+            "vhdx",
+            "-o",
+            "subformat=dynamic",
+        ])
+        .arg(&img.path)
+        .arg(&vhdx)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        forms.push((vhdx, "VHDX (dynamic) logical media"));
+    } else {
+        common::skip("qemu-img not installed (Debian: qemu-utils)");
+    }
+    let e01 = dir.join("hex.E01");
+    if Command::new("ewfacquire")
+        .args([
+            "-u", "-q", "-c", "none", "-S", "100MiB", "-f", "encase6", "-t",
+        ])
+        .arg(dir.join("hex"))
+        .arg(&img.path)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(dir.join("hex.E02").exists(), "more than one segment");
+        forms.push((e01, "E01 logical media"));
+    } else {
+        common::skip("ewfacquire not installed (Debian: ewf-tools)");
+    }
+    for (path, coordinate) in forms {
+        let mut app = loaded(path.clone(), false, 160, 100);
+        press(&mut app, KeyCode::Enter);
+        let detail = render(&app);
+        let detail: String = detail
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        typ(&mut app, "x");
+        let rec = app.hex_record().expect("a record in the hex view");
+        let info = &app.store.rec(rec).info;
+        let src = info
+            .job_source
+            .as_ref()
+            .or(info.file_source.as_ref())
+            .unwrap();
+        let place = src.in_evidence.as_ref().expect("a place in the evidence");
+        let at = place.offset.expect("stored in the evidence");
+        assert_eq!(place.coordinate, coordinate, "{}", path.display());
+        assert_eq!(app.hex.coordinate, coordinate);
+        assert!(app.hex.error.is_none(), "{:?}", app.hex.error);
+        assert_eq!(app.hex.cursor, at);
+        let first = place.extents.first().map_or(src.length, |p| p.length);
+        let n = first.min(64) as usize;
+        let shown = app.hex.bytes_at(at, n).to_vec();
+        assert_eq!(shown.len(), n, "{}", path.display());
+        assert_eq!(
+            shown,
+            disk[at as usize..at as usize + n],
+            "{}",
+            path.display()
+        );
+        assert!(
+            !app.hex.fields.is_empty(),
+            "{}: no field annotated",
+            path.display()
+        );
+        assert!(
+            detail.contains(&format!("{at:#x}")),
+            "{}: the detail pane does not state {at:#x}:\n{}",
+            path.display(),
+            detail
+                .as_bytes()
+                .chunks(160)
+                .map(String::from_utf8_lossy)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        eprintln!(
+            "{}: hex view at {coordinate} {at:#x}, {} fields annotated, {n} bytes equal the raw disk's",
+            path.display(),
+            app.hex.fields.len()
+        );
+    }
+}

@@ -37,6 +37,9 @@ pub mod host;
 /// the store path.
 #[cfg(feature = "images")]
 mod images;
+/// The further segment files of a segmented image (the hex view opens them too).
+#[cfg(feature = "images")]
+pub(crate) use images::segments;
 mod join;
 pub mod live;
 pub mod parallel;

@@ -105,6 +105,9 @@ pub struct HexState {
     /// Which member of the selected item.
     pub member: usize,
     pub evidence: String,
+    /// What the offsets count: empty or `image file` / `zip file` (the evidence file's own
+    /// bytes), or `… logical media` (the disk inside a disk format, read through it).
+    pub coordinate: String,
     /// The record's pieces in the file (offset, length), in record order.
     pub extents: Vec<(u64, u64)>,
     /// Annotated fields: physical (start, end) and index into `field_names`.
@@ -1448,18 +1451,54 @@ impl App {
             self.hex.error = Some("no byte range for this record".into());
             return;
         };
-        let extents = if src.extents.is_empty() {
-            vec![(src.offset, src.length)]
-        } else {
-            src.extents.clone()
+        // Where the record's bytes are, as the hex view addresses them: its place in the
+        // evidence as read (through the containers) when it has one, else the store file's
+        // offsets (a bare store: the evidence file).
+        let (pieces, coordinate): (Vec<(Option<u64>, u64)>, String) = match &src.in_evidence {
+            Some(p) if p.offset.is_some() => {
+                let pieces = if p.extents.is_empty() {
+                    vec![(p.offset, src.length)]
+                } else {
+                    p.extents.iter().map(|x| (x.offset, x.length)).collect()
+                };
+                (pieces, p.coordinate.clone())
+            }
+            Some(p) if !src.container_chain.is_empty() => {
+                let why = if p.note.is_empty() {
+                    "its bytes have no place in the evidence as read".to_string()
+                } else {
+                    p.note.clone()
+                };
+                self.hex.error = Some(format!("no bytes to show: {why}"));
+                self.set_status(
+                    "this record's bytes are stored nowhere in the evidence as read",
+                    true,
+                );
+                return;
+            }
+            _ => {
+                let ext = if src.extents.is_empty() {
+                    vec![(src.offset, src.length)]
+                } else {
+                    src.extents.clone()
+                };
+                (
+                    ext.into_iter().map(|(o, l)| (Some(o), l)).collect(),
+                    String::new(),
+                )
+            }
         };
+        let extents: Vec<(u64, u64)> = pieces
+            .iter()
+            .filter_map(|&(o, l)| o.map(|o| (o, l)))
+            .collect();
         let handle = self.evidence_handle(&src.evidence);
         // Records carry no field ranges unless parsed with them: decode this one record again
-        // from its bytes (the extents, joined) to annotate it.
+        // from its bytes (the pieces, joined) to annotate it.
         let ranges = if src.fields.is_empty() {
             handle
                 .as_deref()
-                .map(|ev| record_bytes(ev, &extents, src.length))
+                .map(|ev| record_bytes(ev, &coordinate, &pieces, src.length))
                 .map(|b| crate::bits::fields::record_fields(&b))
                 .unwrap_or_default()
         } else {
@@ -1472,15 +1511,16 @@ impl App {
             // Map the record-relative range onto the extents.
             let (mut lstart, lend) = (f.offset, f.offset.saturating_add(f.length));
             let mut logical = 0u64;
-            for &(s, l) in &extents {
+            for &(s, l) in &pieces {
                 let (es, ee) = (logical, logical.saturating_add(l));
+                logical = ee;
+                let Some(s) = s else { continue };
                 if lstart < ee && lend > es && lstart < lend {
                     let a = lstart.max(es);
                     let b = lend.min(ee);
                     fields.push((s + (a - es), s + (b - es), fi));
                     lstart = b;
                 }
-                logical = ee;
             }
         }
         let info = self.hex_record().map(|r| &self.store.rec(r).info);
@@ -1492,7 +1532,11 @@ impl App {
         self.hex.evidence = src.evidence.clone();
         self.hex.carved = carved;
         self.hex.cursor = self.hex.extents.first().map(|e| e.0).unwrap_or(0);
-        self.hex.file_len = handle.as_ref().map_or(0, |ev| ev.len());
+        self.hex.file_len = handle
+            .as_deref()
+            .map_or(0, |ev| medium_len(ev, &coordinate));
+        self.hex.coordinate = coordinate;
+        self.hex.window.clear();
         self.hex.error = None;
         // Put the record start a few lines below the top, to show what precedes it.
         self.hex.top = (self.hex.cursor / 16 * 16).saturating_sub(16 * 2);
@@ -1601,7 +1645,7 @@ impl App {
         }
         let handle = self.evidence_handle(&self.hex.evidence);
         let read = match handle.as_deref() {
-            Some(ev) => read_window(ev, start, want),
+            Some(ev) => read_medium(ev, &self.hex.coordinate, start, want),
             None => Err(std::io::Error::other("the evidence file is not open")),
         };
         match read {
@@ -1625,15 +1669,79 @@ pub fn read_window(ev: &crate::input::Evidence, offset: u64, len: u64) -> std::i
     Ok(buf)
 }
 
-/// A record's bytes: its extents read and joined, at most `len` (and 1 MiB) in all.
-fn record_bytes(ev: &crate::input::Evidence, extents: &[(u64, u64)], len: u64) -> Vec<u8> {
+/// Whether offsets in `coordinate` count the logical media inside a disk format (E01, VHD,
+/// VHDX), not the evidence file's own bytes.
+fn is_logical(coordinate: &str) -> bool {
+    coordinate.ends_with("logical media")
+}
+
+/// Read up to `len` bytes at `offset` in `coordinate`: the evidence file itself, or the
+/// logical media of the disk format it holds, opened through the container layer (its
+/// further segments beside it) for this read.
+pub fn read_medium(
+    ev: &crate::input::Evidence,
+    coordinate: &str,
+    offset: u64,
+    len: u64,
+) -> std::io::Result<Vec<u8>> {
+    if !is_logical(coordinate) {
+        return read_window(ev, offset, len);
+    }
+    #[cfg(feature = "images")]
+    {
+        use crate::container::{self, ReadAt};
+        let wrap = |seg: crate::input::Evidence| -> Box<dyn ReadAt + '_> { Box::new(seg) };
+        let more = crate::pipeline::segments(ev, &wrap);
+        let found = container::open_with(ev, &more)
+            .ok_or_else(|| std::io::Error::other("its disk format no longer opens"))?;
+        let mut buf = vec![0u8; usize::try_from(len.min(1 << 20)).unwrap_or(0)];
+        let n = found.disk.read_at(offset, &mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+    #[cfg(not(feature = "images"))]
+    {
+        let _ = (offset, len);
+        Err(std::io::Error::other(
+            "this build reads no disk formats (feature `images`)",
+        ))
+    }
+}
+
+/// The length of the medium `coordinate` names (see [`read_medium`]).
+fn medium_len(ev: &crate::input::Evidence, coordinate: &str) -> u64 {
+    if !is_logical(coordinate) {
+        return ev.len();
+    }
+    #[cfg(feature = "images")]
+    {
+        use crate::container::{self, ReadAt};
+        let wrap = |seg: crate::input::Evidence| -> Box<dyn ReadAt + '_> { Box::new(seg) };
+        let more = crate::pipeline::segments(ev, &wrap);
+        container::open_with(ev, &more).map_or(0, |f| f.disk.size())
+    }
+    #[cfg(not(feature = "images"))]
+    0
+}
+
+/// A record's bytes: its pieces in `coordinate` read and joined (a piece stored nowhere, a
+/// sparse run or past the valid data length, as zeros), at most `len` (and 1 MiB) in all.
+fn record_bytes(
+    ev: &crate::input::Evidence,
+    coordinate: &str,
+    pieces: &[(Option<u64>, u64)],
+    len: u64,
+) -> Vec<u8> {
     let cap = len.min(1 << 20);
     let mut out = Vec::new();
-    for &(offset, l) in extents {
+    for &(offset, l) in pieces {
         let want = l.min(cap.saturating_sub(out.len() as u64));
-        match read_window(ev, offset, want) {
-            Ok(b) => out.extend_from_slice(&b),
-            Err(_) => break,
+        match offset {
+            None => out.resize(out.len() + usize::try_from(want).unwrap_or(0), 0),
+            Some(o) => match read_medium(ev, coordinate, o, want) {
+                Ok(b) => out.extend_from_slice(&b),
+                Err(_) => break,
+            },
         }
     }
     out

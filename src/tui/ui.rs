@@ -735,9 +735,23 @@ fn source_lines(out: &mut Vec<Line<'static>>, what: &str, s: &Source) {
     if !s.container_chain.is_empty() {
         out.push(kv("  inside", &s.container_chain.join(super::origin::STEP)));
     }
+    // Two places, each named: the offset in the file the chain ends in (the store), and
+    // where the bytes lie in the evidence as read (through the containers).
+    let file = s
+        .container_chain
+        .last()
+        .map(|f| format!(" in {f}"))
+        .unwrap_or_default();
     out.push(kv(
-        "  bytes",
-        &format!("offset {:#x} ({}), {} bytes", s.offset, s.offset, s.length),
+        if s.container_chain.is_empty() {
+            "  bytes"
+        } else {
+            "  in file"
+        },
+        &format!(
+            "offset {:#x} ({}), {} bytes{file}",
+            s.offset, s.offset, s.length
+        ),
     ));
     if s.extents.len() > 1 {
         let ext: Vec<String> = s
@@ -750,6 +764,31 @@ fn source_lines(out: &mut Vec<Line<'static>>, what: &str, s: &Source) {
     if !s.also_at.is_empty() {
         let at: Vec<String> = s.also_at.iter().map(|o| format!("{o:#x}")).collect();
         out.push(kv("  also at", &at.join(", ")));
+    }
+    if let Some(p) = &s.in_evidence {
+        let at = match p.offset {
+            Some(o) => format!("{}: offset {o:#x} ({o})", p.coordinate),
+            None => format!("{}: stored nowhere as read ({})", p.coordinate, p.note),
+        };
+        out.push(kv("  in evidence", &at));
+        if p.extents.len() > 1 || p.extents_omitted > 0 {
+            let mut ext: Vec<String> = p
+                .extents
+                .iter()
+                .map(|x| match x.offset {
+                    Some(o) => format!("{o:#x}+{}", x.length),
+                    None => format!("zeros+{}", x.length),
+                })
+                .collect();
+            if p.extents_omitted > 0 {
+                ext.push(format!("{} more", p.extents_omitted));
+            }
+            out.push(kv("  evidence pieces", &ext.join(", ")));
+        }
+        if !p.also_at.is_empty() {
+            let at: Vec<String> = p.also_at.iter().map(|o| format!("{o:#x}")).collect();
+            out.push(kv("  copies at", &at.join(", ")));
+        }
     }
     // Field ranges are decoded from the record's bytes when the hex view opens.
     let fields = if s.fields.is_empty() {
@@ -788,12 +827,14 @@ const VERSION_FIELDS: [VersionField; 18] = [
 ];
 
 /// Other copies of this record's job (same job id, distinct job record): (record, offset).
-fn versions_of(store: &Store, rec: &Rec) -> Vec<(u32, u64, bool)> {
+/// The copies of a record's job: (record, offset, carved, what the offset counts). Offsets are
+/// in the evidence as read where the record has a place there, else in its store file.
+fn versions_of(store: &Store, rec: &Rec) -> Vec<(u32, u64, bool, String)> {
     let id = &rec.info.job_id;
     if id.is_empty() {
         return Vec::new();
     }
-    let mut out: Vec<(u32, u64, bool)> = Vec::new();
+    let mut out: Vec<(u32, u64, bool, String)> = Vec::new();
     for (i, r) in store.recs.iter().enumerate() {
         if r.info.job_id != *id {
             continue;
@@ -801,10 +842,18 @@ fn versions_of(store: &Store, rec: &Rec) -> Vec<(u32, u64, bool)> {
         let Some(s) = &r.info.job_source else {
             continue;
         };
-        if out.iter().any(|&(_, o, _)| o == s.offset) {
+        let (off, what) = match s.in_evidence.as_ref() {
+            Some(p) if p.offset.is_some() => (p.offset.unwrap_or(s.offset), p.coordinate.clone()),
+            _ => match s.container_chain.last() {
+                Some(f) => (s.offset, format!("in {f}")),
+                // A bare store: its offsets are the evidence file's.
+                None => (s.offset, String::new()),
+            },
+        };
+        if out.iter().any(|(_, o, _, w)| *o == off && *w == what) {
             continue;
         }
-        out.push((i as u32, s.offset, r.info.carved));
+        out.push((i as u32, off, r.info.carved, what));
     }
     out
 }
@@ -1018,7 +1067,7 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
             "Versions of this job ({} copies)",
             versions.len()
         )));
-        for (n, (i, off, carved)) in versions.iter().enumerate() {
+        for (n, (i, off, carved, what)) in versions.iter().enumerate() {
             let this = if *i == ri { "  ← this one" } else { "" };
             out.push(Line::from(vec![
                 Span::raw(format!(" #{:<3}", n + 1)),
@@ -1027,6 +1076,14 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
                     Style::default().fg(if *carved { CARVED } else { LIVE }),
                 ),
                 Span::raw(format!(" @ {off:#x}")),
+                esc_styled(
+                    &if what.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({what})")
+                    },
+                    Style::default().fg(DIM),
+                ),
                 Span::styled(this, Style::default().add_modifier(Modifier::BOLD)),
             ]));
         }
@@ -1034,7 +1091,7 @@ pub fn detail_lines(app: &App) -> Vec<Line<'static>> {
         for (name, get) in VERSION_FIELDS {
             let vals: Vec<String> = versions
                 .iter()
-                .map(|(i, _, _)| get(&store.rec(*i).info))
+                .map(|(i, _, _, _)| get(&store.rec(*i).info))
                 .collect();
             if vals.iter().all(|v| *v == vals[0]) {
                 continue;
@@ -1119,9 +1176,14 @@ fn draw_hex(f: &mut Frame, app: &App, area: Rect) {
         Span::styled(" Hex ", Style::default().add_modifier(Modifier::BOLD)),
         Span::styled(
             format!(
-                "{which} ({}) @ {:#x}, {} bytes ",
+                "{which} ({}) @ {:#x}{}, {} bytes ",
                 if h.carved { "carved" } else { "live" },
                 h.extents.first().map(|e| e.0).unwrap_or(0),
+                if h.coordinate.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", h.coordinate)
+                },
                 h.record_len
             ),
             Style::default().fg(if h.carved { CARVED } else { LIVE }),
