@@ -13,7 +13,7 @@ const PIECE: usize = 1 << 20;
 /// Free runs as (disk offset, length), and whether the list was cut at `max` runs.
 pub fn free_runs(vol: &Vol, max: usize) -> Result<(Vec<(u64, u64)>, bool), String> {
     let cluster = vol.boot.cluster;
-    let clusters = vol.len / cluster.max(1);
+    let clusters = vol.len.checked_div(cluster).unwrap_or(0);
     let mut rec = vec![0u8; vol.record_len()];
     vol.read_record(BITMAP, &mut rec)?;
     let rec = Record::new(&rec).ok_or("$Bitmap's record has no FILE signature")?;
@@ -38,7 +38,9 @@ pub fn free_runs(vol: &Vol, max: usize) -> Result<(Vec<(u64, u64)>, bool), Strin
                     let at = vol.base.saturating_add(c.saturating_mul(cluster));
                     let full = runs.len() >= max;
                     match runs.last_mut() {
-                        Some((start, l)) if start.saturating_add(*l) == at => *l += cluster,
+                        Some((start, l)) if start.saturating_add(*l) == at => {
+                            *l = l.saturating_add(cluster)
+                        }
                         _ if full => {
                             truncated = true;
                             return false;
@@ -46,7 +48,7 @@ pub fn free_runs(vol: &Vol, max: usize) -> Result<(Vec<(u64, u64)>, bool), Strin
                         _ => runs.push((at, cluster)),
                     }
                 }
-                *c += 1;
+                *c = c.saturating_add(1);
             }
         }
         true
@@ -64,9 +66,12 @@ pub fn free_runs(vol: &Vol, max: usize) -> Result<(Vec<(u64, u64)>, bool), Strin
                 let len = run.len.saturating_mul(cluster);
                 let mut done = 0u64;
                 while done < len && from.saturating_add(done) < total {
-                    let n = usize::try_from((len - done).min(total - from - done))
-                        .unwrap_or(PIECE)
-                        .min(PIECE);
+                    let n = usize::try_from(
+                        len.saturating_sub(done)
+                            .min(total.saturating_sub(from).saturating_sub(done)),
+                    )
+                    .unwrap_or(PIECE)
+                    .min(PIECE);
                     let dst = buf.get_mut(..n).unwrap_or_default();
                     match run.lcn {
                         Some(l) => {
@@ -77,7 +82,7 @@ pub fn free_runs(vol: &Vol, max: usize) -> Result<(Vec<(u64, u64)>, bool), Strin
                     if !take(dst, &mut c) {
                         break 'runs;
                     }
-                    done += n as u64;
+                    done = done.saturating_add(n as u64);
                 }
             }
         }

@@ -52,7 +52,8 @@ impl Boot {
         }
         let spc = u8_at(b, 0x0D).unwrap_or(0);
         let sectors_per_cluster = if spc > 0x80 {
-            1u64.checked_shl(256 - u32::from(spc)).unwrap_or(0)
+            1u64.checked_shl(256u32.saturating_sub(u32::from(spc)))
+                .unwrap_or(0)
         } else {
             u64::from(spc)
         };

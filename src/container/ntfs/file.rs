@@ -101,7 +101,7 @@ impl Gathered {
             }
             (FILE_NAME, Value::Resident(v)) => match FileName::parse(v) {
                 Some(n) if self.names.len() < MAX_NAMES => self.names.push(n),
-                Some(_) => self.more_names += 1,
+                Some(_) => self.more_names = self.more_names.saturating_add(1),
                 None => self.errors.push("a $FILE_NAME cut short".into()),
             },
             (DATA, Value::Resident(v)) if self.known(&a.name) => {
@@ -125,7 +125,7 @@ impl Gathered {
                 let left = MAX_RUNS.saturating_sub(self.runs);
                 match runs::decode(runs, first_vcn, left) {
                     Ok(r) => {
-                        self.runs += r.len();
+                        self.runs = self.runs.saturating_add(r.len());
                         let sizes = (first_vcn == 0).then_some((size, initialized));
                         let entry = self.pieces.entry(a.name).or_insert((a.flags, Vec::new()));
                         entry.1.push((first_vcn, last_vcn, r, sizes));
@@ -172,7 +172,7 @@ impl Gathered {
         name.is_empty()
             || self.resident.contains_key(name)
             || self.pieces.contains_key(name)
-            || self.resident.len() + self.pieces.len() < MAX_STREAMS
+            || self.resident.len().saturating_add(self.pieces.len()) < MAX_STREAMS
     }
 }
 
@@ -216,7 +216,7 @@ pub fn gather(vol: &Vol, n: u64, rec: &Record) -> File {
         match a {
             Ok(a) if a.ty == ATTRIBUTE_LIST => list_bytes = Some(list_value(vol, &a, &mut notes)),
             Ok(a) => {
-                own += 1;
+                own = own.saturating_add(1);
                 g.take(a);
             }
             Err(e) => {
@@ -332,14 +332,14 @@ fn follow_list(
     let mut seen = std::collections::HashSet::new();
     for e in &entries {
         if e.record == n {
-            selfs += 1;
+            selfs = selfs.saturating_add(1);
         } else if seen.insert(e.record) {
             records.push(e.record);
         }
     }
     // The base record's own attributes are listed too (the list itself included): more
     // entries naming it than it holds attributes is a list that loops on itself.
-    if selfs > own + 1 {
+    if selfs > own.saturating_add(1) {
         notes.push(format!(
             "$ATTRIBUTE_LIST: {selfs} entries name the base record itself, which holds {own} attributes: skipped"
         ));
@@ -356,15 +356,15 @@ fn follow_list(
     let mut buf = vec![0u8; usize::try_from(vol.boot.record).unwrap_or(1024)];
     for x in records {
         if vol.read_record(x, &mut buf).is_err() {
-            unreadable += 1;
+            unreadable = unreadable.saturating_add(1);
             continue;
         }
         let Some(ext) = Record::new(&buf) else {
-            unreadable += 1;
+            unreadable = unreadable.saturating_add(1);
             continue;
         };
         if ext.base() != n {
-            foreign += 1;
+            foreign = foreign.saturating_add(1);
             continue;
         }
         for a in ext.attributes() {

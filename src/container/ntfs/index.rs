@@ -101,11 +101,11 @@ pub fn entries(node: &[u8], header: usize) -> Result<Vec<Entry>, String> {
         } else {
             let k = slice(body, 0x10, key_len).ok_or("index key out of bounds")?;
             let n = usize::from(u8_at(k, 0x40).ok_or("index key cut short")?);
-            let units = slice(k, 0x42, 2 * n).ok_or("index key's name cut short")?;
+            let units = slice(k, 0x42, n.saturating_mul(2)).ok_or("index key's name cut short")?;
             Some(Key {
                 name: units
                     .chunks_exact(2)
-                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .filter_map(|c| c.try_into().ok().map(u16::from_le_bytes))
                     .collect(),
                 namespace: u8_at(k, 0x41).unwrap_or(0),
                 is_dir: u32_le(k, 0x38).unwrap_or(0) & DIRECTORY != 0,
@@ -157,7 +157,7 @@ impl Index {
             .checked_mul(unit)
             .filter(|a| a.saturating_add(self.block) <= *size)
             .ok_or_else(|| format!("index record at VCN {vcn} lies past the index's end"))?;
-        let number = at / self.block.max(1);
+        let number = at.checked_div(self.block).unwrap_or(0);
         let used = usize::try_from(number / 8)
             .ok()
             .and_then(|i| self.bitmap.get(i))
@@ -200,12 +200,15 @@ fn read_value(vol: &Vol, runs: &[Run], at: u64, buf: &mut [u8]) -> Result<(), St
             .saturating_sub(pos);
         let n = usize::try_from(room)
             .unwrap_or(usize::MAX)
-            .min(buf.len() - done);
+            .min(buf.len().saturating_sub(done));
         let dst = buf
             .get_mut(done..done.saturating_add(n))
             .ok_or("index read out of bounds")?;
         match run.lcn {
-            Some(l) => vol.read_exact(l.saturating_mul(c).saturating_add(pos - from), dst)?,
+            Some(l) => vol.read_exact(
+                l.saturating_mul(c).saturating_add(pos.saturating_sub(from)),
+                dst,
+            )?,
             None => dst.fill(0),
         }
         done = done.saturating_add(n);
@@ -224,7 +227,7 @@ mod tests {
         } else {
             0x42 + 2 * units.len()
         };
-        let mut len = (0x10 + key_len + 7) / 8 * 8;
+        let mut len = (0x10 + key_len).div_ceil(8) * 8;
         if subnode.is_some() {
             len += 8;
         }

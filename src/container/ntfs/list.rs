@@ -30,7 +30,7 @@ pub fn entries(b: &[u8], max: usize) -> (Vec<Entry>, usize, Option<String>) {
     let mut more = 0usize;
     let mut at = 0usize;
     while at < b.len() {
-        let (Some(ty), Some(len)) = (u32_le(b, at), u16_le(b, at + 4)) else {
+        let (Some(ty), Some(len)) = (u32_le(b, at), u16_le(b, at.saturating_add(4))) else {
             return (
                 out,
                 more,
@@ -38,14 +38,14 @@ pub fn entries(b: &[u8], max: usize) -> (Vec<Entry>, usize, Option<String>) {
             );
         };
         let len = usize::from(len);
-        if len < 0x1A || at + len > b.len() {
+        if len < 0x1A || at.saturating_add(len) > b.len() {
             return (
                 out,
                 more,
                 Some(format!("entry at list offset {at}: length {len}")),
             );
         }
-        let (record, sequence) = reference(u64_le(b, at + 0x10).unwrap_or(0));
+        let (record, sequence) = reference(u64_le(b, at.saturating_add(0x10)).unwrap_or(0));
         if out.len() < max {
             out.push(Entry {
                 ty,
@@ -53,9 +53,9 @@ pub fn entries(b: &[u8], max: usize) -> (Vec<Entry>, usize, Option<String>) {
                 sequence,
             });
         } else {
-            more += 1;
+            more = more.saturating_add(1);
         }
-        at += len;
+        at = at.saturating_add(len);
     }
     (out, more, None)
 }

@@ -84,7 +84,7 @@ impl<'a> Lookup<'a> {
         let mut listed = 0usize;
         self.each_entry(&dir, &mut |e| {
             let Some(key) = &e.key else { return Ok(()) };
-            listed += 1;
+            listed = listed.saturating_add(1);
             if listed > MAX_ENTRIES {
                 return Err(format!("{shown}: more than {MAX_ENTRIES} names"));
             }
@@ -268,7 +268,7 @@ fn index_of(vol: &Vol, dir: &File) -> Result<Index, String> {
         _ => return Err(format!("MFT entry {}: no $INDEX_ROOT", dir.number)),
     };
     let block = u64::from(crate::util::bytes::u32_le(&root, 8).unwrap_or(0));
-    if block < 512 || block > MAX_BLOCK || !block.is_power_of_two() {
+    if !(512..=MAX_BLOCK).contains(&block) || !block.is_power_of_two() {
         return Err(format!(
             "MFT entry {}: index records of {block} bytes",
             dir.number

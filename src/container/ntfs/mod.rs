@@ -22,6 +22,17 @@
 //! [`MAX_STORES`] stores in a volume, records failing their fix-ups (counted). Every count
 //! and length is bounded, and nothing here panics on any bytes.
 
+// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used
+    )
+)]
+
 mod attribute;
 mod bitmap;
 mod boot;
@@ -147,7 +158,7 @@ impl<'v, 'a> Walk<'v, 'a> {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(w);
         } else {
-            self.dropped += 1;
+            self.dropped = self.dropped.saturating_add(1);
         }
     }
 
@@ -268,7 +279,7 @@ fn walk_mft(w: &mut Walk, visit: &mut Visit) -> ControlFlow<()> {
         ));
         size = vol.fs_len;
     }
-    let mut entries = size / rs.max(1);
+    let mut entries = size.checked_div(rs).unwrap_or(0);
     if entries > MAX_MFT_ENTRIES {
         w.warn(Diagnostic::at(
             vol.base,
@@ -276,8 +287,8 @@ fn walk_mft(w: &mut Walk, visit: &mut Visit) -> ControlFlow<()> {
         ));
         entries = MAX_MFT_ENTRIES;
     }
-    let per_chunk = (CHUNK / rs.max(1)).max(1);
-    let mut chunk = vec![0u8; usize::try_from(per_chunk * rs).unwrap_or(1 << 20)];
+    let per_chunk = CHUNK.checked_div(rs).unwrap_or(1).max(1);
+    let mut chunk = vec![0u8; usize::try_from(per_chunk.saturating_mul(rs)).unwrap_or(1 << 20)];
     let mut n = 0u64;
     while n < entries {
         let at = n.saturating_mul(rs);
@@ -287,17 +298,21 @@ fn walk_mft(w: &mut Walk, visit: &mut Visit) -> ControlFlow<()> {
             n = next.map_or(entries, |p| p.div_ceil(rs.max(1)));
             continue;
         };
-        let count = (room / rs).min(per_chunk).min(entries - n);
+        let count = room
+            .checked_div(rs)
+            .unwrap_or(0)
+            .min(per_chunk)
+            .min(entries.saturating_sub(n));
         if count == 0 {
             // A record split between two pieces of the MFT.
             let mut rec = vec![0u8; vol.record_len()];
             if vol.read_record(n, &mut rec).is_ok() {
                 check(w, n, None, &mut rec, visit)?;
             }
-            n += 1;
+            n = n.saturating_add(1);
             continue;
         }
-        let bytes = usize::try_from(count * rs).unwrap_or(0);
+        let bytes = usize::try_from(count.saturating_mul(rs)).unwrap_or(0);
         let Some(buf) = chunk.get_mut(..bytes) else {
             break;
         };
@@ -309,10 +324,13 @@ fn walk_mft(w: &mut Walk, visit: &mut Visit) -> ControlFlow<()> {
             break;
         }
         for (i, rec) in buf.chunks_exact_mut(vol.record_len()).enumerate() {
-            let disk = vol.base.saturating_add(pos).saturating_add(i as u64 * rs);
-            check(w, n + i as u64, Some(disk), rec, visit)?;
+            let disk = vol
+                .base
+                .saturating_add(pos)
+                .saturating_add((i as u64).saturating_mul(rs));
+            check(w, n.saturating_add(i as u64), Some(disk), rec, visit)?;
         }
-        n += count;
+        n = n.saturating_add(count);
     }
     ControlFlow::Continue(())
 }
@@ -333,7 +351,7 @@ fn check(
         .or_else(|| w.vol.record_disk_offset(n))
         .unwrap_or(w.vol.base);
     if fixup(bytes).is_err() {
-        w.torn.0 += 1;
+        w.torn.0 = w.torn.0.saturating_add(1);
         w.torn.1 = w.torn.1.or(Some(disk));
         return ControlFlow::Continue(());
     }
@@ -349,7 +367,7 @@ fn check(
         .number()
         .is_some_and(|k| u64::from(k) != n & 0xFFFF_FFFF)
     {
-        w.misplaced += 1;
+        w.misplaced = w.misplaced.saturating_add(1);
         if w.misplaced > MAX_MISPLACED {
             w.warn(Diagnostic::at(
                 disk,
@@ -380,7 +398,7 @@ fn examine(
         return ControlFlow::Continue(());
     }
     if w.seen_before(bytes) {
-        w.duplicates += 1;
+        w.duplicates = w.duplicates.saturating_add(1);
         return ControlFlow::Continue(());
     }
     let f = file::gather(w.vol, n, &rec);
@@ -394,7 +412,7 @@ fn examine(
             ));
             return ControlFlow::Break(());
         }
-        w.stores += 1;
+        w.stores = w.stores.saturating_add(1);
         if is_log_name(&s.name) {
             w.logs.push(s);
         } else {
@@ -509,7 +527,12 @@ fn note_links(w: &mut Walk, f: &File, wanted: &[&file_name::FileName], at: u64, 
             n.name
         ));
     }
-    let total = f.names.iter().filter(|n| n.namespace != DOS).count() + f.more_names;
+    let total = f
+        .names
+        .iter()
+        .filter(|n| n.namespace != DOS)
+        .count()
+        .saturating_add(f.more_names);
     let rest = links.len().saturating_sub(SHOWN);
     let more = if rest > 0 {
         format!(" and {rest} more")
@@ -561,7 +584,7 @@ fn store_data(vol: &Vol, s: &Stream) -> Result<(u64, StoreData), String> {
                 "data runs leave a gap at file offset {total} (next run at {from})"
             ));
         }
-        let len = r.len.saturating_mul(c).min(size - from);
+        let len = r.len.saturating_mul(c).min(size.saturating_sub(from));
         if let Some(l) = r.lcn {
             let at = l.saturating_mul(c);
             if at.saturating_add(len) > vol.len {
@@ -581,10 +604,10 @@ fn store_data(vol: &Vol, s: &Stream) -> Result<(u64, StoreData), String> {
         if len > real {
             extents.push(Extent {
                 offset: None,
-                len: len - real,
+                len: len.saturating_sub(real),
             });
         }
-        total = from + len;
+        total = from.saturating_add(len);
     }
     if total < size {
         return Err(format!(
@@ -641,10 +664,10 @@ pub fn deleted_files(
             return ControlFlow::Continue(());
         };
         if pieces.saturating_add(d.pieces.len()) > MAX_DELETED_PIECES {
-            left_out += 1;
+            left_out = left_out.saturating_add(1);
             return ControlFlow::Continue(());
         }
-        pieces += d.pieces.len();
+        pieces = pieces.saturating_add(d.pieces.len());
         out.push(d);
         ControlFlow::Continue(())
     });
@@ -691,7 +714,7 @@ fn deleted_file(vol: &Vol, f: &File, free: &[(u64, u64)]) -> Option<DeletedFile>
         if file_at >= *size {
             break;
         }
-        let len = r.len.saturating_mul(c).min(size - file_at);
+        let len = r.len.saturating_mul(c).min(size.saturating_sub(file_at));
         let disk = vol.base.saturating_add(lcn.saturating_mul(c));
         // The parts of [disk, disk + len) that are free now.
         let end = disk.saturating_add(len);
@@ -703,7 +726,11 @@ fn deleted_file(vol: &Vol, f: &File, free: &[(u64, u64)]) -> Option<DeletedFile>
             let a = disk.max(*o);
             let b = end.min(o.saturating_add(*l));
             if a < b {
-                pieces.push((file_at + (a - disk), a, b - a));
+                pieces.push((
+                    file_at.saturating_add(a.saturating_sub(disk)),
+                    a,
+                    b.saturating_sub(a),
+                ));
             }
         }
     }

@@ -18,7 +18,7 @@
 //! volume's 4 KiB records carry 8 pairs), as Windows and `ntfs-3g` write it.
 
 use super::attribute::Attribute;
-use crate::util::bytes::{u16_le, u32_le, u64_le};
+use crate::util::bytes::{array, u16_le, u32_le, u64_le};
 
 /// The update sequence stride.
 pub const STRIDE: usize = 512;
@@ -30,18 +30,27 @@ const END: u32 = 0xFFFF_FFFF;
 pub fn fixup(rec: &mut [u8]) -> Result<(), &'static str> {
     let usa = usize::from(u16_le(rec, 4).ok_or("record cut short")?);
     let count = usize::from(u16_le(rec, 6).ok_or("record cut short")?);
-    let strides = rec.len() / STRIDE;
-    if count < 2 || count - 1 > strides || usa < 0x28 || usa + 2 * count > rec.len() {
+    let strides = rec.len().checked_div(STRIDE).unwrap_or(0);
+    let array_end = count.saturating_mul(2).saturating_add(usa);
+    if count < 2 || count.saturating_sub(1) > strides || usa < 0x28 || array_end > rec.len() {
         return Err("update sequence array out of place");
     }
-    let usn = [rec[usa], rec[usa + 1]];
+    let usn: [u8; 2] = array(rec, usa).ok_or("update sequence array out of place")?;
     for i in 1..count {
-        let end = i * STRIDE;
-        if rec[end - 2..end] != usn {
+        // The last two bytes of stride `i`, and the pair saved for them.
+        let end = i.saturating_mul(STRIDE);
+        let saved: [u8; 2] = usa
+            .checked_add(i.saturating_mul(2))
+            .and_then(|at| array(rec, at))
+            .ok_or("update sequence array out of place")?;
+        let tail = end
+            .checked_sub(2)
+            .and_then(|at| rec.get_mut(at..end))
+            .ok_or("update sequence array out of place")?;
+        if *tail != usn {
             return Err("update sequence mismatch (torn write)");
         }
-        rec[end - 2] = rec[usa + 2 * i];
-        rec[end - 1] = rec[usa + 2 * i + 1];
+        tail.copy_from_slice(&saved);
     }
     Ok(())
 }
@@ -117,7 +126,7 @@ impl<'a> Iterator for Attributes<'a> {
             self.done = true;
             return None;
         }
-        let len = u32_le(self.b, at + 4).map_or(0, |l| l as usize);
+        let len = u32_le(self.b, at.saturating_add(4)).map_or(0, |l| l as usize);
         // Every attribute is at least its 16-byte header and 8-byte aligned.
         let body = (len >= 16 && len % 8 == 0)
             .then(|| self.b.get(at..at.checked_add(len)?))
@@ -128,7 +137,7 @@ impl<'a> Iterator for Attributes<'a> {
                 "attribute at record offset {at:#x}: length {len} out of bounds"
             )));
         };
-        self.at = at + len;
+        self.at = at.saturating_add(len);
         Some(Attribute::parse(body).map_err(|e| format!("attribute at record offset {at:#x}: {e}")))
     }
 }

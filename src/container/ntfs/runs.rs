@@ -32,8 +32,9 @@ pub fn decode(b: &[u8], first_vcn: u64, max: usize) -> Result<Vec<Run>, String> 
             return Err(format!("data run header {head:#04x} at run offset {at}"));
         }
         let field = |from: usize, n: usize| b.get(from..from.checked_add(n)?);
-        let len_b = field(at + 1, len_bytes).ok_or("data runs cut short")?;
-        let off_b = field(at + 1 + len_bytes, off_bytes).ok_or("data runs cut short")?;
+        let len_b = field(at.saturating_add(1), len_bytes).ok_or("data runs cut short")?;
+        let off_b = field(at.saturating_add(1).saturating_add(len_bytes), off_bytes)
+            .ok_or("data runs cut short")?;
         let len = le_unsigned(len_b);
         if len == 0 {
             return Err(format!("data run of 0 clusters at run offset {at}"));
@@ -53,7 +54,10 @@ pub fn decode(b: &[u8], first_vcn: u64, max: usize) -> Result<Vec<Run>, String> 
             len,
         });
         vcn = vcn.checked_add(len).ok_or("data runs overflow")?;
-        at += 1 + len_bytes + off_bytes;
+        at = at
+            .saturating_add(1)
+            .saturating_add(len_bytes)
+            .saturating_add(off_bytes);
     }
     Ok(runs)
 }

@@ -17,7 +17,7 @@ impl UpCase {
         UpCase(
             bytes
                 .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .filter_map(|c| c.try_into().ok().map(u16::from_le_bytes))
                 .collect(),
         )
     }

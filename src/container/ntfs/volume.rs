@@ -129,9 +129,9 @@ impl<'a> Vol<'a> {
     pub fn mft_pos(&self, at: u64) -> Option<(u64, u64)> {
         let i = self.mft.partition_point(|p| p.at <= at).checked_sub(1)?;
         let p = self.mft.get(i)?;
-        let within = at - p.at;
+        let within = at.checked_sub(p.at)?;
         (within < p.len).then_some(())?;
-        Some((p.pos?.saturating_add(within), p.len - within))
+        Some((p.pos?.saturating_add(within), p.len.saturating_sub(within)))
     }
 
     /// Read record `n` into `buf` (one record's length) and apply its fix-ups.
@@ -147,10 +147,12 @@ impl<'a> Vol<'a> {
                 .ok_or_else(|| format!("MFT entry {n} is not mapped"))?;
             let n_here = usize::try_from(room)
                 .unwrap_or(usize::MAX)
-                .min(buf.len() - done);
-            let dst = buf.get_mut(done..done + n_here).unwrap_or_default();
+                .min(buf.len().saturating_sub(done));
+            let dst = buf
+                .get_mut(done..done.saturating_add(n_here))
+                .unwrap_or_default();
             self.read_exact(pos, dst)?;
-            done += n_here;
+            done = done.saturating_add(n_here);
             at = at.saturating_add(n_here as u64);
         }
         fixup(buf).map_err(|e| format!("MFT entry {n}: {e}"))
@@ -174,9 +176,11 @@ impl<'a> Vol<'a> {
             };
             let want = usize::try_from(r.len.saturating_mul(c))
                 .unwrap_or(usize::MAX)
-                .min(size - dst_at);
+                .min(size.saturating_sub(dst_at));
             if let Some(lcn) = r.lcn {
-                let dst = out.get_mut(dst_at..dst_at + want).unwrap_or_default();
+                let dst = out
+                    .get_mut(dst_at..dst_at.saturating_add(want))
+                    .unwrap_or_default();
                 self.read_exact(lcn.saturating_mul(c), dst)?;
             }
         }
