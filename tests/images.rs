@@ -986,7 +986,8 @@ fn the_hex_view_reads_each_record_through_the_containers() {
     let Some(img) = disk_image() else { return };
     let disk = std::fs::read(&img.path).unwrap();
     let dir = disk_image::image_dir("hexview");
-    let mut forms = vec![(img.path.clone(), "image file")];
+    // (file, coordinate, the bytes its offsets count in: the raw disk, or the zip itself)
+    let mut forms = vec![(img.path.clone(), "image file", disk.clone())];
     let vhdx = dir.join("hex.vhdx");
     if Command::new("qemu-img")
         .args([
@@ -1003,7 +1004,7 @@ fn the_hex_view_reads_each_record_through_the_containers() {
         .status()
         .is_ok_and(|s| s.success())
     {
-        forms.push((vhdx, "VHDX (dynamic) logical media"));
+        forms.push((vhdx, "VHDX (dynamic) logical media", disk.clone()));
     } else {
         common::skip("qemu-img not installed (Debian: qemu-utils)");
     }
@@ -1019,11 +1020,18 @@ fn the_hex_view_reads_each_record_through_the_containers() {
         .is_ok_and(|s| s.success())
     {
         assert!(dir.join("hex.E02").exists(), "more than one segment");
-        forms.push((e01, "E01 logical media"));
+        forms.push((e01, "E01 logical media", disk.clone()));
     } else {
         common::skip("ewfacquire not installed (Debian: ewf-tools)");
     }
-    for (path, coordinate) in forms {
+    // A zip of collected files, the store stored (not deflated): offsets in the zip file.
+    let member = "C/ProgramData/Microsoft/Network/Downloader/qmgr.db";
+    let store = std::fs::read(&img.files.iter().find(|f| !f.deleted).unwrap().source).unwrap();
+    let stored = zip_of(&[(member, store.clone(), false)]);
+    let zip = dir.join("hex.zip");
+    std::fs::write(&zip, &stored).unwrap();
+    forms.push((zip, "zip file", stored));
+    for (path, coordinate, bytes) in forms {
         let mut app = loaded(path.clone(), false, 160, 100);
         press(&mut app, KeyCode::Enter);
         let detail = render(&app);
@@ -1053,7 +1061,7 @@ fn the_hex_view_reads_each_record_through_the_containers() {
         assert_eq!(shown.len(), n, "{}", path.display());
         assert_eq!(
             shown,
-            disk[at as usize..at as usize + n],
+            bytes[at as usize..at as usize + n],
             "{}",
             path.display()
         );
@@ -1074,9 +1082,18 @@ fn the_hex_view_reads_each_record_through_the_containers() {
                 .join("\n")
         );
         eprintln!(
-            "{}: hex view at {coordinate} {at:#x}, {} fields annotated, {n} bytes equal the raw disk's",
+            "{}: hex view at {coordinate} {at:#x}, {} fields annotated, {n} bytes equal those at that offset (raw disk, or the zip file)",
             path.display(),
             app.hex.fields.len()
         );
     }
+    // Deflated, the bytes have no place in the zip: the view says so rather than show zeros.
+    let deflated = dir.join("deflated.zip");
+    std::fs::write(&deflated, zip_of(&[(member, store, true)])).unwrap();
+    let mut app = loaded(deflated, false, 160, 100);
+    press(&mut app, KeyCode::Enter);
+    typ(&mut app, "x");
+    let error = app.hex.error.clone().unwrap_or_default();
+    assert!(error.starts_with("no bytes to show"), "{error:?}");
+    eprintln!("deflated member: {error}");
 }
