@@ -529,10 +529,16 @@ fn under_wine_the_exe_reads_the_stand_in_as_linux_does() {
             ("BITSCOPE_LIVE_UNALIGNED", "1".into()),
         ],
     );
-    assert_eq!(win.status.code(), Some(1));
-    assert!(win.stdout.is_empty());
+    // Without Aligned too, this reader's reads are whole sectors (64 KiB cache blocks, whole
+    // clusters): none refused, the same records (see the Linux test).
+    assert_eq!(win.status.code(), Some(0));
     let (_, refused) = counts(&win.stderr);
-    assert!(refused > 0);
+    assert_eq!(refused, 0);
+    let linux = bitscope(&["parse", "--live", "--format", "jsonl"], &stand_in(v));
+    assert_eq!(
+        hostless(&lines(&linux.stdout)),
+        hostless(&lines(&win.stdout))
+    );
 }
 
 #[test]
