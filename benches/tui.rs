@@ -115,6 +115,7 @@ fn synth(n: usize) -> Vec<BitsInfo> {
                 tag: None,
                 extents: vec![(off, 2048)],
                 also_at: vec![],
+                also_in: vec![],
                 container_chain: vec![],
                 extents_omitted: 0,
                 in_evidence: None,

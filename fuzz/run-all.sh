@@ -15,7 +15,7 @@ for t in $targets; do
     mkdir -p corpus/$t
     # Disk images need room: a 2 MiB NTFS volume is the smallest mkntfs makes.
     len=131072
-    case $t in containers|ntfs|ewf|vhdx|vhd|zip) len=4194304 ;; esac
+    case $t in containers|ntfs|ewf|ewf_segments|vhdx|vhd|zip|zip_nested) len=4194304 ;; esac
     cargo fuzz run -O "$t" corpus/$t -- -max_total_time="$secs" -max_len=$len \
         -rss_limit_mb=2048 -timeout=10 -detect_leaks=0 > "/tmp/fuzz-$t.log" 2>&1
     status=$?

@@ -26,7 +26,9 @@
 //! generator), `images` (disk images and archives); all on by default. With
 //! `default-features = false` the library is the readers, decoders, carver, pipeline and
 //! writers alone.
-// `unsafe` only in `input.rs`: the read-only memory map of evidence and the release of its pages.
+// `unsafe` only in `input.rs` (the read-only memory map of evidence, the release of its pages,
+// the SIGBUS guard over it), `util/cleanup.rs` (removing temporary outputs on a signal) and
+// `output/stdout.rs` (reading stdout's flags).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -45,9 +47,13 @@ pub mod collect;
 pub mod container;
 #[doc(hidden)]
 pub mod ese;
+#[doc(hidden)]
+pub mod evtx;
 #[cfg(feature = "gen")]
 #[doc(hidden)]
 pub mod gen;
+#[doc(hidden)]
+pub mod hive;
 #[doc(hidden)]
 pub mod input;
 #[doc(hidden)]

@@ -13,6 +13,12 @@ use bitscope::pipeline::sink::Note;
 use bitscope::pipeline::{self, driver};
 use bitscope::util::text::{escape, has_hidden};
 
+/// mimalloc instead of the system allocator: the record path makes and drops a few dozen
+/// short strings per record, and glibc's malloc/free took over a quarter of
+/// `parse --carve`'s time (issue 23's profile).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Explore Windows BITS queue databases (qmgr.db, qmgr0.dat/qmgr1.dat).
 ///
 /// Exit codes: 0 success, 1 the input could not be read or is not what was expected,
@@ -21,10 +27,11 @@ use bitscope::util::text::{escape, has_hidden};
 #[command(name = "bitscope", version, about, long_about = None)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 struct Cli {
-    /// Open the terminal explorer on PATH: a qmgr.db, a qmgr0/1.dat, a Downloader folder, or
-    /// any file to carve. `?` in the explorer lists every key.
+    /// Open the terminal explorer on every PATH at once: a qmgr.db, a qmgr0/1.dat, a
+    /// Downloader folder, a folder of hosts, or any file to carve. `?` in the explorer lists
+    /// every key.
     #[arg(required = true, value_name = "PATH")]
-    path: Option<PathBuf>,
+    paths: Vec<PathBuf>,
     /// Explorer: read live records only, do not carve free space.
     #[arg(long)]
     no_carve: bool,
@@ -61,6 +68,10 @@ enum Command {
         /// range of every field).
         #[arg(long, value_enum, default_value = "record")]
         provenance: Provenance,
+        /// Check the media hashes an image stores (E01: MD5, SHA-1) by reading its whole
+        /// media; a mismatch fails the input (exit 1), its records still written.
+        #[arg(long)]
+        verify: bool,
         /// Inputs decoded at once (0: one per core). The output is the same whatever the
         /// number: each input's records in input order.
         #[arg(long, default_value_t = 0)]
@@ -110,6 +121,7 @@ enum EseCommand {
 }
 
 fn main() -> ExitCode {
+    raise_open_file_limit();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,6 +130,25 @@ fn main() -> ExitCode {
             // types escape the names they hold; anything still hidden is escaped here.
             eprintln!("bitscope: {}", shown(&msg));
             ExitCode::from(1)
+        }
+    }
+}
+
+/// A segmented image may have thousands of segment files, each held open while it is read:
+/// the soft limit on open files goes up to the hard one (1,024 is common; an E01 can have
+/// 14,971 segments).
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    #[allow(unsafe_code)]
+    // SAFETY: getrlimit/setrlimit on a plain struct; failure leaves the limit as it was.
+    unsafe {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) == 0 && r.rlim_cur < r.rlim_max {
+            r.rlim_cur = r.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &r);
         }
     }
 }
@@ -134,11 +165,13 @@ fn shown(msg: &str) -> std::borrow::Cow<'_, str> {
 
 fn run(cli: Cli) -> Result<(), String> {
     let Some(command) = cli.command else {
-        let path = cli.path.ok_or("no PATH given (see --help)")?;
+        if cli.paths.is_empty() {
+            return Err("no PATH given (see --help)".into());
+        }
         let opts = bitscope::tui::Options {
             carve: !cli.no_carve,
         };
-        return bitscope::tui::run(path, opts);
+        return bitscope::tui::run(cli.paths, opts);
     };
     match command {
         Command::Ese(cmd) => run_ese(cmd),
@@ -168,11 +201,13 @@ fn run(cli: Cli) -> Result<(), String> {
             output,
             carve,
             provenance,
+            verify,
             threads,
         } => {
             let opts = pipeline::Options {
                 carve,
                 field_ranges: provenance == Provenance::Fields,
+                verify,
             };
             if live {
                 return run_live(format, output.as_deref(), &opts);
@@ -188,7 +223,7 @@ fn run_demo(no_carve: bool) -> Result<(), String> {
     let dir = demo::TempDir::new().map_err(|e| format!("cannot make a temporary folder: {e}"))?;
     demo::write_into(dir.path()).map_err(|e| e.to_string())?;
     let opts = bitscope::tui::Options { carve: !no_carve };
-    let ended = bitscope::tui::explore(dir.path().to_path_buf(), opts);
+    let ended = bitscope::tui::explore(vec![dir.path().to_path_buf()], opts);
     drop(dir);
     if ended? == bitscope::tui::Ended::Interrupted {
         std::process::exit(130);
@@ -236,7 +271,9 @@ fn run_parse(
     if inputs.files.is_empty() {
         return Err("no qmgr.db or qmgr*.dat found under the given paths".into());
     }
-    let evidence: Vec<PathBuf> = inputs.files.iter().map(|i| i.path.clone()).collect();
+    // Every file that will be read as evidence (a segmented image's further segments too):
+    // no output may replace one, nor may stdout be one.
+    let evidence = inputs.evidence_paths();
     write_parsed(format, output, &evidence, |sink| {
         pipeline::parallel::run_inputs(inputs, opts, false, threads, sink)
     })
@@ -271,10 +308,10 @@ fn write_parsed(
     evidence: &[PathBuf],
     run: impl FnOnce(&mut dyn pipeline::Sink) -> Result<Vec<driver::Report>, pipeline::Stop>,
 ) -> Result<(), String> {
+    let evidence: Vec<&std::path::Path> = evidence.iter().map(PathBuf::as_path).collect();
+    let protected = output::Protected::of(&evidence);
     match output {
         Some(path) => {
-            let evidence: Vec<&std::path::Path> = evidence.iter().map(PathBuf::as_path).collect();
-            let protected = output::Protected::of(&evidence);
             let show = |e: io::Error| format!("{}: {e}", escape(&path.display().to_string()));
             let file = output::AtomicFile::create(path, &protected).map_err(show)?;
             let (file, failed, count) = parse_into(format, file, run)?;
@@ -283,6 +320,9 @@ fn write_parsed(
             failure(failed, count)
         }
         None => {
+            if let Some(why) = output::stdout::refusal(&protected) {
+                return Err(why);
+            }
             let stdout = BufWriter::with_capacity(256 << 10, io::stdout());
             let (_, failed, count) = parse_into(format, stdout, run)?;
             failure(failed, count)
@@ -302,6 +342,7 @@ fn parse_into<W: Write + Send>(
         Note::Diagnostic(w) => eprintln!("warning: {}", escape(w)),
         // The pipeline's errors escape the names they hold already.
         Note::Failed(e) => eprintln!("bitscope: {}", shown(e)),
+        Note::Info(i) => eprintln!("bitscope: {}", escape(i)),
     };
     let (reports, written) = pipeline::sink::with_writer_thread(writer, &mut note, run);
     let writer = written.map_err(|e| e.to_string())?;
@@ -327,20 +368,39 @@ fn run_ese(cmd: EseCommand) -> Result<(), String> {
     let ev = bitscope::input::Evidence::open(&path).map_err(|e| e.to_string())?;
     let data = ev.map().map_err(|e| e.to_string())?;
     let name = escape(&path.display().to_string()).into_owned();
-    let db = Database::open(&data).map_err(|e| format!("{name}: {e}"))?;
+    let protected = output::Protected::of(&[path.as_path()]);
+    if let Some(why) = output::stdout::refusal(&protected) {
+        return Err(why);
+    }
+    let result = ese_out(cmd, &Database::open_holding(&data, ev.held()), &name);
+    // A file that shrank under its map was read partly as zeros: say so, whatever was written.
+    if let Some(why) = ev.changed(Some(&data)) {
+        return Err(format!(
+            "{name}: changed while it was read ({why}): what was written is not to be trusted"
+        ));
+    }
+    result
+}
+
+fn ese_out(
+    cmd: EseCommand,
+    db: &Result<Database<'_>, bitscope::ese::EseError>,
+    name: &str,
+) -> Result<(), String> {
+    let db = db.as_ref().map_err(|e| format!("{name}: {e}"))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match cmd {
         EseCommand::Info { json: true, .. } => {
-            let info = output::ese::info_json(&db);
+            let info = output::ese::info_json(db);
             serde_json::to_writer_pretty(&mut out, &info).map_err(|e| e.to_string())?;
             writeln!(out).map_err(|e| e.to_string())?;
         }
         EseCommand::Info { .. } => {
-            output::ese::info_text(&db, &mut out).map_err(|e| e.to_string())?
+            output::ese::info_text(db, &mut out).map_err(|e| e.to_string())?
         }
         EseCommand::Dump { table, .. } => {
-            let warnings = output::ese::dump(&db, table.as_deref(), &mut out)
+            let warnings = output::ese::dump(db, table.as_deref(), &mut out)
                 .map_err(|e| format!("{name}: {e}"))?;
             for w in warnings {
                 eprintln!("warning: {name}: {}", escape(&w.to_string()));

@@ -3,6 +3,11 @@
 //! (headers, footers, section descriptors, region tables, BATs) or the file cut short. Every
 //! round ends in warnings or fewer stores, never a panic, within seconds and a bounded heap.
 //! (The raw disk's MBR and MFT entries are mutated in `images.rs`.)
+//!
+//! The structures that alias or overlap are mutated too: a GPT of 1,024 entries naming one
+//! partition, a dynamic VHD whose block table names one block for every block, a zip whose
+//! entries share one member and overlap another: every round stays bounded, and what is
+//! carved of a disk (`ReadAt::backed`) never exceeds the file it is in.
 
 mod common;
 
@@ -26,6 +31,13 @@ use disk_image::disk_image;
 
 #[global_allocator]
 static GLOBAL: common::alloc::Counting = common::alloc::Counting;
+
+/// The heap counters are process-wide: one test at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A file with some bytes changed and maybe cut short, read by position.
 struct Mutated<'a> {
@@ -66,7 +78,10 @@ fn make(src: &Path, out: &Path, tool: &str, args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Open the mutated file, read its stores (at most 16 MiB each) and the first MiB of its disk.
+/// Open the mutated file, read its stores (at most 16 MiB each) and the first MiB of its disk;
+/// what would be carved of a VHD or VHDX (blocks stored as they are) is never more than the
+/// file holds. (An E01's chunks are compressed: its media may be far larger than its file, as
+/// an acquisition of a blank disk is.)
 fn exercise(m: &Mutated) -> (usize, usize) {
     let Some(found) = container::open(m) else {
         return (0, 0);
@@ -83,11 +98,199 @@ fn exercise(m: &Mutated) -> (usize, usize) {
     for k in 0..16u64 {
         let _ = found.disk.read_at(k * buf.len() as u64, &mut buf);
     }
+    if let Some(runs) = found
+        .disk
+        .backed()
+        .filter(|_| found.kind.starts_with("VHD"))
+    {
+        let carved: u64 = runs.iter().map(|r| r.1).sum();
+        assert!(
+            carved <= m.size(),
+            "{carved} bytes to carve of a {} byte file",
+            m.size()
+        );
+    }
     (stores.len(), found.warnings.len() + warnings.len())
+}
+
+/// The structures that alias or overlap, mutated.
+#[test]
+fn mutated_aliasing_and_overlapping_structures_stay_bounded() {
+    let _one = serial();
+    let Some(img) = disk_image() else { return };
+    let ev = Evidence::open(&img.path).unwrap();
+    let mut rng = Rng::new(0x0bad_5eed_1234_5678);
+
+    // A GPT of 1,024 entries, every one the NTFS partition (as a patch over the raw disk).
+    let mut mbr = [0u8; 512];
+    ev.read_at(0, &mut mbr).unwrap();
+    let count = u64::from(u32::from_le_bytes(
+        mbr[446 + 12..446 + 16].try_into().unwrap(),
+    ));
+    let first = disk_image::PART_SECTOR;
+    let mut gpt = BTreeMap::new();
+    let mut put = |at: u64, bytes: &[u8]| {
+        for (i, b) in bytes.iter().enumerate() {
+            gpt.insert(at + i as u64, *b);
+        }
+    };
+    put(446, &[0, 0, 0, 0, 0xee, 0, 0, 0]);
+    put(446 + 8, &1u32.to_le_bytes());
+    put(512, b"EFI PART");
+    put(512 + 72, &2u64.to_le_bytes());
+    put(512 + 80, &1024u32.to_le_bytes());
+    put(512 + 84, &128u32.to_le_bytes());
+    for i in 0..1024u64 {
+        let e = 1024 + i * 128;
+        put(e, &[0xa2, 0xa0, 0xd0, 0xeb]);
+        put(e + 32, &first.to_le_bytes());
+        put(e + 40, &(first + count - 1).to_le_bytes());
+    }
+    let clean = Mutated {
+        file: &ev,
+        patch: gpt.clone(),
+        size: ev.len(),
+    };
+    let found = container::open(&clean).expect("a GPT disk");
+    assert_eq!(found.volumes.len(), 1);
+    assert!(found.all_stores().0.len() >= 4);
+    drop(found);
+    mutate(
+        "GPT of 1,024 entries naming one partition",
+        &ev,
+        &gpt,
+        &[(0, 1024), (1024, 1024 * 128)],
+        200,
+        &mut rng,
+    );
+
+    // A dynamic VHD whose block table names its first block for every block.
+    if Command::new("qemu-img").arg("--version").output().is_ok() {
+        let out = img.path.with_file_name("alias.vhd");
+        assert!(make(
+            &img.path,
+            &out,
+            "qemu-img",
+            &["-O", "vpc", "-o", "subformat=dynamic,force_size=on"]
+        ));
+        let vhd = Evidence::open(&out).unwrap();
+        let mut footer = [0u8; 512];
+        vhd.read_at(0, &mut footer).unwrap();
+        let hdr = u64::from_be_bytes(footer[16..24].try_into().unwrap());
+        let mut dynamic = [0u8; 1024];
+        vhd.read_at(hdr, &mut dynamic).unwrap();
+        let bat = u64::from_be_bytes(dynamic[16..24].try_into().unwrap());
+        let entries = u64::from(u32::from_be_bytes(dynamic[28..32].try_into().unwrap()));
+        let mut e = [0u8; 4];
+        let mut one = None;
+        for i in 0..entries {
+            vhd.read_at(bat + i * 4, &mut e).unwrap();
+            if e != [0xff; 4] {
+                one = Some(e);
+                break;
+            }
+        }
+        let one = one.expect("an allocated block");
+        let mut alias = BTreeMap::new();
+        for i in 0..entries {
+            for (k, b) in one.iter().enumerate() {
+                alias.insert(bat + i * 4 + k as u64, *b);
+            }
+        }
+        let m = Mutated {
+            file: &vhd,
+            patch: alias.clone(),
+            size: vhd.len(),
+        };
+        let (_, _) = exercise(&m);
+        let found = container::open(&m).expect("a VHD");
+        let runs = found.disk.backed().expect("a dynamic disk's blocks");
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        drop(found);
+        mutate(
+            "dynamic VHD, every block the first",
+            &vhd,
+            &alias,
+            &[(hdr, 1024), (bat, entries * 4)],
+            150,
+            &mut rng,
+        );
+        drop(vhd);
+        let _ = std::fs::remove_file(&out);
+    }
+
+    // A zip: 2,000 entries sharing one member, and a member whose local header and data lie
+    // inside the first one's data.
+    let name = b"C/qmgr.db";
+    let mut member = vec![7u8; 1_000];
+    member.extend_from_slice(b"PK\x03\x04");
+    member.extend_from_slice(&[0; 22]);
+    member.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    member.extend_from_slice(&0u16.to_le_bytes());
+    member.extend_from_slice(name);
+    member.resize(70_000, 7);
+    let inner_local = (30 + name.len() + 1_000) as u32;
+    let mut zip = Vec::new();
+    zip.extend_from_slice(b"PK\x03\x04\x14\0\0\0\0\0\0\0\0\0");
+    let mut crc = flate2::Crc::new();
+    crc.update(&member);
+    zip.extend_from_slice(&crc.sum().to_le_bytes());
+    zip.extend_from_slice(&(member.len() as u32).to_le_bytes());
+    zip.extend_from_slice(&(member.len() as u32).to_le_bytes());
+    zip.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    zip.extend_from_slice(&0u16.to_le_bytes());
+    zip.extend_from_slice(name);
+    zip.extend_from_slice(&member);
+    let dir_at = zip.len() as u32;
+    let mut dir = Vec::new();
+    for i in 0..2_001u32 {
+        // The last entry's local header lies 1,000 bytes inside the member's data.
+        let local: u32 = if i == 2_000 { inner_local } else { 0 };
+        dir.extend_from_slice(b"PK\x01\x02\x14\0\x14\0\0\0\0\0\0\0\0\0");
+        dir.extend_from_slice(&crc.sum().to_le_bytes());
+        dir.extend_from_slice(&(member.len() as u32).to_le_bytes());
+        dir.extend_from_slice(&(member.len() as u32).to_le_bytes());
+        dir.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        dir.extend_from_slice(&[0; 12]);
+        dir.extend_from_slice(&local.to_le_bytes());
+        dir.extend_from_slice(name);
+    }
+    zip.extend_from_slice(&dir);
+    zip.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    zip.extend_from_slice(&2_001u16.to_le_bytes());
+    zip.extend_from_slice(&2_001u16.to_le_bytes());
+    zip.extend_from_slice(&(dir.len() as u32).to_le_bytes());
+    zip.extend_from_slice(&dir_at.to_le_bytes());
+    zip.extend_from_slice(&0u16.to_le_bytes());
+    let found = container::open(&zip).expect("a zip");
+    assert_eq!(found.stores.len(), 1);
+    assert!(found
+        .warnings
+        .iter()
+        .any(|w| w.what.contains("2000 entries share the local header here")));
+    assert!(
+        found
+            .warnings
+            .iter()
+            .any(|w| w.what.contains("its data overlaps `C/qmgr.db`'s: not read")),
+        "{:?}",
+        found.warnings
+    );
+    drop(found);
+    let len = zip.len() as u64;
+    mutate(
+        "zip of shared and overlapping entries",
+        &zip,
+        &BTreeMap::new(),
+        &[(0, 64), (u64::from(dir_at), len - u64::from(dir_at))],
+        300,
+        &mut rng,
+    );
 }
 
 #[test]
 fn mutated_e01_vhd_and_vhdx_are_warnings_never_panics() {
+    let _one = serial();
     let Some(img) = disk_image() else { return };
     let mut forms: Vec<(&str, &str, Vec<&str>)> = Vec::new();
     if Command::new("qemu-img").arg("--version").output().is_ok() {
@@ -189,10 +392,10 @@ fn mutated_e01_vhd_and_vhdx_are_warnings_never_panics() {
 /// bytes; E01: the first section descriptor's padding) is a checksum warning, and the disk is
 /// read as before.
 fn checksums_are_checked(name: &str, ev: &Evidence, stores: usize) {
-    let (at, what) = if name.ends_with(".vhdx") {
-        ((64 << 10) + 1000, "header at offset 65536: CRC-32C")
+    let (at, what, offset) = if name.ends_with(".vhdx") {
+        ((64 << 10) + 1000, "header at offset 65536: CRC-32C", None)
     } else if name.ends_with(".E01") {
-        (13 + 40, "section descriptor at offset 13: Adler-32")
+        (13 + 40, "section descriptor: Adler-32", Some(13))
     } else {
         return;
     };
@@ -203,10 +406,9 @@ fn checksums_are_checked(name: &str, ev: &Evidence, stores: usize) {
     };
     let found = container::open(&m).expect("still a disk format");
     assert!(
-        found
-            .warnings
-            .iter()
-            .any(|w| w.what.contains(what) && w.what.contains("(read anyway)")),
+        found.warnings.iter().any(|w| w.what.contains(what)
+            && w.what.contains("(read anyway)")
+            && w.offset == offset),
         "{name}: {:?}",
         found.warnings
     );
@@ -214,25 +416,27 @@ fn checksums_are_checked(name: &str, ev: &Evidence, stores: usize) {
     assert_eq!(found.all_stores().0.len(), stores, "{name}");
 }
 
-/// Mutate `regions` of `file` (a few bytes per round, `rounds` rounds): every round within
-/// 10 s, the heap within 64 MiB. Returns (rounds with warnings, rounds with fewer stores).
+/// Mutate `regions` of `file` over the `base` patch (a few bytes per round, `rounds` rounds):
+/// every round within 10 s, the heap within 64 MiB. Returns (rounds with more warnings than
+/// the base, rounds with fewer stores).
 fn mutate(
     name: &str,
     file: &dyn ReadAt,
+    base: &BTreeMap<u64, u8>,
     regions: &[(u64, u64)],
     rounds: usize,
     rng: &mut Rng,
 ) -> (usize, usize) {
     let clean = exercise(&Mutated {
         file,
-        patch: BTreeMap::new(),
+        patch: base.clone(),
         size: file.size(),
     });
     let (mut warned, mut fewer, mut slowest) = (0, 0, Duration::ZERO);
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let start = LIVE.load(Ordering::Relaxed);
+    PEAK.store(start, Ordering::Relaxed);
     for round in 0..rounds {
-        let mut patch = BTreeMap::new();
+        let mut patch = base.clone();
         let (at, len) = regions[rng.below(regions.len() as u64) as usize];
         for _ in 0..1 + rng.below(8) {
             let value = match rng.below(4) {
@@ -258,7 +462,7 @@ fn mutate(
         warned += usize::from(w > clean.1);
         fewer += usize::from(n < clean.0);
     }
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
     eprintln!(
         "{name}: {rounds} rounds, {warned} with more warnings, {fewer} with fewer stores, \
          slowest {slowest:?}, peak heap {} MiB",
@@ -306,7 +510,14 @@ fn mutated_aliased_mfts_and_self_referencing_lists_are_warnings_never_panics() {
             (block + mft, 64 << 10),
             (block, 512),
         ];
-        let (warned, _) = mutate("aliased MFT in a VHD", &ev, &regions, 150, &mut rng);
+        let (warned, _) = mutate(
+            "aliased MFT in a VHD",
+            &ev,
+            &BTreeMap::new(),
+            &regions,
+            150,
+            &mut rng,
+        );
         assert!(warned > 0, "no mutation was noticed");
     } else {
         common::skip("qemu-img not installed (Debian: qemu-utils)");
@@ -318,6 +529,7 @@ fn mutated_aliased_mfts_and_self_referencing_lists_are_warnings_never_panics() {
     let (warned, _) = mutate(
         "self-referencing attribute list",
         &ev,
+        &BTreeMap::new(),
         &regions,
         150,
         &mut rng,

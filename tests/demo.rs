@@ -15,6 +15,9 @@ const WKS_DB: &str = "WKS-FINANCE-07/ProgramData/Microsoft/Network/Downloader/qm
 const SRV_DB: &str = "SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr.db";
 const SRV_QMGR0: &str = "SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr0.dat";
 const SRV_QMGR1: &str = "SRV-FILE-01/ProgramData/Microsoft/Network/Downloader/qmgr1.dat";
+/// The workstation's Bits-Client log: the job only the log knows is a record of its own.
+const WKS_LOG: &str =
+    "WKS-FINANCE-07/Windows/System32/winevt/Logs/Microsoft-Windows-Bits-Client%4Operational.evtx";
 
 fn write_demo(dir: &Path) -> std::process::Output {
     common::run_bitscope([Path::new("demo"), Path::new("--write"), dir])
@@ -81,8 +84,10 @@ fn the_demo_evidence_holds_what_it_says() {
     let all = parse(&dir, true);
     assert_eq!(
         all.keys().map(String::as_str).collect::<Vec<_>>(),
-        [SRV_DB, SRV_QMGR0, SRV_QMGR1, WKS_DB]
+        [SRV_DB, SRV_QMGR0, SRV_QMGR1, WKS_DB, WKS_LOG]
     );
+    assert_eq!(all[WKS_LOG].len(), 1);
+    assert_eq!(all[WKS_LOG][0]["job_source"]["kind"], "event_log");
 
     // Live jobs per host and file.
     assert_eq!(live(&all[WKS_DB]).len(), 6);
@@ -123,9 +128,11 @@ fn the_demo_evidence_holds_what_it_says() {
 
     // The deleted jobs, found only by carving: the jobs (with their file ids) and the files.
     let carved: Vec<&Value> = wks.iter().filter(|r| r["carved"] == true).collect();
+    // (A carved file names its job too, through the job's transfer events in the log: the
+    // job rows are those with a job source.)
     let jobs: BTreeMap<&str, (&str, &str)> = carved
         .iter()
-        .filter(|r| !s(r, "job_id").is_empty())
+        .filter(|r| !s(r, "job_id").is_empty() && !r["job_source"].is_null())
         .map(|r| (s(r, "job_id"), (s(r, "file_id"), s(r, "job_command"))))
         .collect();
     assert_eq!(
@@ -163,11 +170,9 @@ fn the_demo_evidence_holds_what_it_says() {
     );
     let live_only = parse(&dir, false);
     assert!(
-        live_only
-            .values()
-            .flatten()
-            .all(|r| r["carved"] == false && !jobs.contains_key(s(r, "job_id"))),
-        "without --carve no deleted job shows"
+        live_only.values().flatten().all(|r| r["carved"] == false
+            && (!jobs.contains_key(s(r, "job_id")) || r["job_source"]["kind"] == "event_log")),
+        "without --carve no deleted job shows, but as the log tells of it"
     );
 
     // The legacy queue: qmgr0.dat has two jobs and the third deleted into its slack; the
@@ -180,14 +185,39 @@ fn the_demo_evidence_holds_what_it_says() {
     };
     let real = "2f265c44-d606-40f4-ba5e-3c269739aa37";
     let copy = |n: u8| format!("2f265c44-d606-40f4-ba5e-3c26973900{n:02x}");
-    let three = vec![
+    let three = [
         (real.to_string(), "STST".to_string()),
         (copy(2), "STST #2".to_string()),
         (copy(3), "STST #3".to_string()),
     ];
+    // Read as one queue (the two files of one folder), each job is one row: the two jobs
+    // both files hold alike are qmgr0.dat's rows naming qmgr1.dat's copies; the third is
+    // qmgr1.dat's, naming its deleted copy in qmgr0.dat's slack (no deleted job).
     assert_eq!(names(&all[SRV_QMGR0], false), three[..2]);
-    assert_eq!(names(&all[SRV_QMGR0], true), three[2..]);
-    assert_eq!(names(&all[SRV_QMGR1], false), three);
+    assert_eq!(names(&all[SRV_QMGR0], true), []);
+    assert_eq!(names(&all[SRV_QMGR1], false), three[2..]);
+    let also = |r: &Value| -> Vec<(String, String)> {
+        r["job_source"]["also_in"]
+            .as_array()
+            .expect("also_in")
+            .iter()
+            .map(|c| {
+                let file = s(c, "evidence")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                (file, s(c, "kind").to_string())
+            })
+            .collect()
+    };
+    for r in &all[SRV_QMGR0] {
+        assert_eq!(also(r), [("qmgr1.dat".into(), "live".into())], "{r}");
+    }
+    assert_eq!(
+        also(&all[SRV_QMGR1][0]),
+        [("qmgr0.dat".into(), "carved".into())]
+    );
     for r in all[SRV_QMGR0].iter().chain(&all[SRV_QMGR1]) {
         assert_eq!(s(r, "job_command"), r"c:\windows\System32\cmd.exe");
         assert_eq!(s(r, "created"), "2017-07-09T10:44:34.320Z");

@@ -123,8 +123,12 @@ fn run_cases(rel: &str, cases: u64, seed: u64) {
     let Some(path) = common::sample(rel) else {
         return;
     };
+    run_cases_on(rel, std::fs::read(path).unwrap(), cases, seed);
+}
+
+fn run_cases_on(rel: &str, original: Vec<u8>, cases: u64, seed: u64) {
+    let rel = rel.to_string();
     let _shared = HEAP.read().unwrap_or_else(|e| e.into_inner());
-    let original = std::fs::read(path).unwrap();
     let page_size = Database::open(&original).unwrap().page_size;
     let limit = 8 * original.len() + (8 << 20);
     let (tx, rx) = mpsc::channel();
@@ -215,4 +219,25 @@ fn mutated_win10_never_panics_hangs_or_balloons() {
 #[test]
 fn mutated_win11_never_panics_hangs_or_balloons() {
     run_cases("ese/win11/qmgr.db", 2500, 0x5EED_0011);
+}
+
+/// The Win11 24H2 sample: its job's client section in the package form.
+#[test]
+fn mutated_win11_24h2_never_panics_hangs_or_balloons() {
+    run_cases("ese/win11-24h2/qmgr.db", 2500, 0x5EED_2402);
+}
+
+/// A generated database whose jobs hold every field the decoders read (24H2 package form,
+/// proxy lists, custom headers, security flags, error texts, doubled markers).
+#[test]
+fn mutated_all_fields_database_never_panics_hangs_or_balloons() {
+    let g = bitscope::gen::generate(&bitscope::gen::EseOptions {
+        jobs: 40,
+        deleted: 20,
+        seed: 0xA11,
+        all_fields: true,
+        ..bitscope::gen::EseOptions::default()
+    })
+    .expect("generates");
+    run_cases_on("generated --all-fields", g.bytes, 1500, 0x5EED_0A11);
 }

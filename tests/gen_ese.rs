@@ -867,3 +867,105 @@ fn esedbinfo_lists_the_same_tables_and_columns() {
     assert_eq!(theirs, ours, "esedbinfo output:\n{text}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `--all-fields`: every setting the generator writes comes back from the whole database, live
+/// and carved, as BitsInfo fields equal to the truth's; without it the database is the one the
+/// seed always gave.
+#[test]
+fn all_fields_round_trip_through_the_database() {
+    use bitscope::gen::truth::Values;
+    let opts = EseOptions {
+        jobs: 200,
+        files_per_job: 1,
+        deleted: 60,
+        seed: 2020,
+        all_fields: true,
+        ..EseOptions::default()
+    };
+    let g = gen::generate(&opts).expect("generates");
+    let plain = gen::generate(&EseOptions {
+        all_fields: false,
+        ..opts.clone()
+    })
+    .expect("generates");
+    assert!(g.bytes != plain.bytes);
+    let parsed = bitscope::pipeline::parse_bytes_with(&g.bytes, "gen", true).expect("parses");
+    let by_id: HashMap<&str, &bitscope::bits::model::BitsInfo> = parsed
+        .records
+        .iter()
+        .filter(|r| !r.job_id.is_empty())
+        .map(|r| (r.job_id.as_str(), r))
+        .collect();
+    let truths = g
+        .truth
+        .jobs
+        .iter()
+        .map(|j| &j.values)
+        .chain(g.truth.deleted.iter().map(|d| &d.values));
+    let mut checked = [0usize; 5];
+    for v in truths {
+        let Values::Job(v) = v else { continue };
+        let r = by_id
+            .get(v.job_id.as_str())
+            .unwrap_or_else(|| panic!("job {} not read back", v.job_id));
+        assert!(
+            !r.warnings.iter().any(|w| w.contains("decoding stopped")),
+            "{:?}",
+            r.warnings
+        );
+        assert_eq!(r.target_path, v.target_path);
+        assert_eq!(r.http_method, v.http_method);
+        let Some(x) = &v.extras else {
+            assert_eq!(
+                (
+                    r.package_family_name.as_str(),
+                    r.proxy_usage.as_str(),
+                    r.custom_headers.as_str()
+                ),
+                ("", "Preconfig", "")
+            );
+            continue;
+        };
+        checked[0] += 1;
+        assert_eq!(r.package_family_name, x.package_family_name);
+        assert_eq!(r.application_id, x.application_id);
+        assert_eq!(r.package_guid, x.package_guid);
+        checked[1] += usize::from(!x.package_family_name.is_empty());
+        assert_eq!(r.proxy_usage, x.proxy_usage);
+        assert_eq!(r.proxy_list, x.proxy_list);
+        assert_eq!(r.proxy_bypass, x.proxy_bypass);
+        checked[2] += usize::from(!x.proxy_list.is_empty());
+        if x.custom_headers_size > 0 {
+            checked[3] += 1;
+            assert!(
+                r.custom_headers.starts_with(&format!(
+                    "{} bytes of headers DPAPI-protected: \"BITS Job Custom headers\"",
+                    x.custom_headers_size
+                )),
+                "{}",
+                r.custom_headers
+            );
+        } else {
+            assert_eq!(r.custom_headers, "");
+        }
+        assert_eq!(r.security_flags, x.security_flags);
+        let contexts: Vec<u32> = r
+            .error_context
+            .split("; ")
+            .filter(|c| !c.is_empty())
+            .filter_map(|c| c.rsplit_once('(')?.1.trim_end_matches(')').parse().ok())
+            .collect();
+        assert_eq!(contexts, x.error_context);
+        checked[4] += x.error_text.len();
+        // Every job field came back (a deleted job's file is carved as a record of its own).
+        let file_fields = bitscope::bits::model::FILE_FIELDS;
+        assert!(
+            r.missing_fields
+                .iter()
+                .all(|m| m == "file_id" || file_fields.contains(&m.as_str())),
+            "{:?}",
+            r.missing_fields
+        );
+    }
+    assert!(checked.iter().all(|&n| n > 3), "{checked:?}");
+}

@@ -199,3 +199,94 @@ fn a_stopped_sink_ends_the_carving_of_a_large_image_at_once() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A hostile qmgr0.dat / qmgr1.dat pair: thousands of copies of one job id in both files'
+/// job lists, some differing, and more in the slack for the carver. Read as one queue (the
+/// pairing, the merge, the join across the files) it is bounded in time and in memory.
+#[test]
+fn a_hostile_legacy_pair_is_bounded() {
+    use bitscope::gen::legacy::{build_queue, JobSpec, Pieces, Preamble, QueueSpec, Record};
+    let _one_at_a_time = serial();
+    let (Some(e), Some(w7), Some(w10)) = (
+        common::sample("legacy/win10-early/empty-queue.dat"),
+        common::sample("legacy/job-records/win7/system-notify-cmd.job"),
+        common::sample("legacy/job-records/win10-early/system-notify-cmd.job"),
+    ) else {
+        return;
+    };
+    let (e, w7, w10) = (
+        std::fs::read(e).unwrap(),
+        std::fs::read(w7).unwrap(),
+        std::fs::read(w10).unwrap(),
+    );
+    let pieces = Pieces::new(&e, &w7, &w10).expect("pieces");
+    // 3,000 live copies of one job in each file (one id), 2,000 in the slack, and copies
+    // 1..=200 of it (other ids, other bytes) interleaved.
+    let mut jobs = vec![JobSpec::real(Record::Win7); 3000];
+    jobs.extend((1..=200u8).map(|n| JobSpec::copy(Record::Win7, n)));
+    let slack = vec![JobSpec::real(Record::Win7); 2000];
+    let mut files = Vec::new();
+    for (name, live) in [("qmgr0.dat", &jobs[..]), ("qmgr1.dat", &jobs[..2800])] {
+        files.push((
+            name,
+            build_queue(&QueueSpec {
+                pieces,
+                preamble: Preamble::Win7,
+                jobs: live,
+                deleted: &slack,
+            }),
+        ));
+    }
+    let d = tmpdir("pair");
+    let mut total = 0;
+    for (name, bytes) in &files {
+        total += bytes.len();
+        std::fs::write(d.join(name), bytes).unwrap();
+    }
+    let opts = Options {
+        carve: true,
+        ..Options::default()
+    };
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let start = Instant::now();
+    let mut sink = Counter::default();
+    let reports = pipeline::driver::run_inputs(
+        pipeline::driver::Inputs::find(std::slice::from_ref(&d)),
+        &opts,
+        false,
+        &mut sink,
+    )
+    .expect("runs");
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    let took = start.elapsed();
+    assert_eq!(reports.len(), 2);
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    // The decoded queues hold their jobs' bytes: a few times the input, never more.
+    assert!(
+        peak < 8 * total + (64 << 20),
+        "peak heap {peak} for {total} bytes of input"
+    );
+    assert!(sink.records > 0);
+    eprintln!(
+        "hostile pair: {total} bytes, {} records in {took:?}, peak heap {peak}",
+        sink.records
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Counts records, keeps nothing.
+#[derive(Default)]
+struct Counter {
+    records: u64,
+}
+
+impl pipeline::Sink for Counter {
+    fn record(&mut self, _: bitscope::bits::model::BitsInfo) -> Result<(), pipeline::Stop> {
+        self.records += 1;
+        Ok(())
+    }
+    fn warning(&mut self, _: &pipeline::Diagnostic) -> Result<(), pipeline::Stop> {
+        Ok(())
+    }
+}

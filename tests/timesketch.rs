@@ -31,6 +31,15 @@ fn check(file: &Path) -> Value {
 
 /// Lines a record makes: its distinct non-empty times.
 fn distinct_times(r: &Value) -> usize {
+    // A record with a story: a line per fact with a time, and the expiration's.
+    if let Some(story) = r["story"].as_array().filter(|s| !s.is_empty()) {
+        let facts = story
+            .iter()
+            .filter(|f| f["filetime"].as_u64().is_some_and(|t| t > 0))
+            .count();
+        let expires = r["expiration"].as_str().is_some_and(|t| !t.is_empty());
+        return facts + usize::from(expires);
+    }
     let times: BTreeSet<&str> = [
         "created",
         "modified",

@@ -683,8 +683,13 @@ fn arbitrary_text_in_every_string_field_never_panics() {
         }
         fired |= rule_bits(&found);
     }
-    // The generator reaches every rule, so each rule's code ran on hostile text.
-    assert_eq!(fired.count_ones() as usize, Rule::ALL.len(), "{fired:#b}");
+    // The generator reaches every rule but the story's (it reads joined facts, not text
+    // fields: tests/story_join.rs), so each rule's code ran on hostile text.
+    assert_eq!(
+        fired.count_ones() as usize,
+        Rule::ALL.len() - 1,
+        "{fired:#b}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

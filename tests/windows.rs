@@ -495,12 +495,12 @@ fn the_explorer_starts_and_quits_under_wine_in_a_terminal() {
     assert!(out.status.success(), "tmux new-session: {out:?}");
     // What the jobs table of the demo shows: a host's evidence, carved rows, the status
     // line's count and the key help. Wine 8's console garbles part of every frame (see
-    // below), so only short pieces are looked for, and the header row may have scrolled away.
+    // below), so only short pieces are looked for, and the header row (and the rows of a
+    // state such as Transferred) may have scrolled away.
     let drawn = |s: &str| {
         s.contains("WKS-FINANCE-07")
             && s.contains("carved")
-            && s.contains("Transferred")
-            && s.contains("live, 7 carved)")
+            && s.contains("live, 6 carve")
             && s.contains("Tab jobs/files/rows")
     };
     wait(

@@ -12,8 +12,9 @@ fuzz_target!(|data: &[u8]| {
     let data = data.to_vec();
     let mut warnings = Vec::new();
     let opened = ewf::open(&data, &no_more, &mut warnings);
-    if let Some((_, disk)) = &opened {
+    if let Some(Ok((_, disk))) = &opened {
         shared::read_disk(disk);
+        let _ = disk.backed();
     }
 });
 

@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
         let opts = Options {
             carve,
             field_ranges: carve,
+            ..Options::default()
         };
         let mut parsed = bitscope::pipeline::Parsed::default();
         let _ = run_bytes(data, "fuzz", &opts, &mut parsed);

@@ -11,7 +11,8 @@ mod shared;
 fuzz_target!(|data: &[u8]| {
     let data = data.to_vec();
     let mut warnings = Vec::new();
-    if let Some((_, disk)) = vhd::open(&data, &mut warnings) {
+    if let Some(Ok((_, disk))) = vhd::open(&data, &mut warnings) {
         shared::read_disk(&disk);
+        let _ = bitscope::container::ReadAt::backed(&disk);
     }
 });

@@ -49,6 +49,10 @@ enum Command {
         /// Put every live blob's bytes (hex) in the truth, not only its SHA-256.
         #[arg(long)]
         truth_hex: bool,
+        /// Give jobs every setting the decoders read: Win11 24H2 package identities, proxy
+        /// settings, custom headers, security flags, error texts, upload-reply jobs.
+        #[arg(long)]
+        all_fields: bool,
     },
     /// A legacy queue (qmgr0.dat) of copies of a real job record, deleted ones in its slack.
     Legacy {
@@ -149,6 +153,7 @@ fn main() -> ExitCode {
             force,
             win11_header,
             truth_hex,
+            all_fields,
         } => {
             let opts = EseOptions {
                 jobs,
@@ -157,6 +162,7 @@ fn main() -> ExitCode {
                 seed,
                 win11_header,
                 truth_hex,
+                all_fields,
             };
             let start = Instant::now();
             match gen::write_ese(&opts, &out, force) {

@@ -7,8 +7,12 @@
 
 use std::collections::HashMap;
 
+use super::dpapi;
 use super::job::{self, JobRecord};
-use super::model::{BitsInfo, FileEntry, JobEntry, SourceKind};
+use super::job::{ClientIdentity, JobError};
+use super::model::{
+    missing_file_fields, missing_job_fields, BitsInfo, FileEntry, JobEntry, SourceKind, FILE_FIELDS,
+};
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
 use crate::winsec::{parse_security_descriptor, well_known_name, AccessControl};
@@ -109,7 +113,9 @@ pub(crate) fn join_job(
     })
 }
 
-/// One BitsInfo from a job and/or a file.
+/// One BitsInfo from a job and/or a file. `missing_fields` lists what the records did not
+/// yield: a job's fields its decoding did not reach, a file's likewise, and all of a file's
+/// fields when its job lists files but the row has none of them (not "0 bytes of 0").
 pub fn row(job: Option<&JobEntry>, file: Option<&FileEntry>, file_id: Option<Guid>) -> BitsInfo {
     let mut r = BitsInfo {
         file_id: file_id.map(|g| g.to_string()).unwrap_or_default(),
@@ -117,10 +123,19 @@ pub fn row(job: Option<&JobEntry>, file: Option<&FileEntry>, file_id: Option<Gui
     };
     if let Some(j) = job {
         fill_job(&mut r, j);
+        r.missing_fields = missing_job_fields(&j.job);
     }
     if let Some(f) = file {
         fill_file(&mut r, f);
+        r.missing_fields.extend(missing_file_fields(&f.file));
+    } else if job.is_some_and(|j| j.job.file_count != Some(0)) {
+        if file_id.is_none() {
+            r.missing_fields.push("file_id".into());
+        }
+        r.missing_fields
+            .extend(FILE_FIELDS.iter().map(|f| (*f).to_string()));
     }
+    r.missing_fields.dedup();
     r.carved = job.is_some_and(|j| j.source.kind == SourceKind::Carved)
         || file.is_some_and(|f| f.source.kind == SourceKind::Carved);
     r.evidence = job
@@ -159,7 +174,7 @@ fn fill_job(r: &mut BitsInfo, e: &JobEntry) {
     r.priority = priority_name(j.priority);
     r.flags = j.notify_flags.map(flag_names).unwrap_or_default();
     r.http_method = s(&j.http_method);
-    r.target_path = s(&j.notify_program);
+    r.target_path = s(&j.client_path);
     r.transient_error_count = j.transient_error_count.unwrap_or(0);
     r.timeout = j.no_progress_timeout.unwrap_or(0);
     r.retry_delay = j.retry_delay.unwrap_or(0);
@@ -180,11 +195,126 @@ fn fill_job(r: &mut BitsInfo, e: &JobEntry) {
                 .push("security descriptor range outside the blob".into()),
         }
     }
-    r.warnings.extend(j.warnings.iter().cloned());
-    if let Some(stop) = &j.stopped {
-        r.warnings.push(format!("job decoding stopped: {stop}"));
-    }
+    // The decoder's own stop message says "job" here, once (it used to come twice).
+    let stop = j.stopped.as_ref().map(|e| format!("decoding stopped: {e}"));
+    r.warnings.extend(j.warnings.iter().map(|w| {
+        if Some(w) == stop.as_ref() {
+            format!("job {w}")
+        } else {
+            w.clone()
+        }
+    }));
+    fill_job_settings(r, e);
     r.job_source = Some(e.source.clone());
+}
+
+/// The fields added after the seed's: version, client package, proxy, headers, security
+/// flags, the error, unknown bytes.
+fn fill_job_settings(r: &mut BitsInfo, e: &JobEntry) {
+    let j = &e.job;
+    r.job_version = match j.leading_marker {
+        Some(first) => format!("{} (after a first marker: {first})", j.marker_label),
+        None => j.marker_label.to_string(),
+    };
+    if let Some(ClientIdentity::Package(p)) = &j.identity {
+        r.package_family_name = p.family_name.clone().unwrap_or_default();
+        r.application_id = p.app_id.clone().unwrap_or_default();
+        r.package_guid = p.guid.map(|g| g.to_string()).unwrap_or_default();
+    }
+    r.proxy_usage = j.proxy_usage.map(proxy_usage_name).unwrap_or_default();
+    r.proxy_list = j.proxy_list.clone().unwrap_or_default();
+    r.proxy_bypass = j.proxy_bypass.clone().unwrap_or_default();
+    if let Some((off, len)) = j.custom_headers {
+        let bytes = e.blob.get(off..off.saturating_add(len)).unwrap_or_default();
+        let plain = j
+            .custom_headers_size
+            .map(|n| format!("{n} bytes of headers "))
+            .unwrap_or_default();
+        r.custom_headers = match dpapi::parse_header(bytes) {
+            Ok(h) => format!("{plain}{}", h.summary()),
+            Err(err) => {
+                r.warnings
+                    .push(format!("custom headers at {off}: not a DPAPI blob ({err})"));
+                format!("{plain}in {len} bytes that are not a DPAPI blob")
+            }
+        };
+    }
+    r.security_flags = j
+        .security_flags
+        .map(security_flag_names)
+        .unwrap_or_default();
+    r.max_download_time = j.max_download_time.unwrap_or(0);
+    let (codes, contexts): (Vec<String>, Vec<String>) = j.errors.iter().map(error_texts).unzip();
+    r.error_code = codes.join("; ");
+    r.error_context = contexts.join("; ");
+    r.unknown_bytes = j
+        .unknown
+        .iter()
+        .map(|&(off, len)| {
+            let bytes = e.blob.get(off..off.saturating_add(len)).unwrap_or_default();
+            let shown = crate::util::bytes::hex(bytes.get(..64).unwrap_or(bytes));
+            let more = if bytes.len() > 64 { "…" } else { "" };
+            format!("{off:#x}+{len}: {shown}{more}")
+        })
+        .collect();
+}
+
+/// An error entry's code (`0x80190194 (HTTP 404)`) and context (`remote file (5)`).
+fn error_texts(e: &JobError) -> (String, String) {
+    let code = match e.hresult() {
+        Some(hr) if hr & 0xFFFF_0000 == 0x8019_0000 => format!("{hr:#010x} (HTTP {})", hr & 0xFFFF),
+        Some(hr) => format!("{hr:#010x}"),
+        None => String::new(),
+    };
+    let context = e
+        .context()
+        .map(|c| format!("{} ({c})", job::error_context_name(c)))
+        .unwrap_or_default();
+    (code, context)
+}
+
+/// BG_JOB_PROXY_USAGE names.
+pub fn proxy_usage_name(v: u32) -> String {
+    match v {
+        0 => "Preconfig".into(),
+        1 => "NoProxy".into(),
+        2 => "Override".into(),
+        3 => "AutoDetect".into(),
+        _ => format!("Unknown ({v})"),
+    }
+}
+
+/// IBackgroundCopyJobHttpOptions security flag names, joined with " | ". The redirect policy
+/// is a 3-bit field (0x700) whose 0 is a value: `RedirectAllowSilent`, the default.
+pub fn security_flag_names(flags: u32) -> String {
+    const BITS: [(u32, &str); 6] = [
+        (0x01, "EnableCrlCheck"),
+        (0x02, "IgnoreCertCnInvalid"),
+        (0x04, "IgnoreCertDateInvalid"),
+        (0x08, "IgnoreUnknownCa"),
+        (0x10, "IgnoreCertWrongUsage"),
+        (0x800, "RedirectAllowHttpsToHttp"),
+    ];
+    let mut out: Vec<String> = BITS
+        .iter()
+        .filter(|(b, _)| flags & b != 0)
+        .map(|(_, n)| (*n).to_string())
+        .collect();
+    let policy = match flags & 0x700 {
+        0 => "RedirectAllowSilent".to_string(),
+        0x100 => "RedirectAllowReport".to_string(),
+        0x200 => "RedirectDisallow".to_string(),
+        p => format!("RedirectPolicy {p:#x}"),
+    };
+    out.insert(
+        out.len().saturating_sub(usize::from(flags & 0x800 != 0)),
+        policy,
+    );
+    let unknown = flags & !0xF1F;
+    if unknown != 0 {
+        out.push(format!("{unknown:#x}"));
+    }
+    out.join(" | ")
 }
 
 /// What a row takes from a job's security descriptor.
@@ -243,10 +373,14 @@ fn fill_file(r: &mut BitsInfo, e: &FileEntry) {
     r.bytes_downloaded = f.bytes_transferred.unwrap_or(0);
     r.bytes_transferred = f.total_bytes.unwrap_or(0);
     r.remote_modified = f.remote_mtime.map(filetime_iso).unwrap_or_default();
-    r.warnings.extend(f.warnings.iter().cloned());
-    if let Some(stop) = &f.stopped {
-        r.warnings.push(format!("file decoding stopped: {stop}"));
-    }
+    let stop = f.stopped.as_ref().map(|e| format!("decoding stopped: {e}"));
+    r.warnings.extend(f.warnings.iter().map(|w| {
+        if Some(w) == stop.as_ref() {
+            format!("file {w}")
+        } else {
+            w.clone()
+        }
+    }));
     r.file_source = Some(e.source.clone());
 }
 

@@ -41,31 +41,19 @@
 //! | 0x6b3 | 4 | `notified`: 0 queued/suspended, 1 transferred, 2 error in the samples |
 //! | 0x6b7 | 1+16 | flag 1, then expiration base (= modified) and expiration (= base + 90 days) |
 //! | 0x6c8 | 3×(1[+16]) | three optional FILETIME pairs, each a flag byte then two FILETIMEs when set |
-//! | 0x6cb | 4 | proxy usage (0 preconfig, 1 no proxy, 2 override, 3 autodetect) |
-//! | 0x6cf | 4[+2N] | proxy list, counted (N 0 in every sample) |
-//! | 0x6d3 | 4[+2N] | proxy bypass list, counted |
-//! | 0x6d7 | 2 | unknown |
-//! | 0x6d9 | 1 | custom headers flag; when set: u64 (plain size?), u32 L, L bytes of DPAPI blob |
-//! | 0x6da | 48 | settings block: +0x20 maximum download time (7,776,000 s), +0x2c cost flags |
-//! | 0x70a | 42 | unknown (zero in every sample) |
-//! | 0x734 | 2×17 | two (flag byte, GUID) pairs; the GUID is constant per machine |
-//! | 0x756 | 21 | unknown (zero in every sample) |
-//! | 0x76b | 4+98 | notify program path (artemis `target_path`) |
-//! | 0x7d1 | 16 | four u32: 3, 0x12, 3, 0x13 in every sample |
-//! | 0x7e1 | 4+8 | HTTP verb ("GET") |
-//! | 0x7ed | 10 | trailer up to the closing marker; some jobs keep a counted string here ("Schedule") |
-//! | 0x7f7 | 16 | closing job marker |
+//! | 0x6cb | … | proxy settings, custom headers, settings block, client section, client path, HTTP verb, trailer, closing marker: see `tail.rs` |
 //!
-//! The legacy job (see `legacy.rs`) has the same layout up to and including the custom headers;
-//! what follows it there is kept as a trailer up to the closing job delimiter.
+//! The legacy job (see `legacy.rs`) has the same layout up to and including the custom headers
+//! and the settings block as far as it goes; what follows is kept as a trailer up to the
+//! closing job delimiter.
 
 use crate::bits::file::{self, FileRecord};
-use crate::bits::reader::{bytes_at, find, find_in_record, note_next_marker, Reader};
+use crate::bits::reader::{bytes_at, find_in_record, note_next_marker, Reader};
 pub use crate::bits::reader::{DecodeError, Field};
+use crate::bits::tail;
 use crate::util::bytes::Cursor;
 use crate::util::guid::Guid;
 use crate::util::time::filetime_iso;
-use crate::util::utf16::decode_utf16le_strict;
 
 /// The Win10+ job markers (stored bytes). The labels for four of them come from dissect.target's
 /// notes; the other four are known only as markers seen in the wild.
@@ -114,22 +102,22 @@ pub use crate::bits::reader::MAX_STRING_UNITS;
 const MAX_ERRORS: u32 = 1024;
 /// Most file GUIDs (or legacy file records) a job can claim.
 const MAX_FILES: u32 = 65_536;
-/// Largest security descriptor or DPAPI blob accepted.
+/// Largest security descriptor accepted.
 const MAX_BLOB: u32 = 1 << 20;
-/// How far past the last decoded field a trailer may run (the samples have 10 to 91 bytes): kept
-/// short so that a cut record does not take the next record's opening marker as its own end.
-const TRAILER_LIMIT: usize = 1024;
 /// FILETIMEs from 1990-01-01 to 2100-01-01: the range that decides between error-entry readings.
 const FILETIME_MIN: u64 = 122_756_256_000_000_000;
 const FILETIME_MAX: u64 = 157_469_184_000_000_000;
 
-/// Which of the two published error-entry layouts was used (FORMATS §3 item 8, *unresolved*).
+/// The two published error-entry layouts (FORMATS §3 item 8). Which one a job uses is told by
+/// its version: Win10+ blobs use the 21-byte entry (every real entry sampled, Win10 22H2 and
+/// Win11 21H2, fits it and nothing else), the legacy queue ANSSI's 25 bytes (read from Win7-era
+/// queues; no legacy entry with an error is at hand). The other layout is tried only when the
+/// version's leaves implausible times after it, and the record then says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorLayout {
     /// ANSSI bits_parser: 25 bytes each (u64 code, four u32, one byte).
     Fixed25,
     /// dissect.target: 21 bytes (five u32, a flag byte), then a counted string when the flag is set.
-    /// This is what every real error entry sampled (Win10 22H2, Win11 21H2) fits.
     Var21,
 }
 
@@ -138,8 +126,9 @@ pub enum ErrorLayout {
 pub struct JobError {
     pub offset: usize,
     pub len: usize,
-    /// The u32 words: 5 ([`ErrorLayout::Var21`]) or 6 ([`ErrorLayout::Fixed25`]). In the one real
-    /// entry sampled they are 0, 0x80072EE7 (the HRESULT), 1, 5, 3.
+    /// The u32 words: 5 ([`ErrorLayout::Var21`]) or 6 ([`ErrorLayout::Fixed25`]). The real
+    /// entries sampled hold 0, the HRESULT (0x80072EE7, 0x80190191, 0x80190194), 1, 5, then 3
+    /// or 4.
     pub words: Vec<u32>,
     /// The byte after the words; under `Var21` a non-zero value announces `text`.
     pub flag: u8,
@@ -151,6 +140,52 @@ impl JobError {
     pub fn hresult(&self) -> Option<u32> {
         self.words.get(1).copied()
     }
+
+    /// The BG_ERROR_CONTEXT, read from the fourth word: 5 (`BG_ERROR_CONTEXT_REMOTE_FILE`) in
+    /// every real entry, each of them an error about the remote file (name not resolved,
+    /// HTTP 401, HTTP 404). The 25-byte entry is read the same way by analogy.
+    pub fn context(&self) -> Option<u32> {
+        self.words.get(3).copied()
+    }
+}
+
+/// The BG_ERROR_CONTEXT names (bits.h).
+pub fn error_context_name(v: u32) -> &'static str {
+    match v {
+        0 => "none",
+        1 => "unknown",
+        2 => "general queue manager",
+        3 => "queue manager notification",
+        4 => "local file",
+        5 => "remote file",
+        6 => "general transport",
+        7 => "remote application",
+        8 => "server certificate callback",
+        _ => "unknown context",
+    }
+}
+
+/// What the byte after the client GUID announces (see `tail.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientIdentity {
+    /// Kind byte 1: a GUID (in every sample the client GUID again). Every job of Win10 22H2
+    /// and Win11 21H2, and those of Win11 24H2 made by a program that is not a packaged app.
+    Guid(Guid),
+    /// Kind byte 0 (Win11 24H2, jobs made by a packaged app): the client's package identity.
+    Package(Package),
+}
+
+/// A packaged client's identity (Win11 24H2), each item present when its flag byte is 1.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Package {
+    /// The package family name, e.g. `Microsoft.OutlookForWindows_8wekyb3d8bbwe`.
+    pub family_name: Option<String>,
+    /// The application id as stored, with its leading `!` (family name + it = the AUMID).
+    pub app_id: Option<String>,
+    /// The u32 before the GUID (0x25 in every sample; meaning unknown).
+    pub word: Option<u32>,
+    /// The GUID (the client GUID again in every sample).
+    pub guid: Option<Guid>,
 }
 
 /// A decoded job. Everything after the 48-byte header is optional: a cut or damaged blob still
@@ -204,19 +239,30 @@ pub struct JobRecord {
     pub expiration: Option<u64>,
     /// Three optional FILETIME pairs after the expiration; set only on jobs that met errors.
     pub time_pairs: [Option<(u64, u64)>; 3],
+    /// BG_JOB_PROXY_USAGE: 0 preconfig, 1 no proxy, 2 override, 3 autodetect.
     pub proxy_usage: Option<u32>,
     pub proxy_list: Option<String>,
     pub proxy_bypass: Option<String>,
     /// The DPAPI-protected custom HTTP headers ("BITS Job Custom headers"): offset, length.
     pub custom_headers: Option<(usize, usize)>,
+    /// The u64 before the DPAPI blob: the headers' plain size in bytes (104 in a sampled job
+    /// whose encrypted data is 112 bytes: 104 padded to the AES block).
+    pub custom_headers_size: Option<u64>,
+    /// IBackgroundCopyJobHttpOptions security flags (BG_SSL_*, BG_HTTP_REDIRECT_POLICY_*).
+    pub security_flags: Option<u32>,
     /// Seconds (7,776,000 = 90 days in the samples).
     pub max_download_time: Option<u32>,
     /// BITS_COST_STATE bits (e.g. 0x80000067 = transfer standard).
     pub cost_flags: Option<u32>,
-    /// The (flag, GUID) pairs before the notify program (Win10+).
-    pub tail_guids: Vec<(u8, Guid)>,
-    /// Notify program path (artemis `target_path`).
-    pub notify_program: Option<String>,
+    /// Win10+ client section: a flag byte of unknown meaning and a GUID constant across a
+    /// machine's jobs (meaning unknown), then what the kind byte announces.
+    pub client_flag: Option<u8>,
+    pub client_guid: Option<Guid>,
+    pub identity: Option<ClientIdentity>,
+    /// The path of the program that made the job (artemis's `target_path`): `chrome.exe` for
+    /// "Chrome Component Updater", `msedgewebview2.exe` for Outlook's job; set while the
+    /// notify command is empty, so it is not a notify program.
+    pub client_path: Option<String>,
     pub http_method: Option<String>,
     /// SID strings found among `trailer_strings` (none in any sample).
     pub additional_sids: Vec<String>,
@@ -233,6 +279,12 @@ pub struct JobRecord {
     pub closed: bool,
     /// Bytes from `marker_offset`'s buffer start consumed, including the closing marker when found.
     pub len: usize,
+    /// Runs of bytes of unknown meaning that differ from what every sample holds (offset,
+    /// length): the bytes are kept, not guessed at.
+    pub unknown: Vec<(usize, usize)>,
+    /// When the blob opens with two job markers: the label of the first (the header is read
+    /// after the second).
+    pub leading_marker: Option<&'static str>,
 }
 
 impl JobRecord {
@@ -265,6 +317,12 @@ impl JobRecord {
         }
         for (_, o, _) in &mut self.fields {
             at(o);
+        }
+        for (o, _) in &mut self.unknown {
+            at(o);
+        }
+        for e in &mut self.errors {
+            at(&mut e.offset);
         }
     }
 }
@@ -378,6 +436,7 @@ pub(crate) fn decode_job_at(
             job.warnings.push(format!(
                 "two job markers in a row at {start}; the header is read after the second"
             ));
+            job.leading_marker = Some(label);
             marker_at = start + 16;
             label = l;
         }
@@ -428,6 +487,7 @@ pub(crate) fn decode_job_at(
     job.len = r.pos().saturating_sub(start);
     job.fields = std::mem::take(&mut r.fields);
     job.warnings.append(&mut r.warnings);
+    job.unknown = std::mem::take(&mut r.unknown);
     Ok((job, files))
 }
 
@@ -471,7 +531,7 @@ fn decode_body(
         }
     }
 
-    decode_errors(r, job)?;
+    decode_errors(r, job, flavor)?;
     job.transient_error_count = Some(r.u32("transient error count")?);
     job.retry_delay = Some(r.u32("retry delay")?);
     job.no_progress_timeout = Some(r.u32("no-progress timeout")?);
@@ -490,23 +550,7 @@ fn decode_body(
     for slot in job.time_pairs.iter_mut() {
         *slot = r.time_pair("optional time pair")?;
     }
-    job.proxy_usage = Some(r.u32("proxy usage")?);
-    job.proxy_list = r.opt_string("proxy list")?;
-    job.proxy_bypass = r.opt_string("proxy bypass list")?;
-    r.skip("unknown (2 bytes)", 2)?;
-    if r.u8("custom headers flag")? != 0 {
-        r.u64("custom headers size")?;
-        let len_at = r.pos();
-        let len = r.u32("custom headers length")?;
-        r.check_count("custom headers length", len_at, len, MAX_BLOB, 1)?;
-        let at = r.pos();
-        r.skip("custom headers (DPAPI blob)", len as usize)?;
-        job.custom_headers = Some((at, len as usize));
-    }
-    match flavor {
-        Flavor::Ese => decode_ese_tail(r, job),
-        Flavor::Legacy => decode_legacy_tail(r, job),
-    }
+    tail::decode_tail(r, job, flavor)
 }
 
 /// The security area: five unknown u32, the descriptor length, the descriptor; the XFER marker
@@ -593,9 +637,14 @@ fn decode_legacy_files(
     r.marker("XFER marker", &XFER_MARKER)
 }
 
-/// The error count and entries. Both published entry layouts are tried; the one after which the
-/// creation and modification times are plausible is kept, and a disagreement is reported.
-fn decode_errors(r: &mut Reader<'_>, job: &mut JobRecord) -> Result<(), DecodeError> {
+/// The error count and entries, in the layout of the job's version (see [`ErrorLayout`]). The
+/// other layout is taken only when the version's leaves implausible times after it and the
+/// other's does not; the record says so.
+fn decode_errors(
+    r: &mut Reader<'_>,
+    job: &mut JobRecord,
+    flavor: Flavor,
+) -> Result<(), DecodeError> {
     let count_at = r.pos();
     let count = r.u32("error count")?;
     job.error_count = Some(count);
@@ -604,55 +653,47 @@ fn decode_errors(r: &mut Reader<'_>, job: &mut JobRecord) -> Result<(), DecodeEr
     }
     r.check_count("error count", count_at, count, MAX_ERRORS, 21)?;
     let start = r.pos();
-    let var = read_errors(r.buf, start, count, ErrorLayout::Var21);
-    let fixed = read_errors(r.buf, start, count, ErrorLayout::Fixed25);
+    let (own, other) = match flavor {
+        Flavor::Ese => (ErrorLayout::Var21, ErrorLayout::Fixed25),
+        Flavor::Legacy => (ErrorLayout::Fixed25, ErrorLayout::Var21),
+    };
     let plausible = |x: &Result<(Reader, Vec<JobError>), DecodeError>| match x {
         Ok((sub, _)) => times_plausible(r.buf, sub.pos()),
         Err(_) => false,
     };
-    let (pv, pf) = (plausible(&var), plausible(&fixed));
-    let end = |x: &Result<(Reader, Vec<JobError>), DecodeError>| {
-        x.as_ref()
-            .map(|(s, _)| s.pos().to_string())
-            .unwrap_or_else(|e| e.to_string())
-    };
-    let same = matches!((&var, &fixed), (Ok((a, _)), Ok((b, _))) if a.pos() == b.pos());
-    let (layout, why) = match (pv, pf) {
-        (true, false) => (
-            ErrorLayout::Var21,
-            "only it leaves plausible times after it",
-        ),
-        (false, true) => (
-            ErrorLayout::Fixed25,
-            "only it leaves plausible times after it",
-        ),
-        (true, true) => (
-            ErrorLayout::Var21,
-            "both leave plausible times; it fits the samples",
-        ),
-        (false, false) if var.is_ok() => (ErrorLayout::Var21, "neither leaves plausible times"),
-        (false, false) => (ErrorLayout::Fixed25, "neither leaves plausible times"),
-    };
-    if !same {
+    let mut layout = own;
+    let mut chosen = read_errors(r.buf, start, count, own);
+    if !plausible(&chosen) {
+        let alt = read_errors(r.buf, start, count, other);
+        if plausible(&alt) {
+            r.warn(format!(
+                "error entries at {start}: the {} layout of this version leaves implausible times after it, the {} layout does not: kept the latter",
+                layout_name(own),
+                layout_name(other)
+            ));
+            layout = other;
+            chosen = alt;
+        }
+    }
+    let (mut sub, entries) = chosen?;
+    if layout == ErrorLayout::Fixed25 {
         r.warn(format!(
-            "error entries unresolved: the 21-byte+string reading ends at {}, the 25-byte reading at {}; kept {:?} ({why})",
-            end(&var),
-            end(&fixed),
-            layout
+            "error entries at {start} read as ANSSI's 25 bytes: the code and context are placed as in the sampled 21-byte entries (no 25-byte entry is sampled)"
         ));
     }
-    let chosen = if layout == ErrorLayout::Var21 {
-        var
-    } else {
-        fixed
-    };
-    let (mut sub, entries) = chosen?;
     r.fields.append(&mut sub.fields);
     r.warnings.append(&mut sub.warnings);
     r.seek(sub.pos());
     job.errors = entries;
     job.error_layout = Some(layout);
     Ok(())
+}
+
+fn layout_name(l: ErrorLayout) -> &'static str {
+    match l {
+        ErrorLayout::Var21 => "21-byte",
+        ErrorLayout::Fixed25 => "25-byte",
+    }
 }
 
 fn read_errors(
@@ -696,106 +737,6 @@ fn times_plausible(buf: &[u8], at: usize) -> bool {
     };
     let ok = |t: u64| (FILETIME_MIN..FILETIME_MAX).contains(&t);
     ok(created) && ok(modified) && created <= modified
-}
-
-/// The Win10+ tail after the custom headers (offsets as in the module table).
-fn decode_ese_tail(r: &mut Reader<'_>, job: &mut JobRecord) -> Result<(), DecodeError> {
-    // A 0x30-byte settings block: maximum download time at +0x20, cost flags at +0x2c.
-    r.skip("settings (unknown)", 0x20)?;
-    job.max_download_time = Some(r.u32("maximum download time")?);
-    r.skip("settings (unknown)", 8)?;
-    job.cost_flags = Some(r.u32("cost flags")?);
-    r.skip("unknown (42 bytes)", 42)?;
-    for _ in 0..2 {
-        let flag = r.u8("GUID flag")?;
-        job.tail_guids.push((flag, Guid(r.array("GUID")?)));
-    }
-    r.skip("unknown (21 bytes)", 21)?;
-    job.notify_program = Some(r.strict_string("notify program")?);
-    let words_at = r.pos();
-    let mut words = [0u32; 4];
-    for w in words.iter_mut() {
-        *w = r.u32("unknown word")?;
-    }
-    if words != [3, 0x12, 3, 0x13] {
-        r.warn(format!(
-            "words at {words_at} are {words:x?}, not [3, 0x12, 3, 0x13] as in every sample"
-        ));
-    }
-    job.http_method = Some(r.strict_string("HTTP method")?);
-    // The trailer's layout differs between jobs ("Schedule" or not); it is kept as bytes, with
-    // any counted strings in it listed.
-    let from = r.pos();
-    let marker = job.marker.0;
-    let Some(end) = find(r.buf, &marker, from, TRAILER_LIMIT) else {
-        return Err(DecodeError::Missing {
-            what: "closing job marker",
-            offset: from,
-        });
-    };
-    scan_trailer(r, job, from, end);
-    r.seek(end);
-    Ok(())
-}
-
-/// The legacy tail after the custom headers: kept as a trailer up to the closing delimiter, with
-/// the maximum download time (+0x20) and cost flags (+0x2c) read when it is long enough.
-fn decode_legacy_tail(r: &mut Reader<'_>, job: &mut JobRecord) -> Result<(), DecodeError> {
-    let from = r.pos();
-    let marker = job.marker.0;
-    let Some(end) = find(r.buf, &marker, from, TRAILER_LIMIT) else {
-        return Err(DecodeError::Missing {
-            what: "closing job delimiter",
-            offset: from,
-        });
-    };
-    let len = end - from;
-    if len >= 0x24 {
-        r.skip("settings (unknown)", 0x20)?;
-        job.max_download_time = Some(r.u32("maximum download time")?);
-    }
-    if len >= 0x30 {
-        r.skip("settings (unknown)", 8)?;
-        job.cost_flags = Some(r.u32("cost flags")?);
-    }
-    scan_trailer(r, job, r.pos(), end);
-    r.seek(end);
-    Ok(())
-}
-
-/// Record the trailer [from, end) and the counted strings in it (SIDs among them are the
-/// additional SIDs). A string must be 2..=260 units, valid UTF-16, NUL-terminated and printable.
-fn scan_trailer(r: &mut Reader<'_>, job: &mut JobRecord, from: usize, end: usize) {
-    if end <= from {
-        return;
-    }
-    job.trailer = Some((from, end - from));
-    r.fields.push(("trailer", from, end - from));
-    let Some(bytes) = r.buf.get(from..end) else {
-        return;
-    };
-    let mut i = 0;
-    while i + 4 <= bytes.len() {
-        let found = Cursor::at(bytes, i).u32().and_then(|n| {
-            let units = usize::try_from(n).ok().filter(|n| (2..=260).contains(n))?;
-            let text = bytes.get(i + 4..i + 4 + 2 * units)?;
-            let nul = text.get(2 * units - 2..)? == [0, 0];
-            let s = decode_utf16le_strict(text)
-                .filter(|s| nul && !s.is_empty() && s.chars().all(|c| !c.is_control()))?;
-            Some((units, s))
-        });
-        match found {
-            Some((units, s)) => {
-                r.fields.push(("trailer string", from + i, 4 + 2 * units));
-                if s.starts_with("S-1-") {
-                    job.additional_sids.push(s.clone());
-                }
-                job.trailer_strings.push((from + i, s));
-                i += 4 + 2 * units;
-            }
-            None => i += 1,
-        }
-    }
 }
 
 /// 32 hex digits to 16 bytes, at compile time.
@@ -958,7 +899,7 @@ mod tests {
         assert_eq!(j.max_download_time, Some(7_776_000));
         assert_eq!(j.cost_flags, Some(0x8000_0065));
         assert_eq!(
-            j.notify_program.as_deref(),
+            j.client_path.as_deref(),
             Some(r"C:\Program Files\Chromium\Application\chrome.exe")
         );
         assert_eq!(j.http_method.as_deref(), Some("GET"));
@@ -970,10 +911,13 @@ mod tests {
         assert!(fields_in_bounds(&j.fields, b.len()));
         let field = |name| j.fields.iter().find(|f| f.0 == name).copied();
         assert_eq!(field("name"), Some(("name", 0x30, 54)));
-        assert_eq!(
-            field("notify program"),
-            Some(("notify program", 0x76b, 102))
-        );
+        assert_eq!(field("client path"), Some(("client path", 0x76b, 102)));
+        assert_eq!(field("security flags"), Some(("security flags", 0x6f2, 4)));
+        assert_eq!(j.security_flags, Some(0));
+        // The settings word at +0x24 holds 0x21 in Chrome's jobs: kept as an unknown run.
+        assert_eq!(j.unknown, vec![(0x6fe, 8)]);
+        assert_eq!(j.client_flag, Some(1));
+        assert!(matches!(j.identity, Some(ClientIdentity::Guid(g)) if Some(g) == j.client_guid));
         assert_eq!(field("HTTP method"), Some(("HTTP method", 0x7e1, 12)));
     }
 
@@ -1010,10 +954,7 @@ mod tests {
             s("job_arguments")
         );
         assert_eq!(j.http_method.clone().unwrap_or_default(), s("http_method"));
-        assert_eq!(
-            j.notify_program.clone().unwrap_or_default(),
-            s("target_path")
-        );
+        assert_eq!(j.client_path.clone().unwrap_or_default(), s("target_path"));
         assert_eq!(
             u64::from(j.error_count.unwrap_or(9)),
             row["error_count"].as_u64().unwrap_or(8)
@@ -1036,7 +977,7 @@ mod tests {
     }
 
     #[test]
-    fn both_error_layouts_are_tried() {
+    fn the_version_decides_the_error_layout_and_the_other_is_the_fallback() {
         let Some(b) = win10_job() else { return };
         // Build a blob with one 21-byte error entry (the layout of the real Win10 22H2 error
         // job in qmgr.db free space: 0, 0x80072EE7, 1, 5, 3, flag 0) inserted at the error count.
@@ -1054,10 +995,9 @@ mod tests {
         assert_eq!(j.error_layout, Some(ErrorLayout::Var21));
         assert_eq!(j.errors.len(), 1);
         assert_eq!(j.errors[0].hresult(), Some(0x8007_2ee7));
-        assert!(j
-            .warnings
-            .iter()
-            .any(|w| w.contains("error entries unresolved")));
+        assert_eq!(j.errors[0].context(), Some(5));
+        // The layout of the version fits: nothing to say.
+        assert!(j.warnings.is_empty(), "{:?}", j.warnings);
         assert_eq!(j.http_method.as_deref(), Some("GET"));
         assert!(j.closed);
 
@@ -1070,6 +1010,13 @@ mod tests {
         assert_eq!(j.error_layout, Some(ErrorLayout::Fixed25));
         assert_eq!(JobRecord::iso(j.created), "2022-12-21T02:18:03.120Z");
         assert!(j.closed && j.stopped.is_none());
+        assert!(
+            j.warnings
+                .iter()
+                .any(|w| w.contains("the 21-byte layout of this version leaves implausible times")),
+            "{:?}",
+            j.warnings
+        );
     }
 
     #[test]
@@ -1082,13 +1029,13 @@ mod tests {
         assert!(matches!(
             j.stopped,
             Some(DecodeError::BadCount {
-                what: "notify program",
+                what: "client path",
                 offset: 0x76b,
                 ..
             })
         ));
         assert_eq!(
-            (j.notify_program.as_deref(), j.http_method.as_deref()),
+            (j.client_path.as_deref(), j.http_method.as_deref()),
             (None, None)
         );
         assert_eq!(

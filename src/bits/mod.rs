@@ -5,15 +5,19 @@
 //! from a marker, and keeps for each field its byte range so a hex view can annotate it. A blob cut
 //! short still decodes as far as its bytes go: the record says where and why it stopped
 //! (`stopped`), and whether its closing marker was found (`closed`).
+pub mod dpapi;
 pub mod file;
 pub mod job;
 pub mod legacy;
+mod tail;
 
 pub use job::DecodeError;
 pub mod carve;
 pub mod decoded;
+pub mod events;
 pub mod fields;
 pub mod model;
 pub mod qmgr;
 pub mod reader;
+pub mod story;
 pub mod triage;

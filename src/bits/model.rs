@@ -18,6 +18,9 @@ pub enum SourceKind {
     Live,
     /// Found by the carver in free space, slack or unallocated clusters.
     Carved,
+    /// A job known only from the BITS client's event log (gone from the queue).
+    #[serde(rename = "event_log")]
+    EventLog,
 }
 
 /// Compares with the JSON spelling (`"live"`, `"carved"`).
@@ -33,6 +36,7 @@ impl SourceKind {
         match self {
             SourceKind::Live => "live",
             SourceKind::Carved => "carved",
+            SourceKind::EventLog => "event_log",
         }
     }
 }
@@ -110,6 +114,10 @@ pub struct Source {
     /// Other file offsets holding a byte-identical copy (carving).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub also_at: Vec<u64>,
+    /// Byte-identical copies in other evidence files: the other file of a legacy queue's
+    /// qmgr0.dat / qmgr1.dat pair holds the same job.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub also_in: Vec<OtherCopy>,
     /// Fields of the record with their byte ranges (offset relative to the record's start).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub fields: Vec<FieldRange>,
@@ -170,6 +178,15 @@ pub struct Piece {
 /// clusters: `unallocated cluster 9 (volume offset 36864)`.
 pub const UNALLOCATED: &str = "unallocated cluster";
 
+/// A byte-identical copy of a record in another evidence file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtherCopy {
+    pub evidence: String,
+    pub offset: u64,
+    /// `live` (in the other file's job list) or `carved` (outside it).
+    pub kind: SourceKind,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldRange {
     pub name: &'static str,
@@ -178,6 +195,38 @@ pub struct FieldRange {
 }
 
 impl Source {
+    /// Take `other`, a byte-identical copy of this record, into this source's list of other
+    /// copies: its offset and the copies it already names, in `also_at` when they lie in the
+    /// same evidence file, in `also_in` when in another.
+    pub fn absorb(&mut self, other: Source) {
+        let Source {
+            evidence,
+            offset,
+            kind,
+            also_at,
+            also_in,
+            ..
+        } = other;
+        let place = |s: &mut Source, evidence: &str, offset: u64, kind: SourceKind| {
+            if evidence == s.evidence {
+                s.also_at.push(offset);
+            } else {
+                s.also_in.push(OtherCopy {
+                    evidence: evidence.to_string(),
+                    offset,
+                    kind,
+                });
+            }
+        };
+        for at in also_at {
+            place(self, &evidence, at, kind);
+        }
+        place(self, &evidence, offset, kind);
+        for c in also_in {
+            place(self, &c.evidence, c.offset, c.kind);
+        }
+    }
+
     /// This source with a decoder's field list attached (see [`FieldRange::from_fields`]).
     pub fn with_fields(mut self, fields: &[(&'static str, usize, usize)]) -> Source {
         self.fields = FieldRange::from_fields(fields);
@@ -283,11 +332,16 @@ pub struct BitsInfo {
     pub remote_modified: String,
     pub job_source: Option<Source>,
     pub file_source: Option<Source>,
-    /// For carved records: the fields that could not be recovered.
+    /// The fields the records did not yield (every row, live or carved): unknown, not empty.
     pub missing_fields: Vec<String>,
     /// Copies of one job found more than once (carving) share a version group.
     pub versions: u32,
     pub warnings: Vec<String>,
+    /// What else the evidence says about the job, in time order, each fact with its source and
+    /// provenance (events, accounts, the files on disk, the queue's own times): see
+    /// `bits::story`. Empty (and not written) when nothing joined.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub story: Vec<super::story::Fact>,
     /// The host the evidence was collected from, when the pipeline's driver named it (see
     /// `pipeline::host`): the SYSTEM hive's ComputerName, else a folder or file name.
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -295,11 +349,42 @@ pub struct BitsInfo {
     /// How `host` was named: `system hive`, `folder name` or `file name`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub host_source: String,
+
+    // The fields below were added after the ones above (issue 20); those keep their order.
+    /// What the job's marker says it is, e.g. `download job (BITS 10.3.2)`, `Windows 7`; a
+    /// blob opened by two markers names both.
+    pub job_version: String,
+    /// Win11 24H2: the package family name of the packaged app that made the job.
+    pub package_family_name: String,
+    /// Win11 24H2: its application id as stored, with the leading `!` (family name + it =
+    /// the AUMID).
+    pub application_id: String,
+    /// Win11 24H2: the GUID of the package identity (meaning unknown; the machine's client
+    /// GUID in every sample).
+    pub package_guid: String,
+    /// `Preconfig`, `NoProxy`, `Override`, `AutoDetect` (BG_JOB_PROXY_USAGE).
+    pub proxy_usage: String,
+    pub proxy_list: String,
+    pub proxy_bypass: String,
+    /// The custom HTTP headers: what their DPAPI blob says in clear (they are encrypted).
+    pub custom_headers: String,
+    /// BG_SSL_* and BG_HTTP_REDIRECT_POLICY_* names (0 is `RedirectAllowSilent`).
+    pub security_flags: String,
+    /// Seconds.
+    pub max_download_time: u32,
+    /// The job's error: its HRESULT (`0x80190194 (HTTP 404)`) and BG_ERROR_CONTEXT.
+    pub error_code: String,
+    pub error_context: String,
+    /// Runs of bytes of unknown meaning that differ from what every sample holds:
+    /// `offset+length: hex` in the job record.
+    pub unknown_bytes: Vec<String>,
 }
 
-/// The BitsInfo fields a partial job did not recover.
+/// The BitsInfo fields a job record did not yield (decoding stopped, or a section had a layout
+/// of its own): they are unknown, not empty.
 pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
     let mut m = Vec::new();
+    let read = |name: &str| j.fields.iter().any(|f| f.0 == name);
     let mut need = |present: bool, name: &str| {
         if !present {
             m.push(name.to_string());
@@ -321,14 +406,41 @@ pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
     need(j.modified.is_some(), "modified");
     need(j.completed.is_some(), "completed");
     need(j.expiration.is_some(), "expiration");
-    // Legacy jobs have no notify-program or HTTP-verb fields to recover.
+    // Legacy jobs have no client-section or HTTP-verb fields to recover.
     let legacy = super::job::job_delimiter_label(&j.marker.0).is_some();
-    need(legacy || j.notify_program.is_some(), "target_path");
+    need(legacy || j.client_path.is_some(), "target_path");
     need(legacy || j.http_method.is_some(), "http_method");
+    for f in ["package_family_name", "application_id", "package_guid"] {
+        need(legacy || j.identity.is_some(), f);
+    }
+    need(read("proxy usage"), "proxy_usage");
+    need(read("proxy list"), "proxy_list");
+    need(read("proxy bypass list"), "proxy_bypass");
+    let headers =
+        read("custom headers flag") && (j.custom_headers.is_some() || !read("custom headers size"));
+    need(headers, "custom_headers");
+    need(j.security_flags.is_some(), "security_flags");
+    need(j.max_download_time.is_some(), "max_download_time");
+    let errors = j.error_count.is_some_and(|n| j.errors.len() >= n as usize);
+    need(errors, "error_code");
+    need(errors, "error_context");
     m
 }
 
-/// The BitsInfo fields a partial file did not recover.
+/// The BitsInfo fields of a file the row has no record of although its job lists one.
+pub const FILE_FIELDS: [&str; 9] = [
+    "full_path",
+    "filename",
+    "url",
+    "tmp_fullpath",
+    "bytes_downloaded",
+    "bytes_transferred",
+    "drive",
+    "volume",
+    "remote_modified",
+];
+
+/// The BitsInfo fields a file record did not yield.
 pub fn missing_file_fields(f: &FileRecord) -> Vec<String> {
     let mut m = Vec::new();
     let mut need = |present: bool, name: &str| {
@@ -337,11 +449,13 @@ pub fn missing_file_fields(f: &FileRecord) -> Vec<String> {
         }
     };
     need(f.destination.is_some(), "full_path");
+    need(f.destination.is_some(), "filename");
     need(f.url.is_some(), "url");
     need(f.temp_path.is_some(), "tmp_fullpath");
     need(f.bytes_transferred.is_some(), "bytes_downloaded");
     need(f.total_bytes.is_some(), "bytes_transferred");
     need(f.drive.is_some(), "drive");
     need(f.volume.is_some(), "volume");
+    need(f.remote_mtime.is_some(), "remote_modified");
     m
 }

@@ -43,6 +43,12 @@ pub enum DecodeError {
     BadString { what: &'static str, offset: usize },
     #[error("{what}: not found after offset {offset}")]
     Missing { what: &'static str, offset: usize },
+    #[error("{what} at offset {offset}: value {value:#x} is none of those the samples hold")]
+    Unexpected {
+        what: &'static str,
+        offset: usize,
+        value: u64,
+    },
 }
 
 impl DecodeError {
@@ -53,7 +59,8 @@ impl DecodeError {
             | DecodeError::BadMarker { offset, .. }
             | DecodeError::BadCount { offset, .. }
             | DecodeError::BadString { offset, .. }
-            | DecodeError::Missing { offset, .. } => *offset,
+            | DecodeError::Missing { offset, .. }
+            | DecodeError::Unexpected { offset, .. } => *offset,
         }
     }
 }
@@ -124,6 +131,9 @@ pub(crate) struct Reader<'a> {
     cur: Cursor<'a>,
     pub(crate) fields: Vec<Field>,
     pub(crate) warnings: Vec<String>,
+    /// Runs of bytes of unknown meaning that differ from what every sample holds there
+    /// (offset, length): kept so that the bytes are shown rather than silently passed over.
+    pub(crate) unknown: Vec<(usize, usize)>,
 }
 
 impl<'a> Reader<'a> {
@@ -133,6 +143,7 @@ impl<'a> Reader<'a> {
             cur: Cursor::at(buf, pos),
             fields: Vec::new(),
             warnings: Vec::new(),
+            unknown: Vec::new(),
         }
     }
 
@@ -168,6 +179,20 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn skip(&mut self, what: &'static str, len: usize) -> Result<(), DecodeError> {
         self.take(what, len).map(|_| ())
+    }
+
+    /// `sampled.len()` bytes of unknown meaning. `sampled` is what every sample holds there:
+    /// when these bytes differ, their range is kept in [`Reader::unknown`].
+    pub(crate) fn unknown(
+        &mut self,
+        what: &'static str,
+        sampled: &[u8],
+    ) -> Result<(), DecodeError> {
+        let offset = self.pos();
+        if self.take(what, sampled.len())? != sampled {
+            self.unknown.push((offset, sampled.len()));
+        }
+        Ok(())
     }
 
     pub(crate) fn array<const N: usize>(

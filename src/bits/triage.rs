@@ -43,13 +43,20 @@ pub enum Rule {
     /// same evidence file, or for a legacy queue in the same folder's qmgr0.dat/qmgr1.dat
     /// pair (the caller looks it up, see [`assess_with`]): a deleted persistence job.
     DeletedCommand,
+    /// What the rest of the evidence says (the record's story, `bits::story`): created by
+    /// bitsadmin, PowerShell or desktopimgdownldr (event 3's process); the notify program
+    /// failing and BITS retrying (events 63/64); a job gone from the queue, known from the
+    /// log, that had a notify command; the payload missing from disk or deleted (MFT). The
+    /// finding's note says which.
+    Story,
 }
 
 impl Rule {
     /// In the order the Flags column lists their codes: a deleted persistence job first,
     /// since a narrow column keeps only the first code whole.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::DeletedCommand,
+        Rule::Story,
         Rule::Command,
         Rule::RawIp,
         Rule::OddPort,
@@ -68,6 +75,7 @@ impl Rule {
             Rule::Hidden => "hid",
             Rule::LookAlike => "mix",
             Rule::DeletedCommand => "del",
+            Rule::Story => "sty",
         }
     }
 
@@ -80,6 +88,7 @@ impl Rule {
             Rule::Hidden => "hidden characters",
             Rule::LookAlike => "look-alike characters",
             Rule::DeletedCommand => "deleted job with a notify command",
+            Rule::Story => "the story (event log, disk)",
         }
     }
 
@@ -102,10 +111,13 @@ impl Rule {
             Rule::DeletedCommand => {
                 "carved with a notify command and no live copy of the job in the same evidence file (or qmgr0/qmgr1.dat pair): a deleted persistence job"
             }
+            Rule::Story => {
+                "the event log or the disk says more: created by bitsadmin, PowerShell or desktopimgdownldr; the notify program failing and retried; gone from the queue with a notify command; the payload missing or deleted"
+            }
         }
     }
 
-    /// This rule's bit in a small set of rules (`u8`: there are seven).
+    /// This rule's bit in a small set of rules (`u8`: there are eight).
     pub fn bit(self) -> u8 {
         1 << self as u8
     }
@@ -161,8 +173,56 @@ pub fn assess_with(r: &BitsInfo, live_copy: bool) -> Vec<Finding> {
     url_rules(&r.url, &mut out);
     executable_rules(r, &mut out);
     text_rules(r, &mut out);
+    story_rules(r, &mut out);
     out
 }
+
+/// The programs whose creating a job is worth a look (event 3's process, lower case).
+const CREATORS: [&str; 5] = [
+    "bitsadmin.exe",
+    "powershell.exe",
+    "pwsh.exe",
+    "powershell_ise.exe",
+    "desktopimgdownldr.exe",
+];
+
+/// The [`Rule::Story`] findings: what the record's joined facts say.
+fn story_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
+    let base = |p: &str| p.rsplit(['\\', '/']).next().unwrap_or(p).to_lowercase();
+    let mut notify_failed = false;
+    for f in r.story.iter().take(MAX_FACTS) {
+        if f.what.ends_with("(event 3)") && CREATORS.contains(&base(&f.value).as_str()) {
+            let note = format!("created by {} (event 3)", base(&f.value));
+            out.push(Finding::new(Rule::Story, "story", &f.value, note));
+        }
+        if f.what.ends_with("(event 63)") || f.what.ends_with("(event 64)") {
+            notify_failed = true;
+            let note = "the notify program failed and BITS retries it (events 63/64)".into();
+            out.push(Finding::new(Rule::Story, "story", &f.value, note));
+        }
+        if f.what == "payload file not in the MFT" {
+            let note = "the payload is not on disk: no MFT entry has its path".into();
+            out.push(Finding::new(Rule::Story, "full_path", &f.value, note));
+        }
+        if f.what.starts_with("payload file created") && f.detail.contains(", deleted,") {
+            let note = "the payload was deleted from disk (its MFT entry is not in use)".into();
+            out.push(Finding::new(Rule::Story, "full_path", &f.value, note));
+        }
+    }
+    let log_only = r
+        .job_source
+        .as_ref()
+        .is_some_and(|s| s.kind == super::model::SourceKind::EventLog);
+    let ran = r.story.iter().any(|f| f.join == "notify command");
+    if log_only && (notify_failed || ran) {
+        let note =
+            "gone from the queue, known from the event log, and it had a notify command".into();
+        out.push(Finding::new(Rule::Story, "job_id", &r.job_id, note));
+    }
+}
+
+/// The facts of one record the story rules look at.
+const MAX_FACTS: usize = 4096;
 
 /// The notify command, or its arguments when only they are set.
 fn notify_command(r: &BitsInfo) -> Option<(&'static str, &str)> {
@@ -375,9 +435,11 @@ fn exec_ext(path: &str) -> Option<String> {
 /// `https://x/a.ps1` saved as `a.tmp` fires by its URL. (`target_path` is not looked at: it
 /// is the program that made the job, an .exe for every job.)
 fn executable_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
+    // The extension is at the end: a value longer than MAX_SCAN is read from its end (a
+    // 10k-character path ending `.exe` still fires).
     let local = [("full_path", &r.full_path), ("filename", &r.filename)]
         .into_iter()
-        .find_map(|(field, v)| Some((field, v, exec_ext(bounded(v))?)));
+        .find_map(|(field, v)| Some((field, v, exec_ext(bounded_end(v))?)));
     if let Some((field, value, ext)) = local {
         out.push(Finding::new(
             Rule::Executable,
@@ -386,7 +448,7 @@ fn executable_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
             format!(".{ext}"),
         ));
     }
-    let url_path = split_url(bounded(&r.url)).map(|u| percent_decoded(u.path));
+    let url_path = url_path_end(&r.url).map(percent_decoded);
     if let Some(ext) = url_path.as_deref().and_then(exec_ext) {
         out.push(Finding::new(
             Rule::Executable,
@@ -395,6 +457,22 @@ fn executable_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
             format!(".{ext} in the URL path"),
         ));
     }
+}
+
+/// The end of a URL's path (at most [`MAX_SCAN`] characters; no query, no fragment):
+/// where its file name is, however long the URL.
+fn url_path_end(url: &str) -> Option<&str> {
+    let parts = split_url(bounded(url))?;
+    if bounded(url).len() == url.len() {
+        return Some(parts.path);
+    }
+    // Longer than the scan: the path runs from the end of the authority to the first `?`
+    // or `#` of the whole URL (a linear search, no copy).
+    let (_, rest) = url.trim().split_once("://")?;
+    let start = rest.find(['/', '\\'])?;
+    let path = rest.get(start..)?;
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    Some(bounded_end(path))
 }
 
 /// `%XX` escapes decoded (the path `/a%2Eexe` names `a.exe`); invalid UTF-8 replaced.
@@ -429,6 +507,14 @@ fn percent_decoded(s: &str) -> String {
 fn bounded(s: &str) -> &str {
     match s.char_indices().nth(MAX_SCAN) {
         Some((i, _)) => s.get(..i).unwrap_or(s),
+        None => s,
+    }
+}
+
+/// The last [`MAX_SCAN`] characters of a field (whole when shorter).
+fn bounded_end(s: &str) -> &str {
+    match s.char_indices().rev().nth(MAX_SCAN.saturating_sub(1)) {
+        Some((i, _)) => s.get(i..).unwrap_or(s),
         None => s,
     }
 }
@@ -531,11 +617,19 @@ fn odd_char(word: &str) -> String {
             })
             .count()
     };
+    // The letter of the script the fewest others share; of equals, one that is not Latin
+    // (`xа`: the Cyrillic `а`, not the Latin `x` first in the word), then the first.
+    let latin_set = AugmentedScriptSet::for_char('a');
+    let latin = |set: &AugmentedScriptSet| {
+        let mut both = *set;
+        both.intersect_with(latin_set);
+        !both.is_empty()
+    };
     let odd = sets
         .iter()
         .enumerate()
         .filter(|(_, (_, set))| !set.is_all())
-        .min_by_key(|(i, (_, set))| (shared(set), *i));
+        .min_by_key(|(i, (_, set))| (shared(set), latin(set), *i));
     match odd {
         Some((i, (c, set))) => format!("U+{:04X} {} at {}", *c as u32, set.base, i + 1),
         None => String::new(),
@@ -626,6 +720,50 @@ mod tests {
         assert_eq!(percent_decoded("/a%2"), "/a%2");
         assert_eq!(percent_decoded("%zz%é"), "%zz%é");
         assert_eq!(percent_decoded("%ff"), "\u{fffd}");
+    }
+
+    #[test]
+    fn the_look_alike_named_is_the_letter_that_is_not_latin() {
+        // `updаte`: the Cyrillic а at 4. `xа` and `хa` (one letter of each): the Cyrillic
+        // one, wherever it stands (issue 22 saw `U+0078 Latin at 1`). A Latin letter among
+        // Cyrillic ones (`сбеp`) is the odd one there.
+        let n = mixed_script("upd\u{430}te").expect("mixed");
+        assert!(n.ends_with("U+0430 Cyrillic at 4"), "{n}");
+        let n = mixed_script("x\u{430}").expect("mixed");
+        assert!(n.ends_with("U+0430 Cyrillic at 2"), "{n}");
+        let n = mixed_script("\u{445}a").expect("mixed");
+        assert!(n.ends_with("U+0445 Cyrillic at 1"), "{n}");
+        let n = mixed_script("\u{441}\u{431}\u{435}p").expect("mixed");
+        assert!(n.ends_with("U+0070 Latin at 4"), "{n}");
+    }
+
+    #[test]
+    fn executables_are_found_at_the_end_of_long_values() {
+        let long = format!("http://example.org/{}.exe", "a".repeat(10_000));
+        let mut r = BitsInfo {
+            url: long.clone(),
+            ..BitsInfo::default()
+        };
+        let mut out = Vec::new();
+        executable_rules(&r, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].field, "url");
+        // A query after the path does not hide it; a query ending `.exe` is not the file.
+        r.url = format!("{long}?x={}", "b".repeat(5_000));
+        out.clear();
+        executable_rules(&r, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        r.url = format!("http://example.org/{}.txt?f=.exe", "a".repeat(10_000));
+        out.clear();
+        executable_rules(&r, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // A local path.
+        r.url.clear();
+        r.full_path = format!("C:\\{}\\x.exe", "d".repeat(9_000));
+        out.clear();
+        executable_rules(&r, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].field, "full_path");
     }
 
     #[test]

@@ -34,7 +34,7 @@ use crate::pipeline::live::{self, Target};
 use crate::pipeline::parallel::run_inputs;
 use crate::pipeline::sink::{Note, WriterSink};
 use crate::pipeline::Options;
-use crate::util::text::escape;
+use crate::util::text::{escape, is_hidden};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -196,6 +196,18 @@ pub fn load(path: &Path) -> Result<Config, CollectError> {
             ),
         ));
     }
+    if let Some(c) = config.output.name.get_ref().chars().find(|c| is_hidden(*c)) {
+        // A folder named with an escape sequence or a bidi override would reach every
+        // terminal that lists it: refused, not made.
+        return Err(at(
+            config.output.name.span().start,
+            format!(
+                "name {:?} holds a control or invisible character ({}): refused, no folder is made with it",
+                config.output.name.get_ref(),
+                escape(&c.to_string())
+            ),
+        ));
+    }
     Ok(config)
 }
 
@@ -354,6 +366,8 @@ fn collect_into(
     let mut warnings: Vec<String> = inputs.warnings.clone();
     let mut on_note = |n: Note<'_>| match n {
         Note::Diagnostic(w) | Note::Failed(w) => warnings.push(w.to_string()),
+        // The report's inputs carry the container's facts (stored hashes, their check).
+        Note::Info(_) => {}
     };
     let mut sink = WriterSink::new(writer, &mut on_note);
     let mut reports = if inputs.files.is_empty() {
@@ -370,10 +384,7 @@ fn collect_into(
     let read: Vec<serde_json::Value> = reports
         .iter()
         .filter(|r| r.error.is_none())
-        .map(|r| {
-            let sha256 = r.sha256.as_deref().unwrap_or_default();
-            json!({"path": r.path.display().to_string(), "sha256": sha256, "records": r.records})
-        })
+        .map(input_report)
         .collect();
     let records = writer.count();
     let file = writer.finish().and_then(DataFile::finish).map_err(other)?;
@@ -411,6 +422,49 @@ fn collect_into(
         records: usize::try_from(records).unwrap_or(usize::MAX),
         status,
     })
+}
+
+/// One input read, for the report: its path, sha256 and records, and every file it was read
+/// from (a segmented image's segments, each with its size and sha256) and what its container
+/// says of itself (stored hashes, their check with `--verify`).
+fn input_report(r: &crate::pipeline::driver::Report) -> serde_json::Value {
+    let sha256 = r.sha256.as_deref().unwrap_or_default();
+    let mut files = vec![json!({
+        "path": r.path.display().to_string(),
+        "size": r.size,
+        "sha256": sha256,
+    })];
+    files.extend(r.parts.iter().map(|p| {
+        json!({
+            "path": p.path.display().to_string(),
+            "size": p.size,
+            "sha256": p.sha256.as_deref().unwrap_or_default(),
+        })
+    }));
+    let mut v = json!({
+        "path": r.path.display().to_string(),
+        "sha256": sha256,
+        "records": r.records,
+        "files": files,
+    });
+    if let Some(c) = &r.container {
+        let stored: serde_json::Map<String, serde_json::Value> = c
+            .stored_hashes
+            .iter()
+            .map(|(alg, hex)| (alg.clone(), json!(hex)))
+            .collect();
+        v["container"] = json!({
+            "kind": c.kind,
+            "stored_hashes": stored,
+            "verified": c.verified.iter().map(|x| json!({
+                "algorithm": x.algorithm,
+                "stored": x.stored,
+                "computed": x.computed,
+                "match": x.matches(),
+            })).collect::<Vec<_>>(),
+        });
+    }
+    v
 }
 
 /// The data file, gzipped or not, over the atomic file it is committed as.

@@ -18,9 +18,12 @@
 pub mod aligned;
 pub mod cache;
 pub mod ewf;
+pub mod mft;
 pub mod ntfs;
 pub use ntfs::lookup;
 pub mod partition;
+pub mod unsupported;
+pub mod usn;
 pub mod vhd;
 pub mod vhdx;
 pub mod volume;
@@ -34,13 +37,20 @@ use crate::util::diag::Diagnostic;
 
 pub use partition::{Partition, Scheme};
 
-/// Positioned reads of an image: the evidence file itself (raw images) or, later, a
-/// translation layer (E01, VHDX).
+/// Positioned reads of an image: the evidence file itself (raw images) or a translation layer
+/// (E01, VHD, VHDX).
 pub trait ReadAt: Sync {
     /// The image's size in bytes.
     fn size(&self) -> u64;
     /// Read up to `buf.len()` bytes at `offset`; fewer only at the end.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+    /// The parts of the image that hold bytes of their own, as (offset, length) runs in image
+    /// order: a dynamic disk's allocated blocks, each block of the file once (a block its table
+    /// names twice is listed once). What is carved of a disk with no file system: a thin 64 TB
+    /// disk is as long to carve as its file. `None`: all of it.
+    fn backed(&self) -> Option<Vec<(u64, u64)>> {
+        None
+    }
 }
 
 impl<T: ReadAt + ?Sized> ReadAt for &T {
@@ -50,6 +60,31 @@ impl<T: ReadAt + ?Sized> ReadAt for &T {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         (**self).read_at(offset, buf)
     }
+    fn backed(&self) -> Option<Vec<(u64, u64)>> {
+        (**self).backed()
+    }
+}
+
+/// Runs of `len`-byte blocks, merged where they touch, cut to `size`: what
+/// [`ReadAt::backed`] returns from the blocks kept.
+pub(crate) fn block_runs(
+    blocks: impl Iterator<Item = u64>,
+    len: u64,
+    size: u64,
+) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for i in blocks {
+        let at = i.saturating_mul(len);
+        if at >= size {
+            continue;
+        }
+        let n = len.min(size - at);
+        match runs.last_mut() {
+            Some((s, l)) if *s + *l == at => *l += n,
+            _ => runs.push((at, n)),
+        }
+    }
+    runs
 }
 
 impl ReadAt for Evidence {
@@ -98,9 +133,25 @@ pub fn is_log_name(name: &str) -> bool {
     n == "qmgr.jfm" || (n.starts_with("edb") && (n.ends_with(".log") || n.ends_with(".jrs")))
 }
 
-/// Whether a file named `name` is looked for: a store or a log.
+/// The files that tell a job's story beside its store (compared case-insensitively): the
+/// BITS client's event log, Sysmon's and the Security log (process runs), and the SAM and
+/// SOFTWARE hives (account names). The pipeline reads them; this layer only finds them.
+pub const COMPANION_NAMES: [&str; 5] = [
+    "Microsoft-Windows-Bits-Client%4Operational.evtx",
+    "Microsoft-Windows-Sysmon%4Operational.evtx",
+    "Security.evtx",
+    "SAM",
+    "SOFTWARE",
+];
+
+/// Whether `name` is one of [`COMPANION_NAMES`].
+pub fn is_companion_name(name: &str) -> bool {
+    COMPANION_NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// Whether a file named `name` is looked for: a store, a log or a companion.
 pub fn is_wanted_name(name: &str) -> bool {
-    is_store_name(name) || is_log_name(name)
+    is_store_name(name) || is_log_name(name) || is_companion_name(name)
 }
 
 /// The folder a store lies in, as (the containers above its file system's path, the folder's
@@ -152,6 +203,9 @@ pub enum StoreData {
     /// An NTFS-compressed (LZNT1) file: where its clusters are, but not its bytes (bitscope
     /// does not decompress), so neither the file nor an offset in it can be read back.
     Compressed(Vec<Extent>),
+    /// A member of a zip archive (stored or deflated): read, and inflated, only when the store
+    /// is read, its CRC-32 checked (see [`zip::read_member`]).
+    Zipped(zip::Member),
 }
 
 /// A store found inside a container.
@@ -182,10 +236,18 @@ impl Store {
     /// zeros). `None` when the file's bytes have no place in the disk (resident in the MFT,
     /// inflated from a zip member, NTFS-compressed), or the range lies past the file's end.
     pub fn locate(&self, offset: u64, len: u64) -> Option<Vec<Extent>> {
-        let StoreData::Extents(extents) = &self.data else {
-            return None;
-        };
         let end = offset.checked_add(len).filter(|e| *e <= self.size)?;
+        let extents = match &self.data {
+            StoreData::Extents(extents) => extents,
+            // A member stored (not deflated) in the archive file itself: one run of that file.
+            StoreData::Zipped(m) if !m.deflated && m.within.is_none() => {
+                return Some(vec![Extent {
+                    offset: m.offset.checked_add(offset),
+                    len: end.saturating_sub(offset),
+                }]);
+            }
+            _ => return None,
+        };
         let mut out = Vec::new();
         let mut at = 0u64;
         for e in extents {
@@ -221,6 +283,54 @@ impl Store {
             StoreData::Compressed(_) => {
                 "NTFS-compressed: no byte of the file maps to one of the disk"
             }
+            StoreData::Zipped(ref m) if m.within.is_some() => {
+                "a member of a zip that was itself inflated: not a range of the file"
+            }
+            StoreData::Zipped(_) => "inflated from a compressed member: not a range of the file",
+        }
+    }
+}
+
+/// A container of a known format that cannot be read, and why (a differencing disk without its
+/// parent, a geometry out of range, an unreadable first sector...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// What the file is: `E01`, `VHD (differencing)`, `VHDX`, ...
+    pub kind: String,
+    pub why: String,
+}
+
+impl Refusal {
+    pub fn new(kind: impl Into<String>, why: impl Into<String>) -> Refusal {
+        Refusal {
+            kind: kind.into(),
+            why: why.into(),
+        }
+    }
+}
+
+/// A disk format's kind and its disk.
+type Disk<'a> = (String, Box<dyn ReadAt + 'a>);
+
+/// What an evidence file is, as far as the container layer can tell.
+pub enum Opened<'a> {
+    /// No container recognized: the caller's other paths apply (a bare store, raw carving).
+    Not,
+    /// A container format bitscope does not read (qcow2, VMDK, ...): its name.
+    Unsupported(&'static str),
+    /// A container of a format bitscope reads, refused for its own reasons; the warnings seen
+    /// on the way.
+    Refused(Refusal, Vec<Diagnostic>),
+    /// A container, and what was found in it.
+    Found(Found<'a>),
+}
+
+impl<'a> Opened<'a> {
+    /// What was found, if anything.
+    pub fn found(self) -> Option<Found<'a>> {
+        match self {
+            Opened::Found(f) => Some(f),
+            _ => None,
         }
     }
 }
@@ -239,6 +349,10 @@ pub struct Found<'a> {
     pub stores: Vec<Store>,
     /// Problems with the containers, each with the offset it is about.
     pub warnings: Vec<Diagnostic>,
+    /// The bytes a zip may inflate, shared by all its members and the zips inside it.
+    budget: zip::Budget,
+    /// The media hashes the image stores (E01), for `--verify`.
+    pub stored: ewf::StoredHashes,
 }
 
 /// A file system in the disk: its chain (down to `NTFS`) and byte range in the disk.
@@ -270,10 +384,36 @@ pub struct Unallocated {
     pub runs: Vec<(u64, u64)>,
 }
 
-impl Found<'_> {
+impl<'a> Found<'a> {
+    /// A container of `kind` over `disk`, holding nothing found yet.
+    pub fn new(disk: Box<dyn ReadAt + 'a>, kind: String, warnings: Vec<Diagnostic>) -> Found<'a> {
+        let budget = zip::Budget::for_archive(disk.size());
+        Found {
+            disk,
+            kind,
+            partitions: Vec::new(),
+            volumes: Vec::new(),
+            stores: Vec::new(),
+            warnings,
+            budget,
+            stored: ewf::StoredHashes::default(),
+        }
+    }
+
     /// A store's bytes, read from the disk (see [`read_store`]).
     pub fn read_store(&self, store: &Store, limit: u64) -> io::Result<Vec<u8>> {
-        read_store(&*self.disk, store, limit)
+        self.read_store_checked(store, limit, &mut Vec::new())
+    }
+
+    /// [`Found::read_store`], adding to `warnings` what was wrong with the bytes read (a zip
+    /// member's CRC-32, its size), inflating within the archive's one budget.
+    pub fn read_store_checked(
+        &self,
+        store: &Store,
+        limit: u64,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> io::Result<Vec<u8>> {
+        read_store_within(&*self.disk, store, limit, &self.budget, warnings)
     }
 
     /// The unallocated clusters of `volume` (from its allocation bitmap); problems are added
@@ -344,12 +484,15 @@ impl Found<'_> {
     }
 }
 
+/// Overlapping partitions named one by one in the warnings; the rest are counted.
+const OVERLAPS_NAMED: usize = 4;
+
 /// The largest store read back into memory (see [`read_store`]).
 pub const MAX_STORE: u64 = 512 * 1024 * 1024;
 
-/// Look for containers in `file`: a zip of collected files, or a disk format (E01, VHDX, VHD) or a raw image, then a partition
-/// table (MBR, GPT) or a bare NTFS volume. `None` when nothing is recognized (the caller's
-/// other paths apply).
+/// Look for containers in `file`: a zip of collected files, or a disk format (E01, VHDX, VHD)
+/// or a raw image, then a partition table (MBR, GPT) or a bare NTFS volume. `None` when
+/// nothing is recognized or the container is refused (see [`recognize`] for why).
 pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
     open_with(file, &|_| None)
 }
@@ -357,43 +500,67 @@ pub fn open<'a>(file: &'a dyn ReadAt) -> Option<Found<'a>> {
 /// [`open`], with `more` opening the further segment files of a segmented image (E01: number
 /// 2 is `.E02`).
 pub fn open_with<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Option<Found<'a>> {
+    recognize(file, more).found()
+}
+
+/// What `file` is: a container and what it holds, a container refused (and why), a format
+/// named but not read, or none of these.
+pub fn recognize<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Opened<'a> {
     let mut warnings = Vec::new();
     if zip::is_zip(file) {
-        let mut found = Found {
-            disk: Box::new(file),
-            kind: "zip".into(),
-            partitions: Vec::new(),
-            volumes: Vec::new(),
-            stores: Vec::new(),
-            warnings,
-        };
-        zip::find_stores(
+        let mut found = Found::new(Box::new(file), "zip".into(), warnings);
+        zip::find_stores_within(
             file,
+            None,
             &["zip".into()],
+            1,
+            &found.budget,
             &mut found.stores,
             &mut found.warnings,
         );
         keep_logs_beside_stores(&mut found.stores);
-        return Some(found);
+        return Opened::Found(found);
     }
-    let (kind, disk): (String, Box<dyn ReadAt + 'a>) =
-        if let Some((kind, d)) = ewf::open(file, more, &mut warnings) {
-            (kind, Box::new(d))
-        } else if let Some((kind, d)) = vhdx::open(file, &mut warnings) {
-            (kind, Box::new(d))
-        } else if let Some((kind, d)) = vhd::open(file, &mut warnings) {
-            (kind, Box::new(d))
+    if let Some(name) = unsupported::name(file) {
+        return Opened::Unsupported(name);
+    }
+    let mut stored = ewf::StoredHashes::default();
+    let opened: Option<Result<Disk<'a>, Refusal>> =
+        if let Some(r) = ewf::open(file, more, &mut warnings) {
+            Some(r.map(|(kind, d)| {
+                stored = d.stored().clone();
+                (kind, Box::new(d) as Box<dyn ReadAt + 'a>)
+            }))
+        } else if let Some(r) = vhdx::open(file, &mut warnings) {
+            Some(r.map(|(kind, d)| (kind, Box::new(d) as Box<dyn ReadAt + 'a>)))
         } else {
-            ("raw image".into(), Box::new(file))
+            vhd::open(file, &mut warnings)
+                .map(|r| r.map(|(kind, d)| (kind, Box::new(d) as Box<dyn ReadAt + 'a>)))
         };
-    let mut found = Found {
-        disk,
-        kind,
-        partitions: Vec::new(),
-        volumes: Vec::new(),
-        stores: Vec::new(),
-        warnings,
+    let (kind, disk) = match opened {
+        Some(Ok(d)) => d,
+        Some(Err(refusal)) => return Opened::Refused(refusal, warnings),
+        None => (
+            "raw image".to_string(),
+            Box::new(file) as Box<dyn ReadAt + 'a>,
+        ),
     };
+    if kind != "raw image" {
+        // A disk whose first sector cannot be read (an unreadable first chunk) is no disk to
+        // walk: say so rather than find nothing in it.
+        let mut first = [0u8; 512];
+        if let Err(e) = disk.read_at(0, &mut first) {
+            return Opened::Refused(
+                Refusal::new(
+                    kind,
+                    format!("its media's first sector cannot be read: {e}"),
+                ),
+                warnings,
+            );
+        }
+    }
+    let mut found = Found::new(disk, kind, warnings);
+    found.stored = stored;
     let disk: &dyn ReadAt = &*found.disk;
     if ntfs::is_ntfs(disk, 0) {
         found.volumes.push(Volume {
@@ -401,29 +568,74 @@ pub fn open_with<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Optio
             offset: 0,
             len: disk.size(),
         });
-        return Some(found);
+        return Opened::Found(found);
     }
     let Some(parts) = partition::read_table(disk, &mut found.warnings) else {
         // A disk format with nothing recognized inside is still a container.
-        return (found.kind != "raw image").then_some(found);
-    };
-    for p in &parts {
-        if ntfs::is_ntfs(disk, p.offset) {
-            found.volumes.push(Volume {
-                chain: vec![found.kind.clone(), p.label(), "NTFS".into()],
-                offset: p.offset,
-                len: p.len,
-            });
+        if found.kind == "raw image" {
+            return Opened::Not;
         }
+        return Opened::Found(found);
+    };
+    let mut read: Vec<&Partition> = Vec::new();
+    let mut overlaps: Vec<(&Partition, &Partition)> = Vec::new();
+    for p in &parts {
+        if !ntfs::is_ntfs(disk, p.offset) {
+            continue;
+        }
+        // Partitions never overlap on a real disk: one that does is a copy of a volume read
+        // already (1,024 GPT entries naming one partition are one volume, read once).
+        let end = |q: &Partition| q.offset.saturating_add(q.len);
+        if let Some(q) = read.iter().find(|q| p.offset < end(q) && q.offset < end(p)) {
+            overlaps.push((p, q));
+            continue;
+        }
+        read.push(p);
+        found.volumes.push(Volume {
+            chain: vec![found.kind.clone(), p.label(), "NTFS".into()],
+            offset: p.offset,
+            len: p.len,
+        });
+    }
+    for (p, q) in overlaps.iter().take(OVERLAPS_NAMED) {
+        found.warnings.push(Diagnostic::at(
+            p.offset,
+            format!(
+                "{} overlaps {}: its NTFS volume is read once, as {}",
+                p.label(),
+                q.label(),
+                q.label()
+            ),
+        ));
+    }
+    if overlaps.len() > OVERLAPS_NAMED {
+        found.warnings.push(Diagnostic::new(format!(
+            "{} more partitions overlap one read already: not read again",
+            overlaps.len() - OVERLAPS_NAMED
+        )));
     }
     found.partitions = parts;
-    Some(found)
+    Opened::Found(found)
 }
 
-/// A store's bytes, read back by positioned reads (sparse runs as zeros). Stores larger than
-/// `limit` are refused: a qmgr.db is a few MB, and the readers want the whole store as one
-/// slice; a store past the limit is a corrupt size or not worth holding in memory.
+/// A store's bytes, read back by positioned reads (sparse runs as zeros; a zip member
+/// inflated). Stores larger than `limit` are refused: a qmgr.db is a few MB, and the readers
+/// want the whole store as one slice; a store past the limit is a corrupt size or not worth
+/// holding in memory.
 pub fn read_store(image: &dyn ReadAt, store: &Store, limit: u64) -> io::Result<Vec<u8>> {
+    let budget = zip::Budget::for_archive(image.size());
+    read_store_within(image, store, limit, &budget, &mut Vec::new())
+}
+
+/// [`read_store`] within a zip's inflating `budget`, adding to `warnings` what was wrong with
+/// the bytes read.
+pub fn read_store_within(
+    image: &dyn ReadAt,
+    store: &Store,
+    limit: u64,
+    budget: &zip::Budget,
+    warnings: &mut Vec<Diagnostic>,
+) -> io::Result<Vec<u8>> {
     if store.size > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
@@ -436,6 +648,7 @@ pub fn read_store(image: &dyn ReadAt, store: &Store, limit: u64) -> io::Result<V
             io::ErrorKind::Unsupported,
             "NTFS-compressed (LZNT1): not read back",
         )),
+        StoreData::Zipped(member) => zip::read_member(image, member, limit, budget, warnings),
         StoreData::Extents(extents) => {
             let size = usize::try_from(store.size).unwrap_or(usize::MAX);
             let mut out = vec![0u8; size];
@@ -485,11 +698,12 @@ pub(crate) mod field {
 }
 
 /// Read `buf` at `offset` of a disk stored in fixed-size blocks (VHD and VHDX dynamic disks):
-/// block `i` lies at `blocks[i]` in the container file, read through `read`; an absent block
-/// reads as zeros, as does a block cut short by the file's end. `want` bytes are read in all.
+/// `block_at(i)` says where block `i` lies in the container file (its block allocation table,
+/// read entry by entry, never held whole), read through `read`; an absent block reads as
+/// zeros, as does a block cut short by the file's end. `want` bytes are read in all.
 pub(crate) fn read_blocks(
     read: &dyn Fn(u64, &mut [u8]) -> io::Result<usize>,
-    blocks: &[Option<u64>],
+    block_at: &dyn Fn(u64) -> io::Result<Option<u64>>,
     block: u64,
     offset: u64,
     buf: &mut [u8],
@@ -498,7 +712,6 @@ pub(crate) fn read_blocks(
     let mut done = 0;
     while done < want && block > 0 {
         let at = offset.saturating_add(done as u64);
-        let i = usize::try_from(at / block).unwrap_or(usize::MAX);
         let within = at % block;
         let n = usize::try_from(block - within)
             .unwrap_or(usize::MAX)
@@ -506,7 +719,7 @@ pub(crate) fn read_blocks(
         let Some(dst) = buf.get_mut(done..done + n) else {
             break;
         };
-        match blocks.get(i).copied().flatten() {
+        match block_at(at / block)? {
             Some(data) => {
                 let got = read(data.saturating_add(within), dst)?;
                 if let Some(rest) = dst.get_mut(got..) {

@@ -3,28 +3,66 @@
 //! A fixed VHD is the raw disk followed by a 512-byte footer (`conectix`). A dynamic VHD has a
 //! copy of the footer at its start, a dynamic header (`cxsparse`) and a block allocation table
 //! (BAT) of big-endian sector numbers; each allocated block is a sector bitmap followed by the
-//! block's data, an unallocated block reads as zeros. Differencing disks (which need their
-//! parent) are refused with a warning.
+//! block's data, an unallocated block reads as zeros. The BAT is read entry by entry where it
+//! lies (never more entries than the file holds), so no header field sizes any memory.
+//! Differencing disks (which need their parent) are refused, and say so.
 
 use std::io;
 
 use super::field::{be32, be64};
-use super::ReadAt;
+use super::{ReadAt, Refusal};
 use crate::util::diag::Diagnostic;
 
-/// BAT entries accepted (a 2 TiB disk at 2 MiB blocks has 1 Mi entries).
-const MAX_BAT: u32 = 1 << 22;
+/// BAT entries checked per read at open (to count those pointing past the file's end).
+const SCAN: u64 = 16 << 10;
 
 /// A VHD's disk, by positioned reads of the file.
 pub struct Vhd<'a> {
     file: &'a dyn ReadAt,
     size: u64,
-    /// Dynamic disks: block size and the file offset of each block's data (`None`: zeros).
-    blocks: Option<(u64, Vec<Option<u64>>)>,
+    /// Dynamic disks: where the block allocation table is (read entry by entry).
+    dynamic: Option<Dynamic>,
 }
 
-/// The disk inside `file` when it is a VHD, with its kind (`VHD (fixed)`, `VHD (dynamic)`).
-pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<(String, Vhd<'a>)> {
+/// A dynamic disk's blocks: `entries` BAT entries (big-endian sector numbers) at `bat`, each
+/// block's data after its sector bitmap of `bitmap` bytes.
+struct Dynamic {
+    block: u64,
+    bat: u64,
+    entries: u64,
+    bitmap: u64,
+}
+
+impl Vhd<'_> {
+    /// Where block `i`'s data lies in the file; `None` reads as zeros (not allocated, or
+    /// pointing past the file's end: counted at open).
+    fn block_at(&self, d: &Dynamic, i: u64) -> io::Result<Option<u64>> {
+        if i >= d.entries {
+            return Ok(None);
+        }
+        let mut e = [0u8; 4];
+        if self.file.read_at(d.bat + i * 4, &mut e)? != 4 {
+            return Ok(None);
+        }
+        Ok(data_at(u32::from_be_bytes(e), d, self.file.size()))
+    }
+}
+
+/// A BAT entry's block data offset, `None` for an unallocated block or one past `len`.
+fn data_at(sector: u32, d: &Dynamic, len: u64) -> Option<u64> {
+    if sector == u32::MAX {
+        return None;
+    }
+    let at = u64::from(sector) * 512 + d.bitmap;
+    (at.saturating_add(d.block) <= len).then_some(at)
+}
+
+/// The disk inside `file` when it is a VHD, with its kind (`VHD (fixed)`, `VHD (dynamic)`); a
+/// refusal when it is a VHD that cannot be read (a differencing disk, a bad header).
+pub fn open<'a>(
+    file: &'a dyn ReadAt,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<Result<(String, Vhd<'a>), Refusal>> {
     let len = file.size();
     if len < 512 {
         return None;
@@ -41,99 +79,130 @@ pub fn open<'a>(file: &'a dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<
         warnings.push("VHD: no footer at the file's end; the copy at its start is used".into());
     }
     let size = be64(&footer, 48);
-    let kind = be32(&footer, 60);
-    match kind {
+    match be32(&footer, 60) {
         2 => {
             let data = len - 512;
             let mut size = size;
             if size > data {
-                warnings.push(Diagnostic::from(format!(
+                warnings.push(Diagnostic::new(format!(
                     "VHD (fixed): the footer says {size} bytes but the file holds {data}; cut"
                 )));
                 size = data;
             }
-            Some((
+            Some(Ok((
                 "VHD (fixed)".into(),
                 Vhd {
                     file,
                     size,
-                    blocks: None,
+                    dynamic: None,
                 },
-            ))
+            )))
         }
-        3 => {
-            let hdr_at = be64(&footer, 16);
-            let mut hdr = [0u8; 1024];
-            if file.read_at(hdr_at, &mut hdr).ok()? != 1024 || &hdr[..8] != b"cxsparse" {
-                warnings.push(Diagnostic::from(format!(
-                    "VHD (dynamic): no dynamic header at offset {hdr_at}"
-                )));
-                return None;
-            }
-            let bat_at = be64(&hdr, 16);
-            let entries = be32(&hdr, 28);
-            let block = u64::from(be32(&hdr, 32));
-            if block < 512 || !block.is_power_of_two() || block > 1 << 28 {
-                warnings.push(Diagnostic::from(format!(
-                    "VHD (dynamic): block size {block} is not valid"
-                )));
-                return None;
-            }
-            if entries > MAX_BAT {
-                warnings.push(Diagnostic::from(format!(
-                    "VHD (dynamic): {entries} BAT entries, more than the {MAX_BAT} read"
-                )));
-                return None;
-            }
-            let mut bat = vec![0u8; entries as usize * 4];
-            if file.read_at(bat_at, &mut bat).ok()? != bat.len() {
-                warnings.push(Diagnostic::from(format!(
-                    "VHD (dynamic): the BAT at offset {bat_at} lies past the file's end"
-                )));
-                return None;
-            }
-            // Each block starts with its sector bitmap (one bit a sector, in whole sectors).
-            let bitmap = (block / 512).div_ceil(8).div_ceil(512) * 512;
-            let mut bad = 0usize;
-            let blocks = bat
-                .chunks_exact(4)
-                .map(|e| {
-                    let sector = be32(e, 0);
-                    if sector == u32::MAX {
-                        return None;
-                    }
-                    let at = u64::from(sector) * 512 + bitmap;
-                    if at.saturating_add(block) > len {
-                        bad += 1;
-                        return None;
-                    }
-                    Some(at)
-                })
-                .collect();
-            if bad > 0 {
-                warnings.push(Diagnostic::from(format!(
-                    "VHD (dynamic): {bad} BAT entries point past the file's end; read as zeros"
-                )));
-            }
-            let size = size.min(u64::from(entries) * block);
-            Some((
-                "VHD (dynamic)".into(),
-                Vhd {
-                    file,
-                    size,
-                    blocks: Some((block, blocks)),
-                },
-            ))
-        }
-        4 => {
-            warnings.push("VHD: a differencing disk (needs its parent): not read".into());
-            None
-        }
-        other => {
-            warnings.push(Diagnostic::from(format!("VHD: unknown disk type {other}")));
-            None
-        }
+        3 => Some(dynamic(file, &footer, size, warnings)),
+        4 => Some(Err(Refusal::new(
+            "VHD (differencing)",
+            "a differencing disk holds only the changes to its parent disk, which is not read",
+        ))),
+        other => Some(Err(Refusal::new(
+            "VHD",
+            format!("unknown disk type {other} in the footer"),
+        ))),
     }
+}
+
+/// A dynamic disk: the dynamic header and the BAT's place; its entries are read when used.
+fn dynamic<'a>(
+    file: &'a dyn ReadAt,
+    footer: &[u8],
+    size: u64,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<(String, Vhd<'a>), Refusal> {
+    let kind = "VHD (dynamic)";
+    let len = file.size();
+    let hdr_at = be64(footer, 16);
+    let mut hdr = [0u8; 1024];
+    if file.read_at(hdr_at, &mut hdr).ok() != Some(1024) || &hdr[..8] != b"cxsparse" {
+        return Err(Refusal::new(
+            kind,
+            format!("no dynamic header at offset {hdr_at}"),
+        ));
+    }
+    let bat = be64(&hdr, 16);
+    let mut entries = u64::from(be32(&hdr, 28));
+    let block = u64::from(be32(&hdr, 32));
+    if block < 512 || !block.is_power_of_two() || block > 1 << 28 {
+        return Err(Refusal::new(
+            kind,
+            format!("block size {block} is not valid"),
+        ));
+    }
+    // The BAT lies in the file: never more entries than it holds.
+    let room = len.saturating_sub(bat) / 4;
+    if room == 0 {
+        return Err(Refusal::new(
+            kind,
+            format!("the block allocation table at offset {bat} lies past the file's end"),
+        ));
+    }
+    if entries > room {
+        warnings.push(Diagnostic::at(
+            bat,
+            format!(
+                "VHD (dynamic): the block allocation table here lists {entries} blocks but the file holds {room} entries; the rest read as zeros"
+            ),
+        ));
+        entries = room;
+    }
+    // Each block starts with its sector bitmap (one bit a sector, in whole sectors).
+    let bitmap = (block / 512).div_ceil(8).div_ceil(512) * 512;
+    let d = Dynamic {
+        block,
+        bat,
+        entries,
+        bitmap,
+    };
+    let bad = count_past_end(file, &d);
+    if bad > 0 {
+        warnings.push(Diagnostic::at(
+            bat,
+            format!(
+                "VHD (dynamic): {bad} block allocation table entries point past the file's end; read as zeros"
+            ),
+        ));
+    }
+    let size = size.min(entries.saturating_mul(block));
+    Ok((
+        kind.into(),
+        Vhd {
+            file,
+            size,
+            dynamic: Some(d),
+        },
+    ))
+}
+
+/// BAT entries naming a block past the file's end, read a slice at a time.
+fn count_past_end(file: &dyn ReadAt, d: &Dynamic) -> u64 {
+    let len = file.size();
+    let mut bad = 0;
+    let mut buf = vec![0u8; (SCAN * 4) as usize];
+    let mut i = 0;
+    while i < d.entries {
+        let n = (d.entries - i).min(SCAN);
+        let piece = buf.get_mut(..(n * 4) as usize).unwrap_or_default();
+        if file.read_at(d.bat + i * 4, piece).ok() != Some(piece.len()) {
+            break;
+        }
+        bad += piece
+            .chunks_exact(4)
+            .filter(|e| {
+                let s = be32(e, 0);
+                s != u32::MAX && data_at(s, d, len).is_none()
+            })
+            .count() as u64;
+        i += n;
+    }
+    bad
 }
 
 impl ReadAt for Vhd<'_> {
@@ -145,11 +214,39 @@ impl ReadAt for Vhd<'_> {
         let want = usize::try_from(self.size.saturating_sub(offset))
             .unwrap_or(usize::MAX)
             .min(buf.len());
-        let Some((block, blocks)) = &self.blocks else {
-            return self.file.read_at(offset, &mut buf[..want]);
+        let Some(d) = &self.dynamic else {
+            let Some(dst) = buf.get_mut(..want) else {
+                return Ok(0);
+            };
+            return self.file.read_at(offset, dst);
         };
         let read = |at: u64, dst: &mut [u8]| self.file.read_at(at, dst);
-        super::read_blocks(&read, blocks, *block, offset, buf, want)
+        let block_at = |i: u64| self.block_at(d, i);
+        super::read_blocks(&read, &block_at, d.block, offset, buf, want)
+    }
+
+    /// The allocated blocks, each block of the file once.
+    fn backed(&self) -> Option<Vec<(u64, u64)>> {
+        let d = self.dynamic.as_ref()?;
+        let len = self.file.size();
+        let mut seen = std::collections::HashSet::new();
+        let mut kept = Vec::new();
+        let mut buf = vec![0u8; (SCAN * 4) as usize];
+        let mut i = 0;
+        while i < d.entries {
+            let n = (d.entries - i).min(SCAN);
+            let piece = buf.get_mut(..(n * 4) as usize).unwrap_or_default();
+            if self.file.read_at(d.bat + i * 4, piece).ok() != Some(piece.len()) {
+                break;
+            }
+            for (k, e) in piece.chunks_exact(4).enumerate() {
+                if data_at(be32(e, 0), d, len).is_some_and(|at| seen.insert(at)) {
+                    kept.push(i + k as u64);
+                }
+            }
+            i += n;
+        }
+        Some(super::block_runs(kept.into_iter(), d.block, self.size))
     }
 }
 
@@ -184,7 +281,7 @@ mod tests {
         let mut f = dynamic(2, &[8, u32::MAX], 16384);
         f[4608..4612].copy_from_slice(b"DATA");
         let mut w = Vec::new();
-        let (kind, d) = open(&f, &mut w).unwrap();
+        let (kind, d) = open(&f, &mut w).unwrap().unwrap();
         assert_eq!(kind, "VHD (dynamic)");
         assert!(w.is_empty(), "{w:?}");
         let mut buf = vec![0xffu8; 8192];
@@ -198,15 +295,26 @@ mod tests {
     fn hostile_bat_and_header_are_warnings() {
         let f = dynamic(2, &[u32::MAX - 1, 8], 16384);
         let mut w = Vec::new();
-        let (_, d) = open(&f, &mut w).unwrap();
+        let (_, d) = open(&f, &mut w).unwrap().unwrap();
         assert_eq!(w.len(), 1, "{w:?}");
         let mut buf = vec![0xffu8; 4096];
         d.read_at(0, &mut buf).unwrap();
         assert!(buf.iter().all(|b| *b == 0));
-        // A BAT claiming 2^31 entries is refused, not allocated.
+        // A BAT claiming 2^31 entries: only those the file holds are read (the footer's bytes
+        // among them, pointing past the end), none allocated.
         let f = dynamic(1 << 31, &[], 16384);
         let mut w = Vec::new();
-        assert!(open(&f, &mut w).is_none());
-        assert_eq!(w.len(), 1, "{w:?}");
+        let (_, d) = open(&f, &mut w).unwrap().unwrap();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].what.contains("the file holds 3712 entries"), "{w:?}");
+        assert_eq!(d.size(), (16384 - 1536) / 4 * 4096);
+        // A differencing disk is refused, and says so.
+        let mut f = dynamic(2, &[8, 8], 16384);
+        let end = f.len() - 512;
+        f[end + 63] = 4;
+        match open(&f, &mut Vec::new()) {
+            Some(Err(r)) => assert_eq!(r.kind, "VHD (differencing)"),
+            _ => panic!("not refused"),
+        }
     }
 }

@@ -5,17 +5,19 @@
 //! region (block size, virtual disk size, logical sector size). Payload block `i` is BAT entry
 //! `i + i / chunk_ratio` (a sector-bitmap entry follows every `chunk_ratio` payload entries);
 //! an entry's state says whether the block is in the file (its offset in MiB) or reads as
-//! zeros. Differencing disks (with a parent) are refused with a warning; a header naming a
-//! log that was not replayed is a warning (the blocks are read as they are).
+//! zeros. The BAT is read entry by entry where it lies (never past its region or the file), so
+//! a thin 64 TB disk costs no memory. Differencing disks (with a parent) are refused, and say
+//! so; a header naming a log that was not replayed is a warning (the blocks are read as they
+//! are).
 
 use std::io;
 
 use super::field::{le16, le32, le64};
-use super::ReadAt;
+use super::{ReadAt, Refusal};
 use crate::util::diag::Diagnostic;
 
-/// BAT entries accepted (a 64 TiB disk at 32 MiB blocks).
-const MAX_BAT: u64 = 1 << 22;
+/// BAT entries checked per read at open (to count those pointing past the file's end).
+const SCAN: u64 = 8 << 10;
 
 /// A GUID's bytes as stored (first three groups little-endian).
 fn guid(text: &str) -> [u8; 16] {
@@ -45,8 +47,35 @@ pub struct Vhdx<'a> {
     file: &'a dyn ReadAt,
     size: u64,
     block: u64,
-    /// File offset of each payload block (`None`: reads as zeros).
-    blocks: Vec<Option<u64>>,
+    /// The BAT: its offset, its entries (as many as its region and the file hold), and the
+    /// payload blocks per sector-bitmap entry.
+    bat: u64,
+    entries: u64,
+    chunk_ratio: u64,
+}
+
+impl Vhdx<'_> {
+    /// Where payload block `i` lies in the file; `None` reads as zeros.
+    fn block_at(&self, i: u64) -> io::Result<Option<u64>> {
+        let e = i.saturating_add(i / self.chunk_ratio.max(1));
+        if e >= self.entries {
+            return Ok(None);
+        }
+        let mut b = [0u8; 8];
+        if self.file.read_at(self.bat + e * 8, &mut b)? != 8 {
+            return Ok(None);
+        }
+        Ok(payload_at(u64::from_le_bytes(b), self.file.size()))
+    }
+}
+
+/// A BAT entry's block offset when the block is in the file (state 6 fully present, 7
+/// partially present), `None` otherwise or past `len`.
+fn payload_at(e: u64, len: u64) -> Option<u64> {
+    match e & 7 {
+        6 | 7 => Some((e >> 20) << 20).filter(|at| *at < len),
+        _ => None,
+    }
 }
 
 fn read(file: &dyn ReadAt, at: u64, len: usize) -> Option<Vec<u8>> {
@@ -71,14 +100,21 @@ fn checksum_holds(b: &[u8], at: u64, what: &str, warnings: &mut Vec<Diagnostic>)
     stored == computed
 }
 
-/// The disk inside `file` when it is a VHDX.
+/// The disk inside `file` when it is a VHDX; a refusal when it is one that cannot be read.
 pub fn open<'a>(
     file: &'a dyn ReadAt,
     warnings: &mut Vec<Diagnostic>,
-) -> Option<(String, Vhdx<'a>)> {
+) -> Option<Result<(String, Vhdx<'a>), Refusal>> {
     if read(file, 0, 8)?.as_slice() != b"vhdxfile" {
         return None;
     }
+    Some(open_vhdx(file, warnings))
+}
+
+fn open_vhdx<'a>(
+    file: &'a dyn ReadAt,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<(String, Vhdx<'a>), Refusal> {
     // The current header: the one with the higher sequence number, among those whose
     // CRC-32C holds when one does (a bad checksum is a warning; the header is still read).
     let header = [64u64 << 10, 128 << 10]
@@ -97,10 +133,7 @@ pub fn open<'a>(
         .map(|(at, r)| (checksum_holds(&r, at, "region table", warnings), r))
         .reduce(|a, b| if !a.0 && b.0 { b } else { a })
         .map(|(_, r)| r);
-    let mut fail = |w: String| {
-        warnings.push(Diagnostic::from(format!("VHDX: {w}")));
-        None
-    };
+    let fail = |why: String| Err(Refusal::new("VHDX", why));
     let Some(header) = header else {
         return fail("no valid header at 64 or 128 KiB".into());
     };
@@ -113,7 +146,9 @@ pub fn open<'a>(
     let count = le32(&regions, 8).min(2047) as usize;
     let (mut bat_at, mut bat_len, mut meta_at, mut meta_len) = (0u64, 0u64, 0u64, 0u64);
     for i in 0..count {
-        let e = regions.get(16 + 32 * i..16 + 32 * (i + 1))?;
+        let Some(e) = regions.get(16 + 32 * i..16 + 32 * (i + 1)) else {
+            break;
+        };
         if e[..16] == guid(BAT) {
             (bat_at, bat_len) = (le64(e, 16), u64::from(le32(e, 24)));
         } else if e[..16] == guid(METADATA) {
@@ -155,7 +190,10 @@ pub fn open<'a>(
     let size = le64(size, 0);
     let sector = u64::from(le32(sector, 0));
     if has_parent {
-        return fail("a differencing disk (needs its parent): not read".into());
+        return Err(Refusal::new(
+            "VHDX (differencing)",
+            "a differencing disk holds only the changes to its parent disk, which is not read",
+        ));
     }
     if !(1 << 20..=256 << 20).contains(&block) || !block.is_power_of_two() {
         return fail(format!("block size {block} is not valid"));
@@ -165,38 +203,40 @@ pub fn open<'a>(
     }
     let chunk_ratio = ((1u64 << 23) * sector) / block;
     let payload = size.div_ceil(block);
-    if payload > MAX_BAT {
-        return fail(format!("{payload} blocks, more than the {MAX_BAT} read"));
-    }
-    let entries = payload + payload.saturating_sub(1) / chunk_ratio.max(1) + 1;
-    let Some(bat) = read(file, bat_at, (entries * 8).min(bat_len) as usize) else {
-        return fail(format!(
-            "the BAT at offset {bat_at} lies past the file's end"
-        ));
-    };
+    let want = payload + payload.saturating_sub(1) / chunk_ratio.max(1) + 1;
+    // The BAT lies in its region of the file: never more entries than both hold.
     let len = file.size();
-    let mut bad = 0usize;
-    let blocks = (0..payload)
-        .map(|i| {
-            let e = le64(&bat, ((i + i / chunk_ratio.max(1)) * 8) as usize);
-            match e & 7 {
-                6 | 7 => {
-                    let at = (e >> 20) << 20;
-                    if at >= len {
-                        bad += 1;
-                        None
-                    } else {
-                        Some(at)
-                    }
-                }
-                _ => None,
-            }
-        })
-        .collect();
+    let held = (bat_len / 8).min(len.saturating_sub(bat_at) / 8);
+    if held == 0 {
+        return fail(format!(
+            "the block allocation table at offset {bat_at} lies past the file's end"
+        ));
+    }
+    let entries = want.min(held);
+    if entries < want {
+        warnings.push(Diagnostic::at(
+            bat_at,
+            format!(
+                "VHDX: the block allocation table here holds {entries} of the disk's {want} entries; the blocks past them read as zeros"
+            ),
+        ));
+    }
+    let disk = Vhdx {
+        file,
+        size,
+        block,
+        bat: bat_at,
+        entries,
+        chunk_ratio,
+    };
+    let bad = count_past_end(&disk);
     if bad > 0 {
-        warnings.push(Diagnostic::from(format!(
-            "VHDX: {bad} BAT entries point past the file's end; read as zeros"
-        )));
+        warnings.push(Diagnostic::at(
+            bat_at,
+            format!(
+                "VHDX: {bad} block allocation table entries point past the file's end; read as zeros"
+            ),
+        ));
     }
     if log_pending {
         warnings.push(Diagnostic::from(
@@ -208,15 +248,32 @@ pub fn open<'a>(
     } else {
         "VHDX (dynamic)"
     };
-    Some((
-        kind.into(),
-        Vhdx {
-            file,
-            size,
-            block,
-            blocks,
-        },
-    ))
+    Ok((kind.into(), disk))
+}
+
+/// BAT entries in the file naming a block past its end, read a slice at a time (sector bitmap
+/// entries are never in state 6 or 7, so they do not count).
+fn count_past_end(d: &Vhdx) -> u64 {
+    let len = d.file.size();
+    let mut bad = 0;
+    let mut buf = vec![0u8; (SCAN * 8) as usize];
+    let mut i = 0;
+    while i < d.entries {
+        let n = (d.entries - i).min(SCAN);
+        let piece = buf.get_mut(..(n * 8) as usize).unwrap_or_default();
+        if d.file.read_at(d.bat + i * 8, piece).ok() != Some(piece.len()) {
+            break;
+        }
+        bad += piece
+            .chunks_exact(8)
+            .filter(|e| {
+                let e = le64(e, 0);
+                matches!(e & 7, 6 | 7) && payload_at(e, len).is_none()
+            })
+            .count() as u64;
+        i += n;
+    }
+    bad
 }
 
 impl ReadAt for Vhdx<'_> {
@@ -229,7 +286,38 @@ impl ReadAt for Vhdx<'_> {
             .unwrap_or(usize::MAX)
             .min(buf.len());
         let read = |at: u64, dst: &mut [u8]| self.file.read_at(at, dst);
-        super::read_blocks(&read, &self.blocks, self.block, offset, buf, want)
+        let block_at = |i: u64| self.block_at(i);
+        super::read_blocks(&read, &block_at, self.block, offset, buf, want)
+    }
+
+    /// The blocks present in the file, each block of the file once.
+    fn backed(&self) -> Option<Vec<(u64, u64)>> {
+        let len = self.file.size();
+        let ratio = self.chunk_ratio.max(1);
+        let mut seen = std::collections::HashSet::new();
+        let mut kept = Vec::new();
+        let mut buf = vec![0u8; (SCAN * 8) as usize];
+        let mut e = 0;
+        while e < self.entries {
+            let n = (self.entries - e).min(SCAN);
+            let piece = buf.get_mut(..(n * 8) as usize).unwrap_or_default();
+            if self.file.read_at(self.bat + e * 8, piece).ok() != Some(piece.len()) {
+                break;
+            }
+            for (k, b) in piece.chunks_exact(8).enumerate() {
+                let entry = e + k as u64;
+                // Every `ratio + 1`-th entry is a sector bitmap's, not a payload block's.
+                if entry % (ratio + 1) == ratio {
+                    continue;
+                }
+                let block = entry - entry / (ratio + 1);
+                if payload_at(le64(b, 0), len).is_some_and(|at| seen.insert(at)) {
+                    kept.push(block);
+                }
+            }
+            e += n;
+        }
+        Some(super::block_runs(kept.into_iter(), self.block, self.size))
     }
 }
 

@@ -5,7 +5,10 @@
 //! file. The per-value limit ([`super::database::MAX_VALUE`]) bounds one value, not how many
 //! values there are nor how many rows point at one. So each open database gets one budget for
 //! every byte the reader decompresses or reassembles on its callers' behalf:
-//! `BUDGET_PER_FILE_BYTE × file size + BUDGET_BASE`.
+//! `BUDGET_PER_FILE_BYTE × bytes + BUDGET_BASE`, at most [`BUDGET_CEILING`], where `bytes` are
+//! the bytes the file holds: a file padded with `truncate -s 8G` holds the few MB it was
+//! written with (its allocated blocks), not 8 GiB, and gets the budget of those (the caller
+//! says how many: [`super::Database::open_holding`]).
 //!
 //! What is charged (so that the cache plus every copy handed out stays under the budget):
 //! * a shared long value (reference count above 1) assembled for the first time: its size
@@ -31,14 +34,17 @@ use crate::util::diag::Diagnostic;
 pub const BUDGET_PER_FILE_BYTE: u64 = 8;
 /// Budget every database gets whatever its size, so small files with a few big values work.
 pub const BUDGET_BASE: u64 = 64 << 20;
+/// No database gets more, whatever it holds (2 GiB is five times every long value of a
+/// 100,000-job qmgr.db).
+pub const BUDGET_CEILING: u64 = 2 << 30;
 /// Over-budget warnings kept word for word; later ones are only counted.
 const MAX_BUDGET_WARNINGS: usize = 32;
 
-/// The budget of one file of `file_len` bytes.
-pub fn budget_for(file_len: usize) -> u64 {
-    (file_len as u64)
-        .saturating_mul(BUDGET_PER_FILE_BYTE)
+/// The budget of one file holding `held` bytes.
+pub fn budget_for(held: u64) -> u64 {
+    held.saturating_mul(BUDGET_PER_FILE_BYTE)
         .saturating_add(BUDGET_BASE)
+        .min(BUDGET_CEILING)
 }
 
 /// Cache key: the root page of the long-value tree, and the long-value id as in its key.
@@ -76,9 +82,10 @@ pub struct BudgetStats {
 }
 
 impl LvPool {
-    pub fn new(file_len: usize) -> LvPool {
+    /// The pool of a database whose file holds `held` bytes.
+    pub fn new(held: u64) -> LvPool {
         LvPool {
-            limit: budget_for(file_len),
+            limit: budget_for(held),
             state: Mutex::new(PoolState::default()),
         }
     }

@@ -90,7 +90,14 @@ pub struct Row<'a> {
 }
 
 impl<'a> Database<'a> {
+    /// Open the database in `data`, its long-value budget based on its length.
     pub fn open(data: &'a [u8]) -> Result<Database<'a>, EseError> {
+        Database::open_holding(data, data.len() as u64)
+    }
+
+    /// [`Database::open`] for a file that holds only `held` of its bytes (a sparse file's
+    /// allocated blocks): the long-value budget is based on those (see `budget.rs`).
+    pub fn open_holding(data: &'a [u8], held: u64) -> Result<Database<'a>, EseError> {
         if data.len() < header::MIN_HEADER {
             return Err(EseError::TooSmall { len: data.len() });
         }
@@ -117,7 +124,7 @@ impl<'a> Database<'a> {
             large: page_size >= 16384,
             tables: Vec::new(),
             warnings,
-            lv_pool: Arc::new(LvPool::new(data.len())),
+            lv_pool: Arc::new(LvPool::new(held.min(data.len() as u64))),
             owners: Vec::new(),
         };
         db.tables = db.read_catalogs()?;

@@ -41,11 +41,77 @@ pub const FT_2022: u64 = 132_854_688_000_000_000;
 pub const FT_DAY: u64 = 864_000_000_000;
 pub const FT_SECOND: u64 = 10_000_000;
 
-/// One entry of a job's error list, written in the 21-byte layout every real entry sampled fits
-/// (five u32, then a flag byte of 0: no text).
+/// One entry of a job's error list, written in the Win10+ 21-byte layout every real entry
+/// sampled fits: five u32 (0, the HRESULT, 1, the BG_ERROR_CONTEXT, 3), then a flag byte and,
+/// when it is 1, a counted string (dissect.target's reading; no sampled entry has one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobErrorSpec {
     pub hresult: u32,
+    pub context: u32,
+    pub text: Option<String>,
+}
+
+impl JobErrorSpec {
+    /// An error about the remote file (context 5), as every sampled entry is.
+    pub fn remote(hresult: u32) -> JobErrorSpec {
+        JobErrorSpec {
+            hresult,
+            context: 5,
+            text: None,
+        }
+    }
+}
+
+/// A packaged client's identity (Win11 24H2, see `bits/tail.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageSpec {
+    pub family_name: String,
+    /// With its leading `!`, as stored.
+    pub app_id: String,
+    /// The u32 before the GUID (0x25 in every sample).
+    pub word: u32,
+    pub guid: [u8; 16],
+}
+
+/// Custom HTTP headers as BITS keeps them: their plain size and a DPAPI blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadersSpec {
+    pub plain_size: u64,
+    pub dpapi: Vec<u8>,
+}
+
+/// The settings a job blob holds beyond those the generated queues vary by default. The
+/// default writes the bytes every generated job had before they existed: a single marker, no
+/// proxy, no custom headers, security flags 0, client flag 1 and the GUID form of the client
+/// section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobExtras {
+    /// A first marker before the job's own (the doubled header dissect.target and artemis
+    /// describe for upload jobs).
+    pub leading_marker: Option<[u8; 16]>,
+    pub proxy_usage: u32,
+    pub proxy_list: Option<String>,
+    pub proxy_bypass: Option<String>,
+    pub custom_headers: Option<HeadersSpec>,
+    pub security_flags: u32,
+    pub client_flag: u8,
+    /// `Some`: the 24H2 package form of the client section.
+    pub package: Option<PackageSpec>,
+}
+
+impl Default for JobExtras {
+    fn default() -> Self {
+        JobExtras {
+            leading_marker: None,
+            proxy_usage: 0,
+            proxy_list: None,
+            proxy_bypass: None,
+            custom_headers: None,
+            security_flags: 0,
+            client_flag: 1,
+            package: None,
+        }
+    }
 }
 
 /// Every value of a Win10+ job blob.
@@ -77,8 +143,9 @@ pub struct JobSpec {
     pub max_download_time: u32,
     pub cost_flags: u32,
     pub machine_guid: [u8; 16],
-    pub notify_program: String,
+    pub client_path: String,
     pub http_method: String,
+    pub extras: JobExtras,
 }
 
 /// Every value of a Win10+ file blob.
@@ -190,7 +257,11 @@ pub fn security_descriptor(owner_sid: &str) -> Option<Vec<u8>> {
 /// Encode a job blob. `None` only when the owner SID is not a SID string.
 pub fn encode_job(j: &JobSpec) -> Option<Vec<u8>> {
     let sd = security_descriptor(&j.owner_sid)?;
+    let x = &j.extras;
     let mut b = Vec::with_capacity(2200 + 16 * j.file_ids.len());
+    if let Some(m) = &x.leading_marker {
+        b.extend_from_slice(m);
+    }
     b.extend_from_slice(&j.marker);
     for w in [j.job_type, j.priority, j.state, j.job_type] {
         b.extend_from_slice(&w.to_le_bytes());
@@ -220,10 +291,16 @@ pub fn encode_job(j: &JobSpec) -> Option<Vec<u8>> {
     b.extend_from_slice(&XFER_MARKER);
     b.extend_from_slice(&(j.errors.len() as u32).to_le_bytes());
     for e in &j.errors {
-        for w in [0u32, e.hresult, 1, 5, 3] {
+        for w in [0u32, e.hresult, 1, e.context, 3] {
             b.extend_from_slice(&w.to_le_bytes());
         }
-        b.push(0);
+        match &e.text {
+            Some(t) => {
+                b.push(1);
+                put_counted(&mut b, t);
+            }
+            None => b.push(0),
+        }
     }
     for w in [j.transient_errors, j.retry_delay, j.no_progress_timeout] {
         b.extend_from_slice(&w.to_le_bytes());
@@ -236,21 +313,36 @@ pub fn encode_job(j: &JobSpec) -> Option<Vec<u8>> {
     b.push(1);
     b.extend_from_slice(&j.modified.to_le_bytes());
     b.extend_from_slice(&j.expiration.to_le_bytes());
-    // Three unset optional time pairs, proxy usage, empty proxy and bypass lists (count 0),
-    // two unknown bytes, no custom headers.
+    // Three unset optional time pairs, then the proxy settings and custom headers.
     b.extend_from_slice(&[0, 0, 0]);
-    b.extend_from_slice(&[0u8; 4 + 4 + 4 + 2 + 1]);
+    put_proxy_and_headers(&mut b, x);
     let mut settings = SETTINGS_TEMPLATE;
+    settings[0x18..0x1c].copy_from_slice(&x.security_flags.to_le_bytes());
     settings[0x20..0x24].copy_from_slice(&j.max_download_time.to_le_bytes());
     settings[0x2c..0x30].copy_from_slice(&j.cost_flags.to_le_bytes());
     b.extend_from_slice(&settings);
     b.extend_from_slice(&[0u8; 42]);
-    for _ in 0..2 {
-        b.push(1);
-        b.extend_from_slice(&j.machine_guid);
+    // The client section: flag, client GUID, then the GUID form or the package form.
+    b.push(x.client_flag);
+    b.extend_from_slice(&j.machine_guid);
+    match &x.package {
+        None => {
+            b.push(1);
+            b.extend_from_slice(&j.machine_guid);
+        }
+        Some(p) => {
+            b.push(0);
+            b.push(1);
+            put_counted(&mut b, &p.family_name);
+            b.push(1);
+            put_counted(&mut b, &p.app_id);
+            b.push(1);
+            b.extend_from_slice(&p.word.to_le_bytes());
+            b.extend_from_slice(&p.guid);
+        }
     }
     b.extend_from_slice(&[0u8; 21]);
-    put_counted(&mut b, &j.notify_program);
+    put_counted(&mut b, &j.client_path);
     for w in [3u32, 0x12, 3, 0x13] {
         b.extend_from_slice(&w.to_le_bytes());
     }
@@ -258,6 +350,66 @@ pub fn encode_job(j: &JobSpec) -> Option<Vec<u8>> {
     b.extend_from_slice(&JOB_TRAILER);
     b.extend_from_slice(&j.marker);
     Some(b)
+}
+
+/// Proxy usage, the proxy and bypass lists (counted strings, count 0 for none), two zero
+/// bytes, the custom headers flag and, when set, the plain size, the DPAPI blob's length and
+/// the blob: the layout the decoders read (`bits/tail.rs`), shared by the legacy generator.
+pub fn put_proxy_and_headers(b: &mut Vec<u8>, x: &JobExtras) {
+    b.extend_from_slice(&x.proxy_usage.to_le_bytes());
+    for list in [&x.proxy_list, &x.proxy_bypass] {
+        match list {
+            Some(s) => put_counted(b, s),
+            None => b.extend_from_slice(&0u32.to_le_bytes()),
+        }
+    }
+    b.extend_from_slice(&[0, 0]);
+    match &x.custom_headers {
+        Some(h) => {
+            b.push(1);
+            b.extend_from_slice(&h.plain_size.to_le_bytes());
+            b.extend_from_slice(&(h.dpapi.len() as u32).to_le_bytes());
+            b.extend_from_slice(&h.dpapi);
+        }
+        None => b.push(0),
+    }
+}
+
+/// A DPAPI blob laid out as the sampled ones (`bits/dpapi.rs`): the clear header
+/// (`description`, `master_key`, AES-256 and SHA-512), then random bytes where the salt, keys,
+/// ciphertext (`plain_size` padded to the AES block) and signature are. Nothing is encrypted.
+pub fn dpapi_blob(
+    rng: &mut Rng,
+    description: &str,
+    master_key: [u8; 16],
+    plain_size: u64,
+) -> Vec<u8> {
+    let mut b = 1u32.to_le_bytes().to_vec();
+    b.extend_from_slice(&crate::bits::dpapi::PROVIDER);
+    b.extend_from_slice(&1u32.to_le_bytes());
+    b.extend_from_slice(&master_key);
+    b.extend_from_slice(&0u32.to_le_bytes());
+    let desc: Vec<u8> = description
+        .encode_utf16()
+        .chain([0])
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    b.extend_from_slice(&(desc.len() as u32).to_le_bytes());
+    b.extend_from_slice(&desc);
+    let mut random = |b: &mut Vec<u8>, n: usize| {
+        b.extend_from_slice(&(n as u32).to_le_bytes());
+        b.extend((0..n).map(|_| rng.next_u64() as u8));
+    };
+    b.extend_from_slice(&0x6610u32.to_le_bytes());
+    b.extend_from_slice(&256u32.to_le_bytes());
+    random(&mut b, 32);
+    random(&mut b, 0);
+    b.extend_from_slice(&0x800eu32.to_le_bytes());
+    b.extend_from_slice(&512u32.to_le_bytes());
+    random(&mut b, 32);
+    random(&mut b, ((plain_size / 16 + 1) * 16).min(1 << 16) as usize);
+    random(&mut b, 64);
+    b
 }
 
 /// Encode a file blob.
@@ -650,8 +802,9 @@ fn random_job_of_kind(
         max_download_time: 7_776_000,
         cost_flags: 0x8000_0065,
         machine_guid: machine.guid,
-        notify_program: String::new(),
+        client_path: String::new(),
         http_method: "GET".to_string(),
+        extras: JobExtras::default(),
     };
     let local = format!(r"C:\Users\{user}\AppData\Local");
     let folder;
@@ -669,7 +822,7 @@ fn random_job_of_kind(
                 rng.range(1000, 30000),
                 rng.range(1_000_000_000, 2_000_000_000)
             );
-            job.notify_program = r"C:\Program Files\Google\Chrome\Application\chrome.exe".into();
+            job.client_path = r"C:\Program Files\Google\Chrome\Application\chrome.exe".into();
         }
         "mozilla" => {
             let h = hex_upper(rng, 16);
@@ -681,7 +834,7 @@ fn random_job_of_kind(
                 r"C:\ProgramData\Mozilla-{}\updates\{h}\updates\downloading",
                 crate::util::guid::Guid(token)
             );
-            job.notify_program = r"C:\Program Files\Mozilla Firefox\firefox.exe".into();
+            job.client_path = r"C:\Program Files\Mozilla Firefox\firefox.exe".into();
         }
         "edge" => {
             job.name = "MicrosoftEdgeUpdate".into();
@@ -693,7 +846,7 @@ fn random_job_of_kind(
                 rng.range(1000, 3000),
                 rng.range(10, 99)
             );
-            job.notify_program =
+            job.client_path =
                 r"C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe".into();
             job.priority = 3;
         }
@@ -707,15 +860,14 @@ fn random_job_of_kind(
                 r"{local}\Microsoft\Outlook\Offline Address Books\{}",
                 crate::util::guid::Guid(rng.guid())
             );
-            job.notify_program =
-                r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE".into();
+            job.client_path = r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE".into();
         }
         "office" => {
             job.name = "Microsoft Office Click-to-Run".into();
             job.owner_sid = "S-1-5-18".into();
             folder = r"C:\Program Files\Common Files\microsoft shared\ClickToRun\Updates\Download\PackageFiles".to_string()
                 + &format!(r"\{}\root\office16", crate::util::guid::Guid(token).to_string().to_uppercase());
-            job.notify_program =
+            job.client_path =
                 r"C:\Program Files\Common Files\microsoft shared\ClickToRun\OfficeClickToRun.exe"
                     .into();
         }
@@ -749,7 +901,7 @@ fn random_job_of_kind(
             };
             job.retry_delay = 600;
             job.no_progress_timeout = 1_209_600;
-            job.notify_program = String::new();
+            job.client_path = String::new();
         }
         "unicode" => {
             let names = [
@@ -762,7 +914,7 @@ fn random_job_of_kind(
             job.name = rng.pick(&names).copied().unwrap_or("Mise à jour").into();
             job.description = "Téléchargement en arrière-plan — “café” ✓".into();
             folder = format!(r"C:\Users\{user}\Documents\Rapports 2023 – données");
-            job.notify_program = r"C:\Program Files (x86)\Dropbox\Client\Dropbox.exe".into();
+            job.client_path = r"C:\Program Files (x86)\Dropbox\Client\Dropbox.exe".into();
         }
         _ => {
             job.marker = UPLOAD_MARKER;
@@ -771,7 +923,7 @@ fn random_job_of_kind(
             job.owner_sid = "S-1-5-18".into();
             folder = r"C:\ProgramData\Microsoft\Windows\WER\ReportQueue".to_string()
                 + &format!(r"\AppCrash_{}", hex_lower(rng, 40));
-            job.notify_program = r"C:\Windows\System32\wermgr.exe".into();
+            job.client_path = r"C:\Windows\System32\wermgr.exe".into();
             job.http_method = "BITS_POST".into();
         }
     }
@@ -793,17 +945,16 @@ fn random_job_of_kind(
         job.notified = 1;
     }
     if matches!(state, 4 | 5) {
-        job.errors.push(JobErrorSpec {
-            hresult: *rng
-                .pick(&[
-                    0x8007_2EE7,
-                    0x8019_0194,
-                    0x8020_0010,
-                    0x8007_2EFD,
-                    0x8019_0193,
-                ])
-                .unwrap_or(&0x8007_2EE7),
-        });
+        job.errors.push(JobErrorSpec::remote(
+            *rng.pick(&[
+                0x8007_2EE7,
+                0x8019_0194,
+                0x8020_0010,
+                0x8007_2EFD,
+                0x8019_0193,
+            ])
+            .unwrap_or(&0x8007_2EE7),
+        ));
         job.transient_errors = rng.range(1, 9) as u32;
         if state == 4 {
             job.notified = 2;
@@ -854,6 +1005,71 @@ fn random_job_of_kind(
         });
     }
     (kind, JobWithFiles { job, files })
+}
+
+/// Give a generated job the settings the default queues leave as they are (for
+/// `bitscope-gen ese --all-fields` and the decoders' round-trip tests), each now and then: the
+/// 24H2 package form of the client section, proxy settings, custom headers, security flags,
+/// the client flag 0, an error with its text and another context, an upload-reply job whose
+/// blob opens with two markers. Draws only from `rng`, so the jobs drawn before stay the same.
+pub fn enrich(rng: &mut Rng, machine: &Machine, job: &mut JobSpec) {
+    const PACKAGES: [(&str, &str); 3] = [
+        (
+            "Microsoft.OutlookForWindows_8wekyb3d8bbwe",
+            "!Microsoft.OutlookforWindows",
+        ),
+        (
+            "MicrosoftWindows.Client.WebExperience_cw5n1h2txyewy",
+            "!App",
+        ),
+        ("Microsoft.WindowsStore_8wekyb3d8bbwe", "!App"),
+    ];
+    const SECURITY: [u32; 6] = [0x100, 0x800, 0x200, 0x1, 0x101, 0x1E];
+    let x = &mut job.extras;
+    if rng.chance(1, 3) {
+        let (family, app) = *rng.pick(&PACKAGES).unwrap_or(&PACKAGES[0]);
+        x.package = Some(PackageSpec {
+            family_name: family.into(),
+            app_id: app.into(),
+            word: 0x25,
+            guid: machine.guid,
+        });
+    }
+    if rng.chance(1, 2) {
+        x.proxy_usage = rng.below(4) as u32;
+        if x.proxy_usage == 2 {
+            x.proxy_list = Some(format!("proxy{}.corp.example:8080", rng.range(1, 9)));
+            x.proxy_bypass = rng
+                .chance(1, 2)
+                .then(|| "<local>;*.corp.example".to_string());
+        }
+    }
+    if rng.chance(1, 3) {
+        let plain = rng.range(40, 400);
+        let key = rng.guid();
+        x.custom_headers = Some(HeadersSpec {
+            plain_size: plain,
+            dpapi: dpapi_blob(rng, "BITS Job Custom headers", key, plain),
+        });
+    }
+    if rng.chance(1, 2) {
+        x.security_flags = *rng.pick(&SECURITY).unwrap_or(&0x100);
+    }
+    if rng.chance(1, 4) {
+        x.client_flag = 0;
+    }
+    for e in &mut job.errors {
+        e.context = *rng.pick(&[5, 5, 6, 4]).unwrap_or(&5);
+        if rng.chance(1, 2) {
+            e.text = Some("The requested URL does not exist on the server.".into());
+        }
+    }
+    if rng.chance(1, 8) {
+        job.job_type = 2;
+        job.marker = UPLOAD_MARKER;
+        job.extras.leading_marker = Some(UPLOAD_MARKER);
+        job.http_method = "BITS_POST".into();
+    }
 }
 
 /// Make a job's blob exceed `min_len` bytes (so that it needs more than one long-value chunk):
@@ -959,10 +1175,7 @@ mod tests {
             assert_eq!(d.expiration, Some(job.expiration));
             assert_eq!(d.retry_delay, Some(job.retry_delay));
             assert_eq!(d.no_progress_timeout, Some(job.no_progress_timeout));
-            assert_eq!(
-                d.notify_program.as_deref(),
-                Some(job.notify_program.as_str())
-            );
+            assert_eq!(d.client_path.as_deref(), Some(job.client_path.as_str()));
             assert_eq!(d.http_method.as_deref(), Some(job.http_method.as_str()));
             assert_eq!(d.max_download_time, Some(job.max_download_time));
             let (at, len) = d.security_descriptor.expect("sd");
@@ -982,6 +1195,77 @@ mod tests {
                 assert_eq!(d.remote_mtime, Some(f.remote_mtime));
             }
         }
+    }
+
+    /// Every setting [`enrich`] writes decodes to what was written: the package form, proxies,
+    /// custom headers, security flags, the client flag, error context and text, the doubled
+    /// marker of upload-reply jobs.
+    #[test]
+    fn every_extra_setting_round_trips() {
+        use crate::bits::job::ClientIdentity;
+        let mut rng = Rng::new(20);
+        let mut extra = Rng::new(21);
+        let machine = Machine::random(&mut rng);
+        let mut seen = [0usize; 7];
+        for _ in 0..400 {
+            let JobWithFiles { mut job, .. } = random_job(&mut rng, &machine, 1);
+            enrich(&mut extra, &machine, &mut job);
+            let x = job.extras.clone();
+            let blob = encode_job(&job).expect("encodes");
+            let d = decode_job_blob(&blob).expect("decodes");
+            assert!(d.closed && d.stopped.is_none(), "{:?}", d.warnings);
+            assert_eq!(d.len, blob.len());
+            assert_eq!(d.client_path.as_deref(), Some(job.client_path.as_str()));
+            assert_eq!(d.http_method.as_deref(), Some(job.http_method.as_str()));
+            match (&x.package, &d.identity) {
+                (None, Some(ClientIdentity::Guid(g))) => assert_eq!(g.0, machine.guid),
+                (Some(p), Some(ClientIdentity::Package(q))) => {
+                    seen[0] += 1;
+                    assert_eq!(q.family_name.as_deref(), Some(p.family_name.as_str()));
+                    assert_eq!(q.app_id.as_deref(), Some(p.app_id.as_str()));
+                    assert_eq!((q.word, q.guid.map(|g| g.0)), (Some(p.word), Some(p.guid)));
+                }
+                (want, got) => panic!("{want:?} written, {got:?} read"),
+            }
+            assert_eq!(d.client_flag, Some(x.client_flag));
+            assert_eq!(d.client_guid.map(|g| g.0), Some(machine.guid));
+            assert_eq!(d.proxy_usage, Some(x.proxy_usage));
+            assert_eq!(d.proxy_list, x.proxy_list);
+            assert_eq!(d.proxy_bypass, x.proxy_bypass);
+            seen[1] += usize::from(x.proxy_list.is_some());
+            match &x.custom_headers {
+                Some(h) => {
+                    seen[2] += 1;
+                    assert_eq!(d.custom_headers_size, Some(h.plain_size));
+                    let (at, len) = d.custom_headers.expect("headers");
+                    assert_eq!(&blob[at..at + len], h.dpapi.as_slice());
+                    let hdr = crate::bits::dpapi::parse_header(&h.dpapi).expect("dpapi");
+                    assert_eq!(hdr.description, "BITS Job Custom headers");
+                }
+                None => assert_eq!((d.custom_headers, d.custom_headers_size), (None, None)),
+            }
+            assert_eq!(d.security_flags, Some(x.security_flags));
+            seen[3] += usize::from(x.security_flags != 0);
+            assert_eq!(d.errors.len(), job.errors.len());
+            for (e, want) in d.errors.iter().zip(&job.errors) {
+                seen[4] += 1;
+                assert_eq!(e.hresult(), Some(want.hresult));
+                assert_eq!(e.context(), Some(want.context));
+                assert_eq!(e.text, want.text);
+            }
+            match x.leading_marker {
+                Some(_) => {
+                    seen[5] += 1;
+                    assert_eq!(d.leading_marker, Some("upload job (BITS 10.3.2)"));
+                    assert_eq!((d.type_at_16, d.type_at_28), (2, 2));
+                }
+                None => assert_eq!(d.leading_marker, None),
+            }
+            seen[6] += usize::from(x.client_flag == 0);
+            // Nothing written is left unknown.
+            assert!(d.unknown.is_empty() || d.unknown == [(d.unknown[0].0, 8)]);
+        }
+        assert!(seen.iter().all(|&n| n > 5), "every setting drawn: {seen:?}");
     }
 
     #[test]
@@ -1021,8 +1305,9 @@ mod tests {
             max_download_time: d.max_download_time.unwrap_or(0),
             cost_flags: d.cost_flags.unwrap_or(0),
             machine_guid,
-            notify_program: d.notify_program.clone().unwrap_or_default(),
+            client_path: d.client_path.clone().unwrap_or_default(),
             http_method: d.http_method.clone().unwrap_or_default(),
+            extras: JobExtras::default(),
         };
         let mine = encode_job(&job).expect("encodes");
         assert_eq!(mine.len(), raw.len());

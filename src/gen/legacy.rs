@@ -119,6 +119,14 @@ pub enum Record {
 }
 
 impl Record {
+    /// The label the decoders give its delimiter.
+    pub fn label(self) -> &'static str {
+        match self {
+            Record::Win7 => JOB_DELIMITERS[0].1,
+            Record::EarlyWin10 => JOB_DELIMITERS[3].1,
+        }
+    }
+
     fn delimiter(self) -> &'static [u8; 16] {
         match self {
             Record::Win7 => &JOB_DELIMITERS[0].0,
@@ -128,23 +136,57 @@ impl Record {
 }
 
 /// One job of a queue: a real record, verbatim (`copy` 0) or as copy n (id and name rewritten,
-/// see the module documentation).
+/// see the module documentation), with `extras` written into it when set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct JobSpec {
     pub record: Record,
     pub copy: u8,
+    pub extras: Option<LegacyExtras>,
+}
+
+/// Settings a job is given beyond its id and name, for the decoders' round trips: they are
+/// written where the decoders read them (the error list after the error count, in ANSSI's
+/// 25-byte entries; the proxy settings and custom headers from the proxy usage on), every
+/// later field moving by the bytes inserted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LegacyExtras {
+    /// (HRESULT, BG_ERROR_CONTEXT) of each error entry: u32 0, HRESULT, 1, context, 3, 0,
+    /// then a zero byte.
+    pub errors: &'static [(u32, u32)],
+    pub proxy_usage: u32,
+    pub proxy_list: Option<&'static str>,
+    pub proxy_bypass: Option<&'static str>,
+    /// The plain size of custom headers, kept in a DPAPI-shaped blob (nothing encrypted);
+    /// 0: no custom headers.
+    pub headers: u64,
 }
 
 impl JobSpec {
     /// The real record, byte for byte.
     pub const fn real(record: Record) -> Self {
-        JobSpec { record, copy: 0 }
+        JobSpec {
+            record,
+            copy: 0,
+            extras: None,
+        }
     }
 
     /// Copy `n` of the record: id ending in `00nn`, name with `" #n"` appended (n = 0 is the
     /// real record).
     pub const fn copy(record: Record, n: u8) -> Self {
-        JobSpec { record, copy: n }
+        JobSpec {
+            record,
+            copy: n,
+            extras: None,
+        }
+    }
+
+    /// This job with `extras` written into it.
+    pub const fn with(self, extras: LegacyExtras) -> Self {
+        JobSpec {
+            extras: Some(extras),
+            ..self
+        }
     }
 }
 
@@ -201,8 +243,8 @@ impl<'a> RecordParts<'a> {
         })
     }
 
-    /// The record as copy `n`, and its id and name.
-    fn build(&self, n: u8) -> (Vec<u8>, Guid, String) {
+    /// The record as copy `n` with `extras`, and its id and name.
+    fn build(&self, n: u8, extras: Option<LegacyExtras>) -> (Vec<u8>, Guid, String) {
         let mut id = self.id;
         let mut name = self.name.to_vec();
         let mut units = self.name_units;
@@ -222,8 +264,63 @@ impl<'a> RecordParts<'a> {
         out.extend_from_slice(&units.to_le_bytes());
         out.extend_from_slice(&name);
         out.extend_from_slice(self.rest);
+        if let Some(x) = extras {
+            out = with_extras(out, &x);
+        }
         (out, Guid(id), decode_utf16le(&name))
     }
+}
+
+/// `record` with `x` written into it. The places come from the job decoder's field list
+/// ("error count", "proxy usage"); a record where they are not found, or whose proxy settings
+/// and headers flag are not the empty ones the real records hold, is returned as it is.
+fn with_extras(record: Vec<u8>, x: &LegacyExtras) -> Vec<u8> {
+    let Ok((lj, _)) = crate::bits::legacy::decode_legacy_job(&record) else {
+        return record;
+    };
+    let at = |name: &str| lj.job.fields.iter().find(|f| f.0 == name).map(|f| f.1);
+    let (Some(errors_at), Some(proxy_at)) = (at("error count"), at("proxy usage")) else {
+        return record;
+    };
+    // usage 0, two empty lists, two zero bytes, no headers: 15 bytes.
+    let empty = proxy_at
+        .checked_add(15)
+        .and_then(|end| record.get(proxy_at + 4..end))
+        .is_some_and(|b| b.iter().all(|&v| v == 0));
+    if !empty || lj.job.error_count != Some(0) || errors_at >= proxy_at {
+        return record;
+    }
+    let extras = crate::gen::blobs::JobExtras {
+        proxy_usage: x.proxy_usage,
+        proxy_list: x.proxy_list.map(str::to_string),
+        proxy_bypass: x.proxy_bypass.map(str::to_string),
+        custom_headers: (x.headers > 0).then(|| {
+            let mut rng = crate::util::rng::Rng::new(x.headers);
+            crate::gen::blobs::HeadersSpec {
+                plain_size: x.headers,
+                dpapi: crate::gen::blobs::dpapi_blob(
+                    &mut rng,
+                    "BITS Job Custom headers",
+                    [0x42; 16],
+                    x.headers,
+                ),
+            }
+        }),
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(record.len() + 512);
+    out.extend_from_slice(&record[..errors_at]);
+    out.extend_from_slice(&(x.errors.len() as u32).to_le_bytes());
+    for (hresult, context) in x.errors {
+        for w in [0u32, *hresult, 1, *context, 3, 0] {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.push(0);
+    }
+    out.extend_from_slice(&record[errors_at + 4..proxy_at]);
+    crate::gen::blobs::put_proxy_and_headers(&mut out, &extras);
+    out.extend_from_slice(&record[proxy_at + 15..]);
+    out
 }
 
 /// The real pieces a queue is built from, checked once by [`Pieces::new`].
@@ -275,7 +372,7 @@ impl<'a> Pieces<'a> {
 
     /// The bytes of one job as the generator writes it.
     pub fn job(&self, job: JobSpec) -> Vec<u8> {
-        self.parts(job.record).build(job.copy).0
+        self.parts(job.record).build(job.copy, job.extras).0
     }
 
     fn parts(&self, record: Record) -> &RecordParts<'a> {
@@ -371,7 +468,7 @@ pub fn build_queue_layout(spec: &QueueSpec) -> BuiltQueue {
 fn place(b: &mut Vec<u8>, pieces: Pieces, jobs: &[JobSpec]) -> Vec<PlacedJob> {
     jobs.iter()
         .map(|&spec| {
-            let (bytes, job_id, name) = pieces.parts(spec.record).build(spec.copy);
+            let (bytes, job_id, name) = pieces.parts(spec.record).build(spec.copy, spec.extras);
             let offset = b.len();
             b.extend_from_slice(&bytes);
             PlacedJob {
@@ -530,6 +627,79 @@ mod tests {
                 "{}",
                 f.file
             );
+        }
+    }
+
+    /// Errors (25-byte entries), proxy settings and custom headers written into copies of both
+    /// real records decode to what was written, and every field after them still decodes.
+    #[test]
+    fn extras_round_trip_in_both_versions() {
+        use crate::bits::job::ErrorLayout;
+        const X: LegacyExtras = LegacyExtras {
+            errors: &[(0x8019_0194, 5), (0x8007_2EE7, 6)],
+            proxy_usage: 2,
+            proxy_list: Some("proxy1.corp.example:8080"),
+            proxy_bypass: Some("<local>"),
+            headers: 104,
+        };
+        let Some(s) = Samples::load() else { return };
+        let p = s.pieces();
+        for (record, _) in [
+            (Record::Win7, Preamble::Win7),
+            (Record::EarlyWin10, Preamble::EarlyWin10),
+        ] {
+            let plain = decode_legacy_job(&p.job(JobSpec::copy(record, 4)))
+                .expect("decodes")
+                .0
+                .job;
+            let spec = JobSpec::copy(record, 4).with(X);
+            let b = p.job(spec);
+            let (lj, len) = decode_legacy_job(&b).expect("decodes");
+            let j = &lj.job;
+            assert!(j.closed && j.stopped.is_none(), "{:?}", j.warnings);
+            assert_eq!(len, b.len());
+            assert_eq!(j.error_layout, Some(ErrorLayout::Fixed25));
+            let got: Vec<(Option<u32>, Option<u32>, usize)> = j
+                .errors
+                .iter()
+                .map(|e| (e.hresult(), e.context(), e.len))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    (Some(0x8019_0194), Some(5), 25),
+                    (Some(0x8007_2EE7), Some(6), 25)
+                ]
+            );
+            assert_eq!(j.proxy_usage, Some(2));
+            assert_eq!(j.proxy_list.as_deref(), Some("proxy1.corp.example:8080"));
+            assert_eq!(j.proxy_bypass.as_deref(), Some("<local>"));
+            assert_eq!(j.custom_headers_size, Some(104));
+            for (a, b) in [
+                (j.created, plain.created),
+                (j.modified, plain.modified),
+                (j.expiration, plain.expiration),
+            ] {
+                assert_eq!(a, b);
+            }
+            assert_eq!(
+                (j.security_flags, j.max_download_time, j.cost_flags),
+                (
+                    plain.security_flags,
+                    plain.max_download_time,
+                    plain.cost_flags
+                )
+            );
+            assert_eq!(
+                lj.files,
+                decode_legacy_job(&p.job(JobSpec::copy(record, 4)))
+                    .expect("decodes")
+                    .0
+                    .files
+            );
+
+            // Through the pipeline, as BitsInfo: tests/gen_all_fields.rs (the pipeline is a
+            // layer above the generator).
         }
     }
 

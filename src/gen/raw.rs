@@ -54,9 +54,9 @@ pub fn write_legacy(
             "at most 255 jobs and deleted jobs in all".into(),
         ));
     }
-    let live: Vec<JobSpec> = (0..jobs).map(|n| JobSpec { record, copy: n }).collect();
+    let live: Vec<JobSpec> = (0..jobs).map(|n| JobSpec::copy(record, n)).collect();
     let gone: Vec<JobSpec> = (jobs..jobs + deleted)
-        .map(|n| JobSpec { record, copy: n })
+        .map(|n| JobSpec::copy(record, n))
         .collect();
     let built = build_queue_layout(&QueueSpec {
         pieces,

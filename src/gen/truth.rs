@@ -126,6 +126,9 @@ pub struct DeletedRecord {
 /// Decoded values of a job or a file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+// A job's values are three times a file's; the truth holds one per generated record, never
+// enough for the difference to matter, and boxing either side only moves the warning.
+#[allow(clippy::large_enum_variant)]
 pub enum Values {
     Job(JobValues),
     File(FileValues),
@@ -155,6 +158,49 @@ pub struct JobValues {
     pub timeout: u32,
     pub target_path: String,
     pub http_method: String,
+    /// The settings beyond the default ones ([`crate::gen::blobs::JobExtras`], error text or
+    /// context), under their BitsInfo names; absent for a job that has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extras: Option<ExtraValues>,
+}
+
+/// A job's settings beyond the default ones, as BitsInfo shows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExtraValues {
+    pub package_family_name: String,
+    pub application_id: String,
+    pub package_guid: String,
+    pub proxy_usage: String,
+    pub proxy_list: String,
+    pub proxy_bypass: String,
+    /// The headers' plain size, 0 when the job has none.
+    pub custom_headers_size: u64,
+    pub security_flags: String,
+    pub error_context: Vec<u32>,
+    pub error_text: Vec<String>,
+}
+
+impl ExtraValues {
+    fn of(j: &JobSpec) -> Option<ExtraValues> {
+        let x = &j.extras;
+        let plain_errors = j.errors.iter().all(|e| e.context == 5 && e.text.is_none());
+        if *x == crate::gen::blobs::JobExtras::default() && plain_errors {
+            return None;
+        }
+        let p = x.package.as_ref();
+        Some(ExtraValues {
+            package_family_name: p.map(|p| p.family_name.clone()).unwrap_or_default(),
+            application_id: p.map(|p| p.app_id.clone()).unwrap_or_default(),
+            package_guid: p.map(|p| Guid(p.guid).to_string()).unwrap_or_default(),
+            proxy_usage: crate::bits::decoded::proxy_usage_name(x.proxy_usage),
+            proxy_list: x.proxy_list.clone().unwrap_or_default(),
+            proxy_bypass: x.proxy_bypass.clone().unwrap_or_default(),
+            custom_headers_size: x.custom_headers.as_ref().map_or(0, |h| h.plain_size),
+            security_flags: crate::bits::decoded::security_flag_names(x.security_flags),
+            error_context: j.errors.iter().map(|e| e.context).collect(),
+            error_text: j.errors.iter().filter_map(|e| e.text.clone()).collect(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -200,8 +246,9 @@ impl JobValues {
             transient_error_count: j.transient_errors,
             retry_delay: j.retry_delay,
             timeout: j.no_progress_timeout,
-            target_path: j.notify_program.clone(),
+            target_path: j.client_path.clone(),
             http_method: j.http_method.clone(),
+            extras: ExtraValues::of(j),
         }
     }
 }

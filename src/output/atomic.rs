@@ -4,9 +4,11 @@
 //! An [`AtomicFile`] writes to a new temporary file beside the target (created exclusively)
 //! and renames it over the target only on [`AtomicFile::commit`]. Before it starts, and again
 //! just before the rename, the target is checked: if it exists it must be a regular file, not
-//! a symlink, and not the same file (device and inode) as any evidence input, so a hard link
-//! or another path to the evidence is caught too. Dropped uncommitted, it removes its
-//! temporary file and leaves the target as it was.
+//! a symlink, and not the same file (device and inode) as any evidence: the inputs named
+//! ([`Protected`]) and every file this process has opened as evidence (each E01 segment, each
+//! store found in a folder: `input::is_evidence`), so a hard link or another path to the
+//! evidence is caught too. Dropped uncommitted, it removes its temporary file and leaves the
+//! target as it was; a signal ending the process removes it too (`util::cleanup`).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -15,6 +17,8 @@ use std::path::{Path, PathBuf};
 /// Identities (device, inode) of the evidence files an output must never replace.
 #[derive(Debug, Clone, Default)]
 pub struct Protected {
+    // Off Unix no file identity is read (see `identity`): always empty there.
+    #[cfg_attr(not(unix), allow(dead_code))]
     ids: Vec<(u64, u64)>,
 }
 
@@ -26,8 +30,29 @@ impl Protected {
         }
     }
 
-    fn contains(&self, id: (u64, u64)) -> bool {
-        self.ids.contains(&id)
+    /// Whether the file of `m` is evidence: named here, or held open as evidence by this
+    /// process.
+    #[cfg(unix)]
+    pub fn contains(&self, m: &std::fs::Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.ids.contains(&(m.dev(), m.ino())) || crate::input::is_evidence(m)
+    }
+
+    #[cfg(not(unix))]
+    pub fn contains(&self, _: &std::fs::Metadata) -> bool {
+        false
+    }
+
+    /// Whether the open file `f` (stdout, say) is evidence.
+    #[cfg(unix)]
+    pub fn holds(&self, f: &impl std::os::fd::AsFd) -> bool {
+        let Ok(f) = f.as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        let Ok(m) = File::from(f).metadata() else {
+            return false;
+        };
+        m.file_type().is_file() && self.contains(&m)
     }
 }
 
@@ -65,7 +90,7 @@ pub fn check_target(path: &Path, protected: &Protected) -> io::Result<()> {
             "exists and is not a regular file (a device, FIFO, socket or folder)",
         ));
     }
-    if identity(path).is_some_and(|id| protected.contains(id)) {
+    if std::fs::metadata(path).is_ok_and(|m| protected.contains(&m)) {
         return Err(refuse(path, "is one of the evidence files"));
     }
     Ok(())
@@ -77,6 +102,8 @@ pub struct AtomicFile {
     tmp: PathBuf,
     protected: Protected,
     out: Option<BufWriter<File>>,
+    /// The temporary file, removed if a signal ends the process first.
+    tracked: Option<crate::util::cleanup::Tracked>,
 }
 
 impl AtomicFile {
@@ -96,12 +123,14 @@ impl AtomicFile {
             let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
             match OpenOptions::new().write(true).create_new(true).open(&tmp) {
                 Ok(f) => {
+                    let tracked = crate::util::cleanup::track(&tmp);
                     return Ok(AtomicFile {
                         target: target.to_path_buf(),
                         tmp,
                         protected: protected.clone(),
                         out: Some(BufWriter::with_capacity(256 << 10, f)),
-                    })
+                        tracked: Some(tracked),
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 100 => n += 1,
                 Err(e) => return Err(e),
@@ -119,7 +148,8 @@ impl AtomicFile {
         drop(file);
         check_target(&self.target, &self.protected)?;
         std::fs::rename(&self.tmp, &self.target)?;
-        // Renamed: nothing left for Drop to remove.
+        // Renamed: nothing left for Drop (or a signal) to remove.
+        self.tracked = None;
         self.tmp = PathBuf::new();
         Ok(())
     }

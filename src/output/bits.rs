@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::bits::model::BitsInfo;
+use crate::bits::model::{BitsInfo, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -47,7 +47,7 @@ impl<W: Write> RecordWriter<W> {
     /// Start the output (the CSV header; nothing else until the first record).
     pub fn new(mut out: W, format: Format) -> io::Result<RecordWriter<W>> {
         if format == Format::Csv {
-            csv_line(&mut out, CSV_HEADER.iter().map(|s| s.to_string()))?;
+            csv_line(&mut out, COLUMNS.iter().map(|c| c.name.to_string()))?;
         }
         Ok(RecordWriter {
             out,
@@ -75,8 +75,13 @@ impl<W: Write> RecordWriter<W> {
                 }
             }
             Format::Jsonl => {
-                serde_json::to_writer(&mut self.out, r)?;
-                self.out.write_all(b"\n")?;
+                // One line into the reused scratch buffer, then one write: serde_json writes
+                // each quote, key and colon apart, and through `out` (often a `dyn Write` over a
+                // BufWriter) each of those small writes cost more than the byte it copies.
+                self.scratch.clear();
+                serde_json::to_writer(&mut self.scratch, r)?;
+                self.scratch.push(b'\n');
+                self.out.write_all(&self.scratch)?;
             }
             Format::Timeline => {
                 for e in crate::output::timeline::entries(r) {
@@ -106,135 +111,125 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
-const CSV_HEADER: [&str; 44] = [
-    "job_id",
-    "file_id",
-    "owner_sid",
-    "owner_account",
-    "created",
-    "modified",
-    "completed",
-    "expiration",
-    "bytes_downloaded",
-    "bytes_transferred",
-    "job_name",
-    "job_description",
-    "job_command",
-    "job_arguments",
-    "error_count",
-    "job_type",
-    "job_state",
-    "priority",
-    "flags",
-    "http_method",
-    "full_path",
-    "filename",
-    "target_path",
-    "volume",
-    "url",
-    "carved",
-    "transient_error_count",
-    "acls",
-    "timeout",
-    "retry_delay",
-    "additional_sids",
-    "drive",
-    "tmp_fullpath",
-    "sddl",
-    "remote_modified",
-    "evidence",
-    "job_offset",
-    "job_length",
-    "file_offset",
-    "file_length",
-    "missing_fields",
-    "warnings",
-    "host",
-    "host_source",
+/// One CSV column: its header and how a record gives its value. The header, each row and
+/// the tests all come from [`COLUMNS`], so they cannot fall out of step.
+struct Column {
+    name: &'static str,
+    value: fn(&BitsInfo) -> String,
+}
+
+const fn col(name: &'static str, value: fn(&BitsInfo) -> String) -> Column {
+    Column { name, value }
+}
+
+/// The CSV columns, in order: the seed's fields with the provenance flattened, the fields
+/// added after them (issue 20), and last the host (collection tools read it there).
+const COLUMNS: &[Column] = &[
+    col("job_id", |r| r.job_id.clone()),
+    col("file_id", |r| r.file_id.clone()),
+    col("owner_sid", |r| r.owner_sid.clone()),
+    col("owner_account", |r| r.owner_account.clone()),
+    col("created", |r| r.created.clone()),
+    col("modified", |r| r.modified.clone()),
+    col("completed", |r| r.completed.clone()),
+    col("expiration", |r| r.expiration.clone()),
+    col("bytes_downloaded", |r| r.bytes_downloaded.to_string()),
+    col("bytes_transferred", |r| r.bytes_transferred.to_string()),
+    col("job_name", |r| r.job_name.clone()),
+    col("job_description", |r| r.job_description.clone()),
+    col("job_command", |r| r.job_command.clone()),
+    col("job_arguments", |r| r.job_arguments.clone()),
+    col("error_count", |r| r.error_count.to_string()),
+    col("job_type", |r| r.job_type.clone()),
+    col("job_state", |r| r.job_state.clone()),
+    col("priority", |r| r.priority.clone()),
+    col("flags", |r| r.flags.clone()),
+    col("http_method", |r| r.http_method.clone()),
+    col("full_path", |r| r.full_path.clone()),
+    col("filename", |r| r.filename.clone()),
+    col("target_path", |r| r.target_path.clone()),
+    col("volume", |r| r.volume.clone()),
+    col("url", |r| r.url.clone()),
+    col("carved", |r| r.carved.to_string()),
+    col("transient_error_count", |r| {
+        r.transient_error_count.to_string()
+    }),
+    col("acls", acls),
+    col("timeout", |r| r.timeout.to_string()),
+    col("retry_delay", |r| r.retry_delay.to_string()),
+    col("additional_sids", |r| r.additional_sids.join("; ")),
+    col("drive", |r| r.drive.clone()),
+    col("tmp_fullpath", |r| r.tmp_fullpath.clone()),
+    col("sddl", |r| r.sddl.clone()),
+    col("remote_modified", |r| r.remote_modified.clone()),
+    col("evidence", |r| {
+        let s = r.job_source.as_ref().or(r.file_source.as_ref());
+        s.map(|s| s.evidence.clone()).unwrap_or_default()
+    }),
+    col("job_offset", |r| pos(&r.job_source, |s| s.offset)),
+    col("job_length", |r| pos(&r.job_source, |s| s.length)),
+    col("file_offset", |r| pos(&r.file_source, |s| s.offset)),
+    col("file_length", |r| pos(&r.file_source, |s| s.length)),
+    col("missing_fields", |r| r.missing_fields.join("; ")),
+    col("warnings", |r| r.warnings.join("; ")),
+    col("job_version", |r| r.job_version.clone()),
+    col("package_family_name", |r| r.package_family_name.clone()),
+    col("application_id", |r| r.application_id.clone()),
+    col("package_guid", |r| r.package_guid.clone()),
+    col("proxy_usage", |r| r.proxy_usage.clone()),
+    col("proxy_list", |r| r.proxy_list.clone()),
+    col("proxy_bypass", |r| r.proxy_bypass.clone()),
+    col("custom_headers", |r| r.custom_headers.clone()),
+    col("security_flags", |r| r.security_flags.clone()),
+    col("max_download_time", |r| r.max_download_time.to_string()),
+    col("error_code", |r| r.error_code.clone()),
+    col("error_context", |r| r.error_context.clone()),
+    col("unknown_bytes", |r| r.unknown_bytes.join("; ")),
+    col("also_in", |r| {
+        let s = r.job_source.as_ref().or(r.file_source.as_ref());
+        s.map(|s| {
+            let copies: Vec<String> = s
+                .also_in
+                .iter()
+                .map(|c| format!("{} at {} ({})", c.evidence, c.offset, c.kind.as_str()))
+                .collect();
+            copies.join("; ")
+        })
+        .unwrap_or_default()
+    }),
+    col("host", |r| r.host.clone()),
+    col("host_source", |r| r.host_source.clone()),
 ];
 
+/// A source's offset or length, empty when the record has no such source.
+fn pos(s: &Option<Source>, f: fn(&Source) -> u64) -> String {
+    s.as_ref().map(|s| f(s).to_string()).unwrap_or_default()
+}
+
+/// The ACL, one entry per ACE: type, SID (with its name), mask, rights.
+fn acls(r: &BitsInfo) -> String {
+    r.acls
+        .iter()
+        .map(|a| {
+            let who = if a.account.is_empty() {
+                a.sid.clone()
+            } else {
+                format!("{} ({})", a.sid, a.account)
+            };
+            format!(
+                "{} {} {:#010x} [{}]",
+                a.ace_type.trim_end_matches("AceType"),
+                who,
+                a.mask,
+                a.access_rights.join(",")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn csv_record(out: &mut dyn Write, r: &BitsInfo) -> io::Result<()> {
-    {
-        let evidence = r
-            .job_source
-            .as_ref()
-            .or(r.file_source.as_ref())
-            .map(|s| s.evidence.clone())
-            .unwrap_or_default();
-        let pos = |s: &Option<crate::bits::model::Source>| {
-            s.as_ref()
-                .map(|s| (s.offset.to_string(), s.length.to_string()))
-                .unwrap_or_default()
-        };
-        let (jo, jl) = pos(&r.job_source);
-        let (fo, fl) = pos(&r.file_source);
-        let acls = r
-            .acls
-            .iter()
-            .map(|a| {
-                let who = if a.account.is_empty() {
-                    a.sid.clone()
-                } else {
-                    format!("{} ({})", a.sid, a.account)
-                };
-                format!(
-                    "{} {} {:#010x} [{}]",
-                    a.ace_type.trim_end_matches("AceType"),
-                    who,
-                    a.mask,
-                    a.access_rights.join(",")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
-        let fields = [
-            r.job_id.clone(),
-            r.file_id.clone(),
-            r.owner_sid.clone(),
-            r.owner_account.clone(),
-            r.created.clone(),
-            r.modified.clone(),
-            r.completed.clone(),
-            r.expiration.clone(),
-            r.bytes_downloaded.to_string(),
-            r.bytes_transferred.to_string(),
-            r.job_name.clone(),
-            r.job_description.clone(),
-            r.job_command.clone(),
-            r.job_arguments.clone(),
-            r.error_count.to_string(),
-            r.job_type.clone(),
-            r.job_state.clone(),
-            r.priority.clone(),
-            r.flags.clone(),
-            r.http_method.clone(),
-            r.full_path.clone(),
-            r.filename.clone(),
-            r.target_path.clone(),
-            r.volume.clone(),
-            r.url.clone(),
-            r.carved.to_string(),
-            r.transient_error_count.to_string(),
-            acls,
-            r.timeout.to_string(),
-            r.retry_delay.to_string(),
-            r.additional_sids.join("; "),
-            r.drive.clone(),
-            r.tmp_fullpath.clone(),
-            r.sddl.clone(),
-            r.remote_modified.clone(),
-            evidence,
-            jo,
-            jl,
-            fo,
-            fl,
-            r.missing_fields.join("; "),
-            r.warnings.join("; "),
-            r.host.clone(),
-            r.host_source.clone(),
-        ];
-        csv_line(out, fields.into_iter())
-    }
+    csv_line(out, COLUMNS.iter().map(|c| (c.value)(r)))
 }
 
 /// One RFC 4180 line: fields with a comma, quote or line break are quoted, quotes doubled.
@@ -286,6 +281,48 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "\"a,b\",\"say \"\"hi\"\"\",'=cmd(),\"x\ny\",'\tcmd,\"'\rcmd\"\r\n"
         );
+    }
+
+    #[test]
+    fn every_csv_column_names_a_record_field_once() {
+        // Each column is a JSON field of the record, or one of the flattened provenance
+        // columns; none twice; the header and a row have as many fields.
+        let json = serde_json::to_value(BitsInfo::default()).unwrap();
+        let flattened = [
+            "evidence",
+            "job_offset",
+            "job_length",
+            "file_offset",
+            "file_length",
+            "also_in",
+            // Left out of the JSON when empty, as in a default record.
+            "host",
+            "host_source",
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for c in COLUMNS {
+            assert!(seen.insert(c.name), "{} twice", c.name);
+            assert!(
+                json.get(c.name).is_some() || flattened.contains(&c.name),
+                "{} is no field of BitsInfo",
+                c.name
+            );
+        }
+        let mut out = Vec::new();
+        write(&[BitsInfo::default()], Format::Csv, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].split(',').count(), COLUMNS.len());
+        assert_eq!(lines[1].split(',').count(), COLUMNS.len());
+        // Every field of the record but the structured provenance is a column.
+        let skipped = ["job_source", "file_source", "versions"];
+        for k in json.as_object().unwrap().keys() {
+            assert!(
+                seen.contains(k.as_str()) || skipped.contains(&k.as_str()),
+                "{k} has no column"
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod bits;
 pub mod ese;
+pub mod stdout;
 pub mod timeline;
 
 pub use atomic::{write_file_atomic, AtomicFile, Protected};

@@ -11,12 +11,21 @@
 //! No field starts with `_` (the importer drops those), each field has one JSON type in every
 //! entry (OpenSearch maps a field once per index), and no integer exceeds a signed 64-bit
 //! `long` (a field that would is left out); `tests/timesketch.rs` checks all three.
+//!
+//! A record with a story (`BitsInfo.story`: events, accounts, the files on disk joined to it)
+//! gives one entry per fact with a time instead, in time order, each labelled with its
+//! `source`, `provenance` and `join` (the queue's own times are facts of the story too); the
+//! expiration, which no fact holds, keeps its entry. The story itself is not repeated in
+//! every entry.
 
 use serde_json::{json, Map, Value};
 
 use crate::bits::model::BitsInfo;
 
 pub fn entries(record: &BitsInfo) -> Vec<Value> {
+    if !record.story.is_empty() {
+        return story_entries(record);
+    }
     let times = [
         (&record.created, "BITS Created"),
         (&record.modified, "BITS Modified"),
@@ -66,6 +75,67 @@ pub fn entries(record: &BitsInfo) -> Vec<Value> {
             Value::Object(m)
         })
         .collect()
+}
+
+/// The entries of a record with a story: one per fact with a time, and the expiration.
+fn story_entries(record: &BitsInfo) -> Vec<Value> {
+    let mut fields = match serde_json::to_value(record) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    fields.remove("story");
+    fields.retain(|_, v| v.as_u64().is_none_or(|n| i64::try_from(n).is_ok()));
+    let mut out: Vec<(u64, Value)> = Vec::new();
+    for f in record.story.iter().filter(|f| f.filetime > 0) {
+        let mut m = Map::new();
+        m.insert("datetime".into(), json!(f.time));
+        if let Some(us) = micros(&f.time) {
+            m.insert("timestamp".into(), json!(us));
+        }
+        m.insert("filetime".into(), json!(f.filetime));
+        m.insert("timestamp_desc".into(), json!(f.what));
+        m.insert(
+            "message".into(),
+            json!(format!(
+                "Job: {} - {}: {}",
+                record.job_name, f.what, f.detail
+            )),
+        );
+        m.insert("artifact".into(), json!("BITS"));
+        m.insert("data_type".into(), json!("windows:bits:story"));
+        m.insert("source".into(), json!(f.source));
+        m.insert("provenance".into(), json!(f.provenance));
+        m.insert("join".into(), json!(f.join));
+        m.insert("detail".into(), json!(f.detail));
+        for (k, v) in &fields {
+            m.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        out.push((f.filetime, Value::Object(m)));
+    }
+    if let Some(ft) = crate::evtx::filetime_of(&record.expiration) {
+        let mut m = Map::new();
+        m.insert("datetime".into(), json!(record.expiration));
+        if let Some(us) = micros(&record.expiration) {
+            m.insert("timestamp".into(), json!(us));
+        }
+        m.insert("timestamp_desc".into(), json!("BITS Expired"));
+        m.insert(
+            "message".into(),
+            json!(format!(
+                "Job: {} - Target Path: {}",
+                record.job_name, record.target_path
+            )),
+        );
+        m.insert("artifact".into(), json!("BITS"));
+        m.insert("data_type".into(), json!("windows:ese:bits:entry"));
+        m.insert("source".into(), json!("queue"));
+        for (k, v) in &fields {
+            m.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        out.push((ft, Value::Object(m)));
+    }
+    out.sort_by_key(|(t, _)| *t);
+    out.into_iter().map(|(_, v)| v).collect()
 }
 
 /// Microseconds since 1970 of an ISO 8601 time (as the records write them), when it reads.

@@ -1,6 +1,6 @@
 //! Finding the evidence files under a folder: every `qmgr.db` and `qmgr*.dat`, and every
-//! collection file of a case (a zip of collected files, an E01, VHD, VHDX, `.img` or `.dd`
-//! image), so `bitscope parse CASE_FOLDER` reads KAPE trees, Velociraptor zips and images
+//! collection file of a case (a zip of collected files, an E01 or `.s01`, VHD, VHDX, `.img`
+//! or `.dd` image), so `bitscope parse CASE_FOLDER` reads KAPE trees, Velociraptor zips and images
 //! side by side. (`.raw` is left out: single ESE pages are kept under that name too.)
 
 use std::path::{Path, PathBuf};
@@ -56,14 +56,17 @@ pub fn find_inputs_reporting(path: &Path, warnings: &mut Vec<String>) -> Vec<Pat
     out
 }
 
-/// A collection file by its extension (case-insensitive): zip, E01 (the first segment), VHD,
-/// VHDX, img, dd.
+/// A collection file by its extension (case-insensitive): zip, E01 or SMART's s01 (the first
+/// segment), VHD, VHDX, img, dd.
 pub(crate) fn is_collection_name(p: &Path) -> bool {
     let ext = p
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    matches!(ext.as_str(), "zip" | "e01" | "vhd" | "vhdx" | "img" | "dd")
+    matches!(
+        ext.as_str(),
+        "zip" | "e01" | "s01" | "vhd" | "vhdx" | "img" | "dd"
+    )
 }
 
 pub(crate) fn is_queue_name(p: &Path) -> bool {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{RunError, Sink, Stop};
 use crate::bits::carve::{self, Carved};
 use crate::bits::decoded::{join_job, row};
-use crate::bits::model::{missing_file_fields, missing_job_fields, FileEntry, JobEntry};
+use crate::bits::model::{FileEntry, JobEntry, Source};
 use crate::util::guid::Guid;
 
 /// Joins of an already joined file allowed beyond one per file (see [`join_job`]).
@@ -34,13 +34,13 @@ pub(super) struct Join {
     /// Live jobs per id (from the table's Id column, or the queue), so a job's carved copies
     /// are settled once its last live copy has been seen.
     pub(super) live_counts: HashMap<Guid, u32>,
-    /// Live copies seen so far per id: (offset, blob) and, for ids with several live copies,
+    /// Live copies seen so far per id: (where, blob) and, for ids with several live copies,
     /// the entries held back until the last one.
     live_seen: HashMap<Guid, Vec<LiveCopy>>,
 }
 
 struct LiveCopy {
-    offset: u64,
+    at: CopyKey,
     blob: Vec<u8>,
     held: Option<(JobEntry, Option<Vec<FileEntry>>)>,
 }
@@ -119,7 +119,7 @@ impl Join {
         let seen = self.live_seen.entry(id).or_default();
         let last = seen.len() + 1 >= expected as usize;
         let copy = LiveCopy {
-            offset: job.source.offset,
+            at: copy_key(&job.source),
             blob: if self.pending.contains_key(&id) {
                 job.blob.clone()
             } else {
@@ -136,7 +136,7 @@ impl Join {
         }
         seen.push(copy);
         let versions = self.settle_and_emit_held(id, sink)?;
-        self.emit_job(&job, inline.as_deref(), None, versions, sink)
+        self.emit_job(&job, inline.as_deref(), versions, sink)
     }
 
     /// Settle `id` and emit the live copies held back for it; returns its version count.
@@ -148,7 +148,7 @@ impl Join {
             .map(|v| v.iter_mut().filter_map(|c| c.held.take()).collect())
             .unwrap_or_default();
         for (j, files) in held {
-            self.emit_job(&j, files.as_deref(), None, versions, sink)?;
+            self.emit_job(&j, files.as_deref(), versions, sink)?;
         }
         Ok(versions)
     }
@@ -160,12 +160,12 @@ impl Join {
         let live: Vec<&[u8]> = copies
             .map(|v| v.iter().map(|c| c.blob.as_slice()).collect())
             .unwrap_or_default();
-        let mut offsets: Vec<u64> = copies
-            .map(|v| v.iter().map(|c| c.offset).collect())
+        let mut offsets: Vec<CopyKey> = copies
+            .map(|v| v.iter().map(|c| c.at).collect())
             .unwrap_or_default();
         if let Some(group) = self.pending.remove(&id) {
             let kept = dedup_indexed(&live, group);
-            offsets.extend(kept.iter().map(|(_, c)| c.source().offset));
+            offsets.extend(kept.iter().map(|(_, c)| copy_key(c.source())));
             self.settled.extend(kept);
         }
         // Free the blobs: only the offsets are needed from here on.
@@ -185,7 +185,6 @@ impl Join {
         &mut self,
         j: &JobEntry,
         inline: Option<&[FileEntry]>,
-        missing: Option<&[String]>,
         versions: u32,
         sink: &mut dyn Sink,
     ) -> Result<(), Stop> {
@@ -207,9 +206,6 @@ impl Join {
         }
         for mut r in rows {
             r.versions = versions;
-            if let Some(m) = missing {
-                r.missing_fields = m.to_vec();
-            }
             sink.record(r)?;
         }
         Ok(())
@@ -231,8 +227,7 @@ impl Join {
         for (_, c) in settled {
             match c {
                 Carved::Job(j) => {
-                    let missing = missing_job_fields(&j.job);
-                    self.emit_job(&j, None, Some(&missing), versions(&j.job.job_id), sink)?;
+                    self.emit_job(&j, None, versions(&j.job.job_id), sink)?;
                 }
                 Carved::Legacy(j, files) => legacy.push((j, files)),
                 Carved::File(_) => {}
@@ -248,20 +243,11 @@ impl Join {
         }
         for (_, c) in std::mem::take(&mut self.carved_files) {
             if let Carved::File(f) = c {
-                let mut r = row(None, Some(&f), None);
-                r.missing_fields = missing_file_fields(&f.file);
-                sink.record(r)?;
+                sink.record(row(None, Some(&f), None))?;
             }
         }
         for (j, files) in legacy {
-            let missing = missing_job_fields(&j.job);
-            self.emit_job(
-                &j,
-                Some(&files),
-                Some(&missing),
-                versions(&j.job.job_id),
-                sink,
-            )?;
+            self.emit_job(&j, Some(&files), versions(&j.job.job_id), sink)?;
         }
         Ok(())
     }
@@ -283,18 +269,18 @@ impl Join {
 
     /// Distinct copies (live offsets and carved offsets) of each carved job's id.
     fn version_counts(&self, settled: &[Candidate]) -> HashMap<Guid, u32> {
-        let mut offsets: HashMap<Guid, Vec<u64>> = HashMap::new();
+        let mut offsets: HashMap<Guid, Vec<CopyKey>> = HashMap::new();
         for (_, c) in settled {
             if let Carved::Job(j) | Carved::Legacy(j, _) = c {
                 offsets
                     .entry(j.job.job_id)
                     .or_default()
-                    .push(j.source.offset);
+                    .push(copy_key(&j.source));
             }
         }
         for (id, v) in offsets.iter_mut() {
             if let Some(live) = self.live_seen.get(id) {
-                v.extend(live.iter().map(|c| c.offset));
+                v.extend(live.iter().map(|c| c.at));
             }
             v.sort_unstable();
             v.dedup();
@@ -306,20 +292,32 @@ impl Join {
     }
 }
 
+/// Where a copy of a record lies: its evidence file (hashed) and its offset there. Copies of
+/// one job are counted by it, so that the two files of a qmgr0/qmgr1 pair, whose jobs may lie
+/// at equal offsets, never merge two copies into one.
+type CopyKey = (u64, u64);
+
+fn copy_key(s: &Source) -> CopyKey {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.evidence.hash(&mut h);
+    (h.finish(), s.offset)
+}
+
 /// [`carve::dedup`] keeping each survivor's place in the carver's output.
 fn dedup_indexed(live: &[&[u8]], group: Vec<Candidate>) -> Vec<Candidate> {
     let (order, carved): (Vec<usize>, Vec<Carved>) = group.into_iter().unzip();
-    let first_offset: HashMap<u64, usize> = order
+    let first_offset: HashMap<CopyKey, usize> = order
         .iter()
         .zip(&carved)
-        .map(|(i, c)| (c.source().offset, *i))
+        .map(|(i, c)| (copy_key(c.source()), *i))
         .collect();
     carve::dedup(live, carved)
         .into_iter()
         .map(|c| {
             // A merged copy keeps the place of whichever offset it now carries.
             let i = first_offset
-                .get(&c.source().offset)
+                .get(&copy_key(c.source()))
                 .copied()
                 .unwrap_or(usize::MAX);
             (i, c)
@@ -332,7 +330,6 @@ mod tests {
     use super::*;
     use crate::bits::file::FileRecord;
     use crate::bits::job::JobRecord;
-    use crate::bits::model::Source;
 
     fn guid(n: u32) -> Guid {
         let mut g = [0x11u8; 16];

@@ -37,23 +37,27 @@ pub mod host;
 /// the store path.
 #[cfg(feature = "images")]
 mod images;
-/// The further segment files of a segmented image (the hex view opens them too).
+/// The logical media inside a disk format, read for the hex view.
 #[cfg(feature = "images")]
-pub(crate) use images::segments;
+pub(crate) use images::read_media;
 mod join;
 pub mod live;
+mod pair;
 pub mod parallel;
 mod parsed;
+#[cfg(feature = "images")]
+mod payload;
 mod run;
 pub mod sink;
 mod store;
+pub mod story;
 
 pub use find::{find_inputs, find_inputs_reporting};
 pub use parsed::{
     parse_bytes, parse_bytes_with, parse_file, parse_file_opts, parse_file_with,
     parse_files_with_threads, Parsed,
 };
-pub use run::{run_bytes, run_evidence, run_file};
+pub use run::{run_bytes, run_evidence, run_evidence_parts, run_file};
 pub use store::decode_counts;
 
 /// How much of an evidence file to read to tell its format.
@@ -82,6 +86,21 @@ pub enum ParseError {
         path: String,
         error: crate::ese::EseError,
     },
+    /// A container of a format bitscope reads, which cannot be read or holds nothing to read:
+    /// what it is and why.
+    #[error("{}: {}: {}", escape(.path), escape(.kind), escape(.why))]
+    Container {
+        path: String,
+        kind: String,
+        why: String,
+    },
+    /// A container format bitscope recognizes but does not read.
+    #[error("{}: {what}: not read (bitscope does not read this container format; convert it to a raw image, e.g. `qemu-img convert -O raw`, and read that)", escape(.path))]
+    Unsupported { path: String, what: &'static str },
+    /// The evidence changed while it was read (truncated, or its bytes gone): what was read
+    /// from it cannot be trusted.
+    #[error("{}: changed while it was read ({why}): its records are not to be trusted", escape(.path))]
+    Changed { path: String, why: String },
 }
 
 /// What to produce.
@@ -92,6 +111,9 @@ pub struct Options {
     /// Attach each record's per-field byte ranges to its provenance (`--provenance fields`).
     /// Off by default: the explorer decodes one record again when its hex view opens.
     pub field_ranges: bool,
+    /// Check the media hashes an image stores (E01's MD5/SHA-1) against its media, read
+    /// whole (`--verify`); a mismatch fails the input.
+    pub verify: bool,
 }
 
 /// The sink wants no more records (cancelled, or its writer failed).
@@ -103,34 +125,98 @@ pub struct Stop;
 pub enum Phase {
     /// Reading the whole file for its SHA-256 (the driver, when asked).
     Hashing,
+    /// Reading an image's whole media to check the hashes it stores (`--verify`).
+    Verifying,
     Decoding,
     Carving,
 }
 
 /// Where records go as they are made.
+///
+/// A sink that wraps another (naming hosts, watching facts, holding records) returns it from
+/// [`Sink::forward`]: every optional event it does not handle itself then passes on by
+/// default, so an event added later is never dropped by a wrapper that forgot it.
 pub trait Sink {
     fn record(&mut self, record: BitsInfo) -> Result<(), Stop>;
     /// A problem with the evidence (the record-level ones travel in `BitsInfo.warnings`).
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop>;
+    /// The sink this one wraps, which the optional events below go on to by default.
+    fn forward(&mut self) -> Option<&mut dyn Sink> {
+        None
+    }
     /// `done` of `total` bytes (0/0 when it cannot say) in `phase`.
-    fn progress(&mut self, _phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
-        Ok(())
+    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
+        self.forward()
+            .map_or(Ok(()), |s| s.progress(phase, done, total))
     }
     /// The driver opened an input (and hashed it, when asked); its records follow.
-    fn opened(&mut self, _input: &driver::Opened) -> Result<(), Stop> {
-        Ok(())
+    fn opened(&mut self, input: &driver::Opened) -> Result<(), Stop> {
+        self.forward().map_or(Ok(()), |s| s.opened(input))
     }
     /// The driver is done with an input: what it gave, or why it could not be read.
-    fn finished(&mut self, _report: &driver::Report) -> Result<(), Stop> {
-        Ok(())
+    fn finished(&mut self, report: &driver::Report) -> Result<(), Stop> {
+        self.forward().map_or(Ok(()), |s| s.finished(report))
+    }
+    /// An event log or hive found with the stores (in an image, before its stores run): the
+    /// story sink reads it, so the records that follow carry what it says. `label` names it.
+    fn companion(&mut self, label: &str, kind: story::Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.forward()
+            .map_or(Ok(()), |s| s.companion(label, kind, bytes))
+    }
+    /// The input is a container: what it is, what hashes it stores and, with `--verify`,
+    /// their check (told once, before its records; the final facts are in the summary).
+    fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
+        self.forward().map_or(Ok(()), |s| s.container(facts))
     }
 }
 
 /// What a run did, for the caller's summary and exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub format: Format,
     pub records: u64,
+    /// What the container was, when the file is one.
+    pub container: Option<ContainerFacts>,
+}
+
+/// What an image or archive was, and what it says of itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ContainerFacts {
+    /// `E01`, `VHDX (dynamic)`, `zip`, `raw image`...
+    pub kind: String,
+    /// The media hashes the image stores (E01): (`MD5` or `SHA-1`, lower-case hex).
+    pub stored_hashes: Vec<(String, String)>,
+    /// With `--verify`: each stored hash against the one computed over the media.
+    pub verified: Vec<Verified>,
+    /// BITS stores found in it, and how many of them could not be read.
+    pub stores: usize,
+    pub failed: usize,
+}
+
+/// A stored media hash checked against the media (`--verify`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub algorithm: String,
+    pub stored: String,
+    pub computed: String,
+}
+
+impl Verified {
+    pub fn matches(&self) -> bool {
+        self.stored == self.computed
+    }
+}
+
+impl ContainerFacts {
+    /// The first stored hash that does not match the media, as a sentence.
+    pub fn mismatch(&self) -> Option<String> {
+        let v = self.verified.iter().find(|v| !v.matches())?;
+        Some(format!(
+            "{}: the media's {} is {}, but the image stores {}: the image is not what was acquired",
+            self.kind, v.algorithm, v.computed, v.stored
+        ))
+    }
 }
 
 /// A pipeline failure: the evidence could not be read, or the sink stopped.

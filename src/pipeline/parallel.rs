@@ -13,7 +13,8 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Condvar, Mutex};
 
 use super::driver::{self, Input, Inputs, Opened, Report};
-use super::{Diagnostic, Options, Phase, Sink, Stop};
+use super::story::{Companion, StorySink};
+use super::{ContainerFacts, Diagnostic, Options, Phase, Sink, Stop};
 use crate::bits::model::BitsInfo;
 
 /// Events per hand-over from a worker.
@@ -29,7 +30,10 @@ enum Event {
     Record(Box<BitsInfo>),
     Diagnostic(Diagnostic),
     Opened(Opened),
+    Container(Box<ContainerFacts>),
     Finished(Report),
+    /// An event log or hive found in an image (its bytes: a copy, read once per image).
+    Companion(String, Companion, Vec<u8>),
 }
 
 /// The inputs still to take, each with the channel its events go into.
@@ -48,14 +52,36 @@ pub fn run_inputs(
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
-    let count = inputs.files.len();
-    if threads <= 1 || count <= 1 {
-        return driver::run_inputs(inputs, opts, hash, sink);
-    }
+    // The story (event logs, hives) is read first, and joined on the replay's side.
+    let opened = driver::open_story(inputs.files, sink)?;
+    let count = opened.files.len();
+    let opened_count = opened.count();
+    let logs = opened.logs;
+    let host = opened.host;
+    let mut sink = StorySink::new(sink, opened.story);
+    let mut reports = if threads <= 1 || count <= 1 {
+        driver::run_units(opened.files, opened_count, opts, hash, &mut sink)?
+    } else {
+        run_parallel(opened.files, opts, hash, threads, &mut sink)?
+    };
+    driver::close_story(&mut sink, &logs, &host, &mut reports)?;
+    Ok(reports)
+}
+
+fn run_parallel(
+    files: Vec<Input>,
+    opts: &Options,
+    hash: bool,
+    threads: usize,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Report>, Stop> {
+    let count = files.len();
+    // The two files of a legacy queue run as one unit, at the first's turn (as in the driver).
+    let partner = driver::partners(&files);
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..count)
         .map(|_| sync_channel::<Vec<Event>>(BATCHES))
         .unzip();
-    let work: Work = Mutex::new(inputs.files.into_iter().zip(senders).map(Some).collect());
+    let work: Work = Mutex::new(files.into_iter().zip(senders).map(Some).collect());
     let shared = Shared {
         next: AtomicUsize::new(0),
         replayed: Mutex::new(0),
@@ -65,9 +91,13 @@ pub fn run_inputs(
     };
     std::thread::scope(|scope| {
         for _ in 0..threads.min(count) {
-            scope.spawn(|| worker(&work, &shared, count, opts, hash));
+            scope.spawn(|| worker(&work, &partner, &shared, count, opts, hash));
         }
-        let result = replay(receivers, &shared, sink);
+        // A pair's two reports come at its first file's turn: in input order again.
+        let result = replay(receivers, &shared, sink).map(|mut reports| {
+            reports.sort_by_key(|r| r.index);
+            reports
+        });
         if result.is_err() {
             shared.stopped.store(true, Ordering::Relaxed);
         }
@@ -86,11 +116,21 @@ struct Shared {
     window: usize,
 }
 
-fn worker(work: &Work, shared: &Shared, count: usize, opts: &Options, hash: bool) {
+fn worker(
+    work: &Work,
+    partner: &[Option<usize>],
+    shared: &Shared,
+    count: usize,
+    opts: &Options,
+    hash: bool,
+) {
     loop {
         let i = shared.next.fetch_add(1, Ordering::Relaxed);
         if i >= count || shared.stopped.load(Ordering::Relaxed) {
             return;
+        }
+        if driver::partner_before(partner, i).is_some() {
+            continue; // the second file of a pair: its first file's worker takes it
         }
         // Wait until input i lies within the window of the replay.
         {
@@ -110,12 +150,22 @@ fn worker(work: &Work, shared: &Shared, count: usize, opts: &Options, hash: bool
             .get_mut(i)
             .and_then(Option::take);
         let Some((input, tx)) = taken else { return };
+        // The second file of the pair: its channel closes empty (its events go into this one).
+        let second = driver::partner_after(partner, i).and_then(|j| {
+            let (other, other_tx) = work
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(j)
+                .and_then(Option::take)?;
+            drop(other_tx);
+            Some((j, other))
+        });
         let mut sink = Channel {
             tx,
             batch: Vec::with_capacity(BATCH),
             stopped: &shared.stopped,
         };
-        let ran = driver::run_one(input, i + 1, count, opts, hash, &mut sink);
+        let ran = driver::run_unit(i, input, second, count, opts, hash, &mut sink);
         if ran.is_err() || sink.flush().is_err() {
             return;
         }
@@ -137,6 +187,8 @@ fn replay(
                     Event::Record(r) => sink.record(*r)?,
                     Event::Diagnostic(w) => sink.warning(&w)?,
                     Event::Opened(o) => sink.opened(&o)?,
+                    Event::Companion(label, kind, bytes) => sink.companion(&label, kind, &bytes)?,
+                    Event::Container(c) => sink.container(&c)?,
                     Event::Finished(r) => {
                         sink.finished(&r)?;
                         reports.push(r);
@@ -196,5 +248,11 @@ impl Sink for Channel<'_> {
     }
     fn finished(&mut self, report: &Report) -> Result<(), Stop> {
         self.push(Event::Finished(report.clone()))
+    }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        self.push(Event::Companion(label.to_string(), kind, bytes.to_vec()))
+    }
+    fn container(&mut self, facts: &ContainerFacts) -> Result<(), Stop> {
+        self.push(Event::Container(Box::new(facts.clone())))
     }
 }

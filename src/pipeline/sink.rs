@@ -16,6 +16,8 @@ pub enum Note<'n> {
     Diagnostic(&'n str),
     /// An input that could not be read, and why.
     Failed(&'n str),
+    /// A fact about an input worth a line: a stored media hash checked (`--verify`).
+    Info(&'n str),
 }
 
 /// The notes callback, with the input being run (from [`Sink::opened`]) to name in warnings.
@@ -36,6 +38,26 @@ impl Notes<'_> {
         self.current = input.path.display().to_string();
     }
     fn finished(&mut self, report: &Report) {
+        for v in report.container.iter().flat_map(|c| &c.verified) {
+            let kind = report.container.as_ref().map_or("", |c| c.kind.as_str());
+            let line = if v.matches() {
+                format!(
+                    "{}: {kind}: the media's {} is {}, as the image stores: verified",
+                    report.path.display(),
+                    v.algorithm,
+                    v.computed
+                )
+            } else {
+                format!(
+                    "{}: {kind}: the media's {} is {}, but the image stores {}: NOT verified",
+                    report.path.display(),
+                    v.algorithm,
+                    v.computed,
+                    v.stored
+                )
+            };
+            (self.on_note)(Note::Info(&line));
+        }
         if let Some(e) = &report.error {
             (self.on_note)(Note::Failed(e));
         }

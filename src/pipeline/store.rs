@@ -2,8 +2,8 @@
 //! decoded and joined; and the raw carver's path for bytes with no store structure.
 
 use super::join::Join;
-use super::{Diagnostic, Format, Options, ParseError, Phase, RunError, Sink};
-use crate::bits::carve;
+use super::{Diagnostic, Format, Options, ParseError, Phase, RunError, Sink, Stop};
+use crate::bits::carve::{self, Carved};
 use crate::bits::legacy::decode_legacy_queue;
 use crate::bits::model::{FieldRange, FileEntry, JobEntry, Source, SourceKind};
 use crate::bits::qmgr;
@@ -29,7 +29,8 @@ const RELEASE_EVERY: usize = 2048;
 
 /// Decode (and carve) one store. `release` drops the store's mapped pages from the resident
 /// set between passes: each pass touches the whole file, and a store of hundreds of MB need
-/// not stay resident while records stream out.
+/// not stay resident while records stream out. `held` is how many of `data`'s bytes the file
+/// really holds (a sparse file's allocated blocks): the ESE reader's budget is based on them.
 pub(super) fn run_store(
     data: &[u8],
     format: Format,
@@ -37,9 +38,10 @@ pub(super) fn run_store(
     opts: &Options,
     sink: &mut dyn Sink,
     release: &dyn Fn(),
+    held: u64,
 ) -> Result<(), RunError> {
     match format {
-        Format::Ese => run_ese(data, evidence, opts, sink, release),
+        Format::Ese => run_ese(data, evidence, opts, sink, release, held),
         _ => run_legacy(data, evidence, opts, sink),
     }
 }
@@ -62,9 +64,10 @@ fn run_ese(
     opts: &Options,
     sink: &mut dyn Sink,
     release: &dyn Fn(),
+    held: u64,
 ) -> Result<(), RunError> {
     DB_OPENS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let db = Database::open(data).map_err(|error| ParseError::Ese {
+    let db = Database::open_holding(data, held).map_err(|error| ParseError::Ese {
         path: evidence.to_string(),
         error,
     })?;
@@ -132,6 +135,25 @@ fn run_legacy(
     opts: &Options,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
+    let queue = decode_legacy(data, evidence, opts, sink)?;
+    join_legacy(vec![queue], opts, sink)
+}
+
+/// A legacy queue decoded (and carved, when asked), its live jobs as entries with their
+/// inline files: what [`join_legacy`] joins. It holds copies of the jobs' bytes, so the
+/// file's map need not outlive it.
+pub(super) struct LegacyDecoded {
+    pub(super) jobs: Vec<(JobEntry, Vec<FileEntry>)>,
+    pub(super) carved: Vec<Carved>,
+}
+
+/// Decode (and carve) one legacy queue; its warnings go to the sink now.
+pub(super) fn decode_legacy(
+    data: &[u8],
+    evidence: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<LegacyDecoded, Stop> {
     QUEUE_DECODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let queue = match decode_legacy_queue(data) {
         Ok(q) => q,
@@ -144,18 +166,38 @@ fn run_legacy(
     for w in &queue.warnings {
         sink.warning(w)?;
     }
-    let mut join = Join::new(opts.field_ranges, Vec::new());
-    if opts.carve {
+    let carved = if opts.carve {
         let label = "legacy queue (outside the live job list)";
-        join.add_candidates(carve::carve_buffer(data, 0, evidence, &|_| {
-            (label.into(), None)
-        }));
-    }
-    let jobs: Vec<(JobEntry, Vec<FileEntry>)> = queue
+        carve::carve_buffer(data, 0, evidence, &|_| (label.into(), None))
+    } else {
+        Vec::new()
+    };
+    let jobs = queue
         .jobs
         .into_iter()
         .filter_map(|lj| legacy_entry(data, lj, evidence, opts))
         .collect();
+    Ok(LegacyDecoded { jobs, carved })
+}
+
+/// Join decoded legacy queues into rows: one queue, or the two files of a qmgr0/qmgr1 pair
+/// after [`super::pair::merge`]. The carved records of every queue are candidates for every
+/// live job, and copies of one job are counted across the files.
+pub(super) fn join_legacy(
+    queues: Vec<LegacyDecoded>,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let mut join = Join::new(opts.field_ranges, Vec::new());
+    let mut jobs = Vec::new();
+    let mut carved = Vec::new();
+    for q in queues {
+        jobs.extend(q.jobs);
+        carved.extend(q.carved);
+    }
+    if opts.carve {
+        join.add_candidates(carved);
+    }
     for (job, _) in &jobs {
         *join.live_counts.entry(job.job.job_id).or_default() += 1;
     }

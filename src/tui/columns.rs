@@ -6,7 +6,7 @@ use crate::bits::model::BitsInfo;
 use super::query::Field;
 
 /// A table column: title, width policy, how to show and how to sort it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Col {
     Mark,
     Flags,
@@ -27,6 +27,24 @@ pub enum Col {
 }
 
 impl Col {
+    /// The record field a column shows, when it shows one: the cell is `—` when the record
+    /// did not yield it.
+    pub fn field(self) -> Option<&'static str> {
+        Some(match self {
+            Col::Created => "created",
+            Col::Modified => "modified",
+            Col::Completed => "completed",
+            Col::Expiration => "expiration",
+            Col::Name => "job_name",
+            Col::Owner => "owner_sid",
+            Col::Command => "job_command",
+            Col::Url => "url",
+            Col::Path => "full_path",
+            Col::Bytes => "bytes_downloaded",
+            _ => return None,
+        })
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Col::Mark => "",
@@ -48,46 +66,136 @@ impl Col {
         }
     }
 
-    /// (fixed width) or (minimum width, share of what is left).
-    pub fn width(self) -> (u16, u16) {
+    /// Every column, in a fixed order (see [`Col::index`]).
+    pub const ALL: [Col; 16] = [
+        Col::Mark,
+        Col::Flags,
+        Col::Kind,
+        Col::State,
+        Col::Created,
+        Col::Modified,
+        Col::Completed,
+        Col::Expiration,
+        Col::Name,
+        Col::Owner,
+        Col::Files,
+        Col::Command,
+        Col::Url,
+        Col::Path,
+        Col::Bytes,
+        Col::Evidence,
+    ];
+
+    /// This column's place in [`Col::ALL`] (for per-column arrays).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The column's name in the user's settings file (stable across versions).
+    pub fn id(self) -> &'static str {
         match self {
-            Col::Mark => (1, 0),
-            Col::Flags => (10, 0),
-            Col::Kind => (10, 0),
-            Col::State => (11, 0),
-            Col::Created | Col::Modified | Col::Completed | Col::Expiration => (19, 0),
-            Col::Files => (5, 0),
-            Col::Bytes => (16, 0),
-            Col::Name => (10, 3),
-            Col::Owner => (12, 2),
-            Col::Command => (12, 2),
-            Col::Url => (24, 4),
-            Col::Path => (16, 3),
-            Col::Evidence => (16, 1),
+            Col::Mark => "mark",
+            Col::Flags => "flags",
+            Col::Kind => "kind",
+            Col::State => "state",
+            Col::Created => "created",
+            Col::Modified => "modified",
+            Col::Completed => "completed",
+            Col::Expiration => "expiration",
+            Col::Name => "name",
+            Col::Owner => "owner",
+            Col::Files => "files",
+            Col::Command => "command",
+            Col::Url => "url",
+            Col::Path => "path",
+            Col::Bytes => "bytes",
+            Col::Evidence => "evidence",
         }
     }
 
-    /// When the screen is too narrow for every column, the lowest priority gives way first
-    /// (the URL and the flags stay longest).
+    pub fn from_id(id: &str) -> Option<Col> {
+        Col::ALL.into_iter().find(|c| c.id() == id)
+    }
+
+    /// The narrowest the column is drawn (its cells cut or elided below their natural
+    /// width, see [`Col::elides`]).
+    pub fn min_width(self) -> u16 {
+        match self {
+            Col::Mark => 1,
+            Col::Flags => 5,
+            Col::Kind => 6,
+            Col::State => 6,
+            Col::Created | Col::Modified | Col::Completed | Col::Expiration => 19,
+            Col::Files => 5,
+            Col::Bytes => 10,
+            Col::Name => 10,
+            Col::Owner => 12,
+            Col::Command => 12,
+            Col::Url => 24,
+            Col::Path => 16,
+            Col::Evidence => 16,
+        }
+    }
+
+    /// The widest the column's cells can be known to need without looking at them (a time
+    /// is 19 cells); `None` when its content decides.
+    pub fn fixed_width(self) -> Option<u16> {
+        match self {
+            Col::Mark => Some(1),
+            Col::Created | Col::Modified | Col::Completed | Col::Expiration => Some(19),
+            Col::Files => Some(5),
+            _ => None,
+        }
+    }
+
+    /// A width the column is given before any other column grows past its own (the rest,
+    /// up to its natural width, comes after every column had this much): a long URL does
+    /// not starve the command and the flags.
+    pub fn comfortable(self) -> u16 {
+        match self {
+            Col::Url => 48,
+            Col::Name | Col::Command | Col::Path => 36,
+            Col::Evidence => 48,
+            Col::Flags | Col::Owner => 24,
+            _ => u16::MAX,
+        }
+    }
+
+    /// Which columns give way on a narrow screen (the lowest first) and which get spare
+    /// width first (the highest): the job name, the URL, the flags and the command first.
     pub fn priority(self) -> u8 {
         match self {
             Col::Mark => 100,
+            Col::Name => 92,
             Col::Url => 90,
-            Col::Flags => 80,
+            Col::Flags => 88,
+            Col::Command => 86,
+            Col::Path => 84,
             Col::Kind => 75,
-            Col::Name | Col::Path => 70,
+            Col::Evidence => 65,
             Col::Created => 60,
-            Col::Evidence => 50,
-            Col::Command => 55,
+            Col::Owner => 50,
             Col::Bytes => 45,
-            Col::Owner => 40,
-            Col::State => 30,
+            Col::State => 40,
             Col::Files => 20,
             // The later job times give way before everything else.
             Col::Modified => 12,
             Col::Completed => 11,
             Col::Expiration => 10,
         }
+    }
+
+    /// The columns that must reach their comfortable width before a column of lower
+    /// priority than [`Col::KEY_PRIORITY`] may take room at all.
+    pub const KEY_PRIORITY: u8 = 84;
+
+    /// Cells too wide for the column lose their middle (`https://host/…/file.exe`,
+    /// `HOST-A/…/qmgr.db`, `MozillaUp…39CB`), not their end: host and file name stay.
+    pub fn elides(self) -> bool {
+        matches!(
+            self,
+            Col::Name | Col::Url | Col::Path | Col::Command | Col::Evidence
+        )
     }
 
     /// The search fields shown in this column (for highlighting filter matches).
@@ -105,22 +213,6 @@ impl Col {
         }
     }
 
-    pub fn is_text(self) -> bool {
-        matches!(
-            self,
-            Col::State
-                | Col::Created
-                | Col::Modified
-                | Col::Completed
-                | Col::Expiration
-                | Col::Name
-                | Col::Owner
-                | Col::Command
-                | Col::Url
-                | Col::Path
-                | Col::Evidence
-        )
-    }
     /// Whether a sorted order by this column stays valid until items are added (the
     /// aggregate and mark columns change without that).
     pub fn cacheable(self) -> bool {

@@ -1,9 +1,52 @@
-//! The explorer's export formats: which one a path asks for, and Tab's cycle through them.
-//! The writing itself is `bitscope parse`'s (output::bits::RecordWriter into an AtomicFile).
+//! `e`: export records to a file the analyst names, in the format its extension (or Tab)
+//! chooses, written by `bitscope parse`'s own writer (output::bits::RecordWriter into an
+//! AtomicFile) and never over the evidence.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::output::bits::Format;
+use tui_input::Input;
+
+use crate::output::bits::{Format, RecordWriter};
+use crate::output::{AtomicFile, Protected};
+
+use super::app::{App, Screen};
+use super::display::plural;
+use super::prompt::{Prompt, PromptKind};
+
+/// `~` and `~/…` as the user's home folder (as a shell would); anything else as typed.
+pub fn expand_home(path: &str, home: Option<&std::ffi::OsStr>) -> PathBuf {
+    let rest = match path.strip_prefix('~') {
+        Some("") => "",
+        Some(r) if r.starts_with('/') || r.starts_with(std::path::MAIN_SEPARATOR) => &r[1..],
+        _ => return PathBuf::from(path),
+    };
+    match home.filter(|h| !h.is_empty()) {
+        Some(h) => Path::new(h).join(rest),
+        None => PathBuf::from(path),
+    }
+}
+
+/// The folder an input sits in (the input itself when it is a folder), absolute.
+fn evidence_folder(input: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(input).ok()?;
+    if abs.is_dir() {
+        Some(abs)
+    } else {
+        abs.parent().map(Path::to_path_buf)
+    }
+}
+
+/// The evidence folder a target would be written into, if any: exports belong in the
+/// case's own folder, not among the evidence (where a later `parse` of the folder would
+/// read them back).
+fn inside_evidence(target: &Path, inputs: &[PathBuf]) -> Option<PathBuf> {
+    let abs = std::path::absolute(target).ok()?;
+    let dir = std::fs::canonicalize(abs.parent()?).ok()?;
+    inputs
+        .iter()
+        .filter_map(|i| evidence_folder(i))
+        .find(|f| dir.starts_with(f))
+}
 
 /// The formats `e` writes, in the order Tab cycles them (those of `bitscope parse -f`).
 pub const EXPORT_FORMATS: [Format; 3] = [Format::Json, Format::Jsonl, Format::Csv];
@@ -49,6 +92,180 @@ pub fn format_name(f: Format) -> &'static str {
     }
 }
 
+impl App {
+    /// The evidence files, which nothing may ever be written over.
+    pub(crate) fn inputs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self.evidence.iter().map(|e| e.path.clone()).collect();
+        for r in &self.store.recs {
+            for s in [&r.info.job_source, &r.info.file_source]
+                .into_iter()
+                .flatten()
+            {
+                let p = PathBuf::from(&s.evidence);
+                if !v.contains(&p) {
+                    v.push(p);
+                }
+            }
+        }
+        v.extend(self.paths.iter().cloned());
+        v
+    }
+
+    /// The records `e` exports: the marked ones; else, in the detail or hex view, the one
+    /// record shown; else every record of the rows shown.
+    fn export_records(&self) -> Vec<u32> {
+        if self.store.mark_count == 0 {
+            let one = match self.screen {
+                Screen::Table | Screen::Timeline => None,
+                Screen::Detail => self.detail_record(),
+                Screen::Hex => self.hex_record(),
+            };
+            if let Some(r) = one {
+                return vec![r];
+            }
+        }
+        self.store.export_set(self.view)
+    }
+
+    pub(super) fn start_export(&mut self) {
+        let n = self.export_records().len();
+        if n == 0 {
+            self.set_status("nothing to export: no rows shown", true);
+            return;
+        }
+        // Named after the one path opened; of several, after none of them.
+        let stem = match self.paths.as_slice() {
+            [one] => Some(one.as_path()),
+            _ => None,
+        }
+        .and_then(Path::file_stem)
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "bits".into());
+        let stem: String = stem
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let default = format!("bitscope-{stem}-{stamp}.json");
+        self.prompt = Some(Prompt {
+            kind: PromptKind::Export,
+            input: Input::new(default),
+            before: String::new(),
+            overwrite_ok: false,
+        });
+        self.say_export_target();
+    }
+
+    /// What the export prompt will write: how many records, which, and in which format.
+    pub(super) fn say_export_target(&mut self) {
+        let n = self.export_records().len();
+        let what = if self.store.mark_count > 0 {
+            "marked"
+        } else if self.screen != Screen::Table {
+            "viewed"
+        } else {
+            "shown"
+        };
+        let format = self
+            .prompt
+            .as_ref()
+            .map_or(Format::Json, |p| export_format(p.input.value()));
+        self.set_status(
+            format!(
+                "export {n} {what} record{} as {} (Tab: JSON, JSONL, CSV) to:",
+                plural(n),
+                format_name(format)
+            ),
+            false,
+        );
+    }
+
+    pub(super) fn finish_export(&mut self, path: &str, overwrite_ok: bool) {
+        if path.is_empty() {
+            self.set_status("export: type a file name (Esc cancels)", true);
+            return;
+        }
+        let target = expand_home(path, std::env::var_os("HOME").as_deref());
+        let mut inputs = self.inputs();
+        inputs.extend(self.paths.iter().cloned());
+        let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        let protected = Protected::of(&input_refs);
+        // Raw: the status line escapes what it draws (escaping here too would show `\x1b`
+        // as `\x5cx1b`).
+        let shown = path;
+        // A path the export may never replace (evidence, device, FIFO, symlink) is refused at
+        // once, not offered for replacing.
+        if let Err(e) = crate::output::atomic::check_target(&target, &protected) {
+            self.set_status(format!("export to {shown}: {e}; type another path"), true);
+            return;
+        }
+        // Into the evidence folder: allowed, but only once the analyst has seen it said.
+        if let Some(folder) = inside_evidence(&target, &inputs).filter(|_| !overwrite_ok) {
+            if let Some(p) = self.prompt.as_mut() {
+                p.overwrite_ok = true;
+            }
+            let also = if target.exists() {
+                " and replaces it"
+            } else {
+                ""
+            };
+            self.set_status(
+                format!(
+                    "{shown} is inside the evidence folder {}: Enter again writes there{also}, Esc cancels",
+                    folder.display()
+                ),
+                true,
+            );
+            return;
+        }
+        if target.exists() && !overwrite_ok {
+            if let Some(p) = self.prompt.as_mut() {
+                p.overwrite_ok = true;
+            }
+            self.set_status(
+                format!("{shown} exists: Enter again replaces it, Esc cancels"),
+                true,
+            );
+            return;
+        }
+        let set = self.export_records();
+        let format = export_format(path);
+        // The same writer as `bitscope parse -o`: a temporary file renamed into place, the
+        // evidence checked again just before.
+        let result = AtomicFile::create(&target, &protected).and_then(|file| {
+            let mut w = RecordWriter::new(file, format)?;
+            for &i in &set {
+                w.write(&self.store.rec(i).info)?;
+            }
+            w.finish()?.commit()
+        });
+        match result {
+            Ok(()) => {
+                self.prompt = None;
+                // The full path: a relative one depends on where bitscope was started.
+                let full = std::path::absolute(&target).unwrap_or(target);
+                self.set_status(
+                    format!(
+                        "exported {} record{} as {} to {}",
+                        set.len(),
+                        plural(set.len()),
+                        format_name(format),
+                        full.display()
+                    ),
+                    false,
+                );
+            }
+            Err(e) => self.set_status(format!("export to {shown} failed: {e}"), true),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +283,39 @@ mod tests {
         assert_eq!(with_next_format("dir.v2/a"), "dir.v2/a.jsonl");
         assert_eq!(with_next_format("été.json"), "été.jsonl");
         assert_eq!(with_next_format(""), ".jsonl");
+    }
+
+    #[test]
+    fn a_tilde_is_the_home_folder() {
+        let home = Some(std::ffi::OsStr::new("/home/ann"));
+        assert_eq!(expand_home("~/x.json", home), Path::new("/home/ann/x.json"));
+        assert_eq!(expand_home("~", home), Path::new("/home/ann"));
+        assert_eq!(expand_home("~bob/x.json", home), Path::new("~bob/x.json"));
+        assert_eq!(expand_home("a/~/x.json", home), Path::new("a/~/x.json"));
+        assert_eq!(expand_home("~/x.json", None), Path::new("~/x.json"));
+    }
+
+    #[test]
+    fn targets_inside_an_evidence_folder_are_found() {
+        let dir = std::env::temp_dir().join(format!("bitscope-evfolder-{}", std::process::id()));
+        let case = dir.join("case");
+        let _ = std::fs::create_dir_all(case.join("HOST-A"));
+        let db = case.join("HOST-A").join("qmgr.db");
+        std::fs::write(&db, b"x").expect("write");
+        let out = dir.join("out");
+        std::fs::create_dir_all(&out).expect("mkdir");
+        let canon = std::fs::canonicalize(&case).expect("canon");
+        // The opened folder and a file's own folder both count; a sibling folder does not.
+        let inputs = [case.clone(), db.clone()];
+        assert_eq!(
+            inside_evidence(&case.join("x.json"), &inputs),
+            Some(canon.clone())
+        );
+        assert_eq!(
+            inside_evidence(&case.join("HOST-A/x.json"), &inputs[1..]),
+            Some(canon.join("HOST-A"))
+        );
+        assert_eq!(inside_evidence(&out.join("x.json"), &inputs), None);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,48 +1,19 @@
-//! The fields of the detail pane the cursor stops on, with the raw value `y` copies.
-//!
-//! Each field is named by the label the detail pane prints before it, in the pane's order,
-//! so the drawing can find the field's line ([`field_line`]) without the pane's lines
-//! carrying the raw values. Empty values are left out: there is nothing to copy.
+//! The fields of the detail pane the cursor stops on, with the raw value `y` copies. They are
+//! made with the pane's lines ([`super::detail`]), so this list and the pane cannot disagree.
 
 use ratatui::text::Line;
 
 use crate::bits::model::BitsInfo;
 
-/// Width of the detail pane's label column (the labels are padded to it).
-pub const LABEL_WIDTH: usize = 16;
+pub use super::style::LABEL_WIDTH;
 
-/// (label as the detail pane prints it, raw value), in the pane's order.
+/// (label as the detail pane prints it, raw value), in the pane's order; empty values are
+/// left out (there is nothing to copy).
 pub fn copy_fields(r: &BitsInfo) -> Vec<(&'static str, String)> {
-    let mut out: Vec<(&'static str, String)> = Vec::new();
-    let mut push = |label: &'static str, v: &str| {
-        if !v.is_empty() {
-            out.push((label, v.to_string()));
-        }
-    };
-    push("job id", &r.job_id);
-    push("name", &r.job_name);
-    push("description", &r.job_description);
-    push("notify command", &r.job_command);
-    push("notify args", &r.job_arguments);
-    push("notify program", &r.target_path);
-    push("created", &r.created);
-    push("modified", &r.modified);
-    push("completed", &r.completed);
-    push("expiration", &r.expiration);
-    push("file id", &r.file_id);
-    push("url", &r.url);
-    push("local path", &r.full_path);
-    push("file name", &r.filename);
-    push("temp path", &r.tmp_fullpath);
-    push("remote modified", &r.remote_modified);
-    push("owner", &r.owner_sid);
-    for (i, sid) in r.additional_sids.iter().enumerate() {
-        // Later SIDs are printed under the first, with an empty label.
-        push(if i == 0 { "additional SIDs" } else { "" }, sid);
-    }
-    push("SDDL", &r.sddl);
-    push("  evidence", &r.evidence);
-    out
+    super::detail::fields(r)
+        .into_iter()
+        .map(|f| (f.label, f.value))
+        .collect()
 }
 
 /// Does a detail line start with this label?
@@ -52,8 +23,10 @@ fn has_label(line: &Line, label: &str) -> bool {
         .is_some_and(|s| s.content == format!("{label:<LABEL_WIDTH$}"))
 }
 
-/// The line of the detail pane holding field `index` of `fields`: the fields are matched to
-/// labelled lines in order, each after the one before.
+/// The line of the detail pane holding field `index` of `fields`, found by its label among
+/// the labelled lines, in order. The pane itself lights the line each field was made on
+/// ([`super::detail::Field::line`]); this finds it from the drawn text alone (for checks
+/// over what was drawn).
 pub fn field_line(lines: &[Line], fields: &[(&str, String)], index: usize) -> Option<usize> {
     let mut from = 0;
     for (i, (label, _)) in fields.iter().enumerate() {

@@ -83,6 +83,11 @@ pub enum Action {
     ScrollRight,
     /// Open the column chooser.
     Columns,
+    /// Widen / narrow the chosen column (a width the analyst sets, remembered).
+    WidenColumn,
+    NarrowColumn,
+    /// Every column of the table back to its automatic width.
+    AutoWidths,
     /// Column chooser: show or hide the column under the cursor.
     ToggleColumn,
     /// Column chooser: move the column under the cursor up / down the order.
@@ -409,6 +414,27 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         ctxs: TABLE,
+        keys: &[k('+')],
+        action: Action::WidenColumn,
+        hint: "",
+        help: "widen the chosen column (remembered between runs)",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('-')],
+        action: Action::NarrowColumn,
+        hint: "",
+        help: "narrow the chosen column",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('=')],
+        action: Action::AutoWidths,
+        hint: "",
+        help: "every column back to its automatic width (by priority: name, URL, flags and command first)",
+    },
+    Binding {
+        ctxs: TABLE,
         keys: &[k('s')],
         action: Action::Sort,
         hint: "sort",
@@ -426,7 +452,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('/')],
         action: Action::Filter,
         hint: "filter",
-        help: "filter (fuzzy): url: cmd: name: owner: path: id: ev: 'exact \"phrase\" -not has:hidden",
+        help: "filter: fuzzy words; url: cmd: name: path: (fuzzy) ev: owner: id: (whole components) 'exact \"phrase\" -not a|b after: before: flag:cmd has:hidden (? lists them)",
     },
     Binding {
         ctxs: TABLE,

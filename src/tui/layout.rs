@@ -102,93 +102,157 @@ pub fn overlay_area(area: Rect) -> Rect {
     )
 }
 
-/// Column widths for `width` cells (one cell between columns): each column its minimum,
-/// columns of the lowest [`Col::priority`] left out (width 0) while the minimums do not fit,
-/// then what is left shared among the flexible columns shown.
-pub fn column_widths(cols: &[Col], width: u16) -> Vec<u16> {
-    let mut shown = vec![true; cols.len()];
-    loop {
-        let n = shown.iter().filter(|&&s| s).count() as u16;
-        let need: u16 = cols
-            .iter()
-            .zip(&shown)
-            .filter(|(_, &s)| s)
-            .map(|(c, _)| c.width().0)
-            .sum::<u16>()
-            + n.saturating_sub(1);
-        if need <= width || n <= 1 {
-            break;
+/// What the layout needs to know of a table column: plain numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnSpec {
+    /// The narrowest it is drawn.
+    pub min: u16,
+    /// What its widest cell (and its title) needs; at least `min`.
+    pub natural: u16,
+    /// What it gets before any column grows past its own; between `min` and `natural`.
+    pub comfortable: u16,
+    /// Lowest gives way first; highest gets spare width first.
+    pub priority: u8,
+    /// A key column (job name, URL, flags, command, path): columns of priority below
+    /// [`YIELD_BELOW`] give way until every key column has its comfortable width.
+    pub key: bool,
+    /// Never scrolls off and never gives way (the mark column).
+    pub pinned: bool,
+}
+
+/// The first round of spare width takes every column up to this many cells.
+pub const SMALL: u16 = 16;
+
+/// Columns of lower priority give way to key columns that lack their comfortable width
+/// (the times, the owner, the state, the files; the kind and the evidence stay): issue 22
+/// found three date columns taking the room a job name needed.
+pub const YIELD_BELOW: u8 = 61;
+
+/// Leave out (width 0) the shown column of lowest priority (of equals, the rightmost) that
+/// `may` allows; false when there is none.
+fn give_way(specs: &[ColumnSpec], shown: &mut [bool], may: impl Fn(&ColumnSpec) -> bool) -> bool {
+    let lowest = (0..specs.len())
+        .filter(|&i| shown[i] && !specs[i].pinned && may(&specs[i]))
+        .min_by_key(|&i| (specs[i].priority, usize::MAX - i));
+    match lowest {
+        Some(i) => {
+            shown[i] = false;
+            true
         }
-        // The lowest priority goes first; of equals, the rightmost.
-        let drop = (0..cols.len())
-            .filter(|&i| shown[i])
-            .min_by_key(|&i| (cols[i].priority(), usize::MAX - i));
-        match drop {
-            Some(i) => shown[i] = false,
-            None => break,
-        }
+        None => false,
     }
-    let n = shown.iter().filter(|&&s| s).count() as u16;
-    let spacing = n.saturating_sub(1);
-    let mut out: Vec<u16> = cols
+}
+
+/// Cells the shown columns take at `width(spec)` each, one cell between columns.
+fn needed(specs: &[ColumnSpec], shown: &[bool], width: impl Fn(&ColumnSpec) -> u16) -> u32 {
+    let n = shown.iter().filter(|&&s| s).count() as u32;
+    let cells: u32 = specs
+        .iter()
+        .zip(shown)
+        .filter(|(_, &s)| s)
+        .map(|(c, _)| u32::from(width(c)))
+        .sum();
+    cells + n.saturating_sub(1)
+}
+
+/// Column widths for `width` cells (one cell between columns; 0: left out):
+/// 1. every column its minimum, the lowest [`ColumnSpec::priority`] giving way while the
+///    minimums do not fit;
+/// 2. the key columns their comfortable width, columns below [`YIELD_BELOW`] giving way;
+/// 3. spare width in four rounds: columns whose natural width is at most [`SMALL`] cells
+///    to it (a state, a kind, the flags are whole before a URL grows), the key columns to
+///    their comfortable width (one after another, by priority: the job name, then the
+///    URL, the flags, the command, the path), every column to its comfortable width, every
+///    column to its natural width; within the other rounds the columns short of the target
+///    grow a cell at a time in priority order, so they share; what is still left goes to
+///    the last column, so the table fills the line.
+pub fn column_widths(specs: &[ColumnSpec], width: u16) -> Vec<u16> {
+    let w = u32::from(width);
+    let mut shown = vec![true; specs.len()];
+    while needed(specs, &shown, |c| c.min) > w && give_way(specs, &mut shown, |_| true) {}
+    let key_room = |c: &ColumnSpec| if c.key { c.comfortable } else { c.min };
+    while needed(specs, &shown, key_room) > w
+        && give_way(specs, &mut shown, |c| !c.key && c.priority < YIELD_BELOW)
+    {}
+    let mut out: Vec<u16> = specs
         .iter()
         .zip(&shown)
-        .map(|(c, &s)| if s { c.width().0 } else { 0 })
+        .map(|(c, &s)| if s { c.min } else { 0 })
         .collect();
-    let fixed: u16 = out.iter().sum();
-    let flex = |i: usize| shown[i] && cols[i].width().1 > 0;
-    let weights: u16 = (0..cols.len())
-        .filter(|&i| flex(i))
-        .map(|i| cols[i].width().1)
-        .sum();
-    if weights == 0 {
-        return out;
-    }
-    let mut extra = width.saturating_sub(spacing + fixed);
-    let total_extra = extra;
-    let last_flex = (0..cols.len()).rfind(|&i| flex(i));
-    for i in 0..cols.len() {
-        if !flex(i) {
+    let mut spare = w.saturating_sub(needed(specs, &shown, |c| c.min));
+    let mut order: Vec<usize> = (0..specs.len()).filter(|&i| shown[i]).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(specs[i].priority), i));
+    for (round, target) in [
+        // Small columns whole: a state, a kind, the flags.
+        (|c: &ColumnSpec| if c.natural <= SMALL { c.natural } else { c.min })
+            as fn(&ColumnSpec) -> u16,
+        |c| if c.key { c.comfortable } else { c.min },
+        |c| c.comfortable,
+        |c| c.natural,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let want: Vec<u16> = specs.iter().map(|c| target(c).max(c.min)).collect();
+        if round == 1 {
+            // The key columns by priority, each whole to its comfortable width before the
+            // next grows: a job name of 30 cells whole beats one more cell of URL.
+            for &i in &order {
+                let grow = u32::from(want[i].saturating_sub(out[i])).min(spare);
+                out[i] += grow as u16;
+                spare -= grow;
+            }
             continue;
         }
-        let share = if Some(i) == last_flex {
-            extra
-        } else {
-            (u32::from(total_extra) * u32::from(cols[i].width().1) / u32::from(weights)) as u16
-        };
-        let share = share.min(extra);
-        out[i] += share;
-        extra -= share;
+        // Otherwise a cell at a time, in priority order: columns short of the target grow
+        // together.
+        while spare > 0 {
+            let mut grew = false;
+            for &i in &order {
+                if spare > 0 && out[i] < want[i] {
+                    out[i] += 1;
+                    spare -= 1;
+                    grew = true;
+                }
+            }
+            if !grew {
+                break;
+            }
+        }
+    }
+    if let Some(last) = (0..specs.len()).rfind(|&i| shown[i] && !specs[i].pinned) {
+        out[last] = out[last].saturating_add(u16::try_from(spare).unwrap_or(u16::MAX));
     }
     out
 }
 
-/// Column widths with the table scrolled `first` columns to the right: the mark column
-/// stays (it is pinned), the `first` columns after it are left out (width 0), and the rest
-/// share the line as [`column_widths`] shares it.
-pub fn scrolled_widths(cols: &[Col], first: usize, width: u16) -> Vec<u16> {
-    let on: Vec<usize> = scrollable(cols).skip(first).collect();
-    let pinned: Vec<usize> = (0..cols.len()).filter(|&i| cols[i] == Col::Mark).collect();
+/// Column widths with the table scrolled `first` columns to the right: the pinned (mark)
+/// column stays, the `first` columns after it are left out (width 0), and the rest share
+/// the line as [`column_widths`] shares it.
+pub fn scrolled_widths(specs: &[ColumnSpec], first: usize, width: u16) -> Vec<u16> {
+    let on: Vec<usize> = scrollable(specs).skip(first).collect();
+    let pinned: Vec<usize> = (0..specs.len()).filter(|&i| specs[i].pinned).collect();
     let mut keep: Vec<usize> = pinned.into_iter().chain(on).collect();
     keep.sort_unstable();
-    let sub: Vec<Col> = keep.iter().map(|&i| cols[i]).collect();
-    let mut out = vec![0u16; cols.len()];
+    let sub: Vec<ColumnSpec> = keep.iter().map(|&i| specs[i]).collect();
+    let mut out = vec![0u16; specs.len()];
     for (&i, w) in keep.iter().zip(column_widths(&sub, width)) {
         out[i] = w;
     }
     out
 }
 
-/// Indices of the columns that scroll (all but the mark column).
-fn scrollable(cols: &[Col]) -> impl Iterator<Item = usize> + '_ {
-    (0..cols.len()).filter(|&i| cols[i] != Col::Mark)
+/// Indices of the columns that scroll (all but the pinned one).
+fn scrollable(specs: &[ColumnSpec]) -> impl Iterator<Item = usize> + '_ {
+    (0..specs.len()).filter(|&i| !specs[i].pinned)
 }
 
 /// Do columns lie off screen (left, right) with these widths from [`scrolled_widths`]?
 /// Left: the table is scrolled. Right: a column past the scroll has no room (it gives way by
 /// priority, wherever it stands, and scrolling right makes room for it).
 pub fn columns_off_screen(cols: &[Col], first: usize, widths: &[u16]) -> (bool, bool) {
-    let right = scrollable(cols)
+    let right = (0..cols.len())
+        .filter(|&i| cols[i] != Col::Mark)
         .skip(first)
         .any(|i| widths.get(i).is_none_or(|&w| w == 0));
     (first > 0, right)
@@ -280,52 +344,110 @@ pub struct Rendered {
 mod tests {
     use super::*;
 
+    fn spec(min: u16, natural: u16, priority: u8, key: bool) -> ColumnSpec {
+        ColumnSpec {
+            min,
+            natural,
+            comfortable: natural.min(40),
+            priority,
+            key,
+            pinned: false,
+        }
+    }
+
+    const MARK: ColumnSpec = ColumnSpec {
+        min: 1,
+        natural: 1,
+        comfortable: 1,
+        priority: 100,
+        key: false,
+        pinned: true,
+    };
+
     #[test]
-    fn widths_fill_the_line() {
-        let views: [&[Col]; 2] = [
-            &[Col::Mark, Col::Flags, Col::Name, Col::Url, Col::Evidence],
-            &[Col::Mark, Col::Kind, Col::Path, Col::Url, Col::Bytes],
+    fn widths_fill_the_line_and_never_pass_it() {
+        let specs = [
+            MARK,
+            spec(5, 9, 88, true),
+            spec(10, 30, 92, true),
+            spec(24, 200, 90, true),
+            spec(16, 50, 65, false),
         ];
-        for cols in views {
-            for w in [80u16, 120, 200] {
-                let ws = column_widths(cols, w);
-                let total: u16 = ws.iter().sum::<u16>() + ws.len() as u16 - 1;
-                assert!(total <= w, "{cols:?} {w}");
-                if w >= 160 {
-                    assert_eq!(total, w, "{cols:?} {w}");
-                }
+        for w in [40u16, 80, 120, 200, 400] {
+            let ws = column_widths(&specs, w);
+            let total: u16 =
+                ws.iter().sum::<u16>() + ws.iter().filter(|&&x| x > 0).count() as u16 - 1;
+            assert!(total <= w, "{w}: {ws:?}");
+            if w >= 120 {
+                assert_eq!(total, w, "{ws:?}");
             }
         }
     }
 
     #[test]
-    fn narrow_tables_drop_the_lowest_priority_first() {
-        let cols = [Col::Mark, Col::Flags, Col::State, Col::Url, Col::Files];
-        // 1 + 10 + 24 + 2 spaces = 37: State (30) and Files (20) give way, the URL stays.
-        let ws = column_widths(&cols, 37);
-        assert_eq!(ws, vec![1, 10, 0, 24, 0]);
-        assert_eq!(column_at(&ws, 0, 0), Some(0));
-        assert_eq!(column_at(&ws, 0, 1), None);
-        assert_eq!(column_at(&ws, 0, 2), Some(1));
-        assert_eq!(column_at(&ws, 0, 13), Some(3));
-        assert_eq!(column_at(&ws, 0, 37), None);
+    fn spare_width_goes_by_priority_comfortable_first() {
+        // Flags (88, natural 9), name (92, natural 30), URL (90, natural 200), evidence (65).
+        let specs = [
+            MARK,
+            spec(5, 9, 88, true),
+            spec(10, 30, 92, true),
+            spec(24, 200, 90, true),
+            spec(16, 50, 65, false),
+        ];
+        // Every column up to comfortable (the evidence gets what is left of that), and
+        // nothing more to share.
+        assert_eq!(column_widths(&specs, 120), vec![1, 9, 30, 40, 36]);
+        // Then the URL and the evidence grow together to their natural widths (the
+        // evidence reaches its 50, the URL takes the rest).
+        assert_eq!(column_widths(&specs, 200), vec![1, 9, 30, 106, 50]);
+        // Minimums only.
+        assert_eq!(column_widths(&specs, 60), vec![1, 5, 10, 24, 16]);
+        // Narrower: the evidence gives way, then the flags (the lowest priorities); the
+        // name (the highest) takes the spare cells before the URL does.
+        assert_eq!(column_widths(&specs, 40), vec![1, 0, 13, 24, 0]);
+    }
+
+    #[test]
+    fn later_times_give_way_to_key_columns_short_of_comfortable() {
+        let specs = [
+            MARK,
+            spec(10, 30, 92, true),
+            spec(24, 200, 90, true),
+            spec(19, 19, 12, false),
+        ];
+        // Room for the key columns' comfortable widths and the time: all shown.
+        assert_eq!(column_widths(&specs, 100), vec![1, 30, 47, 19]);
+        // Not: the time gives way, though its minimum would fit.
+        assert_eq!(column_widths(&specs, 80), vec![1, 30, 47, 0]);
     }
 
     #[test]
     fn scrolling_pins_the_mark_column_and_says_what_lies_off_screen() {
+        let specs = [
+            MARK,
+            spec(10, 10, 88, true),
+            spec(10, 10, 75, false),
+            spec(24, 24, 90, true),
+            spec(16, 16, 65, false),
+        ];
+        // 1 + 10 + 10 + 24 + 16 + 4 spaces = 65: everything fits at 80 (the last column
+        // takes the rest).
+        let ws = scrolled_widths(&specs, 0, 80);
+        assert_eq!(ws, vec![1, 10, 10, 24, 31]);
         let cols = [Col::Mark, Col::Flags, Col::Kind, Col::Url, Col::Evidence];
-        // 1 + 10 + 10 + 24 + 16 + 4 spaces = 65: everything fits at 80.
-        let ws = scrolled_widths(&cols, 0, 80);
-        assert_eq!(ws.iter().filter(|&&w| w > 0).count(), 5);
         assert_eq!(columns_off_screen(&cols, 0, &ws), (false, false));
-        // At 50, Evidence (priority 50) gives way; the URL (90) stays and takes what is left.
-        let ws = scrolled_widths(&cols, 0, 50);
+        // At 50, the evidence (65) gives way; the last column shown takes what is left.
+        let ws = scrolled_widths(&specs, 0, 50);
         assert_eq!(ws, vec![1, 10, 10, 26, 0]);
         assert_eq!(columns_off_screen(&cols, 0, &ws), (false, true));
-        // Scrolled two columns: Flags and Kind are off to the left, the rest fit.
-        let ws = scrolled_widths(&cols, 2, 50);
-        assert_eq!(ws, vec![1, 0, 0, 29, 18]);
+        // Scrolled two columns: the first two are off to the left, the rest fit.
+        let ws = scrolled_widths(&specs, 2, 50);
+        assert_eq!(ws, vec![1, 0, 0, 24, 23]);
         assert_eq!(columns_off_screen(&cols, 2, &ws), (true, false));
+        assert_eq!(column_at(&ws, 0, 0), Some(0));
+        assert_eq!(column_at(&ws, 0, 1), None);
+        assert_eq!(column_at(&ws, 0, 2), Some(3));
+        assert_eq!(column_at(&ws, 0, 27), Some(4));
     }
 
     #[test]

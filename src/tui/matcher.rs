@@ -1,131 +1,22 @@
-//! Matching: whether a record's search text matches the filter's terms, and which
-//! characters of a cell a term lit (the same rules decide both).
+//! Matching: whether a record's search text matches the filter's terms, and which characters
+//! of a cell a term lit. The same rules decide both: free text by [`super::fuzzy`], the rest
+//! by [`Needle::find`], whose pattern class ([`Class`]) says where a match may start and end.
 
-use super::query::{is_identifier_pattern, Field, Query, Scope, Term, TermKind, FIELD_COUNT};
+use memchr::memmem::Finder;
 
-/// An identifier field (lowercase display form) starts with the pattern, braces aside.
-fn id_prefix(field: &str, pat: &str) -> bool {
-    let f = field.strip_prefix('{').unwrap_or(field);
-    let p = pat.strip_prefix('{').unwrap_or(pat);
-    !p.is_empty() && f.starts_with(p)
-}
-
-/// A fuzzy pattern ready to test: for ASCII patterns, a table of which pattern positions
-/// each byte value fills, and the letter to search for first.
-#[derive(Debug, Clone)]
-pub struct FuzzyPattern {
-    pat: String,
-    table: Option<Box<[u64; 256]>>,
-    /// Position in the pattern of its rarest byte (by a fixed guess of what is common in
-    /// paths, URLs, GUIDs and times), found with memchr before anything else is looked at.
-    anchor: usize,
-}
-
-/// How common a byte is in search text (higher: more common).
-fn commonness(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' | b'a'..=b'f' | b'-' | b'.' | b'/' | b'\\' | b':' | b' ' | b'\0' => 3,
-        b't' | b'o' | b'i' | b'n' | b's' | b'r' | b'l' | b'p' | b'm' | b'u' => 2,
-        b'g'..=b'z' => 1,
-        _ => 0,
-    }
-}
-
-impl FuzzyPattern {
-    pub fn new(pat: &str) -> FuzzyPattern {
-        let table = (pat.is_ascii() && !pat.is_empty() && pat.len() <= 64).then(|| {
-            let mut t = Box::new([0u64; 256]);
-            for (k, b) in pat.bytes().enumerate() {
-                t[usize::from(b)] |= 1 << k;
-            }
-            t
-        });
-        let anchor = pat
-            .bytes()
-            .enumerate()
-            .min_by_key(|&(k, b)| (commonness(b), usize::MAX - k))
-            .map(|(k, _)| k)
-            .unwrap_or(0);
-        FuzzyPattern {
-            pat: pat.to_string(),
-            table,
-            anchor,
-        }
-    }
-
-    /// [`fuzzy_match`] on `hay`, where a NUL ends one field and starts the next (no match
-    /// spans two fields).
-    ///
-    /// A match holds the anchor byte with the rest of the pattern at most `MAX_GAP` apart,
-    /// so only windows around the anchor's occurrences (found with memchr) are examined.
-    pub fn matches(&self, hay: &str) -> bool {
-        let Some(table) = &self.table else {
-            return hay.split('\0').any(|f| fuzzy_match(f, &self.pat));
-        };
-        let bytes = hay.as_bytes();
-        let n = self.pat.len();
-        let Some(&anchor) = self.pat.as_bytes().get(self.anchor) else {
-            return true;
-        };
-        let before = MAX_GAP * self.anchor;
-        let after = MAX_GAP * (n - 1 - self.anchor);
-        // Windows around successive anchors are merged when they overlap, so no byte is
-        // scanned twice.
-        let mut cur: Option<(usize, usize)> = None;
-        for q in memchr::memchr_iter(anchor, bytes) {
-            let lo = q.saturating_sub(before);
-            let hi = (q + after + 1).min(bytes.len());
-            cur = match cur {
-                Some((clo, chi)) if lo <= chi => Some((clo, hi.max(chi))),
-                Some((clo, chi)) => {
-                    if gap_scan(&bytes[clo..chi], table, n) {
-                        return true;
-                    }
-                    Some((lo, hi))
-                }
-                None => Some((lo, hi)),
-            };
-        }
-        cur.is_some_and(|(lo, hi)| gap_scan(&bytes[lo..hi], table, n))
-    }
-}
-
-/// The bounded-gap scan over bytes with the position table; NUL resets (field barrier).
-fn gap_scan(bytes: &[u8], table: &[u64; 256], n: usize) -> bool {
-    const NONE: usize = usize::MAX;
-    let mut last = [NONE; 64];
-    for (q, &c) in bytes.iter().enumerate() {
-        let mut m = table[usize::from(c)];
-        if m == 0 {
-            if c == 0 {
-                last[..n].iter_mut().for_each(|l| *l = NONE);
-            }
-            continue;
-        }
-        // Highest position first, so one byte never fills two positions.
-        while m != 0 {
-            let k = 63 - m.leading_zeros() as usize;
-            m &= !(1u64 << k);
-            let ok = k == 0 || (last[k - 1] != NONE && q - last[k - 1] <= MAX_GAP);
-            if ok {
-                if k == n - 1 {
-                    return true;
-                }
-                last[k] = q;
-            }
-        }
-    }
-    false
-}
+use super::fuzzy::{self, FuzzyPattern};
+use super::query::{Class, Field, Query, Scope, Term, TermKind, FIELD_COUNT};
 
 /// One record's search text as the matcher reads it: the lowercased display forms of the
 /// search fields separated by NUL (which a display form never holds), where each field ends,
-/// and the record's two flags.
+/// and the record's flags.
 pub struct Hay<'a> {
     pub text: &'a str,
     pub ends: &'a [u32; FIELD_COUNT],
     pub hidden: bool,
     pub warned: bool,
+    /// The triage rules that fired ([`crate::bits::triage::Rule::bit`]).
+    pub susp: u8,
 }
 
 impl<'a> Hay<'a> {
@@ -141,15 +32,170 @@ impl<'a> Hay<'a> {
     }
 }
 
+/// At most this many occurrences of a pattern are tested against its boundaries in one field
+/// (a field of `1.1.1.1…` and the pattern `1.1` would otherwise cost its length times the
+/// pattern's); the matcher and the highlight stop at the same one.
+const MAX_OCCURRENCES: usize = 4096;
+
+/// A pattern matched exactly, with the boundaries its class asks for.
+#[derive(Debug, Clone)]
+pub struct Needle {
+    class: Class,
+    /// The pattern, braces aside for a GUID.
+    pat: String,
+    /// A GUID typed with its closing brace: the whole id, not a prefix.
+    closed: bool,
+    finder: Finder<'static>,
+    /// The pattern with look-alikes folded (see [`fold`]), for a plain substring.
+    folded: String,
+}
+
+/// `c` with look-alike letters folded to the one they imitate (TR39 skeleton, one character
+/// to one, so positions stay put), lowercase: `а` (Cyrillic) is `a`.
+fn fold(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    let mut buf = [0u8; 4];
+    let mut sk = unicode_security::skeleton(c.encode_utf8(&mut buf));
+    match (sk.next(), sk.next()) {
+        (Some(one), None) => one.to_lowercase().next().unwrap_or(one),
+        _ => c,
+    }
+}
+
+impl Needle {
+    pub fn new(pat: &str, class: Class) -> Needle {
+        let (pat, closed) = if class == Class::Guid {
+            let p = pat.strip_prefix('{').unwrap_or(pat);
+            match p.strip_suffix('}') {
+                Some(p) => (p, true),
+                None => (p, false),
+            }
+        } else {
+            (pat, false)
+        };
+        Needle {
+            class,
+            pat: pat.to_string(),
+            closed,
+            finder: Finder::new(pat.as_bytes()).into_owned(),
+            folded: pat.chars().map(fold).collect(),
+        }
+    }
+
+    /// Could the pattern match anywhere in a record's whole search text? Every match is an
+    /// occurrence of the pattern, but for a plain substring of a text holding non-ASCII
+    /// letters, which may match folded.
+    fn may_match(&self, whole: &str) -> bool {
+        self.finder.find(whole.as_bytes()).is_some()
+            || (self.class == Class::Free && !whole.is_ascii())
+    }
+
+    /// Where the pattern matches in one field's text (lowercase display form): a byte range.
+    pub fn find(&self, f: Field, text: &str) -> Option<(usize, usize)> {
+        if self.pat.is_empty() {
+            return None;
+        }
+        match self.class {
+            Class::Guid if f.is_identifier() => self.id_prefix(text),
+            Class::Sid if f == Field::OwnerSid => {
+                let n = self.pat.len();
+                let whole = text.starts_with(self.pat.as_str())
+                    && matches!(text.as_bytes().get(n), None | Some(b'-'));
+                whole.then_some((0, n))
+            }
+            Class::Free => self
+                .occurrence(text, |_, _| true)
+                .or_else(|| self.folded(text)),
+            _ => self.occurrence(text, |before, after| self.bounded(before, after)),
+        }
+    }
+
+    /// A GUID field starting with the pattern, braces aside (the whole id when the pattern
+    /// ends with `}`).
+    fn id_prefix(&self, text: &str) -> Option<(usize, usize)> {
+        let lead = usize::from(text.starts_with('{'));
+        let body = text.get(lead..)?;
+        let body = if self.closed {
+            body.strip_suffix('}').unwrap_or(body)
+        } else {
+            body
+        };
+        let hit = if self.closed {
+            body == self.pat
+        } else {
+            body.starts_with(self.pat.as_str())
+        };
+        hit.then_some((lead, lead + self.pat.len()))
+    }
+
+    /// Does an occurrence between these characters stand on its own, as the class wants?
+    fn bounded(&self, before: Option<char>, after: Option<char>) -> bool {
+        let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        match self.class {
+            // Whole SID components: not inside a longer number or word.
+            Class::Sid => !before.is_some_and(|c| c.is_alphanumeric() || c == '-') && !digit(after),
+            Class::Date => !digit(before) && !digit(after),
+            Class::Ip => !digit(before) && before != Some('.') && !digit(after),
+            Class::Component => !before.is_some_and(char::is_alphanumeric),
+            Class::Guid | Class::Free => true,
+        }
+    }
+
+    /// The first occurrence whose neighbours `ok` accepts.
+    fn occurrence(
+        &self,
+        text: &str,
+        ok: impl Fn(Option<char>, Option<char>) -> bool,
+    ) -> Option<(usize, usize)> {
+        let bytes = text.as_bytes();
+        let mut from = 0;
+        for _ in 0..MAX_OCCURRENCES {
+            let at = from + self.finder.find(bytes.get(from..)?)?;
+            let end = at + self.pat.len();
+            let before = text.get(..at).and_then(|t| t.chars().next_back());
+            let after = text.get(end..).and_then(|t| t.chars().next());
+            if ok(before, after) {
+                return Some((at, end));
+            }
+            // A match starts on a character boundary; the next may start one byte on.
+            from = at + 1;
+        }
+        None
+    }
+
+    /// An exact term against a text holding non-ASCII letters, look-alikes folded on both
+    /// sides (`'update.example` finds `updаte.example`).
+    fn folded(&self, text: &str) -> Option<(usize, usize)> {
+        if text.is_ascii() {
+            return None;
+        }
+        let hay: String = text.chars().map(fold).collect();
+        let pat = &self.folded;
+        let at = hay.find(pat.as_str())?;
+        // Folding keeps one character for one: map character places back to bytes.
+        let first = hay.get(..at)?.chars().count();
+        let n = pat.chars().count();
+        let mut idx = text.char_indices().map(|(i, _)| i).chain([text.len()]);
+        let start = idx.nth(first)?;
+        let end = if n == 0 { start } else { idx.nth(n - 1)? };
+        Some((start, end))
+    }
+}
+
 #[derive(Debug, Clone)]
 enum CompiledKind {
-    Any,
     HasHidden,
     HasWarnings,
+    Flag(u8),
+    /// Some job time in `[after, before)` (ISO text compares as time).
+    Time {
+        after: Option<String>,
+        before: Option<String>,
+    },
     Fuzzy(FuzzyPattern),
-    Exact(String),
-    /// An identifier: prefix of an identifier field, substring of any other.
-    Ident(String),
+    Exact(Box<Needle>),
 }
 
 /// A query term ready to test.
@@ -158,12 +204,17 @@ pub struct Compiled {
     scope: Scope,
     kind: CompiledKind,
     negate: bool,
+    group: usize,
+}
+
+/// Is a time field's text a set time (not empty, not the FILETIME epoch's 1601)?
+fn set_time(t: &str) -> bool {
+    !t.is_empty() && !t.starts_with("1601")
 }
 
 impl Compiled {
-    /// Does a record match this term? An unscoped fuzzy or exact term searches the whole
-    /// NUL-separated text at once; a scoped one, its fields; an identifier, the identifier
-    /// fields by prefix and the others by substring. A negated term inverts the answer.
+    /// Does a record match this term? An unscoped fuzzy term searches the whole NUL-separated
+    /// text at once; anything else its fields one by one. A negated term inverts the answer.
     pub fn matches(&self, hay: &Hay) -> bool {
         self.matches_positive(hay) != self.negate
     }
@@ -173,121 +224,103 @@ impl Compiled {
         match &self.kind {
             CompiledKind::HasHidden => hay.hidden,
             CompiledKind::HasWarnings => hay.warned,
-            CompiledKind::Any => true,
-            CompiledKind::Fuzzy(m) => {
-                if self.scope == Scope::All {
-                    m.matches(hay.text)
-                } else {
-                    fields.iter().any(|f| m.matches(hay.field(*f)))
-                }
-            }
-            CompiledKind::Exact(p) => {
-                if self.scope == Scope::All {
-                    hay.text.contains(p.as_str())
-                } else {
-                    fields.iter().any(|f| hay.field(*f).contains(p.as_str()))
-                }
-            }
-            CompiledKind::Ident(p) => fields.iter().any(|f| {
-                let t = hay.field(*f);
-                if f.is_identifier() {
-                    id_prefix(t, p)
-                } else {
-                    t.contains(p.as_str())
-                }
+            CompiledKind::Flag(bit) => hay.susp & bit != 0,
+            CompiledKind::Time { after, before } => Field::TIMES.iter().any(|&f| {
+                let t = hay.field(f);
+                set_time(t)
+                    && after.as_deref().is_none_or(|a| t >= a)
+                    && before.as_deref().is_none_or(|b| t < b)
             }),
+            CompiledKind::Fuzzy(m) if self.scope == Scope::All => m.matches(hay.text),
+            CompiledKind::Fuzzy(m) => fields.iter().any(|f| m.matches(hay.field(*f))),
+            // One search of the whole text first: most records hold the pattern nowhere.
+            CompiledKind::Exact(n) => {
+                n.may_match(hay.text) && fields.iter().any(|&f| n.find(f, hay.field(f)).is_some())
+            }
         }
     }
 }
 
-/// Does a record match every term?
+/// Does a record match every group of terms (a group when any of its terms does)?
 pub fn matches_all(terms: &[Compiled], hay: &Hay) -> bool {
-    terms.iter().all(|t| t.matches(hay))
+    let mut i = 0;
+    while let Some(first) = terms.get(i) {
+        let group = terms[i..]
+            .iter()
+            .take_while(|t| t.group == first.group)
+            .count();
+        if !terms[i..i + group].iter().any(|t| t.matches(hay)) {
+            return false;
+        }
+        i += group;
+    }
+    true
 }
 
-/// A parsed filter ready to test.
-pub fn compile(q: &Query) -> Vec<Compiled> {
-    q.terms
-        .iter()
-        .map(|t| Compiled {
-            scope: t.scope,
-            negate: t.negate,
-            kind: match &t.kind {
-                TermKind::HasHidden => CompiledKind::HasHidden,
-                TermKind::HasWarnings => CompiledKind::HasWarnings,
-                TermKind::Fuzzy(p) | TermKind::Exact(p) if p.is_empty() => CompiledKind::Any,
-                TermKind::Fuzzy(p) if is_identifier_pattern(p) => CompiledKind::Ident(p.clone()),
-                TermKind::Fuzzy(p) => CompiledKind::Fuzzy(FuzzyPattern::new(p)),
-                TermKind::Exact(p) => CompiledKind::Exact(p.clone()),
-            },
-        })
-        .collect()
-}
-
-/// Is `pat` a subsequence of `hay`? (Both lowercase.)
-pub fn is_subsequence(hay: &str, pat: &str) -> bool {
-    if pat.is_ascii() {
-        // ASCII bytes never occur inside a multi-byte UTF-8 sequence, so bytes suffice.
-        let mut h = hay.as_bytes().iter();
-        return pat.as_bytes().iter().all(|p| h.any(|c| c == p));
-    }
-    let mut h = hay.chars();
-    pat.chars().all(|p| h.any(|c| c == p))
-}
-
-/// The most a fuzzy match may skip between two matched characters, plus one.
-pub const MAX_GAP: usize = 8;
-
-/// The filter's fuzzy test: the letters of `pat` appear in `hay` in order, each at most
-/// [`MAX_GAP`] characters after the previous one (both lowercase).
-///
-/// A bare subsequence test accepts noise: `mozilla` is a subsequence of a 200-character
-/// Microsoft CDN URL full of base64. The skim matcher (fuzzy-matcher) scores such matches low,
-/// but costs ~5 µs a call, too slow for 100,000 records per keystroke; this test keeps the
-/// matches it scores well (abbreviations such as `mzup` for `MozillaUpdate`, `ffx` for
-/// `firefox`) in linear time, and stays monotone: a pattern that matches implies every prefix
-/// of it matches, so typing one more character only needs the previous matches re-tested.
-/// The skim matcher then highlights the matched characters of the cells on screen.
-pub fn fuzzy_match(hay: &str, pat: &str) -> bool {
-    if pat.is_empty() {
-        return true;
-    }
-    if !is_subsequence(hay, pat) {
-        return false;
-    }
-    if pat.is_ascii() {
-        gap_match(hay.as_bytes(), pat.as_bytes())
+/// How a pattern matches: fuzzy for free text, else exactly by its class.
+fn pattern_kind(p: &str, scope: Scope, exact: bool) -> CompiledKind {
+    let class = Class::of(p, scope);
+    if exact {
+        CompiledKind::Exact(Box::new(Needle::new(p, Class::Free)))
+    } else if class == Class::Free {
+        CompiledKind::Fuzzy(FuzzyPattern::new(p))
     } else {
-        let h: Vec<char> = hay.chars().collect();
-        let p: Vec<char> = pat.chars().collect();
-        gap_match(&h, &p)
+        CompiledKind::Exact(Box::new(Needle::new(p, class)))
     }
 }
 
-fn gap_match<T: PartialEq>(hay: &[T], pat: &[T]) -> bool {
-    let n = pat.len();
-    // last[k]: the latest position where pat[..=k] ends with every gap within bounds.
-    let mut last: Vec<Option<usize>> = vec![None; n];
-    for (q, c) in hay.iter().enumerate() {
-        for k in (0..n).rev() {
-            if pat[k] != *c {
+/// A parsed filter ready to test. `after:` and `before:` terms that stand alone (not
+/// negated, not alternatives) become one term: some time of the job lies between them.
+pub fn compile(q: &Query) -> Vec<Compiled> {
+    let alone = |t: &Term| q.terms.iter().filter(|o| o.group == t.group).count() == 1;
+    let (mut after, mut before) = (None::<String>, None::<String>);
+    let mut out = Vec::new();
+    for t in &q.terms {
+        let kind = match &t.kind {
+            TermKind::After(v) if !t.negate && alone(t) => {
+                after = after.max(Some(v.clone()));
                 continue;
             }
-            let ok = k == 0 || last[k - 1].is_some_and(|r| q - r <= MAX_GAP);
-            if ok {
-                if k == n - 1 {
-                    return true;
-                }
-                last[k] = Some(q);
+            TermKind::Before(v) if !t.negate && alone(t) => {
+                before = Some(before.map_or(v.clone(), |b: String| b.min(v.clone())));
+                continue;
             }
-        }
+            TermKind::After(v) => CompiledKind::Time {
+                after: Some(v.clone()),
+                before: None,
+            },
+            TermKind::Before(v) => CompiledKind::Time {
+                after: None,
+                before: Some(v.clone()),
+            },
+            TermKind::HasHidden => CompiledKind::HasHidden,
+            TermKind::HasWarnings => CompiledKind::HasWarnings,
+            TermKind::Flag(bit) => CompiledKind::Flag(*bit),
+            TermKind::Fuzzy(p) => pattern_kind(p, t.scope, false),
+            TermKind::Exact(p) => pattern_kind(p, t.scope, true),
+        };
+        out.push(Compiled {
+            scope: t.scope,
+            kind,
+            negate: t.negate,
+            group: t.group,
+        });
     }
-    false
+    if after.is_some() || before.is_some() {
+        out.push(Compiled {
+            scope: Scope::All,
+            kind: CompiledKind::Time { after, before },
+            negate: false,
+            group: usize::MAX,
+        });
+    }
+    out
 }
 
 /// The characters of `text` (a cell as displayed) that a filter term matches in it, by the
 /// same rules as the filter: for highlighting, so the letters lit are the ones that matched.
-/// `None` when the term does not match this text (or is negated: nothing to light).
+/// `fields` are the search fields the cell shows. `None` when the term does not match this
+/// text (or is negated or not about text: nothing to light).
 pub fn term_positions(text: &str, term: &Term, fields: &[Field]) -> Option<Vec<usize>> {
     if term.negate {
         return None;
@@ -297,144 +330,195 @@ pub fn term_positions(text: &str, term: &Term, fields: &[Field]) -> Option<Vec<u
         .chars()
         .map(|c| c.to_lowercase().next().unwrap_or(c))
         .collect();
-    let substring = |p: &str| -> Option<Vec<usize>> {
-        let pat: Vec<char> = p.chars().collect();
-        if pat.is_empty() || pat.len() > hay.len() {
-            return None;
-        }
-        (0..=hay.len() - pat.len())
-            .find(|&s| hay[s..s + pat.len()] == pat[..])
-            .map(|s| (s..s + pat.len()).collect())
+    let (p, exact) = match &term.kind {
+        TermKind::Fuzzy(p) => (p, false),
+        TermKind::Exact(p) => (p, true),
+        _ => return None,
     };
-    match &term.kind {
-        TermKind::HasHidden | TermKind::HasWarnings => None,
-        TermKind::Exact(p) => substring(p),
-        TermKind::Fuzzy(p) if p.is_empty() => None,
-        TermKind::Fuzzy(p) if is_identifier_pattern(p) => {
-            if fields.iter().any(|f| f.is_identifier()) {
-                let lead = usize::from(hay.first() == Some(&'{') && !p.starts_with('{'));
-                let pat: Vec<char> = p.chars().collect();
-                let end = lead + pat.len();
-                (hay.len() >= end && hay[lead..end] == pat[..]).then(|| (lead..end).collect())
-            } else {
-                substring(p)
-            }
-        }
-        TermKind::Fuzzy(p) => {
-            let pat: Vec<char> = p.chars().collect();
-            gap_positions(&hay, &pat)
-        }
-    }
-}
-
-/// [`gap_match`] that also says where: the positions of one match of `pat` in `hay`.
-fn gap_positions(hay: &[char], pat: &[char]) -> Option<Vec<usize>> {
-    let n = pat.len();
-    if n == 0 {
-        return None;
-    }
-    let mut last: Vec<Option<usize>> = vec![None; n];
-    // For each pattern position, (where it matched, where the previous one did).
-    let mut chain: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
-    for (q, c) in hay.iter().enumerate() {
-        for k in (0..n).rev() {
-            if pat[k] != *c {
-                continue;
-            }
-            let prev = if k == 0 {
-                Some(q)
-            } else {
-                last[k - 1].filter(|&r| q - r <= MAX_GAP)
-            };
-            let Some(prev) = prev else { continue };
-            chain[k].push((q, prev));
-            if k == n - 1 {
-                let mut out = vec![q];
-                let mut want = prev;
-                for kk in (0..n - 1).rev() {
-                    let &(at, p) = chain[kk].iter().rev().find(|(at, _)| *at == want)?;
-                    out.push(at);
-                    want = p;
-                }
-                out.reverse();
-                return Some(out);
-            }
-            last[k] = Some(q);
-        }
-    }
-    None
+    let needle = match pattern_kind(p, term.scope, exact) {
+        CompiledKind::Fuzzy(_) => return fuzzy::positions(&hay, p),
+        CompiledKind::Exact(n) => n,
+        _ => return None,
+    };
+    let lower: String = hay.iter().collect();
+    // The cell shows one of its fields; an identifier rule applies when it is one.
+    let field = fields
+        .iter()
+        .copied()
+        .find(|f| f.is_identifier())
+        .or(fields.first().copied())?;
+    let (start, end) = needle.find(field, &lower)?;
+    let first = lower.get(..start)?.chars().count();
+    let n = lower.get(start..end)?.chars().count();
+    Some((first..first + n).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fuzzy_matcher::skim::SkimMatcherV2;
-    use fuzzy_matcher::FuzzyMatcher;
 
-    #[test]
-    fn fuzzy_keeps_good_matches_and_drops_noise() {
-        let skim = SkimMatcherV2::default().ignore_case();
-        let noise = "http://msedge.b.tlu.dl.delivery.mp.microsoft.com/filestreamingservice/files/899214d6-41f0-4bf5-95db-d9ec00cfc01e?p1=1679173333&p2=404&p3=2&p4=blbaskngx2smxz592a2evjvbahgp8eip4bfltjewglrmhk9%2flhmbbgekegfywamtcedieizfhj9wwfbiwfdptg%3d%3d";
-        let moz = "https://download-installer.cdn.mozilla.net/pub/firefox/releases/110.0/update/win64/en-us/firefox-109.0.1-110.0.partial.mar";
-        assert!(is_subsequence(noise, "mozilla"));
-        assert!(!fuzzy_match(noise, "mozilla"));
-        assert!(!fuzzy_match(noise, "moz"));
-        assert!(fuzzy_match(moz, "mozilla"));
-        assert!(fuzzy_match(moz, "ffx"));
-        assert!(fuzzy_match("mozillaupdate 308046b0af4a39cb", "mzup"));
-        assert!(fuzzy_match(
-            r"c:\users\bob\appdata\local\temp\x.exe",
-            "tempexe"
-        ));
-        assert!(fuzzy_match("日本語 café", "café"));
-        assert!(fuzzy_match("anything", ""));
-        // Whatever this accepts, the skim matcher accepts too (it is a subsequence).
-        for h in [noise, moz, "c:\\windows\\system32\\cmd.exe"] {
-            for p in ["m", "mo", "moz", "cmd", "exe", "ms", "s-1-5", "f", "x64"] {
-                if fuzzy_match(h, p) {
-                    assert!(skim.fuzzy_match(h, p).is_some(), "{h} {p}");
-                }
+    fn hit(q: &str, f: Field, text: &str) -> bool {
+        let mut ends = [0u32; FIELD_COUNT];
+        // Only field `f` holds text: every field before it is empty.
+        let mut s = String::new();
+        for (i, g) in Field::ALL.iter().enumerate() {
+            if i > 0 {
+                s.push('\0');
             }
+            if *g == f {
+                s.push_str(text);
+            }
+            ends[i] = s.len() as u32;
         }
-    }
-
-    #[test]
-    fn compiled_pattern_agrees_with_the_plain_test() {
-        let mut x: u64 = 0x1234_5678_9abc_def1;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
+        let hay = Hay {
+            text: &s,
+            ends: &ends,
+            hidden: false,
+            warned: false,
+            susp: 0,
         };
-        let alphabet = b"abcz.\\\0";
-        for _ in 0..5_000 {
-            let hay: String = (0..(next() % 40))
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
-                .collect();
-            let pat: String = (0..(1 + next() % 4))
-                .map(|_| alphabet[(next() % 5) as usize] as char)
-                .collect();
-            let want = hay.split('\0').any(|f| fuzzy_match(f, &pat));
-            assert_eq!(
-                FuzzyPattern::new(&pat).matches(&hay),
-                want,
-                "{hay:?} {pat:?}"
-            );
+        matches_all(&compile(&Query::parse(q)), &hay)
+    }
+
+    #[test]
+    fn classes_match_whole_components() {
+        let ev = "host-a/c/programdata/microsoft/network/downloader/qmgr.db";
+        for (q, f, text, want) in [
+            ("ev:host-a", Field::Evidence, ev, true),
+            (
+                "ev:HOST-A",
+                Field::Evidence,
+                "host-b/c/programdata/qmgr.db",
+                false,
+            ),
+            ("ev:host", Field::Evidence, ev, true),
+            ("ev:ost-a", Field::Evidence, ev, false),
+            ("ev:qmgr.db", Field::Evidence, ev, true),
+            ("-ev:host-a", Field::Evidence, "host-b/qmgr.db", true),
+            ("owner:S-1-5-18", Field::OwnerSid, "s-1-5-18", true),
+            ("owner:S-1-5-1", Field::OwnerSid, "s-1-5-18", false),
+            (
+                "owner:S-1-5-21",
+                Field::OwnerSid,
+                "s-1-5-21-1-2-3-1001",
+                true,
+            ),
+            ("S-1-5-1", Field::Name, "job for s-1-5-18", false),
+            (
+                "2026-03-01",
+                Field::Created,
+                "2026-03-01t10:00:00.000z",
+                true,
+            ),
+            (
+                "2026-03-01",
+                Field::Created,
+                "2026-03-10t10:00:00.000z",
+                false,
+            ),
+            (
+                "2026-03-01",
+                Field::Created,
+                "2026-02-01t10:00:00.000z",
+                false,
+            ),
+            ("2026-03", Field::Created, "2026-03-10t10:00:00.000z", true),
+            ("10.0.0.5", Field::Url, "http://10.0.0.5:8080/a", true),
+            ("10.0.0.5", Field::Url, "http://10.0.0.50/a", false),
+            ("10.0.0.5", Field::Url, "http://110.0.0.5/a", false),
+            ("10.0", Field::Url, "http://10.0.0.5/a", true),
+            (
+                "{99c96e1b",
+                Field::JobId,
+                "{99c96e1b-5dc8-4f17-b0c9-4d0ed9d4e8a3}",
+                true,
+            ),
+            (
+                "{99C96E1B-5DC8-4F17-B0C9-4D0ED9D4E8A3}",
+                Field::JobId,
+                "{99c96e1b-5dc8-4f17-b0c9-4d0ed9d4e8a3}",
+                true,
+            ),
+            (
+                "{99c96e1b-5dc8-4f17-b0c9-4d0ed9d4e8a3}",
+                Field::JobId,
+                "99c96e1b-5dc8-4f17-b0c9-4d0ed9d4e8a3",
+                true,
+            ),
+            (
+                "{99c96e1b}",
+                Field::JobId,
+                "{99c96e1b-5dc8-4f17-b0c9-4d0ed9d4e8a3}",
+                false,
+            ),
+            (
+                "id:99c9",
+                Field::JobId,
+                "{99c96e1b-5dc8-4f17-b0c9-4d0ed9d4e8a3}",
+                true,
+            ),
+            (
+                "'update.example",
+                Field::Url,
+                "https://upd\u{430}te.example.org/x",
+                true,
+            ),
+            (
+                "'update.example",
+                Field::Url,
+                "https://other.example.org/x",
+                false,
+            ),
+        ] {
+            assert_eq!(hit(q, f, &text.to_lowercase()), want, "{q} in {text}");
         }
     }
 
     #[test]
-    fn fuzzy_is_monotone_in_the_pattern() {
-        let hays = ["mozillaupdate 308046b0af4a39cb", "c:\\program files\\x.exe"];
-        for h in hays {
-            for p in ["mzup", "mzupd", "prgx", "pfx.e", "308b", "zzz"] {
-                for n in 1..=p.len() {
-                    if fuzzy_match(h, &p[..n]) {
-                        assert!(fuzzy_match(h, &p[..n - 1]), "{h} {p} {n}");
-                    }
-                }
-            }
-        }
+    fn times_alternatives_and_flags() {
+        let t = "2026-03-05t10:00:00.000z";
+        assert!(hit("after:2026-03-01", Field::Created, t));
+        assert!(!hit("after:2026-03-06", Field::Created, t));
+        assert!(hit("before:2026-03-06", Field::Modified, t));
+        assert!(hit(
+            "after:2026-03-05t09 before:2026-03-05t11",
+            Field::Created,
+            t
+        ));
+        assert!(!hit(
+            "after:2026-03-05t11 before:2026-03-06",
+            Field::Created,
+            t
+        ));
+        assert!(!hit(
+            "after:1600",
+            Field::Created,
+            "1601-01-01t00:00:00.000z"
+        ));
+        assert!(hit("zzz | 2026-03-05", Field::Created, t));
+        assert!(hit("zzz OR yyy | 2026", Field::Created, t));
+        assert!(!hit("zzz | yyy", Field::Created, t));
+        assert!(!hit("zzz | 2026-03-05 qqq", Field::Created, t));
+    }
+
+    #[test]
+    fn the_highlight_lights_what_matched() {
+        let t = |q: &str| Query::parse(q).terms.remove(0);
+        assert_eq!(
+            term_positions("HOST-A/qmgr.db", &t("ev:host-a"), &[Field::Evidence]),
+            Some((0..6).collect())
+        );
+        assert_eq!(
+            term_positions("x/myhost-a/host-a", &t("ev:host-a"), &[Field::Evidence]),
+            Some((11..17).collect())
+        );
+        assert_eq!(
+            term_positions("https://updаte.example", &t("'update"), &[Field::Url]),
+            Some((8..14).collect())
+        );
+        assert_eq!(
+            term_positions("2026-03-10 2026-03-01", &t("2026-03-01"), &[Field::Created]),
+            Some((11..21).collect())
+        );
     }
 }

@@ -1,30 +1,48 @@
-//! The terminal explorer (`bitscope PATH`): ratatui + crossterm.
+//! The terminal explorer (`bitscope PATH...`): ratatui + crossterm, in csvlens's shape: keys
+//! become actions, the app applies them, the drawing only draws and hands back what it drew.
 //!
 //! - [`keys`]: the one binding table (keys → [`keys::Action`], footer hints, `?`, README).
-//! - [`app`]: the state and its one `update`; [`store`]: records and the views over them,
-//!   [`query`] the filter line parsed, [`matcher`] what it matches, [`sort`] the orders,
-//!   [`columns`] the table columns.
-//! - [`timeline`]: every job timestamp in time order, drawn by [`timeline_ui`];
-//!   [`fields`]: the detail fields `y` copies one at a time.
+//! - [`app`]: the state and its one `update`, with the screens' own keys beside their state:
+//!   [`hex`] (the hex view), [`prompt`] (filter and export lines), [`export`] (`e`),
+//!   [`copy`] (`y`, `Y`), [`overlay`] (help, diagnostics, column chooser), [`mouse`].
+//! - [`store`]: records and the views over them, [`query`] the filter line parsed,
+//!   [`matcher`] what it matches ([`fuzzy`] for free text), [`sort`] the orders, [`columns`] the table columns.
+//! - [`timeline`]: every job timestamp in time order.
+//! - [`detail`]: the detail pane's text and the fields on it ([`fields`]: what `y` copies).
 //! - [`layout`]: the geometry both the app and the drawing use (plain numbers).
 //! - [`ui`]: drawing only, over the visible slice; it hands back what it drew
-//!   ([`layout::Rendered`]) for the next key or click.
+//!   ([`layout::Rendered`]) for the next key or click. Each screen draws in its own file:
+//!   [`table_ui`], [`detail_ui`], [`hex_ui`], [`timeline_ui`], [`overlay_ui`]; [`style`]
+//!   holds the colours and the escaping helpers they share.
 //! - [`worker`]: parsing and carving on a background thread, over one channel.
-//! - [`display`]: the one escaping layer for untrusted text.
-//! - [`export`]: the export formats (`e`) by extension or Tab.
+//! - [`display`]: the one escaping layer for untrusted text; [`origin`] where a record came
+//!   from, as the Evidence column shows it.
 
 pub mod app;
 pub mod columns;
+pub mod copy;
+pub mod detail;
+pub mod detail_ui;
 pub mod display;
 pub mod export;
 pub mod fields;
+pub mod fuzzy;
+pub mod hex;
+pub mod hex_ui;
 pub mod keys;
 pub mod layout;
 pub mod matcher;
+pub mod mouse;
 pub mod origin;
+pub mod overlay;
+pub mod overlay_ui;
+pub mod prompt;
 pub mod query;
+pub mod settings;
 pub mod sort;
 pub mod store;
+pub mod style;
+pub mod table_ui;
 pub mod timeline;
 pub mod timeline_ui;
 pub mod ui;
@@ -160,9 +178,10 @@ fn copy_to_clipboard(
     }
 }
 
-/// Run the TUI on `path` until the analyst quits; Ctrl-C exits the process with status 130.
-pub fn run(path: PathBuf, opts: Options) -> Result<(), String> {
-    if explore(path, opts)? == Ended::Interrupted {
+/// Run the TUI on every one of `paths` (one load, as `bitscope parse` reads them) until the
+/// analyst quits; Ctrl-C exits the process with status 130.
+pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<(), String> {
+    if explore(paths, opts)? == Ended::Interrupted {
         // The status a shell gives an interrupted command (128 + SIGINT). The terminal is
         // restored; the worker, cancelled, needs no waiting for.
         std::process::exit(130);
@@ -180,21 +199,37 @@ pub enum Ended {
 
 /// [`run`] without the exit on Ctrl-C, for callers with something to clean up first
 /// (`bitscope demo` removes its temporary evidence).
-pub fn explore(path: PathBuf, opts: Options) -> Result<Ended, String> {
-    // A path that cannot be read is one line on stderr, before the terminal is taken.
-    let inputs = worker::Inputs::open_all(std::slice::from_ref(&path))?;
+pub fn explore(paths: Vec<PathBuf>, opts: Options) -> Result<Ended, String> {
+    // Paths none of which can be read are one line on stderr, before the terminal is taken.
+    let inputs = worker::Inputs::open_all(&paths)?;
+    if let Some(which) = not_a_terminal() {
+        return Err(no_terminal(&format!("{which} is not a terminal")));
+    }
     install_panic_hook();
     let mut app = App::new(opts);
+    // The columns and widths the analyst left last time (never read from the evidence).
+    // A file that does not parse is the analyst's to mend: reported, and not written over.
+    let mut settings_at = settings::path();
+    if let Some(at) = &settings_at {
+        match settings::load(at) {
+            Ok(Some(s)) => s.apply(&mut app.store),
+            Ok(None) => {}
+            Err(e) => {
+                app.set_status(format!("settings not read (nor saved): {e}"), true);
+                settings_at = None;
+            }
+        }
+    }
     // The worker starts before the first frame, which then appears at once.
-    app.open_inputs(path, inputs);
+    app.open_inputs(paths, inputs);
 
-    enable_raw_mode().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    enable_raw_mode().map_err(|e| no_terminal(&e))?;
     TERMINAL_TAKEN.store(true, Ordering::SeqCst);
     let _guard = TerminalGuard;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)
-        .map_err(|e| format!("cannot set up the terminal: {e}"))?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))
-        .map_err(|e| format!("cannot set up the terminal: {e}"))?;
+        .map_err(|e| no_terminal(&e))?;
+    let mut terminal =
+        Terminal::new(CrosstermBackend::new(io::stdout())).map_err(|e| no_terminal(&e))?;
     let size = terminal.size().map_err(|e| e.to_string())?;
     app.resize(size.width, size.height);
 
@@ -203,11 +238,41 @@ pub fn explore(path: PathBuf, opts: Options) -> Result<Ended, String> {
     drop(terminal);
     restore_terminal();
     result?;
+    if let Some(at) = &settings_at {
+        let inputs = app.inputs();
+        let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+        if let Err(e) = settings::save(at, &settings::Settings::of(&app.store), &inputs) {
+            eprintln!(
+                "bitscope: settings not saved: {}",
+                crate::util::text::escape(&e)
+            );
+        }
+    }
     Ok(if app.interrupted {
         Ended::Interrupted
     } else {
         Ended::Quit
     })
+}
+
+/// Which of stdin and stdout is not a terminal, if one is not.
+fn not_a_terminal() -> Option<&'static str> {
+    use std::io::IsTerminal;
+    if !io::stdin().is_terminal() {
+        Some("stdin")
+    } else if !io::stdout().is_terminal() {
+        Some("stdout")
+    } else {
+        None
+    }
+}
+
+/// The explorer cannot start without a terminal: say why, and what works without one.
+fn no_terminal(why: &dyn std::fmt::Display) -> String {
+    format!(
+        "cannot set up the terminal: {why}; the explorer needs an interactive terminal \
+         (`bitscope parse PATH` writes the records without one, as JSON, JSONL or CSV)"
+    )
 }
 
 fn event_loop(

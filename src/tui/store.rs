@@ -12,6 +12,7 @@ use crate::bits::triage::{self, Finding, Rule};
 
 use super::columns::{human_size, owner_label, time_cell, Col};
 use super::display;
+use super::layout::ColumnSpec;
 use super::matcher::{compile, matches_all, Compiled, Hay};
 use super::query::{Field, Query, FIELD_COUNT};
 use super::sort::sort_texts;
@@ -152,6 +153,16 @@ pub fn distinct_warnings(r: &BitsInfo) -> Vec<&str> {
     out
 }
 
+/// Does this warning earn the record a `W` (and `has:warnings`)? Not a carved job's files
+/// not found: a deleted job's file records are usually gone or overwritten, so on win10 51
+/// of 115 records said so and the W that should stand out marked half the table (issue 22).
+/// The detail pane still lists every warning.
+pub fn flags_warning(r: &BitsInfo, w: &str) -> bool {
+    !(r.carved
+        && (w.contains("listed by the job was not found")
+            || w.contains("listed by the job were not found")))
+}
+
 /// Append the lowercased display form of `s`.
 fn push_search_form(out: &mut String, s: &str) {
     let e = display::escape(s);
@@ -200,7 +211,10 @@ impl Rec {
         Rec {
             hidden: record_has_hidden(&info),
             susp: suspicion(&info, live_copy),
-            warnings: distinct_warnings(&info).len() as u32,
+            warnings: distinct_warnings(&info)
+                .into_iter()
+                .filter(|w| flags_warning(&info, w))
+                .count() as u32,
             info,
             hay_at,
             ends,
@@ -215,6 +229,7 @@ impl Rec {
             ends: &self.ends,
             hidden: self.hidden,
             warned: self.warnings > 0,
+            susp: self.susp,
         }
     }
 
@@ -411,6 +426,13 @@ pub struct View {
     /// Horizontal scroll: how many of the columns shown (the mark column aside) lie off
     /// screen to the left.
     pub first_col: usize,
+    /// Per column ([`Col::index`]): the cells its widest value needs, over every item.
+    pub naturals: [u16; 16],
+    /// The widest Evidence cell with its middle elided (host folder or image, `…`, file
+    /// name): the Evidence column is never narrower than this (up to 40 cells).
+    pub evidence_head: u16,
+    /// Per column: the width the analyst set (`+`, `-`); 0 leaves it to the layout.
+    pub widths: [u16; 16],
     /// The last ascending order computed: (column, item count then, order).
     asc_cache: Option<(Col, usize, Vec<u32>)>,
     /// Selected position in `shown`, and the first row on screen.
@@ -436,6 +458,48 @@ impl Store {
                 .map(|(c, _)| c),
         );
         out
+    }
+
+    /// What the layout needs of each column a view shows ([`Store::columns`]): its minimum,
+    /// the width its widest value needs, priority; a width the analyst set fixes all three.
+    pub fn column_specs(&self, k: ViewKind, cols: &[Col]) -> Vec<ColumnSpec> {
+        let v = self.view(k);
+        cols.iter()
+            .map(|&c| {
+                let title = display::width(c.title()) as u16 + 1;
+                let natural = c
+                    .fixed_width()
+                    .unwrap_or_else(|| v.naturals[c.index()].max(title))
+                    .max(c.min_width());
+                let set = v.widths[c.index()];
+                // The Evidence column keeps the host (or image) and the file name whole.
+                // The flags are the finding: whole, as far as a comfortable width goes.
+                let min = match c {
+                    Col::Evidence => c.min_width().max(v.evidence_head.min(40)),
+                    Col::Flags => c.min_width().max(natural.min(c.comfortable())),
+                    _ => c.min_width(),
+                };
+                let (min, natural) = if set > 0 {
+                    (set, set)
+                } else {
+                    (min, natural.max(min))
+                };
+                // A column no item has a value in gives way before any other (the flags and
+                // the kind say something even when blank).
+                let empty = c.fixed_width().is_none()
+                    && !matches!(c, Col::Flags | Col::Kind)
+                    && v.naturals[c.index()] == 0
+                    && set == 0;
+                ColumnSpec {
+                    min,
+                    natural,
+                    comfortable: natural.min(c.comfortable()).max(min),
+                    priority: if empty { 1 } else { c.priority() },
+                    key: !empty && c.priority() >= Col::KEY_PRIORITY && c != Col::Mark,
+                    pinned: c == Col::Mark,
+                }
+            })
+            .collect()
     }
 
     /// Every column a view offers but the mark column, in the chosen order, shown or not.
@@ -517,22 +581,29 @@ impl Store {
     pub fn clear(&mut self) {
         let query = std::mem::take(&mut self.query);
         let (cf, so) = (self.carved_filter, self.suspicious_only);
-        type Kept = (Option<(Col, bool)>, usize, Option<Vec<(Col, bool)>>, usize);
+        type Kept = (
+            Option<(Col, bool)>,
+            usize,
+            Option<Vec<(Col, bool)>>,
+            usize,
+            [u16; 16],
+        );
         let kept: Vec<Kept> = self
             .views
             .iter_mut()
-            .map(|v| (v.sort, v.col_cursor, v.chosen.take(), v.first_col))
+            .map(|v| (v.sort, v.col_cursor, v.chosen.take(), v.first_col, v.widths))
             .collect();
         *self = Store::default();
         self.compiled = compile(&query);
         self.query = query;
         self.carved_filter = cf;
         self.suspicious_only = so;
-        for (v, (sort, cc, chosen, first)) in self.views.iter_mut().zip(kept) {
+        for (v, (sort, cc, chosen, first, widths)) in self.views.iter_mut().zip(kept) {
             v.sort = sort;
             v.col_cursor = cc;
             v.chosen = chosen;
             v.first_col = first;
+            v.widths = widths;
         }
     }
 
@@ -571,10 +642,12 @@ impl Store {
             self.recs.push(rec);
             self.marks.push(false);
         }
+        let mut touched: [Vec<u32>; 3] = Default::default();
         for i in first..self.recs.len() {
             let i = i as u32;
-            self.group(ViewKind::Jobs, i);
-            self.group(ViewKind::Files, i);
+            touched[0].extend(self.group(ViewKind::Jobs, i));
+            touched[1].extend(self.group(ViewKind::Files, i));
+            touched[2].push(self.views[2].items.len() as u32);
             let versions = self.rec(i).info.versions.max(1);
             let (carved, susp) = (self.rec(i).info.carved, self.rec(i).susp);
             self.views[2].items.push(Item {
@@ -587,19 +660,77 @@ impl Store {
                 ..Item::default()
             });
         }
-        for k in ViewKind::ALL {
+        for (k, mut items) in ViewKind::ALL.into_iter().zip(touched) {
+            items.sort_unstable();
+            items.dedup();
+            self.grow_naturals(k, &items);
             self.resort(k);
         }
     }
 
-    fn group(&mut self, kind: ViewKind, i: u32) {
+    /// Widen the view's natural column widths to what these items' cells need.
+    fn grow_naturals(&mut self, k: ViewKind, items: &[u32]) {
+        let mut naturals = self.views[k.index()].naturals;
+        let mut head = self.views[k.index()].evidence_head;
+        for &i in items {
+            let Some(item) = self.views[k.index()].items.get(i as usize) else {
+                continue;
+            };
+            for col in k.columns() {
+                let w = self.content_width(*col, item);
+                let slot = &mut naturals[col.index()];
+                *slot = (*slot).max(w);
+            }
+            head = head.max(self.evidence_head_width(item));
+        }
+        self.views[k.index()].naturals = naturals;
+        self.views[k.index()].evidence_head = head;
+    }
+
+    /// The cells an item's Evidence text needs with its middle elided: its first component
+    /// (the host folder, the image or file name) with its separator, `…`, and its last (the
+    /// file name, `qmgr0.dat` or `qmgr1.dat`, with ` (deleted)`); the whole text when it has
+    /// no separator.
+    fn evidence_head_width(&self, item: &Item) -> u16 {
+        let raw = self.cell_text(Col::Evidence, item);
+        let text = display::escape(&raw);
+        let is_sep = |c: char| matches!(c, '/' | '\\' | '›');
+        let first = text.char_indices().find(|&(_, c)| is_sep(c));
+        let last = text.char_indices().rfind(|&(_, c)| is_sep(c));
+        let w = match (first, last) {
+            (Some((i, c)), Some((j, _))) if i < j => {
+                let head = text.get(..i + c.len_utf8()).unwrap_or("");
+                // The tail keeps its separator (`HOST/…/qmgr.db`).
+                let tail = text.get(j..).unwrap_or("");
+                display::width(head) + 1 + display::width(tail)
+            }
+            _ => display::width(&text),
+        };
+        u16::try_from(w.min(1000)).unwrap_or(1000)
+    }
+
+    /// The cells an item's value needs in a column, as drawn (escaped; at most 1,000).
+    fn content_width(&self, col: Col, item: &Item) -> u16 {
+        let text = match col {
+            Col::Flags => {
+                let (hidden, warned, susp) = self.item_flags(item);
+                flag_codes(hidden, warned, susp)
+            }
+            _ => self.cell_text(col, item),
+        };
+        let w = display::width(&display::escape(&text)).min(1000);
+        u16::try_from(w).unwrap_or(1000)
+    }
+
+    /// The item (index into the view's items) record `i` joined, if any.
+    fn group(&mut self, kind: ViewKind, i: u32) -> Option<u32> {
         let r = &self.recs[i as usize].info;
         let (source, id) = match kind {
             ViewKind::Jobs => (&r.job_source, &r.job_id),
             _ => (&r.file_source, &r.file_id),
         };
         if source.is_none() && id.is_empty() {
-            return;
+            return None;
         }
         let off = source.as_ref().map(|s| s.offset).unwrap_or(u64::MAX);
         let evidence = source
@@ -656,6 +787,7 @@ impl Store {
             }
         }
         item.files = item.seen_files.len() as u32;
+        Some(idx)
     }
 
     /// Does an item pass the filter and the toggles?
@@ -751,21 +883,20 @@ impl Store {
 
     fn sorted_ascending(&self, k: ViewKind, col: Col) -> Vec<u32> {
         let items = &self.views[k.index()].items;
-        if col.is_text() {
-            let texts: Vec<(&str, &str)> = items
-                .iter()
-                .map(|it| self.sort_text(col, it).unwrap_or(("", "")))
-                .collect();
-            sort_texts(&texts)
-        } else {
-            let mut keyed: Vec<(u128, u32)> = items
-                .iter()
-                .enumerate()
-                .map(|(i, it)| (self.sort_number(col, it), i as u32))
-                .collect();
-            keyed.sort_unstable();
-            keyed.into_iter().map(|(_, i)| i).collect()
+        // A column's keys are all text (radix-sorted) or all numbers.
+        let mut texts: Vec<(&str, &str)> = Vec::new();
+        let mut numbers: Vec<(u128, u32)> = Vec::new();
+        for (i, it) in (0u32..).zip(items) {
+            match self.sort_key(col, it) {
+                SortKey::Text(a, b) => texts.push((a, b)),
+                SortKey::Number(n) => numbers.push((n, i)),
+            }
         }
+        if numbers.is_empty() {
+            return sort_texts(&texts);
+        }
+        numbers.sort_unstable();
+        numbers.into_iter().map(|(_, i)| i).collect()
     }
 
     /// `asc` reversed, with each run of equal keys back in evidence order.
@@ -890,6 +1021,12 @@ impl Store {
     /// The raw (unescaped) text of a column for an item.
     pub fn cell_text(&self, col: Col, item: &Item) -> String {
         let r = &self.rec(item.rep()).info;
+        if col
+            .field()
+            .is_some_and(|f| super::display::is_unknown(r, f))
+        {
+            return super::display::UNKNOWN.to_string();
+        }
         match col {
             Col::Mark | Col::Flags => String::new(),
             Col::Kind => {
@@ -937,75 +1074,51 @@ impl Store {
         }
     }
 
-    /// The text a string column sorts by (two parts for two-field columns), or `None` for
-    /// a numeric column.
-    fn sort_text(&self, col: Col, item: &Item) -> Option<(&str, &str)> {
-        let i = &self.rec(item.rep()).info;
-        Some(match col {
-            Col::State => (&i.job_state, ""),
-            Col::Created => (&i.created, ""),
-            Col::Modified => (&i.modified, ""),
-            Col::Completed => (&i.completed, ""),
-            Col::Expiration => (&i.expiration, ""),
-            Col::Name => (&i.job_name, ""),
-            Col::Owner => (owner_label(i), ""),
-            Col::Command => (&i.job_command, &i.job_arguments),
-            Col::Url => (&i.url, ""),
-            Col::Path => (&i.full_path, &i.filename),
-            Col::Evidence => (&i.evidence, ""),
-            _ => return None,
-        })
-    }
-
-    /// The key a numeric column sorts by.
-    fn sort_number(&self, col: Col, item: &Item) -> u128 {
-        let r = &self.rec(item.rep());
+    /// What an item sorts by in a column: the one order of the table, used both to sort
+    /// ([`Store::resort`]) and to find runs of equal keys when the direction flips.
+    fn sort_key<'a>(&'a self, col: Col, item: &Item) -> SortKey<'a> {
+        let r = self.rec(item.rep());
         let i = &r.info;
+        let text = |a: &'a str, b: &'a str| SortKey::Text(a, b);
         match col {
-            Col::Mark => u128::from(self.item_marked(item)),
-            Col::Flags => {
+            Col::State => text(&i.job_state, ""),
+            Col::Created => text(&i.created, ""),
+            Col::Modified => text(&i.modified, ""),
+            Col::Completed => text(&i.completed, ""),
+            Col::Expiration => text(&i.expiration, ""),
+            Col::Name => text(&i.job_name, ""),
+            Col::Owner => text(owner_label(i), ""),
+            Col::Command => text(&i.job_command, &i.job_arguments),
+            Col::Url => text(&i.url, ""),
+            Col::Path => text(&i.full_path, &i.filename),
+            Col::Evidence => text(&i.evidence, ""),
+            Col::Mark => SortKey::Number(u128::from(self.item_marked(item))),
+            // Hidden characters first, then how many rules fired, which, and the warnings.
+            Col::Flags => SortKey::Number(
                 (u128::from(r.hidden) << 48)
                     | (u128::from(r.susp.count_ones()) << 40)
                     | (u128::from(r.susp) << 32)
-                    | u128::from(r.warnings)
-            }
-            Col::Kind => (u128::from(i.carved) << 32) | u128::from(item.versions),
-            Col::Files => u128::from(item.files),
-            Col::Bytes => (u128::from(i.bytes_downloaded) << 64) | u128::from(i.bytes_transferred),
-            _ => 0,
+                    | u128::from(r.warnings),
+            ),
+            Col::Kind => SortKey::Number((u128::from(i.carved) << 32) | u128::from(item.versions)),
+            Col::Files => SortKey::Number(u128::from(item.files)),
+            Col::Bytes => SortKey::Number(
+                (u128::from(i.bytes_downloaded) << 64) | u128::from(i.bytes_transferred),
+            ),
         }
     }
 
     fn cmp_items(&self, col: Col, a: &Item, b: &Item) -> Ordering {
-        let (ra, rb) = (&self.rec(a.rep()), &self.rec(b.rep()));
-        let (ia, ib) = (&ra.info, &rb.info);
-        match col {
-            Col::Mark => self.item_marked(a).cmp(&self.item_marked(b)),
-            Col::Flags => (ra.hidden, ra.susp.count_ones(), ra.susp, ra.warnings).cmp(&(
-                rb.hidden,
-                rb.susp.count_ones(),
-                rb.susp,
-                rb.warnings,
-            )),
-            Col::Kind => (ia.carved, a.versions).cmp(&(ib.carved, b.versions)),
-            Col::State => ia.job_state.cmp(&ib.job_state),
-            Col::Created => ia.created.cmp(&ib.created),
-            Col::Modified => ia.modified.cmp(&ib.modified),
-            Col::Completed => ia.completed.cmp(&ib.completed),
-            Col::Expiration => ia.expiration.cmp(&ib.expiration),
-            Col::Name => ia.job_name.cmp(&ib.job_name),
-            Col::Owner => owner_label(ia).cmp(owner_label(ib)),
-            Col::Files => a.files.cmp(&b.files),
-            Col::Command => {
-                (&ia.job_command, &ia.job_arguments).cmp(&(&ib.job_command, &ib.job_arguments))
-            }
-            Col::Url => ia.url.cmp(&ib.url),
-            Col::Path => (&ia.full_path, &ia.filename).cmp(&(&ib.full_path, &ib.filename)),
-            Col::Evidence => ia.evidence.cmp(&ib.evidence),
-            Col::Bytes => (ia.bytes_downloaded, ia.bytes_transferred)
-                .cmp(&(ib.bytes_downloaded, ib.bytes_transferred)),
-        }
+        self.sort_key(col, a).cmp(&self.sort_key(col, b))
     }
+}
+
+/// A sort key: text in two parts (a column of two fields compares the first, then the
+/// second) or a number packing a column's several values most significant first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey<'a> {
+    Text(&'a str, &'a str),
+    Number(u128),
 }
 
 #[cfg(test)]
@@ -1151,6 +1264,38 @@ mod tests {
         assert_eq!(apart.rec(3).susp, cmd | del);
         assert_eq!(job_scope(r"C:\q\qmgr0.dat"), r"C:\q");
         assert_eq!(job_scope("/e/qmgr.db"), "/e/qmgr.db");
+    }
+
+    #[test]
+    fn every_column_sorts_by_its_one_key() {
+        let rec = |n: u8, carved: bool| BitsInfo {
+            job_id: format!("{{{n}}}"),
+            job_name: ["b", "a", "ab", "", "a"][usize::from(n % 5)].into(),
+            job_command: ["x", "x", "", "y", "x"][usize::from(n % 5)].into(),
+            job_arguments: ["2", "1", "", "", "1"][usize::from(n % 5)].into(),
+            url: format!("http://h/{}", n % 3),
+            bytes_downloaded: u64::from(n % 4),
+            bytes_transferred: u64::from(n % 2),
+            carved,
+            warnings: vec!["w".into(); usize::from(n % 2)],
+            ..BitsInfo::default()
+        };
+        let mut store = Store::default();
+        store.append((0..12).map(|n| rec(n, n % 3 == 0)).collect());
+        for k in ViewKind::ALL {
+            for &col in k.columns() {
+                let items = &store.view(k).items;
+                let asc = store.sorted_ascending(k, col);
+                assert_eq!(asc.len(), items.len());
+                for w in asc.windows(2) {
+                    let (a, b) = (&items[w[0] as usize], &items[w[1] as usize]);
+                    let ord = store.cmp_items(col, a, b);
+                    assert_ne!(ord, Ordering::Greater, "{k:?} {col:?}");
+                    // Ties keep evidence order.
+                    assert!(ord == Ordering::Less || w[0] < w[1], "{k:?} {col:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -321,10 +321,10 @@ pub fn day_label(day: i64) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// `2022-12-21 02:18:03` for milliseconds since 1970.
+/// `2022-12-21 02:18:03.120` for milliseconds since 1970 (the FILETIMEs keep milliseconds).
 pub fn time_label(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
         .unwrap_or_else(|| "?".into())
 }
 

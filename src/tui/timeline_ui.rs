@@ -13,7 +13,7 @@ use super::display;
 use super::layout::timeline_split;
 use super::timeline::{day_label, time_label, Event, Timeline};
 
-const TIME_W: u16 = 19;
+const TIME_W: u16 = 23;
 const EVENT_W: u16 = 9;
 const KIND_W: u16 = 6;
 

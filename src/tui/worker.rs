@@ -243,11 +243,16 @@ where
     }
 }
 
-/// Spawn the standard load: every input under `path`, read with sha256, decoded, and carved
-/// unless `carve` is false.
-pub fn spawn_load(path: PathBuf, carve: bool, generation: u64, tx: Sender<Envelope>) -> Worker {
+/// Spawn the standard load: every input under each of `paths`, read with sha256, decoded,
+/// and carved unless `carve` is false.
+pub fn spawn_load(
+    paths: Vec<PathBuf>,
+    carve: bool,
+    generation: u64,
+    tx: Sender<Envelope>,
+) -> Worker {
     spawn_task(generation, tx, move |rep| {
-        let inputs = Inputs::open_all(&[path])?;
+        let inputs = Inputs::open_all(&paths)?;
         match load(inputs, carve, rep) {
             Ok(()) | Err(LoadError::Stop) => Ok(()),
             Err(LoadError::Fatal(e)) => Err(e),
@@ -329,8 +334,9 @@ impl Sink for ToApp<'_> {
         // Records found so far reach the table while the gauge moves.
         self.flush().map_err(|_| pipeline::Stop)?;
         let (phase, force) = match phase {
-            // Hashing reports every chunk: let the reporter's rate limit thin them.
-            pipeline::Phase::Hashing => (Phase::Reading, false),
+            // Hashing (and checking an image's stored hashes) reports every chunk: let the
+            // reporter's rate limit thin them.
+            pipeline::Phase::Hashing | pipeline::Phase::Verifying => (Phase::Reading, false),
             pipeline::Phase::Decoding => (Phase::Decoding, done == 0 || done >= total),
             pipeline::Phase::Carving => (Phase::Carving, done == 0 || done >= total),
         };
@@ -358,7 +364,32 @@ impl Sink for ToApp<'_> {
                 sha256: input.sha256.clone().unwrap_or_default(),
                 handle: Some(Arc::clone(&input.evidence)),
             }))
-            .map_err(|_| pipeline::Stop)
+            .map_err(|_| pipeline::Stop)?;
+        // A segmented image's further files: listed (size, sha256) as evidence of their own.
+        for p in &input.parts {
+            self.rep
+                .send(Msg::Opened(Evidence {
+                    path: p.path.clone(),
+                    size: p.size,
+                    sha256: p.sha256.clone().unwrap_or_default(),
+                    handle: Some(Arc::clone(&p.evidence)),
+                }))
+                .map_err(|_| pipeline::Stop)?;
+        }
+        Ok(())
+    }
+    /// What an image stores of itself (E01's MD5/SHA-1) goes to the diagnostics (`W`).
+    fn container(&mut self, facts: &pipeline::ContainerFacts) -> Result<(), pipeline::Stop> {
+        for (alg, hex) in &facts.stored_hashes {
+            let msg = format!(
+                "{}: {} stores the media's {alg} {hex} (bitscope parse --verify checks it)",
+                self.label, facts.kind
+            );
+            self.rep
+                .send(Msg::Diagnostic(msg))
+                .map_err(|_| pipeline::Stop)?;
+        }
+        Ok(())
     }
     fn finished(&mut self, report: &driver::Report) -> Result<(), pipeline::Stop> {
         self.flush().map_err(|_| pipeline::Stop)?;
@@ -490,7 +521,7 @@ mod tests {
     #[test]
     fn missing_file_fails_with_its_name() {
         let (tx, rx) = channel();
-        let _w = spawn_load(PathBuf::from("/nonexistent/qmgr.db"), true, 3, tx);
+        let _w = spawn_load(vec![PathBuf::from("/nonexistent/qmgr.db")], true, 3, tx);
         let msgs = drain(&rx);
         match &msgs.last().expect("msg").msg {
             Msg::Failed(e) => assert!(e.contains("/nonexistent/qmgr.db"), "{e}"),

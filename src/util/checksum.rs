@@ -1,47 +1,92 @@
-//! The container formats' checksums: CRC-32C (Castagnoli; VHDX headers and region tables) and
-//! Adler-32 (E01 section descriptors and tables). Small enough to keep here rather than add
+//! The container formats' checksums: CRC-32C (Castagnoli; VHDX headers and region tables),
+//! CRC-32 (IEEE; event log headers and chunks) and Adler-32 (E01 section descriptors and
+//! tables). Small enough to keep here rather than add
 //! a crate; checked against the published check values below.
 
 /// CRC-32C of `data` (reflected polynomial 0x82F63B78, initial and final XOR 0xFFFFFFFF).
 pub fn crc32c(data: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
+    crc32_with(&CRC32C, data)
+}
+
+/// CRC-32 (IEEE 802.3, as zlib: reflected polynomial 0xEDB88320) of the pieces of `data` in
+/// turn.
+pub fn crc32(data: &[&[u8]]) -> u32 {
+    !data.iter().fold(!0u32, |c, piece| {
+        piece
+            .iter()
+            .fold(c, |c, b| CRC32[usize::from((c as u8) ^ b)] ^ (c >> 8))
+    })
+}
+
+fn crc32_with(table: &[u32; 256], data: &[u8]) -> u32 {
+    !data
+        .iter()
+        .fold(!0u32, |c, b| table[usize::from((c as u8) ^ b)] ^ (c >> 8))
+}
+
+const CRC32: [u32; 256] = table(0xEDB8_8320);
+const CRC32C: [u32; 256] = table(0x82F6_3B78);
+
+const fn table(poly: u32) -> [u32; 256] {
+    {
         let mut t = [0u32; 256];
         let mut i = 0;
         while i < 256 {
             let mut c = i as u32;
             let mut k = 0;
             while k < 8 {
-                c = if c & 1 != 0 {
-                    0x82F6_3B78 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
+                c = if c & 1 != 0 { poly ^ (c >> 1) } else { c >> 1 };
                 k += 1;
             }
             t[i] = c;
             i += 1;
         }
         t
-    };
-    !data
-        .iter()
-        .fold(!0u32, |c, b| TABLE[usize::from((c as u8) ^ b)] ^ (c >> 8))
+    }
 }
 
 /// Adler-32 of `data`.
 pub fn adler32(data: &[u8]) -> u32 {
-    const MOD: u32 = 65_521;
-    let (mut a, mut b) = (1u32, 0u32);
-    // 5552 bytes is the most that can be summed before the 32-bit sums must be reduced.
-    for chunk in data.chunks(5552) {
-        for &x in chunk {
-            a += u32::from(x);
-            b += a;
-        }
-        a %= MOD;
-        b %= MOD;
+    let mut a = Adler32::new();
+    a.update(data);
+    a.sum()
+}
+
+/// Adler-32 fed piece by piece (a table's entries read in slices, never whole).
+#[derive(Debug, Clone, Copy)]
+pub struct Adler32 {
+    a: u32,
+    b: u32,
+}
+
+impl Default for Adler32 {
+    fn default() -> Self {
+        Adler32::new()
     }
-    (b << 16) | a
+}
+
+impl Adler32 {
+    const MOD: u32 = 65_521;
+
+    pub fn new() -> Adler32 {
+        Adler32 { a: 1, b: 0 }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        // 5552 bytes is the most that can be summed before the 32-bit sums must be reduced.
+        for chunk in data.chunks(5552) {
+            for &x in chunk {
+                self.a += u32::from(x);
+                self.b += self.a;
+            }
+            self.a %= Self::MOD;
+            self.b %= Self::MOD;
+        }
+    }
+
+    pub fn sum(&self) -> u32 {
+        (self.b << 16) | self.a
+    }
 }
 
 #[cfg(test)]
@@ -52,8 +97,15 @@ mod tests {
     fn check_values() {
         assert_eq!(crc32c(b"123456789"), 0xE306_9283);
         assert_eq!(crc32c(b""), 0);
+        assert_eq!(crc32(&[b"123456789"]), 0xCBF4_3926);
+        assert_eq!(crc32(&[b"1234", b"56789"]), 0xCBF4_3926);
         assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
         assert_eq!(adler32(b""), 1);
+        let mut pieces = Adler32::new();
+        for part in b"Wiki pedia".split(|b| *b == b' ') {
+            pieces.update(part);
+        }
+        assert_eq!(pieces.sum(), 0x11E6_0398);
         assert_eq!(adler32(&[0xff; 100_000]), {
             // The same sums without the chunking shortcut.
             let (mut a, mut b) = (1u64, 0u64);

@@ -13,6 +13,35 @@ impl Guid {
     pub fn is_nil(&self) -> bool {
         self.0 == [0u8; 16]
     }
+
+    /// A GUID written as text (`{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}`, braces optional, any
+    /// case), as event logs and the registry write them; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Guid> {
+        let t = text.trim();
+        let t = t
+            .strip_prefix('{')
+            .and_then(|t| t.strip_suffix('}'))
+            .unwrap_or(t);
+        if !t.chars().all(|c| c == '-' || c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let parts: Vec<&str> = t.split('-').collect();
+        let lens = [8, 4, 4, 4, 12];
+        if parts.len() != 5 || parts.iter().zip(lens).any(|(p, n)| p.len() != n) {
+            return None;
+        }
+        let hex = |s: &str| u64::from_str_radix(s, 16).ok();
+        let (a, b, c) = (hex(parts[0])?, hex(parts[1])?, hex(parts[2])?);
+        let tail = format!("{}{}", parts[3], parts[4]);
+        let mut g = [0u8; 16];
+        g[..4].copy_from_slice(&u32::try_from(a).ok()?.to_le_bytes());
+        g[4..6].copy_from_slice(&u16::try_from(b).ok()?.to_le_bytes());
+        g[6..8].copy_from_slice(&u16::try_from(c).ok()?.to_le_bytes());
+        for (i, byte) in g[8..].iter_mut().enumerate() {
+            *byte = u8::from_str_radix(tail.get(i * 2..i * 2 + 2)?, 16).ok()?;
+        }
+        Some(Guid(g))
+    }
 }
 
 impl fmt::Display for Guid {
@@ -37,6 +66,13 @@ impl fmt::Display for Guid {
     }
 }
 
+/// As its canonical text (JSON exports show GUIDs as strings).
+impl serde::Serialize for Guid {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl fmt::Debug for Guid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
@@ -54,5 +90,15 @@ mod tests {
             0xA7, 0xF6,
         ];
         assert_eq!(Guid(b).to_string(), "e10956a1-af43-42c9-92e6-6f9856eba7f6");
+        assert_eq!(
+            Guid::parse("{E10956A1-AF43-42C9-92E6-6F9856EBA7F6}"),
+            Some(Guid(b))
+        );
+        assert_eq!(
+            Guid::parse("e10956a1-af43-42c9-92e6-6f9856eba7f6"),
+            Some(Guid(b))
+        );
+        assert_eq!(Guid::parse("e10956a1-af43-42c9-92e6-6f9856eba7f"), None);
+        assert_eq!(Guid::parse("e10956a1-af43-42c9-92e6-6f9856eba7fé"), None);
     }
 }

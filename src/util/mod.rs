@@ -2,6 +2,7 @@
 //! of untrusted text for a terminal.
 pub mod bytes;
 pub mod checksum;
+pub mod cleanup;
 pub mod diag;
 pub mod guid;
 pub mod rng;

@@ -317,7 +317,7 @@ pub fn run_bits_parser_oracle(path: &Path) -> String {
 pub fn explorer_load(path: &Path) -> Vec<bitscope::bits::model::BitsInfo> {
     use bitscope::tui::worker::{spawn_load, Msg};
     let (tx, rx) = std::sync::mpsc::channel();
-    let _w = spawn_load(path.to_path_buf(), true, 1, tx);
+    let _w = spawn_load(vec![path.to_path_buf()], true, 1, tx);
     let mut out = Vec::new();
     while let Ok(e) = rx.recv_timeout(std::time::Duration::from_secs(30)) {
         match e.msg {
@@ -328,4 +328,67 @@ pub fn explorer_load(path: &Path) -> Vec<bitscope::bits::model::BitsInfo> {
         }
     }
     panic!("the explorer's load of {} did not finish", path.display());
+}
+
+/// A Python interpreter that can import `Evtx` (python-evtx, pinned in `.ci/run`):
+/// `$BITSCOPE_PYTHON`, else `target/venv/bin/python`. `None` (after a `SKIP:` notice) when there
+/// is none; panics under `CI=true`.
+pub fn evtx_python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    python_or_skip(FOUND.get_or_init(|| find_python("import Evtx.Evtx", "python-evtx")))
+}
+
+/// Run `python` on the oracle script `tests/oracle/SCRIPT` with `args`; its stdout. Panics when
+/// the script fails.
+pub fn run_python_script<I, S>(python: &Path, script: &str, args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<_> = args
+        .into_iter()
+        .map(|a| a.as_ref().to_os_string())
+        .collect();
+    let out = Command::new(python)
+        .arg(manifest_dir().join("tests/oracle").join(script))
+        .args(&args)
+        .env("PYTHONIOENCODING", "utf-8")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", python.display()));
+    if !out.status.success() {
+        panic!(
+            "{script} {args:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8(out.stdout).expect("oracle output is UTF-8")
+}
+
+/// A Python interpreter with regipy (its own venv: regipy needs construct >= 2.10, bits_parser
+/// 2.8): `$BITSCOPE_REGIPY_PYTHON`, else `target/venv-regipy/bin/python`. `None` (after a
+/// `SKIP:` notice) when there is none; panics under `CI=true`.
+pub fn regipy_python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    python_or_skip(FOUND.get_or_init(|| {
+        let py = env_path("BITSCOPE_REGIPY_PYTHON")
+            .unwrap_or_else(|| manifest_dir().join("target/venv-regipy/bin/python"));
+        if python_passes(&py, "import regipy") {
+            Ok(py)
+        } else {
+            Err(format!(
+                "regipy python {} missing (set BITSCOPE_REGIPY_PYTHON; see .ci/run)",
+                py.display()
+            ))
+        }
+    }))
+}
+
+/// A Python interpreter that can import `dissect.ntfs` (pinned in `.ci/run`):
+/// `$BITSCOPE_PYTHON`, else `target/venv/bin/python`. `None` (after a `SKIP:` notice) when there
+/// is none; panics under `CI=true`.
+pub fn ntfs_python() -> Option<PathBuf> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    python_or_skip(FOUND.get_or_init(|| find_python("import dissect.ntfs.usnjrnl", "dissect.ntfs")))
 }

@@ -13,7 +13,7 @@ use ratatui::Terminal;
 pub fn loaded(path: PathBuf, carve: bool, w: u16, h: u16) -> App {
     let mut app = App::new(Options { carve });
     app.resize(w, h);
-    app.open(path);
+    app.open(vec![path]);
     assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
     assert!(app.load.failed.is_none(), "{:?}", app.load.failed);
     app

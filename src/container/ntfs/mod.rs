@@ -11,7 +11,8 @@
 //! entries; and it read attributes one byte per read.)
 //!
 //! The MFT is walked in chunks of records, deleted (not-in-use) entries included. Only base
-//! records whose bytes hold a name looked for (UTF-16, any case: `qmgr`, `edb`) or that have an
+//! records whose bytes hold a name looked for (UTF-16, any case: `qmgr`, `edb`, and the story's
+//! companions: `evtx`, `sam`, `software`) or that have an
 //! `$ATTRIBUTE_LIST` (their names may lie in extension records) are gathered; extension records
 //! are read through their base. Each store is handed on as it is found.
 //!
@@ -54,14 +55,16 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 
 use super::{
-    is_log_name, is_wanted_name, DeletedFile, Extent, ReadAt, Store, StoreData, MAX_STORE,
+    is_companion_name, is_log_name, is_wanted_name, DeletedFile, Extent, ReadAt, Store, StoreData,
+    MAX_STORE,
 };
 use crate::util::diag::Diagnostic;
 use attribute::{COMPRESSED, ENCRYPTED};
 use file::{File, Stream, StreamData};
 use file_name::DOS;
 use paths::{best_name, Dirs};
-use record::{fixup, Record};
+pub(super) use record::fixup;
+use record::Record;
 use volume::Vol;
 
 /// MFT entries walked in one volume (16 Mi entries: a 16 GiB MFT at 1 KiB records).
@@ -93,19 +96,26 @@ pub fn sector_size(image: &dyn ReadAt, offset: u64) -> u64 {
     }
 }
 
-/// UTF-16LE `qmgr` and `edb` (the start of every name looked for), any case.
+/// UTF-16LE `qmgr` and `edb` (the start of every store and log name looked for), `evtx`, `sam`
+/// and `software` (the companions': see [`super::COMPANION_NAMES`]), any case.
 fn names_searcher() -> Option<&'static AhoCorasick> {
     static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
     AC.get_or_init(|| {
         AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(["q\0m\0g\0r\0", "e\0d\0b\0"])
+            .build([
+                "q\0m\0g\0r\0",
+                "e\0d\0b\0",
+                "e\0v\0t\0x\0",
+                "s\0a\0m\0",
+                "s\0o\0f\0t\0w\0a\0r\0e\0",
+            ])
             .ok()
     })
     .as_ref()
 }
 
-/// Whether a record's bytes hold `qmgr` or `edb` in UTF-16LE, any case: most records never
+/// Whether a record's bytes hold one of those words in UTF-16LE, any case: most records never
 /// get further.
 fn mentions_names(rec: &[u8]) -> bool {
     names_searcher().is_some_and(|ac| ac.is_match(rec))
@@ -416,7 +426,10 @@ fn examine(
         if is_log_name(&s.name) {
             w.logs.push(s);
         } else {
-            w.folders.insert(folder_of(&s.path));
+            // A log is kept beside a BITS store, not beside an event log or hive.
+            if !is_companion_name(&s.name) {
+                w.folders.insert(folder_of(&s.path));
+            }
             each(s)?;
         }
     }

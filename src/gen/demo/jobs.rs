@@ -5,8 +5,8 @@
 //! Outlook), so they look like what a real queue holds around a planted job.
 
 use crate::gen::blobs::{
-    random_job_is_updater, FileSpec, JobSpec, JobWithFiles, Machine, DOWNLOAD_MARKER, FT_2022,
-    FT_DAY, FT_SECOND,
+    random_job_is_updater, FileSpec, JobExtras, JobSpec, JobWithFiles, Machine, DOWNLOAD_MARKER,
+    FT_2022, FT_DAY, FT_SECOND,
 };
 use crate::gen::rng::Rng;
 use crate::gen::GenError;
@@ -75,8 +75,9 @@ fn base_job(rng: &mut Rng, m: &Machine, owner_sid: String, age: u64) -> JobSpec 
         max_download_time: 7_776_000,
         cost_flags: 0x8000_0065,
         machine_guid: m.guid,
-        notify_program: String::new(),
+        client_path: String::new(),
         http_method: "GET".into(),
+        extras: JobExtras::default(),
     }
 }
 
@@ -125,7 +126,7 @@ pub fn persistence(rng: &mut Rng, m: &Machine) -> JobWithFiles {
     job.state = 5;
     job.transient_errors = 7;
     job.retry_delay = 600;
-    job.notify_program = r"C:\Users\Public\Libraries\svchost.exe".into();
+    job.client_path = r"C:\Users\Public\Libraries\svchost.exe".into();
     with_file(
         rng,
         m,
@@ -175,7 +176,7 @@ pub fn deleted(rng: &mut Rng, m: &Machine) -> Vec<JobWithFiles> {
     fonts.name = "Font Cache Update".into();
     fonts.state = 7;
     fonts.completed = fonts.modified;
-    fonts.notify_program = r"C:\Windows\System32\svchost.exe".into();
+    fonts.client_path = r"C:\Windows\System32\svchost.exe".into();
     let fonts = with_file(
         rng,
         m,
@@ -199,7 +200,7 @@ pub fn hostile_text(rng: &mut Rng, m: &Machine) -> JobWithFiles {
     job.description = "Nightly sync \u{1b}[2J\u{1b}[31mOK\u{1b}[0m".into();
     job.state = 6;
     job.completed = job.modified;
-    job.notify_program = r"C:\Program Files\BackupAgent\agent.exe".into();
+    job.client_path = r"C:\Program Files\BackupAgent\agent.exe".into();
     with_file(
         rng,
         m,

@@ -16,7 +16,7 @@
 //! | 45 on | `Jobs` pages, `Jobs` long values, `Files` pages, `Files` long values (each one extent, the long-value extents with unreferenced pages among them), then a few blank pages |
 
 use super::blobs::{
-    encode_file, encode_job, enlarge_file, enlarge_job, random_job, FileSpec, JobSpec,
+    encode_file, encode_job, enlarge_file, enlarge_job, enrich, random_job, FileSpec, JobSpec,
     JobWithFiles, Machine,
 };
 use super::ese_writer::LV_CHUNK;
@@ -42,6 +42,10 @@ pub struct EseOptions {
     pub win11_header: bool,
     /// Put every live blob's bytes (hex) in the truth, not only its digest.
     pub truth_hex: bool,
+    /// Give jobs the settings the default leaves alone ([`super::blobs::enrich`]): 24H2
+    /// package identities, proxies, custom headers, security flags, error texts, upload-reply
+    /// jobs. Off, the database is what it always was for the seed.
+    pub all_fields: bool,
 }
 
 impl Default for EseOptions {
@@ -53,6 +57,7 @@ impl Default for EseOptions {
             seed: 1,
             win11_header: false,
             truth_hex: false,
+            all_fields: false,
         }
     }
 }
@@ -185,12 +190,19 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
     let mut rng = Rng::new(o.seed);
     let machine = Machine::random(&mut rng.fork(1));
 
-    // Live jobs and their files.
+    // Live jobs and their files. The extra settings draw from a stream of their own.
     let mut job_rng = rng.fork(2);
+    let mut extra_rng = Rng::new(o.seed ^ 0xA11_F1E1D5);
+    let mut enriched = |job: &mut JobSpec| {
+        if o.all_fields {
+            enrich(&mut extra_rng, &machine, job);
+        }
+    };
     let mut live_jobs: Vec<Blob> = Vec::with_capacity(o.jobs);
     let mut live_files: Vec<Blob> = Vec::with_capacity(o.jobs * o.files_per_job);
     for _ in 0..o.jobs {
-        let JobWithFiles { job, files } = random_job(&mut job_rng, &machine, o.files_per_job);
+        let JobWithFiles { mut job, files } = random_job(&mut job_rng, &machine, o.files_per_job);
+        enriched(&mut job);
         live_files.extend(files.iter().map(|f| file_blob(f, &job.id)));
         live_jobs.push(job_blob(&job)?);
     }
@@ -202,7 +214,9 @@ pub fn generate(o: &EseOptions) -> Result<Generated, GenError> {
     for d in 0..o.deleted {
         let kind = KINDS[d % KINDS.len()];
         if d % 2 == 0 {
-            pair = Some(random_job(&mut del_rng, &machine, 1));
+            let mut p = random_job(&mut del_rng, &machine, 1);
+            enriched(&mut p.job);
+            pair = Some(p);
         }
         let Some(p) = pair.as_mut() else {
             continue;
@@ -269,6 +283,7 @@ pub fn generate_jobs(
         seed,
         win11_header: false,
         truth_hex: false,
+        all_fields: false,
     };
     validate(&o)?;
     if deleted.iter().any(|d| d.blob.bytes.len() > LV_CHUNK) {

@@ -237,17 +237,20 @@ fn run_files(
         let label = [log.display().to_string()];
         hand_on_event_log(&label, None, sink)?;
     }
-    let count = paths.len();
-    let mut reports = Vec::with_capacity(count);
-    for (i, path) in paths.into_iter().enumerate() {
-        let input = Input {
+    // Through the driver, so a qmgr0.dat / qmgr1.dat pair is read as one queue here too.
+    let files = paths
+        .into_iter()
+        .map(|path| Input {
             path,
             opened: None,
             host: host.clone(),
-        };
-        reports.push(driver::run_one(input, i + 1, count, opts, hash, sink)?);
-    }
-    Ok(reports)
+        })
+        .collect();
+    let inputs = driver::Inputs {
+        files,
+        warnings: Vec::new(),
+    };
+    driver::run_inputs(inputs, opts, hash, sink)
 }
 
 /// One input that could not be read at all.

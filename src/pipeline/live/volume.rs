@@ -10,7 +10,7 @@ use crate::bits::model::BitsInfo;
 use crate::container::{self, aligned::Aligned, lookup::Lookup, volume::RawVolume, ReadAt};
 use crate::pipeline::driver::Report;
 use crate::pipeline::host::Host;
-use crate::pipeline::{Diagnostic, Options, Phase, RunError, Sink, Stop};
+use crate::pipeline::{Diagnostic, Options, RunError, Sink, Stop};
 use crate::util::text::escape;
 
 /// The live host through its volume at `path`: one report, or why the volume could not be
@@ -112,15 +112,9 @@ fn through(
         return Ok(Ok(report));
     }
     let total = stores.iter().map(|s| s.size).sum();
-    let found = container::Found {
-        disk: Box::new(disk),
-        kind,
-        partitions: Vec::new(),
-        // No volume to carve: its free clusters are being rewritten (see the folder's notes).
-        volumes: Vec::new(),
-        stores,
-        warnings: Vec::new(),
-    };
+    // No volume to carve: its free clusters are being rewritten (see the folder's notes).
+    let mut found = container::Found::new(Box::new(disk), kind, Vec::new());
+    found.stores = stores;
     let mut named = Named {
         sink: &mut *sink,
         host,
@@ -164,7 +158,7 @@ impl Sink for Named<'_> {
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
         self.sink.warning(warning)
     }
-    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
-        self.sink.progress(phase, done, total)
+    fn forward(&mut self) -> Option<&mut dyn Sink> {
+        Some(&mut *self.sink)
     }
 }
