@@ -479,6 +479,8 @@ fn mutate(
 /// stores, within seconds and a bounded heap.
 #[test]
 fn mutated_aliased_mfts_and_self_referencing_lists_are_warnings_never_panics() {
+    // The heap is counted process-wide: no other test of this file runs meanwhile.
+    let _one = serial();
     if !disk_image::can_make_volumes() {
         return;
     }
@@ -562,10 +564,11 @@ fn lookup_regions(ev: &Evidence) -> Vec<(u64, u64)> {
 
 #[test]
 fn the_lookup_by_path_on_damaged_volumes_is_errors_never_panics() {
+    // The heap is counted process-wide: no other test of this file runs meanwhile.
+    let _one = serial();
     // `container::lookup` (the live host's way to the Downloader folder) over the test disk's
     // volume with bytes changed in its MFT records and index records: an error or fewer files,
-    // never a panic out of it, a hang or a balloon. (Panics inside the `ntfs` crate are caught
-    // by the lookup; their messages are kept off the test's output.)
+    // never a panic, a hang or a balloon.
     use bitscope::container::lookup::Lookup;
     let Some(img) = disk_image() else { return };
     let ev = Evidence::open(&img.path).unwrap();

@@ -99,6 +99,11 @@ fn parse(path: &Path, carve: bool) -> (Vec<Value>, String, i32) {
 fn strip(mut r: Value) -> Value {
     r["evidence"] = Value::Null;
     r["host"] = Value::Null;
+    // Inside an image a record also carries its payload's MFT facts (the story:
+    // tests/story_image.rs); the store's own values are what is compared here.
+    if let Some(o) = r.as_object_mut() {
+        o.remove("story");
+    }
     for s in ["job_source", "file_source"] {
         if let Some(src) = r.get_mut(s).and_then(|v| v.as_object_mut()) {
             src.remove("evidence");
@@ -507,7 +512,10 @@ fn a_deleted_store_under_reused_folders_is_an_orphan_as_tsk_names_it() {
     let Some(store) = win10() else { return };
     let dir = disk_image::image_dir("orphan");
     let img = dir.join("orphan.img");
-    let Some(img) = disk_image::ntfs_volume(&img, 64 << 20, &[], &[], &|m| {
+    // `hard_remove`: FUSE releases a closed file asynchronously, and a file unlinked while
+    // still open is hidden as `.fuse_hidden…` (its folder then cannot be removed); under load
+    // that race was lost.
+    let Some(img) = disk_image::ntfs_volume(&img, 64 << 20, &[], &["hard_remove"], &|m| {
         fs::create_dir_all(m.join("Old/Dir"))?;
         fs::create_dir_all(m.join("Kept/Gone"))?;
         fs::write(m.join("Old/Dir/qmgr.db"), &store)?;
