@@ -14,6 +14,9 @@ use super::keys::Action;
 use super::layout;
 use super::store::ViewKind;
 
+/// A piece of a record's bytes: (offset, or `None` for zeros stored nowhere; length).
+type Piece = (Option<u64>, u64);
+
 /// Which of a row's two records the hex view shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SourceSel {
@@ -141,7 +144,7 @@ impl HexState {
 
 /// A record's field ranges (record-relative) placed on its extents in the file: (start, end,
 /// field index), a field split over two extents in two pieces.
-fn place_fields(ranges: &[FieldRange], pieces: &[(Option<u64>, u64)]) -> Vec<(u64, u64, usize)> {
+fn place_fields(ranges: &[FieldRange], pieces: &[Piece]) -> Vec<(u64, u64, usize)> {
     let mut out = Vec::new();
     for (fi, f) in ranges.iter().enumerate() {
         let (mut lstart, lend) = (f.offset, f.offset.saturating_add(f.length));
@@ -271,7 +274,7 @@ impl App {
     /// evidence as read (through the containers) when it has one, else the store file's
     /// offsets (a bare store: the evidence file); with what those offsets count. `None` (and
     /// the reason shown) when a record inside a container has no place in the evidence.
-    fn hex_pieces(&mut self, src: &Source) -> Option<(Vec<(Option<u64>, u64)>, String)> {
+    fn hex_pieces(&mut self, src: &Source) -> Option<(Vec<Piece>, String)> {
         match &src.in_evidence {
             Some(p) if p.offset.is_some() => {
                 let pieces = if p.extents.is_empty() {
@@ -441,12 +444,7 @@ fn medium_len(ev: &Evidence, coordinate: &str) -> u64 {
 
 /// A record's bytes: its pieces in `coordinate` read and joined (a piece stored nowhere, a
 /// sparse run or past the valid data length, as zeros), at most `len` (and 1 MiB) in all.
-fn record_bytes(
-    ev: &Evidence,
-    coordinate: &str,
-    pieces: &[(Option<u64>, u64)],
-    len: u64,
-) -> Vec<u8> {
+fn record_bytes(ev: &Evidence, coordinate: &str, pieces: &[Piece], len: u64) -> Vec<u8> {
     let cap = len.min(1 << 20);
     let mut out = Vec::new();
     for &(offset, l) in pieces {
