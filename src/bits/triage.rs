@@ -283,6 +283,28 @@ fn split_url(url: &str) -> Option<UrlParts<'_>> {
     })
 }
 
+/// The host of a URL (or of a `\\host\share` path) as the `ip`, `port` and `mix` rules read
+/// it; the explorer's `site:` filter term and its pivot on a URL use the same reading.
+pub fn url_host(url: &str) -> Option<&str> {
+    split_url(url).map(|u| u.host)
+}
+
+/// `c` folded to the letter it imitates, lowercase: the TR39 confusable skeleton (the table
+/// the `mix` rule reads), taken only where it maps one character to one so positions in a text
+/// stay put (`а`, Cyrillic, is `a`). ASCII is only lowercased: its skeleton would merge `l`,
+/// `1` and `I`, which an analyst types meaning each.
+pub fn fold_look_alike(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    let mut buf = [0u8; 4];
+    let mut sk = skeleton(c.encode_utf8(&mut buf));
+    match (sk.next(), sk.next()) {
+        (Some(one), None) => one.to_lowercase().next().unwrap_or(one),
+        _ => c,
+    }
+}
+
 fn url_rules(url: &str, out: &mut Vec<Finding>) {
     let Some(u) = split_url(url) else {
         return;

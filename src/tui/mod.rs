@@ -46,6 +46,7 @@ pub mod table_ui;
 pub mod timeline;
 pub mod timeline_ui;
 pub mod ui;
+pub mod when;
 pub mod worker;
 
 use std::io::{self, Write};
