@@ -36,6 +36,7 @@ pub mod mouse;
 pub mod origin;
 pub mod overlay;
 pub mod overlay_ui;
+pub mod pivot;
 pub mod prompt;
 pub mod query;
 pub mod settings;
