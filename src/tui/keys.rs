@@ -456,7 +456,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('/')],
         action: Action::Filter,
         hint: "filter",
-        help: "filter: fuzzy words; url: cmd: name: path: (fuzzy) ev: owner: id: (whole components) 'exact \"phrase\" -not a|b after: before: flag:cmd has:hidden (? lists them)",
+        help: "filter: fuzzy words; url: cmd: name: path: (fuzzy) ev: owner: id: (whole components) site: file: 'exact \"phrase\" -not a OR b after: before: flag:cmd has:hidden (? lists them)",
     },
     Binding {
         ctxs: TABLE,

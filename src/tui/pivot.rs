@@ -15,7 +15,7 @@
 //! | name | `name:"…"` | a job name holding that text |
 //! | local path, temp path, notify program | `path:"…"` | a path holding that text |
 //! | description | `"…"` | any field holding that text |
-//! | created, modified, completed, expiration, remote modified | the ISO time | a field holding that time (to the millisecond) |
+//! | created, modified, completed, expiration | the ISO time | a field holding that time (to the millisecond) |
 
 use super::app::{App, DetailState, Screen};
 use super::display;
@@ -60,9 +60,8 @@ pub fn term_for(label: &str, raw: &str) -> Option<(String, &'static str)> {
         "name" => (phrase("name:"), "job name"),
         "local path" | "temp path" | "notify program" => (phrase("path:"), "path"),
         "description" => (phrase(""), "text"),
-        "created" | "modified" | "completed" | "expiration" | "remote modified" => {
-            (v.clone(), "time")
-        }
+        // Not `remote modified`: the filter does not search it (the server's clock).
+        "created" | "modified" | "completed" | "expiration" => (v.clone(), "time"),
         _ => return None,
     })
 }
