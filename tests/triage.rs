@@ -444,19 +444,48 @@ fn parsed(path: &Path) -> Vec<BitsInfo> {
     sink.records
 }
 
-/// What the rules must say of a sample record, computed from its fields here: a notify
-/// command (none in these samples), an executable destination by name or URL; nothing else
-/// (no sample URL uses an IP, a port, hidden or mixed-script text).
-fn expected(r: &BitsInfo, live_copy: bool) -> u8 {
-    let exe = |s: &str| {
-        let s = s.to_ascii_lowercase();
-        let s = s.split(['?', '#']).next().unwrap_or("");
-        [
-            ".exe", ".msi", ".ps1", ".dll", ".bat", ".cmd", ".js", ".vbs",
-        ]
+/// Does a value end with an executable's extension (query and fragment aside)?
+fn exe(s: &str) -> bool {
+    let s = s.to_ascii_lowercase();
+    let s = s.split(['?', '#']).next().unwrap_or("");
+    [
+        ".exe", ".msi", ".ps1", ".dll", ".bat", ".cmd", ".js", ".vbs",
+    ]
+    .iter()
+    .any(|e| s.ends_with(e))
+}
+
+/// Is the record a Chrome or Edge updater fetching its own installer (issue 22 defect 4):
+/// its URL's host under Google's or Microsoft's update CDN, and its file named as those
+/// updaters name their downloads?
+fn updater_download(r: &BitsInfo) -> bool {
+    let rest = r.url.split_once("://").map_or("", |(_, x)| x);
+    let host = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let cdn = ["gvt1.com", "dl.google.com", "delivery.mp.microsoft.com"]
         .iter()
-        .any(|e| s.ends_with(e))
-    };
+        .any(|c| host == *c || host.ends_with(&format!(".{c}")));
+    let name = r.filename.to_lowercase();
+    let named = [
+        "_chrome_updater.exe",
+        "_chrome_installer.exe",
+        "}-googleupdatesetup.exe",
+        "}-microsoftedgeupdatesetup_x86_",
+        "}-microsoftedge_x64_",
+    ]
+    .iter()
+    .any(|n| name.contains(n));
+    cdn && named
+}
+
+/// What the rules must say of a sample record, computed from its fields here: a notify
+/// command (none in these samples), an executable destination by name or URL unless a
+/// browser updater fetches its own installer; nothing else (no sample URL uses an IP, a
+/// port, hidden or mixed-script text).
+fn expected(r: &BitsInfo, live_copy: bool) -> u8 {
     let cmd = !r.job_command.trim().is_empty() || !r.job_arguments.trim().is_empty();
     let mut bits = 0;
     if cmd {
@@ -465,7 +494,7 @@ fn expected(r: &BitsInfo, live_copy: bool) -> u8 {
     if cmd && r.carved && !live_copy {
         bits |= Rule::DeletedCommand.bit();
     }
-    if exe(&r.full_path) || exe(&r.filename) || exe(&r.url) {
+    if (exe(&r.full_path) || exe(&r.filename) || exe(&r.url)) && !updater_download(r) {
         bits |= Rule::Executable.bit();
     }
     bits
@@ -494,12 +523,15 @@ fn hits(records: &[BitsInfo]) -> (usize, usize, BTreeMap<&'static str, usize>) {
     (records.len(), flagged, by_rule)
 }
 
-/// The flagged records, each as its file name after the `{GUID}-` updaters put first, once;
-/// all of them carved files that no surviving job claims (no job id).
-fn flagged_files(records: &[BitsInfo]) -> Vec<&str> {
+/// The updaters' own downloads, each as its file name after the `{GUID}-` updaters put
+/// first, once; all of them carved files that no surviving job claims (no job id), none
+/// flagged.
+fn updater_files(records: &[BitsInfo]) -> Vec<&str> {
     let mut names: Vec<&str> = records
         .iter()
-        .filter(|r| !assess(r).is_empty())
+        .filter(|r| updater_download(r))
+        .inspect(|r| assert!(exe(&r.filename), "{r:#?}"))
+        .inspect(|r| assert_eq!(assess(r), vec![], "{r:#?}"))
         .inspect(|r| assert!(r.carved && r.job_id.is_empty(), "{r:#?}"))
         .map(|r| {
             r.filename
@@ -513,20 +545,23 @@ fn flagged_files(records: &[BitsInfo]) -> Vec<&str> {
 }
 
 #[test]
-fn win10_updaters_fire_only_for_the_executables_they_download() {
+fn win10_updaters_fetching_their_own_installers_fire_nothing() {
     let Some(p) = common::sample("ese/win10/qmgr.db") else {
         return;
     };
     let records = parsed(&p);
     let (n, flagged, by_rule) = hits(&records);
-    eprintln!("win10: {n} records, {flagged} flagged, {by_rule:?}");
-    // The flagged ones are Google and Edge updaters fetching their installers
+    let updaters = records.iter().filter(|r| updater_download(r)).count();
+    eprintln!("win10: {n} records, {flagged} flagged, {by_rule:?}, {updaters} updater downloads not flagged");
+    // Every executable download is Google's or Edge's updater fetching its installer
     // (chrome_updater.exe, chrome_installer.exe, GoogleUpdateSetup.exe,
-    // MicrosoftEdgeUpdateSetup_X86_….exe): an executable download, nothing else.
-    assert_eq!((n, flagged), (115, 8));
-    assert_eq!(by_rule, BTreeMap::from([("exe", 8)]));
+    // MicrosoftEdgeUpdateSetup_X86_….exe), which exe leaves alone: nothing is flagged.
+    assert_eq!(n, 115);
+    assert!(updaters > 0);
+    assert_eq!(flagged, 0);
+    assert_eq!(by_rule, BTreeMap::new());
     assert_eq!(
-        flagged_files(&records),
+        updater_files(&records),
         [
             "110.0.5481.77_chrome_installer.exe",
             "84.0.4147.89_83.0.4103.116_chrome_updater.exe",
@@ -548,19 +583,23 @@ fn win10_updaters_fire_only_for_the_executables_they_download() {
 }
 
 #[test]
-fn win11_mozilla_and_edge_updaters_fire_only_for_edge_installers() {
+fn win11_mozilla_and_edge_updaters_fire_nothing() {
     let Some(p) = common::sample("ese/win11/qmgr.db") else {
         return;
     };
     let records = parsed(&p);
     let (n, flagged, by_rule) = hits(&records);
-    eprintln!("win11: {n} records, {flagged} flagged, {by_rule:?}");
-    // The four live MozillaUpdate rows (update.mar, user-owned) fire nothing; the carved
-    // Edge update files (MicrosoftEdge_X64_….exe, MicrosoftEdgeUpdateSetup_X86_….exe) fire exe.
-    assert_eq!((n, flagged), (24, 7));
-    assert_eq!(by_rule, BTreeMap::from([("exe", 7)]));
+    let updaters = records.iter().filter(|r| updater_download(r)).count();
+    eprintln!("win11: {n} records, {flagged} flagged, {by_rule:?}, {updaters} updater downloads not flagged");
+    // The four live MozillaUpdate rows (update.mar, user-owned) fire nothing; nor do the
+    // carved Edge update files (MicrosoftEdge_X64_….exe, MicrosoftEdgeUpdateSetup_X86_….exe)
+    // from Microsoft's delivery CDN.
+    assert_eq!(n, 24);
+    assert!(updaters > 0);
+    assert_eq!(flagged, 0);
+    assert_eq!(by_rule, BTreeMap::new());
     assert_eq!(
-        flagged_files(&records),
+        updater_files(&records),
         [
             "MicrosoftEdgeUpdateSetup_X86_1.3.173.49.exe",
             "MicrosoftEdge_X64_110.0.1587.63_110.0.1587.46.exe",
@@ -571,6 +610,51 @@ fn win11_mozilla_and_edge_updaters_fire_only_for_edge_installers() {
         .iter()
         .filter(|r| !r.carved)
         .all(|r| r.job_name.starts_with("MozillaUpdate") && assess(r).is_empty()));
+}
+
+#[test]
+fn an_updater_name_from_another_host_or_another_name_from_the_cdn_still_fires() {
+    let sample_named = |url: &str, name: &str| {
+        rec(|r| {
+            r.url = url.into();
+            r.filename = format!("{{D0E5B489-75DC-4195-804D-DC96D986E761}}-{name}");
+            r.full_path = format!("C:\\Windows\\Temp\\{}", r.filename);
+        })
+    };
+    let quiet = sample_named(
+        "http://r3---sn-p5qlsnsy.gvt1.com/edgedl/release2/update2/x/GoogleUpdateSetup.exe",
+        "GoogleUpdateSetup.exe",
+    );
+    assert_eq!(rules(&quiet), vec![]);
+    for (url, name) in [
+        // The updater's name, from a host that is not its CDN (or only looks like it).
+        (
+            "http://203.0.113.9/GoogleUpdateSetup.exe",
+            "GoogleUpdateSetup.exe",
+        ),
+        (
+            "https://dl.google.com.evil.example/x",
+            "GoogleUpdateSetup.exe",
+        ),
+        (
+            "https://evilgvt1.com/x",
+            "MicrosoftEdgeUpdateSetup_X86_1.3.139.59.exe",
+        ),
+        ("https://dl.goog\u{406}e.com/x", "GoogleUpdateSetup.exe"),
+        // Another executable from the CDN.
+        ("https://dl.google.com/x", "payload.exe"),
+        (
+            "http://x.gvt1.com/a/GoogleUpdateSetup.exe",
+            "GoogleUpdateSetup.ps1",
+        ),
+    ] {
+        let r = sample_named(url, name);
+        assert!(fired(&r, Rule::Executable).is_some(), "{url} {name}");
+    }
+    // A URL path naming another executable fires though the local name is the updater's.
+    let r = sample_named("http://x.gvt1.com/a/payload.exe", "GoogleUpdateSetup.exe");
+    let f = fired(&r, Rule::Executable).expect("url");
+    assert_eq!(f.field, "url");
 }
 
 // ---------------------------------------------------------------------------------------------

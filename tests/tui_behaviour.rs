@@ -1144,23 +1144,27 @@ fn suspicious_only_keeps_what_a_triage_rule_fired_on_not_user_owned_updaters() {
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.view, ViewKind::Rows);
+    // Nor does any file: the executables are Chrome's and Edge's updaters fetching their
+    // installers from their CDNs, which exe leaves alone (issue 22 defect 4).
+    assert_eq!(app.store.view(ViewKind::Rows).shown.len(), 0);
+    typ(&mut app, "!");
+    app.set_filter("site:gvt1.com OR site:delivery.mp.microsoft.com");
     let v = app.store.view(ViewKind::Rows);
-    let exe = bitscope::bits::triage::Rule::Executable.bit();
-    let susp: Vec<u8> = v
+    let rows: Vec<&bitscope::tui::store::Rec> = v
         .shown
         .iter()
-        .map(|&i| app.store.rec(v.items[i as usize].rep()).susp)
+        .map(|&i| app.store.rec(v.items[i as usize].rep()))
         .collect();
-    assert_eq!(susp, vec![exe; 8]);
-    // Their detail names the rule and the value: the installer's path.
-    press(&mut app, KeyCode::Enter);
-    let s = screen(&app);
-    assert!(
-        s.contains("suspicious [exe] executable download: full_path")
-            && s.contains("chrome_updater.exe")
-            && s.contains("(.exe in the URL path)"),
-        "{s}"
+    let exes = rows
+        .iter()
+        .filter(|r| r.info.filename.to_lowercase().ends_with(".exe"))
+        .count();
+    eprintln!(
+        "{} rows from the updaters' CDNs, {exes} of them .exe files",
+        rows.len()
     );
+    assert!(exes > 0);
+    assert!(rows.iter().all(|r| r.susp == 0));
 }
 
 #[test]

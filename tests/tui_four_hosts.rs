@@ -17,6 +17,7 @@ use bitscope::gen::rng::Rng;
 use bitscope::tui::app::App;
 use bitscope::tui::store::ViewKind;
 use chrono::{DateTime, Utc};
+use crossterm::event::KeyCode;
 
 const DOWNLOADER: &str = "C/ProgramData/Microsoft/Network/Downloader";
 
@@ -26,8 +27,8 @@ fn filetime(iso: &str) -> u64 {
     (t.timestamp() as u64 + 11_644_473_600) * 10_000_000
 }
 
-/// HOST-D's jobs: (owner, created, url).
-const PLANTED: [(&str, &str, &str); 5] = [
+/// HOST-D's jobs: (owner, created, url). The last host is spelled with a Cyrillic `а`.
+const PLANTED: [(&str, &str, &str); 6] = [
     (
         "S-1-5-18",
         "2026-03-01T08:00:00Z",
@@ -53,6 +54,11 @@ const PLANTED: [(&str, &str, &str); 5] = [
         "2026-01-15T12:00:00Z",
         "https://cdn.example.net/x.zip",
     ),
+    (
+        "S-1-5-20",
+        "2026-01-20T06:00:00Z",
+        "https://upd\u{430}te.example.org/app/chrome_updater.exe",
+    ),
 ];
 
 fn generated_db() -> Vec<u8> {
@@ -60,7 +66,8 @@ fn generated_db() -> Vec<u8> {
     let machine = Machine::random(&mut rng.fork(1));
     let jobs: Vec<_> = PLANTED
         .iter()
-        .map(|(owner, created, url)| {
+        .enumerate()
+        .map(|(i, (owner, created, url))| {
             let mut j = random_job(&mut rng, &machine, 1);
             j.job.owner_sid = owner.to_string();
             j.job.created = filetime(created);
@@ -69,6 +76,11 @@ fn generated_db() -> Vec<u8> {
             j.job.completed = 0;
             j.job.notify_command.clear();
             j.job.notify_arguments.clear();
+            // The look-alike job also runs a command when done (flag:cmd).
+            if i + 1 == PLANTED.len() {
+                j.job.notify_command = r"C:\Windows\System32\cmd.exe".to_string();
+                j.job.notify_arguments = "/c start chrome_updater.exe".to_string();
+            }
             if let Some(f) = j.files.first_mut() {
                 f.url = url.to_string();
             }
@@ -294,6 +306,381 @@ fn filter_mistakes_are_said_not_silently_empty() {
         app.set_filter(query);
         assert_eq!(app.store.view(ViewKind::Rows).shown.len(), all, "{query}");
     }
+}
+
+/// A URL's host, lowercase, with Cyrillic `а` read as `a` (the look-alike planted on HOST-D).
+fn folded_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
+    let hostport = authority.rsplit('@').next().unwrap_or("");
+    let host = hostport.rsplit_once(':').map_or(hostport, |(h, _)| h);
+    host.to_lowercase().replace('\u{430}', "a")
+}
+
+/// The times `after:`/`before:` compare: created, modified, completed and the story's.
+fn event_times(r: &BitsInfo) -> Vec<DateTime<Utc>> {
+    let mut out: Vec<DateTime<Utc>> = [&r.created, &r.modified, &r.completed]
+        .into_iter()
+        .filter_map(|t| t.parse::<DateTime<Utc>>().ok())
+        .filter(|t| t.timestamp() > -11_644_473_600)
+        .collect();
+    for f in &r.story {
+        if f.filetime > 0 {
+            let secs = (f.filetime / 10_000_000) as i64 - 11_644_473_600;
+            let nanos = (f.filetime % 10_000_000) as u32 * 100;
+            out.extend(DateTime::<Utc>::from_timestamp(secs, nanos));
+        }
+    }
+    out
+}
+
+fn utc(iso: &str) -> DateTime<Utc> {
+    iso.parse().expect("time")
+}
+
+fn has_rule(r: &BitsInfo, rule: bitscope::bits::triage::Rule) -> bool {
+    bitscope::bits::triage::assess(r)
+        .iter()
+        .any(|f| f.rule == rule)
+}
+
+/// The record numbers of the Rows view's shown rows, sorted.
+fn shown_records(app: &App) -> Vec<u32> {
+    let v = app.store.view(ViewKind::Rows);
+    let mut got: Vec<u32> = v
+        .shown
+        .iter()
+        .map(|&i| v.items[i as usize].members[0])
+        .collect();
+    got.sort_unstable();
+    got
+}
+
+#[test]
+fn time_ranges_flags_alternatives_and_look_alikes_across_four_hosts() {
+    use bitscope::bits::triage::Rule;
+    let Some(dir) = case_folder() else { return };
+    let mut app = common::tui::loaded(dir.clone(), true, 160, 40);
+    app.view = ViewKind::Rows;
+    let recs: Vec<BitsInfo> = app.store.recs.iter().map(|r| r.info.clone()).collect();
+    let hosts: Vec<String> = recs.iter().map(|r| host(&dir, r)).collect();
+    // A local file name of the win10 host, for file:.
+    let name = recs
+        .iter()
+        .zip(&hosts)
+        .find(|(r, h)| *h == "HOST-A" && !r.filename.is_empty())
+        .map(|(r, _)| r.filename.clone())
+        .expect("a file name on HOST-A");
+    let last = |p: &str| p.rsplit(['/', '\\']).next().unwrap_or(p).to_lowercase();
+    type Want = Box<dyn Fn(&BitsInfo, &str) -> bool>;
+    let in_range = |from: &str, to: Option<&str>| {
+        let (from, to) = (utc(from), to.map(utc));
+        move |r: &BitsInfo| {
+            event_times(r)
+                .iter()
+                .any(|t| *t >= from && to.is_none_or(|e| *t < e))
+        }
+    };
+    let table: Vec<(String, Want)> = vec![
+        (
+            "after:2026-03-01T08:00".into(),
+            Box::new({
+                let f = in_range("2026-03-01T08:00:00Z", None);
+                move |r, _| f(r)
+            }),
+        ),
+        (
+            "after:2026-03-01T08:00:00.001".into(),
+            Box::new({
+                let f = in_range("2026-03-01T08:00:00.001Z", None);
+                move |r, _| f(r)
+            }),
+        ),
+        // after: is inclusive, before: exclusive: the instant 08:00:00.000 alone, and not.
+        (
+            "after:2026-03-01T08:00 before:2026-03-01T08:00:00.001".into(),
+            Box::new({
+                let f = in_range("2026-03-01T08:00:00Z", Some("2026-03-01T08:00:00.001Z"));
+                move |r, _| f(r)
+            }),
+        ),
+        (
+            "after:2026-03-01T07:59 before:2026-03-01T08:00".into(),
+            Box::new({
+                let f = in_range("2026-03-01T07:59:00Z", Some("2026-03-01T08:00:00Z"));
+                move |r, _| f(r)
+            }),
+        ),
+        (
+            "before:2024-07-30".into(),
+            Box::new(|r, _| {
+                event_times(r)
+                    .iter()
+                    .any(|t| *t < utc("2024-07-30T00:00:00Z"))
+            }),
+        ),
+        (
+            "after:2026-03-01 08:00:00 before:2026-03-06".into(),
+            Box::new({
+                let f = in_range("2026-03-01T08:00:00Z", Some("2026-03-06T00:00:00Z"));
+                move |r, _| f(r)
+            }),
+        ),
+        (
+            "-after:2025".into(),
+            Box::new({
+                let f = in_range("2025-01-01T00:00:00Z", None);
+                move |r, _| !f(r)
+            }),
+        ),
+        (
+            "flag:cmd".into(),
+            Box::new(|r, _| has_rule(r, Rule::Command)),
+        ),
+        (
+            "flag:mix".into(),
+            Box::new(|r, _| has_rule(r, Rule::LookAlike)),
+        ),
+        ("flag:ip".into(), Box::new(|r, _| has_rule(r, Rule::RawIp))),
+        (
+            "ev:HOST-D owner:S-1-5-18 OR ev:HOST-B".into(),
+            Box::new(|r, h| (h == "HOST-D" && r.owner_sid == "S-1-5-18") || h == "HOST-B"),
+        ),
+        (
+            "ev:HOST-B OR ev:HOST-D flag:exe | owner:S-1-5-19".into(),
+            Box::new(|r, h| {
+                h == "HOST-B"
+                    || (h == "HOST-D" && has_rule(r, Rule::Executable))
+                    || r.owner_sid == "S-1-5-19"
+            }),
+        ),
+        (
+            "site:update.example.org".into(),
+            Box::new(|r, _| folded_host(&r.url) == "update.example.org"),
+        ),
+        (
+            "site:example.org".into(),
+            Box::new(|r, _| {
+                let h = folded_host(&r.url);
+                h == "example.org" || h.ends_with(".example.org")
+            }),
+        ),
+        (
+            "site:gvt1.com".into(),
+            Box::new(|r, _| {
+                let h = folded_host(&r.url);
+                h == "gvt1.com" || h.ends_with(".gvt1.com")
+            }),
+        ),
+        (
+            "'update.example".into(),
+            Box::new(|r, _| {
+                r.url
+                    .to_lowercase()
+                    .replace('\u{430}', "a")
+                    .contains("update.example")
+            }),
+        ),
+        (
+            format!("file:{}", name.to_uppercase()),
+            Box::new({
+                let n = name.to_lowercase();
+                move |r, _| last(&r.filename) == n || last(&r.full_path) == n
+            }),
+        ),
+    ];
+    let mut report = Vec::new();
+    for (query, want) in &table {
+        app.set_filter(query);
+        assert_eq!(app.store.query.error, None, "{query}");
+        let expected: Vec<u32> = (0..recs.len() as u32)
+            .filter(|&i| want(&recs[i as usize], &hosts[i as usize]))
+            .collect();
+        assert_eq!(shown_records(&app), expected, "{query}");
+        report.push(format!("{query}: {}", expected.len()));
+    }
+    println!("{} records; {}", recs.len(), report.join("; "));
+    // The spoofed host is there, and free text and url: find it from the Latin spelling.
+    let spoofed: Vec<u32> = (0..recs.len() as u32)
+        .filter(|&i| recs[i as usize].url.contains('\u{430}'))
+        .collect();
+    assert_eq!(spoofed.len(), 1);
+    for query in ["update.example", "url:update.example", "url:updte.exmpl"] {
+        app.set_filter(query);
+        assert!(
+            spoofed.iter().all(|s| shown_records(&app).contains(s)),
+            "{query}"
+        );
+    }
+    // Times are really there on both sides of the instants used above.
+    let count = |f: &dyn Fn(&BitsInfo) -> bool| recs.iter().filter(|r| f(r)).count();
+    assert!(count(&|r| event_times(r).contains(&utc("2026-03-01T08:00:00Z"))) >= 1);
+    app.set_filter("after:2026-03-01T08:00 before:2026-03-01T08:00:00.001");
+    assert!(
+        !shown_records(&app).is_empty(),
+        "the instant itself is after: it"
+    );
+    assert!(count(&|r| has_rule(r, Rule::Command)) >= 1);
+    assert!(count(&|r| has_rule(r, Rule::LookAlike)) >= 1);
+    assert!(count(&|r| folded_host(&r.url).ends_with("gvt1.com")) >= 1);
+}
+
+#[test]
+fn or_and_time_mistakes_are_said_in_the_filter_bar() {
+    let Some(dir) = case_folder() else { return };
+    let mut app: App = common::tui::loaded(dir, false, 160, 40);
+    app.view = ViewKind::Rows;
+    let all = app.store.view(ViewKind::Rows).shown.len();
+    let codes: Vec<&str> = bitscope::bits::triage::Rule::ALL
+        .iter()
+        .map(|r| r.code())
+        .collect();
+    for (query, says) in [
+        ("ev:HOST-A OR", "OR at the end"),
+        ("ev:HOST-A |", "OR at the end"),
+        ("OR ev:HOST-A", "OR at the start"),
+        ("ev:HOST-A OR OR ev:HOST-B", "OR twice"),
+        ("after:2026-02-30", "no such day"),
+        ("before:2026-13", "date or time"),
+        ("after:2026-03-01T25:00", "date or time"),
+        ("flag:cm", "flag: takes a triage code"),
+    ] {
+        common::tui::press(&mut app, KeyCode::Char('/'));
+        common::tui::typ(&mut app, query);
+        let err = app.store.query.error.clone().unwrap_or_default();
+        assert!(err.contains(says), "{query}: {err}");
+        let screen = screen_text(&common::tui::render(&app));
+        assert!(screen.contains(says), "{query}: the bar shows {says:?}");
+        // The faulty part is left out, never 0 rows silently: the rest still filters.
+        assert!(!app.store.view(ViewKind::Rows).shown.is_empty(), "{query}");
+        common::tui::press(&mut app, KeyCode::Esc);
+    }
+    app.set_filter("flag:nope");
+    let err = app.store.query.error.clone().unwrap_or_default();
+    for c in &codes {
+        assert!(err.contains(c), "{err} lists {c}");
+    }
+    assert_eq!(app.store.view(ViewKind::Rows).shown.len(), all);
+}
+
+fn screen_text(b: &ratatui::backend::TestBackend) -> String {
+    let buf = b.buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Press `j` in the detail pane until the field cursor is on `label`.
+fn cursor_to(app: &mut App, label: &str) {
+    for _ in 0..200 {
+        if app.detail_field().is_some_and(|(l, _)| l == label) {
+            return;
+        }
+        common::tui::press(app, KeyCode::Char('j'));
+    }
+    panic!("no {label} field");
+}
+
+#[test]
+fn pivot_on_a_url_host_and_a_jobs_files_and_back() {
+    use bitscope::tui::app::Screen;
+    let Some(dir) = case_folder() else { return };
+    let mut app: App = common::tui::loaded(dir, true, 160, 40);
+    app.view = ViewKind::Jobs;
+    // A job row whose record has a URL and a job id: open its detail.
+    let pos = {
+        let v = app.store.view(ViewKind::Jobs);
+        v.shown
+            .iter()
+            .position(|&i| {
+                let r = &app.store.rec(v.items[i as usize].rep()).info;
+                !r.url.is_empty() && !r.job_id.is_empty() && r.url.contains("://")
+            })
+            .expect("a job with a URL")
+    };
+    app.store.view_mut(ViewKind::Jobs).sel = pos;
+    common::tui::press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen, Screen::Detail);
+    cursor_to(&mut app, "url");
+    let rec = app.detail_record().expect("record");
+    let field = app.detail.field;
+    let info = app.store.rec(rec).info.clone();
+    let host = folded_host(&info.url);
+
+    common::tui::press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.screen, Screen::Table);
+    assert_eq!(app.view, ViewKind::Jobs);
+    assert_eq!(app.filter_text, format!("site:{host}"));
+    // Every job row with a record on that host (or a name under it), and no other.
+    let v = app.store.view(ViewKind::Jobs);
+    let want = v
+        .items
+        .iter()
+        .filter(|it| {
+            it.members.iter().any(|&m| {
+                let h = folded_host(&app.store.rec(m).info.url);
+                h == host || h.ends_with(&format!(".{host}"))
+            })
+        })
+        .count();
+    assert_eq!(v.shown.len(), want);
+    assert!(v.shown.len() < v.items.len(), "the pivot narrows");
+    // The row the pivot started from is selected, and the filter line shows the term.
+    assert!(app.selected_members().contains(&rec));
+    let screen = screen_text(&common::tui::render(&app));
+    assert!(screen.contains(&format!("site:{host}")), "{screen}");
+    println!("site:{host}: {want} of {} jobs", v.items.len());
+
+    // Esc: back to the detail pane, on the same record and field, the filter as it was.
+    common::tui::press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Detail);
+    assert_eq!(app.filter_text, "");
+    assert_eq!(app.detail_record(), Some(rec));
+    assert_eq!(app.detail.field, field);
+    let all_jobs = app.store.view(ViewKind::Jobs).shown.len();
+    assert_eq!(all_jobs, app.store.view(ViewKind::Jobs).items.len());
+
+    // f: the job's files, and back.
+    common::tui::press(&mut app, KeyCode::Char('f'));
+    assert_eq!(app.screen, Screen::Table);
+    assert_eq!(app.view, ViewKind::Files);
+    let id = info.job_id.trim_matches(['{', '}']);
+    assert_eq!(app.filter_text, format!("id:{{{id}}}"));
+    let v = app.store.view(ViewKind::Files);
+    let want = v
+        .items
+        .iter()
+        .filter(|it| {
+            it.members.iter().any(|&m| {
+                let r = &app.store.rec(m).info;
+                [&r.job_id, &r.file_id]
+                    .iter()
+                    .any(|x| x.trim_matches(['{', '}']).eq_ignore_ascii_case(id))
+            })
+        })
+        .count();
+    assert_eq!(v.shown.len(), want);
+    assert!(want >= 1);
+    println!("id:{{{id}}}: {want} file rows");
+    common::tui::press(&mut app, KeyCode::Esc);
+    assert_eq!((app.screen, app.view), (Screen::Detail, ViewKind::Jobs));
+    assert_eq!(app.detail_record(), Some(rec));
+    // Esc again: the detail's own back, to the table; then Esc clears nothing more.
+    common::tui::press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen, Screen::Table);
+    assert_eq!(app.store.view(ViewKind::Jobs).shown.len(), all_jobs);
+
+    // A field with no pivot says so and changes nothing.
+    common::tui::press(&mut app, KeyCode::Enter);
+    cursor_to(&mut app, "SDDL");
+    common::tui::press(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.screen, Screen::Detail);
+    assert_eq!(app.filter_text, "");
 }
 
 /// The screen's lines below the header (which names the case folder's path, different on

@@ -21,3 +21,4 @@ pub mod qmgr;
 pub mod reader;
 pub mod story;
 pub mod triage;
+pub mod updaters;

@@ -283,6 +283,28 @@ fn split_url(url: &str) -> Option<UrlParts<'_>> {
     })
 }
 
+/// The host of a URL (or of a `\\host\share` path) as the `ip`, `port` and `mix` rules read
+/// it; the explorer's `site:` filter term and its pivot on a URL use the same reading.
+pub fn url_host(url: &str) -> Option<&str> {
+    split_url(url).map(|u| u.host)
+}
+
+/// `c` folded to the letter it imitates, lowercase: the TR39 confusable skeleton (the table
+/// the `mix` rule reads), taken only where it maps one character to one so positions in a text
+/// stay put (`а`, Cyrillic, is `a`). ASCII is only lowercased: its skeleton would merge `l`,
+/// `1` and `I`, which an analyst types meaning each.
+pub fn fold_look_alike(c: char) -> char {
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    let mut buf = [0u8; 4];
+    let mut sk = skeleton(c.encode_utf8(&mut buf));
+    match (sk.next(), sk.next()) {
+        (Some(one), None) => one.to_lowercase().next().unwrap_or(one),
+        _ => c,
+    }
+}
+
 fn url_rules(url: &str, out: &mut Vec<Finding>) {
     let Some(u) = split_url(url) else {
         return;
@@ -433,13 +455,17 @@ fn exec_ext(path: &str) -> Option<String> {
 
 /// The local destination (full path, else file name) and the URL's path, each on its own:
 /// `https://x/a.ps1` saved as `a.tmp` fires by its URL. (`target_path` is not looked at: it
-/// is the program that made the job, an .exe for every job.)
+/// is the program that made the job, an .exe for every job.) A browser updater's own
+/// download (its CDN and its file name together, [`super::updaters`]) does not fire.
 fn executable_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
+    let host = url_host(bounded(&r.url)).unwrap_or("");
+    let updater = |name: &str| super::updaters::is_updater_download(host, name);
     // The extension is at the end: a value longer than MAX_SCAN is read from its end (a
     // 10k-character path ending `.exe` still fires).
     let local = [("full_path", &r.full_path), ("filename", &r.filename)]
         .into_iter()
-        .find_map(|(field, v)| Some((field, v, exec_ext(bounded_end(v))?)));
+        .find_map(|(field, v)| Some((field, v, exec_ext(bounded_end(v))?)))
+        .filter(|(_, v, _)| !updater(bounded_end(v)));
     if let Some((field, value, ext)) = local {
         out.push(Finding::new(
             Rule::Executable,
@@ -449,7 +475,12 @@ fn executable_rules(r: &BitsInfo, out: &mut Vec<Finding>) {
         ));
     }
     let url_path = url_path_end(&r.url).map(percent_decoded);
-    if let Some(ext) = url_path.as_deref().and_then(exec_ext) {
+    let url_updater = url_path.as_deref().is_some_and(updater);
+    if let Some(ext) = url_path
+        .as_deref()
+        .and_then(exec_ext)
+        .filter(|_| !url_updater)
+    {
         out.push(Finding::new(
             Rule::Executable,
             "url",

@@ -104,6 +104,8 @@ pub struct App {
     pub host_cursor: usize,
     pub prompt: Option<Prompt>,
     pub filter_text: String,
+    /// Where Esc in the table goes back to after `p` or `f` (see [`super::pivot`]).
+    pub(super) pivots: Vec<super::pivot::Return>,
     pub status: Option<Status>,
     pub detail: DetailState,
     pub hex: HexState,
@@ -147,6 +149,7 @@ impl App {
             host_cursor: 0,
             prompt: None,
             filter_text: String::new(),
+            pivots: Vec::new(),
             status: None,
             detail: DetailState::default(),
             hex: HexState::default(),
@@ -180,6 +183,8 @@ impl App {
         }
         self.generation += 1;
         self.store.clear();
+        // A pivot's way back names records by number: they are read again.
+        self.pivots.clear();
         // Evidence is shown relative to the folder opened (or the file's own folder); of
         // several paths, to the deepest folder holding them all, so the column stays short.
         self.store.root = super::origin::common_folder(&paths).display().to_string();
@@ -441,6 +446,11 @@ impl App {
                 }
             }
             Action::Mark if self.screen != Screen::Table => self.mark_viewed(),
+            Action::Pivot if self.screen == Screen::Detail => self.pivot(),
+            Action::JobFiles if self.screen == Screen::Timeline => {
+                self.set_status("f: open the event's record first (Enter)", true);
+            }
+            Action::JobFiles => self.job_files(),
             _ => return false,
         }
         true
@@ -511,6 +521,7 @@ impl App {
             }
             Action::Columns => self.open_overlay(Overlay::Columns),
             Action::Filter => self.open_filter_prompt(),
+            Action::Back if self.pivoted() => self.pivot_back(),
             Action::Back if self.filtering() => self.clear_filter(),
             Action::CycleCarved => self.cycle_carved(),
             Action::ToggleSuspicious => self.toggle_suspicious(),

@@ -72,6 +72,10 @@ pub enum Action {
     Copy,
     /// `Y`: the whole record in view as JSON (as `e` exports it).
     CopyRecord,
+    /// `p` in the detail pane: filter to every row sharing the field's value.
+    Pivot,
+    /// `f`: a job's files (from the files table: the file's job).
+    JobFiles,
     /// Show the timeline of every job timestamp (or go back to the table from it).
     Timeline,
     Reload,
@@ -468,14 +472,14 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('/')],
         action: Action::Filter,
         hint: "filter",
-        help: "filter: fuzzy words; url: cmd: name: path: (fuzzy) ev: owner: id: (whole components) host: (whole name) 'exact \"phrase\" -not a|b after: before: flag:cmd has:hidden (? lists them)",
+        help: "filter: fuzzy words; url: cmd: name: path: (fuzzy) ev: owner: id: (whole components) host: (whole name) site: file: 'exact \"phrase\" -not a OR b after: before: flag:cmd has:hidden (? lists them)",
     },
     Binding {
         ctxs: TABLE,
         keys: &[code(KeyCode::Esc)],
         action: Action::Back,
         hint: "",
-        help: "clear the filter and toggles",
+        help: "after a pivot (p, f): back to the filter, table and record it left; else clear the filter and toggles",
     },
     Binding {
         ctxs: TABLE,
@@ -525,6 +529,20 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Copy,
         hint: "copy",
         help: "copy: in the detail the raw value of the field under the cursor; else the record (or the marked ones) as JSON; system clipboard, else OSC 52",
+    },
+    Binding {
+        ctxs: &[Detail],
+        keys: &[k('p')],
+        action: Action::Pivot,
+        hint: "pivot",
+        help: "pivot: filter to every row sharing the value under the cursor (url: its host; id, owner, file name, command, name, path, time); the filter line shows the term; Esc goes back",
+    },
+    Binding {
+        ctxs: TABLE_DETAIL,
+        keys: &[k('f')],
+        action: Action::JobFiles,
+        hint: "",
+        help: "the files of the selected job (files table, id: the job); from the files table, the file's job; Esc goes back",
     },
     Binding {
         ctxs: DETAIL_HEX,

@@ -17,6 +17,9 @@ pub struct Hay<'a> {
     pub warned: bool,
     /// The triage rules that fired ([`crate::bits::triage::Rule::bit`]).
     pub susp: u8,
+    /// The record's times `after:` and `before:` compare, sorted FILETIMEs
+    /// ([`super::when::record_times`]).
+    pub times: &'a [u64],
 }
 
 impl<'a> Hay<'a> {
@@ -50,18 +53,13 @@ pub struct Needle {
     folded: String,
 }
 
-/// `c` with look-alike letters folded to the one they imitate (TR39 skeleton, one character
-/// to one, so positions stay put), lowercase: `а` (Cyrillic) is `a`.
-fn fold(c: char) -> char {
-    if c.is_ascii() {
-        return c.to_ascii_lowercase();
-    }
-    let mut buf = [0u8; 4];
-    let mut sk = unicode_security::skeleton(c.encode_utf8(&mut buf));
-    match (sk.next(), sk.next()) {
-        (Some(one), None) => one.to_lowercase().next().unwrap_or(one),
-        _ => c,
-    }
+/// `c` with look-alike letters folded to the one they imitate, lowercase: the triage `mix`
+/// rule's TR39 table, one character to one so positions stay put (`а`, Cyrillic, is `a`).
+use crate::bits::triage::fold_look_alike as fold;
+
+/// `text` with look-alikes folded (one character for one).
+pub fn fold_text(text: &str) -> String {
+    text.chars().map(fold).collect()
 }
 
 impl Needle {
@@ -185,18 +183,43 @@ impl Needle {
     }
 }
 
+/// Free text: fuzzy, and when the record's text holds non-ASCII letters, fuzzy again with
+/// look-alikes folded on both sides (`update.example` finds `updаte.example`).
+#[derive(Debug, Clone)]
+struct Folding {
+    plain: FuzzyPattern,
+    folded: FuzzyPattern,
+}
+
+impl Folding {
+    fn new(p: &str) -> Folding {
+        Folding {
+            plain: FuzzyPattern::new(p),
+            folded: FuzzyPattern::new(&fold_text(p)),
+        }
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        self.plain.matches(text) || (!text.is_ascii() && self.folded.matches(&fold_text(text)))
+    }
+}
+
 #[derive(Debug, Clone)]
 enum CompiledKind {
     HasHidden,
     HasWarnings,
     Flag(u8),
-    /// Some job time in `[after, before)` (ISO text compares as time).
+    /// Some time of the record in `[after, before)`.
     Time {
-        after: Option<String>,
-        before: Option<String>,
+        after: Option<u64>,
+        before: Option<u64>,
     },
-    Fuzzy(FuzzyPattern),
+    Fuzzy(Box<Folding>),
     Exact(Box<Needle>),
+    /// `site:`: the host, folded.
+    Site(String),
+    /// `file:`: the name.
+    File(String),
 }
 
 /// A query term ready to test.
@@ -205,12 +228,26 @@ pub struct Compiled {
     scope: Scope,
     kind: CompiledKind,
     negate: bool,
-    group: usize,
+    branch: usize,
 }
 
-/// Is a time field's text a set time (not empty, not the FILETIME epoch's 1601)?
-fn set_time(t: &str) -> bool {
-    !t.is_empty() && !t.starts_with("1601")
+/// Is `host` (lowercase) `site` or a name under it, look-alikes folded? `site` is folded.
+pub fn host_is_under(host: &str, site: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    let host: std::borrow::Cow<str> = if host.is_ascii() {
+        host.into()
+    } else {
+        fold_text(host).into()
+    };
+    host == site
+        || host
+            .strip_suffix(site)
+            .is_some_and(|head| head.ends_with('.'))
+}
+
+/// The last component of a path (either separator).
+pub fn last_component(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 impl Compiled {
@@ -226,14 +263,16 @@ impl Compiled {
             CompiledKind::HasHidden => hay.hidden,
             CompiledKind::HasWarnings => hay.warned,
             CompiledKind::Flag(bit) => hay.susp & bit != 0,
-            CompiledKind::Time { after, before } => Field::TIMES.iter().any(|&f| {
-                let t = hay.field(f);
-                set_time(t)
-                    && after.as_deref().is_none_or(|a| t >= a)
-                    && before.as_deref().is_none_or(|b| t < b)
-            }),
+            CompiledKind::Time { after, before } => {
+                super::when::any_between(hay.times, *after, *before)
+            }
             CompiledKind::Fuzzy(m) if self.scope == Scope::All => m.matches(hay.text),
             CompiledKind::Fuzzy(m) => fields.iter().any(|f| m.matches(hay.field(*f))),
+            CompiledKind::Site(site) => crate::bits::triage::url_host(hay.field(Field::Url))
+                .is_some_and(|h| host_is_under(h, site)),
+            CompiledKind::File(name) => fields
+                .iter()
+                .any(|&f| last_component(hay.field(f)) == name.as_str()),
             // One search of the whole text first: most records hold the pattern nowhere.
             CompiledKind::Exact(n) => {
                 n.may_match(hay.text) && fields.iter().any(|&f| n.find(f, hay.field(f)).is_some())
@@ -242,20 +281,15 @@ impl Compiled {
     }
 }
 
-/// Does a record match every group of terms (a group when any of its terms does)?
+/// Does a record match the filter: every term of some alternative (terms in order of their
+/// alternative, as [`compile`] gives them)? No terms match everything.
 pub fn matches_all(terms: &[Compiled], hay: &Hay) -> bool {
-    let mut i = 0;
-    while let Some(first) = terms.get(i) {
-        let group = terms[i..]
-            .iter()
-            .take_while(|t| t.group == first.group)
-            .count();
-        if !terms[i..i + group].iter().any(|t| t.matches(hay)) {
-            return false;
-        }
-        i += group;
+    if terms.is_empty() {
+        return true;
     }
-    true
+    terms
+        .chunk_by(|a, b| a.branch == b.branch)
+        .any(|alt| alt.iter().all(|t| t.matches(hay)))
 }
 
 /// How a pattern matches: fuzzy for free text, else exactly by its class.
@@ -265,36 +299,49 @@ fn pattern_kind(p: &str, scope: Scope, exact: bool) -> CompiledKind {
     if exact && class != Class::Whole {
         CompiledKind::Exact(Box::new(Needle::new(p, Class::Free)))
     } else if class == Class::Free {
-        CompiledKind::Fuzzy(FuzzyPattern::new(p))
+        CompiledKind::Fuzzy(Box::new(Folding::new(p)))
     } else {
         CompiledKind::Exact(Box::new(Needle::new(p, class)))
     }
 }
 
-/// A parsed filter ready to test. `after:` and `before:` terms that stand alone (not
-/// negated, not alternatives) become one term: some time of the job lies between them.
+/// A parsed filter ready to test, in order of alternatives. In each alternative the
+/// `after:` and `before:` terms not negated become one term: some time of the record lies
+/// between them all (`after:D before:E` is one time in [D, E), not one time after D and
+/// another before E).
 pub fn compile(q: &Query) -> Vec<Compiled> {
-    let alone = |t: &Term| q.terms.iter().filter(|o| o.group == t.group).count() == 1;
-    let (mut after, mut before) = (None::<String>, None::<String>);
+    // Per alternative: the latest `after:` and the earliest `before:`.
+    let mut ranges: Vec<(usize, Option<u64>, Option<u64>)> = Vec::new();
     let mut out = Vec::new();
     for t in &q.terms {
         let kind = match &t.kind {
-            TermKind::After(v) if !t.negate && alone(t) => {
-                after = after.max(Some(v.clone()));
-                continue;
-            }
-            TermKind::Before(v) if !t.negate && alone(t) => {
-                before = Some(before.map_or(v.clone(), |b: String| b.min(v.clone())));
+            TermKind::After(v) | TermKind::Before(v) if !t.negate => {
+                let at = match ranges.iter().position(|r| r.0 == t.branch) {
+                    Some(i) => i,
+                    None => {
+                        ranges.push((t.branch, None, None));
+                        ranges.len() - 1
+                    }
+                };
+                if let Some(r) = ranges.get_mut(at) {
+                    if matches!(t.kind, TermKind::After(_)) {
+                        r.1 = r.1.max(Some(*v));
+                    } else {
+                        r.2 = Some(r.2.map_or(*v, |b| b.min(*v)));
+                    }
+                }
                 continue;
             }
             TermKind::After(v) => CompiledKind::Time {
-                after: Some(v.clone()),
+                after: Some(*v),
                 before: None,
             },
             TermKind::Before(v) => CompiledKind::Time {
                 after: None,
-                before: Some(v.clone()),
+                before: Some(*v),
             },
+            TermKind::Site(h) => CompiledKind::Site(fold_text(h)),
+            TermKind::File(n) => CompiledKind::File(n.clone()),
             TermKind::HasHidden => CompiledKind::HasHidden,
             TermKind::HasWarnings => CompiledKind::HasWarnings,
             TermKind::Flag(bit) => CompiledKind::Flag(*bit),
@@ -305,17 +352,18 @@ pub fn compile(q: &Query) -> Vec<Compiled> {
             scope: t.scope,
             kind,
             negate: t.negate,
-            group: t.group,
+            branch: t.branch,
         });
     }
-    if after.is_some() || before.is_some() {
+    for (branch, after, before) in ranges {
         out.push(Compiled {
             scope: Scope::All,
             kind: CompiledKind::Time { after, before },
             negate: false,
-            group: usize::MAX,
+            branch,
         });
     }
+    out.sort_by_key(|t| t.branch);
     out
 }
 
@@ -338,7 +386,15 @@ pub fn term_positions(text: &str, term: &Term, fields: &[Field]) -> Option<Vec<u
         _ => return None,
     };
     let needle = match pattern_kind(p, term.scope, exact) {
-        CompiledKind::Fuzzy(_) => return fuzzy::positions(&hay, p),
+        CompiledKind::Fuzzy(_) => {
+            // Look-alikes folded on both sides when the plain letters do not match.
+            return fuzzy::positions(&hay, p).or_else(|| {
+                let folded: Vec<char> = hay.iter().copied().map(fold).collect();
+                (folded != hay)
+                    .then(|| fuzzy::positions(&folded, &fold_text(p)))
+                    .flatten()
+            });
+        }
         CompiledKind::Exact(n) => n,
         _ => return None,
     };
@@ -372,12 +428,22 @@ mod tests {
             }
             ends[i] = s.len() as u32;
         }
+        // A time field's text is also the record's one time.
+        let times: Vec<u64> = match f {
+            Field::Created | Field::Modified | Field::Completed => {
+                super::super::when::parse_instant(text)
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         let hay = Hay {
             text: &s,
             ends: &ends,
             hidden: false,
             warned: false,
             susp: 0,
+            times: &times,
         };
         matches_all(&compile(&Query::parse(q)), &hay)
     }
@@ -492,15 +558,57 @@ mod tests {
             Field::Created,
             t
         ));
-        assert!(!hit(
-            "after:1600",
-            Field::Created,
-            "1601-01-01t00:00:00.000z"
-        ));
+        assert!(Query::parse("after:1600").error.is_some());
         assert!(hit("zzz | 2026-03-05", Field::Created, t));
         assert!(hit("zzz OR yyy | 2026", Field::Created, t));
         assert!(!hit("zzz | yyy", Field::Created, t));
+        // OR binds loosest: `a b OR c` is `(a and b) or c`.
         assert!(!hit("zzz | 2026-03-05 qqq", Field::Created, t));
+        assert!(hit(
+            "2026-03-05 qqq OR 2026-03 2026-03-05",
+            Field::Created,
+            t
+        ));
+        assert!(hit("qqq OR 2026-03-05 -zzz", Field::Created, t));
+        assert!(!hit("-2026-03-05 OR qqq", Field::Created, t));
+        // Each alternative has its own range.
+        assert!(hit(
+            "after:2026-04 OR after:2026-03-05 before:2026-03-06",
+            Field::Created,
+            t
+        ));
+        assert!(!hit(
+            "after:2026-04 OR after:2026-03-06 before:2026-03-07",
+            Field::Created,
+            t
+        ));
+        assert!(hit("-after:2026-03-06", Field::Created, t));
+    }
+
+    #[test]
+    fn look_alikes_fold_in_free_text_url_and_site() {
+        let url = "https://upd\u{430}te.example.org/x";
+        for (q, want) in [
+            ("update.example", true),
+            ("url:update.example", true),
+            ("url:updte", true),
+            ("site:update.example.org", true),
+            ("site:example.org", true),
+            ("site:Upd\u{430}te.example.org", true),
+            ("site:ate.example.org", false),
+            ("site:update.example", false),
+            ("other.example", false),
+        ] {
+            assert_eq!(hit(q, Field::Url, &url.to_lowercase()), want, "{q}");
+        }
+        for (q, text, want) in [
+            ("file:setup.exe", "setup.exe", true),
+            ("file:setup.exe", "c:\\users\\x\\setup.exe", true),
+            ("file:setup.exe", "c:\\users\\x\\mysetup.exe", false),
+            ("file:setup", "setup.exe", false),
+        ] {
+            assert_eq!(hit(q, Field::FullPath, text), want, "{q} {text}");
+        }
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub mod mouse;
 pub mod origin;
 pub mod overlay;
 pub mod overlay_ui;
+pub mod pivot;
 pub mod prompt;
 pub mod query;
 pub mod settings;
@@ -49,6 +50,7 @@ pub mod table_ui;
 pub mod timeline;
 pub mod timeline_ui;
 pub mod ui;
+pub mod when;
 pub mod worker;
 
 use std::io::{self, Write};

@@ -46,9 +46,15 @@ fn hanging(head: Span<'static>, indent: usize, text: &str, width: u16) -> Vec<Li
 }
 
 /// The filter's syntax, one line each: (what to type, what it does).
-const FILTER_HELP: [(&str, &str); 9] = [
-    ("words", "fuzzy (letters in order); all must match; case ignored"),
-    ("a | b  a OR b", "either of two terms"),
+const FILTER_HELP: [(&str, &str); 10] = [
+    (
+        "words",
+        "fuzzy (letters in order; look-alike letters folded: update finds updаte); all must match; case ignored",
+    ),
+    (
+        "a OR b  a | b",
+        "alternatives, binding loosest: a b OR c is (a and b) or c; OR in capitals (or is a word); an OR with nothing on one side is an error",
+    ),
     ("url: cmd: name: path:", "limit a word to those fields (fuzzy)"),
     (
         "host:NAME",
@@ -59,20 +65,24 @@ const FILTER_HELP: [(&str, &str); 9] = [
         "whole components: ev:HOST-A finds HOST-A/… and HOST-AB/…, never HOST-B; ev:HOST-A/ only HOST-A",
     ),
     (
+        "site:HOST file:NAME",
+        "the URL's host is HOST or a name under it (site:gvt1.com finds edgedl.me.gvt1.com; look-alikes folded) · a file name or local path ending in NAME",
+    ),
+    (
         "S-1-5-18 {4F2C…} 2026-03-01 10.0.0.5",
         "SIDs, GUIDs (braced or not), dates and IP addresses match whole: S-1-5-1 never finds S-1-5-18, 2026-03-01 never the 10th",
     ),
     (
         "'word \"a phrase\"",
-        "exact substring (look-alike letters folded: 'update finds updаte) · -word: rows NOT matching",
+        "exact substring (look-alike letters folded: 'update finds updаte; \"\" in a phrase is one \") · -word: rows NOT matching",
     ),
     (
         "after: before:",
-        "after:2026-03-01 before:2026-03-02T12:00 · a job time (created, modified, completed, expiration) in that range",
+        "UTC: 2026-03, 2026-03-01, 2026-03-01T08:00, 2026-03-01 08:00:00.5; after: a time at or after that instant (inclusive), before: strictly before; together one time in [after, before). The times: created, modified, completed and the job's story (events, MFT, USN); not expiration (modified + 90 days) nor remote modified (the server's clock)",
     ),
     (
         "flag:cmd has:hidden",
-        "rows a triage rule fired on (codes below) · has:hidden has:warnings",
+        "rows a triage rule fired on (the exact code, below; an unknown one lists them) · has:hidden has:warnings",
     ),
 ];
 

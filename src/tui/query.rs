@@ -103,8 +103,8 @@ impl Field {
     }
 }
 
-/// A filter scope: `url:`, `cmd:`, `name:`, `owner:`, `path:`, `id:`, or none (every text
-/// field).
+/// A filter scope: `url:`, `cmd:`, `name:`, `owner:`, `path:`, `id:`, `ev:`, `site:` (a URL's
+/// host), `file:` (a file's name), or none (every text field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     All,
@@ -118,6 +118,10 @@ pub enum Scope {
     /// `host:NAME`: the record's host, the whole name (any case): `host:HOST-A` never
     /// finds `HOST-AB`.
     Host,
+    /// `site:HOST`: the URL's host is HOST or a name under it (whole labels).
+    Site,
+    /// `file:NAME`: the file's name, or the last component of its local path, is NAME.
+    File,
 }
 
 impl Scope {
@@ -132,11 +136,13 @@ impl Scope {
             Scope::Id => &[Field::JobId, Field::FileId],
             Scope::Ev => &[Field::Evidence],
             Scope::Host => &[Field::Host],
+            Scope::Site => &[Field::Url],
+            Scope::File => &[Field::Filename, Field::FullPath],
         }
     }
 
     /// The scope names the filter knows (matched without regard to case).
-    pub const NAMES: [(&'static str, Scope); 8] = [
+    pub const NAMES: [(&'static str, Scope); 10] = [
         ("url", Scope::Url),
         ("cmd", Scope::Cmd),
         ("name", Scope::Name),
@@ -145,6 +151,8 @@ impl Scope {
         ("id", Scope::Id),
         ("ev", Scope::Ev),
         ("host", Scope::Host),
+        ("site", Scope::Site),
+        ("file", Scope::File),
     ];
 }
 
@@ -153,14 +161,6 @@ impl Field {
     pub fn is_identifier(self) -> bool {
         matches!(self, Field::JobId | Field::FileId | Field::OwnerSid)
     }
-
-    /// The job's four times (what `after:` and `before:` compare).
-    pub const TIMES: [Field; 4] = [
-        Field::Created,
-        Field::Modified,
-        Field::Completed,
-        Field::Expiration,
-    ];
 }
 
 /// What a (lowercase) pattern is, which decides how it matches: free text is fuzzy, the rest
@@ -273,10 +273,16 @@ pub enum TermKind {
     HasWarnings,
     /// `flag:CODE`: a triage rule fired (its [`crate::bits::triage::Rule::bit`]).
     Flag(u8),
-    /// `after:TIME`: one of the job's times is at or after it (ISO text, lowercase).
-    After(String),
-    /// `before:TIME`: one of the job's times is before it.
-    Before(String),
+    /// `after:TIME`: one of the record's times is at or after it (a FILETIME; see
+    /// [`super::when`] for which times).
+    After(u64),
+    /// `before:TIME`: one of the record's times is before it.
+    Before(u64),
+    /// `site:HOST` (lowercase): the URL's host is HOST or ends with `.HOST`, look-alikes
+    /// folded.
+    Site(String),
+    /// `file:NAME` (lowercase): a file name or a local path's last component is NAME.
+    File(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,12 +291,13 @@ pub struct Term {
     pub kind: TermKind,
     /// `-term`: rows that do not match.
     pub negate: bool,
-    /// Terms of one group are alternatives (`a | b`, `a OR b`); groups must all match.
-    pub group: usize,
+    /// Which alternative the term belongs to: `OR` (or `|`) starts the next one. A record
+    /// matches when every term of some alternative does, so `a b OR c` is `(a and b) or c`.
+    pub branch: usize,
 }
 
-/// A parsed filter: every group must match (in some member record of an item), a group when
-/// any of its terms does.
+/// A parsed filter: alternatives separated by `OR` or `|`, each a list of terms that must all
+/// match (in some member record of an item).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     pub terms: Vec<Term>,
@@ -300,13 +307,19 @@ pub struct Query {
 }
 
 /// Split the filter line into words; a `"` starts a phrase that runs, spaces included, to
-/// the next `"` (or the end: then the second value says so).
+/// the next `"` (or the end: then the second value says so). Inside a phrase `""` is one `"`
+/// (as in CSV), kept doubled here and undone by [`unquote`].
 fn split_terms(text: &str) -> (Vec<String>, bool) {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cur.push_str("\"\"");
+            }
             '"' => {
                 quoted = !quoted;
                 cur.push(c);
@@ -328,10 +341,32 @@ fn split_terms(text: &str) -> (Vec<String>, bool) {
 /// The filter's special words and what they take, for error messages.
 const SPECIALS: &str = "has:hidden has:warnings flag:CODE after:TIME before:TIME";
 
+/// A phrase's text: the quotes around it gone, `""` inside it one `"`.
+fn unquote(p: &str) -> String {
+    let p = p.strip_prefix('"').unwrap_or(p);
+    let p = p.strip_suffix('"').unwrap_or(p);
+    p.replace("\"\"", "\"")
+}
+
+/// `value` as the filter line writes it: bare when it is one plain word, else a `"phrase"`
+/// (`""` for a `"` inside). Parsing the result gives `value` back.
+pub fn quote(value: &str) -> String {
+    let plain = !value.is_empty()
+        && !value.contains(|c: char| c.is_whitespace() || c == '"')
+        && !value.starts_with(['\'', '-', '!'])
+        && value != "OR"
+        && value != "|";
+    if plain {
+        value.to_string()
+    } else {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    }
+}
+
 /// A word of the filter line, parsed.
 enum Word {
     Term(Term),
-    /// `|` or `OR`: the next term is an alternative to the one before.
+    /// `|` or `OR`: the terms after it are an alternative to the ones before.
     Or,
     /// Nothing to match yet (`-`, `'`, `url:`): left out.
     Empty,
@@ -345,7 +380,17 @@ fn names(list: &[(&'static str, Scope)]) -> String {
         .join(" ")
 }
 
-/// `has:` and `flag:` words; `None` when the word is neither.
+/// `after:DATE` or `before:DATE` with a date and no time yet (the next word may be its clock).
+fn date_word_awaiting_clock(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    let body = lower.trim_start_matches(['-', '!']);
+    ["after:", "before:"].iter().any(|p| {
+        body.strip_prefix(p)
+            .is_some_and(|d| d.len() == 10 && is_date_pattern(d))
+    })
+}
+
+/// `has:`, `flag:`, `after:` and `before:` words; `None` when the word is none of them.
 fn special(name: &str, value: &str) -> Option<Result<TermKind, String>> {
     let kind = match (name, value) {
         ("has", "hidden") => Ok(TermKind::HasHidden),
@@ -370,17 +415,11 @@ fn special(name: &str, value: &str) -> Option<Result<TermKind, String>> {
             }
         },
         ("after" | "before", "") => return Some(Err(String::new())),
-        ("after" | "before", v) if is_date_pattern(v) || digits(v, 4) => {
-            let v = v.replace(' ', "t");
-            Ok(if name == "after" {
-                TermKind::After(v)
-            } else {
-                TermKind::Before(v)
-            })
-        }
-        ("after" | "before", v) => Err(format!(
-            "{name}: takes a date or time (2026-03-01, 2026-03-01T12:30), not {v:?}"
-        )),
+        ("after" | "before", v) => match super::when::parse_instant(&unquote(v)) {
+            Ok(ft) if name == "after" => Ok(TermKind::After(ft)),
+            Ok(ft) => Ok(TermKind::Before(ft)),
+            Err(e) => Err(format!("{name}: takes a date or time in UTC; {e}")),
+        },
         _ => return None,
     };
     Some(kind)
@@ -400,7 +439,7 @@ fn parse_word(word: &str) -> Word {
             scope,
             kind,
             negate,
-            group: 0,
+            branch: 0,
         })
     };
     let mut scope = Scope::All;
@@ -428,13 +467,25 @@ fn parse_word(word: &str) -> Word {
     }
     let kind = if let Some(e) = rest.strip_prefix('\'') {
         TermKind::Exact(e.to_string())
-    } else if let Some(p) = rest.strip_prefix('"') {
-        TermKind::Exact(p.strip_suffix('"').unwrap_or(p).to_string())
+    } else if rest.starts_with('"') {
+        TermKind::Exact(unquote(rest))
     } else {
         TermKind::Fuzzy(rest.to_string())
     };
+    // `site:` and `file:` compare whole values, typed bare, 'exact or "quoted" alike.
+    let kind = match (scope, kind) {
+        (Scope::Site, TermKind::Exact(p) | TermKind::Fuzzy(p)) => {
+            TermKind::Site(p.trim_start_matches("*.").trim_matches('.').to_string())
+        }
+        (Scope::File, TermKind::Exact(p) | TermKind::Fuzzy(p)) => TermKind::File(p),
+        (_, k) => k,
+    };
     match &kind {
-        TermKind::Exact(p) | TermKind::Fuzzy(p) if p.is_empty() => Word::Empty,
+        TermKind::Exact(p) | TermKind::Fuzzy(p) | TermKind::Site(p) | TermKind::File(p)
+            if p.is_empty() =>
+        {
+            Word::Empty
+        }
         _ => term(scope, kind),
     }
 }
@@ -442,33 +493,55 @@ fn parse_word(word: &str) -> Word {
 impl Query {
     /// Parse the filter line: terms separated by spaces, each optionally `-`-prefixed to
     /// negate, `scope:`-prefixed (any case), and `'`-prefixed for an exact substring or
-    /// `"quoted"` for a phrase; `has:`, `flag:`, `after:` and `before:` select records; `|`
-    /// or `OR` between two terms makes them alternatives. Matching ignores case. A `word:`
-    /// that is not a scope is an error (shown in the prompt), unless it is a URL scheme
-    /// (`http://`) or a drive letter (`c:\`). A term with nothing to match yet (`-`, `'`,
-    /// `url:`) is left out.
+    /// `"quoted"` for a phrase; `has:`, `flag:`, `after:` and `before:` select records.
+    /// Terms side by side must all match; `OR` (capitals) or `|` separates alternatives and
+    /// binds loosest: `a b OR c` is `(a and b) or c`. Matching ignores case. A `word:` that
+    /// is not a scope is an error (shown in the prompt), unless it is a URL scheme (`http://`)
+    /// or a drive letter (`c:\`); so is an `OR` with no term on one side. A term with nothing
+    /// to match yet (`-`, `'`, `url:`) is left out.
     pub fn parse(text: &str) -> Query {
         let (words, open_quote) = split_terms(text);
         let mut terms: Vec<Term> = Vec::new();
         let mut error = None;
-        let mut or_next = false;
-        let mut group = 0;
-        for word in words {
+        let mut branch = 0;
+        // The current alternative holds a term (an `OR` may follow), and an `OR` was seen.
+        let mut has_term = false;
+        let mut after_or = false;
+        let mut words = words.into_iter().peekable();
+        while let Some(mut word) = words.next() {
+            // `after:2026-03-01 08:00` typed with a space: one term.
+            if date_word_awaiting_clock(&word)
+                && words.peek().is_some_and(|w| super::when::is_clock(w))
+            {
+                word = format!("{word}T{}", words.next().unwrap_or_default());
+            }
             match parse_word(&word) {
-                Word::Or => or_next = !terms.is_empty(),
+                Word::Or if !has_term => {
+                    let e = if after_or {
+                        "OR twice: a term must stand between two ORs"
+                    } else {
+                        "OR at the start: nothing before it"
+                    };
+                    error.get_or_insert_with(|| e.to_string());
+                }
+                Word::Or => {
+                    branch += 1;
+                    has_term = false;
+                    after_or = true;
+                }
                 Word::Empty => {}
                 Word::Error(e) => {
                     error.get_or_insert(e);
                 }
                 Word::Term(mut t) => {
-                    if !or_next && !terms.is_empty() {
-                        group += 1;
-                    }
-                    t.group = group;
+                    t.branch = branch;
                     terms.push(t);
-                    or_next = false;
+                    has_term = true;
                 }
             }
+        }
+        if after_or && !has_term {
+            error.get_or_insert_with(|| "OR at the end: nothing after it".to_string());
         }
         if open_quote {
             error.get_or_insert_with(|| "a \" is not closed: the phrase runs to the end".into());
@@ -480,9 +553,9 @@ impl Query {
         self.terms.is_empty()
     }
 
-    /// Does any group hold alternatives?
+    /// Are there alternatives?
     fn has_or(&self) -> bool {
-        self.terms.windows(2).any(|w| w[0].group == w[1].group)
+        self.terms.iter().any(|t| t.branch > 0)
     }
 
     /// True when every record matching `self` also matches `old`: then only the records that
@@ -583,21 +656,36 @@ mod tests {
 
     #[test]
     fn specials_alternatives_and_what_is_wrong() {
+        let at = |v: &str| super::super::when::parse_instant(v).expect("instant");
         let q = Query::parse("flag:cmd after:2026-03-01 before:2026-04 a | b OR c d");
         assert_eq!(q.error, None);
-        let kinds: Vec<(&TermKind, usize)> = q.terms.iter().map(|t| (&t.kind, t.group)).collect();
+        let kinds: Vec<(&TermKind, usize)> = q.terms.iter().map(|t| (&t.kind, t.branch)).collect();
         assert_eq!(
             kinds,
             [
                 (&TermKind::Flag(crate::bits::triage::Rule::Command.bit()), 0),
-                (&TermKind::After("2026-03-01".into()), 1),
-                (&TermKind::Before("2026-04".into()), 2),
-                (&TermKind::Fuzzy("a".into()), 3),
-                (&TermKind::Fuzzy("b".into()), 3),
-                (&TermKind::Fuzzy("c".into()), 3),
-                (&TermKind::Fuzzy("d".into()), 4),
+                (&TermKind::After(at("2026-03-01")), 0),
+                (&TermKind::Before(at("2026-04")), 0),
+                (&TermKind::Fuzzy("a".into()), 0),
+                (&TermKind::Fuzzy("b".into()), 1),
+                (&TermKind::Fuzzy("c".into()), 2),
+                (&TermKind::Fuzzy("d".into()), 2),
             ]
         );
+        // A time typed with a space is one term; so is a quoted one.
+        for typed in [
+            "after:2026-03-01 08:30",
+            "after:2026-03-01T08:30",
+            "after:\"2026-03-01 08:30:00\"",
+        ] {
+            let q = Query::parse(typed);
+            assert_eq!(q.error, None, "{typed}");
+            assert_eq!(
+                q.terms.iter().map(|t| &t.kind).collect::<Vec<_>>(),
+                [&TermKind::After(at("2026-03-01T08:30"))],
+                "{typed}"
+            );
+        }
         let err = |q: &str| Query::parse(q).error.unwrap_or_default();
         assert!(
             err("has:cmd").contains("has: takes hidden or warnings"),
@@ -605,14 +693,54 @@ mod tests {
             err("has:cmd")
         );
         assert!(err("flag:zz").contains("cmd"), "{}", err("flag:zz"));
+        assert!(err("flag:zz").contains("mix"), "{}", err("flag:zz"));
+        assert!(err("flag:cm").contains("triage code"));
         assert!(err("after:march").contains("date or time"));
+        assert!(err("before:2026-02-30").contains("no such day"));
+        assert!(err("after:2026-13").contains("date or time"));
         assert!(err("\"two wo").contains("not closed"));
+        assert!(err("a OR").contains("OR at the end"));
+        assert!(err("a |").contains("OR at the end"));
+        assert!(err("OR a").contains("OR at the start"));
+        assert!(err("a OR OR b").contains("OR twice"));
+        assert_eq!(err("a OR b | c"), "");
         // Nothing to match yet: left out, not a term that hides or keeps everything.
-        for q in ["-'", "-", "'", "url:", "-url:", "after:"] {
+        for q in ["-'", "-", "'", "url:", "-url:", "after:", "site:", "file:"] {
             let p = Query::parse(q);
             assert!(p.terms.is_empty() && p.error.is_none(), "{q}: {p:?}");
         }
         let quote = Query::parse("\"");
         assert!(quote.terms.is_empty() && quote.error.is_some());
+    }
+
+    #[test]
+    fn quoted_values_come_back_whole() {
+        for v in [
+            "plain",
+            "two words",
+            "\"C:\\Program Files\\x.exe\" /arg \"q\"",
+            "-starts-with-dash",
+            "'quote",
+            "OR",
+            "|",
+            "a\"",
+        ] {
+            let q = Query::parse(&format!("cmd:{}", quote(v)));
+            assert_eq!(q.error, None, "{v}");
+            let want = v.to_lowercase();
+            let got = match q.terms.first().map(|t| &t.kind) {
+                Some(TermKind::Exact(p) | TermKind::Fuzzy(p)) => p.clone(),
+                other => panic!("{v}: {other:?}"),
+            };
+            assert_eq!(got, want, "{v}");
+        }
+        let q = Query::parse("site:*.Example.ORG file:\"My File.exe\"");
+        assert_eq!(
+            q.terms.iter().map(|t| &t.kind).collect::<Vec<_>>(),
+            [
+                &TermKind::Site("example.org".into()),
+                &TermKind::File("my file.exe".into())
+            ]
+        );
     }
 }

@@ -116,6 +116,8 @@ pub struct Rec {
     /// keeps a filter pass a sequential scan.
     hay_at: usize,
     ends: [u32; FIELD_COUNT],
+    /// The times `after:` and `before:` compare ([`super::when::record_times`]).
+    times: Box<[u64]>,
 }
 
 fn record_has_hidden(r: &BitsInfo) -> bool {
@@ -227,6 +229,7 @@ impl Rec {
                 .into_iter()
                 .filter(|w| flags_warning(&info, w))
                 .count() as u32,
+            times: super::when::record_times(&info),
             info,
             hay_at,
             ends,
@@ -242,6 +245,7 @@ impl Rec {
             hidden: self.hidden,
             warned: self.warnings > 0,
             susp: self.susp,
+            times: &self.times,
         }
     }
 
