@@ -64,7 +64,7 @@ pub(super) fn segment_files(ev: &Evidence) -> (Vec<Evidence>, Vec<Diagnostic>) {
             notes.push(Diagnostic::new(format!(
                 "E01: segment {n} ({}) is the same file as segment {}: not read twice",
                 path.display(),
-                k + 1
+                k.saturating_add(1)
             )));
             break;
         }
@@ -223,7 +223,7 @@ pub(super) fn run_found(
     {
         let failed = run_one(found, store, label, opts, &gauge, sink)?;
         if let Some(why) = failed.filter(|_| !container::is_log_name(&store.name)) {
-            ran.failed += 1;
+            ran.failed = ran.failed.saturating_add(1);
             ran.first_failure.get_or_insert(why);
         }
     }
@@ -337,7 +337,7 @@ fn verify(
         };
         md5.update(piece);
         sha1.update(piece);
-        at += got as u64;
+        at = at.saturating_add(got as u64); // below `total` plus one chunk
         sink.progress(Phase::Verifying, at, total)?;
     }
     let computed = [
@@ -658,7 +658,8 @@ fn carve_unallocated(
                 let at = (!compressed).then_some(file_at);
                 known.push((d, e.len, at, s.chain.last().cloned().unwrap_or_default()));
             }
-            file_at += e.len;
+            // The extents add up to the store's size (a u64): no overflow.
+            file_at = file_at.saturating_add(e.len);
         }
     }
     let mut placed = Placed {
@@ -666,7 +667,7 @@ fn carve_unallocated(
         starts: starts(&free.runs),
         place: Place::Unallocated {
             vol,
-            cluster: free.cluster.max(1),
+            cluster: std::num::NonZeroU64::new(free.cluster).unwrap_or(std::num::NonZeroU64::MIN),
             known,
         },
     };
@@ -692,18 +693,22 @@ const UNREADABLE_STEP: usize = 64 << 10;
 impl std::io::Read for RunsReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while let Some((at, len)) = self.runs.get(self.run) {
-            if self.within >= *len {
-                self.run += 1;
+            let Some(left) = len.checked_sub(self.within).filter(|&l| l > 0) else {
+                self.run = self.run.saturating_add(1);
                 self.within = 0;
                 continue;
-            }
-            let n = usize::try_from(len - self.within)
-                .unwrap_or(usize::MAX)
-                .min(buf.len());
+            };
+            let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
             let Some(dst) = buf.get_mut(..n) else {
                 return Ok(0);
             };
-            let got = match self.disk.read_at(at + self.within, dst) {
+            // A run reaching past 2^64 cannot be read there: handed on as an unreadable piece.
+            let pos = at.checked_add(self.within);
+            let read = match pos {
+                Some(pos) => self.disk.read_at(pos, dst),
+                None => Err(std::io::Error::other("the offset overflows")),
+            };
+            let got = match read {
                 Ok(got) => got,
                 Err(e) => {
                     let step = n.min(UNREADABLE_STEP);
@@ -712,7 +717,10 @@ impl std::io::Read for RunsReader<'_> {
                     }
                     self.unreadable.fetch_add(step as u64, Ordering::Relaxed);
                     if let Ok(mut first) = self.first_error.lock() {
-                        first.get_or_insert_with(|| format!("offset {}: {e}", at + self.within));
+                        first.get_or_insert_with(|| match pos {
+                            Some(pos) => format!("offset {pos}: {e}"),
+                            None => format!("offset {at} + {}: {e}", self.within),
+                        });
                     }
                     step
                 }
@@ -722,7 +730,8 @@ impl std::io::Read for RunsReader<'_> {
                 self.within = *len;
                 continue;
             }
-            self.within += got as u64;
+            // `got <= n <= left`: stays within the run.
+            self.within = self.within.saturating_add(got as u64);
             return Ok(got);
         }
         Ok(0)
@@ -735,7 +744,7 @@ enum Place<'s> {
     /// length, file offset, store).
     Unallocated {
         vol: &'s container::Volume,
-        cluster: u64,
+        cluster: std::num::NonZeroU64,
         known: Vec<(u64, u64, Option<u64>, String)>,
     },
     /// The media of a disk with no file system found: the chain of its records.
@@ -756,7 +765,9 @@ impl Placed<'_> {
     fn disk(&self, stream: u64) -> u64 {
         let i = self.starts.partition_point(|(s, _, _)| *s <= stream);
         match i.checked_sub(1).and_then(|i| self.starts.get(i)) {
-            Some((s, d, _)) => d + (stream - s),
+            // `s <= stream`; a carved offset lies in bytes read from the run, whose disk
+            // offsets did not overflow (`RunsReader`).
+            Some((s, d, _)) => d.saturating_add(stream.saturating_sub(*s)),
             None => stream,
         }
     }
@@ -784,16 +795,18 @@ impl Placed<'_> {
         let within = disk.saturating_sub(vol.offset);
         let mut what = format!(
             "{UNALLOCATED} {} (volume offset {within})",
-            within / cluster
+            within / *cluster
         );
-        if let Some((d, _, f, name)) = known
-            .iter()
-            .find(|(d, l, _, _)| (*d..d + l).contains(&disk))
-        {
+        let inside = known.iter().find_map(|(d, l, f, name)| {
+            let into = disk.checked_sub(*d).filter(|into| into < l)?;
+            Some((into, f, name))
+        });
+        if let Some((into, f, name)) = inside {
             match f {
+                // Within the extent: `f + into` is below the store's size.
                 Some(f) => what.push_str(&format!(
                     ", inside {name} at file offset {}",
-                    f + (disk - d)
+                    f.saturating_add(into)
                 )),
                 None => what.push_str(&format!(
                     ", inside {name}, NTFS-compressed: its offset in the file cannot be told"
