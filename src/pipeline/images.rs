@@ -866,3 +866,51 @@ impl Sink for Chained<'_> {
         self.sink.companion(label, kind, bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A disk that holds 0xab everywhere and hands out at most two bytes a read.
+    struct Endless;
+
+    impl container::ReadAt for Endless {
+        fn size(&self) -> u64 {
+            u64::MAX
+        }
+        fn read_at(&self, _: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(2);
+            buf.iter_mut().take(n).for_each(|b| *b = 0xab);
+            Ok(n)
+        }
+    }
+
+    /// A run whose disk offsets would pass 2^64 (a hostile volume's cluster runs) is read
+    /// while its offsets exist, then handed on as zeros and counted as unreadable, with the
+    /// offset named: no wrapped offset is read and nothing panics.
+    #[test]
+    fn a_run_past_two_to_the_64_reads_as_unreadable() {
+        let runs = [(16u64, 4u64), (u64::MAX - 1, 8)];
+        let unreadable = AtomicU64::new(0);
+        let first_error = std::sync::Mutex::new(None);
+        let mut reader = RunsReader {
+            disk: &Endless,
+            runs: &runs,
+            run: 0,
+            within: 0,
+            unreadable: &unreadable,
+            first_error: &first_error,
+        };
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        let mut want = vec![0xab; 6];
+        want.extend([0; 6]);
+        assert_eq!(out, want);
+        assert_eq!(unreadable.load(Ordering::Relaxed), 6);
+        assert_eq!(
+            first_error.lock().unwrap().as_deref(),
+            Some("offset 18446744073709551614 + 2: the offset overflows")
+        );
+    }
+}
