@@ -117,6 +117,8 @@ fn synth(n: usize) -> Vec<BitsInfo> {
                 also_at: vec![],
                 also_in: vec![],
                 container_chain: vec![],
+                extents_omitted: 0,
+                in_evidence: None,
                 fields: vec![
                     FieldRange {
                         name: "job marker",

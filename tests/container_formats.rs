@@ -774,6 +774,7 @@ fn a_collection_zip_inside_a_case_zip_is_opened() {
             if let Some(o) = v.get_mut(s).and_then(|x| x.as_object_mut()) {
                 o.remove("evidence");
                 o.remove("container_chain");
+                o.remove("in_evidence");
             }
         }
         v

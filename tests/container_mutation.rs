@@ -14,6 +14,8 @@ mod common;
 use bitscope::util::rng::Rng;
 #[path = "common/disk_image.rs"]
 mod disk_image;
+#[path = "common/ntfs_craft.rs"]
+mod ntfs_craft;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -84,8 +86,13 @@ fn exercise(m: &Mutated) -> (usize, usize) {
     let Some(found) = container::open(m) else {
         return (0, 0);
     };
-    for s in &found.stores {
+    let (stores, mut warnings) = found.all_stores();
+    for s in &stores {
         let _ = found.read_store(s, 16 << 20);
+    }
+    for v in &found.volumes {
+        let free = found.unallocated(v, &mut warnings);
+        let _ = found.deleted_files(v, &free, &mut warnings);
     }
     let mut buf = vec![0u8; 64 * 1024];
     for k in 0..16u64 {
@@ -103,53 +110,7 @@ fn exercise(m: &Mutated) -> (usize, usize) {
             m.size()
         );
     }
-    (found.stores.len(), found.warnings.len())
-}
-
-/// `rounds` mutations of `regions` of `file` (over the `base` patch): bounded time and heap.
-fn mutate(
-    name: &str,
-    file: &dyn ReadAt,
-    base: &BTreeMap<u64, u8>,
-    regions: &[(u64, u64)],
-    rounds: usize,
-    rng: &mut Rng,
-) {
-    let start = LIVE.load(Ordering::Relaxed);
-    PEAK.store(start, Ordering::Relaxed);
-    let (mut warned, mut slowest) = (0, Duration::ZERO);
-    for round in 0..rounds {
-        let mut patch = base.clone();
-        let (at, len) = regions[rng.below(regions.len() as u64) as usize];
-        for _ in 0..1 + rng.below(8) {
-            let value = match rng.below(4) {
-                0 => 0,
-                1 => 0xff,
-                _ => rng.next_u32() as u8,
-            };
-            patch.insert(at + rng.below(len), value);
-        }
-        let m = Mutated {
-            file,
-            patch,
-            size: file.size(),
-        };
-        let t = Instant::now();
-        let (_, w) = exercise(&m);
-        slowest = slowest.max(t.elapsed());
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "{name}, round {round}: {:?}",
-            t.elapsed()
-        );
-        warned += usize::from(w > 0);
-    }
-    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
-    eprintln!(
-        "{name}: {rounds} rounds, {warned} with warnings, slowest {slowest:?}, peak heap {} MiB",
-        peak >> 20
-    );
-    assert!(peak < 64 << 20, "{name}: peak heap {peak} bytes");
+    (stores.len(), found.warnings.len() + warnings.len())
 }
 
 /// The structures that alias or overlap, mutated.
@@ -192,7 +153,7 @@ fn mutated_aliasing_and_overlapping_structures_stay_bounded() {
     };
     let found = container::open(&clean).expect("a GPT disk");
     assert_eq!(found.volumes.len(), 1);
-    assert!(found.stores.len() >= 4);
+    assert!(found.all_stores().0.len() >= 4);
     drop(found);
     mutate(
         "GPT of 1,024 entries naming one partition",
@@ -364,7 +325,7 @@ fn mutated_e01_vhd_and_vhdx_are_warnings_never_panics() {
         let ev = Evidence::open(&out).unwrap();
         let size = ev.len();
         let clean = container::open(&ev).expect("a disk format");
-        let stores = clean.stores.len();
+        let stores = clean.all_stores().0.len();
         assert!(stores >= 4, "{name}: {} stores", stores);
         drop(clean);
         checksums_are_checked(name, &ev, stores);
@@ -452,7 +413,130 @@ fn checksums_are_checked(name: &str, ev: &Evidence, stores: usize) {
         found.warnings
     );
     assert_eq!(found.warnings.len(), 1, "{name}: {:?}", found.warnings);
-    assert_eq!(found.stores.len(), stores, "{name}");
+    assert_eq!(found.all_stores().0.len(), stores, "{name}");
+}
+
+/// Mutate `regions` of `file` over the `base` patch (a few bytes per round, `rounds` rounds):
+/// every round within 10 s, the heap within 64 MiB. Returns (rounds with more warnings than
+/// the base, rounds with fewer stores).
+fn mutate(
+    name: &str,
+    file: &dyn ReadAt,
+    base: &BTreeMap<u64, u8>,
+    regions: &[(u64, u64)],
+    rounds: usize,
+    rng: &mut Rng,
+) -> (usize, usize) {
+    let clean = exercise(&Mutated {
+        file,
+        patch: base.clone(),
+        size: file.size(),
+    });
+    let (mut warned, mut fewer, mut slowest) = (0, 0, Duration::ZERO);
+    let start = LIVE.load(Ordering::Relaxed);
+    PEAK.store(start, Ordering::Relaxed);
+    for round in 0..rounds {
+        let mut patch = base.clone();
+        let (at, len) = regions[rng.below(regions.len() as u64) as usize];
+        for _ in 0..1 + rng.below(8) {
+            let value = match rng.below(4) {
+                0 => 0,
+                1 => 0xff,
+                _ => rng.next_u32() as u8,
+            };
+            patch.insert(at + rng.below(len), value);
+        }
+        let m = Mutated {
+            file,
+            patch,
+            size: file.size(),
+        };
+        let t = Instant::now();
+        let (n, w) = exercise(&m);
+        slowest = slowest.max(t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "{name}, round {round}: {:?}",
+            t.elapsed()
+        );
+        warned += usize::from(w > clean.1);
+        fewer += usize::from(n < clean.0);
+    }
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(start);
+    eprintln!(
+        "{name}: {rounds} rounds, {warned} with more warnings, {fewer} with fewer stores, \
+         slowest {slowest:?}, peak heap {} MiB",
+        peak >> 20
+    );
+    assert!(peak < 64 << 20, "{name}: peak heap {peak} bytes");
+    (warned, fewer)
+}
+
+/// The hostile NTFS structures of `ntfs_hostile.rs` mutated further: an MFT aliased onto
+/// itself through a dynamic VHD's block table (the table, the MFT's own record and the records
+/// that repeat), and a store whose `$ATTRIBUTE_LIST` claims 16 GiB of entries naming its own
+/// record (the base record and the list's first MiB). Every round ends in warnings or fewer
+/// stores, within seconds and a bounded heap.
+#[test]
+fn mutated_aliased_mfts_and_self_referencing_lists_are_warnings_never_panics() {
+    // The heap is counted process-wide: no other test of this file runs meanwhile.
+    let _one = serial();
+    if !disk_image::can_make_volumes() {
+        return;
+    }
+    let legacy =
+        std::fs::read(common::manifest_dir().join("testdata/legacy/win7-1job.qmgr0.dat")).unwrap();
+    let dir = disk_image::image_dir("mutate-hostile");
+    let mut rng = Rng::new(0x5851_f42d_4c95_7f2d);
+
+    if Command::new("qemu-img").arg("--version").output().is_ok() {
+        let disk: u64 = (16 << 30) + (4 << 20);
+        let raw = ntfs_craft::long_mft(&dir, &legacy, "aliased", Some(disk / 512 - 1), disk)
+            .expect("a volume");
+        let vhd = dir.join("aliased.vhd");
+        ntfs_craft::aliased_vhd(&raw, &vhd).expect("qemu-img");
+        let _ = std::fs::remove_file(&raw);
+        let bytes = std::fs::read(&vhd).unwrap();
+        let be64 = |at: usize| u64::from_be_bytes(bytes[at..at + 8].try_into().unwrap());
+        let be32 = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+        let dynamic = be64(16) as usize;
+        let table = be64(dynamic + 16);
+        let entries = u64::from(be32(dynamic + 28));
+        // The one block's data: after its 512-byte sector bitmap.
+        let block = u64::from(be32(table as usize)) * 512 + 512;
+        let (_, mft, _) = ntfs_craft::geometry(&bytes[block as usize..]);
+        let ev = Evidence::open(&vhd).unwrap();
+        let regions = [
+            (table, entries * 4),
+            (block + mft, 1024),
+            (block + mft, 64 << 10),
+            (block, 512),
+        ];
+        let (warned, _) = mutate(
+            "aliased MFT in a VHD",
+            &ev,
+            &BTreeMap::new(),
+            &regions,
+            150,
+            &mut rng,
+        );
+        assert!(warned > 0, "no mutation was noticed");
+    } else {
+        common::skip("qemu-img not installed (Debian: qemu-utils)");
+    }
+
+    let crafted = ntfs_craft::self_listing(&dir, &legacy).expect("a volume");
+    let ev = Evidence::open(&crafted.path).unwrap();
+    let regions = [crafted.record, crafted.list_at, (crafted.list_at.0, 4096)];
+    let (warned, _) = mutate(
+        "self-referencing attribute list",
+        &ev,
+        &BTreeMap::new(),
+        &regions,
+        150,
+        &mut rng,
+    );
+    assert!(warned > 0, "no mutation was noticed");
 }
 
 /// The offsets of the NTFS structures a lookup by path walks in the test disk's volume: its
@@ -480,10 +564,11 @@ fn lookup_regions(ev: &Evidence) -> Vec<(u64, u64)> {
 
 #[test]
 fn the_lookup_by_path_on_damaged_volumes_is_errors_never_panics() {
+    // The heap is counted process-wide: no other test of this file runs meanwhile.
+    let _one = serial();
     // `container::lookup` (the live host's way to the Downloader folder) over the test disk's
     // volume with bytes changed in its MFT records and index records: an error or fewer files,
-    // never a panic out of it, a hang or a balloon. (Panics inside the `ntfs` crate are caught
-    // by the lookup; their messages are kept off the test's output.)
+    // never a panic, a hang or a balloon.
     use bitscope::container::lookup::Lookup;
     let Some(img) = disk_image() else { return };
     let ev = Evidence::open(&img.path).unwrap();

@@ -279,6 +279,37 @@ fn everything_over_a_shared_bomb_is_bounded() {
     );
 }
 
+/// A refused long value of 4,096 chunks shared by 200 rows: each row lists the first
+/// `MAX_EXTENTS` chunks and counts the rest, so the provenance stays bounded (it listed all
+/// 4,096 in every row: 43.5 MB of JSON from a 2.4 MB file).
+#[test]
+fn a_refused_long_value_lists_a_bounded_provenance() {
+    use bitscope::bits::model::MAX_EXTENTS;
+    let data = shared_bomb(200, 4096);
+    let len = data.len();
+    let (parsed, _) = bounded("provenance of a refused bomb", data, |d| {
+        bitscope::pipeline::parse_bytes_with(d, "bomb", false).expect("parses")
+    });
+    // The generated database's own job, and the 200 rows of the bomb.
+    assert_eq!(parsed.records.len(), 201);
+    let mut json = 0usize;
+    let mut bombs = 0;
+    for r in &parsed.records {
+        json += serde_json::to_string(r).unwrap().len();
+        let Some(src) = r.job_source.as_ref() else {
+            continue;
+        };
+        if src.extents_omitted > 0 {
+            assert_eq!(src.extents.len(), MAX_EXTENTS);
+            assert_eq!(src.extents.len() as u64 + src.extents_omitted, 4096);
+            bombs += 1;
+        }
+    }
+    assert_eq!(bombs, 200);
+    eprintln!("refused bomb: {json} bytes of JSON for 200 rows from a {len}-byte file");
+    assert!(json < 2 << 20, "{json} bytes");
+}
+
 #[test]
 fn tables_sharing_the_catalog_root_are_read_once() {
     let mut data = craft::generated(1);

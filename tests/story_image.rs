@@ -153,7 +153,7 @@ fn parse_image_timeline_tells_the_story_in_order() {
     }
     let mnt = dir.join("mnt");
     fs::create_dir_all(&mnt).unwrap();
-    let Some(mut daemon) = disk_image::mount(&vol, &mnt) else {
+    let Some(mut daemon) = disk_image::mount(&vol, &mnt, &[]) else {
         return;
     };
     let wrote = (|| -> std::io::Result<()> {

@@ -11,7 +11,8 @@ fuzz_target!(|data: &[u8]| {
     let data = data.to_vec();
     let found = container::open(&data);
     if let Some(found) = &found {
-        for s in &found.stores {
+        let (stores, _) = found.all_stores();
+        for s in &stores {
             let _ = found.read_store(s, 16 << 20);
         }
         for v in &found.volumes {

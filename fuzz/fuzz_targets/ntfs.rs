@@ -13,7 +13,17 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (mut stores, mut warnings) = (Vec::new(), Vec::new());
-    ntfs::find_stores(&data, 0, len, &[], &mut stores, &mut warnings);
+    let _ = ntfs::find_stores(
+        &data,
+        0,
+        len,
+        &[],
+        &mut |s| {
+            stores.push(s);
+            std::ops::ControlFlow::Continue(())
+        },
+        &mut warnings,
+    );
     for s in &stores {
         let _ = container::read_store(&data, s, 16 << 20);
     }

@@ -119,6 +119,20 @@ pub fn carve_buffer_skipping(
     locate: &Locator<'_>,
     skip: &dyn Fn(u64) -> bool,
 ) -> Vec<Carved> {
+    carve_buffer_within(buf, base, evidence, locate, skip, &|_| u64::MAX)
+}
+
+/// [`carve_buffer_skipping`], a record starting at file offset `o` read no further than
+/// `end_of(o)`: the end of the run of bytes it lies in, when the buffer joins runs that are
+/// not adjacent where they come from (free clusters of a volume).
+pub fn carve_buffer_within(
+    buf: &[u8],
+    base: u64,
+    evidence: &str,
+    locate: &Locator<'_>,
+    skip: &dyn Fn(u64) -> bool,
+    end_of: &dyn Fn(u64) -> u64,
+) -> Vec<Carved> {
     let mut out = Vec::new();
     let mut covered_until = 0usize;
     for (at, kind) in find_markers(buf) {
@@ -127,8 +141,10 @@ pub fn carve_buffer_skipping(
         if at < covered_until || skip(offset) {
             continue;
         }
+        let room = end_of(offset).saturating_sub(offset);
+        let room = usize::try_from(room).unwrap_or(usize::MAX).min(MAX_BLOB);
         let window = buf
-            .get(at..at.saturating_add(MAX_BLOB).min(buf.len()))
+            .get(at..at.saturating_add(room).min(buf.len()))
             .unwrap_or(&[]);
         let (container, page) = locate(offset);
         let source = |len: usize| Source {
@@ -351,7 +367,8 @@ pub fn carve_ese(db: &crate::ese::Database<'_>, evidence: &str) -> (Vec<Carved>,
             for mut c in carve_buffer(&bytes, first, evidence, &|_| {
                 (container.clone(), Some(page))
             }) {
-                c.source_mut().extents = extents.iter().map(|(_, o, l)| (*o, *l as u64)).collect();
+                c.source_mut()
+                    .set_extents(extents.iter().map(|(_, o, l)| (*o, *l as u64)));
                 found.push(c);
             }
         }
@@ -472,11 +489,28 @@ pub fn carve_stream(
 /// [`carve_stream`], stopping early (with what was found so far) when `progress` returns
 /// false: the explorer cancels a load of a large image without waiting for its end.
 pub fn carve_stream_until(
-    mut reader: impl std::io::Read,
+    reader: impl std::io::Read,
     evidence: &str,
     threads: usize,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> std::io::Result<Vec<Carved>> {
+    carve_stream_within(reader, evidence, threads, progress, &[])
+}
+
+/// [`carve_stream_until`] over a stream that joins runs of bytes not adjacent where they come
+/// from (a volume's free clusters): `ends` are the stream offsets where each run ends, sorted,
+/// and no record is read across one.
+pub fn carve_stream_within(
+    mut reader: impl std::io::Read,
+    evidence: &str,
+    threads: usize,
+    progress: &mut dyn FnMut(u64) -> bool,
+    ends: &[u64],
+) -> std::io::Result<Vec<Carved>> {
+    let end_of = |o: u64| -> u64 {
+        let i = ends.partition_point(|e| *e <= o);
+        ends.get(i).copied().unwrap_or(u64::MAX)
+    };
     use std::sync::mpsc;
     let threads = threads.max(1);
     // At most two chunks queued per worker: memory stays near (2·threads + 1) chunks.
@@ -487,13 +521,15 @@ pub fn carve_stream_until(
         for _ in 0..threads {
             let done_tx = done_tx.clone();
             let work_rx = &work_rx;
+            let end_of = &end_of;
             scope.spawn(move || loop {
                 let job = match work_rx.lock() {
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
                 let Ok((base, buf, own)) = job else { return };
-                let mut found = carve_buffer(&buf, base, evidence, &|_| ("raw bytes".into(), None));
+                let raw = |_| ("raw bytes".into(), None);
+                let mut found = carve_buffer_within(&buf, base, evidence, &raw, &|_| false, end_of);
                 found.retain(|c| start(c) < base.saturating_add(own as u64));
                 if done_tx.send(found).is_err() {
                     return;
@@ -659,7 +695,7 @@ impl<'a> ChunkIndex<'a> {
             Some(w) => {
                 let page = c.source().page;
                 let src = w.source_mut();
-                src.extents = extents;
+                src.set_extents(extents);
                 src.page = page;
                 joined.swap_remove(0)
             }

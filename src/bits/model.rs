@@ -81,11 +81,18 @@ impl FileEntry {
 
 /// Where a job or file record was read from, so the hex view and the analyst can go back to
 /// the bytes.
+///
+/// Two places, named apart. `offset`, `extents` and `also_at` are offsets in the file the
+/// record was read from: the evidence file itself for a bare store, else the file the
+/// `container_chain` ends in (a qmgr.db inside a disk image, a zip member). `in_evidence` says
+/// where the same bytes lie in the evidence as read (images and archives only), in the
+/// coordinate it names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Source {
     /// The evidence file.
     pub evidence: String,
-    /// Byte offset of the record (blob) in the evidence file, and its length.
+    /// Byte offset of the record (blob) in the file it was read from (see above), and its
+    /// length.
     pub offset: u64,
     pub length: u64,
     /// `live` (read through the store's own structures) or `carved`.
@@ -98,9 +105,12 @@ pub struct Source {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<u32>,
     /// The pieces the record is stored in, when not contiguous (long-value chunks): file
-    /// offset and length of each, in record order.
+    /// offset and length of each, in record order; at most [`MAX_EXTENTS`] listed.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub extents: Vec<(u64, u64)>,
+    /// Pieces past the first [`MAX_EXTENTS`], not listed (counted).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub extents_omitted: u64,
     /// Other file offsets holding a byte-identical copy (carving).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub also_at: Vec<u64>,
@@ -117,6 +127,51 @@ pub struct Source {
     /// deleted file). `offset` is then the offset in that file. Empty for a bare store.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub container_chain: Vec<String>,
+    /// Where the record's bytes lie in the evidence as read, for a record inside a container
+    /// (absent for a bare store, whose `offset` already is the evidence file's).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub in_evidence: Option<Placement>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Pieces listed per record (in `extents` and in `in_evidence.extents`); more are counted.
+pub const MAX_EXTENTS: usize = 64;
+
+/// Where a record's bytes lie in the evidence as read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    /// What the offsets count: `image file` (the evidence file's own bytes, a raw image),
+    /// `zip file`, or the logical media inside a disk format (`E01 logical media`,
+    /// `VHDX (dynamic) logical media`: offsets in the disk the format holds, not in its
+    /// files).
+    pub coordinate: String,
+    /// Offset of the record's first byte, when it is stored somewhere (see `note`).
+    pub offset: Option<u64>,
+    /// The record's bytes in order, split where they change runs: `offset` null for bytes
+    /// stored nowhere (a sparse run, past the valid data length), which read as zeros.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub extents: Vec<Piece>,
+    /// Pieces past the first [`MAX_EXTENTS`], not listed (counted).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub extents_omitted: u64,
+    /// Other offsets holding a byte-identical copy, in the same coordinate (the store's own
+    /// copies, and copies carved from free clusters).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub also_at: Vec<u64>,
+    /// Why the bytes have no place in the evidence, when they have none (resident in an MFT
+    /// record, NTFS-compressed, inflated from a zip member).
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub note: String,
+}
+
+/// One piece of a record in the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Piece {
+    pub offset: Option<u64>,
+    pub length: u64,
 }
 
 /// How a container chain's last step begins for a record carved from a volume's unallocated
@@ -176,6 +231,29 @@ impl Source {
     pub fn with_fields(mut self, fields: &[(&'static str, usize, usize)]) -> Source {
         self.fields = FieldRange::from_fields(fields);
         self
+    }
+
+    /// Set the record's pieces (file offset, length), the first [`MAX_EXTENTS`] listed and the
+    /// rest counted: a long value of thousands of chunks does not repeat them all in every row.
+    pub fn set_extents(&mut self, pieces: impl IntoIterator<Item = (u64, u64)>) {
+        self.extents.clear();
+        self.extents_omitted = 0;
+        for p in pieces {
+            if self.extents.len() < MAX_EXTENTS {
+                self.extents.push(p);
+            } else {
+                self.extents_omitted = self.extents_omitted.saturating_add(1);
+            }
+        }
+    }
+
+    /// The record's pieces in the file it was read from: its extents, or its one range.
+    pub fn pieces(&self) -> Vec<(u64, u64)> {
+        if self.extents.is_empty() {
+            vec![(self.offset, self.length)]
+        } else {
+            self.extents.clone()
+        }
     }
 }
 

@@ -242,7 +242,7 @@ fn blob_source(
                 source.page = Some(*page);
                 source.tag = None;
             }
-            source.extents = extents.iter().map(|(_, o, l)| (*o, *l as u64)).collect();
+            source.set_extents(extents.iter().map(|(_, o, l)| (*o, *l as u64)));
             source.container = format!("ese:{} long value", table.name);
         } else {
             // A position within the row's bytes, within the file.

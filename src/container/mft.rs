@@ -60,7 +60,6 @@ pub struct MftFile {
 
 /// A volume's geometry, from its boot sector.
 struct Geometry {
-    sector: usize,
     cluster: u64,
     record: u64,
     mft: u64,
@@ -83,7 +82,6 @@ fn geometry(disk: &dyn ReadAt, base: u64) -> Option<Geometry> {
         return None;
     }
     Some(Geometry {
-        sector,
         cluster,
         record,
         mft: u64_le(&boot, 0x30)?.checked_mul(cluster)?,
@@ -257,7 +255,7 @@ impl Mft<'_> {
         if self.disk.read_at(disk_at, &mut rec).ok()? != rec.len() || rec.get(..4)? != b"FILE" {
             return None;
         }
-        fixup(&mut rec, self.geo.sector).then_some((rec, disk_at))
+        fixup(&mut rec).is_ok().then_some((rec, disk_at))
     }
 }
 
@@ -267,7 +265,7 @@ fn open(disk: &dyn ReadAt, base: u64) -> Option<Mft<'_>> {
     if disk.read_at(base.checked_add(geo.mft)?, &mut rec).ok()? != rec.len() {
         return None;
     }
-    if !fixup(&mut rec, geo.sector) {
+    if fixup(&mut rec).is_err() {
         return None;
     }
     let data = attributes(&rec)

@@ -6,15 +6,21 @@
 //! `qmgr1.dat`, compared case-insensitively), or an ESE log beside one (`edb*.log`,
 //! `edb*.jrs`, `qmgr.jfm`), live or deleted, as a list of byte ranges of the image. It knows nothing of ESE or BITS: what the bytes mean is the readers' business.
 //!
+//! [`open`] finds the disk format, the partitions and the file systems (cheap: headers and
+//! tables); the stores of each NTFS volume are found by walking its MFT
+//! ([`Found::walk_volume`]), each handed on as it is found, so a volume with a hostile MFT never
+//! piles up stores in memory.
+//!
 //! Everything is read by position ([`ReadAt`]), never whole, and everything is bounded:
 //! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
 pub mod aligned;
+pub mod cache;
 pub mod ewf;
-pub mod lookup;
 pub mod mft;
 pub mod ntfs;
+pub use ntfs::lookup;
 pub mod partition;
 pub mod unsupported;
 pub mod usn;
@@ -24,6 +30,7 @@ pub mod volume;
 pub mod zip;
 
 use std::io;
+use std::ops::ControlFlow;
 
 use crate::input::Evidence;
 use crate::util::diag::Diagnostic;
@@ -223,6 +230,67 @@ pub struct Store {
     pub data: StoreData,
 }
 
+impl Store {
+    /// Where bytes `offset..offset + len` of the file lie in the disk: its extents cut to that
+    /// range, in file order (a sparse piece, or one past the valid data length, has no offset:
+    /// zeros). `None` when the file's bytes have no place in the disk (resident in the MFT,
+    /// inflated from a zip member, NTFS-compressed), or the range lies past the file's end.
+    pub fn locate(&self, offset: u64, len: u64) -> Option<Vec<Extent>> {
+        let end = offset.checked_add(len).filter(|e| *e <= self.size)?;
+        let extents = match &self.data {
+            StoreData::Extents(extents) => extents,
+            // A member stored (not deflated) in the archive file itself: one run of that file.
+            StoreData::Zipped(m) if !m.deflated && m.within.is_none() => {
+                return Some(vec![Extent {
+                    offset: m.offset.checked_add(offset),
+                    len: end.saturating_sub(offset),
+                }]);
+            }
+            _ => return None,
+        };
+        let mut out = Vec::new();
+        let mut at = 0u64;
+        for e in extents {
+            let (from, to) = (at, at.saturating_add(e.len));
+            at = to;
+            if to <= offset {
+                continue;
+            }
+            if from >= end {
+                break;
+            }
+            let a = offset.max(from);
+            let b = end.min(to);
+            out.push(Extent {
+                offset: e.offset.map(|o| o.saturating_add(a - from)),
+                len: b - a,
+            });
+        }
+        Some(out)
+    }
+
+    /// Why [`Store::locate`] gives no place for this store's bytes, in words.
+    pub fn unplaced(&self) -> &'static str {
+        match self.data {
+            StoreData::Extents(_) => "",
+            StoreData::Resident(_) => {
+                if self.mft_entry.is_some() {
+                    "resident in its MFT record: not a range of the disk"
+                } else {
+                    "inflated from a compressed member: not a range of the file"
+                }
+            }
+            StoreData::Compressed(_) => {
+                "NTFS-compressed: no byte of the file maps to one of the disk"
+            }
+            StoreData::Zipped(ref m) if m.within.is_some() => {
+                "a member of a zip that was itself inflated: not a range of the file"
+            }
+            StoreData::Zipped(_) => "inflated from a compressed member: not a range of the file",
+        }
+    }
+}
+
 /// A container of a known format that cannot be read, and why (a differencing disk without its
 /// parent, a geometry out of range, an unreadable first sector...).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,8 +343,9 @@ pub struct Found<'a> {
     /// What the evidence file is: `raw image`, `VHD (dynamic)`, `VHDX`, ...
     pub kind: String,
     pub partitions: Vec<Partition>,
-    /// File systems recognized.
+    /// File systems recognized: their stores are found by [`Found::walk_volume`].
     pub volumes: Vec<Volume>,
+    /// Stores found while opening (the members of a zip); those of the volumes are not here.
     pub stores: Vec<Store>,
     /// Problems with the containers, each with the offset it is about.
     pub warnings: Vec<Diagnostic>,
@@ -292,6 +361,19 @@ pub struct Volume {
     pub chain: Vec<String>,
     pub offset: u64,
     pub len: u64,
+}
+
+/// A deleted file whose clusters are free, for carving along its runs (see
+/// [`Found::deleted_files`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedFile {
+    pub mft_entry: u64,
+    /// When it was last written (`$STANDARD_INFORMATION`, FILETIME; 0 when unknown).
+    pub modified: u64,
+    /// Its name (no folder), empty when none is left.
+    pub name: String,
+    /// The free parts of its bytes, in file order: (file offset, disk offset, length).
+    pub pieces: Vec<(u64, u64, u64)>,
 }
 
 /// The unallocated clusters of a volume: the cluster size and the free runs as (offset in the
@@ -339,6 +421,66 @@ impl<'a> Found<'a> {
     pub fn unallocated(&self, volume: &Volume, warnings: &mut Vec<Diagnostic>) -> Unallocated {
         let (cluster, runs) = ntfs::unallocated(&*self.disk, volume.offset, volume.len, warnings);
         Unallocated { cluster, runs }
+    }
+
+    /// The deleted files of `volume` whose clusters lie in `free` (its free runs), for carving
+    /// along their runs (see [`ntfs::deleted_files`]).
+    pub fn deleted_files(
+        &self,
+        volume: &Volume,
+        free: &Unallocated,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> Vec<DeletedFile> {
+        ntfs::deleted_files(&*self.disk, volume.offset, volume.len, &free.runs, warnings)
+    }
+
+    /// Walk `volume`'s MFT, handing each store to `each` as it is found (see
+    /// [`ntfs::find_stores`]); problems are added to `warnings`. `Break` from `each` stops.
+    pub fn walk_volume(
+        &self,
+        volume: &Volume,
+        each: &mut dyn FnMut(Store) -> ControlFlow<()>,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> ControlFlow<()> {
+        let above = volume.chain.split_last().map_or(&[][..], |(_, a)| a);
+        ntfs::find_stores(
+            &*self.disk,
+            volume.offset,
+            volume.len,
+            above,
+            each,
+            warnings,
+        )
+    }
+
+    /// Every store: those found while opening, then each volume's in turn (at most
+    /// [`ntfs::MAX_STORES`] per volume), with the walks' warnings. For tests and small tools;
+    /// the pipeline takes each store as the walk finds it.
+    pub fn all_stores(&self) -> (Vec<Store>, Vec<Diagnostic>) {
+        let mut stores = self.stores.clone();
+        let mut warnings = Vec::new();
+        for v in &self.volumes {
+            let _ = self.walk_volume(
+                v,
+                &mut |s| {
+                    stores.push(s);
+                    ControlFlow::Continue(())
+                },
+                &mut warnings,
+            );
+        }
+        (stores, warnings)
+    }
+
+    /// What the disk's offsets count, in words, for provenance: the evidence file's own bytes
+    /// (a raw image, a zip), or the logical media inside a disk format (E01, VHD, VHDX),
+    /// which are not offsets in the container file.
+    pub fn coordinate(&self) -> String {
+        match self.kind.as_str() {
+            "raw image" => "image file".into(),
+            "zip" => "zip file".into(),
+            kind => format!("{kind} logical media"),
+        }
     }
 }
 
@@ -421,23 +563,11 @@ pub fn recognize<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Opene
     found.stored = stored;
     let disk: &dyn ReadAt = &*found.disk;
     if ntfs::is_ntfs(disk, 0) {
-        let base = vec![found.kind.clone()];
         found.volumes.push(Volume {
             chain: vec![found.kind.clone(), "NTFS".into()],
             offset: 0,
             len: disk.size(),
         });
-        let mut stores = Vec::new();
-        ntfs::find_stores(
-            disk,
-            0,
-            disk.size(),
-            &base,
-            &mut stores,
-            &mut found.warnings,
-        );
-        keep_logs_beside_stores(&mut stores);
-        found.stores = stores;
         return Opened::Found(found);
     }
     let Some(parts) = partition::read_table(disk, &mut found.warnings) else {
@@ -461,20 +591,11 @@ pub fn recognize<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Opene
             continue;
         }
         read.push(p);
-        let base = vec![found.kind.clone(), p.label()];
         found.volumes.push(Volume {
             chain: vec![found.kind.clone(), p.label(), "NTFS".into()],
             offset: p.offset,
             len: p.len,
         });
-        ntfs::find_stores(
-            disk,
-            p.offset,
-            p.len,
-            &base,
-            &mut found.stores,
-            &mut found.warnings,
-        );
     }
     for (p, q) in overlaps.iter().take(OVERLAPS_NAMED) {
         found.warnings.push(Diagnostic::at(
@@ -493,7 +614,6 @@ pub fn recognize<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Opene
             overlaps.len() - OVERLAPS_NAMED
         )));
     }
-    keep_logs_beside_stores(&mut found.stores);
     found.partitions = parts;
     Opened::Found(found)
 }

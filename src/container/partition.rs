@@ -1,7 +1,10 @@
 //! Partition tables: MBR (with the chain of extended boot records) and GPT.
 //!
-//! Only 512-byte sectors for the MBR; GPT is looked for at 512 and at 4096 bytes. Every
-//! partition is clamped to the image, every chain is bounded and loop-checked.
+//! An MBR counts in 512-byte sectors, or in 4096-byte ones on a 4Kn disk: the table does not
+//! say which, so the size under which more of its entries point at a boot sector (`55 AA` at
+//! +510) is taken, 512 when tied (as `mmls -b 4096` must be told). GPT is looked for at 512 and
+//! at 4096 bytes. Every partition is clamped to the image, every chain is bounded and
+//! loop-checked.
 
 use super::ReadAt;
 use crate::util::diag::Diagnostic;
@@ -19,6 +22,8 @@ pub enum Scheme {
 pub struct Partition {
     pub number: u32,
     pub scheme: Scheme,
+    /// The sector size the table counts in (4096 on a 4Kn disk).
+    pub sector: u64,
     pub offset: u64,
     pub len: u64,
     /// MBR type byte, or the GPT type GUID as text.
@@ -26,16 +31,24 @@ pub struct Partition {
 }
 
 impl Partition {
-    /// The chain label: `partition 1 (MBR, offset 1048576)`.
+    /// The chain label: `partition 1 (MBR, offset 1048576)`; an MBR in 4096-byte sectors says
+    /// so (a GPT's header says its own sector size).
     pub fn label(&self) -> String {
         let scheme = match self.scheme {
             Scheme::Mbr => "MBR",
             Scheme::Gpt => "GPT",
         };
-        format!(
-            "partition {} ({scheme}, offset {})",
-            self.number, self.offset
-        )
+        if self.sector == SECTOR || self.scheme == Scheme::Gpt {
+            format!(
+                "partition {} ({scheme}, offset {})",
+                self.number, self.offset
+            )
+        } else {
+            format!(
+                "partition {} ({scheme}, {}-byte sectors, offset {})",
+                self.number, self.sector, self.offset
+            )
+        }
     }
 }
 
@@ -112,12 +125,13 @@ pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<
             "protective MBR (type 0xee) but no readable GPT header at offset 512 or 4096",
         ));
     }
+    let sector = mbr_sector(image, &entries);
     let mut listed = Vec::new();
     let mut next_logical = 5u32;
     for (i, (kind, start, count)) in entries {
         if is_extended(kind) {
             let mut chain = Vec::new();
-            read_extended(image, start, count, &mut chain, warnings);
+            read_extended(image, sector, start, count, &mut chain, warnings);
             for (k, s, c) in chain {
                 listed.push((next_logical, k, s, c));
                 next_logical += 1;
@@ -128,8 +142,8 @@ pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<
     }
     let mut parts = Vec::new();
     let mut push = |parts: &mut Vec<Partition>, number: u32, kind: u8, start: u64, count: u64| {
-        let offset = start.saturating_mul(SECTOR);
-        let mut len = count.saturating_mul(SECTOR);
+        let offset = start.saturating_mul(sector);
+        let mut len = count.saturating_mul(sector);
         if offset >= size {
             warnings.push(Diagnostic::from(format!(
                 "partition {number} (MBR) starts at offset {offset}, past the image's end ({size})"
@@ -145,6 +159,7 @@ pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<
         parts.push(Partition {
             number,
             scheme: Scheme::Mbr,
+            sector,
             offset,
             len,
             kind: format!("0x{kind:02x}"),
@@ -156,11 +171,30 @@ pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<
     Some(parts)
 }
 
+/// The sector size an MBR's entries count in (see the module's notes).
+fn mbr_sector(image: &dyn ReadAt, entries: &[(usize, (u8, u64, u64))]) -> u64 {
+    let boots = |sector: u64| {
+        entries
+            .iter()
+            .filter(|(_, (_, start, _))| {
+                read(image, start.saturating_mul(sector), 512)
+                    .is_some_and(|b| u16_at(&b, 510) == 0xaa55)
+            })
+            .count()
+    };
+    if boots(4096) > boots(SECTOR) {
+        4096
+    } else {
+        SECTOR
+    }
+}
+
 /// Follow the chain of extended boot records from the extended partition at `ext_start`
-/// (sectors): each holds one logical partition (relative to itself) and a link to the next
-/// (relative to the extended partition).
+/// (sectors of `sector` bytes): each holds one logical partition (relative to itself) and a
+/// link to the next (relative to the extended partition).
 fn read_extended(
     image: &dyn ReadAt,
+    sector_size: u64,
     ext_start: u64,
     ext_count: u64,
     out: &mut Vec<(u8, u64, u64)>,
@@ -172,21 +206,21 @@ fn read_extended(
         if !seen.insert(ebr) {
             warnings.push(Diagnostic::from(format!(
                 "extended partition: the chain of boot records loops back to offset {}",
-                ebr.saturating_mul(SECTOR)
+                ebr.saturating_mul(sector_size)
             )));
             return;
         }
-        let Some(sector) = read(image, ebr.saturating_mul(SECTOR), SECTOR as usize) else {
+        let Some(sector) = read(image, ebr.saturating_mul(sector_size), 512) else {
             warnings.push(Diagnostic::from(format!(
                 "extended partition: boot record at offset {} is past the image's end",
-                ebr.saturating_mul(SECTOR)
+                ebr.saturating_mul(sector_size)
             )));
             return;
         };
         if u16_at(&sector, 510) != 0xaa55 {
             warnings.push(Diagnostic::from(format!(
                 "extended partition: no boot record signature at offset {}",
-                ebr.saturating_mul(SECTOR)
+                ebr.saturating_mul(sector_size)
             )));
             return;
         }
@@ -284,6 +318,7 @@ fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<Vec<Pa
             parts.push(Partition {
                 number,
                 scheme: Scheme::Gpt,
+                sector,
                 offset,
                 len,
                 kind: guid_text(e.get(..16).unwrap_or_default()),
@@ -339,6 +374,28 @@ mod tests {
         );
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(parts[0].label(), "partition 1 (MBR, offset 1048576)");
+    }
+
+    #[test]
+    fn an_mbr_of_a_4kn_disk_counts_in_4096_byte_sectors() {
+        // A partition at LBA 256: a boot sector at 256 × 4096 (1 MiB), nothing at 256 × 512.
+        let mut d = disk(4096);
+        entry(&mut d, 446, 0x07, 256, 200);
+        d[(1 << 20) + 510] = 0x55;
+        d[(1 << 20) + 511] = 0xaa;
+        let mut w = Vec::new();
+        let parts = read_table(&d, &mut w).unwrap();
+        assert_eq!((parts[0].offset, parts[0].sector), (1 << 20, 4096));
+        assert_eq!(
+            parts[0].label(),
+            "partition 1 (MBR, 4096-byte sectors, offset 1048576)"
+        );
+        assert_eq!(parts[0].len, 200 * 4096);
+        // With a boot sector at 256 × 512 as well, 512 wins the tie.
+        d[256 * 512 + 510] = 0x55;
+        d[256 * 512 + 511] = 0xaa;
+        let parts = read_table(&d, &mut w).unwrap();
+        assert_eq!(parts[0].sector, 512);
     }
 
     #[test]

@@ -225,11 +225,13 @@ impl ReadAt for Vhd<'_> {
         super::read_blocks(&read, &block_at, d.block, offset, buf, want)
     }
 
-    /// The allocated blocks, each block of the file once.
+    /// The allocated blocks, each block of the file once: a block whose bytes in the file
+    /// overlap one kept already (a table entry pointing a few sectors into another block) is
+    /// the same bytes again, and is not carved twice.
     fn backed(&self) -> Option<Vec<(u64, u64)>> {
         let d = self.dynamic.as_ref()?;
         let len = self.file.size();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = Taken::default();
         let mut kept = Vec::new();
         let mut buf = vec![0u8; (SCAN * 4) as usize];
         let mut i = 0;
@@ -240,13 +242,35 @@ impl ReadAt for Vhd<'_> {
                 break;
             }
             for (k, e) in piece.chunks_exact(4).enumerate() {
-                if data_at(be32(e, 0), d, len).is_some_and(|at| seen.insert(at)) {
+                if data_at(be32(e, 0), d, len).is_some_and(|at| seen.take(at, d.block)) {
                     kept.push(i + k as u64);
                 }
             }
             i += n;
         }
         Some(super::block_runs(kept.into_iter(), d.block, self.size))
+    }
+}
+
+/// Ranges of the file already kept, start → end, never overlapping.
+#[derive(Default)]
+struct Taken(std::collections::BTreeMap<u64, u64>);
+
+impl Taken {
+    /// Keep `len` bytes at `at` unless they overlap a range kept already.
+    fn take(&mut self, at: u64, len: u64) -> bool {
+        let end = at.saturating_add(len);
+        // The kept ranges are disjoint: only the last one starting before `end` can reach `at`.
+        if self
+            .0
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, e)| *e > at)
+        {
+            return false;
+        }
+        self.0.insert(at, end);
+        true
     }
 }
 

@@ -1,16 +1,27 @@
 //! The pipeline's way into images (feature `images`): an evidence file whose header is not a
 //! store goes to the container layer; every store it finds runs the store path with the
-//! container chain in its records' provenance, and with `--carve` each NTFS volume's
-//! unallocated clusters are carved, streamed, and placed back at their disk offsets. A disk
-//! image with no file system found in it (an E01, VHD or VHDX of a bare media) has its logical
-//! media carved, never its container file.
+//! container chain and the record's place in the evidence in its records' provenance. With
+//! `--carve` each NTFS volume's unallocated clusters are carved too (whether or not a store was
+//! found in it by name), each record read no further than the end of its free run, and placed
+//! back at its disk offset. A disk image with no file system found in it (an E01, VHD or VHDX
+//! of a bare media) has its logical media carved, never its container file.
+//!
+//! Each volume's MFT is walked first and what it names held (names and extents, at most
+//! [`container::ntfs::MAX_STORES`] per volume, never their bytes), so that the event logs and
+//! hives are read before any store and the stores' records carry what they say. A volume's
+//! free clusters are carved before its stores are read: a record carved there that a store's
+//! record covers (the same bytes of a deleted store's freed clusters) is dropped, and a
+//! byte-identical copy of a deleted store's record elsewhere in free clusters is listed in that
+//! record's `in_evidence.also_at`, so each record is reported once.
 //!
 //! A container that cannot be read says what it is and why; one whose stores all fail fails
 //! as a bare store that fails does.
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::free::{self, Free};
 use super::join::Join;
 use super::payload::{attach, Held};
 use super::store::{carve_raw, run_store};
@@ -20,7 +31,7 @@ use super::{
     Verified, HEAD,
 };
 use crate::bits::carve;
-use crate::bits::model::{BitsInfo, Source, UNALLOCATED};
+use crate::bits::model::{BitsInfo, Piece, Placement, Source, MAX_EXTENTS};
 use crate::container;
 use crate::input::Evidence;
 
@@ -76,6 +87,25 @@ pub(super) fn segment_files(ev: &Evidence) -> (Vec<Evidence>, Vec<Diagnostic>) {
         }
     }
     (parts, notes)
+}
+
+/// Up to `len` bytes (at most 1 MiB) at `offset` of the logical media inside the disk format
+/// `ev` holds (its further segments opened beside it), and the media's size: the hex view
+/// reads through the container chain the pipeline read through.
+pub(crate) fn read_media(ev: &Evidence, offset: u64, len: u64) -> std::io::Result<(Vec<u8>, u64)> {
+    let (parts, _) = segment_files(ev);
+    let more = |n: u32| -> Option<Box<dyn container::ReadAt + '_>> {
+        let part = parts.get(usize::try_from(n).ok()?.checked_sub(2)?)?;
+        Some(Box::new(part))
+    };
+    let found = container::recognize(ev, &more)
+        .found()
+        .ok_or_else(|| std::io::Error::other("its disk format no longer opens"))?;
+    let size = found.disk.size();
+    let mut buf = vec![0u8; usize::try_from(len.min(1 << 20)).unwrap_or(0)];
+    let n = found.disk.read_at(offset, &mut buf)?;
+    buf.truncate(n);
+    Ok((buf, size))
 }
 
 /// A disk or volume image, or an archive: run every BITS store the container layer finds in
@@ -141,27 +171,24 @@ pub(super) fn run_container(
         facts.verified = verify(&found, label, sink)?;
     }
     sink.container(&facts)?;
-    let bits_stores = found
-        .stores
-        .iter()
+    let walked = walk_volumes(&found, sink)?;
+    let named = || found.stores.iter().chain(walked.iter().flatten());
+    let bits_stores = named()
         .filter(|s| !container::is_log_name(&s.name) && !container::is_companion_name(&s.name))
         .count();
-    let companions = found
-        .stores
-        .iter()
+    let companions = named()
         .filter(|s| container::is_companion_name(&s.name))
         .count();
+    let logs = named().filter(|s| container::is_log_name(&s.name)).count();
     if bits_stores == 0 && companions == 0 {
-        if let Some(why) = nothing_inside(&found, opts) {
+        if let Some(why) = nothing_inside(&found, logs, opts) {
             return Err(refused(found.kind.clone(), why));
         }
     }
-    if found.stores.is_empty() {
-        if opts.carve
-            && found.volumes.is_empty()
-            && found.kind != "raw image"
-            && found.kind != "zip"
-        {
+    // With --carve a volume's free clusters are carved whether or not it names a store.
+    let carves_volumes = opts.carve && !found.volumes.is_empty();
+    if named().next().is_none() && !carves_volumes {
+        if opts.carve && found.kind != "raw image" && found.kind != "zip" {
             carve_media(&found, label, opts, &gauge, sink)?;
             sink.progress(Phase::Carving, gauge.total, gauge.total)?;
             return Ok(Outcome::Done(facts));
@@ -170,7 +197,7 @@ pub(super) fn run_container(
         // the caller (it is its own media), as before.
         return Ok(Outcome::NotContainer);
     }
-    let ran = run_found(&found, &read, gauge.total, label, opts, sink)?;
+    let ran = run_walked(&found, walked, &read, gauge.total, label, opts, sink)?;
     facts.failed = ran.failed;
     facts.stores = bits_stores;
     if bits_stores > 0 && facts.failed == bits_stores {
@@ -194,9 +221,8 @@ pub(super) struct Ran {
 }
 
 /// Run the stores of a container already opened (by [`run_container`], or the live host's
-/// volume: `live/volume.rs`), and with `--carve` its volumes' unallocated clusters; `read`
-/// counts the bytes read of the evidence, `total` its size, for the gauge. The container's
-/// warnings are the caller's to tell.
+/// volume: `live/volume.rs`): its volumes walked first (see [`walk_volumes`]), then as
+/// [`run_walked`]. The container's warnings are the caller's to tell.
 pub(super) fn run_found(
     found: &container::Found,
     read: &AtomicU64,
@@ -205,36 +231,112 @@ pub(super) fn run_found(
     opts: &Options,
     sink: &mut dyn Sink,
 ) -> Result<Ran, RunError> {
+    let walked = walk_volumes(found, sink)?;
+    run_walked(found, walked, read, total, label, opts, sink)
+}
+
+/// Walk each volume's MFT, holding what it names (`walked[i]` for `found.volumes[i]`): names
+/// and extents only, at most [`container::ntfs::MAX_STORES`] per volume. The walks' warnings
+/// go to the sink.
+fn walk_volumes(
+    found: &container::Found,
+    sink: &mut dyn Sink,
+) -> Result<Vec<Vec<container::Store>>, Stop> {
+    let mut walked = Vec::with_capacity(found.volumes.len());
+    for vol in &found.volumes {
+        let mut stores = Vec::new();
+        let mut warnings = Vec::new();
+        let _ = found.walk_volume(
+            vol,
+            &mut |s| {
+                stores.push(s);
+                ControlFlow::Continue(())
+            },
+            &mut warnings,
+        );
+        for w in &warnings {
+            sink.warning(w)?;
+        }
+        walked.push(stores);
+    }
+    Ok(walked)
+}
+
+/// Run the stores found while opening and those the volumes' walks named (`walked`, as
+/// [`walk_volumes`] gives them): the event logs and hives first, then each store; with
+/// `--carve` each volume's free clusters are carved before its stores are read (see the
+/// module's notes). `read` counts the bytes read of the evidence, `total` its size, for the
+/// gauge.
+fn run_walked(
+    found: &container::Found,
+    walked: Vec<Vec<container::Store>>,
+    read: &AtomicU64,
+    total: u64,
+    label: &str,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Ran, RunError> {
     let gauge = Gauge { read, total };
+    let ctx = Ctx {
+        found,
+        coordinate: found.coordinate(),
+        label,
+        opts,
+        gauge: &gauge,
+    };
     gauge.report(sink, Phase::Decoding)?;
     // The event logs and hives first: the stores' records then carry what they say.
     for store in found
         .stores
         .iter()
+        .chain(walked.iter().flatten())
         .filter(|s| container::is_companion_name(&s.name))
     {
         companion(found, store, sink)?;
     }
     let mut ran = Ran::default();
+    let mut count = |store: &container::Store, failed: Option<String>| {
+        if let Some(why) = failed.filter(|_| !container::is_log_name(&store.name)) {
+            ran.failed = ran.failed.saturating_add(1);
+            ran.first_failure.get_or_insert(why);
+        }
+    };
     for store in found
         .stores
         .iter()
         .filter(|s| !container::is_companion_name(&s.name))
     {
-        let failed = run_one(found, store, label, opts, &gauge, sink)?;
-        if let Some(why) = failed.filter(|_| !container::is_log_name(&store.name)) {
-            ran.failed = ran.failed.saturating_add(1);
-            ran.first_failure.get_or_insert(why);
-        }
+        count(store, run_one(&ctx, store, None, sink)?);
     }
-    if opts.carve {
-        for vol in &found.volumes {
+    for (vol, stores) in found.volumes.iter().zip(walked) {
+        let mut free = if opts.carve {
             let mut warnings = Vec::new();
-            let free = found.unallocated(vol, &mut warnings);
+            let unallocated = found.unallocated(vol, &mut warnings);
+            let deleted = found.deleted_files(vol, &unallocated, &mut warnings);
             for w in &warnings {
                 sink.warning(w)?;
             }
-            carve_unallocated(found, vol, &free, label, opts, &gauge, sink)?;
+            let mut report = || gauge.report(sink, Phase::Carving);
+            Some(free::carve_free(
+                &*found.disk,
+                vol,
+                &unallocated,
+                &deleted,
+                &ctx.coordinate,
+                label,
+                &mut report,
+            )?)
+        } else {
+            None
+        };
+        for store in stores
+            .iter()
+            .filter(|s| !container::is_companion_name(&s.name))
+        {
+            count(store, run_one(&ctx, store, free.as_mut(), sink)?);
+        }
+        if let Some(free) = free {
+            free.finish(opts, sink)?;
         }
     }
     let phase = if opts.carve {
@@ -246,13 +348,22 @@ pub(super) fn run_found(
     Ok(ran)
 }
 
+/// What every store of one container shares.
+struct Ctx<'c> {
+    found: &'c container::Found<'c>,
+    /// What the disk's offsets count (see [`container::Found::coordinate`]).
+    coordinate: String,
+    label: &'c str,
+    opts: &'c Options,
+    gauge: &'c Gauge<'c>,
+}
+
 /// Why a container with no BITS store by name is not read any further without `--carve`
 /// (`None` when the caller's raw carving applies).
-fn nothing_inside(found: &container::Found, opts: &Options) -> Option<String> {
+fn nothing_inside(found: &container::Found, logs: usize, opts: &Options) -> Option<String> {
     if opts.carve {
         return None;
     }
-    let logs = found.stores.len();
     let what = if found.kind == "zip" {
         "no qmgr.db, qmgr0.dat or qmgr1.dat among its entries".to_string()
     } else if !found.volumes.is_empty() {
@@ -370,18 +481,21 @@ fn held(store: &container::Store, data: &[u8]) -> u64 {
 }
 
 /// One store found in an image: read back, detected, and run through the store path with its
-/// container chain. `Some(why)` when it could not be read.
+/// container chain and its records' places in the evidence. A deleted store whose bytes no
+/// longer read as a store is carved as raw bytes when carving (its records follow the file's
+/// runs, not the disk's order). `Some(why)` when it could not be read.
 fn run_one(
-    found: &container::Found,
+    ctx: &Ctx,
     store: &container::Store,
-    label: &str,
-    opts: &Options,
-    gauge: &Gauge,
+    mut free: Option<&mut Free<'_>>,
     sink: &mut dyn Sink,
 ) -> Result<Option<String>, RunError> {
     let about = |what: String| Diagnostic::new(what).within(&store.chain);
+    if let Some(f) = free.as_deref_mut() {
+        f.note(store);
+    }
     let is_log = container::is_log_name(&store.name);
-    if is_log && !opts.carve {
+    if is_log && !ctx.opts.carve {
         // Named, not read: its bytes are only of use to the carver.
         let note = format!(
             "{} of the BITS database, not read (--carve carves it)",
@@ -391,7 +505,9 @@ fn run_one(
         return Ok(None);
     }
     let mut read_warnings = Vec::new();
-    let data = found.read_store_checked(store, container::MAX_STORE, &mut read_warnings);
+    let data = ctx
+        .found
+        .read_store_checked(store, container::MAX_STORE, &mut read_warnings);
     for w in read_warnings {
         sink.warning(&w.within(&store.chain))?;
     }
@@ -402,9 +518,22 @@ fn run_one(
             return Ok(Some(e.to_string()));
         }
     };
-    gauge.report(sink, Phase::Decoding)?;
+    ctx.gauge.report(sink, Phase::Decoding)?;
+    let mut chained = Chained {
+        sink: &mut *sink,
+        store,
+        data: &data,
+        coordinate: &ctx.coordinate,
+        gauge: ctx.gauge,
+        free,
+    };
     if is_log {
-        run_log(&data, store, label, opts, gauge, sink)?;
+        let note = format!(
+            "{} of the BITS database, carved as raw bytes",
+            log_kind(store)
+        );
+        chained.sink.warning(&about(note))?;
+        carve_raw(&data, ctx.label, "ese-log", ctx.opts, &mut chained)?;
         return Ok(None);
     }
     let format = detect(data.get(..HEAD.min(data.len())).unwrap_or(&data));
@@ -414,29 +543,38 @@ fn run_one(
         } else {
             "not a BITS store"
         };
-        sink.warning(&about(why.to_string()))?;
+        if store.deleted && ctx.opts.carve {
+            let note = format!("{why}: carved as raw bytes, following the file's runs");
+            chained.sink.warning(&about(note))?;
+            carve_raw(&data, ctx.label, "deleted file", ctx.opts, &mut chained)?;
+            return Ok(None);
+        }
+        chained.sink.warning(&about(why.to_string()))?;
         return Ok(Some(why.to_string()));
     }
-    let mut chained = Chained {
-        sink: &mut *sink,
-        chain: &store.chain,
-        gauge,
-    };
     let basis = held(store, &data);
     // Held until the store is done, so its volume's MFT is read once for all their files.
     let mut holding = Held {
         sink: &mut chained,
         records: Vec::new(),
     };
-    let ran = run_store(&data, format, label, opts, &mut holding, &|| {}, basis);
+    let ran = run_store(
+        &data,
+        format,
+        ctx.label,
+        ctx.opts,
+        &mut holding,
+        &|| {},
+        basis,
+    );
     let mut records = holding.records;
-    attach(found, store, &mut records);
+    attach(ctx.found, store, &mut records);
     for r in records {
         chained.record(r)?;
     }
     match ran {
         Err(RunError::Parse(e)) => {
-            sink.warning(&about(e.to_string()))?;
+            chained.sink.warning(&about(e.to_string()))?;
             Ok(Some(e.to_string()))
         }
         Err(e) => Err(e),
@@ -465,30 +603,6 @@ fn companion(
         return sink.warning(&about(why.to_string()));
     };
     sink.companion(&store.chain.join(" > "), kind, &data)
-}
-
-/// An ESE log, reserve log or flush map beside a BITS store: not a database, so it is named in
-/// the warnings (the analyst learns it exists) and, with `--carve`, carved as raw bytes for
-/// the job and file records its page images hold, with its path as provenance.
-fn run_log(
-    data: &[u8],
-    store: &container::Store,
-    label: &str,
-    opts: &Options,
-    gauge: &Gauge,
-    sink: &mut dyn Sink,
-) -> Result<(), RunError> {
-    let note = format!(
-        "{} of the BITS database, carved as raw bytes",
-        log_kind(store)
-    );
-    sink.warning(&Diagnostic::new(note).within(&store.chain))?;
-    let mut chained = Chained {
-        sink: &mut *sink,
-        chain: &store.chain,
-        gauge,
-    };
-    carve_raw(data, label, "ese-log", opts, &mut chained)
 }
 
 fn log_kind(store: &container::Store) -> &'static str {
@@ -520,7 +634,7 @@ fn carve_media(
     let mut placed = Placed {
         sink,
         starts: starts(&runs),
-        place: Place::Media(chain),
+        chain,
     };
     let mut join = Join::new(opts.field_ranges, Vec::new());
     join.add_candidates(carved);
@@ -622,60 +736,6 @@ impl Gauge<'_> {
     }
 }
 
-/// Carve a volume's unallocated clusters: streamed (in volume order, on all cores) as the raw
-/// carver streams an image, each record placed back at its disk offset and cluster, and in
-/// the deleted store whose bytes it lies in, when one does.
-fn carve_unallocated(
-    found: &container::Found,
-    vol: &container::Volume,
-    free: &container::Unallocated,
-    label: &str,
-    opts: &Options,
-    gauge: &Gauge,
-    sink: &mut dyn Sink,
-) -> Result<(), RunError> {
-    use container::StoreData;
-    if free.runs.is_empty() {
-        return Ok(());
-    }
-    let carved = carve_runs(&*found.disk, &free.runs, label, gauge, sink)?;
-    // The deleted stores' bytes in this volume: (disk offset, length, file offset, store);
-    // no file offset for an NTFS-compressed file, whose clusters hold compressed units. (A
-    // resident file's bytes lie in the MFT, never in unallocated clusters.)
-    let mut known = Vec::new();
-    for s in &found.stores {
-        if !s.chain.starts_with(&vol.chain) {
-            continue;
-        }
-        let (extents, compressed) = match &s.data {
-            StoreData::Extents(e) => (e, false),
-            StoreData::Compressed(e) => (e, true),
-            StoreData::Resident(_) | StoreData::Zipped(_) => continue,
-        };
-        let mut file_at = 0u64;
-        for e in extents {
-            if let Some(d) = e.offset {
-                let at = (!compressed).then_some(file_at);
-                known.push((d, e.len, at, s.chain.last().cloned().unwrap_or_default()));
-            }
-            // The extents add up to the store's size (a u64): no overflow.
-            file_at = file_at.saturating_add(e.len);
-        }
-    }
-    let mut placed = Placed {
-        sink,
-        starts: starts(&free.runs),
-        place: Place::Unallocated {
-            vol,
-            cluster: std::num::NonZeroU64::new(free.cluster).unwrap_or(std::num::NonZeroU64::MIN),
-            known,
-        },
-    };
-    let mut join = Join::new(opts.field_ranges, Vec::new());
-    join.add_candidates(carved);
-    join.finish(&mut placed)
-}
-
 /// Runs of a disk read one after the other, by positioned reads. A piece that cannot be read
 /// is handed on as zeros and counted (the carver goes on past a bad chunk).
 struct RunsReader<'a> {
@@ -738,27 +798,13 @@ impl std::io::Read for RunsReader<'_> {
     }
 }
 
-/// What carved bytes were: a volume's unallocated clusters, or a disk's logical media.
-enum Place<'s> {
-    /// The volume, its cluster size, and the deleted stores' bytes in it: (disk offset,
-    /// length, file offset, store).
-    Unallocated {
-        vol: &'s container::Volume,
-        cluster: std::num::NonZeroU64,
-        known: Vec<(u64, u64, Option<u64>, String)>,
-    },
-    /// The media of a disk with no file system found: the chain of its records.
-    Media(Vec<String>),
-}
-
-/// Puts carved records back at their disk offsets, with what they were carved from in the
-/// chain: the volume, cluster and (when they lie in a known file's bytes) the file; or the
-/// logical media.
+/// Puts records carved from a disk's logical media back at their media offsets, with the
+/// chain of what they were carved from.
 struct Placed<'s> {
     sink: &'s mut dyn Sink,
     /// (stream offset, disk offset, length) of each run carved.
     starts: Vec<(u64, u64, u64)>,
-    place: Place<'s>,
+    chain: Vec<String>,
 }
 
 impl Placed<'_> {
@@ -773,48 +819,14 @@ impl Placed<'_> {
     }
 
     fn place(&self, src: &mut Source) {
-        let disk = self.disk(src.offset);
-        src.offset = disk;
+        src.offset = self.disk(src.offset);
         for e in &mut src.extents {
             e.0 = self.disk(e.0);
         }
         for a in &mut src.also_at {
             *a = self.disk(*a);
         }
-        let (vol, cluster, known) = match &self.place {
-            Place::Media(chain) => {
-                src.container_chain = chain.clone();
-                return;
-            }
-            Place::Unallocated {
-                vol,
-                cluster,
-                known,
-            } => (vol, cluster, known),
-        };
-        let within = disk.saturating_sub(vol.offset);
-        let mut what = format!(
-            "{UNALLOCATED} {} (volume offset {within})",
-            within / *cluster
-        );
-        let inside = known.iter().find_map(|(d, l, f, name)| {
-            let into = disk.checked_sub(*d).filter(|into| into < l)?;
-            Some((into, f, name))
-        });
-        if let Some((into, f, name)) = inside {
-            match f {
-                // Within the extent: `f + into` is below the store's size.
-                Some(f) => what.push_str(&format!(
-                    ", inside {name} at file offset {}",
-                    f.saturating_add(into)
-                )),
-                None => what.push_str(&format!(
-                    ", inside {name}, NTFS-compressed: its offset in the file cannot be told"
-                )),
-            }
-        }
-        src.container_chain = vol.chain.clone();
-        src.container_chain.push(what);
+        src.container_chain = self.chain.clone();
     }
 }
 
@@ -831,39 +843,139 @@ impl Sink for Placed<'_> {
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
         self.sink.warning(warning)
     }
-    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
-        self.sink.progress(phase, done, total)
+    fn forward(&mut self) -> Option<&mut dyn Sink> {
+        Some(&mut *self.sink)
     }
 }
 
-/// Puts a store's container chain into the provenance of its records (and its path into its
-/// warnings).
-struct Chained<'s> {
+/// Puts a store's container chain and the records' places in the evidence into their
+/// provenance (and the store's path into its warnings), and lets each record claim its copies
+/// carved from the volume's free clusters.
+struct Chained<'s, 'f> {
     sink: &'s mut dyn Sink,
-    chain: &'s [String],
+    store: &'s container::Store,
+    /// The store's bytes (a record's bytes are compared with the free clusters' finds).
+    data: &'s [u8],
+    coordinate: &'s str,
     gauge: &'s Gauge<'s>,
+    free: Option<&'s mut Free<'f>>,
 }
 
-impl Sink for Chained<'_> {
+/// Where a source's bytes (file pieces) lie in the disk, through the store's extents; at most
+/// [`MAX_EXTENTS`] pieces listed, adjacent ones merged.
+pub(crate) fn placement(store: &container::Store, coordinate: &str, src: &Source) -> Placement {
+    let mut p = Placement {
+        coordinate: coordinate.to_string(),
+        ..Placement::default()
+    };
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut omitted = src.extents_omitted;
+    for (o, l) in src.pieces() {
+        let Some(extents) = store.locate(o, l) else {
+            p.note = match store.unplaced() {
+                "" => "past the end of the file".to_string(),
+                why => why.to_string(),
+            };
+            return p;
+        };
+        for e in extents {
+            let merged = pieces
+                .last_mut()
+                .is_some_and(|last| match (last.offset, e.offset) {
+                    (Some(a), Some(b)) if a.saturating_add(last.length) == b => {
+                        last.length = last.length.saturating_add(e.len);
+                        true
+                    }
+                    (None, None) => {
+                        last.length = last.length.saturating_add(e.len);
+                        true
+                    }
+                    _ => false,
+                });
+            if merged {
+                continue;
+            }
+            if pieces.len() < MAX_EXTENTS {
+                pieces.push(Piece {
+                    offset: e.offset,
+                    length: e.len,
+                });
+            } else {
+                omitted = omitted.saturating_add(1);
+            }
+        }
+    }
+    p.offset = pieces.first().and_then(|f| f.offset);
+    p.extents = pieces;
+    p.extents_omitted = omitted;
+    p.also_at = src
+        .also_at
+        .iter()
+        .filter_map(|a| store.locate(*a, 1)?.first()?.offset)
+        .collect();
+    p
+}
+
+impl Chained<'_, '_> {
+    /// A source's bytes, read again from the store (at most a carved record's length).
+    fn bytes_of(&self, src: &Source) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (o, l) in src.pieces() {
+            let (Ok(o), Ok(l)) = (usize::try_from(o), usize::try_from(l)) else {
+                break;
+            };
+            match self.data.get(o..o.saturating_add(l)) {
+                Some(b) if out.len().saturating_add(b.len()) <= carve::MAX_BLOB => {
+                    out.extend_from_slice(b)
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    fn place(&mut self, src: &mut Source) {
+        src.container_chain = self.store.chain.clone();
+        let mut p = placement(self.store, self.coordinate, src);
+        let bytes = if self.free.is_some() {
+            self.bytes_of(src)
+        } else {
+            Vec::new()
+        };
+        if let Some(free) = self.free.as_deref_mut() {
+            if !bytes.is_empty() {
+                for at in free.claim(p.offset, &bytes, self.store.deleted) {
+                    if !p.also_at.contains(&at) {
+                        p.also_at.push(at);
+                    }
+                }
+            }
+        }
+        src.in_evidence = Some(p);
+    }
+}
+
+impl Sink for Chained<'_, '_> {
     fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
-        for s in [&mut record.job_source, &mut record.file_source]
-            .into_iter()
-            .flatten()
-        {
-            s.container_chain = self.chain.to_vec();
+        if let Some(s) = record.job_source.as_mut() {
+            self.place(s);
+        }
+        if let Some(s) = record.file_source.as_mut() {
+            self.place(s);
         }
         self.sink.record(record)
     }
     /// The store's chain goes in front; an offset stays the store's own (inside the file).
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
-        self.sink.warning(&warning.clone().within(self.chain))
+        self.sink
+            .warning(&warning.clone().within(&self.store.chain))
     }
     /// The gauge counts the image's bytes, not the store's.
     fn progress(&mut self, phase: Phase, _done: u64, _total: u64) -> Result<(), Stop> {
         self.gauge.report(self.sink, phase)
     }
-    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
-        self.sink.companion(label, kind, bytes)
+    fn forward(&mut self) -> Option<&mut dyn Sink> {
+        Some(&mut *self.sink)
     }
 }
 

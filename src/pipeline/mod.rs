@@ -39,11 +39,17 @@ pub use crate::util::diag::Diagnostic;
 
 pub mod driver;
 mod find;
+/// Carving a volume's free clusters along deleted files' runs and free runs.
+#[cfg(feature = "images")]
+mod free;
 pub mod host;
 /// Disk images, volumes and archives: the stores the container layer finds, run through
 /// the store path.
 #[cfg(feature = "images")]
 mod images;
+/// The logical media inside a disk format, read for the hex view.
+#[cfg(feature = "images")]
+pub(crate) use images::read_media;
 mod join;
 pub mod live;
 mod pair;

@@ -8,7 +8,7 @@
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use crate::bits::model::{BitsInfo, Source, SourceKind};
+use crate::bits::model::{BitsInfo, Placement, Source, SourceKind};
 use crate::bits::triage::Finding;
 use crate::winsec::well_known_name;
 
@@ -365,9 +365,23 @@ fn source_lines(t: &mut Text, what: &str, s: &Source, evidence: Option<&str>) {
     if !s.container_chain.is_empty() {
         t.kv("  inside", &s.container_chain.join(super::origin::STEP));
     }
+    // Two places, each named: the offset in the file the chain ends in (the store), and
+    // where the bytes lie in the evidence as read (through the containers).
+    let file = s
+        .container_chain
+        .last()
+        .map(|f| format!(" in {f}"))
+        .unwrap_or_default();
     t.kv(
-        "  bytes",
-        &format!("offset {:#x} ({}), {} bytes", s.offset, s.offset, s.length),
+        if s.container_chain.is_empty() {
+            "  bytes"
+        } else {
+            "  in file"
+        },
+        &format!(
+            "offset {:#x} ({}), {} bytes{file}",
+            s.offset, s.offset, s.length
+        ),
     );
     if s.extents.len() > 1 {
         let ext: Vec<String> = s
@@ -381,6 +395,9 @@ fn source_lines(t: &mut Text, what: &str, s: &Source, evidence: Option<&str>) {
         let at: Vec<String> = s.also_at.iter().map(|o| format!("{o:#x}")).collect();
         t.kv("  also at", &at.join(", "));
     }
+    if let Some(p) = &s.in_evidence {
+        in_evidence_lines(t, p);
+    }
     for c in &s.also_in {
         let what = format!("{} at {:#x} ({})", c.evidence, c.offset, c.kind.as_str());
         t.kv("  also in", &what);
@@ -392,6 +409,33 @@ fn source_lines(t: &mut Text, what: &str, s: &Source, evidence: Option<&str>) {
         format!("{} annotated (x opens the hex view)", s.fields.len())
     };
     t.kv("  fields", &fields);
+}
+
+/// Where a record's bytes lie in the evidence as read: offset, pieces, copies.
+fn in_evidence_lines(t: &mut Text, p: &Placement) {
+    let at = match p.offset {
+        Some(o) => format!("{}: offset {o:#x} ({o})", p.coordinate),
+        None => format!("{}: stored nowhere as read ({})", p.coordinate, p.note),
+    };
+    t.kv("  in evidence", &at);
+    if p.extents.len() > 1 || p.extents_omitted > 0 {
+        let mut ext: Vec<String> = p
+            .extents
+            .iter()
+            .map(|x| match x.offset {
+                Some(o) => format!("{o:#x}+{}", x.length),
+                None => format!("zeros+{}", x.length),
+            })
+            .collect();
+        if p.extents_omitted > 0 {
+            ext.push(format!("{} more", p.extents_omitted));
+        }
+        t.kv("  evidence pieces", &ext.join(", "));
+    }
+    if !p.also_at.is_empty() {
+        let at: Vec<String> = p.also_at.iter().map(|o| format!("{o:#x}")).collect();
+        t.kv("  copies at", &at.join(", "));
+    }
 }
 
 /// A field compared between versions: its label and how to read it.
@@ -421,13 +465,15 @@ const VERSION_FIELDS: [VersionField; 18] = [
     ("security", |r| r.sddl.clone()),
 ];
 
-/// Other copies of this record's job (same job id, distinct job record): (record, offset).
-fn versions_of(store: &Store, rec: &Rec) -> Vec<(u32, u64, bool)> {
+/// The copies of a record's job (same job id, distinct job record): (record, offset, carved,
+/// what the offset counts). Offsets are in the evidence as read where the record has a place
+/// there, else in its store file.
+fn versions_of(store: &Store, rec: &Rec) -> Vec<(u32, u64, bool, String)> {
     let id = &rec.info.job_id;
     if id.is_empty() {
         return Vec::new();
     }
-    let mut out: Vec<(u32, u64, bool)> = Vec::new();
+    let mut out: Vec<(u32, u64, bool, String)> = Vec::new();
     for (i, r) in store.recs.iter().enumerate() {
         if r.info.job_id != *id {
             continue;
@@ -435,10 +481,18 @@ fn versions_of(store: &Store, rec: &Rec) -> Vec<(u32, u64, bool)> {
         let Some(s) = &r.info.job_source else {
             continue;
         };
-        if out.iter().any(|&(_, o, _)| o == s.offset) {
+        let (off, what) = match s.in_evidence.as_ref() {
+            Some(p) if p.offset.is_some() => (p.offset.unwrap_or(s.offset), p.coordinate.clone()),
+            _ => match s.container_chain.last() {
+                Some(f) => (s.offset, format!("in {f}")),
+                // A bare store: its offsets are the evidence file's.
+                None => (s.offset, String::new()),
+            },
+        };
+        if out.iter().any(|(_, o, _, w)| *o == off && *w == what) {
             continue;
         }
-        out.push((i as u32, s.offset, r.info.carved));
+        out.push((i as u32, off, r.info.carved, what));
     }
     out
 }
@@ -453,7 +507,7 @@ fn versions_section(t: &mut Text, store: &Store, rec: &Rec, ri: u32) {
         "Versions of this job ({} copies)",
         versions.len()
     )));
-    for (n, (i, off, carved)) in versions.iter().enumerate() {
+    for (n, (i, off, carved, what)) in versions.iter().enumerate() {
         let this = if *i == ri { "  ← this one" } else { "" };
         t.push(Line::from(vec![
             Span::raw(format!(" #{:<3}", n + 1)),
@@ -462,6 +516,14 @@ fn versions_section(t: &mut Text, store: &Store, rec: &Rec, ri: u32) {
                 Style::default().fg(if *carved { CARVED } else { LIVE }),
             ),
             Span::raw(format!(" @ {off:#x}")),
+            esc_styled(
+                &if what.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({what})")
+                },
+                Style::default().fg(DIM),
+            ),
             Span::styled(this, Style::default().add_modifier(Modifier::BOLD)),
         ]));
     }
@@ -469,7 +531,7 @@ fn versions_section(t: &mut Text, store: &Store, rec: &Rec, ri: u32) {
     for (name, get) in VERSION_FIELDS {
         let vals: Vec<String> = versions
             .iter()
-            .map(|(i, _, _)| get(&store.rec(*i).info))
+            .map(|(i, _, _, _)| get(&store.rec(*i).info))
             .collect();
         if vals.iter().all(|v| *v == vals[0]) {
             continue;

@@ -14,6 +14,9 @@ use super::keys::Action;
 use super::layout;
 use super::store::ViewKind;
 
+/// A piece of a record's bytes: (offset, or `None` for zeros stored nowhere; length).
+type Piece = (Option<u64>, u64);
+
 /// Which of a row's two records the hex view shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SourceSel {
@@ -38,6 +41,9 @@ pub struct HexState {
     /// Which member of the selected item.
     pub member: usize,
     pub evidence: String,
+    /// What the offsets count: empty or `image file` / `zip file` (the evidence file's own
+    /// bytes), or `… logical media` (the disk inside a disk format, read through it).
+    pub coordinate: String,
     /// The record's pieces in the file (offset, length), in record order.
     pub extents: Vec<(u64, u64)>,
     /// Annotated fields: physical (start, end) and index into `field_names`.
@@ -138,20 +144,22 @@ impl HexState {
 
 /// A record's field ranges (record-relative) placed on its extents in the file: (start, end,
 /// field index), a field split over two extents in two pieces.
-fn place_fields(ranges: &[FieldRange], extents: &[(u64, u64)]) -> Vec<(u64, u64, usize)> {
+fn place_fields(ranges: &[FieldRange], pieces: &[Piece]) -> Vec<(u64, u64, usize)> {
     let mut out = Vec::new();
     for (fi, f) in ranges.iter().enumerate() {
         let (mut lstart, lend) = (f.offset, f.offset.saturating_add(f.length));
         let mut logical = 0u64;
-        for &(s, l) in extents {
+        for &(s, l) in pieces {
             let (es, ee) = (logical, logical.saturating_add(l));
+            logical = ee;
+            // A piece stored nowhere (zeros) has no bytes to annotate.
+            let Some(s) = s else { continue };
             if lstart < ee && lend > es && lstart < lend {
                 let a = lstart.max(es);
                 let b = lend.min(ee);
                 out.push((s + (a - es), s + (b - es), fi));
                 lstart = b;
             }
-            logical = ee;
         }
     }
     out
@@ -221,18 +229,20 @@ impl App {
             self.hex.error = Some("no byte range for this record".into());
             return;
         };
-        let extents = if src.extents.is_empty() {
-            vec![(src.offset, src.length)]
-        } else {
-            src.extents.clone()
+        let Some((pieces, coordinate)) = self.hex_pieces(&src) else {
+            return;
         };
+        let extents: Vec<(u64, u64)> = pieces
+            .iter()
+            .filter_map(|&(o, l)| o.map(|o| (o, l)))
+            .collect();
         let handle = self.evidence_handle(&src.evidence);
         // Records carry no field ranges unless parsed with them: decode this one record again
-        // from its bytes (the extents, joined) to annotate it.
+        // from its bytes (the pieces, joined) to annotate it.
         let ranges = if src.fields.is_empty() {
             handle
                 .as_deref()
-                .map(|ev| record_bytes(ev, &extents, src.length))
+                .map(|ev| record_bytes(ev, &coordinate, &pieces, src.length))
                 .map(|b| record_fields(&b))
                 .unwrap_or_default()
         } else {
@@ -242,18 +252,63 @@ impl App {
             .hex_record()
             .is_some_and(|r| self.store.rec(r).info.carved);
         let h = &mut self.hex;
-        h.fields = place_fields(&ranges, &extents);
+        h.fields = place_fields(&ranges, &pieces);
         h.field_names = ranges.iter().map(|f| f.name.to_string()).collect();
         h.extents = extents;
         h.record_len = src.length;
         h.evidence = src.evidence.clone();
         h.carved = carved;
         h.cursor = h.extents.first().map(|e| e.0).unwrap_or(0);
-        h.file_len = handle.as_ref().map_or(0, |ev| ev.len());
+        h.file_len = handle
+            .as_deref()
+            .map_or(0, |ev| medium_len(ev, &coordinate));
+        h.coordinate = coordinate;
+        h.window.clear();
         h.error = None;
         // Put the record start a few lines below the top, to show what precedes it.
         h.top = (h.cursor / 16 * 16).saturating_sub(16 * 2);
         self.hex_follow();
+    }
+
+    /// Where the record's bytes are, as the hex view addresses them: its place in the
+    /// evidence as read (through the containers) when it has one, else the store file's
+    /// offsets (a bare store: the evidence file); with what those offsets count. `None` (and
+    /// the reason shown) when a record inside a container has no place in the evidence.
+    fn hex_pieces(&mut self, src: &Source) -> Option<(Vec<Piece>, String)> {
+        match &src.in_evidence {
+            Some(p) if p.offset.is_some() => {
+                let pieces = if p.extents.is_empty() {
+                    vec![(p.offset, src.length)]
+                } else {
+                    p.extents.iter().map(|x| (x.offset, x.length)).collect()
+                };
+                Some((pieces, p.coordinate.clone()))
+            }
+            Some(p) if !src.container_chain.is_empty() => {
+                let why = if p.note.is_empty() {
+                    "its bytes have no place in the evidence as read".to_string()
+                } else {
+                    p.note.clone()
+                };
+                self.hex.error = Some(format!("no bytes to show: {why}"));
+                self.set_status(
+                    "this record's bytes are stored nowhere in the evidence as read",
+                    true,
+                );
+                None
+            }
+            _ => {
+                let ext = if src.extents.is_empty() {
+                    vec![(src.offset, src.length)]
+                } else {
+                    src.extents.clone()
+                };
+                Some((
+                    ext.into_iter().map(|(o, l)| (Some(o), l)).collect(),
+                    String::new(),
+                ))
+            }
+        }
     }
 
     /// Lines of bytes on screen.
@@ -319,7 +374,7 @@ impl App {
             return;
         }
         let read = match self.evidence_handle(&h.evidence).as_deref() {
-            Some(ev) => read_window(ev, start, want),
+            Some(ev) => read_medium(ev, &h.coordinate, start, want),
             None => Err(std::io::Error::other("the evidence file is not open")),
         };
         match read {
@@ -343,15 +398,63 @@ pub fn read_window(ev: &Evidence, offset: u64, len: u64) -> std::io::Result<Vec<
     Ok(buf)
 }
 
-/// A record's bytes: its extents read and joined, at most `len` (and 1 MiB) in all.
-fn record_bytes(ev: &Evidence, extents: &[(u64, u64)], len: u64) -> Vec<u8> {
+/// Whether offsets in `coordinate` count the logical media inside a disk format (E01, VHD,
+/// VHDX), not the evidence file's own bytes.
+fn is_logical(coordinate: &str) -> bool {
+    coordinate.ends_with("logical media")
+}
+
+/// Read up to `len` bytes at `offset` in `coordinate`: the evidence file itself, or the
+/// logical media of the disk format it holds, opened through the container layer (its
+/// further segments beside it) for this read.
+pub fn read_medium(
+    ev: &Evidence,
+    coordinate: &str,
+    offset: u64,
+    len: u64,
+) -> std::io::Result<Vec<u8>> {
+    if !is_logical(coordinate) {
+        return read_window(ev, offset, len);
+    }
+    #[cfg(feature = "images")]
+    {
+        crate::pipeline::read_media(ev, offset, len).map(|(bytes, _)| bytes)
+    }
+    #[cfg(not(feature = "images"))]
+    {
+        let _ = (offset, len);
+        Err(std::io::Error::other(
+            "this build reads no disk formats (feature `images`)",
+        ))
+    }
+}
+
+/// The length of the medium `coordinate` names (see [`read_medium`]).
+fn medium_len(ev: &Evidence, coordinate: &str) -> u64 {
+    if !is_logical(coordinate) {
+        return ev.len();
+    }
+    #[cfg(feature = "images")]
+    {
+        crate::pipeline::read_media(ev, 0, 0).map_or(0, |(_, size)| size)
+    }
+    #[cfg(not(feature = "images"))]
+    0
+}
+
+/// A record's bytes: its pieces in `coordinate` read and joined (a piece stored nowhere, a
+/// sparse run or past the valid data length, as zeros), at most `len` (and 1 MiB) in all.
+fn record_bytes(ev: &Evidence, coordinate: &str, pieces: &[Piece], len: u64) -> Vec<u8> {
     let cap = len.min(1 << 20);
     let mut out = Vec::new();
-    for &(offset, l) in extents {
+    for &(offset, l) in pieces {
         let want = l.min(cap.saturating_sub(out.len() as u64));
-        match read_window(ev, offset, want) {
-            Ok(b) => out.extend_from_slice(&b),
-            Err(_) => break,
+        match offset {
+            None => out.resize(out.len() + usize::try_from(want).unwrap_or(0), 0),
+            Some(o) => match read_medium(ev, coordinate, o, want) {
+                Ok(b) => out.extend_from_slice(&b),
+                Err(_) => break,
+            },
         }
     }
     out

@@ -70,9 +70,14 @@ fn title(h: &HexState) -> Line<'static> {
         Span::styled(" Hex ", Style::default().add_modifier(Modifier::BOLD)),
         Span::styled(
             format!(
-                "{which} ({}) @ {:#x}, {} bytes ",
+                "{which} ({}) @ {:#x}{}, {} bytes ",
                 if h.carved { "carved" } else { "live" },
                 h.extents.first().map(|e| e.0).unwrap_or(0),
+                if h.coordinate.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", h.coordinate)
+                },
                 h.record_len
             ),
             Style::default().fg(if h.carved { CARVED } else { LIVE }),

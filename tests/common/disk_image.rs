@@ -159,7 +159,7 @@ fn make() -> Option<DiskImage> {
         ));
         return None;
     }
-    let mut daemon = mount(&vol, &mnt)?;
+    let mut daemon = mount(&vol, &mnt, &[])?;
     let copied = (|| -> std::io::Result<()> {
         for p in &files {
             let dest = mnt.join(p.path);
@@ -209,14 +209,95 @@ fn make() -> Option<DiskImage> {
     })
 }
 
-/// Images left by earlier test processes (256 MiB each) whose process is gone.
+/// A folder for one test process's images, `target/test-images/NAME-PID` (emptied first;
+/// folders of processes gone are removed).
+pub fn image_dir(name: &str) -> PathBuf {
+    let root = common::manifest_dir().join("target/test-images");
+    remove_stale(&root);
+    let dir = root.join(format!("{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("creating target/test-images");
+    dir
+}
+
+/// Tools and /dev/fuse present to make NTFS volumes (a SKIP notice, or a failure under CI,
+/// when not).
+pub fn can_make_volumes() -> bool {
+    for tool in ["mkntfs", "ntfs-3g"] {
+        if !have(tool) {
+            common::skip(&format!("{tool} not installed (Debian: ntfs-3g)"));
+            return false;
+        }
+    }
+    if !Path::new("/dev/fuse").exists() {
+        common::skip("/dev/fuse missing: cannot mount an NTFS image with ntfs-3g");
+        return false;
+    }
+    true
+}
+
+/// A bare NTFS volume of `size` bytes at `path`, made with `mkntfs` (`args` added, e.g.
+/// `-s 4096`), then mounted with ntfs-3g (`opts`) for `fill` to write into, and unmounted.
+/// `None` after a SKIP notice when it cannot be made (a failure under CI).
+pub fn ntfs_volume(
+    path: &Path,
+    size: u64,
+    args: &[&str],
+    opts: &[&str],
+    fill: &dyn Fn(&Path) -> std::io::Result<()>,
+) -> Option<PathBuf> {
+    if !can_make_volumes() {
+        return None;
+    }
+    let _ = fs::remove_file(path);
+    fs::File::create(path)
+        .and_then(|f| f.set_len(size))
+        .expect("volume file");
+    let out = Command::new("mkntfs")
+        .args(["-F", "-Q", "-q"])
+        .args(args)
+        .arg(path)
+        .output()
+        .expect("running mkntfs");
+    if !out.status.success() {
+        common::skip(&format!(
+            "mkntfs failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+        return None;
+    }
+    mounted_do(path, opts, fill)?;
+    Some(path.to_path_buf())
+}
+
+/// Mount the volume at `path` (ntfs-3g, `opts`), run `fill` in it, unmount. A second mount
+/// starts the MFT's free-record search over, so entries freed before it are reused.
+pub fn mounted_do(
+    path: &Path,
+    opts: &[&str],
+    fill: &dyn Fn(&Path) -> std::io::Result<()>,
+) -> Option<()> {
+    let mnt = path.with_extension("mnt");
+    fs::create_dir_all(&mnt).expect("mount point");
+    let mut daemon = mount(path, &mnt, opts)?;
+    let done = fill(&mnt);
+    unmount(&mnt, &mut daemon);
+    let _ = fs::remove_dir(&mnt);
+    done.expect("writing into the mounted volume");
+    Some(())
+}
+
+/// Images left by earlier test processes (`NAME-PID` folders) whose process is gone.
 fn remove_stale(root: &Path) {
     let Ok(dirs) = fs::read_dir(root) else { return };
     for d in dirs.flatten() {
         let name = d.file_name().to_string_lossy().to_string();
-        let Some(pid) = name.strip_prefix("disk-") else {
+        let Some((_, pid)) = name.rsplit_once('-') else {
             continue;
         };
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
         if !Path::new("/proc").join(pid).exists() {
             let _ = fs::remove_dir_all(d.path());
         }
@@ -233,10 +314,12 @@ pub fn mounted(mnt: &Path) -> bool {
 }
 
 /// Mount with ntfs-3g kept in the foreground (`no_detach`), so unmounting can wait for it to
-/// finish writing.
-pub fn mount(vol: &Path, mnt: &Path) -> Option<Child> {
+/// finish writing; `opts` are more mount options (`streams_interface=windows`).
+pub fn mount(vol: &Path, mnt: &Path, opts: &[&str]) -> Option<Child> {
+    let mut o = vec!["no_detach"];
+    o.extend_from_slice(opts);
     let mut child = Command::new("ntfs-3g")
-        .args(["-o", "no_detach"])
+        .args(["-o", &o.join(",")])
         .arg(vol)
         .arg(mnt)
         .stdout(Stdio::null())

@@ -4,8 +4,9 @@
 //! While it runs, the BITS service holds qmgr.db and its ESE logs open, so they are read as
 //! artemis reads them: through the raw system volume (`\\.\C:`, the drive from
 //! `%SystemDrive%`), opened read-only and sharing read, write and delete with every other
-//! handle. The volume's NTFS (`container/ntfs.rs`'s `ntfs` crate) is asked for the Downloader
-//! folder by path through its directory indexes (`container/lookup.rs`), never walked whole;
+//! handle. The volume's NTFS (bitscope's own reader, `container/ntfs/`) is asked for the
+//! Downloader folder by path through its directory indexes (`container/ntfs/lookup.rs`), never
+//! walked whole;
 //! each file found is read by its clusters, through [`Aligned`], since a volume handle takes
 //! whole sectors at sector-aligned offsets only (`container/volume.rs`). Every record's
 //! provenance carries the chain `live volume \\.\C: › NTFS ›
