@@ -136,18 +136,20 @@ pub fn carve_buffer_within(
     let mut out = Vec::new();
     let mut covered_until = 0usize;
     for (at, kind) in find_markers(buf) {
-        if at < covered_until || skip(base + at as u64) {
+        // A position in the evidence (a file or a stream read so far): far below 2^64.
+        let offset = base.saturating_add(at as u64);
+        if at < covered_until || skip(offset) {
             continue;
         }
-        let room = end_of(base + at as u64).saturating_sub(base + at as u64);
+        let room = end_of(offset).saturating_sub(offset);
         let room = usize::try_from(room).unwrap_or(usize::MAX).min(MAX_BLOB);
         let window = buf
             .get(at..at.saturating_add(room).min(buf.len()))
             .unwrap_or(&[]);
-        let (container, page) = locate(base + at as u64);
+        let (container, page) = locate(offset);
         let source = |len: usize| Source {
             evidence: evidence.to_string(),
-            offset: base + at as u64,
+            offset,
             length: len as u64,
             kind: SourceKind::Carved,
             container: container.clone(),
@@ -163,7 +165,7 @@ pub fn carve_buffer_within(
                     continue;
                 }
                 let len = job.len.clamp(16, window.len());
-                covered_until = at + len;
+                covered_until = at.saturating_add(len); // within `buf`: `len <= window.len()`
                 let blob = window.get(..len).unwrap_or(window).to_vec();
                 let src = source(len).with_fields(&job.fields);
                 out.push(Carved::Job(JobEntry {
@@ -180,7 +182,7 @@ pub fn carve_buffer_within(
                     continue;
                 }
                 let len = file.len.clamp(16, window.len());
-                covered_until = at + len;
+                covered_until = at.saturating_add(len); // within `buf`: `len <= window.len()`
                 let blob = window.get(..len).unwrap_or(window).to_vec();
                 let src = source(len).with_fields(&file.fields);
                 out.push(Carved::File(FileEntry {
@@ -198,7 +200,7 @@ pub fn carve_buffer_within(
                     continue;
                 }
                 let len = len.clamp(16, window.len());
-                covered_until = at + len;
+                covered_until = at.saturating_add(len); // within `buf`: `len <= window.len()`
                 let blob = window.get(..len).unwrap_or(window).to_vec();
                 let src = source(len).with_fields(&lj.job.fields);
                 let files = FileEntry::inline(lj.files, &src);
@@ -227,7 +229,7 @@ fn plausible_time(ft: Option<u64>) -> bool {
 /// 16 bytes that read as UTF-16LE text (printable ASCII and NUL high bytes) are text, not a GUID.
 fn looks_like_text(g: &Guid) -> bool {
     g.0.chunks_exact(2)
-        .all(|c| c[1] == 0 && (c[0] == 0 || (0x20..0x7f).contains(&c[0])))
+        .all(|c| matches!(c, [lo, 0] if *lo == 0 || (0x20..0x7f).contains(lo)))
 }
 
 pub fn plausible_job(j: &JobRecord) -> bool {
@@ -375,11 +377,15 @@ pub fn carve_ese(db: &crate::ese::Database<'_>, evidence: &str) -> (Vec<Carved>,
     let reachable = db.reachable_pages();
     let page_size = db.page_size as u64;
     let pages = db.page_count();
+    // The end of the last whole page (a page size of 0, which opening refuses, leaves none).
+    let whole_pages_end = (data.len() as u64)
+        .checked_div(page_size)
+        .map_or(0, |n| n.saturating_mul(page_size));
     let locate = |off: u64| -> (String, Option<u32>) {
-        let pgno = (off / page_size).checked_sub(1);
+        let pgno = off.checked_div(page_size).and_then(|n| n.checked_sub(1));
         match pgno {
             None | Some(0) => ("ese file header".into(), None),
-            Some(p) if p > pages as u64 || off >= (data.len() as u64 / page_size) * page_size => {
+            Some(p) if p > pages as u64 || off >= whole_pages_end => {
                 ("ese bytes past the last page".into(), None)
             }
             Some(p) => {
@@ -387,7 +393,8 @@ pub fn carve_ese(db: &crate::ese::Database<'_>, evidence: &str) -> (Vec<Carved>,
                 let Ok(page) = db.page(p) else {
                     return ("ese page".into(), Some(p));
                 };
-                let within = (off - db.page_offset(p)) as usize;
+                // `p` is the page `off` lies in: it starts at or before `off`.
+                let within = off.saturating_sub(db.page_offset(p)) as usize;
                 let what = if !reachable.contains(&p) {
                     "ese unreferenced page"
                 } else if page
@@ -397,7 +404,7 @@ pub fn carve_ese(db: &crate::ese::Database<'_>, evidence: &str) -> (Vec<Carved>,
                 {
                     "ese page free space"
                 } else if (0..page.tag_count()).filter_map(|i| page.tag(i)).any(|t| {
-                    (t.offset..t.offset + t.size).contains(&within)
+                    (t.offset..t.offset.saturating_add(t.size)).contains(&within)
                         && t.flags & crate::ese::page::NODE_DELETED != 0
                 }) {
                     "ese deleted tag"
@@ -453,7 +460,9 @@ impl Ranges {
     fn contains(&self, off: u64) -> bool {
         // The spans starting at or before `off`; the last of them reaches furthest.
         let n = self.spans.partition_point(|(s, _)| *s <= off);
-        n > 0 && self.reach.get(n - 1).is_some_and(|e| off < *e)
+        n.checked_sub(1)
+            .and_then(|last| self.reach.get(last))
+            .is_some_and(|e| off < *e)
     }
 }
 
@@ -521,7 +530,7 @@ pub fn carve_stream_within(
                 let Ok((base, buf, own)) = job else { return };
                 let raw = |_| ("raw bytes".into(), None);
                 let mut found = carve_buffer_within(&buf, base, evidence, &raw, &|_| false, end_of);
-                found.retain(|c| start(c) < base + own as u64);
+                found.retain(|c| start(c) < base.saturating_add(own as u64));
                 if done_tx.send(found).is_err() {
                     return;
                 }
@@ -542,13 +551,14 @@ pub fn carve_stream_within(
                 carry = rest.to_vec();
             }
             let len = buf.len();
-            if !progress(base + len as u64) {
+            // Bytes read so far: far below 2^64.
+            if !progress(base.saturating_add(len as u64)) {
                 break;
             }
             if work_tx.send((base, buf, own)).is_err() {
                 break;
             }
-            base += own as u64;
+            base = base.saturating_add(own as u64);
             if !filled && carry.is_empty() {
                 break;
             }
@@ -566,7 +576,7 @@ pub fn carve_stream_within(
         if s < covered {
             continue;
         }
-        covered = s + c.bytes().len().max(16) as u64;
+        covered = s.saturating_add(c.bytes().len().max(16) as u64);
         merged.push(c);
     }
     Ok(merged)
@@ -580,7 +590,8 @@ fn start(c: &Carved) -> u64 {
 fn fill(reader: &mut impl std::io::Read, buf: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
     let mut chunk = vec![0u8; 1 << 20];
     while buf.len() < want {
-        let n = reader.read(&mut chunk[..(want - buf.len()).min(1 << 20)])?;
+        let room = want.saturating_sub(buf.len()).min(chunk.len());
+        let n = reader.read(chunk.get_mut(..room).unwrap_or(&mut []))?;
         if n == 0 {
             return Ok(false);
         }
@@ -616,7 +627,10 @@ impl<'a> ChunkIndex<'a> {
                 if key.len() != 8 && key.len() != 12 {
                     continue;
                 }
-                let at = db.page_offset(page.number) + node.data_offset as u64;
+                // A page's offset plus a position within it: within the file.
+                let at = db
+                    .page_offset(page.number)
+                    .saturating_add(node.data_offset as u64);
                 idx.by_offset.insert(at, key.clone());
                 idx.by_key.entry(key).or_default().push((at, node.data));
             }

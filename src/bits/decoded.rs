@@ -38,25 +38,26 @@ pub(crate) fn join_job(
     let mut seen = std::collections::HashSet::new();
     let (mut repeated, mut duplicate_rows, mut shared_dropped) = (0usize, 0usize, 0usize);
     for id in &j.job.file_ids {
+        // The counters below count ids of this job's list, at most its length.
         if !seen.insert(*id) {
-            repeated += 1;
+            repeated = repeated.saturating_add(1);
             continue;
         }
         let Some(idx) = by_id.get(id) else {
             absent.push(*id);
             continue;
         };
-        duplicate_rows += idx.len().saturating_sub(1);
+        duplicate_rows = duplicate_rows.saturating_add(idx.len().saturating_sub(1));
         let Some(&i) = idx.first() else { continue };
         let Some(c) = claimed.get_mut(i) else {
             continue;
         };
         if *c {
-            if *shared_left == 0 {
-                shared_dropped += 1;
+            let Some(left) = shared_left.checked_sub(1) else {
+                shared_dropped = shared_dropped.saturating_add(1);
                 continue;
-            }
-            *shared_left -= 1;
+            };
+            *shared_left = left;
         }
         *c = true;
         rows.push(row(Some(j), files.get(i), Some(*id)));

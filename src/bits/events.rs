@@ -257,7 +257,11 @@ fn process_run(e: &Event) -> Option<ProcessRun> {
     }
     let parent = parent_command_line.to_lowercase();
     let words: Vec<&str> = parent.split_whitespace().collect();
-    let has = |a: &str, b: &str| words.windows(2).any(|w| w[0] == a && w[1] == b);
+    let has = |a: &str, b: &str| {
+        words
+            .windows(2)
+            .any(|w| matches!(w, [x, y] if *x == a && *y == b))
+    };
     let host = if has("-s", "bits") {
         BitsHost::Named
     } else if has("-k", "netsvcs") {

@@ -170,7 +170,8 @@ pub(crate) fn parse_legacy_file_at(
         }
     }
     let end = r.pos();
-    rec.len = end - at;
+    // The reader only moves forward from `at`.
+    rec.len = end.saturating_sub(at);
     rec.fields = std::mem::take(&mut r.fields);
     rec.warnings.append(&mut r.warnings);
     Ok((rec, end))

@@ -431,13 +431,16 @@ pub(crate) fn decode_job_at(
     // dissect.target notes that some (upload) blobs carry two markers; the second one is the
     // real start of the header, so skip the first when a second follows it.
     if flavor == Flavor::Ese {
-        let next = start.checked_add(16).and_then(|o| buf.get(o..));
-        if let Some(l) = next.and_then(job_marker_label) {
+        let next_at = start.checked_add(16);
+        let next = next_at
+            .and_then(|o| buf.get(o..))
+            .and_then(job_marker_label);
+        if let (Some(at), Some(l)) = (next_at, next) {
             job.warnings.push(format!(
                 "two job markers in a row at {start}; the header is read after the second"
             ));
             job.leading_marker = Some(label);
-            marker_at = start + 16;
+            marker_at = at;
             label = l;
         }
     }
@@ -591,7 +594,8 @@ fn decode_security_area(r: &mut Reader<'_>, job: &mut JobRecord) -> Result<(), D
             r.seek(xfer);
         }
     }
-    job.security_area = Some((area, r.pos() - area));
+    // Read forward from `area`, or resumed at an XFER marker found after it.
+    job.security_area = Some((area, r.pos().saturating_sub(area)));
     Ok(())
 }
 
@@ -719,7 +723,7 @@ fn read_errors(
         };
         out.push(JobError {
             offset,
-            len: r.pos() - offset,
+            len: r.pos().saturating_sub(offset), // read forward from `offset`
             words,
             flag,
             text,
@@ -740,6 +744,11 @@ fn times_plausible(buf: &[u8], at: usize) -> bool {
 }
 
 /// 32 hex digits to 16 bytes, at compile time.
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "evaluated at compile time only (the marker constants): a bad index fails the build"
+)]
 const fn hex16(s: &[u8; 32]) -> [u8; 16] {
     const fn nib(c: u8) -> u8 {
         match c {

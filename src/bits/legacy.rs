@@ -92,7 +92,7 @@ pub fn is_legacy_queue(head: &[u8]) -> bool {
     let mut both = [0u8; 32];
     both[..16].copy_from_slice(&FILE_HEADER);
     both[16..].copy_from_slice(&QUEUE_HEADER);
-    find(head, &both, 0, HEADER_SEARCH).is_some_and(|h| head.len() >= h + 36)
+    find(head, &both, 0, HEADER_SEARCH).is_some_and(|h| head.len().saturating_sub(h) >= 36)
 }
 
 /// Decode a legacy queue file.
@@ -119,7 +119,9 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
         ));
     }
     q.preamble_guid = buf.get(..16).filter(|_| h >= 16).and_then(Guid::from_slice);
-    let count_at = h + 32;
+    // Offsets within `buf` (found in it, or past a field read from it): the sums below cannot
+    // overflow.
+    let count_at = h.saturating_add(32);
     let count = crate::util::bytes::u32_le(buf, count_at).ok_or(DecodeError::Truncated {
         what: "job count",
         offset: count_at,
@@ -127,7 +129,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
         have: buf.len().saturating_sub(count_at),
     })?;
     q.job_count = count;
-    let mut pos = count_at + 4;
+    let mut pos = count_at.saturating_add(4);
     let fits = buf.len().saturating_sub(pos) / MIN_JOB;
     if count as usize > fits {
         q.warnings.push(Diagnostic::at(
@@ -168,7 +170,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
                     ));
                     break;
                 }
-                pos += len;
+                pos = pos.saturating_add(len);
             }
             Err(e) => {
                 q.warnings.push(Diagnostic::at(
@@ -199,7 +201,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
             .push(Diagnostic::at(pos, "no QUEUE_HEADER after the jobs"));
         return Ok(q);
     };
-    pos = end + 16;
+    pos = end.saturating_add(16);
     let second = buf.get(pos..).and_then(|r| {
         let v = crate::util::bytes::u32_le(r, 16)?;
         (r.starts_with(&QUEUE_HEADER) && r.get(20..36) == Some(&QUEUE_HEADER[..])).then_some(v)
@@ -207,7 +209,7 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
     match second {
         Some(v) => {
             q.second_section_value = Some(v);
-            pos += 36;
+            pos = pos.saturating_add(36);
         }
         None => q.warnings.push(Diagnostic::at(
             pos,
@@ -215,18 +217,19 @@ pub fn decode_legacy_queue(buf: &[u8]) -> Result<LegacyQueue, DecodeError> {
         )),
     }
     if buf.get(pos..).is_some_and(|r| r.starts_with(&FILE_HEADER)) {
-        let footer = pos + 16;
+        let footer = pos.saturating_add(16);
         let len = h.min(buf.len().saturating_sub(footer));
         q.footer = Some((footer, len));
-        if q.preamble_guid.is_some() && buf.get(footer..footer + 16) != buf.get(..16) {
+        if q.preamble_guid.is_some() && crate::util::bytes::slice(buf, footer, 16) != buf.get(..16)
+        {
             q.warnings.push(Diagnostic::at(
                 footer,
                 "footer does not repeat the preamble GUID",
             ));
         }
-        let slack = footer + len;
-        if slack < buf.len() {
-            q.slack = Some((slack, buf.len() - slack));
+        let slack = footer.saturating_add(len);
+        if let Some(n) = buf.len().checked_sub(slack).filter(|&n| n > 0) {
+            q.slack = Some((slack, n));
         }
     } else {
         q.warnings

@@ -242,7 +242,7 @@ impl Source {
             if self.extents.len() < MAX_EXTENTS {
                 self.extents.push(p);
             } else {
-                self.extents_omitted += 1;
+                self.extents_omitted = self.extents_omitted.saturating_add(1);
             }
         }
     }

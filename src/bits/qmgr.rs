@@ -68,7 +68,8 @@ pub fn job_id_counts(db: &Database<'_>) -> HashMap<Guid, u32> {
             continue;
         };
         if let Value::Guid(g) = cell_value(id_col, &rec, &lv) {
-            *counts.entry(g).or_default() += 1;
+            let n = counts.entry(g).or_default();
+            *n = n.saturating_add(1); // at most the table's rows
         }
     }
     counts
@@ -244,7 +245,8 @@ fn blob_source(
             source.set_extents(extents.iter().map(|(_, o, l)| (*o, *l as u64)));
             source.container = format!("ese:{} long value", table.name);
         } else {
-            source.offset = row.offset + offset as u64;
+            // A position within the row's bytes, within the file.
+            source.offset = row.offset.saturating_add(offset as u64);
         }
     }
     source

@@ -73,7 +73,7 @@ pub(crate) fn note_next_marker(r: &mut Reader<'_>, marker: &[u8; 16]) {
     if let Some(at) = find(r.buf, marker, from, SEARCH_LIMIT) {
         r.warn(format!(
             "the same marker follows at {at} ({} bytes on): this record's closing marker or the next record's opening one; not taken",
-            at - from
+            at.saturating_sub(from) // found at or after `from`
         ));
     }
 }
@@ -105,7 +105,7 @@ pub(crate) fn find(buf: &[u8], needle: &[u8], from: usize, limit: usize) -> Opti
     }
     hay.windows(needle.len())
         .position(|w| w == needle)
-        .map(|p| from + p)
+        .and_then(|p| from.checked_add(p))
 }
 
 /// [`find`] for a structure of the record being decoded: a hit beyond the next occurrence of the
@@ -118,7 +118,7 @@ pub(crate) fn find_in_record(
     marker: &[u8; 16],
 ) -> Option<usize> {
     let hit = find(buf, needle, from, SEARCH_LIMIT)?;
-    match find(buf, marker, from, hit - from) {
+    match find(buf, marker, from, hit.saturating_sub(from)) {
         Some(m) if m < hit => None,
         _ => Some(hit),
     }
@@ -253,7 +253,9 @@ impl<'a> Reader<'a> {
         max: u32,
         unit: usize,
     ) -> Result<(), DecodeError> {
-        let fits = self.cur.remaining() / unit.max(1);
+        let remaining = self.cur.remaining();
+        // A unit of 0 counts as 1.
+        let fits = remaining.checked_div(unit).unwrap_or(remaining);
         let max = (max as usize).min(fits);
         if count as usize > max {
             return Err(DecodeError::BadCount {
@@ -334,18 +336,19 @@ impl<'a> Reader<'a> {
                 max: u64::from(MAX_STRING_UNITS),
             });
         }
-        let len = units as usize * 2;
+        // At most MAX_STRING_UNITS: no overflow, and a saturated length would not be present.
+        let len = (units as usize).saturating_mul(2);
         let have = self.cur.remaining();
         let Some(raw) = self.cur.take(len) else {
             self.seek(offset);
             return Err(DecodeError::Truncated {
                 what,
                 offset,
-                need: 4 + len,
-                have: have + 4,
+                need: len.saturating_add(4),
+                have: have.saturating_add(4),
             });
         };
-        self.fields.push((what, offset, 4 + len));
+        self.fields.push((what, offset, len.saturating_add(4)));
         Ok((raw, units))
     }
 }

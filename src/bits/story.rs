@@ -524,7 +524,7 @@ fn event_detail(e: &BitsEvent) -> String {
 fn user_of_paths(paths: &[&str]) -> Option<String> {
     paths.iter().find_map(|p| {
         let lower = p.to_ascii_lowercase();
-        let at = lower.find("\\users\\")? + "\\users\\".len();
+        let at = lower.find("\\users\\")?.checked_add("\\users\\".len())?;
         let rest = p.get(at..)?;
         let name = rest.split('\\').next()?;
         (!name.is_empty() && !name.eq_ignore_ascii_case("public")).then(|| name.to_string())

@@ -77,7 +77,7 @@
 
 use crate::bits::job::{ClientIdentity, Flavor, JobRecord, Package};
 use crate::bits::reader::{find, find_in_record, DecodeError, Reader};
-use crate::util::bytes::Cursor;
+use crate::util::bytes::{slice, Cursor};
 use crate::util::guid::Guid;
 use crate::util::utf16::decode_utf16le_strict;
 
@@ -156,7 +156,7 @@ fn decode_legacy_end(r: &mut Reader<'_>, job: &mut JobRecord) -> Result<(), Deco
             offset: from,
         });
     };
-    decode_settings(r, job, end - from)?;
+    decode_settings(r, job, end.saturating_sub(from))?; // found at or after `from`
     scan_trailer(r, job, r.pos(), end);
     r.seek(end);
     Ok(())
@@ -270,13 +270,13 @@ fn resync_client_path(
     // The fields read before the failure stay; the client identity is not claimed.
     job.identity = None;
     r.fields.retain(|(_, off, _)| *off < from);
+    let skipped = at.saturating_sub(from); // `at` is taken from `from..`
     r.fields
-        .push(("client section (unknown layout)", from, at - from));
+        .push(("client section (unknown layout)", from, skipped));
     r.unknown.retain(|(off, _)| *off < from);
-    r.unknown.push((from, at - from));
+    r.unknown.push((from, skipped));
     r.warn(format!(
-        "client section at {from} does not follow a sampled layout ({why}); resumed at the client path found at {at}, the {} bytes before it kept as unknown",
-        at - from
+        "client section at {from} does not follow a sampled layout ({why}); resumed at the client path found at {at}, the {skipped} bytes before it kept as unknown"
     ));
     r.seek(at);
     r.strict_string("client path")
@@ -293,7 +293,7 @@ fn path_ends_at(buf: &[u8], at: usize, end: usize) -> bool {
     if n == 0 || at.saturating_add(4).saturating_add(len) != end {
         return false;
     }
-    let Some(text) = buf.get(at + 4..end) else {
+    let Some(text) = buf.get(at.saturating_add(4)..end) else {
         return false;
     };
     // One NUL, at the end (the decoder drops trailing NULs), as the reader's strict string.
@@ -303,34 +303,37 @@ fn path_ends_at(buf: &[u8], at: usize, end: usize) -> bool {
 /// Record the trailer [from, end) and the counted strings in it (SIDs among them are the
 /// additional SIDs). A string must be 2..=260 units, valid UTF-16, NUL-terminated and printable.
 fn scan_trailer(r: &mut Reader<'_>, job: &mut JobRecord, from: usize, end: usize) {
-    if end <= from {
+    let Some(len) = end.checked_sub(from).filter(|&n| n > 0) else {
         return;
-    }
-    job.trailer = Some((from, end - from));
-    r.fields.push(("trailer", from, end - from));
+    };
+    job.trailer = Some((from, len));
+    r.fields.push(("trailer", from, len));
     let Some(bytes) = r.buf.get(from..end) else {
         return;
     };
-    let mut i = 0;
-    while i + 4 <= bytes.len() {
+    // `i` stays within `bytes` (and `from + i` within the buffer): the sums cannot overflow.
+    let mut i = 0usize;
+    while bytes.len().saturating_sub(i) >= 4 {
         let found = Cursor::at(bytes, i).u32().and_then(|n| {
             let units = usize::try_from(n).ok().filter(|n| (2..=260).contains(n))?;
-            let text = bytes.get(i + 4..i + 4 + 2 * units)?;
-            let nul = text.get(2 * units - 2..)? == [0, 0];
+            let text = slice(bytes, i.checked_add(4)?, units.checked_mul(2)?)?;
+            // Its last unit is a NUL.
+            let nul = text.ends_with(&[0, 0]);
             let s = decode_utf16le_strict(text)
                 .filter(|s| nul && !s.is_empty() && s.chars().all(|c| !c.is_control()))?;
-            Some((units, s))
+            Some((text.len().checked_add(4)?, s))
         });
+        let at = from.saturating_add(i);
         match found {
-            Some((units, s)) => {
-                r.fields.push(("trailer string", from + i, 4 + 2 * units));
+            Some((size, s)) => {
+                r.fields.push(("trailer string", at, size));
                 if s.starts_with("S-1-") {
                     job.additional_sids.push(s.clone());
                 }
-                job.trailer_strings.push((from + i, s));
-                i += 4 + 2 * units;
+                job.trailer_strings.push((at, s));
+                i = i.saturating_add(size);
             }
-            None => i += 1,
+            None => i = i.saturating_add(1),
         }
     }
 }

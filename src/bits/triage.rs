@@ -512,18 +512,19 @@ fn percent_decoded(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while let Some(&c) = b.get(i) {
+        // `i` indexes `b`: the sums below cannot overflow.
         let hex = b
-            .get(i + 1..i + 3)
+            .get(i.saturating_add(1)..i.saturating_add(3))
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (c, hex) {
             (b'%', Some(v)) => {
                 out.push(v);
-                i += 3;
+                i = i.saturating_add(3);
             }
             _ => {
                 out.push(c);
-                i += 1;
+                i = i.saturating_add(1);
             }
         }
     }
@@ -662,7 +663,12 @@ fn odd_char(word: &str) -> String {
         .filter(|(_, (_, set))| !set.is_all())
         .min_by_key(|(i, (_, set))| (shared(set), latin(set), *i));
     match odd {
-        Some((i, (c, set))) => format!("U+{:04X} {} at {}", *c as u32, set.base, i + 1),
+        Some((i, (c, set))) => format!(
+            "U+{:04X} {} at {}",
+            *c as u32,
+            set.base,
+            i.saturating_add(1) // the position of a character in a string
+        ),
         None => String::new(),
     }
 }

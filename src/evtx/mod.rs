@@ -14,6 +14,16 @@
 //! cannot read as an error we keep as a [`Warning`]; on top of it we cap the events kept
 //! ([`MAX_EVENTS`]), the values per event and the length of each value, and catch a panic in
 //! the crate as one more warning, so no log can stop or balloon a run.
+// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used
+    )
+)]
 
 use std::io::Cursor;
 
@@ -148,7 +158,7 @@ fn read_into(bytes: &[u8], log: &mut Log) {
             Ok(c) => batch.push(c),
             Err(e) => warn(log, None, e.to_string()),
         }
-        if batch.len() >= threads * BATCH_PER_THREAD {
+        if batch.len() >= threads.saturating_mul(BATCH_PER_THREAD) {
             decode_batch(std::mem::take(&mut batch), &settings, threads, log);
             if log.truncated {
                 return;
@@ -362,10 +372,11 @@ fn push(out: &mut Vec<(String, String)>, name: String, mut value: String) {
         return;
     }
     if value.len() > MAX_VALUE {
-        let mut end = MAX_VALUE;
-        while !value.is_char_boundary(end) {
-            end -= 1;
-        }
+        // The last character boundary at or before MAX_VALUE (0 is always one).
+        let end = (0..=MAX_VALUE)
+            .rev()
+            .find(|&i| value.is_char_boundary(i))
+            .unwrap_or(0);
         value.truncate(end);
     }
     out.push((name, value));

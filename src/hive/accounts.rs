@@ -122,7 +122,10 @@ pub fn machine_sid(v: &[u8]) -> Option<String> {
         .get(2..8)?
         .iter()
         .fold(0u64, |a, &b| (a << 8) | u64::from(b));
-    let subs: Vec<u32> = (0..4).filter_map(|i| u32_le(sid, 8 + i * 4)).collect();
+    let subs: Vec<u32> = [8, 12, 16, 20]
+        .into_iter()
+        .filter_map(|at| u32_le(sid, at))
+        .collect();
     Some(format!(
         "S-1-{authority}-{}",
         subs.iter()

@@ -22,6 +22,16 @@
 //! Hostile hives: every read is bounds-checked against the bytes present; a list holds at most
 //! the entries its cell holds, an `ri` list is followed one level only, and lookups walk a path
 //! (no recursion over the tree), so no hive can loop or balloon a read.
+// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used
+    )
+)]
 
 pub mod accounts;
 
@@ -121,7 +131,7 @@ impl<'a> Hive<'a> {
         let name_len = usize::from(u16_le(c, 0x48)?);
         let raw = slice(c, 0x4c, name_len)?;
         Some(Key {
-            offset: BINS as u64 + u64::from(offset),
+            offset: u64::from(offset).saturating_add(BINS as u64), // a u32 plus 4096: no overflow
             name: name(raw, flags & 0x20 != 0),
             written: u64_le(c, 4)?,
             subkey_count: u32_le(c, 0x14)?,
@@ -185,7 +195,8 @@ impl<'a> Hive<'a> {
             if out.len() >= MAX_ENTRIES {
                 return;
             }
-            let Some(o) = u32_le(c, 4 + i * step) else {
+            let at = i.checked_mul(step).and_then(|n| n.checked_add(4));
+            let Some(o) = at.and_then(|at| u32_le(c, at)) else {
                 return;
             };
             if nested {
@@ -203,7 +214,7 @@ impl<'a> Hive<'a> {
         };
         let count = (key.value_count as usize).min(MAX_ENTRIES);
         (0..count)
-            .map_while(|i| u32_le(list, i * 4))
+            .map_while(|i| u32_le(list, i.checked_mul(4)?))
             .filter_map(|o| self.value_at(o))
             .collect()
     }
@@ -237,7 +248,7 @@ impl<'a> Hive<'a> {
             name: name(slice(c, 0x14, name_len)?, flags & 1 != 0),
             kind: u32_le(c, 0xc)?,
             data,
-            offset: BINS as u64 + u64::from(offset),
+            offset: u64::from(offset).saturating_add(BINS as u64), // a u32 plus 4096: no overflow
         })
     }
 }

@@ -246,7 +246,9 @@ impl LogHosts {
 impl StoryInputs {
     /// The inputs the sink will hear of: the stores, and the logs' own jobs when no store.
     pub fn count(&self) -> usize {
-        self.files.len() + usize::from(!self.logs.is_empty() && self.files.is_empty())
+        self.files
+            .len()
+            .saturating_add(usize::from(!self.logs.is_empty() && self.files.is_empty()))
     }
 }
 
@@ -303,7 +305,7 @@ pub(crate) fn close_story(
         r.host_source = host.source.as_str().to_string();
     }
     if let (Some(log), false) = (logs.first(), only.is_empty()) {
-        let index = reports.len() + 1;
+        let index = reports.len().saturating_add(1);
         reports.push(run_log_only(log, only, index, index, sink.inner)?);
     }
     Ok(())
@@ -338,7 +340,7 @@ fn run_log_only(
                 parts: Vec::new(),
             })?;
             for r in rows {
-                report.records += 1;
+                report.records = report.records.saturating_add(1);
                 sink.record(r)?;
             }
         }
@@ -385,7 +387,14 @@ pub(crate) fn run_unit(
 ) -> Result<Vec<Report>, Stop> {
     match second {
         Some((j, other)) => Ok(run_pair([(i, input), (j, other)], count, opts, hash, sink)?.into()),
-        None => Ok(vec![run_one(input, i + 1, count, opts, hash, sink)?]),
+        None => Ok(vec![run_one(
+            input,
+            i.saturating_add(1),
+            count,
+            opts,
+            hash,
+            sink,
+        )?]),
     }
 }
 
@@ -486,7 +495,7 @@ fn run_pair(
     };
     let mut reports = [(i, pa, &ea), (j, pb, &eb)].map(|(i, path, ev)| Report {
         path,
-        index: i + 1,
+        index: i.saturating_add(1),
         count,
         size: ev.len(),
         format: Some(Format::Legacy),
@@ -556,7 +565,14 @@ fn alone(
             opened: Some(opened),
             host,
         };
-        out.push(run_one(input, i + 1, count, opts, hash, sink)?);
+        out.push(run_one(
+            input,
+            i.saturating_add(1),
+            count,
+            opts,
+            hash,
+            sink,
+        )?);
     }
     let [a, b]: [Report; 2] = out.try_into().map_err(|_| Stop)?;
     Ok([a, b])
@@ -574,7 +590,7 @@ impl Sink for ByEvidence<'_> {
     fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
         let at = self.labels.iter().position(|l| *l == record.evidence);
         if let Some(n) = at.and_then(|i| self.counts.get_mut(i)) {
-            *n += 1;
+            *n = n.saturating_add(1);
         }
         if let Some(host) = at.and_then(|i| self.hosts.get(i)).or(self.hosts.first()) {
             record.host.clone_from(&host.name);

@@ -38,7 +38,7 @@ struct Seg {
 pub(super) struct Free<'v> {
     vol: &'v container::Volume,
     coordinate: String,
-    cluster: u64,
+    cluster: std::num::NonZeroU64,
     segs: Vec<Seg>,
     /// The deleted files followed: (MFT entry, name).
     files: Vec<(u64, String)>,
@@ -103,8 +103,9 @@ fn layout(
         let mut next_file = None;
         let mut any = false;
         for &(file_at, disk, len) in &d.pieces {
+            // `take` hands out pieces `disk <= a < b`: the differences below cannot wrap.
             for (a, b) in take(&mut taken, disk, disk.saturating_add(len)) {
-                let f = file_at.saturating_add(a - disk);
+                let f = file_at.saturating_add(a.saturating_sub(disk));
                 // A record carries on into this piece only if it follows the last one in the
                 // file.
                 if next_file.is_some_and(|n| n != f) {
@@ -113,11 +114,11 @@ fn layout(
                 segs.push(Seg {
                     at,
                     disk: a,
-                    len: b - a,
+                    len: b.saturating_sub(a),
                     file: Some((index, f)),
                 });
-                at = at.saturating_add(b - a);
-                next_file = Some(f.saturating_add(b - a));
+                at = at.saturating_add(b.saturating_sub(a));
+                next_file = Some(f.saturating_add(b.saturating_sub(a)));
                 any = true;
             }
         }
@@ -131,10 +132,10 @@ fn layout(
             segs.push(Seg {
                 at,
                 disk: a,
-                len: b - a,
+                len: b.saturating_sub(a),
                 file: None,
             });
-            at = at.saturating_add(b - a);
+            at = at.saturating_add(b.saturating_sub(a));
             ends.push(at);
         }
     }
@@ -159,7 +160,7 @@ pub(super) fn carve_free<'v>(
     let mut out = Free {
         vol,
         coordinate: coordinate.to_string(),
-        cluster: free.cluster.max(1),
+        cluster: std::num::NonZeroU64::new(free.cluster).unwrap_or(std::num::NonZeroU64::MIN),
         segs,
         files,
         carved: Vec::new(),
@@ -217,7 +218,8 @@ impl Free<'_> {
 
     fn disk(&self, stream: u64) -> u64 {
         match self.seg(stream) {
-            Some(s) => s.disk.saturating_add(stream - s.at),
+            // The piece holding `stream` starts at or before it.
+            Some(s) => s.disk.saturating_add(stream.saturating_sub(s.at)),
             None => stream,
         }
     }
@@ -236,14 +238,16 @@ impl Free<'_> {
             if a >= b {
                 continue;
             }
-            let disk = s.disk.saturating_add(a - s.at);
+            // `s.at <= a < b` here.
+            let disk = s.disk.saturating_add(a.saturating_sub(s.at));
+            let length = b.saturating_sub(a);
             match out.last_mut() {
                 Some(p) if p.offset.map(|o| o.saturating_add(p.length)) == Some(disk) => {
-                    p.length = p.length.saturating_add(b - a);
+                    p.length = p.length.saturating_add(length);
                 }
                 _ => out.push(Piece {
                     offset: Some(disk),
-                    length: b - a,
+                    length,
                 }),
             }
         }
@@ -322,7 +326,7 @@ impl Free<'_> {
         let file = self.seg(at).and_then(|s| Some((s.file?, s.at)));
         if let Some(((index, file_at), seg_at)) = file {
             let (n, name) = self.files.get(index)?;
-            let within = file_at.saturating_add(at - seg_at);
+            let within = file_at.saturating_add(at.saturating_sub(seg_at)); // seg_at <= at
             let what = match self.labels.get(n) {
                 Some(label) => label.clone(),
                 None if name.is_empty() => format!("MFT entry {n} (deleted)"),
@@ -351,14 +355,12 @@ struct SegReader<'a> {
 impl std::io::Read for SegReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while let Some(s) = self.segs.get(self.seg) {
-            if self.within >= s.len {
-                self.seg += 1;
+            let Some(left) = s.len.checked_sub(self.within).filter(|&l| l > 0) else {
+                self.seg = self.seg.saturating_add(1);
                 self.within = 0;
                 continue;
-            }
-            let n = usize::try_from(s.len - self.within)
-                .unwrap_or(usize::MAX)
-                .min(buf.len());
+            };
+            let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
             let Some(dst) = buf.get_mut(..n) else {
                 return Ok(0);
             };
@@ -367,10 +369,11 @@ impl std::io::Read for SegReader<'_> {
                 // The disk ends inside the piece: zeros for the rest, so the stream's offsets
                 // stay those of the layout.
                 dst.fill(0);
-                self.within += n as u64;
+                // `got <= n <= left`: the piece is not passed.
+                self.within = self.within.saturating_add(n as u64);
                 return Ok(n);
             }
-            self.within += got as u64;
+            self.within = self.within.saturating_add(got as u64);
             return Ok(got);
         }
         Ok(0)
@@ -404,7 +407,7 @@ impl Placed<'_> {
         let within = disk.saturating_sub(free.vol.offset);
         let mut what = format!(
             "{UNALLOCATED} {} (volume offset {within})",
-            within / free.cluster
+            within / free.cluster // a NonZeroU64
         );
         if let Some(inside) = free.inside(stream, disk) {
             what.push_str(", ");

@@ -75,7 +75,7 @@ pub(super) fn segment_files(ev: &Evidence) -> (Vec<Evidence>, Vec<Diagnostic>) {
             notes.push(Diagnostic::new(format!(
                 "E01: segment {n} ({}) is the same file as segment {}: not read twice",
                 path.display(),
-                k + 1
+                k.saturating_add(1)
             )));
             break;
         }
@@ -297,7 +297,7 @@ fn run_walked(
     let mut ran = Ran::default();
     let mut count = |store: &container::Store, failed: Option<String>| {
         if let Some(why) = failed.filter(|_| !container::is_log_name(&store.name)) {
-            ran.failed += 1;
+            ran.failed = ran.failed.saturating_add(1);
             ran.first_failure.get_or_insert(why);
         }
     };
@@ -448,7 +448,7 @@ fn verify(
         };
         md5.update(piece);
         sha1.update(piece);
-        at += got as u64;
+        at = at.saturating_add(got as u64); // below `total` plus one chunk
         sink.progress(Phase::Verifying, at, total)?;
     }
     let computed = [
@@ -753,18 +753,22 @@ const UNREADABLE_STEP: usize = 64 << 10;
 impl std::io::Read for RunsReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while let Some((at, len)) = self.runs.get(self.run) {
-            if self.within >= *len {
-                self.run += 1;
+            let Some(left) = len.checked_sub(self.within).filter(|&l| l > 0) else {
+                self.run = self.run.saturating_add(1);
                 self.within = 0;
                 continue;
-            }
-            let n = usize::try_from(len - self.within)
-                .unwrap_or(usize::MAX)
-                .min(buf.len());
+            };
+            let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
             let Some(dst) = buf.get_mut(..n) else {
                 return Ok(0);
             };
-            let got = match self.disk.read_at(at + self.within, dst) {
+            // A run reaching past 2^64 cannot be read there: handed on as an unreadable piece.
+            let pos = at.checked_add(self.within);
+            let read = match pos {
+                Some(pos) => self.disk.read_at(pos, dst),
+                None => Err(std::io::Error::other("the offset overflows")),
+            };
+            let got = match read {
                 Ok(got) => got,
                 Err(e) => {
                     let step = n.min(UNREADABLE_STEP);
@@ -773,7 +777,10 @@ impl std::io::Read for RunsReader<'_> {
                     }
                     self.unreadable.fetch_add(step as u64, Ordering::Relaxed);
                     if let Ok(mut first) = self.first_error.lock() {
-                        first.get_or_insert_with(|| format!("offset {}: {e}", at + self.within));
+                        first.get_or_insert_with(|| match pos {
+                            Some(pos) => format!("offset {pos}: {e}"),
+                            None => format!("offset {at} + {}: {e}", self.within),
+                        });
                     }
                     step
                 }
@@ -783,7 +790,8 @@ impl std::io::Read for RunsReader<'_> {
                 self.within = *len;
                 continue;
             }
-            self.within += got as u64;
+            // `got <= n <= left`: stays within the run.
+            self.within = self.within.saturating_add(got as u64);
             return Ok(got);
         }
         Ok(0)
@@ -803,6 +811,8 @@ impl Placed<'_> {
     fn disk(&self, stream: u64) -> u64 {
         let i = self.starts.partition_point(|(s, _, _)| *s <= stream);
         match i.checked_sub(1).and_then(|i| self.starts.get(i)) {
+            // `s <= stream`; a carved offset lies in bytes read from the run, whose disk
+            // offsets did not overflow (`RunsReader`).
             Some((s, d, _)) => d.saturating_add(stream.saturating_sub(*s)),
             None => stream,
         }
@@ -915,7 +925,9 @@ impl Chained<'_, '_> {
                 break;
             };
             match self.data.get(o..o.saturating_add(l)) {
-                Some(b) if out.len() + b.len() <= carve::MAX_BLOB => out.extend_from_slice(b),
+                Some(b) if out.len().saturating_add(b.len()) <= carve::MAX_BLOB => {
+                    out.extend_from_slice(b)
+                }
                 _ => break,
             }
         }
@@ -964,5 +976,53 @@ impl Sink for Chained<'_, '_> {
     }
     fn forward(&mut self) -> Option<&mut dyn Sink> {
         Some(&mut *self.sink)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A disk that holds 0xab everywhere and hands out at most two bytes a read.
+    struct Endless;
+
+    impl container::ReadAt for Endless {
+        fn size(&self) -> u64 {
+            u64::MAX
+        }
+        fn read_at(&self, _: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(2);
+            buf.iter_mut().take(n).for_each(|b| *b = 0xab);
+            Ok(n)
+        }
+    }
+
+    /// A run whose disk offsets would pass 2^64 (a hostile volume's cluster runs) is read
+    /// while its offsets exist, then handed on as zeros and counted as unreadable, with the
+    /// offset named: no wrapped offset is read and nothing panics.
+    #[test]
+    fn a_run_past_two_to_the_64_reads_as_unreadable() {
+        let runs = [(16u64, 4u64), (u64::MAX - 1, 8)];
+        let unreadable = AtomicU64::new(0);
+        let first_error = std::sync::Mutex::new(None);
+        let mut reader = RunsReader {
+            disk: &Endless,
+            runs: &runs,
+            run: 0,
+            within: 0,
+            unreadable: &unreadable,
+            first_error: &first_error,
+        };
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        let mut want = vec![0xab; 6];
+        want.extend([0; 6]);
+        assert_eq!(out, want);
+        assert_eq!(unreadable.load(Ordering::Relaxed), 6);
+        assert_eq!(
+            first_error.lock().unwrap().as_deref(),
+            Some("offset 18446744073709551614 + 2: the offset overflows")
+        );
     }
 }

@@ -117,7 +117,7 @@ impl Join {
         let id = job.job.job_id;
         let expected = self.live_counts.get(&id).copied().unwrap_or(1).max(1);
         let seen = self.live_seen.entry(id).or_default();
-        let last = seen.len() + 1 >= expected as usize;
+        let last = seen.len().saturating_add(1) >= expected as usize;
         let copy = LiveCopy {
             at: copy_key(&job.source),
             blob: if self.pending.contains_key(&id) {

@@ -19,6 +19,16 @@
 //!   its raw volume, the stores run as an image's are.
 //! - **anything else**, when carving: streamed in chunks by positioned reads (a disk image of
 //!   any size in bounded memory), never mapped whole.
+// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used
+    )
+)]
 
 use crate::bits::legacy::is_legacy_queue;
 use crate::bits::model::BitsInfo;
@@ -240,8 +250,10 @@ impl From<Stop> for RunError {
 /// wiped, in the shadow header one page further (at 2, 4, 8, 16 or 32 KiB: all within
 /// [`HEAD`]); the reader then falls back to the shadow.
 pub fn detect(head: &[u8]) -> Format {
-    let ese_at =
-        |at: usize| crate::util::bytes::u32_le(head, at + 4) == Some(crate::ese::header::SIGNATURE);
+    let ese_at = |at: usize| {
+        crate::util::bytes::u32_le(head, at.saturating_add(4))
+            == Some(crate::ese::header::SIGNATURE)
+    };
     if [0, 2048, 4096, 8192, 16384, 32768].into_iter().any(ese_at) {
         Format::Ese
     } else if is_legacy_queue(head) {

@@ -197,7 +197,7 @@ fn replay(
             }
         }
         let mut replayed = shared.replayed.lock().unwrap_or_else(|e| e.into_inner());
-        *replayed += 1;
+        *replayed = replayed.saturating_add(1);
         shared.moved.notify_all();
     }
     Ok(reports)

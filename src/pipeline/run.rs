@@ -205,7 +205,7 @@ struct Counting<'s> {
 
 impl Sink for Counting<'_> {
     fn record(&mut self, record: BitsInfo) -> Result<(), Stop> {
-        self.records += 1;
+        self.records = self.records.saturating_add(1);
         self.sink.record(record)
     }
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {

@@ -111,7 +111,7 @@ fn run_ese(
         &mut warnings,
         &mut |job| {
             result = join.live_job(job, sink);
-            done += 1;
+            done = done.saturating_add(1);
             if done % RELEASE_EVERY == 0 {
                 release();
             }
@@ -199,7 +199,8 @@ pub(super) fn join_legacy(
         join.add_candidates(carved);
     }
     for (job, _) in &jobs {
-        *join.live_counts.entry(job.job.job_id).or_default() += 1;
+        let n = join.live_counts.entry(job.job.job_id).or_default();
+        *n = n.saturating_add(1);
     }
     for (job, files) in jobs {
         join.live_legacy(job, files, sink)?;

@@ -72,8 +72,9 @@ impl<'a> Cursor<'a> {
     }
 
     pub fn take(&mut self, len: usize) -> Option<&'a [u8]> {
-        let s = slice(self.buf, self.pos, len)?;
-        self.pos += len;
+        let end = self.pos.checked_add(len)?;
+        let s = self.buf.get(self.pos..end)?;
+        self.pos = end;
         Some(s)
     }
 
@@ -111,9 +112,13 @@ impl<'a> Cursor<'a> {
 }
 
 /// Lowercase hex of a byte slice.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a nibble (0..=15) indexes the 16 digits"
+)]
 pub fn hex(buf: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(buf.len() * 2);
+    let mut s = String::with_capacity(buf.len().saturating_mul(2));
     for b in buf {
         s.push(DIGITS[(b >> 4) as usize] as char);
         s.push(DIGITS[(b & 0xf) as usize] as char);

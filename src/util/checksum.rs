@@ -10,6 +10,10 @@ pub fn crc32c(data: &[u8]) -> u32 {
 
 /// CRC-32 (IEEE 802.3, as zlib: reflected polynomial 0xEDB88320) of the pieces of `data` in
 /// turn.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a byte (0..=255) indexes the 256-entry table"
+)]
 pub fn crc32(data: &[&[u8]]) -> u32 {
     !data.iter().fold(!0u32, |c, piece| {
         piece
@@ -18,6 +22,10 @@ pub fn crc32(data: &[&[u8]]) -> u32 {
     })
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a byte (0..=255) indexes the 256-entry table"
+)]
 fn crc32_with(table: &[u32; 256], data: &[u8]) -> u32 {
     !data
         .iter()
@@ -27,6 +35,11 @@ fn crc32_with(table: &[u32; 256], data: &[u8]) -> u32 {
 const CRC32: [u32; 256] = table(0xEDB8_8320);
 const CRC32C: [u32; 256] = table(0x82F6_3B78);
 
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "run at compile time only (the two tables): an overflow or a bad index fails the build"
+)]
 const fn table(poly: u32) -> [u32; 256] {
     {
         let mut t = [0u32; 256];
@@ -72,6 +85,11 @@ impl Adler32 {
         Adler32 { a: 1, b: 0 }
     }
 
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "5552 is zlib's NMAX, the longest run whose sums stay below 2^32 from reduced \
+                  starting values: 255·n(n+1)/2 + (n+1)(MOD-1) < 2^32"
+    )]
     pub fn update(&mut self, data: &[u8]) {
         // 5552 bytes is the most that can be summed before the 32-bit sums must be reduced.
         for chunk in data.chunks(5552) {

@@ -26,20 +26,22 @@ impl Guid {
             return None;
         }
         let parts: Vec<&str> = t.split('-').collect();
+        let [p0, p1, p2, p3, p4] = parts.as_slice() else {
+            return None;
+        };
         let lens = [8, 4, 4, 4, 12];
-        if parts.len() != 5 || parts.iter().zip(lens).any(|(p, n)| p.len() != n) {
+        if parts.iter().zip(lens).any(|(p, n)| p.len() != n) {
             return None;
         }
         let hex = |s: &str| u64::from_str_radix(s, 16).ok();
-        let (a, b, c) = (hex(parts[0])?, hex(parts[1])?, hex(parts[2])?);
-        let tail = format!("{}{}", parts[3], parts[4]);
+        let (a, b, c) = (hex(p0)?, hex(p1)?, hex(p2)?);
+        // The last two groups are 8 bytes stored in text order: 16 hex digits, big-endian.
+        let tail = hex(&format!("{p3}{p4}"))?;
         let mut g = [0u8; 16];
         g[..4].copy_from_slice(&u32::try_from(a).ok()?.to_le_bytes());
         g[4..6].copy_from_slice(&u16::try_from(b).ok()?.to_le_bytes());
         g[6..8].copy_from_slice(&u16::try_from(c).ok()?.to_le_bytes());
-        for (i, byte) in g[8..].iter_mut().enumerate() {
-            *byte = u8::from_str_radix(tail.get(i * 2..i * 2 + 2)?, 16).ok()?;
-        }
+        g[8..].copy_from_slice(&tail.to_be_bytes());
         Some(Guid(g))
     }
 }

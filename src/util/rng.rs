@@ -40,7 +40,12 @@ impl Rng {
             return 0;
         }
         // Multiply-shift: unbiased enough for test data, and branch-free.
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+        #[allow(
+            clippy::arithmetic_side_effects,
+            reason = "two u64 factors cannot overflow a u128: (2^64-1)^2 < 2^128"
+        )]
+        let product = u128::from(self.next_u64()) * u128::from(n);
+        (product >> 64) as u64
     }
 
     /// Uniform index into a collection of `len` items (0 when empty).
@@ -53,7 +58,10 @@ impl Rng {
         if hi <= lo {
             return lo;
         }
-        lo + self.below(hi - lo + 1)
+        // `hi > lo`, so the span is exact and `lo + below(..) <= hi`. The whole u64 range
+        // (`0..=u64::MAX`, 2^64 values) leaves out its top value rather than overflow.
+        let span = hi.saturating_sub(lo);
+        lo.saturating_add(self.below(span.saturating_add(1)))
     }
 
     /// True with probability `num / den`.
@@ -80,7 +88,8 @@ impl Rng {
     /// Fisher-Yates shuffle.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
-            let j = self.index(i + 1);
+            // `i < items.len()`: cannot overflow.
+            let j = self.index(i.saturating_add(1));
             items.swap(i, j);
         }
     }

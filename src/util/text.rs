@@ -65,15 +65,11 @@ pub fn has_hidden(s: &str) -> bool {
     s.chars().any(is_hidden)
 }
 
-fn is_hex(b: Option<&u8>) -> bool {
-    b.is_some_and(|b| b.is_ascii_hexdigit())
-}
-
 /// Would a backslash at byte `i` of `s` read as the start of an escape?
 fn backslash_needs_escape(s: &[u8], i: usize) -> bool {
-    match s.get(i + 1) {
-        Some(b'x') => is_hex(s.get(i + 2)) && is_hex(s.get(i + 3)),
-        Some(b'u') => s.get(i + 2) == Some(&b'{'),
+    match s.get(i..) {
+        Some([_, b'x', a, b, ..]) => a.is_ascii_hexdigit() && b.is_ascii_hexdigit(),
+        Some([_, b'u', b'{', ..]) => true,
         _ => false,
     }
 }
@@ -88,7 +84,7 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     if clean {
         return Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len() + 16);
+    let mut out = String::with_capacity(s.len().saturating_add(16));
     for (i, c) in s.char_indices() {
         push_escaped(&mut out, c, bytes, i);
     }
@@ -115,40 +111,32 @@ fn push_escaped(out: &mut String, c: char, bytes: &[u8], i: usize) {
 /// The inverse of [`escape`]: `unescape(&escape(s)) == s` for every string `s`, which is what
 /// makes the display injective. Used by tests and to read back a display string.
 pub fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if b[i] == b'\\' {
-            if b.get(i + 1) == Some(&b'x') && is_hex(b.get(i + 2)) && is_hex(b.get(i + 3)) {
-                if let Some(c) = s
-                    .get(i + 2..i + 4)
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .and_then(char::from_u32)
-                {
-                    out.push(c);
-                    i += 4;
-                    continue;
-                }
-            }
-            if b.get(i + 1) == Some(&b'u') && b.get(i + 2) == Some(&b'{') {
-                if let Some(end) = s[i + 3..].find('}') {
-                    if let Some(c) = u32::from_str_radix(&s[i + 3..i + 3 + end], 16)
-                        .ok()
-                        .and_then(char::from_u32)
-                    {
-                        out.push(c);
-                        i += 4 + end;
-                        continue;
-                    }
-                }
-            }
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if let Some((decoded, after)) = unescape_one(rest) {
+            out.push(decoded);
+            rest = after;
+        } else {
+            out.push(c);
+            rest = rest.get(c.len_utf8()..).unwrap_or_default();
         }
-        let Some(c) = s[i..].chars().next() else {
-            break;
-        };
-        out.push(c);
-        i += c.len_utf8();
     }
     out
+}
+
+/// The character an escape at the start of `s` stands for (`\xHH` or `\u{H..}`), and the
+/// text after it; `None` when `s` does not start with one (its backslash is then literal).
+fn unescape_one(s: &str) -> Option<(char, &str)> {
+    if let Some(after) = s.strip_prefix("\\x") {
+        let hex = after.get(..2)?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)?;
+        return Some((c, after.get(2..)?));
+    }
+    let (hex, after) = s.strip_prefix("\\u{")?.split_once('}')?;
+    let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)?;
+    Some((c, after))
 }

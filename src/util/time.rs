@@ -16,7 +16,7 @@ pub fn filetime(ft: u64) -> Option<DateTime<Utc>> {
         .and_hms_opt(0, 0, 0)?
         .and_utc();
     let secs = i64::try_from(ft / 10_000_000).ok()?;
-    let nanos = i64::try_from((ft % 10_000_000) * 100).ok()?;
+    let nanos = i64::try_from((ft % 10_000_000).checked_mul(100)?).ok()?;
     epoch
         .checked_add_signed(Duration::try_seconds(secs)?)?
         .checked_add_signed(Duration::nanoseconds(nanos))

@@ -4,7 +4,8 @@
 pub fn decode_utf16le(buf: &[u8]) -> String {
     let units = buf
         .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+        .filter_map(|c| c.try_into().ok())
+        .map(u16::from_le_bytes);
     let mut s: String = char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
@@ -22,7 +23,8 @@ pub fn decode_utf16le_strict(buf: &[u8]) -> Option<String> {
     }
     let units = buf
         .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]));
+        .filter_map(|c| c.try_into().ok())
+        .map(u16::from_le_bytes);
     let mut s = String::with_capacity(buf.len() / 2);
     for r in char::decode_utf16(units) {
         s.push(r.ok()?);

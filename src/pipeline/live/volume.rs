@@ -152,7 +152,7 @@ impl Sink for Named<'_> {
     fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
         record.host.clone_from(&self.host.name);
         record.host_source = self.host.source.as_str().to_string();
-        self.records += 1;
+        self.records = self.records.saturating_add(1);
         self.sink.record(record)
     }
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
