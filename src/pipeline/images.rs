@@ -862,10 +862,7 @@ impl Placed<'_> {
 
 impl Sink for Placed<'_> {
     fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
-        if let Some(s) = record.job_source.as_mut() {
-            self.place(s);
-        }
-        if let Some(s) = record.file_source.as_mut() {
+        for s in record.sources_mut() {
             self.place(s);
         }
         self.sink.record(record)
@@ -985,10 +982,7 @@ impl Chained<'_, '_> {
 
 impl Sink for Chained<'_, '_> {
     fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
-        if let Some(s) = record.job_source.as_mut() {
-            self.place(s);
-        }
-        if let Some(s) = record.file_source.as_mut() {
+        for s in record.sources_mut() {
             self.place(s);
         }
         self.sink.record(record)
