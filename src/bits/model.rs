@@ -380,6 +380,15 @@ pub struct BitsInfo {
     pub unknown_bytes: Vec<String>,
 }
 
+impl BitsInfo {
+    /// The record's sources (job, file), for the sinks that place them.
+    pub fn sources_mut(&mut self) -> impl Iterator<Item = &mut Source> {
+        [&mut self.job_source, &mut self.file_source]
+            .into_iter()
+            .flatten()
+    }
+}
+
 /// The BitsInfo fields a job record did not yield (decoding stopped, or a section had a layout
 /// of its own): they are unknown, not empty.
 pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {

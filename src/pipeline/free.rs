@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::join::Join;
-use super::{Diagnostic, Options, ParseError, Phase, RunError, Sink, Stop};
+use super::{Diagnostic, Options, ParseError, RunError, Sink, Stop};
 use crate::bits::carve::{self, Carved};
 use crate::bits::model::{BitsInfo, Piece, Placement, Source, UNALLOCATED};
 use crate::container;
@@ -429,10 +429,7 @@ impl Placed<'_> {
 
 impl Sink for Placed<'_> {
     fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
-        if let Some(s) = record.job_source.as_mut() {
-            self.place(s);
-        }
-        if let Some(s) = record.file_source.as_mut() {
+        for s in record.sources_mut() {
             self.place(s);
         }
         self.sink.record(record)
@@ -440,8 +437,8 @@ impl Sink for Placed<'_> {
     fn warning(&mut self, warning: &Diagnostic) -> Result<(), Stop> {
         self.sink.warning(warning)
     }
-    fn progress(&mut self, phase: Phase, done: u64, total: u64) -> Result<(), Stop> {
-        self.sink.progress(phase, done, total)
+    fn forward(&mut self) -> Option<&mut dyn Sink> {
+        Some(&mut *self.sink)
     }
 }
 

@@ -235,20 +235,32 @@ pub(super) fn run_found(
     run_walked(found, walked, read, total, label, opts, sink)
 }
 
+/// Bytes of store descriptions (names, extents, resident bytes) held while the volumes are
+/// walked, all volumes together. A real queue's store has a few hundred runs at most; crafted
+/// files naming thousands of stores of 65,536 runs each would otherwise be held whole.
+const MAX_HELD: usize = 32 << 20;
+
 /// Walk each volume's MFT, holding what it names (`walked[i]` for `found.volumes[i]`): names
-/// and extents only, at most [`container::ntfs::MAX_STORES`] per volume. The walks' warnings
-/// go to the sink.
+/// and extents only, at most [`container::ntfs::MAX_STORES`] per volume and [`MAX_HELD`]
+/// bytes in all (past it the walk stops, with a warning). The walks' warnings go to the sink.
 fn walk_volumes(
     found: &container::Found,
     sink: &mut dyn Sink,
 ) -> Result<Vec<Vec<container::Store>>, Stop> {
     let mut walked = Vec::with_capacity(found.volumes.len());
+    let mut held = 0usize;
     for vol in &found.volumes {
         let mut stores = Vec::new();
         let mut warnings = Vec::new();
+        let mut full = false;
         let _ = found.walk_volume(
             vol,
             &mut |s| {
+                held = held.saturating_add(held_bytes(&s));
+                if held > MAX_HELD {
+                    full = true;
+                    return ControlFlow::Break(());
+                }
                 stores.push(s);
                 ControlFlow::Continue(())
             },
@@ -257,9 +269,37 @@ fn walk_volumes(
         for w in &warnings {
             sink.warning(w)?;
         }
+        if full {
+            sink.warning(&Diagnostic::at(
+                vol.offset,
+                format!(
+                    "the stores named in this volume take more than {} MiB to describe (runs, names): the walk stops, the rest are not read",
+                    MAX_HELD >> 20
+                ),
+            ))?;
+        }
         walked.push(stores);
+        if full {
+            break;
+        }
     }
     Ok(walked)
+}
+
+/// The memory a store's description takes, roughly.
+fn held_bytes(s: &container::Store) -> usize {
+    use container::StoreData;
+    let data = match &s.data {
+        StoreData::Extents(e) | StoreData::Compressed(e) => e
+            .len()
+            .saturating_mul(std::mem::size_of::<container::Extent>()),
+        StoreData::Resident(b) => b.len(),
+        StoreData::Zipped(_) => 0,
+    };
+    let names = s.chain.iter().map(String::len).sum::<usize>();
+    data.saturating_add(names)
+        .saturating_add(s.path.len())
+        .saturating_add(std::mem::size_of::<container::Store>())
 }
 
 /// Run the stores found while opening and those the volumes' walks named (`walked`, as
@@ -832,10 +872,7 @@ impl Placed<'_> {
 
 impl Sink for Placed<'_> {
     fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
-        if let Some(s) = record.job_source.as_mut() {
-            self.place(s);
-        }
-        if let Some(s) = record.file_source.as_mut() {
+        for s in record.sources_mut() {
             self.place(s);
         }
         self.sink.record(record)
@@ -957,10 +994,7 @@ impl Chained<'_, '_> {
 
 impl Sink for Chained<'_, '_> {
     fn record(&mut self, mut record: BitsInfo) -> Result<(), Stop> {
-        if let Some(s) = record.job_source.as_mut() {
-            self.place(s);
-        }
-        if let Some(s) = record.file_source.as_mut() {
+        for s in record.sources_mut() {
             self.place(s);
         }
         self.sink.record(record)
