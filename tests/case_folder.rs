@@ -83,3 +83,41 @@ fn a_case_of_zips_and_kape_trees_names_every_host_in_a_fixed_order() {
     );
     let _ = std::fs::remove_dir_all(&case);
 }
+
+/// The demo case (two hosts, each with its queue and its BITS event log) parsed as one
+/// folder: every record, the jobs only an event log knows among them, names the host whose
+/// folder its evidence lies in, on one thread and on several. (The log-only jobs were named
+/// with the first store's host, another host's, before.)
+#[test]
+fn an_event_logs_own_jobs_name_the_host_of_its_collection() {
+    let case = common::scratch_dir("case-logs");
+    for f in bitscope::gen::demo::files().unwrap() {
+        let at = case.join(&f.path);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(&at, &f.bytes).unwrap();
+    }
+    for threads in ["1", "4"] {
+        let (out, _) = parse(&case, threads);
+        let mut log_only = 0;
+        let mut hosts = BTreeMap::<String, usize>::new();
+        for line in String::from_utf8(out).unwrap().lines() {
+            let r: Value = serde_json::from_str(line).unwrap();
+            let evidence = r["evidence"].as_str().unwrap();
+            let folder = std::path::Path::new(evidence)
+                .strip_prefix(&case)
+                .ok()
+                .and_then(|p| p.components().next())
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .unwrap_or_default();
+            assert_eq!(r["host"].as_str(), Some(folder.as_str()), "{line}");
+            *hosts.entry(folder).or_default() += 1;
+            if r["job_source"]["kind"].as_str() == Some("event_log") {
+                log_only += 1;
+            }
+        }
+        println!("threads {threads}: {log_only} log-only jobs; records by host {hosts:?}");
+        assert!(log_only > 0, "the demo's logs hold jobs no queue does");
+        assert_eq!(hosts.len(), 2, "{hosts:?}");
+    }
+    let _ = std::fs::remove_dir_all(&case);
+}

@@ -418,6 +418,11 @@ fn the_temporary_evidence_is_removed_when_the_explorer_fails() {
         err.starts_with("bitscope: cannot set up the terminal"),
         "{err}"
     );
+    // What works without a terminal, spelt as the CLI takes it: several paths.
+    assert!(
+        err.contains("`bitscope parse PATH...` writes the records"),
+        "{err}"
+    );
     let left: Vec<_> = std::fs::read_dir(&tmp).expect("dir").collect();
     assert!(left.is_empty(), "{left:?}");
     let _ = std::fs::remove_dir_all(&tmp);

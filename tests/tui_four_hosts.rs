@@ -295,3 +295,202 @@ fn filter_mistakes_are_said_not_silently_empty() {
         assert_eq!(app.store.view(ViewKind::Rows).shown.len(), all, "{query}");
     }
 }
+
+/// The screen's lines below the header (which names the case folder's path, different on
+/// every machine and run).
+fn lines_below_header(b: &ratatui::backend::TestBackend) -> String {
+    let buf = b.buffer();
+    (1..buf.area.height)
+        .map(|y| {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The Host column names each row's host as `parse` named the record (here the folder above
+/// the collected volume, no SYSTEM hive being in the case); the jobs table sorted by it,
+/// descending, shows three of the four hosts on one screen.
+#[test]
+fn the_jobs_table_shows_each_rows_host() {
+    use bitscope::tui::columns::Col;
+    let Some(dir) = case_folder() else { return };
+    let mut app = common::tui::loaded(dir.clone(), true, 160, 40);
+    for r in &app.store.recs {
+        assert_eq!(r.info.host, host(&dir, &r.info), "{}", r.info.evidence);
+        assert_eq!(r.info.host_source, "folder name");
+    }
+    let (cols, widths) = app.table_columns();
+    let at = cols
+        .iter()
+        .position(|&c| c == Col::Host)
+        .expect("a Host column");
+    assert!(widths[at] >= 7, "HOST-AB whole: {widths:?}");
+    // Every row's Host cell is its record's own `host`, nothing computed again.
+    let v = app.store.view(ViewKind::Jobs);
+    for it in &v.items {
+        let rep = &app.store.rec(it.rep()).info;
+        assert_eq!(app.store.cell_text(Col::Host, it), rep.host);
+    }
+    let jobs = app.store.view_mut(ViewKind::Jobs);
+    jobs.sort = Some((Col::Host, true));
+    app.store.resort(ViewKind::Jobs);
+    let b = common::tui::render(&app);
+    let screen = lines_below_header(&b);
+    for h in ["HOST-D", "HOST-B", "HOST-AB"] {
+        assert!(screen.contains(h), "{h}: {screen}");
+    }
+    insta::assert_snapshot!("four_hosts_jobs_by_host_160", screen);
+}
+
+/// `H`: one line per host, its counts equal to those computed here from the records the
+/// explorer holds (jobs and files as distinct ids of one evidence file, live or carved);
+/// Enter on a host leaves exactly its records in the tables (`host:` is the whole name:
+/// HOST-A's rows, not HOST-AB's).
+#[test]
+fn the_host_summary_counts_each_host_and_enter_filters_to_it() {
+    use bitscope::bits::model::SourceKind;
+    use bitscope::tui::hosts::summary;
+    use crossterm::event::KeyCode;
+    use std::collections::{BTreeMap, BTreeSet};
+    let Some(dir) = case_folder() else { return };
+    let mut app = common::tui::loaded(dir.clone(), true, 160, 40);
+    let recs: Vec<BitsInfo> = app.store.recs.iter().map(|r| r.info.clone()).collect();
+    // (host) → (jobs, carved, log only, flagged, files, records), from the records.
+    type Key = (String, bool, String);
+    let mut jobs: BTreeMap<String, BTreeMap<Key, (bool, bool)>> = BTreeMap::new();
+    let mut files: BTreeMap<String, BTreeSet<Key>> = BTreeMap::new();
+    let mut records: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &recs {
+        *records.entry(r.host.clone()).or_default() += 1;
+        let flagged = !bitscope::bits::triage::assess(r).is_empty();
+        // A row of each table is one id (or, without one, one place) in one evidence
+        // file, live or carved; a file a job lists but whose record was not found is a row
+        // of its own too (its id known, its place not).
+        let evidence = |s: &Option<bitscope::bits::model::Source>| {
+            s.as_ref().map(|s| s.evidence.clone()).unwrap_or_default()
+        };
+        let offset =
+            |s: &Option<bitscope::bits::model::Source>| s.as_ref().map_or(u64::MAX, |s| s.offset);
+        if r.job_source.is_some() || !r.job_id.is_empty() {
+            let id = if r.job_id.is_empty() {
+                format!("@{}", offset(&r.job_source))
+            } else {
+                r.job_id.clone()
+            };
+            let logged = r
+                .job_source
+                .as_ref()
+                .is_some_and(|s| s.kind == SourceKind::EventLog);
+            let e = jobs
+                .entry(r.host.clone())
+                .or_default()
+                .entry((evidence(&r.job_source), r.carved, id))
+                .or_insert((false, logged));
+            e.0 |= flagged;
+        }
+        if r.file_source.is_some() || !r.file_id.is_empty() {
+            let id = if r.file_id.is_empty() {
+                format!("@{}\0{}\0{}", offset(&r.file_source), r.url, r.full_path)
+            } else {
+                r.file_id.clone()
+            };
+            files.entry(r.host.clone()).or_default().insert((
+                evidence(&r.file_source),
+                r.carved,
+                id,
+            ));
+        }
+    }
+    let rows = summary(&app.store);
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["HOST-A", "HOST-AB", "HOST-B", "HOST-D"]);
+    let mut report = Vec::new();
+    for row in &rows {
+        let j = jobs.get(&row.name).cloned().unwrap_or_default();
+        let want = (
+            j.len(),
+            j.keys().filter(|k| k.1).count(),
+            j.values().filter(|v| v.1).count(),
+            j.values().filter(|v| v.0).count(),
+            files.get(&row.name).map_or(0, BTreeSet::len),
+            records.get(&row.name).copied().unwrap_or(0),
+        );
+        let got = (
+            row.jobs,
+            row.carved,
+            row.log_only,
+            row.flagged,
+            row.files,
+            row.records,
+        );
+        assert_eq!(got, want, "{}", row.name);
+        assert!(row.jobs > 0 && row.records > 0, "{}", row.name);
+        report.push(format!(
+            "{}: {} jobs ({} carved, {} log only, {} flagged), {} files, {} records",
+            row.name, got.0, got.1, got.2, got.3, got.4, got.5
+        ));
+    }
+    println!("{}", report.join("; "));
+    assert!(rows.iter().any(|r| r.carved > 0) && rows.iter().any(|r| r.flagged > 0));
+    // The overlay draws each host with its counts.
+    common::tui::press(&mut app, KeyCode::Char('H'));
+    let screen = lines_below_header(&common::tui::render(&app));
+    for row in &rows {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(&row.name) && l.contains(&format!(" {} ", row.records))),
+            "{}: {screen}",
+            row.name
+        );
+    }
+    // Down to HOST-A (the first), Enter: only HOST-A's records, in every table.
+    common::tui::press(&mut app, KeyCode::Enter);
+    assert_eq!(app.overlay, None);
+    assert_eq!(app.filter_text, "host:HOST-A");
+    app.view = ViewKind::Rows;
+    let v = app.store.view(ViewKind::Rows);
+    let shown: BTreeSet<u32> = v
+        .shown
+        .iter()
+        .map(|&i| v.items[i as usize].members[0])
+        .collect();
+    let want: BTreeSet<u32> = (0..recs.len() as u32)
+        .filter(|&i| recs[i as usize].host == "HOST-A")
+        .collect();
+    assert_eq!(shown, want);
+    assert_eq!(
+        app.store.view(ViewKind::Jobs).shown.len(),
+        rows[0].jobs,
+        "every HOST-A job row"
+    );
+    // The next host down, chosen with the cursor, replaces the host term.
+    common::tui::press(&mut app, KeyCode::Char('H'));
+    common::tui::press(&mut app, KeyCode::Down);
+    common::tui::press(&mut app, KeyCode::Enter);
+    assert_eq!(app.filter_text, "host:HOST-AB");
+    assert_eq!(app.store.view(ViewKind::Jobs).shown.len(), rows[1].jobs);
+}
+
+/// The timeline names each event's host too, over several hosts: an event of HOST-D (its
+/// created time planted here) shows HOST-D on its line.
+#[test]
+fn the_timeline_shows_the_host_over_several_hosts() {
+    use crossterm::event::KeyCode;
+    let Some(dir) = case_folder() else { return };
+    let mut app = common::tui::loaded(dir, true, 160, 30);
+    common::tui::typ(&mut app, "T");
+    common::tui::typ(&mut app, "/");
+    common::tui::typ(&mut app, "host:HOST-D");
+    common::tui::press(&mut app, KeyCode::Enter);
+    let screen = lines_below_header(&common::tui::render(&app));
+    assert!(screen.contains("Host"), "{screen}");
+    let events: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("2026-03-10 08:00:00"))
+        .collect();
+    assert!(!events.is_empty(), "{screen}");
+    assert!(events.iter().all(|l| l.contains("HOST-D")), "{screen}");
+}

@@ -705,9 +705,30 @@ fn parse_counts(path: &Path, carve: bool) -> (usize, usize) {
     (live, carved)
 }
 
+/// The names in the Host column of a table on screen: the cells under the `Host` title.
+fn host_column(screen: &str) -> std::collections::BTreeSet<String> {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let title = lines
+        .iter()
+        .position(|l| String::from_iter(l).contains(" Host "))
+        .expect("a Host column title");
+    let at = String::from_iter(&lines[title])
+        .split(" Host ")
+        .next()
+        .map_or(0, |before| before.chars().count() + 1);
+    lines[title + 1..]
+        .iter()
+        .map_while(|l| {
+            let cell: String = l.iter().skip(at).take_while(|c| **c != ' ').collect();
+            (!cell.is_empty()).then_some(cell)
+        })
+        .collect()
+}
+
 /// `bitscope A B` (and `--no-carve A B`): one explorer on both host folders of the demo,
 /// holding exactly the records `bitscope parse` finds in each, the header naming the first
-/// path and "+1 more", the Evidence column both hosts.
+/// path and "+1 more", the Evidence column both hosts, the Host column both names, the host
+/// summary (`H`) each host's records.
 #[test]
 fn several_paths_open_in_one_explorer() {
     if !tmux_available() {
@@ -751,6 +772,29 @@ fn several_paths_open_in_one_explorer() {
         for host in ["WKS-FINANCE-07/", "SRV-FILE-01/"] {
             assert!(screen.contains(host), "{host}: {screen}");
         }
+        // The Host column names both hosts (read under its title, not in the Evidence
+        // column's paths).
+        let seen = host_column(&screen);
+        assert_eq!(
+            seen,
+            ["SRV-FILE-01", "WKS-FINANCE-07"].map(String::from).into(),
+            "{screen}"
+        );
+        // `H`: the host summary lists both, with the records parse found in each.
+        tmux.send(&["H"]);
+        let summary = tmux.wait_for("2 hosts", Duration::from_secs(10));
+        for h in &hosts {
+            let name = h.file_name().expect("a name").to_string_lossy();
+            let (l, c) = parse_counts(h, carve);
+            assert!(
+                summary
+                    .lines()
+                    .any(|line| line.contains(&*name) && line.contains(&format!(" {} ", l + c))),
+                "{name}: {} records: {summary}",
+                l + c
+            );
+        }
+        tmux.send(&["Escape"]);
         tmux.send(&["q"]);
         let end = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
         assert!(end.contains("BITSCOPE-EXIT=0"), "{end}");

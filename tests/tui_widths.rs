@@ -1,6 +1,6 @@
 //! The tables at 80, 120, 200 and 400 columns (issue 22, defect 1): on the demo case (two
 //! hosts, a T1197 job, a spoofed host, the legacy queue) and on win11, every key value of a
-//! row on screen (job name, URL, flags, the Evidence column's host and file name) is drawn
+//! row on screen (job name, URL, flags, host, the Evidence column's host and file name) is drawn
 //! whole or with its middle elided (its start and its end kept), never cut at its end.
 //! Snapshots show each width.
 
@@ -89,7 +89,7 @@ fn key_values_whole_or_elided(app: &App, k: ViewKind, screen: &[String]) -> usiz
                     let (hidden, warned, susp) = app.store.item_flags(item);
                     flag_codes(hidden, warned, susp)
                 }
-                Col::Name | Col::Url | Col::Evidence | Col::Command | Col::Path => {
+                Col::Name | Col::Url | Col::Evidence | Col::Command | Col::Path | Col::Host => {
                     app.store.cell_text(*c, item)
                 }
                 _ => continue,

@@ -195,9 +195,52 @@ pub(crate) struct StoryInputs {
     pub files: Vec<Input>,
     pub story: Story,
     pub logs: Vec<PathBuf>,
-    /// The host the logs' own jobs are named with: the first store's (same collection), or
-    /// the first log's own.
-    pub host: Host,
+    /// The hosts the logs' own jobs are named with.
+    pub host: LogHosts,
+}
+
+/// The host each event log's own jobs (those no store holds) are named with: the host of the
+/// store nearest the log in the case (the most leading path components in common: the same
+/// collection, in a case folder of many hosts); the first log's own name without a store.
+pub(crate) struct LogHosts {
+    by_log: Vec<(String, Host)>,
+    fallback: Host,
+}
+
+impl LogHosts {
+    fn new(files: &[Input], logs: &[PathBuf]) -> LogHosts {
+        let shared = |a: &Path, b: &Path| {
+            a.components()
+                .zip(b.components())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        let nearest = |log: &Path| {
+            files
+                .iter()
+                .rev()
+                .max_by_key(|f| shared(&f.path, log))
+                .map(|f| f.host.clone())
+        };
+        let fallback = match (files.first(), logs.first()) {
+            (Some(f), _) => f.host.clone(),
+            (None, Some(log)) => host_of(log, log),
+            (None, None) => host_of(Path::new(""), Path::new("")),
+        };
+        let by_log = logs
+            .iter()
+            .filter_map(|l| Some((l.display().to_string(), nearest(l)?)))
+            .collect();
+        LogHosts { by_log, fallback }
+    }
+
+    /// The host of a log-only record, by its evidence (the log it was read from).
+    fn of(&self, evidence: &str) -> &Host {
+        self.by_log
+            .iter()
+            .find(|(l, _)| l == evidence)
+            .map_or(&self.fallback, |(_, h)| h)
+    }
 }
 
 impl StoryInputs {
@@ -237,11 +280,7 @@ pub(crate) fn open_story(files: Vec<Input>, sink: &mut dyn Sink) -> Result<Story
     for w in std::mem::take(&mut story.warnings) {
         sink.warning(&Diagnostic::new(escape(&w).into_owned()))?;
     }
-    let host = match (files.first(), logs.first()) {
-        (Some(f), _) => f.host.clone(),
-        (None, Some(log)) => host_of(log, log),
-        (None, None) => host_of(Path::new(""), Path::new("")),
-    };
+    let host = LogHosts::new(&files, &logs);
     Ok(StoryInputs {
         files,
         story,
@@ -254,11 +293,12 @@ pub(crate) fn open_story(files: Vec<Input>, sink: &mut dyn Sink) -> Result<Story
 pub(crate) fn close_story(
     sink: &mut StorySink,
     logs: &[PathBuf],
-    host: &Host,
+    hosts: &LogHosts,
     reports: &mut Vec<Report>,
 ) -> Result<(), Stop> {
     let mut only = sink.log_only();
     for r in &mut only {
+        let host = hosts.of(&r.evidence);
         r.host.clone_from(&host.name);
         r.host_source = host.source.as_str().to_string();
     }

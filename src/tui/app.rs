@@ -6,7 +6,7 @@
 //! [`super::mouse`]; this file keeps the load, the dispatch, the tables, the detail pane and
 //! the timeline's keys.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -100,6 +100,8 @@ pub struct App {
     pub overlay_scroll: u16,
     /// The column chooser's cursor (index into the view's column choice).
     pub chooser: usize,
+    /// The host summary's cursor (index into [`super::hosts::summary`]).
+    pub host_cursor: usize,
     pub prompt: Option<Prompt>,
     pub filter_text: String,
     pub status: Option<Status>,
@@ -142,6 +144,7 @@ impl App {
             overlay: None,
             overlay_scroll: 0,
             chooser: 0,
+            host_cursor: 0,
             prompt: None,
             filter_text: String::new(),
             status: None,
@@ -179,7 +182,7 @@ impl App {
         self.store.clear();
         // Evidence is shown relative to the folder opened (or the file's own folder); of
         // several paths, to the deepest folder holding them all, so the column stays short.
-        self.store.root = common_folder(&paths).display().to_string();
+        self.store.root = super::origin::common_folder(&paths).display().to_string();
         self.evidence.clear();
         self.diagnostics.clear();
         self.screen = Screen::Table;
@@ -415,6 +418,7 @@ impl App {
         match action {
             Action::Help => self.open_overlay(Overlay::Help),
             Action::Diagnostics => self.open_overlay(Overlay::Diagnostics),
+            Action::Hosts => self.open_overlay(Overlay::Hosts),
             Action::Export => self.start_export(),
             Action::Copy if self.screen == Screen::Detail => self.copy_field(),
             Action::Copy => self.copy(),
@@ -502,7 +506,7 @@ impl App {
             Action::WidenColumn => self.resize_column(4),
             Action::NarrowColumn => self.resize_column(-4),
             Action::AutoWidths => {
-                self.store.view_mut(self.view).widths = [0; 16];
+                self.store.view_mut(self.view).widths = [0; Col::COUNT];
                 self.set_status("column widths automatic again", false);
             }
             Action::Columns => self.open_overlay(Overlay::Columns),
@@ -889,60 +893,5 @@ impl App {
 
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)
-    }
-}
-
-/// The deepest folder holding every one of `paths` (a folder is its own, a file its parent's),
-/// compared by whole components: `/e/host-a` and `/e/host-b` give `/e`, never `/e/host-`.
-/// Empty when they share none (one relative, one absolute).
-fn common_folder(paths: &[PathBuf]) -> PathBuf {
-    let folders = paths.iter().map(|p| {
-        if p.is_dir() {
-            p.as_path()
-        } else {
-            p.parent().unwrap_or(Path::new(""))
-        }
-    });
-    let mut common: Option<PathBuf> = None;
-    for folder in folders {
-        common = Some(match common {
-            None => folder.to_path_buf(),
-            Some(c) => c
-                .components()
-                .zip(folder.components())
-                .take_while(|(a, b)| a == b)
-                .map(|(a, _)| a)
-                .collect(),
-        });
-    }
-    common.unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn common(paths: &[&str]) -> String {
-        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
-        common_folder(&paths).display().to_string()
-    }
-
-    #[test]
-    fn common_folder_is_by_whole_components() {
-        // Files that do not exist are files: their parent is their folder.
-        assert_eq!(common(&["/e/host-a/qmgr.db"]), "/e/host-a");
-        assert_eq!(common(&["/e/host-a/qmgr.db", "/e/host-b/qmgr.db"]), "/e");
-        assert_eq!(common(&["/e/ab/qmgr.db", "/e/abc/qmgr.db"]), "/e");
-        assert_eq!(common(&["/x/qmgr.db", "/y/qmgr.db"]), "/");
-        assert_eq!(common(&["a/qmgr.db", "/a/qmgr.db"]), "");
-        assert_eq!(common(&["qmgr.db", "other.db"]), "");
-        assert_eq!(common(&[]), "");
-    }
-
-    #[test]
-    fn common_folder_of_a_folder_is_itself() {
-        let dir = std::env::temp_dir();
-        let shown = dir.display().to_string();
-        assert_eq!(common(&[shown.as_str()]), shown);
     }
 }

@@ -24,6 +24,8 @@ pub enum Col {
     Path,
     Bytes,
     Evidence,
+    /// The host each record was collected from, as `parse` names it (`host`).
+    Host,
 }
 
 impl Col {
@@ -63,11 +65,12 @@ impl Col {
             Col::Path => "Local path",
             Col::Bytes => "Bytes",
             Col::Evidence => "Evidence",
+            Col::Host => "Host",
         }
     }
 
     /// Every column, in a fixed order (see [`Col::index`]).
-    pub const ALL: [Col; 16] = [
+    pub const ALL: [Col; Col::COUNT] = [
         Col::Mark,
         Col::Flags,
         Col::Kind,
@@ -84,7 +87,11 @@ impl Col {
         Col::Path,
         Col::Bytes,
         Col::Evidence,
+        Col::Host,
     ];
+
+    /// How many columns there are (per-column arrays are this long).
+    pub const COUNT: usize = 17;
 
     /// This column's place in [`Col::ALL`] (for per-column arrays).
     pub fn index(self) -> usize {
@@ -110,6 +117,7 @@ impl Col {
             Col::Path => "path",
             Col::Bytes => "bytes",
             Col::Evidence => "evidence",
+            Col::Host => "host",
         }
     }
 
@@ -134,6 +142,9 @@ impl Col {
             Col::Url => 24,
             Col::Path => 16,
             Col::Evidence => 16,
+            // A NetBIOS name is at most 15 characters; a longer folder or file name loses
+            // its middle below its natural width.
+            Col::Host => 8,
         }
     }
 
@@ -156,6 +167,7 @@ impl Col {
             Col::Url => 48,
             Col::Name | Col::Command | Col::Path => 36,
             Col::Evidence => 48,
+            Col::Host => 16,
             Col::Flags | Col::Owner => 24,
             _ => u16::MAX,
         }
@@ -172,6 +184,8 @@ impl Col {
             Col::Command => 86,
             Col::Path => 84,
             Col::Kind => 75,
+            // Which machine a job sat on matters more than where its file lay in the case.
+            Col::Host => 70,
             Col::Evidence => 65,
             Col::Created => 60,
             Col::Owner => 50,
@@ -194,7 +208,7 @@ impl Col {
     pub fn elides(self) -> bool {
         matches!(
             self,
-            Col::Name | Col::Url | Col::Path | Col::Command | Col::Evidence
+            Col::Name | Col::Url | Col::Path | Col::Command | Col::Evidence | Col::Host
         )
     }
 
@@ -209,6 +223,7 @@ impl Col {
             Col::Url => &[Field::Url],
             Col::Path => &[Field::FullPath, Field::Filename],
             Col::Evidence => &[Field::Evidence],
+            Col::Host => &[Field::Host],
             _ => &[],
         }
     }

@@ -93,21 +93,25 @@ pub fn format_name(f: Format) -> &'static str {
 }
 
 impl App {
-    /// The evidence files, which nothing may ever be written over.
+    /// The evidence files and the paths opened, which nothing may ever be written over:
+    /// each once (an export checks its target against every one).
     pub(crate) fn inputs(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = self.evidence.iter().map(|e| e.path.clone()).collect();
-        for r in &self.store.recs {
-            for s in [&r.info.job_source, &r.info.file_source]
+        let mut v: Vec<PathBuf> = Vec::new();
+        let sources = self.store.recs.iter().flat_map(|r| {
+            [&r.info.job_source, &r.info.file_source]
                 .into_iter()
                 .flatten()
-            {
-                let p = PathBuf::from(&s.evidence);
-                if !v.contains(&p) {
-                    v.push(p);
-                }
+                .map(|s| PathBuf::from(&s.evidence))
+        });
+        let all = (self.evidence.iter().map(|e| e.path.clone()))
+            .chain(sources)
+            .chain(self.paths.iter().cloned());
+        let mut seen = std::collections::HashSet::new();
+        for p in all {
+            if seen.insert(p.clone()) {
+                v.push(p);
             }
         }
-        v.extend(self.paths.iter().cloned());
         v
     }
 
@@ -192,8 +196,8 @@ impl App {
             return;
         }
         let target = expand_home(path, std::env::var_os("HOME").as_deref());
-        let mut inputs = self.inputs();
-        inputs.extend(self.paths.iter().cloned());
+        // Every input once: `inputs` already holds the paths opened.
+        let inputs = self.inputs();
         let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
         let protected = Protected::of(&input_refs);
         // Raw: the status line escapes what it draws (escaping here too would show `\x1b`
@@ -293,6 +297,29 @@ mod tests {
         assert_eq!(expand_home("~bob/x.json", home), Path::new("~bob/x.json"));
         assert_eq!(expand_home("a/~/x.json", home), Path::new("a/~/x.json"));
         assert_eq!(expand_home("~/x.json", None), Path::new("~/x.json"));
+    }
+
+    #[test]
+    fn the_inputs_an_export_protects_are_each_listed_once() {
+        use crate::bits::model::{BitsInfo, Source};
+        let mut app = App::new(crate::tui::Options::default());
+        let (a, b) = (PathBuf::from("/case/HOST-A"), PathBuf::from("/case/HOST-B"));
+        let db = PathBuf::from("/case/HOST-A/qmgr.db");
+        app.paths = vec![a.clone(), b.clone(), a.clone()];
+        let rec = BitsInfo {
+            job_source: Some(Source {
+                evidence: db.display().to_string(),
+                ..Source::default()
+            }),
+            file_source: Some(Source {
+                evidence: db.display().to_string(),
+                ..Source::default()
+            }),
+            ..BitsInfo::default()
+        };
+        app.store.append(vec![rec.clone(), rec]);
+        // The paths opened came twice before (once from `inputs`, once more in the export).
+        assert_eq!(app.inputs(), vec![db, a, b]);
     }
 
     #[test]

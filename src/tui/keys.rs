@@ -43,6 +43,8 @@ pub enum Action {
     Repaint,
     Help,
     Diagnostics,
+    /// Open the host summary.
+    Hosts,
     Back,
     Up,
     Down,
@@ -244,24 +246,31 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         ctxs: &[Overlay],
-        keys: &[code(KeyCode::Esc), code(KeyCode::Enter)],
+        keys: &[code(KeyCode::Esc)],
         action: Action::Back,
         hint: "close",
         help: "close the overlay",
     },
     Binding {
         ctxs: &[Overlay],
+        keys: &[code(KeyCode::Enter)],
+        action: Action::Confirm,
+        hint: "",
+        help: "close the overlay (host summary: show only the rows of the host under the cursor, host:NAME)",
+    },
+    Binding {
+        ctxs: &[Overlay],
         keys: &[code(KeyCode::Up), k('k')],
         action: Action::Up,
         hint: "",
-        help: "scroll up (column chooser: previous column)",
+        help: "scroll up (column chooser, host summary: previous line)",
     },
     Binding {
         ctxs: &[Overlay],
         keys: &[code(KeyCode::Down), k('j')],
         action: Action::Down,
         hint: "",
-        help: "scroll down (column chooser: next column)",
+        help: "scroll down (column chooser, host summary: next line)",
     },
     Binding {
         ctxs: &[Overlay],
@@ -290,6 +299,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Diagnostics,
         hint: "",
         help: "show diagnostics: evidence size and sha256, parse warnings, timings",
+    },
+    Binding {
+        ctxs: VIEWS,
+        keys: &[k('H')],
+        action: Action::Hosts,
+        hint: "",
+        help: "host summary: each host's jobs (carved, event log only, flagged), files and records; Enter shows only that host's rows",
     },
     // --- moving --------------------------------------------------------------------------
     Binding {
@@ -452,7 +468,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('/')],
         action: Action::Filter,
         hint: "filter",
-        help: "filter: fuzzy words; url: cmd: name: path: (fuzzy) ev: owner: id: (whole components) 'exact \"phrase\" -not a|b after: before: flag:cmd has:hidden (? lists them)",
+        help: "filter: fuzzy words; url: cmd: name: path: (fuzzy) ev: owner: id: (whole components) host: (whole name) 'exact \"phrase\" -not a|b after: before: flag:cmd has:hidden (? lists them)",
     },
     Binding {
         ctxs: TABLE,

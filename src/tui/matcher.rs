@@ -139,6 +139,7 @@ impl Needle {
             Class::Date => !digit(before) && !digit(after),
             Class::Ip => !digit(before) && before != Some('.') && !digit(after),
             Class::Component => !before.is_some_and(char::is_alphanumeric),
+            Class::Whole => before.is_none() && after.is_none(),
             Class::Guid | Class::Free => true,
         }
     }
@@ -260,7 +261,8 @@ pub fn matches_all(terms: &[Compiled], hay: &Hay) -> bool {
 /// How a pattern matches: fuzzy for free text, else exactly by its class.
 fn pattern_kind(p: &str, scope: Scope, exact: bool) -> CompiledKind {
     let class = Class::of(p, scope);
-    if exact {
+    // A host is named whole, quoted or not (`host:"HOST A"`).
+    if exact && class != Class::Whole {
         CompiledKind::Exact(Box::new(Needle::new(p, Class::Free)))
     } else if class == Class::Free {
         CompiledKind::Fuzzy(FuzzyPattern::new(p))

@@ -4,7 +4,8 @@
 //! - [`keys`]: the one binding table (keys → [`keys::Action`], footer hints, `?`, README).
 //! - [`app`]: the state and its one `update`, with the screens' own keys beside their state:
 //!   [`hex`] (the hex view), [`prompt`] (filter and export lines), [`export`] (`e`),
-//!   [`copy`] (`y`, `Y`), [`overlay`] (help, diagnostics, column chooser), [`mouse`].
+//!   [`copy`] (`y`, `Y`), [`overlay`] (help, diagnostics, column chooser), [`hosts`] (the
+//!   host summary, `H`), [`mouse`].
 //! - [`store`]: records and the views over them, [`query`] the filter line parsed,
 //!   [`matcher`] what it matches ([`fuzzy`] for free text), [`sort`] the orders, [`columns`] the table columns.
 //! - [`timeline`]: every job timestamp in time order.
@@ -12,7 +13,7 @@
 //! - [`layout`]: the geometry both the app and the drawing use (plain numbers).
 //! - [`ui`]: drawing only, over the visible slice; it hands back what it drew
 //!   ([`layout::Rendered`]) for the next key or click. Each screen draws in its own file:
-//!   [`table_ui`], [`detail_ui`], [`hex_ui`], [`timeline_ui`], [`overlay_ui`]; [`style`]
+//!   [`table_ui`], [`detail_ui`], [`hex_ui`], [`timeline_ui`], [`overlay_ui`], [`hosts_ui`]; [`style`]
 //!   holds the colours and the escaping helpers they share.
 //! - [`worker`]: parsing and carving on a background thread, over one channel.
 //! - [`display`]: the one escaping layer for untrusted text; [`origin`] where a record came
@@ -29,6 +30,8 @@ pub mod fields;
 pub mod fuzzy;
 pub mod hex;
 pub mod hex_ui;
+pub mod hosts;
+pub mod hosts_ui;
 pub mod keys;
 pub mod layout;
 pub mod matcher;
@@ -271,7 +274,7 @@ fn not_a_terminal() -> Option<&'static str> {
 fn no_terminal(why: &dyn std::fmt::Display) -> String {
     format!(
         "cannot set up the terminal: {why}; the explorer needs an interactive terminal \
-         (`bitscope parse PATH` writes the records without one, as JSON, JSONL or CSV)"
+         (`bitscope parse PATH...` writes the records without one, as JSON, JSONL or CSV)"
     )
 }
 

@@ -2,6 +2,8 @@
 //! inside a disk image, the containers down to the store (`disk.raw › p1 › …\Downloader\qmgr.db`).
 //! The Evidence column gets the short form; the detail pane shows the whole chain.
 
+use std::path::{Path, PathBuf};
+
 use crate::bits::model::{BitsInfo, Source, UNALLOCATED};
 
 /// Separator between the steps of a container chain on screen.
@@ -76,6 +78,32 @@ fn short_step(step: &str) -> Option<String> {
     None
 }
 
+/// The deepest folder holding every one of `paths` (a folder is its own, a file its parent's),
+/// compared by whole components: `/e/host-a` and `/e/host-b` give `/e`, never `/e/host-`.
+/// Empty when they share none (one relative, one absolute).
+pub fn common_folder(paths: &[PathBuf]) -> PathBuf {
+    let folders = paths.iter().map(|p| {
+        if p.is_dir() {
+            p.as_path()
+        } else {
+            p.parent().unwrap_or(Path::new(""))
+        }
+    });
+    let mut common: Option<PathBuf> = None;
+    for folder in folders {
+        common = Some(match common {
+            None => folder.to_path_buf(),
+            Some(c) => c
+                .components()
+                .zip(folder.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    common.unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +151,29 @@ mod tests {
             store_key(free.job_source.as_ref().unwrap()),
             "/x/disk.raw\0VHDX\0NTFS"
         );
+    }
+
+    fn common(paths: &[&str]) -> String {
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        common_folder(&paths).display().to_string()
+    }
+
+    #[test]
+    fn common_folder_is_by_whole_components() {
+        // Files that do not exist are files: their parent is their folder.
+        assert_eq!(common(&["/e/host-a/qmgr.db"]), "/e/host-a");
+        assert_eq!(common(&["/e/host-a/qmgr.db", "/e/host-b/qmgr.db"]), "/e");
+        assert_eq!(common(&["/e/ab/qmgr.db", "/e/abc/qmgr.db"]), "/e");
+        assert_eq!(common(&["/x/qmgr.db", "/y/qmgr.db"]), "/");
+        assert_eq!(common(&["a/qmgr.db", "/a/qmgr.db"]), "");
+        assert_eq!(common(&["qmgr.db", "other.db"]), "");
+        assert_eq!(common(&[]), "");
+    }
+
+    #[test]
+    fn common_folder_of_a_folder_is_itself() {
+        let dir = std::env::temp_dir();
+        let shown = dir.display().to_string();
+        assert_eq!(common(&[shown.as_str()]), shown);
     }
 }

@@ -10,6 +10,8 @@ pub enum Overlay {
     Diagnostics,
     /// The column chooser of the current table.
     Columns,
+    /// The host summary (see [`super::hosts`]).
+    Hosts,
 }
 
 impl App {
@@ -21,12 +23,22 @@ impl App {
             self.chooser = 0;
         } else {
             self.overlay_scroll = 0;
+            self.host_cursor = 0;
         }
     }
 
-    /// A key while an overlay is open: Esc closes it, `?` toggles the help, the chooser takes
-    /// its own keys, the others scroll.
+    /// A key while an overlay is open: Esc closes it (Enter too, but in the host summary,
+    /// where it filters), `?` toggles the help, the chooser and the host summary take their
+    /// own keys, the others scroll.
     pub(super) fn update_overlay(&mut self, ov: Overlay, action: Action) {
+        if ov == Overlay::Hosts && action != Action::Back && action != Action::Help {
+            self.update_hosts(action);
+            return;
+        }
+        if action == Action::Confirm {
+            self.overlay = None;
+            return;
+        }
         if ov == Overlay::Columns && action != Action::Back && action != Action::Help {
             self.update_chooser(action);
             return;

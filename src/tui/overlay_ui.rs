@@ -46,10 +46,14 @@ fn hanging(head: Span<'static>, indent: usize, text: &str, width: u16) -> Vec<Li
 }
 
 /// The filter's syntax, one line each: (what to type, what it does).
-const FILTER_HELP: [(&str, &str); 8] = [
+const FILTER_HELP: [(&str, &str); 9] = [
     ("words", "fuzzy (letters in order); all must match; case ignored"),
     ("a | b  a OR b", "either of two terms"),
     ("url: cmd: name: path:", "limit a word to those fields (fuzzy)"),
+    (
+        "host:NAME",
+        "the record's host, the whole name (any case): host:HOST-A never finds HOST-AB; H lists the hosts",
+    ),
     (
         "ev: owner: id:",
         "whole components: ev:HOST-A finds HOST-A/… and HOST-AB/…, never HOST-B; ev:HOST-A/ only HOST-A",
@@ -144,8 +148,14 @@ fn chooser_lines(app: &App) -> Vec<Line<'static>> {
             style = style.add_modifier(Modifier::REVERSED);
         }
         let mark = if on { "[x]" } else { "[ ]" };
+        // Shown only over several hosts (see `Store::columns`).
+        let note = if c == super::columns::Col::Host && !app.store.many_hosts() {
+            " (one host: not shown)"
+        } else {
+            ""
+        };
         out.push(Line::from(Span::styled(
-            format!(" {mark} {}", c.title()),
+            format!(" {mark} {}{note}", c.title()),
             style,
         )));
     }
@@ -240,6 +250,13 @@ pub fn draw(f: &mut Frame, app: &App) -> Option<Scroll> {
             chooser_lines(app),
         ),
         Overlay::Diagnostics => ("Diagnostics (Esc closes)", diagnostics_lines(app)),
+        Overlay::Hosts => {
+            let width = layout::overlay_area(f.area()).width.saturating_sub(2);
+            (
+                "Hosts (Enter: only that host · Esc closes)",
+                super::hosts_ui::lines(app, width),
+            )
+        }
     };
     Some(draw_overlay(f, app, title, lines))
 }

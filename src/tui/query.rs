@@ -35,9 +35,11 @@ pub enum Field {
     Url,
     /// The evidence file the record came from.
     Evidence,
+    /// The host the record was collected from (`host`, as `parse` names it).
+    Host,
 }
 
-pub const FIELD_COUNT: usize = 25;
+pub const FIELD_COUNT: usize = 26;
 
 impl Field {
     pub const ALL: [Field; FIELD_COUNT] = [
@@ -66,6 +68,7 @@ impl Field {
         Field::Drive,
         Field::Url,
         Field::Evidence,
+        Field::Host,
     ];
 
     pub fn get(self, r: &BitsInfo) -> &str {
@@ -95,6 +98,7 @@ impl Field {
             Field::Drive => &r.drive,
             Field::Url => &r.url,
             Field::Evidence => &r.evidence,
+            Field::Host => &r.host,
         }
     }
 }
@@ -111,6 +115,9 @@ pub enum Scope {
     Path,
     Id,
     Ev,
+    /// `host:NAME`: the record's host, the whole name (any case): `host:HOST-A` never
+    /// finds `HOST-AB`.
+    Host,
 }
 
 impl Scope {
@@ -124,11 +131,12 @@ impl Scope {
             Scope::Path => &[Field::FullPath, Field::Filename, Field::Target, Field::Tmp],
             Scope::Id => &[Field::JobId, Field::FileId],
             Scope::Ev => &[Field::Evidence],
+            Scope::Host => &[Field::Host],
         }
     }
 
     /// The scope names the filter knows (matched without regard to case).
-    pub const NAMES: [(&'static str, Scope); 7] = [
+    pub const NAMES: [(&'static str, Scope); 8] = [
         ("url", Scope::Url),
         ("cmd", Scope::Cmd),
         ("name", Scope::Name),
@@ -136,6 +144,7 @@ impl Scope {
         ("path", Scope::Path),
         ("id", Scope::Id),
         ("ev", Scope::Ev),
+        ("host", Scope::Host),
     ];
 }
 
@@ -174,6 +183,8 @@ pub enum Class {
     /// Text under `ev:` or `owner:`: at the start of a path component or word (`ev:host-a`
     /// finds `HOST-A/…` and `HOST-AB/…`, never `HOST-B`).
     Component,
+    /// Text under `host:`: the whole field, nothing before or after it.
+    Whole,
 }
 
 /// Digits only, exactly `n` of them.
@@ -226,7 +237,9 @@ fn is_guid_pattern(p: &str, scope: Scope) -> bool {
 impl Class {
     /// The class of a lowercase pattern under a scope.
     pub fn of(p: &str, scope: Scope) -> Class {
-        if p.starts_with("s-1-") {
+        if scope == Scope::Host {
+            Class::Whole
+        } else if p.starts_with("s-1-") {
             Class::Sid
         } else if is_guid_pattern(p, scope) && !is_ip_pattern(p) {
             Class::Guid

@@ -87,7 +87,7 @@ impl ViewLayout {
             store.set_column_choice(k, choice);
         }
         let widths = &mut store.view_mut(k).widths;
-        *widths = [0; 16];
+        *widths = [0; Col::COUNT];
         for (id, &w) in &self.widths {
             // 0 leaves the width to the layout.
             if let Some(c) = Col::from_id(id).filter(|_| w > 0) {

@@ -174,15 +174,27 @@ fn push_search_form(out: &mut String, s: &str) {
 }
 
 /// `evidence` relative to the folder opened (`root`), or whole when it is not under it.
+/// Under it by whole path components: `/case/HOST-A` holds `/case/HOST-A/qmgr.db`, never
+/// `/case/HOST-AB/qmgr.db` (which a plain text prefix would cut to `B/qmgr.db`).
 fn relative_to<'a>(root: &str, evidence: &'a str) -> &'a str {
+    let sep = std::path::is_separator;
     if root.is_empty() {
         return evidence;
     }
-    evidence
-        .strip_prefix(root)
-        .map(|rest| rest.trim_start_matches(std::path::MAIN_SEPARATOR))
-        .filter(|rest| !rest.is_empty())
-        .unwrap_or(evidence)
+    let Some(rest) = evidence.strip_prefix(root) else {
+        return evidence;
+    };
+    // The root ends a component where it ends with a separator (`/`) or the evidence has
+    // one right after it.
+    if !root.ends_with(sep) && !rest.starts_with(sep) {
+        return evidence;
+    }
+    let rest = rest.trim_start_matches(sep);
+    if rest.is_empty() {
+        evidence
+    } else {
+        rest
+    }
 }
 
 impl Rec {
@@ -332,6 +344,7 @@ impl ViewKind {
                 Col::Mark,
                 Col::Flags,
                 Col::Kind,
+                Col::Host,
                 Col::State,
                 Col::Created,
                 Col::Name,
@@ -348,6 +361,7 @@ impl ViewKind {
                 Col::Mark,
                 Col::Flags,
                 Col::Kind,
+                Col::Host,
                 Col::Path,
                 Col::Url,
                 Col::Bytes,
@@ -360,6 +374,7 @@ impl ViewKind {
                 Col::Mark,
                 Col::Flags,
                 Col::Kind,
+                Col::Host,
                 Col::State,
                 Col::Created,
                 Col::Name,
@@ -427,12 +442,12 @@ pub struct View {
     /// screen to the left.
     pub first_col: usize,
     /// Per column ([`Col::index`]): the cells its widest value needs, over every item.
-    pub naturals: [u16; 16],
+    pub naturals: [u16; Col::COUNT],
     /// The widest Evidence cell with its middle elided (host folder or image, `…`, file
     /// name): the Evidence column is never narrower than this (up to 40 cells).
     pub evidence_head: u16,
     /// Per column: the width the analyst set (`+`, `-`); 0 leaves it to the layout.
-    pub widths: [u16; 16],
+    pub widths: [u16; Col::COUNT],
     /// The last ascending order computed: (column, item count then, order).
     asc_cache: Option<(Col, usize, Vec<u32>)>,
     /// Selected position in `shown`, and the first row on screen.
@@ -448,16 +463,25 @@ impl View {
 
 /// The mark column stays first and on; the chooser orders and hides the others.
 impl Store {
-    /// The columns a view shows, in order: the mark column, then those chosen.
+    /// The columns a view shows, in order: the mark column, then those chosen. The Host
+    /// column only once records of two hosts are in: one name repeated on every row says
+    /// nothing the header's path does not, and takes the room of a column that does (the
+    /// host summary, `H`, still names it).
     pub fn columns(&self, k: ViewKind) -> Vec<Col> {
+        let many = self.many_hosts();
         let mut out = vec![Col::Mark];
         out.extend(
             self.column_choice(k)
                 .into_iter()
-                .filter(|&(_, on)| on)
+                .filter(|&(c, on)| on && (c != Col::Host || many))
                 .map(|(c, _)| c),
         );
         out
+    }
+
+    /// Do the records come from more than one host?
+    pub fn many_hosts(&self) -> bool {
+        self.hosts.len() > 1
     }
 
     /// What the layout needs of each column a view shows ([`Store::columns`]): its minimum,
@@ -559,6 +583,8 @@ pub struct Store {
     /// The folder evidence paths are shown relative to (the opened folder, or the opened
     /// file's own folder).
     pub root: String,
+    /// Records by host (the `host` the pipeline named each with).
+    hosts: HashMap<String, u32>,
 }
 
 impl Store {
@@ -586,7 +612,7 @@ impl Store {
             usize,
             Option<Vec<(Col, bool)>>,
             usize,
-            [u16; 16],
+            [u16; Col::COUNT],
         );
         let kept: Vec<Kept> = self
             .views
@@ -618,11 +644,18 @@ impl Store {
     /// Append a batch of records: precompute, group into items, filter and sort.
     pub fn append(&mut self, batch: Vec<BitsInfo>) {
         let first = self.recs.len();
+        let many_before = self.many_hosts();
         for info in batch {
             if info.carved {
                 self.carved_count += 1;
             } else {
                 self.live_count += 1;
+            }
+            match self.hosts.get_mut(&info.host) {
+                Some(n) => *n += 1,
+                None => {
+                    self.hosts.insert(info.host.clone(), 1);
+                }
             }
             let key = job_key(&info);
             let live_copy = key.as_ref().is_some_and(|k| self.live_jobs.contains(k));
@@ -665,6 +698,28 @@ impl Store {
             items.dedup();
             self.grow_naturals(k, &items);
             self.resort(k);
+        }
+        if !many_before && self.many_hosts() {
+            self.host_column_appeared();
+        }
+    }
+
+    /// The second host's records came in and the Host column with them: the sort cursor
+    /// and the horizontal scroll stay on the columns they were on.
+    fn host_column_appeared(&mut self) {
+        for k in ViewKind::ALL {
+            let Some(at) = self.columns(k).iter().position(|&c| c == Col::Host) else {
+                continue;
+            };
+            let v = self.view_mut(k);
+            if v.col_cursor >= at {
+                v.col_cursor += 1;
+            }
+            // Off screen to the left lie the columns after the mark column up to
+            // `first_col`: the new one among them is too.
+            if at <= v.first_col {
+                v.first_col += 1;
+            }
         }
     }
 
@@ -1053,6 +1108,7 @@ impl Store {
                 }
             }
             Col::Url => r.url.clone(),
+            Col::Host => r.host.clone(),
             Col::Evidence => super::origin::evidence_text(self.evidence_label(&r.evidence), r),
             Col::Path => {
                 if r.full_path.is_empty() {
@@ -1092,6 +1148,7 @@ impl Store {
             Col::Url => text(&i.url, ""),
             Col::Path => text(&i.full_path, &i.filename),
             Col::Evidence => text(&i.evidence, ""),
+            Col::Host => text(&i.host, ""),
             Col::Mark => SortKey::Number(u128::from(self.item_marked(item))),
             // Hidden characters first, then how many rules fired, which, and the warnings.
             Col::Flags => SortKey::Number(
@@ -1296,6 +1353,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn evidence_is_relative_to_the_folder_opened_by_whole_components() {
+        let sep = std::path::MAIN_SEPARATOR;
+        let p = |s: &str| s.replace('/', &sep.to_string());
+        let (a, ab) = (p("/case/HOST-A"), p("/case/HOST-AB/C/qmgr.db"));
+        // A sibling whose name starts with the root's last component is not under it.
+        assert_eq!(relative_to(&a, &ab), ab);
+        assert_eq!(
+            relative_to(&a, &p("/case/HOST-A/C/qmgr.db")),
+            p("C/qmgr.db")
+        );
+        assert_eq!(relative_to(&p("/case/"), &ab), p("HOST-AB/C/qmgr.db"));
+        assert_eq!(relative_to(&a, &a), a, "the root itself stays whole");
+        assert_eq!(relative_to("", &ab), ab);
+        // The Evidence column and `ev:` read the same: HOST-AB's record keeps its folder.
+        let mut store = Store {
+            root: a.clone(),
+            ..Store::default()
+        };
+        store.append(vec![BitsInfo {
+            evidence: ab.clone(),
+            ..BitsInfo::default()
+        }]);
+        assert_eq!(store.evidence_label(&store.rec(0).info.evidence), ab);
+        store.set_query(Query::parse("ev:host-ab/"));
+        assert_eq!(store.view(ViewKind::Rows).shown.len(), 1);
     }
 
     #[test]

@@ -154,7 +154,7 @@ fn fitted(col: Col, text: &str, w: u16) -> String {
     let e = display::escape(text);
     let w = usize::from(w);
     match col {
-        Col::Name => display::elide_middle(&e, w).into_owned(),
+        Col::Name | Col::Host => display::elide_middle(&e, w).into_owned(),
         c if c.elides() => display::elide_path(&e, w).into_owned(),
         _ => display::truncate(&e, w).into_owned(),
     }

@@ -84,7 +84,18 @@ fn target(r: &crate::bits::model::BitsInfo) -> &str {
         .map_or("", String::as_str)
 }
 
-fn event_row(app: &App, e: &Event, widths: (u16, u16), selected: bool) -> Row<'static> {
+/// The Host column's width: over several hosts their longest name, at most 16 cells (a
+/// longer one loses its middle); 0 (no column) over one host, as in the tables.
+fn host_width(app: &App) -> u16 {
+    if !app.store.many_hosts() {
+        return 0;
+    }
+    let widest =
+        app.store.view(super::store::ViewKind::Rows).naturals[super::columns::Col::Host.index()];
+    widest.clamp(4, 16)
+}
+
+fn event_row(app: &App, e: &Event, widths: (u16, u16, u16), selected: bool) -> Row<'static> {
     let r = &app.store.rec(e.rec).info;
     let (kind, kind_style) = if r.carved {
         ("carved", Style::default().fg(Color::Yellow))
@@ -96,13 +107,20 @@ fn event_row(app: &App, e: &Event, widths: (u16, u16), selected: bool) -> Row<'s
     } else {
         &r.job_name
     };
-    let row = Row::new(vec![
+    let mut cells = vec![
         Line::from(time_label(e.at)),
         Line::from(e.kind.label()),
         Line::from(Span::styled(kind, kind_style)),
-        Line::from(display::cell(name, usize::from(widths.0))),
-        Line::from(display::cell(target(r), usize::from(widths.1))),
-    ]);
+    ];
+    if widths.2 > 0 {
+        let host = display::escape(&r.host);
+        cells.push(Line::from(
+            display::elide_middle(&host, usize::from(widths.2)).into_owned(),
+        ));
+    }
+    cells.push(Line::from(display::cell(name, usize::from(widths.0))));
+    cells.push(Line::from(display::cell(target(r), usize::from(widths.1))));
+    let row = Row::new(cells);
     if selected {
         row.style(Style::default().add_modifier(Modifier::REVERSED))
     } else {
@@ -122,7 +140,9 @@ fn draw_events(f: &mut Frame, app: &App, area: Rect) {
         return;
     }
     // Time, event and kind keep their widths; the name and the URL share the rest (1:2).
-    let fixed = TIME_W + EVENT_W + KIND_W + 4;
+    // Over several hosts, the host after the kind.
+    let host_w = host_width(app);
+    let fixed = TIME_W + EVENT_W + KIND_W + 4 + if host_w > 0 { host_w + 1 } else { 0 };
     let rest = area.width.saturating_sub(fixed);
     let name_w = rest / 3;
     let url_w = rest - name_w;
@@ -133,28 +153,37 @@ fn draw_events(f: &mut Frame, app: &App, area: Rect) {
         .enumerate()
         .filter_map(|(k, &i)| {
             let e = t.events.get(i as usize)?;
-            Some(event_row(app, e, (name_w, url_w), t.offset + k == t.sel))
+            Some(event_row(
+                app,
+                e,
+                (name_w, url_w, host_w),
+                t.offset + k == t.sel,
+            ))
         })
         .collect();
-    let header = Row::new(vec![
-        "Time (UTC)".to_string(),
-        "Event".into(),
-        "Kind".into(),
-        "Job name".into(),
+    let mut titles = vec!["Time (UTC)".to_string(), "Event".into(), "Kind".into()];
+    if host_w > 0 {
+        titles.push("Host".into());
+    }
+    titles.extend([
+        "Job name".to_string(),
         display::truncate(
             &format!("URL or file  ({} of {})", t.sel + 1, t.shown.len()),
             usize::from(url_w),
         )
         .into_owned(),
-    ])
-    .style(Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
-    let widths = [
+    ]);
+    let header = Row::new(titles)
+        .style(Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let mut widths = vec![
         Constraint::Length(TIME_W),
         Constraint::Length(EVENT_W),
         Constraint::Length(KIND_W),
-        Constraint::Length(name_w),
-        Constraint::Length(url_w),
     ];
+    if host_w > 0 {
+        widths.push(Constraint::Length(host_w));
+    }
+    widths.extend([Constraint::Length(name_w), Constraint::Length(url_w)]);
     f.render_widget(
         Table::new(body, widths).header(header).column_spacing(1),
         area,
