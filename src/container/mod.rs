@@ -18,7 +18,6 @@
 pub mod aligned;
 pub mod cache;
 pub mod ewf;
-pub mod mft;
 pub mod ntfs;
 pub use ntfs::lookup;
 pub mod partition;

@@ -1,6 +1,8 @@
 //! The payload on disk (images): each record's `full_path` and `tmp_fullpath` looked up in the
-//! MFT of the volume its store lies in (live and deleted entries), its size and times
-//! attached to the record as facts, and a payload the MFT does not know said so.
+//! MFT of the volume its store lies in (live and deleted entries, through the NTFS reader's
+//! own walk: `container::ntfs::files_named`, paths named as the stores' are, orphans under
+//! `\$OrphanFiles`), its size and times attached to the record as facts, and a payload the
+//! MFT does not know said so.
 //!
 //! A store's records are held until the store is done (a store is bounded: see
 //! `container::MAX_STORE`), so the volume's MFT is read once for all their names.
@@ -10,7 +12,7 @@ use std::collections::HashSet;
 use super::{Diagnostic, Phase, Sink, Stop};
 use crate::bits::model::BitsInfo;
 use crate::bits::story::Fact;
-use crate::container::mft::{lookup, MftFile, Times};
+use crate::container::ntfs::{files_named, MftFile, Times};
 use crate::container::{Found, Store};
 
 /// Holds a store's records (and passes everything else on).
@@ -67,7 +69,7 @@ pub(super) fn attach(found: &Found, store: &Store, records: &mut [BitsInfo]) {
     if names.is_empty() {
         return;
     }
-    let files = lookup(&*found.disk, vol.offset, &names);
+    let files = files_named(&*found.disk, vol.offset, vol.len, &names);
     // The chain below the disk (what the image's form, raw, E01 or VHD, does not change).
     let place = vol.chain.get(1..).unwrap_or_default().join(" > ");
     for r in records.iter_mut() {

@@ -17,6 +17,7 @@ use super::file_name::FileName;
 use super::list;
 use super::record::Record;
 use super::runs::{self, Run};
+use super::standard_information::Times;
 use super::volume::Vol;
 
 /// The most bytes of an `$ATTRIBUTE_LIST` read (about 30,000 entries; a file with 64 Ki runs
@@ -55,8 +56,8 @@ pub enum StreamData {
 pub struct File {
     pub number: u64,
     pub sequence: u16,
-    /// `$STANDARD_INFORMATION`'s last-written time (FILETIME), 0 when absent.
-    pub modified: u64,
+    /// `$STANDARD_INFORMATION`'s times (all 0 when it is absent).
+    pub si: Times,
     pub in_use: bool,
     pub dir: bool,
     pub names: Vec<FileName>,
@@ -76,7 +77,7 @@ type Pieces = Vec<(u64, u64, Vec<Run>, Option<(u64, u64)>)>;
 /// What the attributes of the records gathered so far give.
 #[derive(Default)]
 struct Gathered {
-    modified: u64,
+    si: Times,
     names: Vec<FileName>,
     more_names: usize,
     resident: BTreeMap<String, (u16, Vec<u8>)>,
@@ -97,7 +98,7 @@ impl Gathered {
         }
         match (a.ty, a.value) {
             (STANDARD_INFORMATION, Value::Resident(v)) => {
-                self.modified = crate::util::bytes::u64_le(v, 0x08).unwrap_or(0);
+                self.si = Times::parse(v, 0);
             }
             (FILE_NAME, Value::Resident(v)) => match FileName::parse(v) {
                 Some(n) if self.names.len() < MAX_NAMES => self.names.push(n),
@@ -267,7 +268,7 @@ pub fn gather(vol: &Vol, n: u64, rec: &Record) -> File {
     File {
         number: n,
         sequence: rec.sequence(),
-        modified: g.modified,
+        si: g.si,
         in_use: rec.in_use(),
         dir: rec.is_dir(),
         names: g.names,

@@ -3,13 +3,15 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0x00 | 8 | parent directory's file reference (record number, sequence number) |
-//! | 0x08 | 32 | times (created, modified, MFT changed, read) |
-//! | 0x28 | 16 | allocated and real size (as of the last name change; not used) |
+//! | 0x08 | 32 | times (created, modified, MFT changed, read; see `standard_information.rs`) |
+//! | 0x28 | 8 | allocated size (as of the last name change; not used) |
+//! | 0x30 | 8 | real size (as of the last name change) |
 //! | 0x40 | 1 | name length, UTF-16 units |
 //! | 0x41 | 1 | namespace: 0 POSIX, 1 Win32, 2 DOS (8.3 only), 3 Win32 and DOS |
 //! | 0x42 | 2·n | the name |
 
 use super::record::reference;
+use super::standard_information::Times;
 use crate::util::bytes::{slice, u64_le, u8_at};
 use crate::util::utf16::decode_utf16le;
 
@@ -22,6 +24,10 @@ pub struct FileName {
     pub parent_sequence: u16,
     pub namespace: u8,
     pub name: String,
+    /// The times as of the last name change.
+    pub times: Times,
+    /// The real size as of the last name change (what a file with no `$DATA` is said to be).
+    pub size: u64,
 }
 
 impl FileName {
@@ -33,6 +39,8 @@ impl FileName {
             parent_sequence,
             namespace: u8_at(b, 0x41)?,
             name: decode_utf16le(slice(b, 0x42, 2 * len)?),
+            times: Times::parse(b, 0x08),
+            size: u64_le(b, 0x30)?,
         })
     }
 }
@@ -45,6 +53,8 @@ mod tests {
     fn name_and_parent() {
         let mut b = vec![0u8; 0x42 + 14];
         b[..8].copy_from_slice(&(72u64 | 2 << 48).to_le_bytes());
+        b[0x08..0x10].copy_from_slice(&11u64.to_le_bytes());
+        b[0x30..0x38].copy_from_slice(&4096u64.to_le_bytes());
         b[0x40] = 7;
         b[0x41] = 1;
         for (i, c) in "qmgr.db".encode_utf16().enumerate() {
@@ -55,6 +65,7 @@ mod tests {
             (n.parent, n.parent_sequence, n.name.as_str()),
             (72, 2, "qmgr.db")
         );
+        assert_eq!((n.times.created, n.times.modified, n.size), (11, 0, 4096));
         assert!(FileName::parse(&b[..0x4F]).is_none());
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! bitscope reads NTFS itself, one file per on-disk structure: the boot sector (`boot.rs`), file
 //! records and their fix-ups (`record.rs`), attributes (`attribute.rs`), data runs
-//! (`runs.rs`), `$ATTRIBUTE_LIST` (`list.rs`), `$FILE_NAME` (`file_name.rs`), a file gathered
+//! (`runs.rs`), `$ATTRIBUTE_LIST` (`list.rs`), `$STANDARD_INFORMATION`
+//! (`standard_information.rs`), `$FILE_NAME` (`file_name.rs`), a file gathered
 //! from its base and extension records (`file.rs`), paths with TSK's orphan rule
 //! (`paths.rs`), `$Bitmap` (`bitmap.rs`), all over an open volume (`volume.rs`) that reads
 //! through a small block cache. (The `ntfs` crate it replaces hid what the image analyst needs:
@@ -14,7 +15,9 @@
 //! records whose bytes hold a name looked for (UTF-16, any case: `qmgr`, `edb`, and the story's
 //! companions: `evtx`, `sam`, `software`) or that have an
 //! `$ATTRIBUTE_LIST` (their names may lie in extension records) are gathered; extension records
-//! are read through their base. Each store is handed on as it is found.
+//! are read through their base. Each store is handed on as it is found. The same walk finds
+//! files by name for a job's story ([`files_named`], `by_name.rs`), and the deleted files
+//! carved along their runs ([`deleted_files`]).
 //!
 //! What the walk refuses to be fooled by, each a warning: an MFT longer than the volume (read up
 //! to the volume's end), records whose stored number is not their place (the same clusters
@@ -37,6 +40,7 @@
 mod attribute;
 mod bitmap;
 mod boot;
+mod by_name;
 mod file;
 mod file_name;
 mod index;
@@ -45,6 +49,7 @@ pub mod lookup;
 mod paths;
 mod record;
 mod runs;
+mod standard_information;
 mod upcase;
 mod volume;
 
@@ -63,9 +68,12 @@ use attribute::{COMPRESSED, ENCRYPTED};
 use file::{File, Stream, StreamData};
 use file_name::DOS;
 use paths::{best_name, Dirs};
-pub(super) use record::fixup;
+use record::fixup;
 use record::Record;
 use volume::Vol;
+
+pub use by_name::{files_named, MftFile, MAX_FOUND};
+pub use standard_information::Times;
 
 /// MFT entries walked in one volume (16 Mi entries: a 16 GiB MFT at 1 KiB records).
 pub const MAX_MFT_ENTRIES: u64 = 1 << 24;
@@ -144,6 +152,8 @@ struct Walk<'v, 'a> {
     /// Logs held until the walk ends (kept only beside a store), and the stores' folders.
     logs: Vec<Store>,
     folders: HashSet<String>,
+    /// Whether directories are visited too (the stores' walk leaves them out).
+    directories: bool,
 }
 
 impl<'v, 'a> Walk<'v, 'a> {
@@ -161,6 +171,7 @@ impl<'v, 'a> Walk<'v, 'a> {
             stores: 0,
             logs: Vec::new(),
             folders: HashSet::new(),
+            directories: false,
         }
     }
 
@@ -273,8 +284,8 @@ fn folder_of(path: &str) -> String {
 /// offset of the record, its bytes with fix-ups applied).
 type Visit<'x> = dyn FnMut(&mut Walk, u64, u64, &[u8]) -> ControlFlow<()> + 'x;
 
-/// Walk the MFT in chunks of records, handing each sound base record (not a directory) to
-/// `visit`.
+/// Walk the MFT in chunks of records, handing each sound base record (not a directory,
+/// unless the walk asks for them) to `visit`.
 fn walk_mft(w: &mut Walk, visit: &mut Visit) -> ControlFlow<()> {
     let vol = w.vol;
     let rs = vol.boot.record;
@@ -345,8 +356,9 @@ fn walk_mft(w: &mut Walk, visit: &mut Visit) -> ControlFlow<()> {
     ControlFlow::Continue(())
 }
 
-/// MFT entry `n`'s raw bytes: a sound base record that is not a directory goes to `visit`;
-/// torn records and records holding another entry's number are counted.
+/// MFT entry `n`'s raw bytes: a sound base record that is not a directory (unless
+/// [`Walk::directories`]) goes to `visit`; torn records and records holding another entry's
+/// number are counted.
 fn check(
     w: &mut Walk,
     n: u64,
@@ -370,7 +382,7 @@ fn check(
         return ControlFlow::Continue(());
     };
     // Extension records are read through their base record's attribute list.
-    if rec.base() != 0 || rec.is_dir() {
+    if rec.base() != 0 || (rec.is_dir() && !w.directories) {
         return ControlFlow::Continue(());
     }
     if rec
@@ -753,7 +765,7 @@ fn deleted_file(vol: &Vol, f: &File, free: &[(u64, u64)]) -> Option<DeletedFile>
     }
     Some(DeletedFile {
         mft_entry: f.number,
-        modified: f.modified,
+        modified: f.si.modified,
         name: best_name(f).map(|n| n.name.clone()).unwrap_or_default(),
         pieces,
     })
