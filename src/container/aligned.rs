@@ -22,7 +22,7 @@ impl<R: ReadAt> Aligned<R> {
     /// size that does not divide [`CHUNK`] is rounded to one that does).
     pub fn new(inner: R, sector: u64) -> Aligned<R> {
         let sector = sector.clamp(1, CHUNK);
-        let sector = if CHUNK % sector == 0 {
+        let sector = if CHUNK.checked_rem(sector) == Some(0) {
             sector
         } else {
             sector.next_power_of_two().min(CHUNK)
@@ -40,26 +40,32 @@ impl<R: ReadAt> ReadAt for Aligned<R> {
         let size = self.inner.size();
         let want = (buf.len() as u64).min(size.saturating_sub(offset));
         let end = offset.saturating_add(want);
-        let mut at = offset - offset % self.sector;
+        // The remainder is at most `offset`: the subtraction is exact.
+        let mut at = offset.saturating_sub(offset.checked_rem(self.sector).unwrap_or(0));
         let mut done = 0usize;
         let mut chunk = Vec::new();
         while at < end {
             // Whole sectors covering [at, end), at most CHUNK bytes.
-            let span = (end - at).div_ceil(self.sector).saturating_mul(self.sector);
+            let span = end
+                .saturating_sub(at)
+                .div_ceil(self.sector)
+                .saturating_mul(self.sector);
             let len = usize::try_from(span.min(CHUNK)).unwrap_or(usize::MAX);
             chunk.resize(len, 0);
             let got = self.inner.read_at(at, &mut chunk)?;
             // The part of what came back that lies in the range asked for.
             let from = usize::try_from(offset.saturating_sub(at)).unwrap_or(usize::MAX);
-            let upto = usize::try_from(end - at).unwrap_or(usize::MAX).min(got);
+            let upto = usize::try_from(end.saturating_sub(at))
+                .unwrap_or(usize::MAX)
+                .min(got);
             let Some(src) = chunk.get(from..upto).filter(|s| !s.is_empty()) else {
                 break;
             };
-            let Some(dst) = buf.get_mut(done..done + src.len()) else {
+            let Some(dst) = buf.get_mut(done..done.saturating_add(src.len())) else {
                 break;
             };
             dst.copy_from_slice(src);
-            done += src.len();
+            done = done.saturating_add(src.len());
             if got < len {
                 break;
             }

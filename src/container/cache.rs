@@ -65,7 +65,7 @@ impl<'a> Cached<'a> {
                     slots.swap_remove(oldest);
                 }
                 slots.push((b, bytes, now));
-                slots.len() - 1
+                slots.len().saturating_sub(1)
             }
         };
         let Some(slot) = slots.get_mut(i) else {
@@ -99,7 +99,7 @@ impl ReadAt for Cached<'_> {
             if n == 0 {
                 break;
             }
-            done += n;
+            done = done.saturating_add(n);
         }
         Ok(done)
     }

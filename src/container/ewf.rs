@@ -109,10 +109,12 @@ pub fn segment_extension(first: &str, n: u32) -> Option<String> {
         0 => None,
         1..=99 => Some(format!("{}{n:02}", char::from(lead))),
         _ => {
-            let k = n - 100;
-            let third = extra + (k % 26) as u8;
-            let second = extra + (k / 26 % 26) as u8;
-            let head = u32::from(lead) + k / (26 * 26);
+            // n > 99 here; each digit is below 26, so the letters stay within `a..=z`
+            // or `A..=Z`, and a head past the last letter is refused below.
+            let k = n.saturating_sub(100);
+            let third = extra.saturating_add((k % 26) as u8);
+            let second = extra.saturating_add((k / 26 % 26) as u8);
+            let head = u32::from(lead).saturating_add(k / (26 * 26));
             let head = u8::try_from(head).ok().filter(|h| *h <= last)?;
             Some(String::from_utf8_lossy(&[head, second, third]).into_owned())
         }
@@ -176,7 +178,7 @@ impl Sums {
         if stored == computed {
             return;
         }
-        self.bad += 1;
+        self.bad = self.bad.saturating_add(1);
         if self.bad <= Self::LISTED {
             let more = if self.bad == Self::LISTED {
                 " (further mismatches in this segment are not listed)"
@@ -275,10 +277,11 @@ impl Walk {
             sums.check(&d, 72, at, "section descriptor", warnings);
             // The section's own bytes: its size, or (tools that leave it 0) up to the next.
             let size = match le64(&d, 24) {
-                s if s > 76 => s - 76,
+                s if s > 76 => s.saturating_sub(76),
                 _ => next.saturating_sub(at).saturating_sub(76),
             };
-            let body = at + 76;
+            // The 76-byte descriptor at `at` was read whole: `at + 76` is within the file.
+            let body = at.saturating_add(76);
             match section_type(&d) {
                 b"volume" | b"disk" | b"data"
                     if !self.volume(file, number, body, size, &mut sums, warnings)? =>
@@ -333,7 +336,7 @@ impl Walk {
             return Ok(true);
         }
         if got == v.len() {
-            let sum_at = v.len() - 4;
+            let sum_at = v.len().saturating_sub(4); // 94 or 1052 bytes
             sums.check(&v, sum_at, body, "volume section", warnings);
         }
         let mut set = [0u8; 16];
@@ -401,18 +404,21 @@ impl Walk {
             ));
             return Ok(false);
         };
+        // The section's descriptor at `at` was read whole, and the header after it just now:
+        // these offsets are all within the file.
+        let header = at.saturating_add(76);
         let mut t = [0u8; 24];
-        if file.read_at(at + 76, &mut t).ok() != Some(24) {
+        if file.read_at(header, &mut t).ok() != Some(24) {
             warnings.push(Diagnostic::at(
                 at,
                 format!("E01: segment {number}: the table here is cut off"),
             ));
             return Ok(false);
         }
-        sums.check(&t, 20, at + 76, "table header", warnings);
+        sums.check(&t, 20, header, "table header", warnings);
         let mut count = u64::from(le32(&t, 0));
         let base = le64(&t, 8);
-        let entries = at + 100;
+        let entries = header.saturating_add(24);
         // The entries lie in the file: never more than it holds.
         let room = file.size().saturating_sub(entries) / 4;
         if count > room {
@@ -437,20 +443,25 @@ impl Walk {
         }
         // The entries' Adler-32, computed piece by piece.
         let mut sum = Adler32::new();
-        let mut buf = vec![0u8; (count.min(ENTRIES_PER_READ) * 4) as usize];
+        // `count` is cut to the entries the file holds after `entries`: every offset below
+        // is within the file.
+        let mut buf = vec![0u8; count.min(ENTRIES_PER_READ).saturating_mul(4) as usize];
         let mut first = None;
         let mut done = 0u64;
         while done < count {
-            let n = (count - done).min(ENTRIES_PER_READ);
-            let piece = buf.get_mut(..(n * 4) as usize).unwrap_or_default();
-            if file.read_at(entries + done * 4, piece).ok() != Some(piece.len()) {
+            let n = count.saturating_sub(done).min(ENTRIES_PER_READ);
+            let piece = buf
+                .get_mut(..n.saturating_mul(4) as usize)
+                .unwrap_or_default();
+            let piece_at = entries.saturating_add(done.saturating_mul(4));
+            if file.read_at(piece_at, piece).ok() != Some(piece.len()) {
                 break;
             }
             first = first.or(Some(le32(piece, 0)));
             sum.update(piece);
-            done += n;
+            done = done.saturating_add(n);
         }
-        let end = entries + count * 4;
+        let end = entries.saturating_add(count.saturating_mul(4));
         let footer = first.is_some_and(|e| base.saturating_add(u64::from(e & 0x7fff_ffff)) != end);
         if footer {
             let mut s = [0u8; 4];
@@ -469,11 +480,12 @@ impl Walk {
             self.tables.push(Table {
                 first: self.listed,
                 count,
-                segment: number as usize - 1,
+                segment: (number as usize).saturating_sub(1), // segments count from 1
                 entries,
                 base,
             });
-            self.listed += count;
+            // `count <= left`: the chunks listed never pass the media's.
+            self.listed = self.listed.saturating_add(count);
         }
         Ok(true)
     }
@@ -528,7 +540,8 @@ pub fn open<'a>(
         Err(why) => return refuse(why),
     };
     while matches!(end, End::Next) {
-        let number = segments.len() as u32 + 1;
+        // At most MAX_SEGMENTS + 1: checked just below.
+        let number = (segments.len() as u32).saturating_add(1);
         if number > MAX_SEGMENTS {
             warnings.push(Diagnostic::new(format!(
                 "E01: more than {MAX_SEGMENTS} segments; the rest are not read"
@@ -538,7 +551,7 @@ pub fn open<'a>(
         let Some(next) = more(number) else {
             warnings.push(Diagnostic::new(format!(
                 "E01: segment {number} is missing (the chain goes on past segment {}): chunks from {} on cannot be read",
-                number - 1,
+                number.saturating_sub(1),
                 walk.listed
             )));
             break;
@@ -593,7 +606,7 @@ impl Ewf<'_> {
         let t = t
             .checked_sub(1)
             .and_then(|t| self.tables.get(t))
-            .filter(|t| i < t.first + t.count)
+            .filter(|t| i.checked_sub(t.first).is_some_and(|k| k < t.count))
             .ok_or_else(|| {
                 bad(format!(
                     "E01: chunk {i} (media offset {}) is in no segment read (a segment missing?)",
@@ -605,7 +618,11 @@ impl Ewf<'_> {
             .get(t.segment)
             .ok_or_else(|| bad(format!("E01: chunk {i} is in a segment not opened")))?;
         let mut e = [0u8; 4];
-        if file.read_at(t.entries + (i - t.first) * 4, &mut e)? != 4 {
+        // `i - t.first < t.count` (above), and the table's entries lie in its segment.
+        let entry_at = t
+            .entries
+            .saturating_add(i.saturating_sub(t.first).saturating_mul(4));
+        if file.read_at(entry_at, &mut e)? != 4 {
             return Err(bad(format!("E01: the table entry of chunk {i} is cut off")));
         }
         let e = u32::from_le_bytes(e);
@@ -629,13 +646,14 @@ impl Ewf<'_> {
             if file.read_at(at, &mut out)? != len {
                 return Err(bad(format!(
                     "E01: chunk {i} at offset {at} of segment {} is cut off",
-                    seg + 1
+                    seg.saturating_add(1)
                 )));
             }
             return Ok(out);
         }
         // A zlib stream ends itself: read a little more than a chunk can grow to.
-        let mut packed = vec![0u8; len + len / 8 + 1024];
+        // `len` is at most a chunk (MAX_CHUNK): no saturation.
+        let mut packed = vec![0u8; len.saturating_add(len / 8).saturating_add(1024)];
         let got = file.read_at(at, &mut packed)?;
         packed.truncate(got);
         let mut out = Vec::with_capacity(len);
@@ -645,13 +663,13 @@ impl Ewf<'_> {
             .map_err(|e| {
                 bad(format!(
                     "E01: chunk {i} at offset {at} of segment {}: {e}",
-                    seg + 1
+                    seg.saturating_add(1)
                 ))
             })?;
         if out.len() != len {
             return Err(bad(format!(
                 "E01: chunk {i} at offset {at} of segment {} inflates to {} of {len} bytes",
-                seg + 1,
+                seg.saturating_add(1),
                 out.len()
             )));
         }
@@ -668,26 +686,31 @@ impl ReadAt for Ewf<'_> {
         let want = usize::try_from(self.size.saturating_sub(offset))
             .unwrap_or(usize::MAX)
             .min(buf.len());
-        let mut done = 0;
+        let mut done = 0usize;
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         while done < want {
-            let at = offset + done as u64;
-            let i = at / self.chunk;
-            let within = (at % self.chunk) as usize;
+            // `done < want <= size - offset`: the sum is within the media.
+            let at = offset.saturating_add(done as u64);
+            let (Some(i), Some(within)) = (at.checked_div(self.chunk), at.checked_rem(self.chunk))
+            else {
+                break;
+            };
+            let within = within as usize;
             if last.as_ref().map(|(j, _)| *j) != Some(i) {
                 *last = Some((i, self.load(i)?));
             }
             let data = last.as_ref().map(|(_, d)| d.as_slice()).unwrap_or_default();
             let src = data.get(within..).unwrap_or_default();
-            let n = src.len().min(want - done);
-            let (Some(dst), Some(src)) = (buf.get_mut(done..done + n), src.get(..n)) else {
+            let n = src.len().min(want.saturating_sub(done));
+            let (Some(dst), Some(src)) = (buf.get_mut(done..done.saturating_add(n)), src.get(..n))
+            else {
                 break;
             };
             if n == 0 {
                 break;
             }
             dst.copy_from_slice(src);
-            done += n;
+            done = done.saturating_add(n);
         }
         Ok(done)
     }
@@ -701,11 +724,15 @@ impl ReadAt for Ewf<'_> {
         let mut buf = vec![0u8; (ENTRIES_PER_READ * 4) as usize];
         for t in &self.tables {
             let file = self.segments.get(t.segment)?;
-            let mut done = 0;
+            // The table's entries lie in its segment (cut at open): no offset saturates.
+            let mut done = 0u64;
             while done < t.count {
-                let n = (t.count - done).min(ENTRIES_PER_READ);
-                let piece = buf.get_mut(..(n * 4) as usize).unwrap_or_default();
-                if file.read_at(t.entries + done * 4, piece).ok() != Some(piece.len()) {
+                let n = t.count.saturating_sub(done).min(ENTRIES_PER_READ);
+                let piece = buf
+                    .get_mut(..n.saturating_mul(4) as usize)
+                    .unwrap_or_default();
+                let piece_at = t.entries.saturating_add(done.saturating_mul(4));
+                if file.read_at(piece_at, piece).ok() != Some(piece.len()) {
                     break;
                 }
                 for (k, e) in piece.chunks_exact(4).enumerate() {
@@ -713,10 +740,10 @@ impl ReadAt for Ewf<'_> {
                     let last = reach.get_mut(t.segment)?;
                     if last.is_none_or(|l| at > l) {
                         *last = Some(at);
-                        kept.push(t.first + done + k as u64);
+                        kept.push(t.first.saturating_add(done).saturating_add(k as u64));
                     }
                 }
-                done += n;
+                done = done.saturating_add(n);
             }
         }
         Some(super::block_runs(kept.into_iter(), self.chunk, self.size))

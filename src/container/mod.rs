@@ -15,6 +15,17 @@
 //! partition counts, extended-partition chains, MFT entries, data runs and store sizes all have
 //! caps, and a corrupt structure is a warning, never a panic or a hang.
 
+// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used
+    )
+)]
+
 pub mod aligned;
 pub mod cache;
 pub mod ewf;
@@ -77,9 +88,10 @@ pub(crate) fn block_runs(
         if at >= size {
             continue;
         }
-        let n = len.min(size - at);
+        // `at < size`, and a run touching `at` ends there: neither sum nor difference can wrap.
+        let n = len.min(size.saturating_sub(at));
         match runs.last_mut() {
-            Some((s, l)) if *s + *l == at => *l += n,
+            Some((s, l)) if s.checked_add(*l) == Some(at) => *l = l.saturating_add(n),
             _ => runs.push((at, n)),
         }
     }
@@ -258,11 +270,12 @@ impl Store {
             if from >= end {
                 break;
             }
+            // `from <= a <= b`: the overlap of [from, to) with [offset, end), not empty here.
             let a = offset.max(from);
             let b = end.min(to);
             out.push(Extent {
-                offset: e.offset.map(|o| o.saturating_add(a - from)),
-                len: b - a,
+                offset: e.offset.map(|o| o.saturating_add(a.saturating_sub(from))),
+                len: b.saturating_sub(a),
             });
         }
         Some(out)
@@ -610,7 +623,7 @@ pub fn recognize<'a>(file: &'a dyn ReadAt, more: &ewf::NextSegment<'a>) -> Opene
     if overlaps.len() > OVERLAPS_NAMED {
         found.warnings.push(Diagnostic::new(format!(
             "{} more partitions overlap one read already: not read again",
-            overlaps.len() - OVERLAPS_NAMED
+            overlaps.len().saturating_sub(OVERLAPS_NAMED)
         )));
     }
     found.partitions = parts;
@@ -653,9 +666,12 @@ pub fn read_store_within(
             let mut out = vec![0u8; size];
             let mut at = 0usize;
             for e in extents {
-                let len = usize::try_from(e.len).unwrap_or(usize::MAX).min(size - at);
+                // `at <= size` throughout: each step adds at most what is left.
+                let len = usize::try_from(e.len)
+                    .unwrap_or(usize::MAX)
+                    .min(size.saturating_sub(at));
                 if let Some(off) = e.offset {
-                    let dst = out.get_mut(at..at + len).unwrap_or_default();
+                    let dst = out.get_mut(at..at.saturating_add(len)).unwrap_or_default();
                     let got = image.read_at(off, dst)?;
                     if got < len {
                         return Err(io::Error::new(
@@ -664,7 +680,7 @@ pub fn read_store_within(
                         ));
                     }
                 }
-                at += len;
+                at = at.saturating_add(len);
                 if at >= size {
                     break;
                 }
@@ -711,14 +727,17 @@ pub(crate) fn read_blocks(
     let mut done = 0;
     while done < want && block > 0 {
         let at = offset.saturating_add(done as u64);
-        let within = at % block;
-        let n = usize::try_from(block - within)
-            .unwrap_or(usize::MAX)
-            .min(want - done);
-        let Some(dst) = buf.get_mut(done..done + n) else {
+        let (Some(index), Some(within)) = (at.checked_div(block), at.checked_rem(block)) else {
             break;
         };
-        match block_at(at / block)? {
+        // `within < block` and `done < want`: the differences cannot wrap.
+        let n = usize::try_from(block.saturating_sub(within))
+            .unwrap_or(usize::MAX)
+            .min(want.saturating_sub(done));
+        let Some(dst) = buf.get_mut(done..done.saturating_add(n)) else {
+            break;
+        };
+        match block_at(index)? {
             Some(data) => {
                 let got = read(data.saturating_add(within), dst)?;
                 if let Some(rest) = dst.get_mut(got..) {
@@ -727,7 +746,7 @@ pub(crate) fn read_blocks(
             }
             None => dst.fill(0),
         }
-        done += n;
+        done = done.saturating_add(n);
     }
     Ok(done)
 }

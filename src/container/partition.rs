@@ -7,6 +7,7 @@
 //! loop-checked.
 
 use super::ReadAt;
+use crate::util::bytes;
 use crate::util::diag::Diagnostic;
 
 /// Which table a partition came from.
@@ -65,27 +66,25 @@ fn read(image: &dyn ReadAt, offset: u64, len: usize) -> Option<Vec<u8>> {
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
-    b.get(at..at + 2)
-        .map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
+    bytes::u16_le(b, at).unwrap_or(0)
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u32::from_le_bytes)
+    bytes::u32_le(b, at).unwrap_or(0)
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
-    b.get(at..at + 8)
-        .and_then(|s| s.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
+    bytes::u64_le(b, at).unwrap_or(0)
 }
+
+/// Offsets of the four MBR partition entries (16 bytes each) in the boot sector.
+const MBR_ENTRIES: [usize; 4] = [446, 462, 478, 494];
 
 /// One MBR partition entry: (type, start LBA, sector count), `None` when empty or invalid.
 fn mbr_entry(sector: &[u8], i: usize) -> Option<(u8, u64, u64)> {
-    let e = sector.get(446 + 16 * i..446 + 16 * (i + 1))?;
-    let status = e[0];
-    let kind = e[4];
+    let e = bytes::slice(sector, *MBR_ENTRIES.get(i)?, 16)?;
+    let status = bytes::u8_at(e, 0)?;
+    let kind = bytes::u8_at(e, 4)?;
     let start = u64::from(u32_at(e, 8));
     let count = u64::from(u32_at(e, 12));
     if kind == 0 || count == 0 || (status != 0 && status != 0x80) {
@@ -107,7 +106,9 @@ pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<
     }
     // Entry status bytes other than 0/0x80 mean this is not an MBR (a boot sector of some
     // file system): no partitions at all.
-    let statuses_ok = (0..4).all(|i| matches!(mbr.get(446 + 16 * i), Some(0 | 0x80)));
+    let statuses_ok = MBR_ENTRIES
+        .iter()
+        .all(|&at| matches!(mbr.get(at), Some(0 | 0x80)));
     if !statuses_ok {
         return None;
     }
@@ -134,10 +135,12 @@ pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<
             read_extended(image, sector, start, count, &mut chain, warnings);
             for (k, s, c) in chain {
                 listed.push((next_logical, k, s, c));
-                next_logical += 1;
+                // At most 4 + MAX_LOGICAL numbers: never saturates.
+                next_logical = next_logical.saturating_add(1);
             }
         } else {
-            listed.push((i as u32 + 1, kind, start, count));
+            // `i` is an MBR entry's index, 0 to 3.
+            listed.push(((i as u32).saturating_add(1), kind, start, count));
         }
     }
     let mut parts = Vec::new();
@@ -154,7 +157,7 @@ pub fn read_table(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<
             warnings.push(Diagnostic::from(format!(
                 "partition {number} (MBR, offset {offset}) ends past the image's end: cut to the image"
             )));
-            len = size - offset;
+            len = size.saturating_sub(offset); // offset < size, checked above
         }
         parts.push(Partition {
             number,
@@ -278,7 +281,9 @@ fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<Vec<Pa
         }
         let count = count.min(MAX_GPT_ENTRIES);
         let table_at = table_lba.saturating_mul(sector);
-        let Some(table) = read(image, table_at, count as usize * entry_size as usize) else {
+        // At most 1024 entries of at most 4096 bytes (checked above): 4 MiB.
+        let table_len = (count as usize).saturating_mul(entry_size as usize);
+        let Some(table) = read(image, table_at, table_len) else {
             warnings.push(Diagnostic::from(format!(
                 "GPT at offset {sector}: partition entries at offset {table_at} lie past the image's end"
             )));
@@ -286,7 +291,11 @@ fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<Vec<Pa
         };
         let mut parts = Vec::new();
         for i in 0..count as usize {
-            let Some(e) = table.get(i * entry_size as usize..(i + 1) * entry_size as usize) else {
+            let Some(e) = bytes::slice(
+                &table,
+                i.saturating_mul(entry_size as usize),
+                entry_size as usize,
+            ) else {
                 break;
             };
             if e.get(..16).is_none_or(|t| t.iter().all(|b| *b == 0)) {
@@ -294,7 +303,8 @@ fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<Vec<Pa
             }
             let first = u64_at(e, 32);
             let last = u64_at(e, 40);
-            let number = i as u32 + 1;
+            // `i` < MAX_GPT_ENTRIES.
+            let number = (i as u32).saturating_add(1);
             if last < first {
                 warnings.push(Diagnostic::from(format!(
                     "GPT entry {number}: last sector {last} before first {first}"
@@ -302,7 +312,10 @@ fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<Vec<Pa
                 continue;
             }
             let offset = first.saturating_mul(sector);
-            let mut len = (last - first).saturating_add(1).saturating_mul(sector);
+            let mut len = last
+                .saturating_sub(first) // last >= first, checked above
+                .saturating_add(1)
+                .saturating_mul(sector);
             if offset >= size {
                 warnings.push(Diagnostic::from(format!(
                     "partition {number} (GPT) starts at offset {offset}, past the image's end ({size})"
@@ -313,7 +326,7 @@ fn read_gpt(image: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<Vec<Pa
                 warnings.push(Diagnostic::from(format!(
                     "partition {number} (GPT, offset {offset}) ends past the image's end: cut to the image"
                 )));
-                len = size - offset;
+                len = size.saturating_sub(offset); // offset < size, checked above
             }
             parts.push(Partition {
                 number,

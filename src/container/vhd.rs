@@ -41,11 +41,17 @@ impl Vhd<'_> {
             return Ok(None);
         }
         let mut e = [0u8; 4];
-        if self.file.read_at(d.bat + i * 4, &mut e)? != 4 {
+        if self.file.read_at(entry_at(d, i), &mut e)? != 4 {
             return Ok(None);
         }
         Ok(data_at(u32::from_be_bytes(e), d, self.file.size()))
     }
+}
+
+/// Where BAT entry `i` lies in the file. For `i < d.entries` it lies inside the file (the
+/// entries are cut to what the file holds at open), so the sum cannot saturate.
+fn entry_at(d: &Dynamic, i: u64) -> u64 {
+    d.bat.saturating_add(i.saturating_mul(4))
 }
 
 /// A BAT entry's block data offset, `None` for an unallocated block or one past `len`.
@@ -53,7 +59,10 @@ fn data_at(sector: u32, d: &Dynamic, len: u64) -> Option<u64> {
     if sector == u32::MAX {
         return None;
     }
-    let at = u64::from(sector) * 512 + d.bitmap;
+    // A u32 sector number times 512 is below 2^41, the bitmap at most 64 KiB: no saturation.
+    let at = u64::from(sector)
+        .saturating_mul(512)
+        .saturating_add(d.bitmap);
     (at.saturating_add(d.block) <= len).then_some(at)
 }
 
@@ -68,7 +77,7 @@ pub fn open<'a>(
         return None;
     }
     let mut footer = [0u8; 512];
-    if file.read_at(len - 512, &mut footer).ok()? != 512 {
+    if file.read_at(len.saturating_sub(512), &mut footer).ok()? != 512 {
         return None;
     }
     if &footer[..8] != b"conectix" {
@@ -81,7 +90,7 @@ pub fn open<'a>(
     let size = be64(&footer, 48);
     match be32(&footer, 60) {
         2 => {
-            let data = len - 512;
+            let data = len.saturating_sub(512); // len >= 512, checked above
             let mut size = size;
             if size > data {
                 warnings.push(Diagnostic::new(format!(
@@ -154,7 +163,8 @@ fn dynamic<'a>(
         entries = room;
     }
     // Each block starts with its sector bitmap (one bit a sector, in whole sectors).
-    let bitmap = (block / 512).div_ceil(8).div_ceil(512) * 512;
+    // `block` is at most 2^28 (checked above): the bitmap is at most 64 KiB.
+    let bitmap = (block / 512).div_ceil(8).div_ceil(512).saturating_mul(512);
     let d = Dynamic {
         block,
         bat,
@@ -184,23 +194,27 @@ fn dynamic<'a>(
 /// BAT entries naming a block past the file's end, read a slice at a time.
 fn count_past_end(file: &dyn ReadAt, d: &Dynamic) -> u64 {
     let len = file.size();
-    let mut bad = 0;
+    let mut bad = 0u64;
     let mut buf = vec![0u8; (SCAN * 4) as usize];
     let mut i = 0;
     while i < d.entries {
-        let n = (d.entries - i).min(SCAN);
-        let piece = buf.get_mut(..(n * 4) as usize).unwrap_or_default();
-        if file.read_at(d.bat + i * 4, piece).ok() != Some(piece.len()) {
+        let n = d.entries.saturating_sub(i).min(SCAN); // i < entries
+        let piece = buf
+            .get_mut(..n.saturating_mul(4) as usize)
+            .unwrap_or_default();
+        if file.read_at(entry_at(d, i), piece).ok() != Some(piece.len()) {
             break;
         }
-        bad += piece
+        let past = piece
             .chunks_exact(4)
             .filter(|e| {
                 let s = be32(e, 0);
                 s != u32::MAX && data_at(s, d, len).is_none()
             })
             .count() as u64;
-        i += n;
+        // At most `d.entries` in all, and `i + n <= d.entries`.
+        bad = bad.saturating_add(past);
+        i = i.saturating_add(n);
     }
     bad
 }
@@ -236,17 +250,19 @@ impl ReadAt for Vhd<'_> {
         let mut buf = vec![0u8; (SCAN * 4) as usize];
         let mut i = 0;
         while i < d.entries {
-            let n = (d.entries - i).min(SCAN);
-            let piece = buf.get_mut(..(n * 4) as usize).unwrap_or_default();
-            if self.file.read_at(d.bat + i * 4, piece).ok() != Some(piece.len()) {
+            let n = d.entries.saturating_sub(i).min(SCAN); // i < entries
+            let piece = buf
+                .get_mut(..n.saturating_mul(4) as usize)
+                .unwrap_or_default();
+            if self.file.read_at(entry_at(d, i), piece).ok() != Some(piece.len()) {
                 break;
             }
             for (k, e) in piece.chunks_exact(4).enumerate() {
                 if data_at(be32(e, 0), d, len).is_some_and(|at| seen.take(at, d.block)) {
-                    kept.push(i + k as u64);
+                    kept.push(i.saturating_add(k as u64)); // below d.entries
                 }
             }
-            i += n;
+            i = i.saturating_add(n); // i + n <= d.entries
         }
         Some(super::block_runs(kept.into_iter(), d.block, self.size))
     }

@@ -14,6 +14,7 @@ use std::io;
 
 use super::field::{le16, le32, le64};
 use super::{ReadAt, Refusal};
+use crate::util::bytes;
 use crate::util::diag::Diagnostic;
 
 /// BAT entries checked per read at open (to count those pointing past the file's end).
@@ -30,8 +31,8 @@ fn guid(text: &str) -> [u8; 16] {
         .collect();
     let mut g = [0u8; 16];
     let order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
-    for (i, o) in order.iter().enumerate() {
-        g[i] = hex.get(*o).copied().unwrap_or(0);
+    for (slot, o) in g.iter_mut().zip(order) {
+        *slot = hex.get(o).copied().unwrap_or(0);
     }
     g
 }
@@ -55,14 +56,21 @@ pub struct Vhdx<'a> {
 }
 
 impl Vhdx<'_> {
+    /// Where BAT entry `e` lies in the file. For `e < self.entries` it lies inside the file
+    /// (the entries are cut to what the file holds at open), so the sum cannot saturate.
+    fn entry_at(&self, e: u64) -> u64 {
+        self.bat.saturating_add(e.saturating_mul(8))
+    }
+
     /// Where payload block `i` lies in the file; `None` reads as zeros.
     fn block_at(&self, i: u64) -> io::Result<Option<u64>> {
-        let e = i.saturating_add(i / self.chunk_ratio.max(1));
+        let bitmaps = i.checked_div(self.chunk_ratio.max(1)).unwrap_or(0);
+        let e = i.saturating_add(bitmaps);
         if e >= self.entries {
             return Ok(None);
         }
         let mut b = [0u8; 8];
-        if self.file.read_at(self.bat + e * 8, &mut b)? != 8 {
+        if self.file.read_at(self.entry_at(e), &mut b)? != 8 {
             return Ok(None);
         }
         Ok(payload_at(u64::from_le_bytes(b), self.file.size()))
@@ -146,12 +154,14 @@ fn open_vhdx<'a>(
     let count = le32(&regions, 8).min(2047) as usize;
     let (mut bat_at, mut bat_len, mut meta_at, mut meta_len) = (0u64, 0u64, 0u64, 0u64);
     for i in 0..count {
-        let Some(e) = regions.get(16 + 32 * i..16 + 32 * (i + 1)) else {
+        // `i` < 2048: the entry's offset is below 64 KiB.
+        let Some(e) = bytes::slice(&regions, i.saturating_mul(32).saturating_add(16), 32) else {
             break;
         };
-        if e[..16] == guid(BAT) {
+        let id = e.get(..16);
+        if id == Some(&guid(BAT)[..]) {
             (bat_at, bat_len) = (le64(e, 16), u64::from(le32(e, 24)));
-        } else if e[..16] == guid(METADATA) {
+        } else if id == Some(&guid(METADATA)[..]) {
             (meta_at, meta_len) = (le64(e, 16), u64::from(le32(e, 24)));
         }
     }
@@ -169,8 +179,9 @@ fn open_vhdx<'a>(
     let item = |id: &str, len: usize| -> Option<&[u8]> {
         let n = usize::from(le16(&meta, 10)).min(2047);
         (0..n).find_map(|i| {
-            let e = meta.get(32 + 32 * i..32 + 32 * (i + 1))?;
-            if e[..16] != guid(id) {
+            // `i` < 2048: the entry's offset is below 64 KiB.
+            let e = bytes::slice(&meta, i.saturating_mul(32).saturating_add(32), 32)?;
+            if e.get(..16) != Some(&guid(id)[..]) {
                 return None;
             }
             let at = le32(e, 16) as usize;
@@ -201,9 +212,18 @@ fn open_vhdx<'a>(
     if sector != 512 && sector != 4096 {
         return fail(format!("logical sector size {sector} is not valid"));
     }
-    let chunk_ratio = ((1u64 << 23) * sector) / block;
+    // sector <= 4096 and block >= 1 MiB (checked above): the ratio is 16 to 32768.
+    let chunk_ratio = (1u64 << 23)
+        .saturating_mul(sector)
+        .checked_div(block)
+        .unwrap_or(1);
     let payload = size.div_ceil(block);
-    let want = payload + payload.saturating_sub(1) / chunk_ratio.max(1) + 1;
+    // At most 2^44 payload blocks (block >= 1 MiB): the sum cannot saturate.
+    let bitmaps = payload
+        .saturating_sub(1)
+        .checked_div(chunk_ratio.max(1))
+        .unwrap_or(0);
+    let want = payload.saturating_add(bitmaps).saturating_add(1);
     // The BAT lies in its region of the file: never more entries than both hold.
     let len = file.size();
     let held = (bat_len / 8).min(len.saturating_sub(bat_at) / 8);
@@ -255,23 +275,27 @@ fn open_vhdx<'a>(
 /// entries are never in state 6 or 7, so they do not count).
 fn count_past_end(d: &Vhdx) -> u64 {
     let len = d.file.size();
-    let mut bad = 0;
+    let mut bad = 0u64;
     let mut buf = vec![0u8; (SCAN * 8) as usize];
     let mut i = 0;
     while i < d.entries {
-        let n = (d.entries - i).min(SCAN);
-        let piece = buf.get_mut(..(n * 8) as usize).unwrap_or_default();
-        if d.file.read_at(d.bat + i * 8, piece).ok() != Some(piece.len()) {
+        let n = d.entries.saturating_sub(i).min(SCAN); // i < entries
+        let piece = buf
+            .get_mut(..n.saturating_mul(8) as usize)
+            .unwrap_or_default();
+        if d.file.read_at(d.entry_at(i), piece).ok() != Some(piece.len()) {
             break;
         }
-        bad += piece
+        let past = piece
             .chunks_exact(8)
             .filter(|e| {
                 let e = le64(e, 0);
                 matches!(e & 7, 6 | 7) && payload_at(e, len).is_none()
             })
             .count() as u64;
-        i += n;
+        // At most `d.entries` in all, and `i + n <= d.entries`.
+        bad = bad.saturating_add(past);
+        i = i.saturating_add(n);
     }
     bad
 }
@@ -299,23 +323,32 @@ impl ReadAt for Vhdx<'_> {
         let mut buf = vec![0u8; (SCAN * 8) as usize];
         let mut e = 0;
         while e < self.entries {
-            let n = (self.entries - e).min(SCAN);
-            let piece = buf.get_mut(..(n * 8) as usize).unwrap_or_default();
-            if self.file.read_at(self.bat + e * 8, piece).ok() != Some(piece.len()) {
+            let n = self.entries.saturating_sub(e).min(SCAN); // e < entries
+            let piece = buf
+                .get_mut(..n.saturating_mul(8) as usize)
+                .unwrap_or_default();
+            if self.file.read_at(self.entry_at(e), piece).ok() != Some(piece.len()) {
                 break;
             }
             for (k, b) in piece.chunks_exact(8).enumerate() {
-                let entry = e + k as u64;
-                // Every `ratio + 1`-th entry is a sector bitmap's, not a payload block's.
-                if entry % (ratio + 1) == ratio {
+                let entry = e.saturating_add(k as u64); // below self.entries
+                                                        // Every `ratio + 1`-th entry is a sector bitmap's, not a payload block's
+                                                        // (`ratio` is at most 32768: the period cannot saturate).
+                let period = ratio.saturating_add(1);
+                let (Some(bitmaps), Some(within)) =
+                    (entry.checked_div(period), entry.checked_rem(period))
+                else {
+                    continue;
+                };
+                if within == ratio {
                     continue;
                 }
-                let block = entry - entry / (ratio + 1);
+                let block = entry.saturating_sub(bitmaps);
                 if payload_at(le64(b, 0), len).is_some_and(|at| seen.insert(at)) {
                     kept.push(block);
                 }
             }
-            e += n;
+            e = e.saturating_add(n); // e + n <= self.entries
         }
         Some(super::block_runs(kept.into_iter(), self.block, self.size))
     }

@@ -107,7 +107,7 @@ impl RawVolume {
             if n == 0 {
                 break;
             }
-            done += n;
+            done = done.saturating_add(n);
         }
         Ok(done)
     }
@@ -121,7 +121,9 @@ impl ReadAt for RawVolume {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
         if let Some(rule) = &self.rule {
             let sector = self.sector;
-            if offset % sector != 0 || buf.len() as u64 % sector != 0 {
+            if offset.checked_rem(sector) != Some(0)
+                || (buf.len() as u64).checked_rem(sector) != Some(0)
+            {
                 rule.refused.fetch_add(1, Ordering::Relaxed);
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,

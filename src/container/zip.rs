@@ -33,6 +33,7 @@ use std::sync::Arc;
 
 use super::field::{le16, le32, le64};
 use super::{is_wanted_name, ReadAt, Store, StoreData, MAX_STORE};
+use crate::util::bytes;
 use crate::util::diag::Diagnostic;
 
 /// Central directory entries looked at.
@@ -140,7 +141,7 @@ pub fn is_zip(file: &dyn ReadAt) -> bool {
 fn is_zip_name(name: &str) -> bool {
     name.len() > 4
         && name
-            .get(name.len() - 4..)
+            .get(name.len().saturating_sub(4)..)
             .is_some_and(|e| e.eq_ignore_ascii_case(".zip"))
 }
 
@@ -185,7 +186,7 @@ impl Read for Reader<'_> {
             return Ok(0);
         };
         let got = self.file.read_at(self.at, dst)?;
-        self.at += got as u64;
+        self.at = self.at.saturating_add(got as u64); // got <= end - at
         Ok(got)
     }
 }
@@ -217,7 +218,11 @@ pub fn cp437(raw: &[u8]) -> String {
             if b < 0x80 {
                 char::from(b)
             } else {
-                CP437_HIGH[usize::from(b - 0x80)]
+                // b >= 0x80: its low seven bits index the table's 128 characters.
+                CP437_HIGH
+                    .get(usize::from(b & 0x7f))
+                    .copied()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER)
             }
         })
         .collect()
@@ -233,18 +238,23 @@ fn crc32(data: &[u8]) -> u32 {
 /// UTF-8 when flagged (and valid), else CP437. `Err` holds the CP437 reading of a name flagged
 /// UTF-8 that is not.
 fn entry_name(raw: &[u8], flags: u16, extra: &[u8]) -> Result<String, String> {
-    let mut x = 0;
-    while x + 4 <= extra.len() {
-        let (id, len) = (le16(extra, x), usize::from(le16(extra, x + 2)));
+    // `x` stays within 64 KiB of the extra field's end (it is at most 64 KiB itself): the
+    // sums below cannot saturate.
+    let mut x = 0usize;
+    while x.saturating_add(4) <= extra.len() {
+        let (id, len) = (
+            le16(extra, x),
+            usize::from(le16(extra, x.saturating_add(2))),
+        );
         if id == 0x7075 {
-            let f = extra.get(x + 4..x + 4 + len).unwrap_or_default();
+            let f = bytes::slice(extra, x.saturating_add(4), len).unwrap_or_default();
             if f.first() == Some(&1) && le32(f, 1) == crc32(raw) {
                 if let Some(Ok(name)) = f.get(5..).map(std::str::from_utf8) {
                     return Ok(name.to_string());
                 }
             }
         }
-        x += 4 + len;
+        x = x.saturating_add(4).saturating_add(len);
     }
     if flags & 0x800 == 0 {
         return Ok(cp437(raw));
@@ -258,11 +268,11 @@ fn entry_name(raw: &[u8], flags: u16, extra: &[u8]) -> Result<String, String> {
 fn directory(file: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<(u64, u64, u64)> {
     let len = file.size();
     let tail_len = len.min(65_557);
-    let tail_at = len - tail_len;
+    let tail_at = len.saturating_sub(tail_len); // tail_len <= len
     let tail = read(file, tail_at, tail_len as usize)?;
     let at = (0..tail.len().saturating_sub(21))
         .rev()
-        .find(|i| tail.get(*i..*i + 4) == Some(b"PK\x05\x06"))?;
+        .find(|i| bytes::slice(&tail, *i, 4) == Some(b"PK\x05\x06"))?;
     let eocd = tail.get(at..)?;
     let (mut entries, mut size, mut offset) = (
         u64::from(le16(eocd, 10)),
@@ -271,14 +281,14 @@ fn directory(file: &dyn ReadAt, warnings: &mut Vec<Diagnostic>) -> Option<(u64, 
     );
     if entries == 0xffff || size == 0xffff_ffff || offset == 0xffff_ffff {
         // Zip64: the locator just before the end record points at the zip64 end record.
-        let loc = at.checked_sub(20).and_then(|l| tail.get(l..l + 20));
+        let loc = at.checked_sub(20).and_then(|l| bytes::slice(&tail, l, 20));
         let Some(loc) = loc.filter(|l| l.get(..4) == Some(b"PK\x06\x07")) else {
             // Exactly 65,535 entries fit the 16-bit count: no zip64 record is needed for it.
             if size != 0xffff_ffff && offset != 0xffff_ffff {
                 return Some((entries, size, offset));
             }
             warnings.push(Diagnostic::at(
-                tail_at + at as u64,
+                tail_at.saturating_add(at as u64), // within the file: read above
                 "zip: a zip64 archive without its locator",
             ));
             return None;
@@ -310,14 +320,14 @@ struct Entry {
 /// The wanted entries of the central directory, in its order.
 fn wanted_entries(dir: &[u8], offset: u64, entries: u64, w: &mut Vec<Diagnostic>) -> Vec<Entry> {
     let mut out = Vec::new();
+    // `at` is at most the directory's length plus one entry's (46 bytes and three 16-bit
+    // lengths), and the directory was read whole at `offset`: no sum here can saturate.
     let mut at = 0usize;
     for index in 0..entries as usize {
-        let Some(e) = dir
-            .get(at..at + 46)
-            .filter(|e| e.get(..4) == Some(b"PK\x01\x02"))
+        let Some(e) = bytes::slice(dir, at, 46).filter(|e| e.get(..4) == Some(b"PK\x01\x02"))
         else {
             w.push(Diagnostic::at(
-                offset + at as u64,
+                offset.saturating_add(at as u64),
                 "zip: the central directory entry here is not valid; the rest are not read",
             ));
             break;
@@ -329,12 +339,15 @@ fn wanted_entries(dir: &[u8], offset: u64, entries: u64, w: &mut Vec<Diagnostic>
         let extra_len = usize::from(le16(e, 30));
         let comment_len = usize::from(le16(e, 32));
         let mut local = u64::from(le32(e, 42));
-        let raw_name = dir.get(at + 46..at + 46 + name_len).unwrap_or_default();
-        let extra = dir
-            .get(at + 46 + name_len..at + 46 + name_len + extra_len)
-            .unwrap_or_default();
-        let entry_at = offset + at as u64;
-        at += 46 + name_len + extra_len + comment_len;
+        let name_at = at.saturating_add(46);
+        let raw_name = bytes::slice(dir, name_at, name_len).unwrap_or_default();
+        let extra =
+            bytes::slice(dir, name_at.saturating_add(name_len), extra_len).unwrap_or_default();
+        let entry_at = offset.saturating_add(at as u64);
+        at = name_at
+            .saturating_add(name_len)
+            .saturating_add(extra_len)
+            .saturating_add(comment_len);
         let name = match entry_name(raw_name, flags, extra) {
             Ok(n) => n,
             Err(n) => {
@@ -350,19 +363,25 @@ fn wanted_entries(dir: &[u8], offset: u64, entries: u64, w: &mut Vec<Diagnostic>
             continue;
         }
         // Zip64 extra field: the 64-bit values of the fields set to 0xffffffff, in order.
-        let mut x = 0;
-        while x + 4 <= extra.len() {
-            let (id, len) = (le16(extra, x), usize::from(le16(extra, x + 2)));
+        // Within 64 KiB of the extra field's end: the sums cannot saturate.
+        let mut x = 0usize;
+        while x.saturating_add(4) <= extra.len() {
+            let (id, len) = (
+                le16(extra, x),
+                usize::from(le16(extra, x.saturating_add(2))),
+            );
+            let body = x.saturating_add(4);
+            let body_end = body.saturating_add(len);
             if id == 1 {
-                let mut f = x + 4;
+                let mut f = body;
                 for v in [&mut size, &mut packed, &mut local] {
-                    if *v == 0xffff_ffff && f + 8 <= x + 4 + len {
+                    if *v == 0xffff_ffff && f.saturating_add(8) <= body_end {
                         *v = le64(extra, f);
-                        f += 8;
+                        f = f.saturating_add(8);
                     }
                 }
             }
-            x += 4 + len;
+            x = body_end;
         }
         out.push(Entry {
             index,
@@ -388,7 +407,7 @@ fn named(names: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     if names.len() > NAMED {
-        s.push_str(&format!(" and {} more", names.len() - NAMED));
+        s.push_str(&format!(" and {} more", names.len().saturating_sub(NAMED)));
     }
     s
 }
@@ -563,7 +582,10 @@ fn distinct_members(
             continue;
         };
         let name_len = u64::from(le16(&lh, 26));
-        let local_name = read(file, e.local + 30, name_len as usize).unwrap_or_default();
+        // The 30-byte header at `e.local` was read whole, so `e.local + 30` is within the file;
+        // two 16-bit lengths more cannot pass u64.
+        let name_at = e.local.saturating_add(30);
+        let local_name = read(file, name_at, name_len as usize).unwrap_or_default();
         if local_name != e.raw_name {
             warnings.push(Diagnostic::at(
                 e.local,
@@ -573,7 +595,9 @@ fn distinct_members(
                 ),
             ));
         }
-        let data_at = e.local + 30 + name_len + u64::from(le16(&lh, 28));
+        let data_at = name_at
+            .saturating_add(name_len)
+            .saturating_add(u64::from(le16(&lh, 28)));
         if data_at.saturating_add(e.packed) > file.size() {
             warnings.push(Diagnostic::at(
                 data_at,
@@ -610,7 +634,7 @@ fn distinct_members(
     if overlaps.len() > NAMED {
         warnings.push(Diagnostic::new(format!(
             "zip: {} more entries whose data overlaps another's: not read",
-            overlaps.len() - NAMED
+            overlaps.len().saturating_sub(NAMED)
         )));
     }
     out.sort_by_key(|(e, _)| e.index);
@@ -653,7 +677,7 @@ fn nested(
             &*inflated.0,
             Some(&inflated),
             chain,
-            depth + 1,
+            depth.saturating_add(1),
             budget,
             &mut found,
             &mut inner_warnings,
@@ -675,7 +699,7 @@ fn nested(
             &slice,
             within,
             chain,
-            depth + 1,
+            depth.saturating_add(1),
             budget,
             &mut found,
             &mut inner_warnings,
@@ -756,7 +780,7 @@ pub fn read_member(
                 ),
             ));
         } else if got < m.size {
-            budget.give_back(m.size - got);
+            budget.give_back(m.size.saturating_sub(got)); // got < m.size
             warnings.push(Diagnostic::at(
                 m.offset,
                 format!(
