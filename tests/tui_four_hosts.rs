@@ -95,6 +95,13 @@ fn generated_db() -> Vec<u8> {
 
 /// The case folder (built once per test process): four hosts, one qmgr.db each.
 fn case_folder() -> Option<PathBuf> {
+    // Built once per test process: `scratch_dir` empties its folder, and the tests of this
+    // file run in parallel (one emptying it under another was a flaky failure).
+    static CASE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    CASE.get_or_init(build_case_folder).clone()
+}
+
+fn build_case_folder() -> Option<PathBuf> {
     let samples = [
         ("HOST-A", "ese/win10/qmgr.db"),
         ("HOST-AB", "ese/win11/qmgr.db"),

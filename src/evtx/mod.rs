@@ -14,17 +14,6 @@
 //! cannot read as an error we keep as a [`Warning`]; on top of it we cap the events kept
 //! ([`MAX_EVENTS`]), the values per event and the length of each value, and catch a panic in
 //! the crate as one more warning, so no log can stop or balloon a run.
-// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used,
-        clippy::expect_used
-    )
-)]
-
 use std::io::Cursor;
 
 use evtx::{EvtxParser, ParserSettings};

@@ -22,17 +22,6 @@
 //! Hostile hives: every read is bounds-checked against the bytes present; a list holds at most
 //! the entries its cell holds, an `ri` list is followed one level only, and lookups walk a path
 //! (no recursion over the tree), so no hive can loop or balloon a read.
-// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used,
-        clippy::expect_used
-    )
-)]
-
 pub mod accounts;
 
 use crate::util::bytes::{slice, u16_le, u32_le, u64_le};

@@ -19,17 +19,6 @@
 //!   its raw volume, the stores run as an image's are.
 //! - **anything else**, when carving: streamed in chunks by positioned reads (a disk image of
 //!   any size in bounded memory), never mapped whole.
-// Code that reads evidence: no panicking index, unchecked arithmetic or unwrap (tests aside).
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::unwrap_used,
-        clippy::expect_used
-    )
-)]
-
 use crate::bits::legacy::is_legacy_queue;
 use crate::bits::model::BitsInfo;
 use crate::input::InputError;
