@@ -148,11 +148,16 @@ pub struct Events {
 
 /// Decode every BITS event and every process run under the BITS host of a log.
 pub fn decode_log(log: &Log) -> Events {
+    decode_events(log.events.iter().cloned())
+}
+
+/// [`decode_log`] of events given up (their values move into the BITS events, not copied).
+pub fn decode_events(events: impl IntoIterator<Item = Event>) -> Events {
     let mut out = Events::default();
-    for e in &log.events {
+    for e in events {
         if e.provider == PROVIDER {
             out.bits.push(decode(e));
-        } else if let Some(run) = process_run(e) {
+        } else if let Some(run) = process_run(&e) {
             out.runs.push(run);
         }
     }
@@ -187,7 +192,14 @@ fn number(v: Option<&str>) -> Option<u64> {
 }
 
 /// One BITS client event.
-pub fn decode(e: &Event) -> BitsEvent {
+pub fn decode(e: Event) -> BitsEvent {
+    let mut event = decode_ref(&e);
+    event.values = e.data;
+    event
+}
+
+/// One BITS client event, all but its values.
+fn decode_ref(e: &Event) -> BitsEvent {
     let kind = EventKind::of(e.event_id);
     let legacy =
         kind == EventKind::Created && e.get("jobId").is_none() && e.get("string").is_some();
@@ -218,7 +230,7 @@ pub fn decode(e: &Event) -> BitsEvent {
         hr: number(first(e, &["hr"])).map(|n| n as u32),
         program: first(e, &["Pgm"]).map(str::to_string),
         legacy_template: legacy,
-        values: e.data.clone(),
+        values: Vec::new(),
     }
 }
 

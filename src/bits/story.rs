@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::events::{decode_log, runs_notify, BitsEvent, BitsHost, EventKind, ProcessRun};
+use super::events::{decode_events, runs_notify, BitsEvent, BitsHost, EventKind, ProcessRun};
 use super::model::{BitsInfo, Source, SourceKind};
 use crate::evtx::{filetime_of, Log};
 use crate::hive::accounts::{profiles, sam, Account, AccountSource, Accounts};
@@ -138,7 +138,7 @@ impl Story {
     }
 
     /// Add an event log's events (read by `crate::evtx::read`); `label` names it.
-    pub fn add_log(&mut self, label: &str, log: &Log) {
+    pub fn add_log(&mut self, label: &str, log: Log) {
         let at = self.logs.len();
         self.logs.push(label.to_string());
         for w in log.warnings.iter().take(20) {
@@ -149,7 +149,7 @@ impl Story {
                 "{label}: more events than bitscope keeps; the rest were not read"
             ));
         }
-        let decoded = decode_log(log);
+        let decoded = decode_events(log.events);
         for e in decoded.bits {
             if self.events.len() >= MAX_EVENTS {
                 break;

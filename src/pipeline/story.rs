@@ -124,7 +124,7 @@ fn child(dir: &Path, name: &str) -> Option<PathBuf> {
 /// Read a companion's bytes into the story. False when it is neither a log nor a hive.
 pub fn add_companion(story: &mut Story, label: &str, kind: Companion, bytes: &[u8]) {
     match kind {
-        Companion::EventLog => story.add_log(label, &crate::evtx::read(bytes)),
+        Companion::EventLog => story.add_log(label, crate::evtx::read(bytes)),
         Companion::Hive => {
             story.add_hive(label, bytes);
         }
