@@ -802,3 +802,171 @@ fn several_paths_open_in_one_explorer() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The demo's records as `bitscope parse --carve` gives them (the demo writes the same
+/// evidence every run: tests/demo.rs `two_runs_write_the_same_bytes`).
+fn demo_records() -> Vec<Value> {
+    let dir = common::scratch_dir("demo-story");
+    let demo = dir.join("demo");
+    let out = common::run_bitscope([Path::new("demo"), Path::new("--write"), &demo]);
+    assert!(out.status.success(), "{out:?}");
+    let out = common::run_bitscope([
+        Path::new("parse"),
+        Path::new("--carve"),
+        &demo,
+        Path::new("--format"),
+        Path::new("jsonl"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let records = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    records
+}
+
+/// `bitscope demo` in tmux, `filter` applied to the jobs table and the first row's detail
+/// opened: the detail pane's text, page after page until its last section (warnings).
+fn demo_detail(name: &str, filter: &str) -> Option<String> {
+    let tmp = common::scratch_dir(name);
+    let script = format!(
+        "TMPDIR={} {} demo; echo BITSCOPE-EXIT=$?; sleep 60",
+        shell_quote(&tmp),
+        shell_quote(&common::bitscope_bin())
+    );
+    let tmux = session_sized(name, &script, 220, 50)?;
+    tmux.wait_for("done:", Duration::from_secs(20));
+    tmux.send(&["/"]);
+    tmux.send_text(filter);
+    tmux.send(&["Enter"]);
+    tmux.wait_for("jobs shown", Duration::from_secs(5));
+    tmux.send(&["Enter"]);
+    let mut pages = tmux.wait_for("── Job", Duration::from_secs(5));
+    for _ in 0..8 {
+        if pages.contains("── Warnings") {
+            break;
+        }
+        tmux.send(&["PageDown"]);
+        pages.push_str(&tmux.capture());
+    }
+    tmux.send(&["q"]);
+    let end = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+    assert!(end.contains("BITSCOPE-EXIT=0"), "{end}");
+    drop(tmux);
+    let _ = std::fs::remove_dir_all(&tmp);
+    Some(pages)
+}
+
+fn text_of<'a>(r: &'a Value, field: &str) -> &'a str {
+    r[field].as_str().unwrap_or("")
+}
+
+/// Issue 19 (must show 4): in `bitscope demo`, the persistence job's detail shows its creating
+/// process (event 3's), its account name (from the host's SAM) and its payload (URL and local
+/// path); the deleted first-stage job's detail shows the carved file record the story linked
+/// to it. Every expected value is `bitscope parse --carve`'s reading of the same evidence.
+#[test]
+fn demo_detail_tells_the_persistence_jobs_story_and_the_deleted_jobs_file() {
+    if !tmux_available() {
+        common::skip("tmux is not installed (the end-to-end TUI test needs it)");
+        return;
+    }
+    let records = demo_records();
+    let story = |r: &Value, what: &str| -> Value {
+        r["story"]
+            .as_array()
+            .and_then(|s| {
+                s.iter()
+                    .find(|f| text_of(f, "what").starts_with(what))
+                    .cloned()
+            })
+            .unwrap_or(Value::Null)
+    };
+
+    // The persistence job: live, its raw-IP URL (the `!` rows of the test above).
+    let job = records
+        .iter()
+        .find(|r| r["carved"] != true && text_of(r, "url") == "http://203.0.113.7:8080/update.exe")
+        .expect("the persistence job");
+    let process = story(job, "job created (event 3)");
+    let process = text_of(&process, "value");
+    let account = text_of(job, "owner_account");
+    let from = story(job, "owner account");
+    let (url, path) = (text_of(job, "url"), text_of(job, "full_path"));
+    assert!(process.ends_with("powershell.exe"), "{job}");
+    assert_eq!(text_of(&from, "source"), "SAM", "{job}");
+    assert!(!account.is_empty() && !path.is_empty(), "{job}");
+
+    let Some(screen) = demo_detail("demo-persist", &format!("id:{}", text_of(job, "job_id")))
+    else {
+        return;
+    };
+    let line_with = |needles: &[&str]| {
+        screen
+            .lines()
+            .any(|l| needles.iter().all(|n| l.contains(n)))
+    };
+    assert!(line_with(&["url", url]), "payload url {url}:\n{screen}");
+    assert!(
+        line_with(&["local path", path]),
+        "payload {path}:\n{screen}"
+    );
+    assert!(
+        line_with(&["account", account, "(from SAM)"]),
+        "account {account}:\n{screen}"
+    );
+    assert!(
+        line_with(&["job created (event 3)", "event log"]),
+        "{screen}"
+    );
+    assert!(
+        line_with(&[&format!("process {process}")]),
+        "creating process {process}:\n{screen}"
+    );
+
+    // The deleted first-stage job: a carved job record whose file record (carved, no job
+    // lists it any more) the story tied to it by its transfer events' URL.
+    let file = records
+        .iter()
+        .find(|r| {
+            r["carved"] == true && r["job_source"].is_null() && !story(r, "file of job").is_null()
+        })
+        .expect("the carved file linked to its job");
+    let id = text_of(file, "job_id");
+    assert_eq!(
+        text_of(file, "url"),
+        "http://198.51.100.23:8443/stage1.ps1",
+        "{file}"
+    );
+    let deleted = records
+        .iter()
+        .find(|r| text_of(r, "job_id") == id && r["job_source"]["kind"] == "carved")
+        .expect("the deleted job's carved record");
+    assert_eq!(deleted["carved"], true, "{deleted}");
+    let Some(screen) = demo_detail("demo-deleted", &format!("id:{id}")) else {
+        return;
+    };
+    let line_with = |needles: &[&str]| {
+        screen
+            .lines()
+            .any(|l| needles.iter().all(|n| l.contains(n)))
+    };
+    assert!(line_with(&["CARVED"]), "{screen}");
+    assert!(line_with(&["job id", id]), "{screen}");
+    assert!(
+        line_with(&["Files of this job in other records (1)"]),
+        "{screen}"
+    );
+    assert!(line_with(&["carved file record"]), "{screen}");
+    assert!(
+        line_with(&["url", text_of(file, "url")]),
+        "linked file's url:\n{screen}"
+    );
+    assert!(
+        line_with(&["local path", text_of(file, "full_path")]),
+        "linked file's path:\n{screen}"
+    );
+    assert!(line_with(&["linked by", "url"]), "{screen}");
+}

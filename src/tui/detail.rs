@@ -76,6 +76,7 @@ pub fn text(store: &Store, ri: u32) -> Text {
     let mut t = Text::default();
     record_header(&mut t, rec);
     record_sections(&mut t, &rec.info);
+    linked_files_section(&mut t, store, rec, ri);
     versions_section(&mut t, store, rec, ri);
     warnings_section(&mut t, &rec.info);
     t
@@ -86,6 +87,7 @@ fn record_sections(t: &mut Text, r: &BitsInfo) {
     job_section(t, r);
     file_section(t, r);
     owner_section(t, r);
+    story_section(t, r);
     acl_section(t, r);
     provenance_section(t, r);
 }
@@ -244,6 +246,44 @@ fn file_section(t: &mut Text, r: &BitsInfo) {
     );
 }
 
+/// The job's story (`bits::story`): every fact in time order, what it says, its source,
+/// where exactly (log record, hive key, MFT entry) and how it was joined.
+fn story_section(t: &mut Text, r: &BitsInfo) {
+    if r.story.is_empty() {
+        return;
+    }
+    t.push(section(&format!(
+        "Story ({} fact{})",
+        r.story.len(),
+        display::plural(r.story.len())
+    )));
+    for f in &r.story {
+        let when = if f.time.is_empty() {
+            "(no time)".to_string()
+        } else {
+            super::columns::time_cell(&f.time)
+        };
+        t.push(Line::from(vec![
+            Span::raw(format!(" {when:<20} ")),
+            esc_styled(&f.what, Style::default().add_modifier(Modifier::BOLD)),
+            esc_styled(&format!(" · {}", f.source), Style::default().fg(ACCENT)),
+        ]));
+        if !f.detail.is_empty() {
+            t.push(Line::from(vec![Span::raw("      "), esc(&f.detail)]));
+        }
+        let place = match (f.provenance.is_empty(), f.join.is_empty()) {
+            (false, false) => format!("{} · joined by {}", f.provenance, f.join),
+            (false, true) => f.provenance.clone(),
+            (true, false) => format!("joined by {}", f.join),
+            (true, true) => continue,
+        };
+        t.push(Line::from(vec![
+            Span::raw("      "),
+            esc_styled(&place, Style::default().fg(DIM)),
+        ]));
+    }
+}
+
 /// `  (SYSTEM)` after a well-known SID.
 fn sid_name(sid: &str) -> Span<'static> {
     let name = well_known_name(sid)
@@ -259,6 +299,27 @@ fn owner_section(t: &mut Text, r: &BitsInfo) {
         vec![esc(&r.owner_sid), sid_name(&r.owner_sid)],
         &r.owner_sid,
     );
+    // The owner's name as the evidence gives it (the SAM, ProfileList, the event log's
+    // owner, a path hint): where it came from is the story's `owner account` fact.
+    if !r.owner_account.is_empty() {
+        let from = r
+            .story
+            .iter()
+            .find(|f| f.what.starts_with("owner account"))
+            .map(|f| format!("  (from {})", f.source))
+            .unwrap_or_default();
+        t.field_spans(
+            "account",
+            vec![
+                esc(&r.owner_account),
+                Span::styled(
+                    display::escape(&from).into_owned(),
+                    Style::default().fg(DIM),
+                ),
+            ],
+            &r.owner_account,
+        );
+    }
     for (i, sid) in r.additional_sids.iter().enumerate() {
         // Later SIDs are printed under the first, with an empty label.
         let l = if i == 0 { "additional SIDs" } else { "" };
@@ -495,6 +556,65 @@ fn versions_of(store: &Store, rec: &Rec) -> Vec<(u32, u64, bool, String)> {
         out.push((i as u32, off, r.info.carved, what));
     }
     out
+}
+
+/// The file records of other rows that name this record's job (a carved or orphan file row
+/// the story tied to the job: see `bits::story`'s `link_file`): the job's payload, where the
+/// job record itself no longer lists it.
+fn linked_files_section(t: &mut Text, store: &Store, rec: &Rec, ri: u32) {
+    let r = &rec.info;
+    if r.job_id.is_empty() || r.job_source.is_none() {
+        return;
+    }
+    let linked: Vec<&BitsInfo> = store
+        .recs
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| {
+            *i != ri as usize
+                && o.info.job_id == r.job_id
+                && o.info.job_source.is_none()
+                && o.info.file_source.is_some()
+                && o.info.evidence == r.evidence
+        })
+        .map(|(_, o)| &o.info)
+        .collect();
+    if linked.is_empty() {
+        return;
+    }
+    t.push(section(&format!(
+        "Files of this job in other records ({})",
+        linked.len()
+    )));
+    for f in linked {
+        let (kind, color) = if f.carved {
+            ("carved file record", CARVED)
+        } else {
+            ("file record", LIVE)
+        };
+        let at = f
+            .file_source
+            .as_ref()
+            .map(|s| format!(" · {} at offset {:#x}", s.container, s.offset))
+            .unwrap_or_default();
+        t.push(Line::from(vec![
+            Span::raw(" "),
+            Span::styled(kind, Style::default().fg(color)),
+            esc_styled(&at, Style::default().fg(DIM)),
+        ]));
+        for (l, v) in [
+            ("  url", &f.url),
+            ("  local path", &f.full_path),
+            ("  temp path", &f.tmp_fullpath),
+        ] {
+            if !v.is_empty() {
+                t.kv(l, v);
+            }
+        }
+        if let Some(how) = f.story.iter().find(|x| x.what.starts_with("file of job")) {
+            t.kv("  linked by", &format!("{} ({})", how.join, how.detail));
+        }
+    }
 }
 
 /// Every copy of the job, and the compared fields that differ between them.
