@@ -208,7 +208,7 @@ fn story_triage_rules() {
         1,
     );
     let mut story = Story::default();
-    story.add_log("Bits-Client.evtx", &bitscope::evtx::read(&log));
+    story.add_log("Bits-Client.evtx", bitscope::evtx::read(&log));
     // Gone from the queue: a row of its own, every story rule but the disk's.
     let rows = story.log_only(&Default::default());
     assert_eq!(rows.len(), 1);
