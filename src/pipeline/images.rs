@@ -353,11 +353,11 @@ fn run_walked(
             let mut warnings = Vec::new();
             let unallocated = found.unallocated(vol, &mut warnings);
             let deleted = found.deleted_files(vol, &unallocated, &mut warnings);
-            for w in &warnings {
-                sink.warning(w)?;
+            for w in warnings.drain(..) {
+                sink.warning(&w)?;
             }
             let mut report = || gauge.report(sink, Phase::Carving);
-            Some(free::carve_free(
+            let free = free::carve_free(
                 &*found.disk,
                 vol,
                 &unallocated,
@@ -365,7 +365,12 @@ fn run_walked(
                 &ctx.coordinate,
                 label,
                 &mut report,
-            )?)
+                &mut warnings,
+            )?;
+            for w in &warnings {
+                sink.warning(w)?;
+            }
+            Some(free)
         } else {
             None
         };
@@ -701,15 +706,13 @@ fn carve_runs(
     gauge: &Gauge,
     sink: &mut dyn Sink,
 ) -> Result<Vec<carve::Carved>, RunError> {
-    let unreadable = AtomicU64::new(0);
-    let first_error = std::sync::Mutex::new(None);
+    let unreadable = free::Unreadable::default();
     let reader = RunsReader {
         disk,
         runs,
         run: 0,
         within: 0,
         unreadable: &unreadable,
-        first_error: &first_error,
     };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut stopped = false;
@@ -728,16 +731,8 @@ fn carve_runs(
     if stopped {
         return Err(RunError::Stopped);
     }
-    let lost = unreadable.load(Ordering::Relaxed);
-    if lost > 0 {
-        let first = first_error
-            .lock()
-            .ok()
-            .and_then(|mut e| e.take())
-            .unwrap_or_default();
-        sink.warning(&Diagnostic::new(format!(
-            "{lost} bytes could not be read and were carved as zeros (the first: {first})"
-        )))?;
+    if let Some(w) = unreadable.warning() {
+        sink.warning(&w)?;
     }
     Ok(carved)
 }
@@ -777,18 +772,15 @@ impl Gauge<'_> {
 }
 
 /// Runs of a disk read one after the other, by positioned reads. A piece that cannot be read
-/// is handed on as zeros and counted (the carver goes on past a bad chunk).
+/// (a bad chunk, a run past 2^64) is handed on as zeros and counted in `unreadable` (the
+/// carver goes on past a bad chunk), as `free::SegReader` does.
 struct RunsReader<'a> {
     disk: &'a dyn container::ReadAt,
     runs: &'a [(u64, u64)],
     run: usize,
     within: u64,
-    unreadable: &'a AtomicU64,
-    first_error: &'a std::sync::Mutex<Option<String>>,
+    unreadable: &'a free::Unreadable,
 }
-
-/// The most handed on at once when a read failed (so one bad chunk costs no more than this).
-const UNREADABLE_STEP: usize = 64 << 10;
 
 impl std::io::Read for RunsReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -802,29 +794,7 @@ impl std::io::Read for RunsReader<'_> {
             let Some(dst) = buf.get_mut(..n) else {
                 return Ok(0);
             };
-            // A run reaching past 2^64 cannot be read there: handed on as an unreadable piece.
-            let pos = at.checked_add(self.within);
-            let read = match pos {
-                Some(pos) => self.disk.read_at(pos, dst),
-                None => Err(std::io::Error::other("the offset overflows")),
-            };
-            let got = match read {
-                Ok(got) => got,
-                Err(e) => {
-                    let step = n.min(UNREADABLE_STEP);
-                    if let Some(zeros) = dst.get_mut(..step) {
-                        zeros.fill(0);
-                    }
-                    self.unreadable.fetch_add(step as u64, Ordering::Relaxed);
-                    if let Ok(mut first) = self.first_error.lock() {
-                        first.get_or_insert_with(|| match pos {
-                            Some(pos) => format!("offset {pos}: {e}"),
-                            None => format!("offset {at} + {}: {e}", self.within),
-                        });
-                    }
-                    step
-                }
-            };
+            let got = self.unreadable.read(self.disk, *at, self.within, dst);
             if got == 0 {
                 // The disk ends inside the run: skip the rest of it.
                 self.within = *len;
@@ -1038,25 +1008,25 @@ mod tests {
     #[test]
     fn a_run_past_two_to_the_64_reads_as_unreadable() {
         let runs = [(16u64, 4u64), (u64::MAX - 1, 8)];
-        let unreadable = AtomicU64::new(0);
-        let first_error = std::sync::Mutex::new(None);
+        let unreadable = free::Unreadable::default();
         let mut reader = RunsReader {
             disk: &Endless,
             runs: &runs,
             run: 0,
             within: 0,
             unreadable: &unreadable,
-            first_error: &first_error,
         };
         let mut out = Vec::new();
         reader.read_to_end(&mut out).unwrap();
         let mut want = vec![0xab; 6];
         want.extend([0; 6]);
         assert_eq!(out, want);
-        assert_eq!(unreadable.load(Ordering::Relaxed), 6);
         assert_eq!(
-            first_error.lock().unwrap().as_deref(),
-            Some("offset 18446744073709551614 + 2: the offset overflows")
+            unreadable.warning().map(|w| w.to_string()),
+            Some(
+                "6 bytes could not be read and were carved as zeros (the first: offset 18446744073709551614 + 2: the offset overflows)"
+                    .to_string()
+            )
         );
     }
 }
