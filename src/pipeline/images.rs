@@ -171,7 +171,7 @@ pub(super) fn run_container(
         facts.verified = verify(&found, label, sink)?;
     }
     sink.container(&facts)?;
-    let walked = walk_volumes(&found, sink)?;
+    let walked = walk_volumes(&found, opts.max_held, sink)?;
     let named = || found.stores.iter().chain(walked.iter().flatten());
     let bits_stores = named()
         .filter(|s| !container::is_log_name(&s.name) && !container::is_companion_name(&s.name))
@@ -231,20 +231,25 @@ pub(super) fn run_found(
     opts: &Options,
     sink: &mut dyn Sink,
 ) -> Result<Ran, RunError> {
-    let walked = walk_volumes(found, sink)?;
+    let walked = walk_volumes(found, opts.max_held, sink)?;
     run_walked(found, walked, read, total, label, opts, sink)
 }
 
-/// Bytes of store descriptions (names, extents, resident bytes) held while the volumes are
-/// walked, all volumes together. A real queue's store has a few hundred runs at most; crafted
-/// files naming thousands of stores of 65,536 runs each would otherwise be held whole.
-const MAX_HELD: usize = 32 << 20;
-
-/// Walk each volume's MFT, holding what it names (`walked[i]` for `found.volumes[i]`): names
-/// and extents only, at most [`container::ntfs::MAX_STORES`] per volume and [`MAX_HELD`]
-/// bytes in all (past it the walk stops, with a warning). The walks' warnings go to the sink.
+/// Walk each volume's MFT, holding what it names (`walked[i]` for `found.volumes[i]`).
+///
+/// Why held, not run as found: a store's records carry what the event logs and hives of the
+/// same image say (the story), so those are read before any store, and the MFT gives them in
+/// entry order, mixed with the stores. So the walk keeps each store's description (names,
+/// extents, resident bytes; never a non-resident store's bytes, read one store at a time
+/// later) and the stores run after it. That stays bounded three ways: at most
+/// [`container::ntfs::MAX_STORES`] stores a volume (the walk's own warning), at most
+/// 65,536 runs a store (`MAX_RUNS` of the NTFS reader), and at most `max_held` bytes
+/// ([`Options::max_held`], 32 MiB by default) of descriptions in all volumes together,
+/// counted as each is handed on: past it the walk stops, with a warning, and the stores
+/// already held are still run. Byte-identical MFT records are handed on once by the walk.
 fn walk_volumes(
     found: &container::Found,
+    max_held: usize,
     sink: &mut dyn Sink,
 ) -> Result<Vec<Vec<container::Store>>, Stop> {
     let mut walked = Vec::with_capacity(found.volumes.len());
@@ -257,7 +262,7 @@ fn walk_volumes(
             vol,
             &mut |s| {
                 held = held.saturating_add(held_bytes(&s));
-                if held > MAX_HELD {
+                if held > max_held {
                     full = true;
                     return ControlFlow::Break(());
                 }
@@ -273,8 +278,8 @@ fn walk_volumes(
             sink.warning(&Diagnostic::at(
                 vol.offset,
                 format!(
-                    "the stores named in this volume take more than {} MiB to describe (runs, names): the walk stops, the rest are not read",
-                    MAX_HELD >> 20
+                    "the stores named in this volume take more than {} to describe (runs, names): the walk stops, the rest are not read",
+                    budget(max_held)
                 ),
             ))?;
         }
@@ -284,6 +289,15 @@ fn walk_volumes(
         }
     }
     Ok(walked)
+}
+
+/// A budget of bytes, in MiB when it is whole MiBs.
+fn budget(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// The memory a store's description takes, roughly.
