@@ -69,16 +69,17 @@ fn walk(path: &Path) -> (Vec<String>, Vec<String>, f64, usize) {
 /// watchdog.
 fn capped(path: &Path) -> (Output, f64) {
     let start = Instant::now();
-    let cmd = format!(
-        "ulimit -v 1048576; exec timeout 60 '{}' parse --carve --format jsonl '{}'",
-        common::bitscope_bin().display(),
-        path.display()
+    let out = common::run_bitscope_capped(
+        [
+            "parse".as_ref(),
+            "--carve".as_ref(),
+            "--format".as_ref(),
+            "jsonl".as_ref(),
+            path.as_os_str(),
+        ],
+        60,
+        1 << 20,
     );
-    let out = Command::new("sh")
-        .args(["-c", &cmd])
-        .stdin(Stdio::null())
-        .output()
-        .expect("sh");
     (out, start.elapsed().as_secs_f64())
 }
 

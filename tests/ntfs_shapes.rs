@@ -288,9 +288,26 @@ fn a_store_with_hundreds_of_hard_links_is_one_store_with_its_names() {
             )),
             "{warnings:?}"
         );
+        // The real binary under a 60 s watchdog and a 1 GiB address-space cap (it used to
+        // drop the store at 600 links and write every record 301 times at 300).
         let start = std::time::Instant::now();
-        let (records, stderr, code) = parse(&img, false);
-        assert_eq!(code, 0, "{stderr}");
+        let out = common::run_bitscope_capped(
+            [
+                "parse".as_ref(),
+                "--format".as_ref(),
+                "jsonl".as_ref(),
+                img.as_os_str(),
+            ],
+            60,
+            1 << 20,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let code = out.status.code().unwrap_or(-1);
+        assert_eq!(code, 0, "exit {code} (124: the watchdog fired): {stderr}");
+        let records: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
         assert!(!stderr.contains("no $DATA attribute"), "{stderr}");
         assert!(!stderr.contains("attributes"), "{stderr}");
         let got: Vec<Value> = records.into_iter().map(strip).collect();

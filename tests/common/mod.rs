@@ -144,6 +144,29 @@ where
         .expect("running the bitscope binary")
 }
 
+/// The bitscope binary run with `args` under a watchdog (`timeout secs`: exit 124 when it
+/// fires) and an address-space cap of `mem_kib` (`ulimit -v`), for the hostile-input tests
+/// that bound a real run's time and memory.
+pub fn run_bitscope_capped<I, S>(args: I, secs: u32, mem_kib: u64) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new("sh")
+        .args([
+            "-c",
+            r#"ulimit -v "$1"; t="$2"; shift 2; exec timeout "$t" "$@""#,
+        ])
+        .arg("bitscope-capped")
+        .arg(mem_kib.to_string())
+        .arg(secs.to_string())
+        .arg(bitscope_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running the bitscope binary under sh")
+}
+
 /// The oracle script (dissect.esedb based).
 pub fn oracle_script() -> PathBuf {
     manifest_dir().join("tests/oracle/esedb_oracle.py")
