@@ -258,6 +258,14 @@ fn fill_job_settings(r: &mut BitsInfo, e: &JobEntry) {
             format!("{off:#x}+{len}: {shown}{more}")
         })
         .collect();
+    r.undecoded = j
+        .undecoded
+        .iter()
+        .map(|&(off, len)| {
+            let bytes = e.blob.get(off..off.saturating_add(len)).unwrap_or_default();
+            format!("{off:#x}+{len}: {}", crate::util::bytes::hex(bytes))
+        })
+        .collect();
 }
 
 /// An error entry's code (`0x80190194 (HTTP 404)`) and context (`remote file (5)`).

@@ -282,12 +282,27 @@ pub struct JobRecord {
     /// Runs of bytes of unknown meaning that differ from what every sample holds (offset,
     /// length): the bytes are kept, not guessed at.
     pub unknown: Vec<(usize, usize)>,
+    /// Every range read but not decoded into a value (offset, length), whatever its bytes:
+    /// the security area header, the byte after the times, the settings words of unknown
+    /// meaning, the 2-, 42- and 21-byte runs, the four words after the client path, the
+    /// trailer. The fields no source or sample places (maximum download size, client
+    /// certificate, credential targets, an upload-reply job's reply file and GUID), if a job
+    /// holds them, lie in these ranges or in the trailer: the bytes are kept, not guessed at.
+    pub undecoded: Vec<(usize, usize)>,
     /// When the blob opens with two job markers: the label of the first (the header is read
     /// after the second).
     pub leading_marker: Option<&'static str>,
 }
 
 impl JobRecord {
+    /// The undecoded ranges as fields (for bounds checks and hex views).
+    pub fn undecoded_fields(&self) -> Vec<Field> {
+        self.undecoded
+            .iter()
+            .map(|&(o, n)| ("undecoded", o, n))
+            .collect()
+    }
+
     /// The job type when both readings agree; `None` when they differ (see the warnings).
     pub fn job_type(&self) -> Option<u32> {
         (self.type_at_16 == self.type_at_28).then_some(self.type_at_16)
@@ -319,6 +334,9 @@ impl JobRecord {
             at(o);
         }
         for (o, _) in &mut self.unknown {
+            at(o);
+        }
+        for (o, _) in &mut self.undecoded {
             at(o);
         }
         for e in &mut self.errors {
@@ -491,6 +509,10 @@ pub(crate) fn decode_job_at(
     job.fields = std::mem::take(&mut r.fields);
     job.warnings.append(&mut r.warnings);
     job.unknown = std::mem::take(&mut r.unknown);
+    job.undecoded = std::mem::take(&mut r.undecoded);
+    if let Some(w) = not_decoded_warning(&job) {
+        job.warnings.push(w);
+    }
     Ok((job, files))
 }
 
@@ -542,7 +564,7 @@ fn decode_body(
     job.modified = Some(r.u64("modified")?);
     job.modified2 = Some(r.u64("modified (second)")?);
     job.completed = Some(r.u64("completed")?);
-    r.u8("unknown byte")?;
+    r.undecoded("unknown byte", 1)?;
     job.notified = Some(r.u32("notified")?);
     if let Some((base, exp)) = r.time_pair("expiration")? {
         job.expiration_base = Some(base);
@@ -556,12 +578,35 @@ fn decode_body(
     tail::decode_tail(r, job, flavor)
 }
 
+/// The one warning of an upload or upload-reply job: it has settings a download job lacks
+/// (an upload-reply job's reply file and reply GUID) that no public source or sample places,
+/// so they are not decoded; its bytes are kept in `undecoded` (and `unknown` where they differ
+/// from every sample), nothing is guessed from them. The fields no job's bytes are known to
+/// place (maximum download size, client certificate, credential targets) are listed in every
+/// record's `missing_fields` instead of warned about in each.
+fn not_decoded_warning(job: &JobRecord) -> Option<String> {
+    let kind = [job.type_at_16, job.type_at_28]
+        .into_iter()
+        .filter(|&t| t == 1 || t == 2)
+        .max()?;
+    let what = if kind == 2 {
+        "its reply file and reply GUID"
+    } else {
+        "its upload settings"
+    };
+    Some(format!(
+        "{} job: {what} are not decoded (no public source or sample places them); the {} ranges not decoded are kept as bytes (undecoded)",
+        type_name(kind),
+        job.undecoded.len()
+    ))
+}
+
 /// The security area: five unknown u32, the descriptor length, the descriptor; the XFER marker
 /// is expected right after it (it is in every sample, with no padding).
 fn decode_security_area(r: &mut Reader<'_>, job: &mut JobRecord) -> Result<(), DecodeError> {
     let area = r.pos();
     let parsed = (|| {
-        r.skip("security area header", 20)?;
+        r.undecoded("security area header", 20)?;
         let len_at = r.pos();
         let len = r.u32("security descriptor length")?;
         r.check_count("security descriptor length", len_at, len, MAX_BLOB, 1)?;
@@ -591,6 +636,12 @@ fn decode_security_area(r: &mut Reader<'_>, job: &mut JobRecord) -> Result<(), D
             r.warn(format!(
                 "security area at {area} does not follow the sampled layout; resumed at the XFER marker found at {xfer}"
             ));
+            // The whole area is kept as bytes: no part of it was decoded.
+            let len = xfer.saturating_sub(area); // found at or after `area`
+            r.undecoded.retain(|(o, _)| *o < area);
+            r.undecoded.push((area, len));
+            r.fields.retain(|(_, o, _)| *o < area);
+            r.fields.push(("security area (unknown layout)", area, len));
             r.seek(xfer);
         }
     }
@@ -833,6 +884,29 @@ pub(crate) mod test_support {
         b
     }
 
+    /// Every byte from the job's marker to the end of its decoding lies in a field, and every
+    /// undecoded range is one of those fields: no byte is passed over unseen.
+    pub(crate) fn every_byte_read(j: &super::JobRecord) -> Result<(), String> {
+        let end = j.len;
+        let mut seen = vec![false; end];
+        for &(_, off, n) in &j.fields {
+            for b in seen.iter_mut().skip(off).take(n) {
+                *b = true;
+            }
+        }
+        if let Some(gap) = (j.marker_offset..end).find(|&i| !seen[i]) {
+            return Err(format!("byte {gap} is in no field"));
+        }
+        match j
+            .undecoded
+            .iter()
+            .find(|&&(o, n)| !j.fields.iter().any(|&(_, fo, fl)| fo == o && fl == n))
+        {
+            Some(r) => Err(format!("undecoded range {r:?} is not a field")),
+            None => Ok(()),
+        }
+    }
+
     /// Every field range lies inside the buffer.
     pub(crate) fn fields_in_bounds(fields: &[super::Field], len: usize) -> bool {
         fields
@@ -928,6 +1002,35 @@ mod tests {
         assert_eq!(j.client_flag, Some(1));
         assert!(matches!(j.identity, Some(ClientIdentity::Guid(g)) if Some(g) == j.client_guid));
         assert_eq!(field("HTTP method"), Some(("HTTP method", 0x7e1, 12)));
+        // What is read but not decoded, whatever it holds (the offsets of the module table):
+        // security area header, the byte after the times, the 2 bytes after the proxy lists,
+        // the settings words of unknown meaning, the 42- and 21-byte runs, the four words
+        // after the client path, the trailer.
+        assert_eq!(
+            j.undecoded,
+            vec![
+                (0x172, 20),
+                (0x6b2, 1),
+                (0x6d7, 2),
+                (0x6da, 24),
+                (0x6f6, 4),
+                (0x6fe, 8),
+                (0x70a, 42),
+                (0x756, 21),
+                (0x7d1, 16),
+                (0x7ed, 10)
+            ]
+        );
+        super::test_support::every_byte_read(&j).expect("every byte read");
+        let missing = crate::bits::model::missing_job_fields(&j);
+        assert_eq!(
+            missing,
+            [
+                "max_download_size",
+                "client_certificate",
+                "credential_targets"
+            ]
+        );
     }
 
     /// Every value artemis gets right on this job, compared with its reference output.
@@ -1120,6 +1223,11 @@ mod tests {
             let t = Instant::now();
             if let Ok(j) = decode_job_blob(&m) {
                 assert!(j.len <= m.len() && fields_in_bounds(&j.fields, m.len()));
+                assert!(fields_in_bounds(&j.undecoded_fields(), m.len()));
+                // A decode that reached its closing marker read every byte.
+                if j.closed {
+                    super::test_support::every_byte_read(&j).expect("every byte read");
+                }
             }
             assert!(t.elapsed() < Duration::from_millis(200));
         }

@@ -378,6 +378,20 @@ pub struct BitsInfo {
     /// Runs of bytes of unknown meaning that differ from what every sample holds:
     /// `offset+length: hex` in the job record.
     pub unknown_bytes: Vec<String>,
+    /// Fields no public source or sample places in the job's bytes: always empty and listed
+    /// in `missing_fields` (unknown, not "none"). Their bytes, if the job holds them, are
+    /// among `undecoded`. `BITS_JOB_PROPERTY_MAX_DOWNLOAD_SIZE`, bytes.
+    pub max_download_size: String,
+    /// `IBackgroundCopyJobHttpOptions::SetClientCertificateByName/ByID`: the store and subject.
+    pub client_certificate: String,
+    /// `IBackgroundCopyJob2::SetCredentials`: the targets and schemes (never a secret).
+    pub credential_targets: String,
+    /// Upload-reply jobs only: the reply file (`GetReplyFileName`) and the second GUID.
+    pub reply_file: String,
+    pub reply_guid: String,
+    /// Every range of the job record read but not decoded into a value, whatever it holds:
+    /// `offset+length: hex` (the whole range; see `JobRecord::undecoded`).
+    pub undecoded: Vec<String>,
 }
 
 impl BitsInfo {
@@ -433,8 +447,22 @@ pub fn missing_job_fields(j: &JobRecord) -> Vec<String> {
     let errors = j.error_count.is_some_and(|n| j.errors.len() >= n as usize);
     need(errors, "error_code");
     need(errors, "error_context");
+    // Not placed by any source or sample (see `BitsInfo::max_download_size`): unknown for
+    // every job; the reply fields for upload-reply jobs (either type reading), the only ones
+    // that have them.
+    m.extend(NOT_PLACED.iter().map(|f| (*f).to_string()));
+    if j.type_at_16 == 2 || j.type_at_28 == 2 {
+        m.extend(["reply_file", "reply_guid"].map(String::from));
+    }
     m
 }
+
+/// The BitsInfo fields of a job whose place in the record is not known (README, "Fields").
+pub const NOT_PLACED: [&str; 3] = [
+    "max_download_size",
+    "client_certificate",
+    "credential_targets",
+];
 
 /// The BitsInfo fields of a file the row has no record of although its job lists one.
 pub const FILE_FIELDS: [&str; 9] = [

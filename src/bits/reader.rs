@@ -134,6 +134,9 @@ pub(crate) struct Reader<'a> {
     /// Runs of bytes of unknown meaning that differ from what every sample holds there
     /// (offset, length): kept so that the bytes are shown rather than silently passed over.
     pub(crate) unknown: Vec<(usize, usize)>,
+    /// Every range read but not decoded into a value (offset, length), whatever it holds: the
+    /// bytes a field of unknown place (e.g. the maximum download size) may lie in.
+    pub(crate) undecoded: Vec<(usize, usize)>,
 }
 
 impl<'a> Reader<'a> {
@@ -144,6 +147,7 @@ impl<'a> Reader<'a> {
             fields: Vec::new(),
             warnings: Vec::new(),
             unknown: Vec::new(),
+            undecoded: Vec::new(),
         }
     }
 
@@ -192,6 +196,16 @@ impl<'a> Reader<'a> {
         if self.take(what, sampled.len())? != sampled {
             self.unknown.push((offset, sampled.len()));
         }
+        self.undecoded.push((offset, sampled.len()));
+        Ok(())
+    }
+
+    /// `len` bytes of unknown meaning that vary between records (no sampled value to hold
+    /// them to): kept in [`Reader::undecoded`].
+    pub(crate) fn undecoded(&mut self, what: &'static str, len: usize) -> Result<(), DecodeError> {
+        let offset = self.pos();
+        self.skip(what, len)?;
+        self.undecoded.push((offset, len));
         Ok(())
     }
 

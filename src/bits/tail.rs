@@ -180,6 +180,7 @@ fn decode_client(r: &mut Reader<'_>, job: &mut JobRecord) -> Result<(), DecodeEr
     job.client_path = Some(path);
     let words_at = r.pos();
     let words = r.take("unknown words", 16)?;
+    r.undecoded.push((words_at, 16));
     if words != AFTER_PATH {
         r.warn(format!(
             "words at {words_at} are {}, not 03000000 12000000 03000000 13000000 as in every sample",
@@ -275,6 +276,8 @@ fn resync_client_path(
         .push(("client section (unknown layout)", from, skipped));
     r.unknown.retain(|(off, _)| *off < from);
     r.unknown.push((from, skipped));
+    r.undecoded.retain(|(off, _)| *off < from);
+    r.undecoded.push((from, skipped));
     r.warn(format!(
         "client section at {from} does not follow a sampled layout ({why}); resumed at the client path found at {at}, the {skipped} bytes before it kept as unknown"
     ));
@@ -308,6 +311,7 @@ fn scan_trailer(r: &mut Reader<'_>, job: &mut JobRecord, from: usize, end: usize
     };
     job.trailer = Some((from, len));
     r.fields.push(("trailer", from, len));
+    r.undecoded.push((from, len));
     let Some(bytes) = r.buf.get(from..end) else {
         return;
     };
@@ -449,7 +453,14 @@ mod tests {
         let missing = crate::bits::model::missing_job_fields(&j);
         assert_eq!(
             missing,
-            ["package_family_name", "application_id", "package_guid"]
+            [
+                "package_family_name",
+                "application_id",
+                "package_guid",
+                "max_download_size",
+                "client_certificate",
+                "credential_targets"
+            ]
         );
         // With the path's own count broken too, nothing can be found: decoding stops there.
         b[0x7b6] = 0xff;
@@ -549,7 +560,8 @@ mod census {
     use crate::ese::Database;
 
     /// (GUID form, package form, other) over the live and carved job blobs of a sample,
-    /// identical copies counted once.
+    /// identical copies counted once; every one of them a download job (type 0 in both
+    /// readings), so no sample shows an upload or upload-reply job's bytes (README, Fields).
     fn forms(rel: &str) -> Option<(usize, usize, usize)> {
         let bytes = sample(rel)?;
         let db = Database::open(&bytes).expect("opens");
@@ -568,6 +580,7 @@ mod census {
         jobs.dedup_by(|a, b| a.0 == b.0);
         let mut n = (0, 0, 0);
         for (_, j) in &jobs {
+            assert_eq!((j.type_at_16, j.type_at_28), (0, 0), "{rel}: {:?}", j.name);
             match j.identity {
                 Some(ClientIdentity::Guid(_)) => n.0 += 1,
                 Some(ClientIdentity::Package(_)) => n.1 += 1,

@@ -97,6 +97,10 @@ pub struct JobExtras {
     pub client_flag: u8,
     /// `Some`: the 24H2 package form of the client section.
     pub package: Option<PackageSpec>,
+    /// The 42 bytes after the settings block, of unknown meaning (zero in every sample but
+    /// one job kind's): written as given, so that a test can see bytes no decoder reads kept
+    /// with their offset (`JobRecord::undecoded`), as a field no source places would be.
+    pub after_settings: [u8; 42],
 }
 
 impl Default for JobExtras {
@@ -110,6 +114,7 @@ impl Default for JobExtras {
             security_flags: 0,
             client_flag: 1,
             package: None,
+            after_settings: [0; 42],
         }
     }
 }
@@ -321,7 +326,7 @@ pub fn encode_job(j: &JobSpec) -> Option<Vec<u8>> {
     settings[0x20..0x24].copy_from_slice(&j.max_download_time.to_le_bytes());
     settings[0x2c..0x30].copy_from_slice(&j.cost_flags.to_le_bytes());
     b.extend_from_slice(&settings);
-    b.extend_from_slice(&[0u8; 42]);
+    b.extend_from_slice(&x.after_settings);
     // The client section: flag, client GUID, then the GUID form or the package form.
     b.push(x.client_flag);
     b.extend_from_slice(&j.machine_guid);
@@ -1253,19 +1258,92 @@ mod tests {
                 assert_eq!(e.context(), Some(want.context));
                 assert_eq!(e.text, want.text);
             }
+            let missing = crate::bits::model::missing_job_fields(&d);
+            let reply = missing.iter().filter(|m| m.starts_with("reply_")).count();
+            let not_decoded: Vec<_> = d
+                .warnings
+                .iter()
+                .filter(|w| w.contains("not decoded"))
+                .collect();
             match x.leading_marker {
                 Some(_) => {
                     seen[5] += 1;
                     assert_eq!(d.leading_marker, Some("upload job (BITS 10.3.2)"));
                     assert_eq!((d.type_at_16, d.type_at_28), (2, 2));
+                    // The reply file and GUID are unknown, said once.
+                    assert_eq!(reply, 2, "{missing:?}");
+                    assert_eq!(not_decoded.len(), 1, "{:?}", d.warnings);
+                    assert!(not_decoded[0].starts_with(
+                        "upload-reply job: its reply file and reply GUID are not decoded"
+                    ));
                 }
-                None => assert_eq!(d.leading_marker, None),
+                None => {
+                    assert_eq!(d.leading_marker, None);
+                    // A plain upload job has no reply fields, but upload settings no source
+                    // places: one warning; a download job neither.
+                    let upload = usize::from(job.job_type == 1);
+                    assert_eq!((reply, not_decoded.len()), (0, upload), "{:?}", d.warnings);
+                    if upload == 1 {
+                        assert!(not_decoded[0]
+                            .starts_with("upload job: its upload settings are not decoded"));
+                    }
+                }
             }
+            crate::bits::job::test_support::every_byte_read(&d).expect("every byte read");
             seen[6] += usize::from(x.client_flag == 0);
             // Nothing written is left unknown.
             assert!(d.unknown.is_empty() || d.unknown == [(d.unknown[0].0, 8)]);
         }
         assert!(seen.iter().all(|&n| n > 5), "every setting drawn: {seen:?}");
+    }
+
+    /// Bytes written where no decoder reads a value (the 42 bytes after the settings block)
+    /// come back as they were, at their offset, in `undecoded` and, differing from every
+    /// sample, in `unknown`; the row shows them as hex, and the fields no source places are
+    /// in `missing_fields`.
+    #[test]
+    fn bytes_no_decoder_reads_are_kept_with_their_offsets() {
+        let mut rng = Rng::new(2020);
+        let machine = Machine::random(&mut rng);
+        for i in 0..40u8 {
+            let JobWithFiles { mut job, .. } = random_job(&mut rng, &machine, 1);
+            let mut run = [0u8; 42];
+            for (k, b) in run.iter_mut().enumerate() {
+                *b = (k as u8).wrapping_mul(7).wrapping_add(i) | 1;
+            }
+            job.extras.after_settings = run;
+            let blob = encode_job(&job).expect("encodes");
+            let d = decode_job_blob(&blob).expect("decodes");
+            assert!(d.closed && d.stopped.is_none(), "{:?}", d.warnings);
+            // The run sits 42 bytes before the client flag, which is the field after it.
+            let flag_at = d
+                .fields
+                .iter()
+                .find(|f| f.0 == "client flag")
+                .map(|f| f.1)
+                .expect("client flag");
+            let at = flag_at - 42;
+            assert!(d.undecoded.contains(&(at, 42)), "{:?}", d.undecoded);
+            assert!(d.unknown.contains(&(at, 42)), "{:?}", d.unknown);
+            assert_eq!(&blob[at..at + 42], &run[..]);
+            crate::bits::job::test_support::every_byte_read(&d).expect("every byte read");
+            let entry = crate::bits::model::JobEntry {
+                job: d,
+                blob: blob.clone(),
+                source: Default::default(),
+            };
+            let row = crate::bits::decoded::row(Some(&entry), None, None);
+            let hex: String = run.iter().map(|b| format!("{b:02x}")).collect();
+            let want = format!("{at:#x}+42: {hex}");
+            assert!(row.undecoded.contains(&want), "{:?}", row.undecoded);
+            for f in crate::bits::model::NOT_PLACED {
+                assert!(row.missing_fields.iter().any(|m| m == f), "{f}");
+            }
+            assert_eq!(
+                (row.max_download_size.as_str(), row.reply_file.as_str()),
+                ("", "")
+            );
+        }
     }
 
     #[test]

@@ -185,6 +185,12 @@ const COLUMNS: &[Column] = &[
     col("error_code", |r| r.error_code.clone()),
     col("error_context", |r| r.error_context.clone()),
     col("unknown_bytes", |r| r.unknown_bytes.join("; ")),
+    col("max_download_size", |r| r.max_download_size.clone()),
+    col("client_certificate", |r| r.client_certificate.clone()),
+    col("credential_targets", |r| r.credential_targets.clone()),
+    col("reply_file", |r| r.reply_file.clone()),
+    col("reply_guid", |r| r.reply_guid.clone()),
+    col("undecoded", |r| r.undecoded.join("; ")),
     col("also_in", |r| {
         let s = r.job_source.as_ref().or(r.file_source.as_ref());
         s.map(|s| {
