@@ -30,8 +30,12 @@ struct Cli {
     /// Open the terminal explorer on every PATH at once: a qmgr.db, a qmgr0/1.dat, a
     /// Downloader folder, a folder of hosts, or any file to carve. `?` in the explorer lists
     /// every key.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "case", value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Explorer: reopen a case saved with `w` (filter, marks, columns, sorts, notes, tags);
+    /// without PATH, on the paths the case names.
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
     /// Explorer: read live records only, do not carve free space.
     #[arg(long)]
     no_carve: bool,
@@ -165,13 +169,13 @@ fn shown(msg: &str) -> std::borrow::Cow<'_, str> {
 
 fn run(cli: Cli) -> Result<(), String> {
     let Some(command) = cli.command else {
-        if cli.paths.is_empty() {
+        if cli.paths.is_empty() && cli.case.is_none() {
             return Err("no PATH given (see --help)".into());
         }
         let opts = bitscope::tui::Options {
             carve: !cli.no_carve,
         };
-        return bitscope::tui::run(cli.paths, opts);
+        return bitscope::tui::run_case(cli.paths, opts, cli.case);
     };
     match command {
         Command::Ese(cmd) => run_ese(cmd),

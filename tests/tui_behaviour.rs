@@ -218,6 +218,28 @@ fn mark_two_rows_and_export_equals_parse_output() {
         .filter(|r| ids.contains(&&r["job_id"]))
         .cloned()
         .collect();
+    // With what the explorer adds after the record's own fields (no rule fired, no note).
+    for r in &exported {
+        assert_eq!(
+            (&r["triage"], &r["note"], &r["tags"]),
+            (
+                &serde_json::json!([]),
+                &serde_json::json!(""),
+                &serde_json::json!([])
+            )
+        );
+    }
+    let exported: Vec<Value> = exported
+        .into_iter()
+        .map(|mut r| {
+            if let Some(o) = r.as_object_mut() {
+                for k in ["triage", "note", "tags"] {
+                    o.shift_remove(k);
+                }
+            }
+            r
+        })
+        .collect();
     assert_eq!(exported, from_parse);
 
     // Enter on an existing file asks first; then replaces it.
@@ -1167,6 +1189,45 @@ fn suspicious_only_keeps_what_a_triage_rule_fired_on_not_user_owned_updaters() {
     assert!(rows.iter().all(|r| r.susp == 0));
 }
 
+/// An export with the explorer's three added fields taken out (JSON: the keys; CSV: the
+/// last three header names, and per line what follows the record's own fields, found by
+/// the header's count of columns), in a form to compare with `parse`'s output.
+fn without_annotations(bytes: &[u8], format: &str) -> Vec<serde_json::Value> {
+    let strip = |mut v: serde_json::Value| {
+        if let Some(o) = v.as_object_mut() {
+            for k in ["triage", "note", "tags"] {
+                o.shift_remove(k);
+            }
+        }
+        v
+    };
+    match format {
+        "json" => serde_json::from_slice::<Vec<serde_json::Value>>(bytes)
+            .expect("json")
+            .into_iter()
+            .map(strip)
+            .collect(),
+        "jsonl" => bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| strip(serde_json::from_slice(l).expect("jsonl")))
+            .collect(),
+        _ => {
+            let text = String::from_utf8_lossy(bytes);
+            let header = text.lines().next().unwrap_or_default();
+            let names: Vec<&str> = header.split(',').collect();
+            let own = names
+                .iter()
+                .position(|n| *n == "triage")
+                .unwrap_or(names.len());
+            vec![
+                serde_json::json!(names[..own].join(",")),
+                serde_json::json!(text.lines().count()),
+            ]
+        }
+    }
+}
+
 #[test]
 fn export_formats_follow_the_extension_or_tab_and_equal_parse_output() {
     let Some(p) = common::sample("ese/win11/qmgr.db") else {
@@ -1194,10 +1255,14 @@ fn export_formats_follow_the_extension_or_tab_and_equal_parse_output() {
         assert!(run.status.success());
         let exported = std::fs::read(&out).expect("export written");
         assert!(exported.len() > 1000, "{ext}");
-        assert!(
-            exported == run.stdout,
+        // `parse`'s records, each followed by what the explorer adds: the triage codes
+        // that fired, the note and the tags (issue 22, feature 8).
+        assert_eq!(
+            without_annotations(&exported, format),
+            without_annotations(&run.stdout, format),
             "{ext} export differs from parse -f {format}"
         );
+        assert_ne!(exported, run.stdout, "{ext}: no annotation written");
     }
     // Tab in the prompt cycles the format, and the extension with it.
     typ(&mut app, "e");
@@ -1751,4 +1816,91 @@ fn several_paths_load_the_records_of_every_one() {
         one_a.store.recs.len() + one_b.store.recs.len()
     );
     assert_eq!(app.evidence.len(), 2);
+}
+
+/// Issue 22, feature 8: an export carries, after each record's own fields, the codes of the
+/// triage rules that fired on it (as the triage module says for `parse`'s record) and the
+/// analyst's note and tags (`a`); the detail pane shows the note.
+#[test]
+fn exports_carry_triage_codes_notes_and_tags() {
+    use bitscope::bits::triage::{assess, rule_bits, Rule};
+    let Some(p) = common::sample("ese/win10/qmgr.db") else {
+        return;
+    };
+    let dir = common::scratch_dir("export-notes");
+    let mut app = loaded(p.clone(), false);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, ViewKind::Rows);
+    typ(&mut app, "a");
+    typ(&mut app, "first row #seen #c2");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some("note on 1 record")
+    );
+    press(&mut app, KeyCode::Enter);
+    let pane = common::tui::render(&app);
+    let text: String = pane.buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(
+        text.contains("first row") && text.contains("#seen #c2"),
+        "{text}"
+    );
+    press(&mut app, KeyCode::Esc);
+    let out = dir.join("all.jsonl");
+    typ(&mut app, "e");
+    ctrl(&mut app, 'u');
+    typ(&mut app, &out.display().to_string());
+    press(&mut app, KeyCode::Enter);
+    assert!(app.prompt.is_none(), "{:?}", app.status);
+    let run = common::run_bitscope([
+        std::ffi::OsStr::new("parse"),
+        std::ffi::OsStr::new("--format"),
+        std::ffi::OsStr::new("jsonl"),
+        p.as_os_str(),
+    ]);
+    let text = std::fs::read_to_string(&out).expect("export");
+    let exported: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("jsonl"))
+        .collect();
+    let parsed: Vec<bitscope::bits::model::BitsInfo> = common::explorer_load(&p)
+        .into_iter()
+        .filter(|r| !r.carved)
+        .collect();
+    assert_eq!(exported.len(), parsed.len());
+    assert_eq!(
+        exported.len(),
+        String::from_utf8_lossy(&run.stdout).lines().count()
+    );
+    // What the triage module says of each of `parse`'s records, by job, file and path.
+    let key = |j: &str, f: &str, p: &str| format!("{j}|{f}|{p}");
+    let expected: std::collections::HashMap<String, Vec<&str>> = parsed
+        .iter()
+        .map(|r| {
+            let bits = rule_bits(&assess(r));
+            let codes = Rule::ALL
+                .iter()
+                .filter(|x| bits & x.bit() != 0)
+                .map(|x| x.code())
+                .collect();
+            (key(&r.job_id, &r.file_id, &r.full_path), codes)
+        })
+        .collect();
+    let mut flagged = 0;
+    for e in &exported {
+        let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+        let want = &expected[&key(&s("job_id"), &s("file_id"), &s("full_path"))];
+        assert_eq!(e["triage"], serde_json::json!(want), "{}", s("job_name"));
+        flagged += usize::from(!want.is_empty());
+    }
+    let noted: Vec<&Value> = exported.iter().filter(|e| e["note"] != "").collect();
+    assert_eq!(noted.len(), 1);
+    assert_eq!(noted[0]["note"], "first row");
+    assert_eq!(noted[0]["tags"], serde_json::json!(["seen", "c2"]));
+    eprintln!(
+        "{} records exported, {flagged} with triage codes, 1 noted",
+        exported.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -970,3 +970,103 @@ fn demo_detail_tells_the_persistence_jobs_story_and_the_deleted_jobs_file() {
     );
     assert!(line_with(&["linked by", "url"]), "{screen}");
 }
+
+/// The line of `screen` holding the table's column titles (`URL` among them).
+fn header_line(screen: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.contains("URL") && !l.contains("http"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Issue 22, Must show 3: a case saved with `w` and reopened with `--case` gives the same
+/// filter, marks, note and columns (in a pane whose settings folder is new: the columns
+/// come from the case, not from what the explorer remembers).
+#[test]
+fn a_saved_case_reopens_with_its_filter_marks_note_and_columns() {
+    let Some(sample) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let dir = common::scratch_dir("case-e2e");
+    let case = dir.join("my case.json");
+    let script = format!(
+        "cd {} && {} {}; echo BITSCOPE-EXIT=$?; sleep 60",
+        shell_quote(&dir),
+        shell_quote(&common::bitscope_bin()),
+        shell_quote(&sample),
+    );
+    let Some(tmux) = session_sized("case-save", &script, 150, 40) else {
+        return;
+    };
+    tmux.wait_for("done:", Duration::from_secs(60));
+    // The rows view, filtered to the msedge URLs.
+    tmux.send(&["Tab", "Tab", "/"]);
+    tmux.send_text("url:msedge");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("filter url:msedge", Duration::from_secs(5));
+    assert!(header_line(&screen).contains("Kind"), "{screen}");
+    // A note with a tag on the first row, then the first two rows marked.
+    tmux.send(&["a"]);
+    tmux.wait_for("note:", Duration::from_secs(5));
+    tmux.send_text("beacon seen on the proxy #c2");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("note on 1 record", Duration::from_secs(5));
+    tmux.send(&["Space", "Space"]);
+    tmux.wait_for("2 marked", Duration::from_secs(5));
+    // The Kind column hidden (the chooser's second line).
+    tmux.send(&["C", "j", "Space", "Escape"]);
+    sleep(Duration::from_millis(300));
+    let before = tmux.capture();
+    assert!(!header_line(&before).contains("Kind"), "{before}");
+    // Saved (the name typed over the one offered), then quit.
+    tmux.send(&["w"]);
+    tmux.wait_for("case to:", Duration::from_secs(5));
+    tmux.send(&["C-u"]);
+    tmux.send_text("my case.json");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("case saved: 2 records", Duration::from_secs(5));
+    tmux.send(&["q"]);
+    let end = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+    assert!(end.contains("BITSCOPE-EXIT=0"), "{end}");
+    drop(tmux);
+
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(&case).expect("case file")).expect("json");
+    assert_eq!(saved["bitscope_case"], 1);
+    assert_eq!(saved["filter"], "url:msedge");
+    assert_eq!(saved["view"], "rows");
+
+    // Reopened from the case alone: the paths are in it.
+    let script = format!(
+        "cd {} && {} --case {}; echo BITSCOPE-EXIT=$?; sleep 60",
+        shell_quote(&dir),
+        shell_quote(&common::bitscope_bin()),
+        shell_quote(Path::new("my case.json")),
+    );
+    let Some(tmux) = session_sized("case-open", &script, 150, 40) else {
+        return;
+    };
+    let after = tmux.wait_for("done:", Duration::from_secs(60));
+    eprintln!("reopened:\n{after}");
+    assert!(after.contains("filter url:msedge"), "{after}");
+    assert!(after.contains("2 marked"), "{after}");
+    assert_eq!(header_line(&after), header_line(&before), "{after}");
+    // The same rows in the same order, the same two marked.
+    let rows = |s: &str| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.contains("http://msedge"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(rows(&after), rows(&before), "{after}");
+    // The note and its tag in the first row's detail pane.
+    tmux.send(&["Enter"]);
+    let detail = tmux.wait_for("beacon seen on the proxy", Duration::from_secs(5));
+    assert!(detail.contains("#c2"), "{detail}");
+    tmux.send(&["Escape", "q"]);
+    let end = tmux.wait_for("BITSCOPE-EXIT=", Duration::from_secs(10));
+    assert!(end.contains("BITSCOPE-EXIT=0"), "{end}");
+    drop(tmux);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,7 +2,32 @@
 
 use std::io::{self, Write};
 
+use serde::Serialize;
+
 use crate::bits::model::{BitsInfo, Source};
+
+/// What the explorer adds to a record it exports, after the record's own fields: the codes of
+/// the triage rules that fired, and the analyst's note and tags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Annotation<'a> {
+    pub triage: &'a [&'a str],
+    pub note: &'a str,
+    pub tags: &'a [String],
+}
+
+/// A record with its [`Annotation`], as JSON: the record's fields as `parse` writes them,
+/// then `triage`, `note` and `tags`.
+#[derive(Serialize)]
+struct Annotated<'a> {
+    #[serde(flatten)]
+    record: &'a BitsInfo,
+    triage: &'a [&'a str],
+    note: &'a str,
+    tags: &'a [String],
+}
+
+/// The CSV columns an annotated export adds after [`COLUMNS`].
+const ANNOTATION_COLUMNS: [&str; 3] = ["triage", "note", "tags"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -41,6 +66,8 @@ pub struct RecordWriter<W: Write> {
     format: Format,
     count: u64,
     scratch: Vec<u8>,
+    /// Written by [`RecordWriter::annotated`]: every record carries an [`Annotation`].
+    annotated: bool,
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -54,14 +81,59 @@ impl<W: Write> RecordWriter<W> {
             format,
             count: 0,
             scratch: Vec::new(),
+            annotated: false,
+        })
+    }
+
+    /// A writer whose records carry an [`Annotation`] (the explorer's exports): JSON gets
+    /// `triage`, `note` and `tags` after the record's own fields, CSV three columns after its
+    /// own (`triage` and `tags` separated by spaces). Write with [`RecordWriter::write_annotated`].
+    pub fn annotated(mut out: W, format: Format) -> io::Result<RecordWriter<W>> {
+        if format == Format::Csv {
+            let names = COLUMNS.iter().map(|c| c.name).chain(ANNOTATION_COLUMNS);
+            csv_line(&mut out, names.map(str::to_string))?;
+        }
+        Ok(RecordWriter {
+            out,
+            format,
+            count: 0,
+            scratch: Vec::new(),
+            annotated: true,
         })
     }
 
     pub fn write(&mut self, r: &BitsInfo) -> io::Result<()> {
+        if self.annotated {
+            return self.write_annotated(r, &Annotation::default());
+        }
+        self.write_value(r, r, None)
+    }
+
+    /// A record and what the explorer adds to it (its annotation is left out by a writer
+    /// made with [`RecordWriter::new`], and by the timeline format).
+    pub fn write_annotated(&mut self, r: &BitsInfo, a: &Annotation) -> io::Result<()> {
+        if !self.annotated {
+            return self.write_value(r, r, None);
+        }
+        let v = Annotated {
+            record: r,
+            triage: a.triage,
+            note: a.note,
+            tags: a.tags,
+        };
+        self.write_value(r, &v, Some(a))
+    }
+
+    fn write_value<T: Serialize>(
+        &mut self,
+        r: &BitsInfo,
+        v: &T,
+        a: Option<&Annotation>,
+    ) -> io::Result<()> {
         match self.format {
             Format::Json => {
                 self.scratch.clear();
-                serde_json::to_writer_pretty(&mut self.scratch, r)?;
+                serde_json::to_writer_pretty(&mut self.scratch, v)?;
                 let sep: &[u8] = if self.count == 0 { b"[\n" } else { b",\n" };
                 self.out.write_all(sep)?;
                 // Indent the element one level: JSON strings never hold a raw line break, so
@@ -79,7 +151,7 @@ impl<W: Write> RecordWriter<W> {
                 // each quote, key and colon apart, and through `out` (often a `dyn Write` over a
                 // BufWriter) each of those small writes cost more than the byte it copies.
                 self.scratch.clear();
-                serde_json::to_writer(&mut self.scratch, r)?;
+                serde_json::to_writer(&mut self.scratch, v)?;
                 self.scratch.push(b'\n');
                 self.out.write_all(&self.scratch)?;
             }
@@ -89,7 +161,14 @@ impl<W: Write> RecordWriter<W> {
                     self.out.write_all(b"\n")?;
                 }
             }
-            Format::Csv => csv_record(&mut self.out, r)?,
+            Format::Csv => match a {
+                None => csv_record(&mut self.out, r)?,
+                Some(a) => {
+                    let extra = [a.triage.join(" "), a.note.to_string(), a.tags.join(" ")];
+                    let own = COLUMNS.iter().map(|c| (c.value)(r));
+                    csv_line(&mut self.out, own.chain(extra))?
+                }
+            },
         }
         self.count += 1;
         Ok(())

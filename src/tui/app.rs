@@ -122,6 +122,11 @@ pub struct App {
     pub tick: u64,
     /// What the last frame drew (text lengths, tab places), for paging and clicks.
     pub rendered: Rendered,
+    /// The case file opened or saved last (`w` offers it again).
+    pub case_path: Option<PathBuf>,
+    /// Marks of the case opened whose records have not arrived yet, by record key
+    /// (see [`super::case`]).
+    pub(super) case_marks: std::collections::HashSet<String>,
 }
 
 impl App {
@@ -162,6 +167,8 @@ impl App {
             dirty: true,
             tick: 0,
             rendered: Rendered::default(),
+            case_path: None,
+            case_marks: Default::default(),
         }
     }
 
@@ -266,7 +273,9 @@ impl App {
             }
         }
         if !batch.is_empty() {
+            let first = self.store.recs.len();
             self.store.append(batch);
+            self.mark_from_case(first);
             self.clamp_all();
         }
         for m in end {
@@ -298,7 +307,9 @@ impl App {
             Msg::Opened(e) => self.evidence.push(e),
             Msg::Progress(p) => self.load.progress = Some(p),
             Msg::Records(r) => {
+                let first = self.store.recs.len();
                 self.store.append(r);
+                self.mark_from_case(first);
                 self.clamp_all();
             }
             Msg::Diagnostic(d) => self.diagnostics.push(d),
@@ -425,6 +436,8 @@ impl App {
             Action::Diagnostics => self.open_overlay(Overlay::Diagnostics),
             Action::Hosts => self.open_overlay(Overlay::Hosts),
             Action::Export => self.start_export(),
+            Action::Note => self.start_note(),
+            Action::SaveCase => self.start_case_save(),
             Action::Copy if self.screen == Screen::Detail => self.copy_field(),
             Action::Copy => self.copy(),
             Action::CopyRecord => self.copy_record(),

@@ -75,6 +75,9 @@ pub fn text(store: &Store, ri: u32) -> Text {
     let rec = store.rec(ri);
     let mut t = Text::default();
     record_header(&mut t, rec);
+    if let Some(a) = store.note_of(ri) {
+        note_lines(&mut t, a);
+    }
     record_sections(&mut t, &rec.info);
     linked_files_section(&mut t, store, rec, ri);
     versions_section(&mut t, store, rec, ri);
@@ -121,6 +124,21 @@ fn record_header(t: &mut Text, rec: &Rec) {
     }
     for f in findings(rec) {
         t.push(finding_line(&f));
+    }
+}
+
+/// The analyst's note and tags (`a`), escaped like every value: a case file is untrusted.
+fn note_lines(t: &mut Text, a: &super::notes::Annotation) {
+    let style = Style::default().fg(ACCENT).add_modifier(Modifier::BOLD);
+    if !a.note.is_empty() {
+        t.push(Line::from(vec![label("note"), esc_styled(&a.note, style)]));
+    }
+    if !a.tags.is_empty() {
+        let tags: Vec<String> = a.tags.iter().map(|t| format!("#{t}")).collect();
+        t.push(Line::from(vec![
+            label("tags"),
+            esc_styled(&tags.join(" "), style),
+        ]));
     }
 }
 

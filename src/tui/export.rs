@@ -39,7 +39,7 @@ fn evidence_folder(input: &Path) -> Option<PathBuf> {
 /// The evidence folder a target would be written into, if any: exports belong in the
 /// case's own folder, not among the evidence (where a later `parse` of the folder would
 /// read them back).
-fn inside_evidence(target: &Path, inputs: &[PathBuf]) -> Option<PathBuf> {
+pub(super) fn inside_evidence(target: &Path, inputs: &[PathBuf]) -> Option<PathBuf> {
     let abs = std::path::absolute(target).ok()?;
     let dir = std::fs::canonicalize(abs.parent()?).ok()?;
     inputs
@@ -243,9 +243,9 @@ impl App {
         // The same writer as `bitscope parse -o`: a temporary file renamed into place, the
         // evidence checked again just before.
         let result = AtomicFile::create(&target, &protected).and_then(|file| {
-            let mut w = RecordWriter::new(file, format)?;
+            let mut w = RecordWriter::annotated(file, format)?;
             for &i in &set {
-                w.write(&self.store.rec(i).info)?;
+                self.write_annotated(&mut w, i)?;
             }
             w.finish()?.commit()
         });
@@ -268,6 +268,36 @@ impl App {
             Err(e) => self.set_status(format!("export to {shown} failed: {e}"), true),
         }
     }
+}
+
+impl App {
+    /// Record `i` with the triage codes that fired on it and the analyst's note and tags.
+    fn write_annotated<W: std::io::Write>(
+        &self,
+        w: &mut RecordWriter<W>,
+        i: u32,
+    ) -> std::io::Result<()> {
+        let rec = self.store.rec(i);
+        let codes = triage_codes(rec.susp);
+        let none = super::notes::Annotation::default();
+        let a = self.store.note_of(i).unwrap_or(&none);
+        let ann = crate::output::bits::Annotation {
+            triage: &codes,
+            note: &a.note,
+            tags: &a.tags,
+        };
+        w.write_annotated(&rec.info, &ann)
+    }
+}
+
+/// The codes of the rules in a record's set of fired rules, in the Flags column's order.
+pub fn triage_codes(susp: u8) -> Vec<&'static str> {
+    use crate::bits::triage::Rule;
+    Rule::ALL
+        .iter()
+        .filter(|r| susp & r.bit() != 0)
+        .map(|r| r.code())
+        .collect()
 }
 
 #[cfg(test)]

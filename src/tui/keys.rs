@@ -27,7 +27,7 @@ impl Ctx {
             Ctx::Table => "Tables (jobs, files, rows) and the timeline",
             Ctx::Detail => "Detail pane",
             Ctx::Hex => "Hex view",
-            Ctx::Prompt => "Prompts (filter, export path)",
+            Ctx::Prompt => "Prompts (filter, export path, case file, note)",
             Ctx::Overlay => "Help and diagnostics overlays",
         }
     }
@@ -74,6 +74,10 @@ pub enum Action {
     CopyRecord,
     /// `p` in the detail pane: filter to every row sharing the field's value.
     Pivot,
+    /// `a`: the selected record's note and tags.
+    Note,
+    /// `w`: save the case to a file.
+    SaveCase,
     /// `f`: a job's files (from the files table: the file's job).
     JobFiles,
     /// Show the timeline of every job timestamp (or go back to the table from it).
@@ -521,7 +525,21 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('e')],
         action: Action::Export,
         hint: "export",
-        help: "export the marked rows (or the record viewed, or all rows shown) as JSON, JSONL or CSV, as `bitscope parse` writes them",
+        help: "export the marked rows (or the record viewed, or all rows shown) as JSON, JSONL or CSV, as `bitscope parse` writes them, then the triage codes that fired, the note and the tags",
+    },
+    Binding {
+        ctxs: VIEWS,
+        keys: &[k('a')],
+        action: Action::Note,
+        hint: "",
+        help: "write a note on the selected record (table: every record of the row); `#word` is a tag; shown in the detail pane, kept in the case, exported",
+    },
+    Binding {
+        ctxs: VIEWS,
+        keys: &[k('w')],
+        action: Action::SaveCase,
+        hint: "",
+        help: "save the case (filter, toggles, marks, columns, widths, sorts, notes, tags) to a file you name, never in the evidence folder; `bitscope --case FILE` reopens it",
     },
     Binding {
         ctxs: VIEWS,

@@ -20,6 +20,7 @@
 //!   from, as the Evidence column shows it.
 
 pub mod app;
+pub mod case;
 pub mod columns;
 pub mod copy;
 pub mod detail;
@@ -36,6 +37,7 @@ pub mod keys;
 pub mod layout;
 pub mod matcher;
 pub mod mouse;
+pub mod notes;
 pub mod origin;
 pub mod overlay;
 pub mod overlay_ui;
@@ -186,7 +188,13 @@ fn copy_to_clipboard(
 /// Run the TUI on every one of `paths` (one load, as `bitscope parse` reads them) until the
 /// analyst quits; Ctrl-C exits the process with status 130.
 pub fn run(paths: Vec<PathBuf>, opts: Options) -> Result<(), String> {
-    if explore(paths, opts)? == Ended::Interrupted {
+    run_case(paths, opts, None)
+}
+
+/// [`run`] with a case file (`bitscope --case FILE [PATH...]`, see [`case`]): its filter,
+/// marks, columns, sorts and notes; without PATHs, on the paths the case names.
+pub fn run_case(paths: Vec<PathBuf>, opts: Options, case: Option<PathBuf>) -> Result<(), String> {
+    if explore_case(paths, opts, case)? == Ended::Interrupted {
         // The status a shell gives an interrupted command (128 + SIGINT). The terminal is
         // restored; the worker, cancelled, needs no waiting for.
         std::process::exit(130);
@@ -205,6 +213,26 @@ pub enum Ended {
 /// [`run`] without the exit on Ctrl-C, for callers with something to clean up first
 /// (`bitscope demo` removes its temporary evidence).
 pub fn explore(paths: Vec<PathBuf>, opts: Options) -> Result<Ended, String> {
+    explore_case(paths, opts, None)
+}
+
+/// [`explore`] with a case file (see [`run_case`]).
+pub fn explore_case(
+    mut paths: Vec<PathBuf>,
+    opts: Options,
+    case_at: Option<PathBuf>,
+) -> Result<Ended, String> {
+    // A case file that cannot be taken is one line on stderr too (exit 1), as a bad path is.
+    let case = match &case_at {
+        Some(at) => Some(case::load(at)?),
+        None => None,
+    };
+    if paths.is_empty() {
+        paths = case.as_ref().map(|c| c.paths.clone()).unwrap_or_default();
+        if paths.is_empty() {
+            return Err("no PATH given, and the case file names none".into());
+        }
+    }
     // Paths none of which can be read are one line on stderr, before the terminal is taken.
     let inputs = worker::Inputs::open_all(&paths)?;
     if let Some(which) = not_a_terminal() {
@@ -227,6 +255,21 @@ pub fn explore(paths: Vec<PathBuf>, opts: Options) -> Result<Ended, String> {
     }
     // The worker starts before the first frame, which then appears at once.
     app.open_inputs(paths, inputs);
+    // After the load started: it sets the folder record keys are relative to.
+    if let (Some(case), Some(at)) = (&case, &case_at) {
+        app.apply_case(case);
+        let at = std::path::absolute(at).unwrap_or_else(|_| at.clone());
+        app.set_status(
+            format!(
+                "case {}: {} record{} marked or noted",
+                at.display(),
+                case.records.len(),
+                display::plural(case.records.len())
+            ),
+            false,
+        );
+        app.case_path = Some(at);
+    }
 
     enable_raw_mode().map_err(|e| no_terminal(&e))?;
     TERMINAL_TAKEN.store(true, Ordering::SeqCst);

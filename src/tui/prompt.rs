@@ -13,6 +13,10 @@ use super::query::Query;
 pub enum PromptKind {
     Filter,
     Export,
+    /// Where `w` keeps the case.
+    Case,
+    /// `a`: the selected record's note and tags.
+    Note,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +92,19 @@ impl App {
                 p.input = Input::new(next);
                 p.overwrite_ok = false;
                 self.say_export_target();
+            }
+            (Action::Confirm, PromptKind::Case) => {
+                let path = p.input.value().trim().to_string();
+                let overwrite_ok = p.overwrite_ok;
+                self.finish_case_save(&path, overwrite_ok);
+            }
+            (Action::Confirm, PromptKind::Note) => {
+                let line = p.input.value().to_string();
+                self.finish_note(&line);
+            }
+            (Action::Cancel, PromptKind::Case | PromptKind::Note) => {
+                self.prompt = None;
+                self.set_status("cancelled", false);
             }
             (Action::Cancel, PromptKind::Export) => {
                 self.prompt = None;

@@ -589,6 +589,8 @@ pub struct Store {
     pub root: String,
     /// Records by host (the `host` the pipeline named each with).
     hosts: HashMap<String, u32>,
+    /// The analyst's notes and tags, by record key (kept over a reload).
+    pub notes: super::notes::Notes,
 }
 
 impl Store {
@@ -603,6 +605,20 @@ impl Store {
         &mut self.views[k.index()]
     }
 
+    /// A record's name across runs ([`super::notes::record_key`]).
+    pub fn key_of(&self, i: u32) -> String {
+        let r = &self.rec(i).info;
+        super::notes::record_key(self.evidence_label(&r.evidence), r)
+    }
+
+    /// The note and tags of record `i`, when it has some.
+    pub fn note_of(&self, i: u32) -> Option<&super::notes::Annotation> {
+        if self.notes.is_empty() {
+            return None;
+        }
+        self.notes.get(&self.key_of(i))
+    }
+
     /// An evidence path as the Evidence column shows it: relative to [`Store::root`].
     pub fn evidence_label<'a>(&self, evidence: &'a str) -> &'a str {
         relative_to(&self.root, evidence)
@@ -611,6 +627,7 @@ impl Store {
     pub fn clear(&mut self) {
         let query = std::mem::take(&mut self.query);
         let (cf, so) = (self.carved_filter, self.suspicious_only);
+        let notes = std::mem::take(&mut self.notes);
         type Kept = (
             Option<(Col, bool)>,
             usize,
@@ -628,6 +645,7 @@ impl Store {
         self.query = query;
         self.carved_filter = cf;
         self.suspicious_only = so;
+        self.notes = notes;
         for (v, (sort, cc, chosen, first, widths)) in self.views.iter_mut().zip(kept) {
             v.sort = sort;
             v.col_cursor = cc;

@@ -279,6 +279,8 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         let (prefix, style) = match p.kind {
             PromptKind::Filter => ("/", Style::default().fg(Color::LightYellow)),
             PromptKind::Export => ("export to: ", Style::default().fg(ACCENT)),
+            PromptKind::Case => ("case to: ", Style::default().fg(ACCENT)),
+            PromptKind::Note => ("note: ", Style::default().fg(ACCENT)),
         };
         let prefix_w = display::width(prefix) as u16;
         let mut after = String::new();
