@@ -25,6 +25,11 @@ use serde_json::Value;
 
 const DOWNLOADER: &str = "ProgramData/Microsoft/Network/Downloader";
 
+/// Control sets and their names, as a hive is made with them.
+type Sets<'a> = &'a [(u32, &'a str)];
+/// The error a hostile hive must give.
+type Expect = fn(&NameError) -> bool;
+
 /// The tests of this file one at a time: the allocator's peak is global.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -147,7 +152,7 @@ fn computer_names_equal_regipy_and_follow_select_current() {
         return;
     };
     let dir = common::scratch_dir("system-hive-names");
-    let cases: [(&str, u32, &[(u32, &str)]); 3] = [
+    let cases: [(&str, u32, Sets); 3] = [
         ("one-set", 1, &[(1, "WKS-0142")]),
         // The machine last booted with ControlSet002: its name, not ControlSet001's.
         ("second-set", 2, &[(1, "OLD-NAME"), (2, "NEW-NAME")]),
@@ -312,7 +317,7 @@ fn hostile_system_hives_fall_back_to_folder_names_with_a_warning() {
     let work = common::scratch_dir("system-hive-hostile-work");
     let good = make_hive(&base, &work.join("good"), 1, &[(1, "GOOD-NAME")]);
     let long = "N".repeat(51_200); // 100 KiB of UTF-16
-    let hostile: Vec<(&str, Vec<u8>, fn(&NameError) -> bool)> = vec![
+    let hostile: Vec<(&str, Vec<u8>, Expect)> = vec![
         (
             "CURRENT-NOWHERE",
             make_hive(&base, &work.join("c7"), 7, &[(1, "SET-ONE")]),
