@@ -135,13 +135,15 @@ pub fn is_log_name(name: &str) -> bool {
 
 /// The files that tell a job's story beside its store (compared case-insensitively): the
 /// BITS client's event log, Sysmon's and the Security log (process runs), and the SAM and
-/// SOFTWARE hives (account names). The pipeline reads them; this layer only finds them.
-pub const COMPANION_NAMES: [&str; 5] = [
+/// SOFTWARE hives (account names), and the SYSTEM hive (the computer's name, for the records'
+/// host). The pipeline reads them; this layer only finds them.
+pub const COMPANION_NAMES: [&str; 6] = [
     "Microsoft-Windows-Bits-Client%4Operational.evtx",
     "Microsoft-Windows-Sysmon%4Operational.evtx",
     "Security.evtx",
     "SAM",
     "SOFTWARE",
+    "SYSTEM",
 ];
 
 /// Whether `name` is one of [`COMPANION_NAMES`].

@@ -1,6 +1,6 @@
 //! Windows registry hives (`regf`), read in place: keys by path, their subkeys and values.
 //! Only what the evidence's own accounts need (SAM, SOFTWARE's `ProfileList`: see
-//! [`accounts`]); no transaction logs, no deleted cells. This reader knows nothing of BITS.
+//! [`accounts`]) and the computer's name (SYSTEM: see [`system`]); no transaction logs, no deleted cells. This reader knows nothing of BITS.
 //!
 //! Why not the `notatin` crate: its version requirements are open-ended (`nom >= 6`), so it
 //! resolves to nom 8 and does not build; pinned to nom 7 it still drags a terminal crate
@@ -23,6 +23,7 @@
 //! the entries its cell holds, an `ri` list is followed one level only, and lookups walk a path
 //! (no recursion over the tree), so no hive can loop or balloon a read.
 pub mod accounts;
+pub mod system;
 
 use crate::util::bytes::{slice, u16_le, u32_le, u64_le};
 use crate::util::utf16::decode_utf16le;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::host::{host_of, Host};
+use super::host::{host_of, is_system_hive_place, Host, HostSource, Namer};
 use super::story::{add_companion, companions_of, Companion, StorySink, MAX_COMPANION};
 use super::{
     find_inputs_reporting, run_evidence_parts, ContainerFacts, Diagnostic, Format, Options, Phase,
@@ -46,6 +46,7 @@ impl Inputs {
     pub fn find(paths: &[PathBuf]) -> Inputs {
         let mut warnings = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut namer = Namer::default();
         let files = paths
             .iter()
             .flat_map(|given| {
@@ -56,11 +57,12 @@ impl Inputs {
             // One file named twice (two paths, a folder and a file in it) is read once.
             .filter(|(_, p)| std::fs::canonicalize(p).map_or(true, |c| seen.insert(c)))
             .map(|(given, path)| Input {
-                host: host_of(given, &path),
+                host: namer.host_of(given, &path),
                 path,
                 opened: None,
             })
             .collect();
+        warnings.append(&mut namer.warnings);
         Inputs { files, warnings }
     }
 
@@ -414,10 +416,9 @@ pub(crate) fn run_one(
         count,
         ..Report::default()
     };
-    let host = input.host.clone();
     let mut named = Named {
         sink: &mut *sink,
-        host: &host,
+        host: input.host.clone(),
     };
     match open(input) {
         Ok(ev) => run_opened(ev, opts, hash, &mut named, &mut report)?,
@@ -776,10 +777,13 @@ impl Sink for Watch<'_> {
     }
 }
 
-/// Names each record's host on its way to the sink.
+/// Names each record's host on its way to the sink. A zip's or an image's SYSTEM hive, handed
+/// over with the container's other companions before its stores run, names the host of the
+/// records that follow (see `host.rs`): the collection's file name gives way to its
+/// computer's name, or stays with a warning saying why the hive named none.
 struct Named<'s> {
     sink: &'s mut dyn Sink,
-    host: &'s Host,
+    host: Host,
 }
 
 impl Sink for Named<'_> {
@@ -793,6 +797,27 @@ impl Sink for Named<'_> {
     }
     fn forward(&mut self) -> Option<&mut dyn Sink> {
         Some(&mut *self.sink)
+    }
+    fn companion(&mut self, label: &str, kind: Companion, bytes: &[u8]) -> Result<(), Stop> {
+        let named = self.host.source == HostSource::SystemHive;
+        if kind == Companion::Hive && !named && is_system_hive_place(label) {
+            match crate::hive::system::computer_name_of(bytes) {
+                Ok(found) => {
+                    self.host = Host {
+                        name: found.name,
+                        source: HostSource::SystemHive,
+                    }
+                }
+                Err(why) => self.sink.warning(&Diagnostic::new(format!(
+                    "{}: this SYSTEM hive names no computer ({}): the host stays {} ({})",
+                    escape(label),
+                    escape(&why),
+                    escape(&self.host.name),
+                    self.host.source.as_str()
+                )))?,
+            }
+        }
+        self.sink.companion(label, kind, bytes)
     }
 }
 

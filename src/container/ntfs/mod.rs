@@ -95,8 +95,8 @@ pub fn sector_size(image: &dyn ReadAt, offset: u64) -> u64 {
     }
 }
 
-/// UTF-16LE `qmgr` and `edb` (the start of every store and log name looked for), `evtx`, `sam`
-/// and `software` (the companions': see [`super::COMPANION_NAMES`]), any case.
+/// UTF-16LE `qmgr` and `edb` (the start of every store and log name looked for), `evtx`, `sam`,
+/// `software` and `system` (the companions': see [`super::COMPANION_NAMES`]), any case.
 fn names_searcher() -> Option<&'static AhoCorasick> {
     static AC: OnceLock<Option<AhoCorasick>> = OnceLock::new();
     AC.get_or_init(|| {
@@ -108,6 +108,7 @@ fn names_searcher() -> Option<&'static AhoCorasick> {
                 "e\0v\0t\0x\0",
                 "s\0a\0m\0",
                 "s\0o\0f\0t\0w\0a\0r\0e\0",
+                "s\0y\0s\0t\0e\0m\0",
             ])
             .ok()
     })
