@@ -216,6 +216,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 carve,
                 field_ranges: provenance == Provenance::Fields,
                 verify,
+                ..pipeline::Options::default()
             };
             if live {
                 return run_live(format, output.as_deref(), &opts);

@@ -650,3 +650,245 @@ fn the_lookup_by_path_on_damaged_volumes_is_errors_never_panics() {
     assert!(failed + fewer > 0, "no mutation was noticed");
     assert!(peak < 128 << 20, "peak heap {peak} bytes");
 }
+
+/// A patch writing `bytes` at `at`.
+fn put(patch: &mut BTreeMap<u64, u8>, at: u64, bytes: &[u8]) {
+    for (i, b) in bytes.iter().enumerate() {
+        patch.insert(at + i as u64, *b);
+    }
+}
+
+/// The self-referencing and aliasing structures the first test leaves out, each checked once
+/// as made and then mutated: an MBR whose extended partition's EBR names the NTFS partition
+/// again (an overlap with the primary entry) and itself as the next EBR (a loop); a dynamic
+/// VHDX whose BAT names its first payload block for every entry; an E01 whose first section
+/// descriptor names itself as the next section, and one whose chunk table names the first
+/// chunk for every chunk. Every round stays within 10 s and 64 MiB of heap.
+#[test]
+fn mutated_self_references_and_aliased_tables_stay_bounded() {
+    let _one = serial();
+    let Some(img) = disk_image() else { return };
+    let ev = Evidence::open(&img.path).unwrap();
+    let mut rng = Rng::new(0x5e1f_4ef0_a11a_5ed0);
+
+    // MBR: entry 2 an extended partition at sector 1, whose EBR there names the NTFS partition
+    // (relative start 2047: the primary's sectors again) and, as the next EBR, itself.
+    let mut mbr = [0u8; 512];
+    ev.read_at(0, &mut mbr).unwrap();
+    let count = u32::from_le_bytes(mbr[446 + 12..446 + 16].try_into().unwrap());
+    let first = disk_image::PART_SECTOR as u32;
+    let entry = |ty: u8, start: u32, len: u32| {
+        let mut e = [0u8; 16];
+        e[4] = ty;
+        e[8..12].copy_from_slice(&start.to_le_bytes());
+        e[12..16].copy_from_slice(&len.to_le_bytes());
+        e
+    };
+    let mut ebr = BTreeMap::new();
+    put(&mut ebr, 462, &entry(0x05, 1, first + count - 1));
+    put(&mut ebr, 512 + 446, &entry(0x07, first - 1, count));
+    put(&mut ebr, 512 + 462, &entry(0x05, 0, 1));
+    put(&mut ebr, 512 + 510, &[0x55, 0xaa]);
+    let m = Mutated {
+        file: &ev,
+        patch: ebr.clone(),
+        size: ev.len(),
+    };
+    let found = container::open(&m).expect("an MBR disk");
+    let (stores, warnings) = found.all_stores();
+    let said: Vec<String> = found
+        .warnings
+        .iter()
+        .chain(&warnings)
+        .map(|w| w.what.clone())
+        .collect();
+    eprintln!(
+        "EBR naming itself and the primary again: {} volume(s), {} stores, {said:?}",
+        found.volumes.len(),
+        stores.len()
+    );
+    assert_eq!(found.volumes.len(), 1, "{said:?}");
+    assert!(stores.len() >= 4);
+    assert!(said.iter().any(|w| w.contains("loops")), "{said:?}");
+    drop(found);
+    mutate(
+        "EBR looping onto itself over the primary",
+        &ev,
+        &ebr,
+        &[(446, 64), (512 + 446, 66)],
+        200,
+        &mut rng,
+    );
+
+    // VHDX: every BAT entry the first payload block's.
+    if Command::new("qemu-img").arg("--version").output().is_ok() {
+        let out = img.path.with_file_name("alias.vhdx");
+        assert!(make(
+            &img.path,
+            &out,
+            "qemu-img",
+            &["-O", "vhdx", "-o", "subformat=dynamic"]
+        ));
+        let vhdx = Evidence::open(&out).unwrap();
+        // The region table at 192 KiB: 16-byte header, then 32-byte entries (GUID, offset,
+        // length, required); the BAT's GUID is 2DC27766-F623-4200-9D64-115E9BFD4A08.
+        let bat_guid = [
+            0x66, 0x77, 0xc2, 0x2d, 0x23, 0xf6, 0x00, 0x42, 0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd,
+            0x4a, 0x08,
+        ];
+        let mut table = [0u8; 16 + 32 * 8];
+        vhdx.read_at(192 << 10, &mut table).unwrap();
+        let (bat, len) = table[16..]
+            .chunks(32)
+            .find(|e| e[..16] == bat_guid)
+            .map(|e| {
+                (
+                    u64::from_le_bytes(e[16..24].try_into().unwrap()),
+                    u64::from(u32::from_le_bytes(e[24..28].try_into().unwrap())),
+                )
+            })
+            .expect("the BAT region");
+        let mut entries = vec![0u8; len as usize];
+        vhdx.read_at(bat, &mut entries).unwrap();
+        let one = entries
+            .chunks(8)
+            .find(|e| e[0] & 7 == 6)
+            .expect("a fully present block")
+            .to_vec();
+        let mut alias = BTreeMap::new();
+        let mut present = 0;
+        for (i, e) in entries.chunks(8).enumerate() {
+            if e[0] & 7 == 6 {
+                put(&mut alias, bat + i as u64 * 8, &one);
+                present += 1;
+            }
+        }
+        assert!(present > 1, "{present} blocks present");
+        let m = Mutated {
+            file: &vhdx,
+            patch: alias.clone(),
+            size: vhdx.len(),
+        };
+        let (n, w) = exercise(&m);
+        // The blocks carved are the file's, each once: the one block all entries name.
+        let found = container::open(&m).expect("a VHDX");
+        let runs = found.disk.backed().expect("a dynamic disk's blocks");
+        eprintln!(
+            "VHDX, {present} blocks all the first: {n} stores, {w} warnings, {} run(s) to carve",
+            runs.len()
+        );
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        drop(found);
+        mutate(
+            "VHDX, every block the first",
+            &vhdx,
+            &alias,
+            &[(bat, len.min(64 << 10)), (192 << 10, 64 << 10)],
+            150,
+            &mut rng,
+        );
+        drop(vhdx);
+        let _ = std::fs::remove_file(&out);
+    } else {
+        common::skip("qemu-img not installed (Debian: qemu-utils)");
+    }
+
+    // E01: the first section names itself as the next; the chunk table names chunk 0 for all.
+    if Command::new("ewfacquire").arg("-V").output().is_ok() {
+        let out = img.path.with_file_name("self.E01");
+        let args = ["-u", "-q", "-c", "deflate:fast", "-f", "encase6", "-t"];
+        assert!(make(&img.path, &out, "ewfacquire", &args));
+        let e01 = Evidence::open(&out).unwrap();
+        // Section descriptors from offset 13: type (16 bytes), next (u64), size (u64).
+        let mut sections = Vec::new();
+        let mut at = 13u64;
+        while sections.len() < 64 {
+            let mut d = [0u8; 76];
+            if e01.read_at(at, &mut d).unwrap() < 76 {
+                break;
+            }
+            let kind = String::from_utf8_lossy(&d[..16])
+                .trim_end_matches('\0')
+                .to_string();
+            let next = u64::from_le_bytes(d[16..24].try_into().unwrap());
+            sections.push((kind.clone(), at));
+            if kind == "done" || next <= at {
+                break;
+            }
+            at = next;
+        }
+        let mut looped = BTreeMap::new();
+        put(&mut looped, 13 + 16, &13u64.to_le_bytes());
+        let m = Mutated {
+            file: &e01,
+            patch: looped.clone(),
+            size: e01.len(),
+        };
+        // Refused for its own reason, said (the chain never reaches the volume section).
+        match container::recognize(&m, &|_| None) {
+            container::Opened::Refused(r, w) => {
+                eprintln!(
+                    "E01, first section its own next: refused: {}: {}, {w:?}",
+                    r.kind, r.why
+                );
+                assert!(r.kind.contains("E01"), "{}", r.kind);
+                assert_eq!(r.why, "no volume section");
+                assert!(
+                    w.iter()
+                        .any(|d| d.what.contains("the chain of sections ends")),
+                    "{w:?}"
+                );
+            }
+            container::Opened::Found(f) => {
+                eprintln!("E01, first section its own next: {:?}", f.warnings);
+                assert!(!f.warnings.is_empty());
+            }
+            _ => panic!("an E01 whose section names itself is still an E01"),
+        }
+        mutate(
+            "E01, first section its own next",
+            &e01,
+            &looped,
+            &[(13, 76)],
+            100,
+            &mut rng,
+        );
+        // The table section: a 24-byte header (entry count first), then u32 entries.
+        let table = sections
+            .iter()
+            .find(|(k, _)| k == "table")
+            .map(|(_, at)| at + 76)
+            .expect("a table section");
+        let mut head = [0u8; 24];
+        e01.read_at(table, &mut head).unwrap();
+        let chunks = u64::from(u32::from_le_bytes(head[..4].try_into().unwrap()));
+        let mut zero = [0u8; 4];
+        e01.read_at(table + 24, &mut zero).unwrap();
+        let mut alias = BTreeMap::new();
+        for i in 0..chunks {
+            put(&mut alias, table + 24 + i * 4, &zero);
+        }
+        let m = Mutated {
+            file: &e01,
+            patch: alias.clone(),
+            size: e01.len(),
+        };
+        let (n, w) = exercise(&m);
+        eprintln!(
+            "E01, {chunks} table entries naming chunk 0: {n} stores, {w} warnings ({} sections)",
+            sections.len()
+        );
+        mutate(
+            "E01, every chunk the first",
+            &e01,
+            &alias,
+            &[(table, 24 + chunks.min(4096) * 4)],
+            150,
+            &mut rng,
+        );
+        drop(e01);
+        let _ = std::fs::remove_file(&out);
+    } else {
+        common::skip("ewfacquire not installed (Debian: ewf-tools)");
+    }
+}

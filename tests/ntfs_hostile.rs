@@ -241,3 +241,162 @@ fn more_stores_than_the_bound_are_a_warning() {
     );
     assert!(secs < 20.0 && peak < 64 << 20, "{secs} s, {peak} bytes");
 }
+
+/// How many stores' folders the many-stores volume holds (`d0\qmgr0.dat` ...).
+const MANY: usize = 300;
+
+/// A volume of [`MANY`] folders, each with the one-job legacy queue as `qmgr0.dat`, and every
+/// tenth also a `qmgr1.dat` and a `qmgr.db` that are not stores (they fail as such, warnings).
+/// Made once per process (the two tests that read it run in parallel).
+fn many_stores() -> Option<std::path::PathBuf> {
+    static MADE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    MADE.get_or_init(make_many_stores).clone()
+}
+
+fn make_many_stores() -> Option<std::path::PathBuf> {
+    if !disk_image::can_make_volumes() {
+        return None;
+    }
+    let dir = disk_image::image_dir("heldstores");
+    let queue = legacy();
+    disk_image::ntfs_volume(&dir.join("held.img"), 64 << 20, &[], &[], &|m| {
+        for i in 0..MANY {
+            fs::create_dir_all(m.join(format!("d{i}")))?;
+            fs::write(m.join(format!("d{i}/qmgr0.dat")), &queue)?;
+            if i % 10 == 0 {
+                fs::write(m.join(format!("d{i}/qmgr.db")), vec![0x5a; 8192])?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The stores (the MFT entry's folder, `dN`) the records of `parsed` came from.
+fn stores_of(parsed: &bitscope::pipeline::Parsed) -> std::collections::BTreeSet<String> {
+    parsed
+        .records
+        .iter()
+        .flat_map(|r| r.job_source.iter().chain(r.file_source.iter()))
+        .filter_map(|s| s.container_chain.last().cloned())
+        .collect()
+}
+
+/// Run the pipeline in process on `path` with `opts`, under the counting allocator: (what it
+/// gave, seconds, peak heap bytes). A watchdog thread fails the test past `secs`.
+fn run_counted(
+    path: &Path,
+    opts: &bitscope::pipeline::Options,
+    secs: u64,
+) -> (bitscope::pipeline::Parsed, f64, usize) {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let start = Instant::now();
+    let (done, watch) = std::sync::mpsc::channel::<()>();
+    let dog = std::thread::spawn(move || {
+        if watch
+            .recv_timeout(std::time::Duration::from_secs(secs))
+            .is_err()
+        {
+            eprintln!("still running after {secs} s");
+            std::process::exit(101);
+        }
+    });
+    let mut parsed = bitscope::pipeline::Parsed::default();
+    let _ = bitscope::pipeline::run_file(path, opts, &mut parsed);
+    let _ = done.send(());
+    dog.join().unwrap();
+    let took = start.elapsed().as_secs_f64();
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    (parsed, took, peak)
+}
+
+/// The descriptions of the stores a volume names are held while its MFT is walked (so its
+/// event logs and hives are read before any store: see `pipeline/images.rs`), within a
+/// budget (`Options::max_held`, 32 MiB by default). Reaching 32 MiB takes some 1.4 million
+/// crafted runs, so the bound is shown with a small budget over a volume of 300 stores: the
+/// walk stops with a warning naming the budget, the stores held before it still run, and the
+/// heap stays bounded. With the default budget every store's record comes out, no warning.
+#[test]
+fn the_store_descriptions_held_in_a_walk_are_bounded() {
+    let Some(img) = many_stores() else { return };
+    let all = bitscope::pipeline::Options::default();
+    assert_eq!(all.max_held, bitscope::pipeline::MAX_HELD);
+    assert_eq!(all.max_held, 32 << 20);
+    let (parsed, secs, peak) = run_counted(&img, &all, 60);
+    let held_warning = |p: &bitscope::pipeline::Parsed| {
+        p.warnings
+            .iter()
+            .map(|w| w.to_string())
+            .find(|w| w.contains("to describe (runs, names): the walk stops"))
+    };
+    eprintln!(
+        "{MANY} stores, default budget: {} records from {} stores, {secs:.2} s, peak heap {:.1} MB",
+        parsed.records.len(),
+        stores_of(&parsed).len(),
+        peak as f64 / 1e6
+    );
+    assert_eq!(stores_of(&parsed).len(), MANY);
+    assert_eq!(parsed.records.len(), MANY, "the one job of each store");
+    assert_eq!(held_warning(&parsed), None);
+    assert!(secs < 60.0 && peak < 64 << 20, "{secs} s, {peak} bytes");
+
+    let small = bitscope::pipeline::Options {
+        max_held: 16 << 10,
+        ..all
+    };
+    let (parsed, secs, peak) = run_counted(&img, &small, 60);
+    let warning = held_warning(&parsed);
+    let ran = stores_of(&parsed).len();
+    eprintln!(
+        "{MANY} stores, a 16 KiB budget: {} records from {ran} stores, {secs:.2} s, peak heap {:.1} MB, {warning:?}",
+        parsed.records.len(),
+        peak as f64 / 1e6
+    );
+    let warning = warning.expect("the budget's warning");
+    assert!(
+        warning.contains("take more than 16384 bytes to describe (runs, names): the walk stops, the rest are not read"),
+        "{warning}"
+    );
+    // Each held store's description is some hundred bytes: a few dozen fit in 16 KiB.
+    assert!(ran > 0 && ran < MANY / 2, "{ran} stores run");
+    assert_eq!(parsed.records.len(), ran);
+    assert!(secs < 60.0 && peak < 64 << 20, "{secs} s, {peak} bytes");
+}
+
+/// The same volume through the real binary (`parse --carve`, 1 GiB address-space cap, 60 s
+/// watchdog): exit 0, one row for each of the 300 stores, and the largest resident set of the
+/// children bounded.
+#[test]
+fn a_volume_of_many_stores_gives_every_stores_records() {
+    let Some(img) = many_stores() else { return };
+    let (out, secs) = capped(&img);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // SAFETY: getrusage writes the struct it is given; RUSAGE_CHILDREN covers every child
+    // waited for (the shell, timeout and bitscope; mkntfs and ntfs-3g before them).
+    let rss_kb = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
+        u.ru_maxrss
+    };
+    let rows: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    let folders: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| {
+            let at = r.find("\\\\d")? + 3;
+            let n: String = r[at..].chars().take_while(char::is_ascii_digit).collect();
+            Some(n)
+        })
+        .collect();
+    eprintln!(
+        "parse --carve, {MANY} stores: exit 0, {} rows from {} folders, {secs:.2} s, max RSS {rss_kb} KB",
+        rows.len(),
+        folders.len()
+    );
+    assert_eq!(rows.len(), MANY, "{stderr}");
+    assert_eq!(folders.len(), MANY);
+    assert!(!stderr.contains("the walk stops"), "{stderr}");
+    assert!(secs < 60.0);
+    assert!(rss_kb < 512 << 10, "{rss_kb} KB");
+}

@@ -145,7 +145,8 @@ fn layout(
 }
 
 /// Carve a volume's unallocated clusters (see the module's notes). The finds are held until
-/// the volume's stores are read.
+/// the volume's stores are read; bytes that could not be read are carved as zeros and told in
+/// one of `warnings`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn carve_free<'v>(
     disk: &dyn container::ReadAt,
@@ -155,6 +156,7 @@ pub(super) fn carve_free<'v>(
     coordinate: &str,
     label: &str,
     report: &mut dyn FnMut() -> Result<(), Stop>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<Free<'v>, RunError> {
     let (segs, ends, files) = layout(free, deleted);
     let mut out = Free {
@@ -173,11 +175,13 @@ pub(super) fn carve_free<'v>(
     if out.segs.is_empty() {
         return Ok(out);
     }
+    let unreadable = Unreadable::default();
     let reader = SegReader {
         disk,
         segs: &out.segs,
         seg: 0,
         within: 0,
+        unreadable: &unreadable,
     };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut stopped = false;
@@ -198,6 +202,7 @@ pub(super) fn carve_free<'v>(
     if stopped {
         return Err(RunError::Stopped);
     }
+    warnings.extend(unreadable.warning());
     for c in carved {
         let start = out.disk(c.source().offset);
         let i = out.carved.len();
@@ -343,13 +348,81 @@ impl Free<'_> {
     }
 }
 
+/// Bytes of a disk that could not be read while it was carved, handed on as zeros: how many, and
+/// the first failure with its offset. Shared by the readers that stream a disk's pieces
+/// ([`SegReader`] here, `images::RunsReader` for a bare media), so that a bad chunk or a piece
+/// whose offsets pass 2^64 costs a warning, never the carve.
+#[derive(Default)]
+pub(super) struct Unreadable {
+    bytes: std::sync::atomic::AtomicU64,
+    first: std::sync::Mutex<Option<String>>,
+}
+
+/// The most handed on at once when a read failed (so one bad chunk costs no more than this).
+const UNREADABLE_STEP: usize = 64 << 10;
+
+impl Unreadable {
+    /// Read `dst` at `base + within` of `disk`; where that fails, or the offset passes 2^64,
+    /// the first [`UNREADABLE_STEP`] bytes of `dst` are zeros, counted: the bytes handed on.
+    pub(super) fn read(
+        &self,
+        disk: &dyn container::ReadAt,
+        base: u64,
+        within: u64,
+        dst: &mut [u8],
+    ) -> usize {
+        let pos = base.checked_add(within);
+        let read = match pos {
+            Some(pos) => disk.read_at(pos, dst),
+            None => Err(std::io::Error::other("the offset overflows")),
+        };
+        match read {
+            Ok(got) => got,
+            Err(e) => {
+                let step = dst.len().min(UNREADABLE_STEP);
+                if let Some(zeros) = dst.get_mut(..step) {
+                    zeros.fill(0);
+                }
+                self.bytes
+                    .fetch_add(step as u64, std::sync::atomic::Ordering::Relaxed);
+                if let Ok(mut first) = self.first.lock() {
+                    first.get_or_insert_with(|| match pos {
+                        Some(pos) => format!("offset {pos}: {e}"),
+                        None => format!("offset {base} + {within}: {e}"),
+                    });
+                }
+                step
+            }
+        }
+    }
+
+    /// The warning to give when anything could not be read.
+    pub(super) fn warning(&self) -> Option<Diagnostic> {
+        let lost = self.bytes.load(std::sync::atomic::Ordering::Relaxed);
+        if lost == 0 {
+            return None;
+        }
+        let first = self
+            .first
+            .lock()
+            .ok()
+            .and_then(|mut e| e.take())
+            .unwrap_or_default();
+        Some(Diagnostic::new(format!(
+            "{lost} bytes could not be read and were carved as zeros (the first: {first})"
+        )))
+    }
+}
+
 /// The free clusters of a volume read one piece of the stream after the other, by positioned
-/// reads of the disk.
+/// reads of the disk. A piece that cannot be read (a bad chunk, offsets past 2^64) is handed
+/// on as zeros and counted in `unreadable`, as `images::RunsReader` does.
 struct SegReader<'a> {
     disk: &'a dyn container::ReadAt,
     segs: &'a [Seg],
     seg: usize,
     within: u64,
+    unreadable: &'a Unreadable,
 }
 
 impl std::io::Read for SegReader<'_> {
@@ -364,7 +437,7 @@ impl std::io::Read for SegReader<'_> {
             let Some(dst) = buf.get_mut(..n) else {
                 return Ok(0);
             };
-            let got = self.disk.read_at(s.disk.saturating_add(self.within), dst)?;
+            let got = self.unreadable.read(self.disk, s.disk, self.within, dst);
             if got == 0 {
                 // The disk ends inside the piece: zeros for the rest, so the stream's offsets
                 // stay those of the layout.
@@ -445,6 +518,67 @@ impl Sink for Placed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
+
+    /// A disk that holds 0xab everywhere, hands out at most two bytes a read, and fails every
+    /// read at offsets 1000..2000 (a bad chunk).
+    struct Flaky;
+
+    impl container::ReadAt for Flaky {
+        fn size(&self) -> u64 {
+            u64::MAX
+        }
+        fn read_at(&self, at: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+            if (1000..2000).contains(&at) {
+                return Err(std::io::Error::other("a bad chunk"));
+            }
+            let n = buf.len().min(2);
+            buf.iter_mut().take(n).for_each(|b| *b = 0xab);
+            Ok(n)
+        }
+    }
+
+    /// A piece of free clusters whose disk offsets would pass 2^64 (a hostile volume's runs)
+    /// is read while its offsets exist, then handed on as zeros counted as unreadable with the
+    /// offset named, as `images::RunsReader` does (it used to be clamped to offset 2^64 - 1
+    /// and read there again and again); a bad chunk is zeros and counted too, never the end
+    /// of the carve. The stream keeps the layout's offsets either way.
+    #[test]
+    fn a_piece_past_two_to_the_64_reads_as_unreadable() {
+        let seg = |at, disk, len| Seg {
+            at,
+            disk,
+            len,
+            file: None,
+        };
+        let segs = [
+            seg(0, 16, 4),
+            seg(4, u64::MAX - 1, 8),
+            seg(12, 1000, 3),
+            seg(15, 40, 2),
+        ];
+        let unreadable = Unreadable::default();
+        let mut reader = SegReader {
+            disk: &Flaky,
+            segs: &segs,
+            seg: 0,
+            within: 0,
+            unreadable: &unreadable,
+        };
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        let mut want = vec![0xab; 6];
+        want.extend([0; 6 + 3]);
+        want.extend([0xab; 2]);
+        assert_eq!(out, want);
+        assert_eq!(
+            unreadable.warning().map(|w| w.to_string()),
+            Some(
+                "9 bytes could not be read and were carved as zeros (the first: offset 18446744073709551614 + 2: the offset overflows)"
+                    .to_string()
+            )
+        );
+    }
 
     #[test]
     fn ranges_are_taken_once() {

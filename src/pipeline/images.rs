@@ -171,7 +171,7 @@ pub(super) fn run_container(
         facts.verified = verify(&found, label, sink)?;
     }
     sink.container(&facts)?;
-    let walked = walk_volumes(&found, sink)?;
+    let walked = walk_volumes(&found, opts.max_held, sink)?;
     let named = || found.stores.iter().chain(walked.iter().flatten());
     let bits_stores = named()
         .filter(|s| !container::is_log_name(&s.name) && !container::is_companion_name(&s.name))
@@ -231,20 +231,25 @@ pub(super) fn run_found(
     opts: &Options,
     sink: &mut dyn Sink,
 ) -> Result<Ran, RunError> {
-    let walked = walk_volumes(found, sink)?;
+    let walked = walk_volumes(found, opts.max_held, sink)?;
     run_walked(found, walked, read, total, label, opts, sink)
 }
 
-/// Bytes of store descriptions (names, extents, resident bytes) held while the volumes are
-/// walked, all volumes together. A real queue's store has a few hundred runs at most; crafted
-/// files naming thousands of stores of 65,536 runs each would otherwise be held whole.
-const MAX_HELD: usize = 32 << 20;
-
-/// Walk each volume's MFT, holding what it names (`walked[i]` for `found.volumes[i]`): names
-/// and extents only, at most [`container::ntfs::MAX_STORES`] per volume and [`MAX_HELD`]
-/// bytes in all (past it the walk stops, with a warning). The walks' warnings go to the sink.
+/// Walk each volume's MFT, holding what it names (`walked[i]` for `found.volumes[i]`).
+///
+/// Why held, not run as found: a store's records carry what the event logs and hives of the
+/// same image say (the story), so those are read before any store, and the MFT gives them in
+/// entry order, mixed with the stores. So the walk keeps each store's description (names,
+/// extents, resident bytes; never a non-resident store's bytes, read one store at a time
+/// later) and the stores run after it. That stays bounded three ways: at most
+/// [`container::ntfs::MAX_STORES`] stores a volume (the walk's own warning), at most
+/// 65,536 runs a store (`MAX_RUNS` of the NTFS reader), and at most `max_held` bytes
+/// ([`Options::max_held`], 32 MiB by default) of descriptions in all volumes together,
+/// counted as each is handed on: past it the walk stops, with a warning, and the stores
+/// already held are still run. Byte-identical MFT records are handed on once by the walk.
 fn walk_volumes(
     found: &container::Found,
+    max_held: usize,
     sink: &mut dyn Sink,
 ) -> Result<Vec<Vec<container::Store>>, Stop> {
     let mut walked = Vec::with_capacity(found.volumes.len());
@@ -257,7 +262,7 @@ fn walk_volumes(
             vol,
             &mut |s| {
                 held = held.saturating_add(held_bytes(&s));
-                if held > MAX_HELD {
+                if held > max_held {
                     full = true;
                     return ControlFlow::Break(());
                 }
@@ -273,8 +278,8 @@ fn walk_volumes(
             sink.warning(&Diagnostic::at(
                 vol.offset,
                 format!(
-                    "the stores named in this volume take more than {} MiB to describe (runs, names): the walk stops, the rest are not read",
-                    MAX_HELD >> 20
+                    "the stores named in this volume take more than {} to describe (runs, names): the walk stops, the rest are not read",
+                    budget(max_held)
                 ),
             ))?;
         }
@@ -284,6 +289,15 @@ fn walk_volumes(
         }
     }
     Ok(walked)
+}
+
+/// A budget of bytes, in MiB when it is whole MiBs.
+fn budget(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// The memory a store's description takes, roughly.
@@ -353,11 +367,11 @@ fn run_walked(
             let mut warnings = Vec::new();
             let unallocated = found.unallocated(vol, &mut warnings);
             let deleted = found.deleted_files(vol, &unallocated, &mut warnings);
-            for w in &warnings {
-                sink.warning(w)?;
+            for w in warnings.drain(..) {
+                sink.warning(&w)?;
             }
             let mut report = || gauge.report(sink, Phase::Carving);
-            Some(free::carve_free(
+            let free = free::carve_free(
                 &*found.disk,
                 vol,
                 &unallocated,
@@ -365,7 +379,12 @@ fn run_walked(
                 &ctx.coordinate,
                 label,
                 &mut report,
-            )?)
+                &mut warnings,
+            )?;
+            for w in &warnings {
+                sink.warning(w)?;
+            }
+            Some(free)
         } else {
             None
         };
@@ -701,15 +720,13 @@ fn carve_runs(
     gauge: &Gauge,
     sink: &mut dyn Sink,
 ) -> Result<Vec<carve::Carved>, RunError> {
-    let unreadable = AtomicU64::new(0);
-    let first_error = std::sync::Mutex::new(None);
+    let unreadable = free::Unreadable::default();
     let reader = RunsReader {
         disk,
         runs,
         run: 0,
         within: 0,
         unreadable: &unreadable,
-        first_error: &first_error,
     };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut stopped = false;
@@ -728,16 +745,8 @@ fn carve_runs(
     if stopped {
         return Err(RunError::Stopped);
     }
-    let lost = unreadable.load(Ordering::Relaxed);
-    if lost > 0 {
-        let first = first_error
-            .lock()
-            .ok()
-            .and_then(|mut e| e.take())
-            .unwrap_or_default();
-        sink.warning(&Diagnostic::new(format!(
-            "{lost} bytes could not be read and were carved as zeros (the first: {first})"
-        )))?;
+    if let Some(w) = unreadable.warning() {
+        sink.warning(&w)?;
     }
     Ok(carved)
 }
@@ -777,18 +786,15 @@ impl Gauge<'_> {
 }
 
 /// Runs of a disk read one after the other, by positioned reads. A piece that cannot be read
-/// is handed on as zeros and counted (the carver goes on past a bad chunk).
+/// (a bad chunk, a run past 2^64) is handed on as zeros and counted in `unreadable` (the
+/// carver goes on past a bad chunk), as `free::SegReader` does.
 struct RunsReader<'a> {
     disk: &'a dyn container::ReadAt,
     runs: &'a [(u64, u64)],
     run: usize,
     within: u64,
-    unreadable: &'a AtomicU64,
-    first_error: &'a std::sync::Mutex<Option<String>>,
+    unreadable: &'a free::Unreadable,
 }
-
-/// The most handed on at once when a read failed (so one bad chunk costs no more than this).
-const UNREADABLE_STEP: usize = 64 << 10;
 
 impl std::io::Read for RunsReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -802,29 +808,7 @@ impl std::io::Read for RunsReader<'_> {
             let Some(dst) = buf.get_mut(..n) else {
                 return Ok(0);
             };
-            // A run reaching past 2^64 cannot be read there: handed on as an unreadable piece.
-            let pos = at.checked_add(self.within);
-            let read = match pos {
-                Some(pos) => self.disk.read_at(pos, dst),
-                None => Err(std::io::Error::other("the offset overflows")),
-            };
-            let got = match read {
-                Ok(got) => got,
-                Err(e) => {
-                    let step = n.min(UNREADABLE_STEP);
-                    if let Some(zeros) = dst.get_mut(..step) {
-                        zeros.fill(0);
-                    }
-                    self.unreadable.fetch_add(step as u64, Ordering::Relaxed);
-                    if let Ok(mut first) = self.first_error.lock() {
-                        first.get_or_insert_with(|| match pos {
-                            Some(pos) => format!("offset {pos}: {e}"),
-                            None => format!("offset {at} + {}: {e}", self.within),
-                        });
-                    }
-                    step
-                }
-            };
+            let got = self.unreadable.read(self.disk, *at, self.within, dst);
             if got == 0 {
                 // The disk ends inside the run: skip the rest of it.
                 self.within = *len;
@@ -1038,25 +1022,25 @@ mod tests {
     #[test]
     fn a_run_past_two_to_the_64_reads_as_unreadable() {
         let runs = [(16u64, 4u64), (u64::MAX - 1, 8)];
-        let unreadable = AtomicU64::new(0);
-        let first_error = std::sync::Mutex::new(None);
+        let unreadable = free::Unreadable::default();
         let mut reader = RunsReader {
             disk: &Endless,
             runs: &runs,
             run: 0,
             within: 0,
             unreadable: &unreadable,
-            first_error: &first_error,
         };
         let mut out = Vec::new();
         reader.read_to_end(&mut out).unwrap();
         let mut want = vec![0xab; 6];
         want.extend([0; 6]);
         assert_eq!(out, want);
-        assert_eq!(unreadable.load(Ordering::Relaxed), 6);
         assert_eq!(
-            first_error.lock().unwrap().as_deref(),
-            Some("offset 18446744073709551614 + 2: the offset overflows")
+            unreadable.warning().map(|w| w.to_string()),
+            Some(
+                "6 bytes could not be read and were carved as zeros (the first: offset 18446744073709551614 + 2: the offset overflows)"
+                    .to_string()
+            )
         );
     }
 }

@@ -103,7 +103,7 @@ pub enum ParseError {
 }
 
 /// What to produce.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// Also carve deleted records.
     pub carve: bool,
@@ -113,6 +113,28 @@ pub struct Options {
     /// Check the media hashes an image stores (E01's MD5/SHA-1) against its media, read
     /// whole (`--verify`); a mismatch fails the input.
     pub verify: bool,
+    /// The most bytes of store descriptions (names, extents) held while an image's volumes
+    /// are walked, before any store is read (default [`MAX_HELD`]); past it the walk stops
+    /// with a warning. A knob of the library only, so that a test reaches the bound with a
+    /// small volume; the CLI always uses the default.
+    pub max_held: usize,
+}
+
+/// The default of [`Options::max_held`]: 32 MiB. A real queue's store has a few hundred runs
+/// at most; crafted files naming thousands of stores of 65,536 runs each would otherwise be
+/// held whole (4,096 stores a volume, `container::ntfs::MAX_STORES`, times 65,536 runs of
+/// 24 bytes: 6 GiB).
+pub const MAX_HELD: usize = 32 << 20;
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            carve: false,
+            field_ranges: false,
+            verify: false,
+            max_held: MAX_HELD,
+        }
+    }
 }
 
 /// The sink wants no more records (cancelled, or its writer failed).
