@@ -358,7 +358,7 @@ mod tests {
     #[test]
     fn utf16_column_pairs_bytes_from_the_records_start() {
         // "BITS" in UTF-16 at offset 0x11, an odd offset as carved records have.
-        let mut buf = vec![0u8; 0x30];
+        let mut buf = [0u8; 0x30];
         for (i, c) in "BITSjob!".encode_utf16().enumerate() {
             buf[0x11 + 2 * i..0x13 + 2 * i].copy_from_slice(&c.to_le_bytes());
         }
