@@ -39,6 +39,10 @@ struct Cli {
     /// Explorer: read live records only, do not carve free space.
     #[arg(long)]
     no_carve: bool,
+    /// Explorer: show times in ZONE (`local`, or an offset such as +02:00) instead of UTC;
+    /// `u` toggles between UTC and it. Exports stay UTC.
+    #[arg(long, value_name = "ZONE", value_parser = bitscope::tui::zone::Zone::parse)]
+    tz: Option<bitscope::tui::zone::Zone>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -174,13 +178,17 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         let opts = bitscope::tui::Options {
             carve: !cli.no_carve,
+            zone: cli.tz.unwrap_or_default(),
         };
         return bitscope::tui::run_case(cli.paths, opts, cli.case);
     };
     match command {
         Command::Ese(cmd) => run_ese(cmd),
         Command::Demo { write: Some(dir) } => write_demo(&dir),
-        Command::Demo { write: None } => run_demo(cli.no_carve),
+        Command::Demo { write: None } => run_demo(bitscope::tui::Options {
+            carve: !cli.no_carve,
+            zone: cli.tz.unwrap_or_default(),
+        }),
         Command::Collect { config } => {
             let config = bitscope::collect::load(&config).map_err(|e| e.to_string())?;
             let done = bitscope::collect::run(&config).map_err(|e| e.to_string())?;
@@ -224,10 +232,9 @@ fn run(cli: Cli) -> Result<(), String> {
 
 /// `bitscope demo`: the evidence in a private temporary folder, removed when the explorer
 /// ends (by `q`, Ctrl-C or an error).
-fn run_demo(no_carve: bool) -> Result<(), String> {
+fn run_demo(opts: bitscope::tui::Options) -> Result<(), String> {
     let dir = demo::TempDir::new().map_err(|e| format!("cannot make a temporary folder: {e}"))?;
     demo::write_into(dir.path()).map_err(|e| e.to_string())?;
-    let opts = bitscope::tui::Options { carve: !no_carve };
     let ended = bitscope::tui::explore(vec![dir.path().to_path_buf()], opts);
     drop(dir);
     if ended? == bitscope::tui::Ended::Interrupted {

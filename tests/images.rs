@@ -718,7 +718,10 @@ fn explorer_shows_the_container_path_and_counts_the_images_bytes() {
         "{gauge:?}"
     );
 
-    let mut app = App::new(bitscope::tui::Options { carve: true });
+    let mut app = App::new(bitscope::tui::Options {
+        carve: true,
+        ..bitscope::tui::Options::default()
+    });
     app.resize(200, 40);
     app.open(vec![img.path.clone()]);
     assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");

@@ -366,7 +366,10 @@ fn reopening_drops_the_old_load() {
     let Some(p) = common::sample("ese/win11/qmgr.db") else {
         return;
     };
-    let mut app = App::new(Options { carve: true });
+    let mut app = App::new(Options {
+        carve: true,
+        ..Options::default()
+    });
     app.open(vec![p.clone()]);
     let first = app.generation;
     app.open(vec![p]); // before the first load is read at all
@@ -1779,7 +1782,10 @@ fn several_paths_load_the_records_of_every_one() {
     };
     let one_a = loaded(a.clone(), true);
     let one_b = loaded(b.clone(), true);
-    let mut app = App::new(Options { carve: true });
+    let mut app = App::new(Options {
+        carve: true,
+        ..Options::default()
+    });
     app.resize(120, 40);
     app.open(vec![a.clone(), b.clone()]);
     assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
@@ -1903,4 +1909,36 @@ fn exports_carry_triage_codes_notes_and_tags() {
         exported.len()
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 22, defect 5: a message answers one key; the next key clears it (a stale
+/// "no further column" read as the answer to the key after). The header says its counts are
+/// records (the tabs count their own rows).
+#[test]
+fn a_message_lasts_until_the_next_key() {
+    let Some(p) = common::sample("ese/win11/qmgr.db") else {
+        return;
+    };
+    let mut app = loaded(p, true);
+    let first = screen(&app);
+    let header = first.lines().next().unwrap_or_default();
+    let (live, carved) = (app.store.live_count, app.store.carved_count);
+    assert!(
+        header.contains(&format!("{live} live · {carved} carved records")),
+        "{header}"
+    );
+    assert!(first.contains(" Jobs "), "{first}");
+    typ(&mut app, "h");
+    let said = app
+        .status
+        .clone()
+        .expect("h at the first column says so")
+        .text;
+    assert!(screen(&app).contains(&said), "{said}");
+    typ(&mut app, "j");
+    assert!(app.status.is_none(), "{:?}", app.status);
+    assert!(!screen(&app).contains(&said));
+    // A key that answers sets its own message again.
+    typ(&mut app, "h");
+    assert_eq!(app.status.as_ref().map(|s| s.text.clone()), Some(said));
 }

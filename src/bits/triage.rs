@@ -100,7 +100,7 @@ impl Rule {
             Rule::RawIp => "the URL names an IP address (dotted, single-number, octal, hex or IPv6)",
             Rule::OddPort => "the URL names a port other than its scheme's own (80 for http, 443 for https)",
             Rule::Executable => {
-                "the download is an executable or script, by its local name or by its URL"
+                "the download is an executable or script, by its local name or by its URL; not Chrome's or Edge's updater downloading its own installer (gvt1.com, dl.google.com, delivery.mp.microsoft.com, edge.microsoft.com with the updater's file name: both together)"
             }
             Rule::Hidden => {
                 "a name, path, URL or command holds control, bidi or invisible characters"

@@ -142,7 +142,7 @@ impl App {
             load: LoadState::default(),
             evidence: Vec::new(),
             diagnostics: Vec::new(),
-            store: Store::default(),
+            store: Store::in_zone(opts.zone),
             view: ViewKind::Jobs,
             screen: Screen::Table,
             hex_return: Screen::Table,
@@ -287,7 +287,7 @@ impl App {
 
     /// Bring the timeline up to date while it is shown; otherwise only take in the events of
     /// a finished load (so opening it later costs a filter pass at most). Never on a frame.
-    fn sync_timeline(&mut self) {
+    pub(super) fn sync_timeline(&mut self) {
         if self.screen == Screen::Timeline {
             self.timeline.sync(&self.store, self.generation);
             let rows = layout::timeline_rows(self.width, self.height, self.load.running);
@@ -415,6 +415,8 @@ impl App {
         if self.prompt.is_some() {
             return self.update_prompt(action);
         }
+        // A message answers one key: the next clears it (a stale one reads as the next's).
+        self.status = None;
         if let Some(ov) = self.overlay {
             return self.update_overlay(ov, action);
         }
@@ -464,6 +466,9 @@ impl App {
                 self.set_status("f: open the event's record first (Enter)", true);
             }
             Action::JobFiles => self.job_files(),
+            Action::ToggleZone => self.toggle_zone(),
+            Action::Zoom => self.zoom(),
+            Action::ZoomOut => self.zoom_out(),
             _ => return false,
         }
         true

@@ -5,6 +5,7 @@
 //! fields `y` copies, the line the cursor lights and the label printed are one list: nothing
 //! matches lines to fields by their text.
 
+use super::zone::Zone;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
@@ -78,7 +79,7 @@ pub fn text(store: &Store, ri: u32) -> Text {
     if let Some(a) = store.note_of(ri) {
         note_lines(&mut t, a);
     }
-    record_sections(&mut t, &rec.info);
+    record_sections(&mut t, &rec.info, store.zone);
     linked_files_section(&mut t, store, rec, ri);
     versions_section(&mut t, store, rec, ri);
     warnings_section(&mut t, &rec.info);
@@ -86,8 +87,8 @@ pub fn text(store: &Store, ri: u32) -> Text {
 }
 
 /// The sections made of the record's own values (every field is in one of them).
-fn record_sections(t: &mut Text, r: &BitsInfo) {
-    job_section(t, r);
+fn record_sections(t: &mut Text, r: &BitsInfo, zone: Zone) {
+    job_section(t, r, zone);
     file_section(t, r);
     owner_section(t, r);
     story_section(t, r);
@@ -98,7 +99,7 @@ fn record_sections(t: &mut Text, r: &BitsInfo) {
 /// The fields of a record, in the pane's order (what `j`/`k` step through and `y` copies).
 pub fn fields(r: &BitsInfo) -> Vec<Field> {
     let mut t = Text::default();
-    record_sections(&mut t, r);
+    record_sections(&mut t, r, Zone::Utc);
     t.fields
 }
 
@@ -163,7 +164,7 @@ fn finding_line(f: &Finding) -> Line<'static> {
     Line::from(spans)
 }
 
-fn job_section(t: &mut Text, r: &BitsInfo) {
+fn job_section(t: &mut Text, r: &BitsInfo, zone: Zone) {
     t.push(section("Job"));
     // A file record no job claims (an orphan) has no job values: each shows `—`, never a
     // default such as `errors 0 · timeout 0 s` that reads like evidence.
@@ -215,7 +216,8 @@ fn job_section(t: &mut Text, r: &BitsInfo) {
         ("completed", &r.completed),
         ("expiration", &r.expiration),
     ] {
-        t.field_as(l, &job(l, v), v);
+        // Shown in the zone chosen (with the UTC text beside it); `y` copies the UTC text.
+        t.field_as(l, &job(l, &zone.detail(v)), v);
     }
     let errors = format!(
         "{} · transient {} · timeout {} s · retry delay {} s",
@@ -231,6 +233,17 @@ fn job_section(t: &mut Text, r: &BitsInfo) {
     t.kv("http method", &job("http_method", &r.http_method));
 }
 
+/// A URL whose host holds non-ASCII letters: the host as held and as a resolver asks for
+/// it (`xn--` Punycode labels), so a look-alike reads as what it is.
+fn idn_line(t: &mut Text, url: &str) {
+    let Some(host) = crate::bits::triage::url_host(url) else {
+        return;
+    };
+    if let Some(ascii) = crate::util::punycode::host_to_ascii(host) {
+        t.kv("IDN host", &format!("{host} = {ascii}"));
+    }
+}
+
 fn file_section(t: &mut Text, r: &BitsInfo) {
     t.push(section("File"));
     let known = |f: &str, v: &str| display::or_unknown(r, f, v.to_string());
@@ -242,6 +255,9 @@ fn file_section(t: &mut Text, r: &BitsInfo) {
         ("temp path", "tmp_fullpath", &r.tmp_fullpath),
     ] {
         t.field_as(l, &known(f, v), v);
+        if f == "url" {
+            idn_line(t, v);
+        }
     }
     t.kv("volume", &known("volume", &r.volume));
     t.kv("drive", &known("drive", &r.drive));

@@ -88,7 +88,7 @@ pub fn format_name(f: Format) -> &'static str {
         Format::Json => "JSON",
         Format::Jsonl => "JSON Lines",
         Format::Csv => "CSV",
-        Format::Timeline => "timeline JSONL",
+        Format::Timeline => "timeline JSONL (as parse --format timeline)",
     }
 }
 
@@ -120,7 +120,10 @@ impl App {
     fn export_records(&self) -> Vec<u32> {
         if self.store.mark_count == 0 {
             let one = match self.screen {
-                Screen::Table | Screen::Timeline => None,
+                Screen::Table => None,
+                // The records the events are of: every record the filter lets through (a
+                // zoom is in the filter), not only the one standing for a job's time.
+                Screen::Timeline => return self.store.export_set(super::store::ViewKind::Rows),
                 Screen::Detail => self.detail_record(),
                 Screen::Hex => self.hex_record(),
             };
@@ -156,7 +159,11 @@ impl App {
             })
             .collect();
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-        let default = format!("bitscope-{stem}-{stamp}.json");
+        let default = if self.screen == Screen::Timeline {
+            format!("bitscope-{stem}-{stamp}-timeline.jsonl")
+        } else {
+            format!("bitscope-{stem}-{stamp}.json")
+        };
         self.prompt = Some(Prompt {
             kind: PromptKind::Export,
             input: Input::new(default),
@@ -171,7 +178,7 @@ impl App {
         let n = self.export_records().len();
         let what = if self.store.mark_count > 0 {
             "marked"
-        } else if self.screen != Screen::Table {
+        } else if matches!(self.screen, Screen::Detail | Screen::Hex) {
             "viewed"
         } else {
             "shown"
@@ -179,15 +186,29 @@ impl App {
         let format = self
             .prompt
             .as_ref()
-            .map_or(Format::Json, |p| export_format(p.input.value()));
+            .map_or(Format::Json, |p| self.format_for(p.input.value()));
+        let tab = if self.screen == Screen::Timeline {
+            "Tab: JSON, timeline JSONL, CSV"
+        } else {
+            "Tab: JSON, JSONL, CSV"
+        };
         self.set_status(
             format!(
-                "export {n} {what} record{} as {} (Tab: JSON, JSONL, CSV) to:",
+                "export {n} {what} record{} as {} ({tab}) to:",
                 plural(n),
                 format_name(format)
             ),
             false,
         );
+    }
+
+    /// The format a path asks for here: in the timeline, `.jsonl` is the timeline's own
+    /// (`parse --format timeline`: an entry per time of each record, Timesketch's form).
+    pub(super) fn format_for(&self, path: &str) -> Format {
+        match export_format(path) {
+            Format::Jsonl if self.screen == Screen::Timeline => Format::Timeline,
+            f => f,
+        }
     }
 
     pub(super) fn finish_export(&mut self, path: &str, overwrite_ok: bool) {
@@ -239,7 +260,7 @@ impl App {
             return;
         }
         let set = self.export_records();
-        let format = export_format(path);
+        let format = self.format_for(path);
         // The same writer as `bitscope parse -o`: a temporary file renamed into place, the
         // evidence checked again just before.
         let result = AtomicFile::create(&target, &protected).and_then(|file| {

@@ -58,6 +58,9 @@ pub struct HexState {
     pub file_len: u64,
     pub error: Option<String>,
     pub carved: bool,
+    /// The security descriptor's bytes, read whole while the cursor is in it (the window
+    /// holds only the screen's): (its first byte in the file, the bytes). See `hex_sd`.
+    pub descriptor: Option<(u64, Vec<u8>)>,
 }
 
 impl HexState {
@@ -216,7 +219,7 @@ impl App {
     }
 
     /// The open handle of the evidence file named `path` (as the records name it).
-    fn evidence_handle(&self, path: &str) -> Option<Arc<Evidence>> {
+    pub(super) fn evidence_handle(&self, path: &str) -> Option<Arc<Evidence>> {
         self.evidence
             .iter()
             .find(|e| e.path.display().to_string() == path)
@@ -363,6 +366,7 @@ impl App {
     pub(super) fn hex_follow(&mut self) {
         let rows = self.hex_rows();
         self.hex.scroll_to_cursor(rows);
+        self.load_descriptor();
         // Bytes on screen plus room for the inspector (a SID is up to 68 bytes).
         let want = rows * 16 + 96;
         let start = self.hex.top;

@@ -16,6 +16,7 @@ use super::app::App;
 use super::hex::{HexState, SourceSel};
 use super::layout::hex_split;
 use super::style::{esc, esc_styled, ACCENT, CARVED, DANGER, DIM, LIVE};
+use super::zone::Zone;
 
 const FIELD_COLORS: [Color; 6] = [
     Color::LightBlue,
@@ -109,6 +110,22 @@ fn field_color(fi: usize) -> Color {
     FIELD_COLORS[fi % FIELD_COLORS.len()]
 }
 
+/// The UTF-16 column of the line of 16 bytes from `line_off`: eight code units paired as the
+/// record pairs them, from its first byte. A record at an odd offset (carved records often
+/// are) has its strings at odd offsets: pairing from the line's even offset read them as
+/// noise. With `phase` 1 the units are the line's bytes 1–2, 3–4, … 15 and the next line's 0.
+fn utf16_cells(byte: impl Fn(u64) -> Option<u8>, line_off: u64, phase: u64) -> String {
+    (0..8u64)
+        .map(|i| {
+            let off = line_off.saturating_add(phase + 2 * i);
+            match (byte(off), byte(off.saturating_add(1))) {
+                (Some(lo), Some(hi)) => utf16_char(lo, hi),
+                _ => ' ',
+            }
+        })
+        .collect()
+}
+
 /// One line of 16 bytes from `line_off`: offset, hex, ASCII, and the UTF-16 reading.
 fn hex_line(h: &HexState, line_off: u64) -> Line<'static> {
     let mut spans = vec![Span::styled(
@@ -116,7 +133,8 @@ fn hex_line(h: &HexState, line_off: u64) -> Line<'static> {
         Style::default().fg(DIM),
     )];
     let mut ascii = Vec::new();
-    let mut utf16 = String::new();
+    let phase = h.extents.first().map_or(0, |e| e.0 % 2);
+    let utf16 = utf16_cells(|o| h.byte(o), line_off, phase);
     for b in 0..16u64 {
         let off = line_off + b;
         let byte = h.byte(off);
@@ -133,12 +151,6 @@ fn hex_line(h: &HexState, line_off: u64) -> Line<'static> {
             None => ' ',
         };
         ascii.push(Span::styled(ch.to_string(), style));
-        if b % 2 == 0 {
-            utf16.push(match (byte, h.byte(off + 1)) {
-                (Some(lo), Some(hi)) => utf16_char(lo, hi),
-                _ => ' ',
-            });
-        }
     }
     spans.push(Span::raw(" "));
     spans.extend(ascii);
@@ -164,7 +176,7 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
         lines.push(hex_line(h, line_off));
     }
     f.render_widget(Paragraph::new(lines).block(block), hex_area);
-    draw_inspector(f, h, insp_area);
+    draw_inspector(f, h, app.store.zone, insp_area);
 }
 
 /// Where the cursor is: in the file, in the record, and in which field.
@@ -204,7 +216,7 @@ fn cursor_lines(h: &HexState) -> Vec<Line<'static>> {
 }
 
 /// The bytes at the cursor read as each type the records hold: (name, reading).
-fn readings(b: &[u8]) -> Vec<(&'static str, String)> {
+fn readings(b: &[u8], zone: Zone) -> Vec<(&'static str, String)> {
     let arr = |n: usize| -> Option<Vec<u8>> { b.get(..n).map(<[u8]>::to_vec) };
     let u16v = arr(2).map(|x| u16::from_le_bytes([x[0], x[1]]));
     let u32v = arr(4).map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]));
@@ -229,19 +241,19 @@ fn readings(b: &[u8]) -> Vec<(&'static str, String)> {
             or_na(u32v.map(|v| format!("{v} / {} / {v:#010x}", v as i32))),
         ),
         ("u64 le", or_na(u64v.map(|v| v.to_string()))),
-        ("FILETIME", or_na(u64v.map(filetime_reading))),
+        ("FILETIME", or_na(u64v.map(|v| filetime_reading(v, zone)))),
         ("GUID", or_na(Guid::from_slice(b).map(|g| g.to_string()))),
         ("SID", sid_reading(b)),
         ("UTF-16", utf16_reading(b)),
     ]
 }
 
-fn filetime_reading(v: u64) -> String {
+fn filetime_reading(v: u64, zone: Zone) -> String {
     let s = filetime_iso(v);
     if s.is_empty() {
         "not a time".to_string()
     } else {
-        s
+        zone.detail(&s)
     }
 }
 
@@ -309,28 +321,30 @@ fn field_list_lines(h: &HexState) -> Vec<Line<'static>> {
     out
 }
 
-fn inspector_lines(h: &HexState) -> Vec<Line<'static>> {
+fn inspector_lines(h: &HexState, zone: Zone) -> Vec<Line<'static>> {
     let mut out = cursor_lines(h);
-    for (k, v) in readings(h.bytes_at(h.cursor, 80)) {
+    for (k, v) in readings(h.bytes_at(h.cursor, 80), zone) {
         out.push(Line::from(vec![
             Span::styled(format!("{k:<9}"), Style::default().fg(ACCENT)),
             esc(&v),
         ]));
     }
+    // In the security descriptor: its owner, group and ACEs, each at its offset.
+    out.extend(super::hex_sd::lines(h));
     if !h.field_names.is_empty() {
         out.extend(field_list_lines(h));
     }
     out
 }
 
-fn draw_inspector(f: &mut Frame, h: &HexState, area: Rect) {
+fn draw_inspector(f: &mut Frame, h: &HexState, zone: Zone, area: Rect) {
     let block = Block::default()
         .borders(Borders::TOP | Borders::LEFT)
         .title(Span::styled(
             " Inspector ",
             Style::default().add_modifier(Modifier::BOLD),
         ));
-    let p = Paragraph::new(inspector_lines(h))
+    let p = Paragraph::new(inspector_lines(h, zone))
         .block(block)
         .wrap(Wrap { trim: false });
     f.render_widget(p, area);
@@ -340,6 +354,22 @@ fn draw_inspector(f: &mut Frame, h: &HexState, area: Rect) {
 mod tests {
     use super::*;
     use crate::tui::display;
+
+    #[test]
+    fn utf16_column_pairs_bytes_from_the_records_start() {
+        // "BITS" in UTF-16 at offset 0x11, an odd offset as carved records have.
+        let mut buf = [0u8; 0x30];
+        for (i, c) in "BITSjob!".encode_utf16().enumerate() {
+            buf[0x11 + 2 * i..0x13 + 2 * i].copy_from_slice(&c.to_le_bytes());
+        }
+        let byte = |o: u64| buf.get(o as usize).copied();
+        assert_eq!(utf16_cells(byte, 0x10, 1), "BITSjob!");
+        // Paired from the even offset, as before: noise.
+        assert_eq!(utf16_cells(byte, 0x10, 0), "........");
+        // The end of the data: blanks, not a panic.
+        assert_eq!(utf16_cells(byte, 0x20, 1), "....... ");
+        assert_eq!(utf16_cells(byte, u64::MAX - 3, 1), "        ");
+    }
 
     #[test]
     fn utf16_preview_is_one_narrow_cell_per_unit() {

@@ -82,6 +82,12 @@ pub enum Action {
     JobFiles,
     /// Show the timeline of every job timestamp (or go back to the table from it).
     Timeline,
+    /// `z` in the timeline: mark one end of a time range, then the other (the filter holds it).
+    Zoom,
+    /// `Z` in the timeline: the filter without its time range.
+    ZoomOut,
+    /// `u`: times in UTC or in the zone asked for (`--tz`, else local).
+    ToggleZone,
     Reload,
     PrevVersion,
     NextVersion,
@@ -525,7 +531,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('e')],
         action: Action::Export,
         hint: "export",
-        help: "export the marked rows (or the record viewed, or all rows shown) as JSON, JSONL or CSV, as `bitscope parse` writes them, then the triage codes that fired, the note and the tags",
+        help: "export the marked rows (or the record viewed, or all rows shown) as JSON, JSONL or CSV, as `bitscope parse` writes them, then the triage codes that fired, the note and the tags; in the timeline .jsonl is the timeline's own (parse --format timeline: each time of each record the filter keeps)",
     },
     Binding {
         ctxs: VIEWS,
@@ -575,6 +581,27 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Timeline,
         hint: "timeline",
         help: "timeline: every job time (created, modified, completed, expiration) in order, events per day above; Enter opens the record; T again goes back",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('z')],
+        action: Action::Zoom,
+        hint: "",
+        help: "timeline: zoom to a range: z on one end, z on the other; the filter gains after: and before: (the tables keep the jobs with a time in it)",
+    },
+    Binding {
+        ctxs: TABLE,
+        keys: &[k('Z')],
+        action: Action::ZoomOut,
+        hint: "",
+        help: "timeline: zoom out (the filter's after: and before: go, the rest stays)",
+    },
+    Binding {
+        ctxs: VIEWS,
+        keys: &[k('u')],
+        action: Action::ToggleZone,
+        hint: "",
+        help: "times in UTC or in the zone of --tz (else this machine's local zone); the header names it; y, exports and the filter's after:/before: stay UTC",
     },
     Binding {
         ctxs: VIEWS,

@@ -30,6 +30,7 @@ pub mod export;
 pub mod fields;
 pub mod fuzzy;
 pub mod hex;
+pub mod hex_sd;
 pub mod hex_ui;
 pub mod hosts;
 pub mod hosts_ui;
@@ -54,6 +55,8 @@ pub mod timeline_ui;
 pub mod ui;
 pub mod when;
 pub mod worker;
+pub mod zone;
+pub mod zoom;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -75,11 +78,16 @@ use app::{App, Effect};
 pub struct Options {
     /// Carve deleted records from free space too.
     pub carve: bool,
+    /// The zone times are shown in (`--tz`); `u` toggles between UTC and it.
+    pub zone: zone::Zone,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { carve: true }
+        Options {
+            carve: true,
+            zone: zone::Zone::Utc,
+        }
     }
 }
 

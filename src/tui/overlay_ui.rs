@@ -17,12 +17,31 @@ use super::layout::{self, Scroll};
 use super::overlay::Overlay;
 use super::style::{esc, kv, section, ACCENT, CARVED, DANGER, DIM, HIDDEN, LIVE};
 
+/// `word` in pieces at most `room` cells wide (one piece when it fits).
+fn fit_pieces(word: &str, room: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for c in word.chars() {
+        let Some(cur) = out.last_mut() else { break };
+        let w = display::width(&c.to_string());
+        if !cur.is_empty() && display::width(cur) + w > room {
+            out.push(c.to_string());
+        } else {
+            cur.push(c);
+        }
+    }
+    out
+}
+
 /// `text` wrapped to `width` cells after a `head` of `indent` cells: continuation lines start
 /// under the text, not at the left edge.
 fn hanging(head: Span<'static>, indent: usize, text: &str, width: u16) -> Vec<Line<'static>> {
     let room = usize::from(width).saturating_sub(indent).max(20);
     let mut lines: Vec<String> = vec![String::new()];
-    for word in text.split(' ') {
+    // A word wider than the room is cut into pieces that fit: left to the widget, its
+    // wrapped rest would start at column 0.
+    let words = text.split(' ').flat_map(|w| fit_pieces(w, room));
+    for word in words {
+        let word = word.as_str();
         let Some(cur) = lines.last_mut() else { break };
         let w = display::width(cur);
         if w > 0 && w + 1 + display::width(word) > room {
@@ -133,15 +152,21 @@ pub fn help_lines(width: u16) -> Vec<Line<'static>> {
         ));
     }
     out.push(section("Rows"));
-    out.push(Line::from(vec![
-        Span::styled(" live ", Style::default().fg(LIVE)),
-        Span::raw("read through the database's own structures   "),
+    out.extend(hanging(
+        Span::styled(" live    ", Style::default().fg(LIVE)),
+        9,
+        "read through the database's own structures",
+        width,
+    ));
+    out.extend(hanging(
         Span::styled(
-            "carved",
+            " carved  ",
             Style::default().fg(CARVED).add_modifier(Modifier::ITALIC),
         ),
-        Span::raw(" recovered from free space (×N: copies)"),
-    ]));
+        9,
+        "recovered from free space (×N: copies)",
+        width,
+    ));
     out
 }
 
@@ -269,4 +294,32 @@ pub fn draw(f: &mut Frame, app: &App) -> Option<Scroll> {
         }
     };
     Some(draw_overlay(f, app, title, lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 22, defect 5: no help line is wider than the box (the widget would wrap its rest
+    /// to column 0), and every line after a key's first starts indented.
+    #[test]
+    fn help_lines_wrap_under_their_text() {
+        for width in [60u16, 78, 118, 198] {
+            let lines = help_lines(width);
+            for l in &lines {
+                let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                assert!(
+                    display::width(&text) <= usize::from(width),
+                    "{width}: {text}"
+                );
+                assert!(
+                    text.is_empty() || text.starts_with(' ') || text.starts_with('─'),
+                    "{width}: at column 0: {text}"
+                );
+            }
+        }
+        let pieces = fit_pieces("abcdefghij", 4);
+        assert_eq!(pieces, vec!["abcd", "efgh", "ij"]);
+        assert_eq!(fit_pieces("", 4), vec![""]);
+    }
 }

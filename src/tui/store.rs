@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use crate::bits::model::BitsInfo;
 use crate::bits::triage::{self, Finding, Rule};
 
-use super::columns::{human_size, owner_label, time_cell, Col};
+use super::columns::{human_size, owner_label, Col};
 use super::display;
 use super::layout::ColumnSpec;
 use super::matcher::{compile, matches_all, Compiled, Hay};
@@ -591,9 +591,19 @@ pub struct Store {
     hosts: HashMap<String, u32>,
     /// The analyst's notes and tags, by record key (kept over a reload).
     pub notes: super::notes::Notes,
+    /// The zone the time cells are shown in (the records keep UTC).
+    pub zone: super::zone::Zone,
 }
 
 impl Store {
+    /// An empty store showing times in `zone`.
+    pub fn in_zone(zone: super::zone::Zone) -> Store {
+        Store {
+            zone,
+            ..Store::default()
+        }
+    }
+
     pub fn rec(&self, i: u32) -> &Rec {
         &self.recs[i as usize]
     }
@@ -640,7 +650,9 @@ impl Store {
             .iter_mut()
             .map(|v| (v.sort, v.col_cursor, v.chosen.take(), v.first_col, v.widths))
             .collect();
+        let zone = self.zone;
         *self = Store::default();
+        self.zone = zone;
         self.compiled = compile(&query);
         self.query = query;
         self.carved_filter = cf;
@@ -1115,10 +1127,10 @@ impl Store {
                 }
             }
             Col::State => r.job_state.clone(),
-            Col::Created => time_cell(&r.created),
-            Col::Modified => time_cell(&r.modified),
-            Col::Completed => time_cell(&r.completed),
-            Col::Expiration => time_cell(&r.expiration),
+            Col::Created => self.zone.cell(&r.created),
+            Col::Modified => self.zone.cell(&r.modified),
+            Col::Completed => self.zone.cell(&r.completed),
+            Col::Expiration => self.zone.cell(&r.expiration),
             Col::Name => r.job_name.clone(),
             Col::Owner => owner_label(r).to_string(),
             Col::Files => item.files.to_string(),

@@ -15,6 +15,7 @@ use crate::bits::model::BitsInfo;
 
 use super::query::Query;
 use super::store::{CarvedFilter, Store};
+use super::zone::Zone;
 
 /// Which timestamp of a record an event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,6 +64,36 @@ pub fn event_time(iso: &str) -> Option<i64> {
     Some(t.timestamp_millis())
 }
 
+/// Milliseconds since 1970 of a FILETIME (100 ns since 1601).
+pub fn ms_of_filetime(ft: u64) -> i64 {
+    i64::try_from(ft / 10_000).unwrap_or(i64::MAX) - 11_644_473_600_000
+}
+
+/// The time window the filter's `after:` and `before:` terms name, in milliseconds since
+/// 1970: [after, before). Only a filter without `OR` has one (with alternatives, a term
+/// bounds its own alternative, not the timeline); a negated term bounds nothing. The timeline
+/// shows only the events inside it: the filter keeps the records holding a time in the
+/// window, the timeline zooms to the window (`z` writes the terms).
+pub fn window(q: &Query) -> (Option<i64>, Option<i64>) {
+    use super::query::TermKind;
+    if q.terms.iter().any(|t| t.branch > 0) {
+        return (None, None);
+    }
+    let mut lo: Option<i64> = None;
+    let mut hi: Option<i64> = None;
+    for t in q.terms.iter().filter(|t| !t.negate) {
+        match t.kind {
+            TermKind::After(ft) => lo = lo.max(Some(ms_of_filetime(ft))),
+            TermKind::Before(ft) => {
+                let ms = ms_of_filetime(ft);
+                hi = Some(hi.map_or(ms, |h| h.min(ms)));
+            }
+            _ => {}
+        }
+    }
+    (lo, hi)
+}
+
 /// Days since 1970 of a time in milliseconds (days before 1970 count down, not toward 0).
 pub fn day_of(ms: i64) -> i64 {
     ms.div_euclid(86_400_000)
@@ -107,6 +138,7 @@ struct Basis {
     carved: CarvedFilter,
     suspicious_only: bool,
     records: usize,
+    zone: Zone,
 }
 
 /// The events of every record and the ones the filter lets through.
@@ -128,6 +160,10 @@ pub struct Timeline {
     /// Selected position in `shown`, and the first row on screen.
     pub sel: usize,
     pub offset: usize,
+    /// `z` pressed once: the time the zoom starts from (the next `z` ends it).
+    pub zoom_from: Option<i64>,
+    /// The zone the chart's days are days of (the store's, when `shown` was computed).
+    pub zone: Zone,
     /// Per event, the number of its (job, kind, time): equal numbers are one event shown
     /// once. Numbered when the events change, so a refilter hashes nothing.
     group: Vec<u32>,
@@ -165,6 +201,7 @@ impl Timeline {
             carved: store.carved_filter,
             suspicious_only: store.suspicious_only,
             records: store.recs.len(),
+            zone: store.zone,
         }
     }
 
@@ -175,6 +212,7 @@ impl Timeline {
                 && b.carved == store.carved_filter
                 && b.suspicious_only == store.suspicious_only
                 && b.query == store.query
+                && b.zone == store.zone
         })
     }
 
@@ -229,13 +267,15 @@ impl Timeline {
             self.regroup();
         }
         let mut taken = vec![false; self.groups];
+        let (lo, hi) = window(&store.query);
+        let inside = |at: i64| lo.is_none_or(|l| at >= l) && hi.is_none_or(|h| at < h);
         self.shown = self
             .events
             .iter()
             .zip(&self.group)
             .enumerate()
             .filter_map(|(i, (e, &g))| {
-                let passes = store.record_passes(e.rec);
+                let passes = inside(e.at) && store.record_passes(e.rec);
                 // The first event of its group that passes stands for the group.
                 let first = passes
                     && taken
@@ -244,12 +284,11 @@ impl Timeline {
                 first.then_some(i as u32)
             })
             .collect();
+        self.zone = store.zone;
         self.per_day.clear();
         for &i in &self.shown {
-            *self
-                .per_day
-                .entry(day_of(self.events[i as usize].at))
-                .or_default() += 1;
+            let day = self.day(self.events[i as usize].at);
+            *self.per_day.entry(day).or_default() += 1;
         }
         let found = keep.and_then(|k| {
             self.shown.iter().position(|&i| {
@@ -258,6 +297,11 @@ impl Timeline {
             })
         });
         self.sel = found.unwrap_or(self.sel.min(self.shown.len().saturating_sub(1)));
+    }
+
+    /// The day (days since 1970) of a time in the zone the chart is drawn in.
+    pub fn day(&self, ms: i64) -> i64 {
+        day_of(ms.saturating_add(i64::from(self.zone.offset_at(ms)) * 1000))
     }
 
     /// The selected event.
@@ -328,6 +372,14 @@ pub fn time_label(ms: i64) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// `2022-12-21T02:18:03.120` (UTC) for milliseconds since 1970: an instant as `after:` and
+/// `before:` read it, to the millisecond.
+pub fn filter_instant(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +421,38 @@ mod tests {
         assert_eq!(bars.iter().sum::<u64>(), 3);
         assert_eq!(day_label(first), "1602-01-01");
         assert_eq!(day_label(day_of(b)), "9999-12-31");
+    }
+
+    #[test]
+    fn the_filters_after_and_before_are_the_window() {
+        let w = |q: &str| window(&Query::parse(q));
+        let ms = |iso: &str| event_time(iso).expect("a time");
+        assert_eq!(w("mozilla"), (None, None));
+        assert_eq!(
+            w("after:2022-12-21T02:18:03.120 before:2022-12-22"),
+            (
+                Some(ms("2022-12-21T02:18:03.120Z")),
+                Some(ms("2022-12-22T00:00:00Z"))
+            )
+        );
+        // The narrowest of several; a negated term and alternatives bound nothing.
+        assert_eq!(
+            w("after:2022 after:2023 before:2025 before:2024"),
+            (
+                Some(ms("2023-01-01T00:00:00Z")),
+                Some(ms("2024-01-01T00:00:00Z"))
+            )
+        );
+        assert_eq!(w("-after:2022"), (None, None));
+        assert_eq!(w("after:2022 OR x"), (None, None));
+        // The instant written back reads as the same millisecond.
+        let t = ms("2022-12-21T02:18:03.120Z");
+        assert_eq!(w(&format!("after:{}", filter_instant(t))).0, Some(t));
+        assert_eq!(ms_of_filetime(0), -11_644_473_600_000);
+        assert_eq!(
+            ms_of_filetime(u64::MAX),
+            1_844_674_407_370_955 - 11_644_473_600_000
+        );
     }
 
     #[test]

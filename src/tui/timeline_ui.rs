@@ -11,7 +11,7 @@ use ratatui::Frame;
 use super::app::App;
 use super::display;
 use super::layout::timeline_split;
-use super::timeline::{day_label, time_label, Event, Timeline};
+use super::timeline::{day_label, Event, Timeline};
 
 const TIME_W: u16 = 23;
 const EVENT_W: u16 = 9;
@@ -23,7 +23,8 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect) {
     draw_events(f, app, table);
 }
 
-/// The chart's title: the days it covers and how many each column stands for.
+/// The chart's title: the days it covers, how many each column stands for, and the day under
+/// the cursor.
 fn chart_title(t: &Timeline, per: i64, first: i64) -> String {
     let Some((&last, _)) = t.per_day.last_key_value() else {
         return " Events per day: none ".into();
@@ -33,12 +34,64 @@ fn chart_title(t: &Timeline, per: i64, first: i64) -> String {
     } else {
         format!("1 column = {per} days")
     };
+    let cursor = t
+        .selected()
+        .map(|e| format!(" · cursor {}", day_label(t.day(e.at))))
+        .unwrap_or_default();
     format!(
-        " Events per day {} … {} · {span} · busiest {} ",
+        " Events per day ({}) {} … {} · {span} · busiest {}{cursor} ",
+        t.zone.label(),
         day_label(first),
         day_label(last),
         t.per_day.values().max().copied().unwrap_or(0)
     )
+}
+
+/// Columns between date ticks: a date is 10 cells, two spaces apart at least.
+const TICK_STEP: usize = 16;
+
+/// The date axis under `bars` columns (`per` days each, the first on `first`) in `width`
+/// cells: a date under every `TICK_STEP`th column, starting at that column (the day its
+/// column starts with), and the last column's date where it fits.
+pub fn axis(first: i64, per: i64, bars: usize, width: usize) -> String {
+    let mut line = String::new();
+    let put = |col: usize, line: &mut String| {
+        let label = day_label(first.saturating_add((col as i64).saturating_mul(per)));
+        let room = line.is_empty() || col >= line.chars().count() + 2;
+        if room && col + label.len() <= width {
+            let pad = col.saturating_sub(line.chars().count());
+            line.push_str(&" ".repeat(pad));
+            line.push_str(&label);
+        }
+    };
+    for col in (0..bars).step_by(TICK_STEP) {
+        put(col, &mut line);
+    }
+    if bars > 1 {
+        put(bars - 1, &mut line);
+    }
+    line
+}
+
+/// The chart column of a day: its bucket.
+fn column_of(day: i64, per: i64, first: i64) -> Option<u16> {
+    u16::try_from((day.saturating_sub(first)) / per.max(1)).ok()
+}
+
+/// Draw a marker down a chart column: `│` where no bar is, the bar recoloured where one is.
+fn mark_column(f: &mut Frame, bars: Rect, col: u16, glyph: &str, color: Color) {
+    if col >= bars.width {
+        return;
+    }
+    let buf = f.buffer_mut();
+    for y in bars.y..bars.y + bars.height {
+        if let Some(cell) = buf.cell_mut((bars.x + col, y)) {
+            if cell.symbol() == " " {
+                cell.set_symbol(glyph);
+            }
+            cell.set_fg(color);
+        }
+    }
 }
 
 fn draw_chart(f: &mut Frame, t: &Timeline, area: Rect) {
@@ -59,21 +112,27 @@ fn draw_chart(f: &mut Frame, t: &Timeline, area: Rect) {
             .style(Style::default().fg(Color::Cyan)),
         bars,
     );
-    // The first and last day under the ends of the bars.
-    if let Some((&last, _)) = t.per_day.last_key_value() {
-        let (a, b) = (day_label(first), day_label(last));
-        let gap = usize::from(inner.width).saturating_sub(a.len() + b.len());
-        let axis = if a == b {
-            a
-        } else {
-            format!("{a}{}{b}", " ".repeat(gap))
-        };
-        let row = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
-        f.render_widget(
-            Paragraph::new(Span::styled(axis, Style::default().fg(Color::DarkGray))),
-            row,
-        );
+    if data.is_empty() {
+        return;
     }
+    // Where a zoom starts (z pressed once), then the cursor over it.
+    if let Some(col) = t.zoom_from.and_then(|ms| column_of(t.day(ms), per, first)) {
+        mark_column(f, bars, col, "┆", Color::Magenta);
+    }
+    if let Some(col) = t
+        .selected()
+        .and_then(|e| column_of(t.day(e.at), per, first))
+    {
+        mark_column(f, bars, col, "│", Color::Yellow);
+    }
+    let row = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            axis(first, per, data.len(), usize::from(inner.width)),
+            Style::default().fg(Color::DarkGray),
+        )),
+        row,
+    );
 }
 
 /// The record's URL, else its local path, else its file name.
@@ -108,7 +167,7 @@ fn event_row(app: &App, e: &Event, widths: (u16, u16, u16), selected: bool) -> R
         &r.job_name
     };
     let mut cells = vec![
-        Line::from(time_label(e.at)),
+        Line::from(app.store.zone.millis(e.at)),
         Line::from(e.kind.label()),
         Line::from(Span::styled(kind, kind_style)),
     ];
@@ -161,7 +220,11 @@ fn draw_events(f: &mut Frame, app: &App, area: Rect) {
             ))
         })
         .collect();
-    let mut titles = vec!["Time (UTC)".to_string(), "Event".into(), "Kind".into()];
+    let mut titles = vec![
+        format!("Time ({})", app.store.zone.label()),
+        "Event".into(),
+        "Kind".into(),
+    ];
     if host_w > 0 {
         titles.push("Host".into());
     }
@@ -188,4 +251,33 @@ fn draw_events(f: &mut Frame, app: &App, area: Rect) {
         Table::new(body, widths).header(header).column_spacing(1),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::timeline::day_of;
+
+    #[test]
+    fn the_axis_puts_dates_under_their_columns() {
+        let first = day_of(1_671_589_083_120); // 2022-12-21
+        let a = axis(first, 1, 40, 80);
+        assert_eq!(&a[..10], "2022-12-21");
+        assert_eq!(a.find("2023-01-06"), Some(16));
+        assert_eq!(a.find("2023-01-22"), Some(32));
+        // The last column's date where it does not run into the one before.
+        assert_eq!(axis(first, 1, 30, 80).find("2023-01-19"), Some(29));
+        assert_eq!(axis(first, 1, 20, 80).find("2023-01-09"), None);
+        // Two days a column; a narrow chart; one column; nothing past the width.
+        assert_eq!(axis(first, 2, 17, 80).find("2023-01-22"), Some(16));
+        assert_eq!(axis(first, 1, 1, 5), "");
+        assert_eq!(axis(first, 1, 1, 10), "2022-12-21");
+        for w in 0..40 {
+            assert!(axis(first, 3, 40, w).chars().count() <= w);
+        }
+        let _ = axis(i64::MAX, i64::MAX, 300, 300);
+        assert_eq!(column_of(first, 1, first), Some(0));
+        assert_eq!(column_of(first + 3, 2, first), Some(1));
+        assert_eq!(column_of(0, 1, first), None);
+    }
 }

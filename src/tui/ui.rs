@@ -104,12 +104,16 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     ));
     spans.push(Span::raw(" · "));
     spans.push(Span::styled(
-        format!("{} carved", app.store.carved_count),
+        // Records, not jobs: the tabs count their own rows (a job's versions are one row).
+        format!("{} carved records", app.store.carved_count),
         Style::default().fg(CARVED),
     ));
     if !app.opts.carve {
         spans.push(Span::styled(" (no carving)", Style::default().fg(DIM)));
     }
+    // The zone every time on screen is in (`u` toggles it; exports stay UTC).
+    spans.push(sep());
+    spans.push(Span::raw(format!("times {}", app.store.zone.label())));
     if !app.diagnostics.is_empty() {
         spans.push(sep());
         spans.push(Span::styled(

@@ -5,6 +5,7 @@ pub mod checksum;
 pub mod cleanup;
 pub mod diag;
 pub mod guid;
+pub mod punycode;
 pub mod rng;
 pub mod text;
 pub mod time;

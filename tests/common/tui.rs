@@ -11,7 +11,10 @@ use ratatui::Terminal;
 
 /// An app of `w`×`h` cells with `path` loaded (and carved when `carve`); fails on a load error.
 pub fn loaded(path: PathBuf, carve: bool, w: u16, h: u16) -> App {
-    let mut app = App::new(Options { carve });
+    let mut app = App::new(Options {
+        carve,
+        ..Options::default()
+    });
     app.resize(w, h);
     app.open(vec![path]);
     assert!(app.wait_loaded(Duration::from_secs(60)), "load timed out");
