@@ -15,7 +15,7 @@ mod ntfs_craft;
 use std::fs;
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 

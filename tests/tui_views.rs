@@ -181,7 +181,10 @@ fn timeline_at_80x24_snapshot() {
     typ(&mut app, "T");
     // The header line names the sample's path, which differs between machines.
     let screen = text(&render(&app), 1);
-    assert!(screen.contains("Events per day 2019-10-21"), "{screen}");
+    assert!(
+        screen.contains("Events per day (UTC) 2019-10-21"),
+        "{screen}"
+    );
     assert!(screen.contains("Chrome Comp…"), "{screen}");
     // The times keep their milliseconds.
     assert!(
