@@ -12,7 +12,7 @@
 
 mod common;
 
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -258,14 +258,23 @@ fn a_signal_leaves_no_temporary_output() {
         .unwrap();
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         let out = dir.join("out.json");
-        let mut child = Command::new(bitscope_bin())
-            .args(["parse", "--carve", img.to_str().unwrap(), "-o"])
+        let mut cmd = Command::new(bitscope_bin());
+        cmd.args(["parse", "--carve", img.to_str().unwrap(), "-o"])
             .arg(&out)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        // The signal's default action for the child: a test run under `nohup` (or a CI runner
+        // that ignores SIGHUP) would hand the ignored disposition down, and bitscope rightly
+        // leaves an ignored signal ignored (util::cleanup), so the child would run to its end.
+        // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::signal(sig, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
         let start = Instant::now();
         while temporaries(&dir).is_empty() {
             assert!(
