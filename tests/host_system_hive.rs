@@ -280,7 +280,7 @@ fn a_four_host_case_names_hosts_from_their_system_hives() {
         .collect();
     assert_eq!(summary, expected);
     common::tui::press(&mut app, crossterm::event::KeyCode::Char('H'));
-    let screen = screen_text(&common::tui::render(&app));
+    let screen = common::tui::screen(&app);
     for name in [
         kape_name.as_str(),
         &velo_name,
@@ -291,18 +291,6 @@ fn a_four_host_case_names_hosts_from_their_system_hives() {
     }
     assert!(screen.contains("system hive"), "{screen}");
     println!("explorer's H: {summary:?}");
-}
-
-fn screen_text(b: &ratatui::backend::TestBackend) -> String {
-    let buf = b.buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// Hostile hives named SYSTEM in their place: none panics, each is read in bounded memory,

@@ -13,20 +13,7 @@ use bitscope::util::punycode::{encode, host_to_ascii};
 use bitscope::util::rng::Rng;
 use crossterm::event::KeyCode;
 
-use common::tui::{press, render, typ};
-
-fn screen(app: &App) -> String {
-    let b = render(app);
-    let buf = b.buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
+use common::tui::{press, screen, typ};
 
 /// Python's answers, one a line, for `expr` (of `s`) over each string.
 fn python_each(expr: &str, inputs: &[String]) -> Option<Vec<String>> {

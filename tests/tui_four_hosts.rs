@@ -556,7 +556,7 @@ fn or_and_time_mistakes_are_said_in_the_filter_bar() {
         common::tui::typ(&mut app, query);
         let err = app.store.query.error.clone().unwrap_or_default();
         assert!(err.contains(says), "{query}: {err}");
-        let screen = screen_text(&common::tui::render(&app));
+        let screen = common::tui::screen(&app);
         assert!(screen.contains(says), "{query}: the bar shows {says:?}");
         // The faulty part is left out, never 0 rows silently: the rest still filters.
         assert!(!app.store.view(ViewKind::Rows).shown.is_empty(), "{query}");
@@ -568,18 +568,6 @@ fn or_and_time_mistakes_are_said_in_the_filter_bar() {
         assert!(err.contains(c), "{err} lists {c}");
     }
     assert_eq!(app.store.view(ViewKind::Rows).shown.len(), all);
-}
-
-fn screen_text(b: &ratatui::backend::TestBackend) -> String {
-    let buf = b.buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// Press `j` in the detail pane until the field cursor is on `label`.
@@ -639,7 +627,7 @@ fn pivot_on_a_url_host_and_a_jobs_files_and_back() {
     assert!(v.shown.len() < v.items.len(), "the pivot narrows");
     // The row the pivot started from is selected, and the filter line shows the term.
     assert!(app.selected_members().contains(&rec));
-    let screen = screen_text(&common::tui::render(&app));
+    let screen = common::tui::screen(&app);
     assert!(screen.contains(&format!("site:{host}")), "{screen}");
     println!("site:{host}: {want} of {} jobs", v.items.len());
 

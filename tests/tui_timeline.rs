@@ -14,23 +14,10 @@ use bitscope::tui::zone::Zone;
 use chrono::{DateTime, FixedOffset};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use common::tui::{press, render, typ};
+use common::tui::{press, screen, typ};
 
 fn loaded(path: PathBuf, carve: bool) -> App {
     common::tui::loaded(path, carve, 200, 40)
-}
-
-fn screen(app: &App) -> String {
-    let b = render(app);
-    let buf = b.buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 fn ctrl_u(app: &mut App) {

@@ -42,3 +42,21 @@ pub fn render(app: &App) -> TestBackend {
     .expect("draw");
     t.backend().clone()
 }
+
+/// The cells of a drawn screen as text, one line per row.
+pub fn screen_text(b: &TestBackend) -> String {
+    let buf = b.buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `app` drawn, as text ([`screen_text`]).
+pub fn screen(app: &App) -> String {
+    screen_text(&render(app))
+}
