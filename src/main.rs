@@ -43,6 +43,11 @@ struct Cli {
     /// `u` toggles between UTC and it. Exports stay UTC.
     #[arg(long, value_name = "ZONE", value_parser = bitscope::tui::zone::Zone::parse)]
     tz: Option<bitscope::tui::zone::Zone>,
+    /// Explorer: tune triage with a TOML file (a severity per rule, `off` included, and an
+    /// allowlist of URL hosts and local paths; see assets/triage.toml, the defaults). A bad
+    /// file: one line on stderr and exit 2.
+    #[arg(long, value_name = "FILE")]
+    triage: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -84,6 +89,10 @@ enum Command {
         /// number: each input's records in input order.
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// Check a triage file (see the explorer's --triage; exit 2 when it is wrong). The
+        /// records `parse` writes carry no triage, so they are the same with it or without.
+        #[arg(long, value_name = "FILE")]
+        triage: Option<PathBuf>,
     },
     /// Run a TOML collection (the artemis `bits` artifact format; see assets/collect-bits.toml).
     Collect {
@@ -171,7 +180,28 @@ fn shown(msg: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The triage file of `--triage`, read before anything else (and before the explorer takes
+/// the terminal); a wrong one is a usage error: one line and exit 2.
+fn tuning(path: Option<&std::path::Path>) -> Option<&'static bitscope::bits::tuning::Tuning> {
+    let path = path?;
+    match bitscope::bits::tuning::Tuning::load(path) {
+        // Read once and kept for the whole run.
+        Ok(t) => Some(Box::leak(Box::new(t))),
+        Err(e) => {
+            eprintln!("bitscope: {}", shown(&e));
+            std::process::exit(2);
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<(), String> {
+    let parse_triage = match &cli.command {
+        Some(Command::Parse { triage, .. }) => triage.as_deref(),
+        _ => None,
+    };
+    // `parse` only checks its file: its records carry no triage.
+    let _ = tuning(parse_triage);
+    let triage = tuning(cli.triage.as_deref());
     let Some(command) = cli.command else {
         if cli.paths.is_empty() && cli.case.is_none() {
             return Err("no PATH given (see --help)".into());
@@ -179,6 +209,7 @@ fn run(cli: Cli) -> Result<(), String> {
         let opts = bitscope::tui::Options {
             carve: !cli.no_carve,
             zone: cli.tz.unwrap_or_default(),
+            triage,
         };
         return bitscope::tui::run_case(cli.paths, opts, cli.case);
     };
@@ -188,6 +219,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Demo { write: None } => run_demo(bitscope::tui::Options {
             carve: !cli.no_carve,
             zone: cli.tz.unwrap_or_default(),
+            triage,
         }),
         Command::Collect { config } => {
             let config = bitscope::collect::load(&config).map_err(|e| e.to_string())?;
@@ -215,6 +247,7 @@ fn run(cli: Cli) -> Result<(), String> {
             provenance,
             verify,
             threads,
+            triage: _,
         } => {
             let opts = pipeline::Options {
                 carve,

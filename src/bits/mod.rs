@@ -21,4 +21,5 @@ pub mod qmgr;
 pub mod reader;
 pub mod story;
 pub mod triage;
+pub mod tuning;
 pub mod updaters;

@@ -142,7 +142,7 @@ impl App {
             load: LoadState::default(),
             evidence: Vec::new(),
             diagnostics: Vec::new(),
-            store: Store::in_zone(opts.zone),
+            store: Store::tuned(opts.zone, opts.triage),
             view: ViewKind::Jobs,
             screen: Screen::Table,
             hex_return: Screen::Table,

@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 
 use crate::bits::model::{BitsInfo, Placement, Source, SourceKind};
 use crate::bits::triage::Finding;
+use crate::bits::tuning::{Severity, Tuning};
 use crate::winsec::well_known_name;
 
 use super::display;
@@ -75,7 +76,7 @@ impl Text {
 pub fn text(store: &Store, ri: u32) -> Text {
     let rec = store.rec(ri);
     let mut t = Text::default();
-    record_header(&mut t, rec);
+    record_header(&mut t, rec, store.tuning());
     if let Some(a) = store.note_of(ri) {
         note_lines(&mut t, a);
     }
@@ -104,7 +105,7 @@ pub fn fields(r: &BitsInfo) -> Vec<Field> {
 }
 
 /// Live or carved, the hidden-character warning, and the triage findings.
-fn record_header(t: &mut Text, rec: &Rec) {
+fn record_header(t: &mut Text, rec: &Rec, tuning: &Tuning) {
     let kind = if rec.info.carved {
         Span::styled(
             "CARVED (recovered from free space; not in the live job list)",
@@ -123,8 +124,8 @@ fn record_header(t: &mut Text, rec: &Rec) {
             Style::default().fg(HIDDEN).add_modifier(Modifier::BOLD),
         )));
     }
-    for f in findings(rec) {
-        t.push(finding_line(&f));
+    for f in findings(rec, tuning) {
+        t.push(finding_line(&f, tuning.severity(f.rule)));
     }
 }
 
@@ -146,11 +147,23 @@ fn note_lines(t: &mut Text, a: &super::notes::Annotation) {
 /// One triage finding: the rule, then the field and the value that fired it (escaped, whole
 /// like every value of the pane: a path's end is what fired), then why when the value alone
 /// does not say.
-fn finding_line(f: &Finding) -> Line<'static> {
+/// One finding, led by its severity (`--triage`): `suspicious` for high, else `medium` or
+/// `low` (in a quieter colour).
+fn finding_line(f: &Finding, severity: Severity) -> Line<'static> {
+    let colour = if severity == Severity::High {
+        DANGER
+    } else {
+        DIM
+    };
     let mut spans = vec![
         Span::styled(
-            format!("suspicious [{}] {}: ", f.rule.code(), f.rule.name()),
-            Style::default().fg(DANGER),
+            format!(
+                "{} [{}] {}: ",
+                severity.label(),
+                f.rule.code(),
+                f.rule.name()
+            ),
+            Style::default().fg(colour),
         ),
         Span::styled(format!("{} ", f.field), Style::default().fg(ACCENT)),
         esc(&f.value),

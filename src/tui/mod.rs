@@ -80,6 +80,8 @@ pub struct Options {
     pub carve: bool,
     /// The zone times are shown in (`--tz`); `u` toggles between UTC and it.
     pub zone: zone::Zone,
+    /// The analyst's triage file (`--triage`); `None`: the built-in defaults.
+    pub triage: Option<&'static crate::bits::tuning::Tuning>,
 }
 
 impl Default for Options {
@@ -87,6 +89,7 @@ impl Default for Options {
         Options {
             carve: true,
             zone: zone::Zone::Utc,
+            triage: None,
         }
     }
 }

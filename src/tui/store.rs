@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::bits::model::BitsInfo;
 use crate::bits::triage::{self, Finding, Rule};
+use crate::bits::tuning::Tuning;
 
 use super::columns::{human_size, owner_label, Col};
 use super::display;
@@ -23,14 +24,16 @@ use super::sort::sort_texts;
 
 /// The triage rules that fired on one record, as a bit set of [`Rule::bit`] ([`Rec::susp`]);
 /// `live_copy`: the store holds a live record of the same job (see [`job_scope`]).
-pub fn suspicion(r: &BitsInfo, live_copy: bool) -> u8 {
-    triage::rule_bits(&triage::assess_with(r, live_copy))
+/// `tuning`: the analyst's triage file (severities, allowlist), or the built-in defaults.
+pub fn suspicion(r: &BitsInfo, live_copy: bool, tuning: &Tuning) -> u8 {
+    triage::rule_bits(&tuning.apply(r, triage::assess_with(r, live_copy)))
 }
 
 /// What fired on a record, for the detail pane: the findings its Flags bits were made from
 /// (a carved job with a command and no `del` bit had a live copy).
-pub fn findings(rec: &Rec) -> Vec<Finding> {
-    triage::assess_with(&rec.info, rec.susp & Rule::DeletedCommand.bit() == 0)
+pub fn findings(rec: &Rec, tuning: &Tuning) -> Vec<Finding> {
+    let found = triage::assess_with(&rec.info, rec.susp & Rule::DeletedCommand.bit() == 0);
+    tuning.apply(&rec.info, found)
 }
 
 /// Where a live copy of a job counts: its evidence file, or for a legacy queue its folder,
@@ -203,7 +206,13 @@ impl Rec {
     /// Precompute a record, appending its search text to `arena`.
     /// `root` is the folder opened: the evidence is searched (`ev:`) as the Evidence column
     /// names it, relative to it, never by the folders above it.
-    pub fn new(info: BitsInfo, arena: &mut String, live_copy: bool, root: &str) -> Rec {
+    pub fn new(
+        info: BitsInfo,
+        arena: &mut String,
+        live_copy: bool,
+        root: &str,
+        tuning: &Tuning,
+    ) -> Rec {
         let hay_at = arena.len();
         let mut ends = [0u32; FIELD_COUNT];
         for (i, f) in Field::ALL.iter().enumerate() {
@@ -224,7 +233,7 @@ impl Rec {
         }
         Rec {
             hidden: record_has_hidden(&info),
-            susp: suspicion(&info, live_copy),
+            susp: suspicion(&info, live_copy, tuning),
             warnings: distinct_warnings(&info)
                 .into_iter()
                 .filter(|w| flags_warning(&info, w))
@@ -593,6 +602,8 @@ pub struct Store {
     pub notes: super::notes::Notes,
     /// The zone the time cells are shown in (the records keep UTC).
     pub zone: super::zone::Zone,
+    /// The analyst's triage file (`--triage`); `None`: the built-in defaults.
+    pub triage: Option<&'static Tuning>,
 }
 
 impl Store {
@@ -600,6 +611,20 @@ impl Store {
     pub fn in_zone(zone: super::zone::Zone) -> Store {
         Store {
             zone,
+            ..Store::default()
+        }
+    }
+
+    /// The triage tuning the flags are made with.
+    pub fn tuning(&self) -> &'static Tuning {
+        self.triage.unwrap_or_else(Tuning::builtin)
+    }
+
+    /// An empty store showing times in `zone`, flagging with `triage` (`None`: the defaults).
+    pub fn tuned(zone: super::zone::Zone, triage: Option<&'static Tuning>) -> Store {
+        Store {
+            zone,
+            triage,
             ..Store::default()
         }
     }
@@ -650,9 +675,10 @@ impl Store {
             .iter_mut()
             .map(|v| (v.sort, v.col_cursor, v.chosen.take(), v.first_col, v.widths))
             .collect();
-        let zone = self.zone;
+        let (zone, triage) = (self.zone, self.triage);
         *self = Store::default();
         self.zone = zone;
+        self.triage = triage;
         self.compiled = compile(&query);
         self.query = query;
         self.carved_filter = cf;
@@ -694,7 +720,8 @@ impl Store {
             let key = job_key(&info);
             let live_copy = key.as_ref().is_some_and(|k| self.live_jobs.contains(k));
             let carved = info.carved;
-            let rec = Rec::new(info, &mut self.arena, live_copy, &self.root);
+            let tuning = self.tuning();
+            let rec = Rec::new(info, &mut self.arena, live_copy, &self.root, tuning);
             if let Some(k) = key {
                 if !carved {
                     self.clear_deleted_command(&k);
@@ -1229,6 +1256,7 @@ mod tests {
             &mut arena,
             false,
             "",
+            Tuning::builtin(),
         );
         let user = Rec::new(
             BitsInfo {
@@ -1239,6 +1267,7 @@ mod tests {
             &mut arena,
             false,
             "",
+            Tuning::builtin(),
         );
         let hit = |q: &str, r: &Rec| matches_all(&compile(&Query::parse(q)), &r.hay(&arena));
         assert!(hit("owner:S-1-5-18", &sys));
@@ -1281,9 +1310,13 @@ mod tests {
         };
         let all = Rule::Command.bit() | Rule::RawIp.bit() | Rule::OddPort.bit();
         let exe = Rule::Executable.bit();
-        assert_eq!(suspicion(&cmd(false), false), all | exe);
+        assert_eq!(suspicion(&cmd(false), false, Tuning::builtin()), all | exe);
         assert_eq!(
-            flag_codes(false, true, suspicion(&cmd(false), false)),
+            flag_codes(
+                false,
+                true,
+                suspicion(&cmd(false), false, Tuning::builtin())
+            ),
             "W cmd ip port exe"
         );
         // A user-owned updater is not suspicious for its owner.
@@ -1292,19 +1325,22 @@ mod tests {
             owner_sid: "S-1-5-21-1-2-3-1001".into(),
             ..BitsInfo::default()
         };
-        assert_eq!(suspicion(&updater, false), 0);
+        assert_eq!(suspicion(&updater, false, Tuning::builtin()), 0);
         // Carved alone: a deleted persistence job. Carved beside its live job: not.
         let del = Rule::DeletedCommand.bit();
         let mut alone = Store::default();
         alone.append(vec![cmd(true)]);
         assert_eq!(alone.rec(0).susp, all | exe | del);
-        assert!(findings(alone.rec(0))
+        assert!(findings(alone.rec(0), Tuning::builtin())
             .iter()
             .any(|f| f.rule == Rule::DeletedCommand));
         let mut both = Store::default();
         both.append(vec![cmd(false), cmd(true)]);
         assert_eq!(both.rec(1).susp, all | exe);
-        let shown: Vec<Rule> = findings(both.rec(1)).iter().map(|f| f.rule).collect();
+        let shown: Vec<Rule> = findings(both.rec(1), Tuning::builtin())
+            .iter()
+            .map(|f| f.rule)
+            .collect();
         assert_eq!(
             shown,
             [Rule::Command, Rule::RawIp, Rule::OddPort, Rule::Executable]
@@ -1338,7 +1374,7 @@ mod tests {
             pair.views[2].items[0].susp, cmd,
             "the item follows its record"
         );
-        assert!(findings(pair.rec(0))
+        assert!(findings(pair.rec(0), Tuning::builtin())
             .iter()
             .all(|f| f.rule != Rule::DeletedCommand));
         // Live in another folder, or in another qmgr.db: still deleted here.
@@ -1429,7 +1465,9 @@ mod tests {
         assert_eq!(rec.susp, Rule::Hidden.bit() | Rule::Executable.bit());
         assert_eq!(flag_codes(rec.hidden, false, rec.susp), "⚠ exe");
         // The detail pane still names the character.
-        let hid = findings(rec).into_iter().find(|f| f.rule == Rule::Hidden);
+        let hid = findings(rec, Tuning::builtin())
+            .into_iter()
+            .find(|f| f.rule == Rule::Hidden);
         assert_eq!(hid.map(|f| f.note), Some("U+202E".to_string()));
         // Without the mark (a caller that has not computed it), the code says it.
         assert_eq!(flag_codes(false, false, rec.susp), "exe hid");
